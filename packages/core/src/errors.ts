@@ -1,0 +1,65 @@
+/**
+ * The gateway's error family. Core returns or throws these; exactly one place maps them to
+ * JSON-RPC errors (`toJsonRpcError`) and one to HTTP responses (the broker's error responder).
+ * Upstream JSON-RPC errors are not GatewayErrors: they pass through untouched.
+ */
+export const ERROR_CODES = {
+  PARSE_ERROR: { http: 400, rpc: -32700 },
+  INVALID_REQUEST: { http: 400, rpc: -32600 },
+  METHOD_NOT_FOUND: { http: 200, rpc: -32601 },
+  INVALID_PARAMS: { http: 200, rpc: -32602 },
+  TOOL_NOT_FOUND: { http: 200, rpc: -32602 },
+  PROMPT_NOT_FOUND: { http: 200, rpc: -32602 },
+  RESOURCE_NOT_FOUND: { http: 200, rpc: -32602 },
+  SESSION_REQUIRED: { http: 400, rpc: -32600 },
+  SESSION_NOT_FOUND: { http: 404, rpc: -32001 },
+  SESSION_EXPIRED: { http: 404, rpc: -32001 },
+  BODY_TOO_LARGE: { http: 413, rpc: -32600 },
+  ORIGIN_FORBIDDEN: { http: 403, rpc: -32600 },
+  NOT_ACCEPTABLE: { http: 406, rpc: -32600 },
+  UNSUPPORTED_MEDIA_TYPE: { http: 415, rpc: -32600 },
+  METHOD_NOT_ALLOWED: { http: 405, rpc: -32600 },
+  UNSUPPORTED_PROTOCOL_VERSION: { http: 400, rpc: -32600 },
+  UPSTREAM_UNAVAILABLE: { http: 502, rpc: -32603 },
+  UPSTREAM_TIMEOUT: { http: 504, rpc: -32603 },
+  UPSTREAM_PROTOCOL_ERROR: { http: 502, rpc: -32603 },
+  STORE_UNAVAILABLE: { http: 503, rpc: -32603 },
+  CONFIG_INVALID: { http: 500, rpc: -32603 },
+  INTERNAL: { http: 500, rpc: -32603 },
+} as const;
+
+/** Stable string code of a GatewayError. */
+export type GatewayErrorCode = keyof typeof ERROR_CODES;
+
+/** Options of a GatewayError beyond its code and message. */
+export interface GatewayErrorOptions {
+  /** Whether the message may be shown to the client. Defaults to true except for INTERNAL. */
+  expose?: boolean;
+  /** Structured `data` for the JSON-RPC error object (exposed errors only). */
+  data?: unknown;
+  cause?: unknown;
+}
+
+/** An error with a stable code, an HTTP status and a JSON-RPC code. */
+export class GatewayError extends Error {
+  readonly code: GatewayErrorCode;
+  readonly status: number;
+  readonly rpcCode: number;
+  readonly expose: boolean;
+  readonly data: unknown;
+
+  constructor(code: GatewayErrorCode, message: string, options: GatewayErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.status = ERROR_CODES[code].http;
+    this.rpcCode = ERROR_CODES[code].rpc;
+    this.expose = options.expose ?? code !== 'INTERNAL';
+    this.data = options.data;
+  }
+}
+
+/** True when `value` is a GatewayError (also across bundle copies). */
+export function isGatewayError(value: unknown): value is GatewayError {
+  return value instanceof GatewayError || (value instanceof Error && value.name === 'GatewayError' && 'rpcCode' in value);
+}

@@ -1,0 +1,26 @@
+/** Structured fields of a log line. Never put tokens or credentials here: log a jti or a hash prefix. */
+export type LogFields = Record<string, unknown>;
+
+/**
+ * The logging port. Core never touches the console: every factory takes a Logger.
+ * Node hosts log JSON lines (pino); the worker logs through `console`.
+ */
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  /** A logger whose lines all carry `fields` (request id, session jti, server). */
+  child(fields: LogFields): Logger;
+}
+
+/** A Logger that drops everything (tests, benchmarks). */
+export const NOOP_LOGGER: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return NOOP_LOGGER;
+  },
+};

@@ -1,0 +1,134 @@
+import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { GatewayError } from '../errors.ts';
+
+/** Issuer and audience of gateway session tokens (the anchor's values). */
+export const SESSION_TOKEN_ISSUER = 'mcp-gateway';
+/** @see SESSION_TOKEN_ISSUER */
+export const SESSION_TOKEN_AUDIENCE = 'mcp-gateway';
+/** Default session lifetime: 24 h, as the anchor's `--session-length` of 1440 minutes. */
+export const DEFAULT_SESSION_TTL_SECONDS = 24 * 60 * 60;
+/** RFC 7518 §3.2: an HS256 key must be at least as long as the hash output. */
+export const MIN_SIGNING_KEY_BYTES = 32;
+
+/** What a gateway session token asserts. */
+export interface SessionClaims {
+  /** Unique id of the session: the key of its state in the store, and what logs show. */
+  readonly jti: string;
+  /** Expiry, seconds since the epoch. */
+  readonly exp: number;
+  /** Protocol version agreed at initialize. */
+  readonly protocolVersion: string;
+  /** The client's declared capabilities, mirrored to upstreams when backend sessions are created. */
+  readonly clientCapabilities: Record<string, unknown>;
+  /** Hash binding the session to the caller's bearer identity; undefined for anonymous sessions. */
+  readonly caller?: string;
+}
+
+/** Result of verifying a presented session id. */
+export type SessionVerifyResult =
+  | { ok: true; claims: SessionClaims }
+  | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
+
+/** Options of `createSessionTokens`. */
+export interface SessionTokenOptions {
+  /** HS256 key (UTF-8 text or bytes), at least 32 bytes. */
+  key: string | Uint8Array;
+  /** Lifetime of new sessions in seconds; default DEFAULT_SESSION_TTL_SECONDS. */
+  ttlSeconds?: number;
+  /** Clock in ms (tests); default Date.now. */
+  now?: () => number;
+  /** Size of the cache of verified tokens (hot path); default 4096. */
+  cacheSize?: number;
+}
+
+/** Issues and verifies signed, storage-free gateway session ids. */
+export interface SessionTokens {
+  issue(input: Omit<SessionClaims, 'jti' | 'exp'>): Promise<{ token: string; claims: SessionClaims }>;
+  verify(token: string): Promise<SessionVerifyResult>;
+  readonly ttlSeconds: number;
+}
+
+/**
+ * Creates the session token service: HS256 JWTs with iss, aud, jti, iat and exp, validated
+ * without storage so any replica holding the key accepts them.
+ * @throws GatewayError CONFIG_INVALID when the key is shorter than 32 bytes.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
+ */
+export function createSessionTokens(options: SessionTokenOptions): SessionTokens {
+  const key = typeof options.key === 'string' ? new TextEncoder().encode(options.key) : options.key;
+  assertSigningKey(key);
+  const ttlSeconds = options.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
+  const now = options.now ?? Date.now;
+  const cacheSize = options.cacheSize ?? 4096;
+  // Verified tokens, so the hot path pays one HMAC per session rather than per request.
+  const verified = new Map<string, SessionClaims>();
+
+  return {
+    ttlSeconds,
+    async issue(input) {
+      const iat = Math.floor(now() / 1000);
+      const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), exp: iat + ttlSeconds };
+      const payload: Record<string, unknown> = { pv: input.protocolVersion, cap: input.clientCapabilities };
+      if (input.caller !== undefined) payload['cb'] = input.caller;
+      const token = await new SignJWT(payload)
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(SESSION_TOKEN_ISSUER)
+        .setAudience(SESSION_TOKEN_AUDIENCE)
+        .setJti(claims.jti)
+        .setIssuedAt(iat)
+        .setExpirationTime(claims.exp)
+        .sign(key);
+      return { token, claims };
+    },
+    async verify(token) {
+      const cached = verified.get(token);
+      if (cached !== undefined) {
+        if (cached.exp * 1000 > now()) return { ok: true, claims: cached };
+        verified.delete(token);
+        return { ok: false, reason: 'expired' };
+      }
+      if (token.length > 8192 || token.split('.').length !== 3) return { ok: false, reason: 'malformed' };
+      try {
+        const { payload } = await jwtVerify(token, key, {
+          algorithms: ['HS256'],
+          issuer: SESSION_TOKEN_ISSUER,
+          audience: SESSION_TOKEN_AUDIENCE,
+          requiredClaims: ['jti', 'exp'],
+          currentDate: new Date(now()),
+        });
+        const claims = toClaims(payload);
+        if (claims === undefined) return { ok: false, reason: 'malformed' };
+        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+        verified.set(token, claims);
+        return { ok: true, claims };
+      } catch (error) {
+        if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired' };
+        if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
+          return { ok: false, reason: 'malformed' };
+        }
+        return { ok: false, reason: 'forged' };
+      }
+    },
+  };
+}
+
+/**
+ * Refuses signing keys shorter than 32 bytes.
+ * @throws GatewayError CONFIG_INVALID naming GATEWAY_SIGNING_KEY and the fix.
+ */
+export function assertSigningKey(key: Uint8Array): void {
+  if (key.byteLength < MIN_SIGNING_KEY_BYTES) {
+    throw new GatewayError(
+      'CONFIG_INVALID',
+      `GATEWAY_SIGNING_KEY is ${key.byteLength} bytes; it must be at least ${MIN_SIGNING_KEY_BYTES} bytes (generate one with: openssl rand -hex 32)`,
+    );
+  }
+}
+
+function toClaims(payload: Record<string, unknown>): SessionClaims | undefined {
+  const { jti, exp, pv, cap, cb } = payload;
+  if (typeof jti !== 'string' || typeof exp !== 'number' || typeof pv !== 'string') return undefined;
+  const capabilities = typeof cap === 'object' && cap !== null ? (cap as Record<string, unknown>) : {};
+  const claims: SessionClaims = { jti, exp, protocolVersion: pv, clientCapabilities: capabilities };
+  return typeof cb === 'string' ? { ...claims, caller: cb } : claims;
+}

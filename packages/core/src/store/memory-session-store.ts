@@ -1,0 +1,125 @@
+import type { PendingRequest, SessionLookup, SessionStore } from './session-store.ts';
+
+interface Expiring<T> {
+  value: T;
+  expiresAt: number;
+}
+
+interface SessionEntry {
+  backends: Map<string, string>;
+  terminated: boolean;
+  expiresAt: number;
+}
+
+/** Options of `createMemorySessionStore`. */
+export interface MemorySessionStoreOptions {
+  /** Clock in ms (tests); default Date.now. */
+  now?: () => number;
+}
+
+/**
+ * The in-process SessionStore of the standalone gateway: state lives as long as the process.
+ * Concurrent first calls for one (session, upstream) share one creation (single flight).
+ * Expired entries are dropped lazily and by a sweep every 1024 writes.
+ */
+export function createMemorySessionStore(options: MemorySessionStoreOptions = {}): SessionStore {
+  const now = options.now ?? Date.now;
+  const sessions = new Map<string, SessionEntry>();
+  const pending = new Map<string, Expiring<PendingRequest>>();
+  const inflight = new Map<string, Expiring<string>>();
+  const creating = new Map<string, Promise<string>>();
+  let writes = 0;
+
+  function live<T extends { expiresAt: number }>(map: Map<string, T>, key: string): T | undefined {
+    const entry = map.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.expiresAt <= now()) {
+      map.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function wrote(): void {
+    if (++writes % 1024 !== 0) return;
+    const t = now();
+    for (const map of [sessions, pending, inflight] as Map<string, { expiresAt: number }>[]) {
+      for (const [key, entry] of map) if (entry.expiresAt <= t) map.delete(key);
+    }
+  }
+
+  function session(jti: string, ttlSeconds: number): SessionEntry {
+    let entry = live(sessions, jti);
+    if (entry === undefined) {
+      entry = { backends: new Map(), terminated: false, expiresAt: now() + ttlSeconds * 1000 };
+      sessions.set(jti, entry);
+      wrote();
+    }
+    return entry;
+  }
+
+  return {
+    async lookup(jti, server): Promise<SessionLookup> {
+      const entry = live(sessions, jti);
+      if (entry === undefined) return { terminated: false };
+      const backendSessionId = server === undefined ? undefined : entry.backends.get(server);
+      return backendSessionId === undefined
+        ? { terminated: entry.terminated }
+        : { terminated: entry.terminated, backendSessionId };
+    },
+    async ensureBackendSession(jti, server, ttlSeconds, create) {
+      const existing = live(sessions, jti)?.backends.get(server);
+      if (existing !== undefined) return existing;
+      const key = `${jti}\u0000${server}`;
+      const running = creating.get(key);
+      if (running !== undefined) return running;
+      const promise = (async () => {
+        try {
+          const id = await create();
+          const entry = session(jti, ttlSeconds);
+          if (!entry.terminated) entry.backends.set(server, id);
+          return id;
+        } finally {
+          creating.delete(key);
+        }
+      })();
+      creating.set(key, promise);
+      return promise;
+    },
+    async dropBackendSession(jti, server, backendSessionId) {
+      const entry = live(sessions, jti);
+      if (entry?.backends.get(server) === backendSessionId) entry.backends.delete(server);
+    },
+    async terminate(jti, ttlSeconds) {
+      const entry = session(jti, ttlSeconds);
+      const held = Object.fromEntries(entry.backends);
+      entry.backends.clear();
+      entry.terminated = true;
+      return held;
+    },
+    async putPending(id, value, ttlSeconds) {
+      pending.set(id, { value, expiresAt: now() + ttlSeconds * 1000 });
+      wrote();
+    },
+    async takePending(id) {
+      const entry = live(pending, id);
+      pending.delete(id);
+      return entry?.value;
+    },
+    async putInflight(jti, requestId, server, ttlSeconds) {
+      inflight.set(`${jti}\u0000${requestId}`, { value: server, expiresAt: now() + ttlSeconds * 1000 });
+      wrote();
+    },
+    async getInflight(jti, requestId) {
+      return live(inflight, `${jti}\u0000${requestId}`)?.value;
+    },
+    async deleteInflight(jti, requestId) {
+      inflight.delete(`${jti}\u0000${requestId}`);
+    },
+    async close() {
+      sessions.clear();
+      pending.clear();
+      inflight.clear();
+    },
+  };
+}

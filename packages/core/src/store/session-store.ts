@@ -1,0 +1,59 @@
+/**
+ * What the gateway keeps per gateway session beyond the signed token. Keys are the session's
+ * `jti`, never the token itself. Implementations: in memory (standalone), Redis (replicas),
+ * Durable Object (edge). One shared suite (`session-store.case.ts`) runs against each.
+ *
+ * Every method may reject with a GatewayError `STORE_UNAVAILABLE` when the backing store is
+ * unreachable; callers map it to a 503 / JSON-RPC error naming the store.
+ */
+export interface SessionStore {
+  /**
+   * One read for the warm path: whether the session was terminated, and the backend session
+   * id held for `server` (if `server` is given and one exists).
+   */
+  lookup(jti: string, server?: string): Promise<SessionLookup>;
+  /**
+   * Returns the backend session for (jti, server), creating it with `create` when absent.
+   * Concurrent callers for the same pair (in this process or, for shared stores, anywhere)
+   * run `create` exactly once; the others wait for and receive the winner's id.
+   * `ttlSeconds` bounds how long the entry lives (the gateway session's remaining lifetime).
+   */
+  ensureBackendSession(jti: string, server: string, ttlSeconds: number, create: () => Promise<string>): Promise<string>;
+  /** Drops the backend session for (jti, server) if it is still `backendSessionId`. */
+  dropBackendSession(jti: string, server: string, backendSessionId: string): Promise<void>;
+  /**
+   * Marks the session terminated (DELETE) until `ttlSeconds` pass and returns the backend
+   * sessions it held, so the caller can close them upstream.
+   */
+  terminate(jti: string, ttlSeconds: number): Promise<Record<string, string>>;
+  /** Stores a pending server-to-client request (elicitation, sampling, roots) under the gateway's id. */
+  putPending(id: string, entry: PendingRequest, ttlSeconds: number): Promise<void>;
+  /** Takes (reads and deletes) a pending request; undefined when unknown or already answered. */
+  takePending(id: string): Promise<PendingRequest | undefined>;
+  /** Records which upstream serves a client's in-flight request, for notifications/cancelled. */
+  putInflight(jti: string, requestId: string, server: string, ttlSeconds: number): Promise<void>;
+  /** Looks up (without removing) the upstream of an in-flight request. */
+  getInflight(jti: string, requestId: string): Promise<string | undefined>;
+  /** Forgets an in-flight request once its response ended. */
+  deleteInflight(jti: string, requestId: string): Promise<void>;
+  /** Releases connections and timers. */
+  close(): Promise<void>;
+}
+
+/** Result of `SessionStore.lookup`. */
+export interface SessionLookup {
+  readonly terminated: boolean;
+  readonly backendSessionId?: string;
+}
+
+/** A server-to-client request waiting for the client's answer. */
+export interface PendingRequest {
+  /** The gateway session that received it. */
+  readonly jti: string;
+  /** The upstream that asked. */
+  readonly server: string;
+  /** The backend session the upstream expects the answer on. */
+  readonly backendSessionId: string;
+  /** The upstream's own JSON-RPC id, restored on the answer. */
+  readonly upstreamId: string | number;
+}

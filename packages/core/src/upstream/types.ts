@@ -1,0 +1,52 @@
+/** JSON object as exchanged with upstreams (tools, prompts, resources are kept verbatim). */
+export type JsonObject = { [key: string]: unknown };
+
+/** An MCP tool as listed by its upstream (only `name` is relied on; all fields pass through). */
+export interface UpstreamTool extends JsonObject {
+  name: string;
+  inputSchema: JsonObject;
+}
+/** An MCP prompt as listed by its upstream. */
+export interface UpstreamPrompt extends JsonObject {
+  name: string;
+}
+/** An MCP resource as listed by its upstream. */
+export interface UpstreamResource extends JsonObject {
+  uri: string;
+  name: string;
+}
+/** An MCP resource template as listed by its upstream. */
+export interface UpstreamResourceTemplate extends JsonObject {
+  uriTemplate: string;
+  name: string;
+}
+
+/** A tool the gateway will not serve, and why. */
+export interface InvalidItem {
+  readonly name: string;
+  readonly errors: readonly string[];
+}
+
+/** What one upstream currently contributes, published by its manager on every change. */
+export interface UpstreamSnapshot {
+  /** Config `name` of the server. */
+  readonly server: string;
+  /** True when connected, listed and healthy (items are served). */
+  readonly ready: boolean;
+  /** Human-readable state: "server added successfully. Total tools added 5. …", or the failure. */
+  readonly message: string;
+  /** Negotiated protocol version; undefined before the first successful initialize. */
+  readonly protocolVersion?: string;
+  /** The upstream's declared capabilities (from initialize). */
+  readonly capabilities: JsonObject;
+  readonly tools: readonly UpstreamTool[];
+  readonly prompts: readonly UpstreamPrompt[];
+  readonly resources: readonly UpstreamResource[];
+  readonly resourceTemplates: readonly UpstreamResourceTemplate[];
+  readonly invalidTools: readonly InvalidItem[];
+  readonly invalidPrompts: readonly InvalidItem[];
+  /** ISO time of the last successful validation (list). */
+  readonly lastValidated?: string;
+  /** Consecutive failed connect/list/health attempts (3 withdraws the items). */
+  readonly consecutiveFailures: number;
+}
