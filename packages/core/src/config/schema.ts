@@ -1,38 +1,88 @@
 import * as v from 'valibot';
 
+/** True for an absolute `http:` or `https:` URL with a host. */
+function isHttpUrl(input: string): boolean {
+  try {
+    const url = new URL(input);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+const PREFIX_MESSAGE = 'may hold only letters, digits, "_", "." and "-"';
+const PEM_MESSAGE = 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)';
+
+const text = () => v.string('must be a string');
+const stringList = () => v.array(v.string('must be a list of strings'), 'must be a list of strings');
+const prefix = () => v.nullish(v.pipe(text(), v.regex(/^[A-Za-z0-9_.-]*$/, PREFIX_MESSAGE)));
+const pem = () => v.nullish(v.pipe(text(), v.check((s) => s.trim() === '' || s.includes('-----BEGIN CERTIFICATE-----'), PEM_MESSAGE)));
+/** True for a plain object, the only thing a YAML mapping loads as (not a list, not `!!binary`). */
+export function isPlainMapping(input: unknown): input is Record<string, unknown> {
+  if (typeof input !== 'object' || input === null) return false;
+  const proto: unknown = Object.getPrototypeOf(input);
+  return proto === Object.prototype || proto === null;
+}
+
+/** Mappings only: valibot's object schemas would also take a list or a byte array. */
+const mapping = <T extends v.GenericSchema>(schema: T, message: string) => v.pipe(v.custom<unknown>(isPlainMapping, message), schema);
+/** A field of the anchor's file that this gateway accepts but does not use yet. */
+const reserved = () => v.optional(v.unknown());
+
+/**
+ * One `servers[]` entry as written in the file, before aliases and defaults are resolved.
+ * Optional fields also accept YAML null (`prefix:` with no value), meaning "not given".
+ */
+export const RawServerSchema = v.looseObject(
+  {
+    name: v.pipe(text(), v.trim(), v.minLength(1, 'must not be empty')),
+    url: v.pipe(text(), v.trim(), v.check(isHttpUrl, 'must be an absolute http(s) URL')),
+    hostname: v.nullish(
+      v.pipe(text(), v.trim(), v.check((s) => !/[\s/]/.test(s), 'must be a host name with an optional :port, without scheme or path')),
+    ),
+    prefix: prefix(),
+    toolPrefix: prefix(),
+    state: v.nullish(v.picklist(['Enabled', 'Disabled', ''], 'must be Enabled or Disabled')),
+    enabled: v.nullish(v.boolean('must be true or false')),
+    credential: v.nullish(text()),
+    caCert: pem(),
+    userSpecificList: v.nullish(v.boolean('must be true or false')),
+    category: v.nullish(stringList()),
+    hint: v.nullish(text()),
+    tags: v.nullish(stringList()),
+    tokenURLElicitation: reserved(),
+    guardrailsConfigIDs: reserved(),
+  },
+  'must be a mapping',
+);
+
+/** One `virtualServers[]` entry as written in the file. */
+export const RawVirtualServerSchema = v.looseObject(
+  {
+    name: v.pipe(text(), v.trim(), v.minLength(1, 'must not be empty')),
+    description: v.nullish(text()),
+    tools: v.nullish(stringList()),
+    prompts: v.nullish(stringList()),
+  },
+  'must be a mapping',
+);
+
 /**
  * The gateway config file (YAML), field-compatible with the anchor's `config.yaml`
- * (Secret `mcp-gateway-config`). Accepted aliases: `toolPrefix` for `prefix`, and
- * `enabled: true|false` (seed documents) for `state: Enabled|Disabled`.
+ * (Secret `mcp-gateway-config`), before aliases are resolved. Accepted aliases: `toolPrefix`
+ * for `prefix`, and `enabled: true|false` (seed documents) for `state: Enabled|Disabled`.
+ * Unknown keys pass through so that `parseConfig` can warn about them.
+ * @see docs/configuration.md
  */
-const RawServerSchema = v.looseObject({
-  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'must be a non-empty string')),
-  url: v.pipe(v.string(), v.url('must be an absolute http(s) URL'), v.regex(/^https?:\/\//i, 'must use http:// or https://')),
-  hostname: v.optional(v.string()),
-  prefix: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]*$/, 'may hold only letters, digits, "_", "." and "-"'))),
-  toolPrefix: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_.-]*$/, 'may hold only letters, digits, "_", "." and "-"'))),
-  state: v.optional(v.picklist(['Enabled', 'Disabled', ''], 'must be Enabled or Disabled')),
-  enabled: v.optional(v.boolean('must be true or false')),
-  credential: v.optional(v.string()),
-  caCert: v.optional(v.string()),
-  userSpecificList: v.optional(v.boolean()),
-  category: v.optional(v.array(v.string())),
-  hint: v.optional(v.string()),
-  tags: v.optional(v.array(v.string())),
-});
-
-const RawVirtualServerSchema = v.looseObject({
-  name: v.pipe(v.string(), v.minLength(1, 'must be a non-empty string')),
-  tools: v.optional(v.array(v.string()), []),
-  prompts: v.optional(v.array(v.string())),
-});
-
-/** The raw file schema, before aliases are resolved. */
-export const RawConfigSchema = v.looseObject({
-  servers: v.optional(v.nullable(v.array(RawServerSchema)), []),
-  virtualServers: v.optional(v.nullable(v.array(RawVirtualServerSchema)), []),
-  gatewayCACertPEM: v.optional(v.string()),
-});
+export const RawConfigSchema = v.looseObject(
+  {
+    servers: v.nullish(v.array(mapping(RawServerSchema, 'must be a mapping'), 'must be a list')),
+    virtualServers: v.nullish(v.array(mapping(RawVirtualServerSchema, 'must be a mapping'), 'must be a list')),
+    gatewayCACertPEM: pem(),
+    globalGuardrails: reserved(),
+  },
+  'must be a mapping with a servers list',
+);
 
 /** One upstream MCP server, aliases resolved. */
 export interface ServerConfig {

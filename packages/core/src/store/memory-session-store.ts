@@ -26,7 +26,6 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   const now = options.now ?? Date.now;
   const sessions = new Map<string, SessionEntry>();
   const pending = new Map<string, Expiring<PendingRequest>>();
-  const inflight = new Map<string, Expiring<string>>();
   const creating = new Map<string, Promise<string>>();
   let writes = 0;
 
@@ -43,7 +42,7 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   function wrote(): void {
     if (++writes % 1024 !== 0) return;
     const t = now();
-    for (const map of [sessions, pending, inflight] as Map<string, { expiresAt: number }>[]) {
+    for (const map of [sessions, pending] as Map<string, { expiresAt: number }>[]) {
       for (const [key, entry] of map) if (entry.expiresAt <= t) map.delete(key);
     }
   }
@@ -106,20 +105,12 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
       pending.delete(id);
       return entry?.value;
     },
-    async putInflight(jti, requestId, server, ttlSeconds) {
-      inflight.set(`${jti}\u0000${requestId}`, { value: server, expiresAt: now() + ttlSeconds * 1000 });
-      wrote();
-    },
-    async getInflight(jti, requestId) {
-      return live(inflight, `${jti}\u0000${requestId}`)?.value;
-    },
-    async deleteInflight(jti, requestId) {
-      inflight.delete(`${jti}\u0000${requestId}`);
+    async backendSessions(jti) {
+      return Object.fromEntries(live(sessions, jti)?.backends ?? []);
     },
     async close() {
       sessions.clear();
       pending.clear();
-      inflight.clear();
     },
   };
 }

@@ -30,12 +30,8 @@ export interface SessionStore {
   putPending(id: string, entry: PendingRequest, ttlSeconds: number): Promise<void>;
   /** Takes (reads and deletes) a pending request; undefined when unknown or already answered. */
   takePending(id: string): Promise<PendingRequest | undefined>;
-  /** Records which upstream serves a client's in-flight request, for notifications/cancelled. */
-  putInflight(jti: string, requestId: string, server: string, ttlSeconds: number): Promise<void>;
-  /** Looks up (without removing) the upstream of an in-flight request. */
-  getInflight(jti: string, requestId: string): Promise<string | undefined>;
-  /** Forgets an in-flight request once its response ended. */
-  deleteInflight(jti: string, requestId: string): Promise<void>;
+  /** The backend sessions a gateway session holds, by server (for cancellations and broadcasts). */
+  backendSessions(jti: string): Promise<Record<string, string>>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

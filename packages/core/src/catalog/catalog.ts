@@ -1,0 +1,172 @@
+import type { ServerConfig, VirtualServerConfig } from '../config/schema.ts';
+import type { JsonObject, UpstreamSnapshot } from '../upstream/types.ts';
+import { prefixName, prefixUri, prefixUriTemplate, unprefixUri } from './tool-prefix.ts';
+
+/** The four lists the gateway aggregates. */
+export type CatalogKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
+
+/** Where a served name or URI goes: the owning server and the upstream's own name or URI. */
+export interface CatalogTarget {
+  readonly server: string;
+  readonly name: string;
+}
+
+/** Served names that a later server also exposed and that were therefore not served for it. */
+export interface ServerConflicts {
+  readonly tools: readonly string[];
+  readonly prompts: readonly string[];
+  readonly resources: readonly string[];
+}
+
+/**
+ * An immutable view of everything the gateway serves, built from the upstreams' snapshots.
+ * Swapped atomically on every change: a request sees one catalog from start to end.
+ */
+export interface Catalog {
+  readonly tools: readonly JsonObject[];
+  readonly prompts: readonly JsonObject[];
+  readonly resources: readonly JsonObject[];
+  readonly resourceTemplates: readonly JsonObject[];
+  /** Per server, the served names it lost to an earlier server. */
+  readonly conflicts: ReadonlyMap<string, ServerConflicts>;
+  findTool(servedName: string): CatalogTarget | undefined;
+  findPrompt(servedName: string): CatalogTarget | undefined;
+  /** Maps a served resource URI back to its server and upstream URI (listed resources, then templates). */
+  resolveResourceUri(servedUri: string): CatalogTarget | undefined;
+  /**
+   * The JSON text of a list result (`{"tools":[…]}`), serialized once per catalog and virtual server.
+   * Undefined when `virtualServer` names no configured virtual server.
+   */
+  listResultJson(kind: CatalogKind, virtualServer?: string): string | undefined;
+}
+
+const LIST_KEYS: Record<CatalogKind, string> = {
+  tools: 'tools',
+  prompts: 'prompts',
+  resources: 'resources',
+  resourceTemplates: 'resourceTemplates',
+};
+
+/**
+ * Builds the catalog. Servers are taken in config order; the first server to expose a served
+ * name keeps it and a later server's clashing item is not served (reported in `conflicts`,
+ * never silently shadowed). Items are listed sorted by served name, so the order is stable
+ * whatever order upstreams list in. Only ready, enabled servers contribute.
+ */
+export function buildCatalog(
+  servers: readonly ServerConfig[],
+  snapshots: ReadonlyMap<string, UpstreamSnapshot>,
+  virtualServers: readonly VirtualServerConfig[] = [],
+): Catalog {
+  const tools = new Map<string, { target: CatalogTarget; item: JsonObject }>();
+  const prompts = new Map<string, { target: CatalogTarget; item: JsonObject }>();
+  const resources = new Map<string, { target: CatalogTarget; item: JsonObject }>();
+  const templates: { served: string; server: ServerConfig; item: JsonObject }[] = [];
+  const conflicts = new Map<string, ServerConflicts>();
+  const resourceServers: ServerConfig[] = [];
+
+  for (const server of servers) {
+    const snapshot = snapshots.get(server.name);
+    if (!server.enabled || snapshot === undefined || !snapshot.ready) continue;
+    const lost = { tools: [] as string[], prompts: [] as string[], resources: [] as string[] };
+    for (const tool of snapshot.tools) {
+      const served = prefixName(server.prefix, tool.name);
+      if (tools.has(served)) lost.tools.push(served);
+      else tools.set(served, { target: { server: server.name, name: tool.name }, item: { ...tool, name: served } });
+    }
+    for (const prompt of snapshot.prompts) {
+      const served = prefixName(server.prefix, prompt.name);
+      if (prompts.has(served)) lost.prompts.push(served);
+      else
+        prompts.set(served, { target: { server: server.name, name: prompt.name }, item: { ...prompt, name: served } });
+    }
+    for (const resource of snapshot.resources) {
+      const served = prefixUri(server.prefix, resource.uri);
+      if (resources.has(served)) lost.resources.push(served);
+      else
+        resources.set(served, {
+          target: { server: server.name, name: resource.uri },
+          item: { ...resource, uri: served },
+        });
+    }
+    for (const template of snapshot.resourceTemplates) {
+      const served = prefixUriTemplate(server.prefix, template.uriTemplate);
+      templates.push({ served, server, item: { ...template, uriTemplate: served } });
+    }
+    if (snapshot.resources.length > 0 || snapshot.resourceTemplates.length > 0 || 'resources' in snapshot.capabilities) {
+      resourceServers.push(server);
+    }
+    if (lost.tools.length + lost.prompts.length + lost.resources.length > 0) conflicts.set(server.name, lost);
+  }
+
+  const sorted = <T>(map: Map<string, { item: T }>): T[] =>
+    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry.item);
+  const lists: Record<CatalogKind, readonly JsonObject[]> = {
+    tools: sorted(tools),
+    prompts: sorted(prompts),
+    resources: sorted(resources),
+    resourceTemplates: templates
+      .sort((a, b) => (a.served < b.served ? -1 : a.served > b.served ? 1 : 0))
+      .map((entry) => entry.item),
+  };
+  // Longest prefix first, so `ab_` wins over `a` for `test://ab_x`; unprefixed servers last.
+  const byPrefix = [...resourceServers].sort((a, b) => b.prefix.length - a.prefix.length);
+  const virtual = new Map(virtualServers.map((vs) => [vs.name, vs]));
+  const bodies = new Map<string, string>();
+
+  return {
+    ...lists,
+    conflicts,
+    findTool: (served) => tools.get(served)?.target,
+    findPrompt: (served) => prompts.get(served)?.target,
+    resolveResourceUri(servedUri) {
+      const listed = resources.get(servedUri);
+      if (listed !== undefined) return listed.target;
+      for (const server of byPrefix) {
+        const uri = unprefixUri(server.prefix, servedUri);
+        if (uri !== undefined) return { server: server.name, name: uri };
+      }
+      return undefined;
+    },
+    listResultJson(kind, virtualServer) {
+      const cacheKey = `${kind}\u0000${virtualServer ?? ''}`;
+      const cached = bodies.get(cacheKey);
+      if (cached !== undefined) return cached;
+      let items = lists[kind];
+      if (virtualServer !== undefined) {
+        const vs = virtual.get(virtualServer);
+        if (vs === undefined) return undefined;
+        items = filterForVirtualServer(kind, items, vs);
+      }
+      const body = JSON.stringify({ [LIST_KEYS[kind]]: items });
+      bodies.set(cacheKey, body);
+      return body;
+    },
+  };
+}
+
+function filterForVirtualServer(
+  kind: CatalogKind,
+  items: readonly JsonObject[],
+  vs: VirtualServerConfig,
+): readonly JsonObject[] {
+  if (kind === 'tools') {
+    const allowed = new Set(vs.tools);
+    return items.filter((item) => allowed.has(item['name'] as string));
+  }
+  if (kind === 'prompts' && vs.prompts !== undefined && vs.prompts.length > 0) {
+    const allowed = new Set(vs.prompts);
+    return items.filter((item) => allowed.has(item['name'] as string));
+  }
+  return items;
+}
+
+/** Which lists differ between two catalogs (drives list_changed notifications). */
+export function diffCatalogs(before: Catalog, after: Catalog): { tools: boolean; prompts: boolean; resources: boolean } {
+  const differs = (kind: CatalogKind) => before.listResultJson(kind) !== after.listResultJson(kind);
+  return {
+    tools: differs('tools'),
+    prompts: differs('prompts'),
+    resources: differs('resources') || differs('resourceTemplates'),
+  };
+}

@@ -1,0 +1,126 @@
+import type * as v from 'valibot';
+import { RawConfigSchema, RawServerSchema, RawVirtualServerSchema } from './schema.ts';
+import type { GatewayConfig, ServerConfig, VirtualServerConfig } from './schema.ts';
+
+type RawConfig = v.InferOutput<typeof RawConfigSchema>;
+type RawServer = v.InferOutput<typeof RawServerSchema>;
+type RawVirtualServer = v.InferOutput<typeof RawVirtualServerSchema>;
+
+/** The outcome of resolving a schema-valid file: the config, or the issues that forbid it. */
+export interface ResolvedConfig {
+  readonly config: GatewayConfig;
+  /** `<field path>: <reason>` lines; any issue makes the file invalid. */
+  readonly issues: readonly string[];
+  /** `<field path>: <note>` lines about a file that still loads. */
+  readonly warnings: readonly string[];
+}
+
+/** Categories a server is listed under when the file gives none (the anchor's CRD default). */
+export const DEFAULT_CATEGORY: readonly string[] = ['uncategorised'];
+
+const KNOWN_TOP_LEVEL = new Set(Object.keys(RawConfigSchema.entries));
+const KNOWN_SERVER = new Set(Object.keys(RawServerSchema.entries));
+const KNOWN_VIRTUAL_SERVER = new Set(Object.keys(RawVirtualServerSchema.entries));
+
+/**
+ * Turns the schema's output into a GatewayConfig: resolves the `toolPrefix` and `enabled`
+ * aliases, fills defaults, rejects duplicate names and contradicting aliases, and warns about
+ * unknown keys and enabled servers that share a prefix. Never throws.
+ * @see docs/configuration.md
+ */
+export function resolveConfig(raw: RawConfig): ResolvedConfig {
+  const issues: string[] = [];
+  const warnings: string[] = [];
+  warnUnknownKeys(raw, KNOWN_TOP_LEVEL, '', warnings);
+
+  const servers: ServerConfig[] = [];
+  const seen = new Map<string, number>();
+  (raw.servers ?? []).forEach((entry, index) => {
+    const at = `servers[${index}]`;
+    warnUnknownKeys(entry, KNOWN_SERVER, at, warnings);
+    const first = seen.get(entry.name);
+    if (first !== undefined) issues.push(`${at}.name: ${quote(entry.name)} is already used by servers[${first}]`);
+    else seen.set(entry.name, index);
+    servers.push(resolveServer(entry, at, issues));
+  });
+  warnSharedPrefixes(servers, warnings);
+
+  const virtualServers: VirtualServerConfig[] = [];
+  const seenVirtual = new Map<string, number>();
+  (raw.virtualServers ?? []).forEach((entry, index) => {
+    const at = `virtualServers[${index}]`;
+    warnUnknownKeys(entry, KNOWN_VIRTUAL_SERVER, at, warnings);
+    const first = seenVirtual.get(entry.name);
+    if (first !== undefined) issues.push(`${at}.name: ${quote(entry.name)} is already used by virtualServers[${first}]`);
+    else seenVirtual.set(entry.name, index);
+    virtualServers.push(resolveVirtualServer(entry));
+  });
+
+  const config: GatewayConfig = {
+    servers,
+    virtualServers,
+    ...(raw.gatewayCACertPEM ? { gatewayCACertPEM: raw.gatewayCACertPEM } : {}),
+  };
+  return { config, issues, warnings };
+}
+
+function resolveServer(raw: RawServer, at: string, issues: string[]): ServerConfig {
+  // `prefix:` with no value and `state: ""` mean "not given", like an absent key.
+  const prefix = raw.prefix ?? undefined;
+  const legacyPrefix = raw.toolPrefix ?? undefined;
+  if (prefix !== undefined && legacyPrefix !== undefined && prefix !== legacyPrefix) {
+    issues.push(`${at}.prefix: ${quote(prefix)} contradicts toolPrefix ${quote(legacyPrefix)}; give only prefix`);
+  }
+  const state = raw.state || undefined;
+  const enabledFlag = raw.enabled ?? undefined;
+  if (state !== undefined && enabledFlag !== undefined && (state === 'Enabled') !== enabledFlag) {
+    issues.push(`${at}.state: ${state} contradicts enabled: ${String(enabledFlag)}; give only state`);
+  }
+  return {
+    name: raw.name,
+    url: raw.url,
+    // The schema has checked that the URL parses; `host` keeps a non-default port.
+    hostname: raw.hostname || new URL(raw.url).host,
+    prefix: prefix ?? legacyPrefix ?? '',
+    enabled: state === undefined ? (enabledFlag ?? true) : state === 'Enabled',
+    ...(raw.credential ? { credential: raw.credential } : {}),
+    ...(raw.caCert ? { caCert: raw.caCert } : {}),
+    userSpecificList: raw.userSpecificList ?? false,
+    category: raw.category && raw.category.length > 0 ? raw.category : DEFAULT_CATEGORY,
+    ...(raw.hint ? { hint: raw.hint } : {}),
+    tags: raw.tags ?? [],
+  };
+}
+
+function resolveVirtualServer(raw: RawVirtualServer): VirtualServerConfig {
+  return {
+    name: raw.name,
+    tools: raw.tools ?? [],
+    ...(raw.prompts ? { prompts: raw.prompts } : {}),
+  };
+}
+
+function warnUnknownKeys(entry: object, known: ReadonlySet<string>, at: string, warnings: string[]): void {
+  const unknown = Object.keys(entry).filter((key) => !known.has(key));
+  if (unknown.length === 0) return;
+  const where = at === '' ? 'unknown top-level' : `${at}: unknown`;
+  const fields = unknown.map(quote).join(', ');
+  warnings.push(`${where} ${unknown.length === 1 ? 'field' : 'fields'} ${fields} ignored`);
+}
+
+function warnSharedPrefixes(servers: readonly ServerConfig[], warnings: string[]): void {
+  const byPrefix = new Map<string, number[]>();
+  servers.forEach((server, index) => {
+    if (!server.enabled || server.prefix === '') return;
+    byPrefix.set(server.prefix, [...(byPrefix.get(server.prefix) ?? []), index]);
+  });
+  for (const [prefix, indexes] of byPrefix) {
+    if (indexes.length < 2) continue;
+    const names = indexes.map((i) => `servers[${i}] ${quote(servers[i]?.name ?? '')}`).join(', ');
+    warnings.push(`${names} share the prefix ${quote(prefix)}; a tool or prompt name both expose is served only for the first`);
+  }
+}
+
+function quote(value: string): string {
+  return JSON.stringify(value);
+}

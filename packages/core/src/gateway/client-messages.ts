@@ -1,0 +1,109 @@
+import { GatewayError } from '../errors.ts';
+import type { JsonRpcMessage } from '../protocol/json-rpc.ts';
+import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
+import { toErrorResponse } from './error-mapping.ts';
+import { NO_BACKEND_SESSION } from './backend-session.ts';
+import { forwardedCallHeaders } from './upstream-headers.ts';
+
+/** Notifications a client sends that concern every upstream holding a backend session for it. */
+const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notifications/roots/list_changed']);
+
+/**
+ * Takes a client's answer to a server-to-client request (elicitation, sampling, roots): finds
+ * the upstream that asked by the gateway id and posts the answer there with the upstream's own id.
+ * 202 when delivered; 404 when the id is unknown, already answered or belongs to another session.
+ */
+export async function deliverClientResponse(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  message: JsonRpcMessage,
+): Promise<Response> {
+  const id = (message as { id?: unknown }).id;
+  const pending = typeof id === 'string' ? await options.store.takePending(id) : undefined;
+  if (pending === undefined || pending.jti !== session.claims.jti) {
+    return toErrorResponse(
+      new GatewayError('INVALID_REQUEST', `No pending request with id ${JSON.stringify(id)} for this session`),
+      null,
+      session.logger,
+    );
+  }
+  await postToUpstream(options, session, pending.server, pending.backendSessionId, {
+    ...message,
+    id: pending.upstreamId,
+  });
+  return new Response(null, { status: 202 });
+}
+
+/**
+ * Takes a client notification. notifications/cancelled and roots/list_changed go to every
+ * upstream where the client holds a backend session (request ids are unique per client, so an
+ * upstream that does not know the id ignores the cancel); the rest need no upstream.
+ */
+export async function deliverClientNotification(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  message: JsonRpcMessage & { method: string },
+): Promise<Response> {
+  if (FANNED_OUT_NOTIFICATIONS.has(message.method)) {
+    const held = await options.store.backendSessions(session.claims.jti);
+    const deliveries = Object.entries(held).map(([server, backendSessionId]) =>
+      postToUpstream(options, session, server, backendSessionId, message),
+    );
+    const sent = Promise.allSettled(deliveries);
+    if (session.context.waitUntil !== undefined) session.context.waitUntil(sent);
+    else await sent;
+  }
+  return new Response(null, { status: 202 });
+}
+
+/** Ends a gateway session (DELETE): marks it terminated and closes its backend sessions upstream. */
+export async function terminateSession(options: McpEndpointOptions, session: SessionRequest): Promise<Response> {
+  const ttlSeconds = Math.max(1, session.claims.exp - Math.floor(Date.now() / 1000));
+  const held = await options.store.terminate(session.claims.jti, ttlSeconds);
+  const closing = Promise.allSettled(
+    Object.entries(held).map(async ([server, backendSessionId]) => {
+      const client = options.pool.client(server);
+      if (client === undefined || backendSessionId === NO_BACKEND_SESSION) return;
+      const snapshot = options.pool.snapshots().find((s) => s.server === server);
+      await client.close({
+        sessionId: backendSessionId,
+        protocolVersion: snapshot?.protocolVersion ?? '2025-03-26',
+        capabilities: {},
+      });
+    }),
+  );
+  if (session.context.waitUntil !== undefined) session.context.waitUntil(closing);
+  else await closing;
+  session.logger.info('session terminated', { backendSessions: Object.keys(held).length });
+  return new Response(null, { status: 200 });
+}
+
+async function postToUpstream(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  serverName: string,
+  backendSessionId: string,
+  message: object,
+): Promise<void> {
+  const server = options.pool.server(serverName);
+  if (server === undefined) return;
+  const protocolVersion = options.pool.snapshots().find((s) => s.server === serverName)?.protocolVersion;
+  const method = (message as { method?: unknown }).method;
+  const headers = forwardedCallHeaders(
+    session.request.headers,
+    { method: typeof method === 'string' ? method : 'response', server: serverName },
+    { backendSessionId, ...(protocolVersion === undefined ? {} : { protocolVersion }) },
+  );
+  try {
+    const response = await (options.fetch ?? fetch)(server.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(message),
+      signal: AbortSignal.timeout(options.callTimeoutMs ?? 30_000),
+    });
+    await response.body?.cancel().catch(() => {});
+    if (!response.ok) session.logger.warn('upstream refused a relayed message', { server: serverName, status: response.status });
+  } catch (error) {
+    session.logger.warn('could not relay a message to the upstream', { server: serverName, error: String(error) });
+  }
+}

@@ -1,0 +1,112 @@
+import type { GatewayConfig } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { createSessionTokens } from '../session/session-token.ts';
+import { buildStatusReport, type ServerStatus, type StatusReport } from '../status/status-report.ts';
+import { createMemorySessionStore } from '../store/memory-session-store.ts';
+import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } from '../store/notification-bus.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { CatalogChange } from './upstream-pool.ts';
+import { createUpstreamPool } from './upstream-pool.ts';
+import { createMcpEndpoint, type McpEndpoint } from './mcp-endpoint.ts';
+import type { OriginPolicy } from './origin-policy.ts';
+
+/** Options of `createGateway`: what a host decides at start-up. */
+export interface GatewayOptions {
+  config: GatewayConfig;
+  /** HS256 key for session tokens, at least 32 bytes. */
+  signingKey: string | Uint8Array;
+  /** Session lifetime in seconds; default 24 h. */
+  sessionTtlSeconds?: number;
+  /** Shared state; default in memory (one process). */
+  store?: SessionStore;
+  /** Notification delivery; default in memory (one process). */
+  bus?: NotificationBus;
+  logger: Logger;
+  fetch?: typeof fetch;
+  originPolicy?: OriginPolicy;
+  maxBodyBytes?: number;
+  callTimeoutMs?: number;
+  /** Upstream health check interval; default 60 s. */
+  healthIntervalMs?: number;
+  serverInfo?: { name: string; version: string };
+}
+
+/** A running gateway: the MCP endpoint plus what the other endpoints report. */
+export interface Gateway {
+  readonly endpoint: McpEndpoint;
+  /** Applies a new config without restart; clients are told the lists may have changed. */
+  applyConfig(config: GatewayConfig): void;
+  status(): StatusReport;
+  serverStatus(name: string): ServerStatus | undefined;
+  /** False while servers are configured and none is ready (GET /readyz → 503). */
+  isReady(): boolean;
+  stop(): Promise<void>;
+}
+
+/**
+ * Creates the gateway on web-standard APIs only: connects the configured upstreams, keeps the
+ * catalog current, and serves the MCP endpoint. Hosts (Node, workerd) add HTTP routing around it.
+ */
+export function createGateway(options: GatewayOptions): Gateway {
+  const { logger } = options;
+  const store = options.store ?? createMemorySessionStore();
+  const bus = options.bus ?? createMemoryNotificationBus();
+  const tokens = createSessionTokens({
+    key: options.signingKey,
+    ...(options.sessionTtlSeconds === undefined ? {} : { ttlSeconds: options.sessionTtlSeconds }),
+  });
+  const notify = (change: CatalogChange) => {
+    const methods = [
+      change.tools && 'notifications/tools/list_changed',
+      change.prompts && 'notifications/prompts/list_changed',
+      change.resources && 'notifications/resources/list_changed',
+    ].filter((m): m is string => typeof m === 'string');
+    for (const method of methods) {
+      bus.publish(BROADCAST_TOPIC, { jsonrpc: '2.0', method }).catch((error: unknown) => {
+        logger.warn('could not publish a notification', { method, error: String(error) });
+      });
+    }
+  };
+  const pool = createUpstreamPool({
+    logger,
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+    onCatalogChange: notify,
+  });
+  pool.apply(options.config);
+  const endpoint = createMcpEndpoint({
+    pool,
+    tokens,
+    store,
+    bus,
+    logger,
+    originPolicy: options.originPolicy ?? { allowedOrigins: [], allowedHosts: [] },
+    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
+    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
+    ...(options.serverInfo === undefined ? {} : { serverInfo: options.serverInfo }),
+  });
+  const status = () =>
+    buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
+
+  return {
+    endpoint,
+    applyConfig(config) {
+      pool.apply(config);
+      logger.info('config applied', { servers: config.servers.length });
+      notify({ tools: true, prompts: true, resources: true });
+    },
+    status,
+    serverStatus: (name) => status().servers.find((server) => server.name === name),
+    isReady() {
+      const snapshots = pool.snapshots();
+      const enabled = pool.config().servers.filter((server) => server.enabled);
+      return enabled.length === 0 || snapshots.some((snapshot) => snapshot.ready);
+    },
+    async stop() {
+      await pool.stop();
+      await Promise.allSettled([store.close(), bus.close()]);
+    },
+  };
+}

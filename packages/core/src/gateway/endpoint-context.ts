@@ -1,0 +1,43 @@
+import type { Logger } from '../logger.ts';
+import type { SessionClaims, SessionTokens } from '../session/session-token.ts';
+import type { NotificationBus } from '../store/notification-bus.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { OriginPolicy } from './origin-policy.ts';
+import type { UpstreamPool } from './upstream-pool.ts';
+
+/** Default time an upstream may stay silent during a forwarded call: 30 s. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/** Everything the MCP endpoint needs; hosts build it once at start-up. */
+export interface McpEndpointOptions {
+  pool: Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 'snapshots'>;
+  tokens: SessionTokens;
+  store: SessionStore;
+  bus: NotificationBus;
+  logger: Logger;
+  /** fetch used for forwarded calls; default globalThis.fetch. */
+  fetch?: typeof fetch;
+  originPolicy: OriginPolicy;
+  /** Request body limit in bytes; default 10 MiB. */
+  maxBodyBytes?: number;
+  /** How long an upstream may stay silent during a call before the client gets an error; default 30 s. */
+  callTimeoutMs?: number;
+  /** Name and version the gateway reports at initialize. */
+  serverInfo?: { name: string; version: string };
+  /** Interval of keep-alive comments on GET notification streams; default 15 s. */
+  keepAliveMs?: number;
+}
+
+/** Per-request extras a host may pass (e.g. workerd's waitUntil). */
+export interface RequestContext {
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/** A request whose session has been validated. */
+export interface SessionRequest {
+  readonly request: Request;
+  readonly token: string;
+  readonly claims: SessionClaims;
+  readonly logger: Logger;
+  readonly context: RequestContext;
+}

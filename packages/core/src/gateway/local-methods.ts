@@ -1,0 +1,91 @@
+import type { CatalogKind } from '../catalog/catalog.ts';
+import { GatewayError } from '../errors.ts';
+import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
+import { LATEST_LEGACY_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../protocol/versions.ts';
+import { callerIdentity } from '../session/caller-identity.ts';
+import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
+import { jsonResponse, rpcErrorResponse } from './error-mapping.ts';
+
+/** What the gateway itself offers at initialize: everything it aggregates. */
+export const GATEWAY_CAPABILITIES = {
+  tools: { listChanged: true },
+  prompts: { listChanged: true },
+  resources: { listChanged: true, subscribe: true },
+  completions: {},
+  logging: {},
+} as const;
+
+/** Default serverInfo reported at initialize. */
+export const DEFAULT_SERVER_INFO = { name: 'mcp-gateway', version: '0.1.0' };
+
+const LIST_METHODS: Record<string, CatalogKind> = {
+  'tools/list': 'tools',
+  'prompts/list': 'prompts',
+  'resources/list': 'resources',
+  'resources/templates/list': 'resourceTemplates',
+};
+
+/** True for methods the gateway answers itself once a session is established. */
+export function isLocalMethod(method: string): boolean {
+  return method in LIST_METHODS || method === 'ping' || method === 'logging/setLevel';
+}
+
+/**
+ * Answers initialize: negotiates the version (the client's if the gateway serves it, else the
+ * newest legacy one), and issues a signed session id carrying the client's capabilities and,
+ * when the request has a bearer token, the caller's identity hash.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle#initialization
+ */
+export async function answerInitialize(
+  options: McpEndpointOptions,
+  request: Request,
+  message: JsonRpcRequest,
+): Promise<Response> {
+  const params = (message.params ?? {}) as Record<string, unknown>;
+  const requested = typeof params['protocolVersion'] === 'string' ? params['protocolVersion'] : '';
+  const protocolVersion = isLegacyProtocolVersion(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
+  const capabilities = params['capabilities'];
+  const clientCapabilities =
+    typeof capabilities === 'object' && capabilities !== null && JSON.stringify(capabilities).length <= 2048
+      ? (capabilities as Record<string, unknown>)
+      : {};
+  const caller = await callerIdentity(request.headers.get('authorization'));
+  const { token, claims } = await options.tokens.issue({
+    protocolVersion,
+    clientCapabilities,
+    ...(caller === undefined ? {} : { caller }),
+  });
+  options.logger.info('session started', { jti: claims.jti, protocolVersion });
+  const result = {
+    protocolVersion,
+    capabilities: GATEWAY_CAPABILITIES,
+    serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
+  };
+  return jsonResponse({ jsonrpc: '2.0', id: message.id, result }, 200, { 'mcp-session-id': token });
+}
+
+/** Answers ping, logging/setLevel and the four list methods from the current catalog. */
+export function answerLocal(options: McpEndpointOptions, session: SessionRequest, message: JsonRpcRequest): Response {
+  if (message.method === 'ping' || message.method === 'logging/setLevel') {
+    return jsonResponse({ jsonrpc: '2.0', id: message.id, result: {} });
+  }
+  const kind = LIST_METHODS[message.method] as CatalogKind;
+  const params = (message.params ?? {}) as Record<string, unknown>;
+  if (params['cursor'] !== undefined) {
+    // The gateway lists everything in one page, so it never hands out a cursor.
+    return rpcErrorResponse(message.id, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), session.logger);
+  }
+  const virtualServer = session.request.headers.get('x-mcp-virtualserver') ?? undefined;
+  const body = options.pool.catalog().listResultJson(kind, virtualServer);
+  if (body === undefined) {
+    return rpcErrorResponse(
+      message.id,
+      new GatewayError('INVALID_PARAMS', `Unknown virtual server: ${virtualServer ?? ''}`),
+      session.logger,
+    );
+  }
+  return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${body}}`, {
+    status: 200,
+    headers: { 'content-type': 'application/json' },
+  });
+}

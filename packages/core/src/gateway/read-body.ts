@@ -1,0 +1,40 @@
+import { GatewayError } from '../errors.ts';
+
+/** Default limit of a request body: 10 MiB. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Reads a request body up to `maxBytes`, refusing early on a declared Content-Length and while
+ * streaming otherwise, so an oversized body is never held whole.
+ * @throws GatewayError BODY_TOO_LARGE (413) naming the limit.
+ */
+export async function readBody(request: Request, maxBytes: number): Promise<Uint8Array> {
+  const tooLarge = () =>
+    new GatewayError('BODY_TOO_LARGE', `request body exceeds the limit of ${maxBytes} bytes`, {
+      data: { limit: maxBytes },
+    });
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes) throw tooLarge();
+  if (request.body === null) return new Uint8Array();
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > maxBytes) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}

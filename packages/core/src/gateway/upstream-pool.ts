@@ -1,0 +1,139 @@
+import { buildCatalog, diffCatalogs, type Catalog } from '../catalog/catalog.ts';
+import { checkPrompt, checkTool } from '../catalog/schema-check.ts';
+import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
+import { EMPTY_CONFIG } from '../config/schema.ts';
+import type { Logger } from '../logger.ts';
+import { createUpstreamClient, type UpstreamClient } from '../upstream/upstream-client.ts';
+import { createUpstreamManager, type UpstreamManager } from '../upstream/upstream-manager.ts';
+import type { UpstreamSnapshot } from '../upstream/types.ts';
+
+/** Which lists changed when the catalog was rebuilt. */
+export interface CatalogChange {
+  readonly tools: boolean;
+  readonly prompts: boolean;
+  readonly resources: boolean;
+}
+
+/** Options of `createUpstreamPool`. */
+export interface UpstreamPoolOptions {
+  logger: Logger;
+  fetch?: typeof fetch;
+  /** Health check and re-list interval per upstream; default 60 000 ms. */
+  healthIntervalMs?: number;
+  /** Timeout of each request the gateway makes for itself; default 30 000 ms. */
+  requestTimeoutMs?: number;
+  /** Called after every catalog swap that changed a list. */
+  onCatalogChange?: (change: CatalogChange, catalog: Catalog) => void;
+}
+
+/** The set of upstreams of the current config, their managers and the catalog built from them. */
+export interface UpstreamPool {
+  /** Applies a new config: unchanged servers keep their connection; changed ones reconnect. */
+  apply(config: GatewayConfig): void;
+  config(): GatewayConfig;
+  catalog(): Catalog;
+  server(name: string): ServerConfig | undefined;
+  client(name: string): UpstreamClient | undefined;
+  /** Latest snapshot per configured server, in config order. */
+  snapshots(): UpstreamSnapshot[];
+  stop(): Promise<void>;
+}
+
+interface Member {
+  readonly server: ServerConfig;
+  readonly client: UpstreamClient;
+  readonly manager: UpstreamManager;
+}
+
+/**
+ * Creates the pool. Every snapshot a manager publishes rebuilds the catalog (coalesced per
+ * microtask) and swaps it atomically; list changes are reported through `onCatalogChange`.
+ */
+export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
+  const { logger } = options;
+  const members = new Map<string, Member>();
+  const snapshots = new Map<string, UpstreamSnapshot>();
+  let config: GatewayConfig = EMPTY_CONFIG;
+  let catalog: Catalog = buildCatalog([], snapshots);
+  let rebuildQueued = false;
+
+  function rebuild(): void {
+    rebuildQueued = false;
+    const next = buildCatalog(config.servers, snapshots, config.virtualServers);
+    const change = diffCatalogs(catalog, next);
+    catalog = next;
+    if (change.tools || change.prompts || change.resources) options.onCatalogChange?.(change, next);
+  }
+
+  function scheduleRebuild(): void {
+    if (rebuildQueued) return;
+    rebuildQueued = true;
+    queueMicrotask(rebuild);
+  }
+
+  function add(server: ServerConfig): void {
+    const client = createUpstreamClient({
+      server,
+      logger: logger.child({ server: server.name }),
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
+    });
+    const manager = createUpstreamManager({
+      server,
+      client,
+      logger: logger.child({ server: server.name }),
+      validateTool: checkTool,
+      validatePrompt: checkPrompt,
+      ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+      onSnapshot(snapshot) {
+        if (members.get(server.name)?.manager !== manager) return;
+        snapshots.set(server.name, snapshot);
+        scheduleRebuild();
+      },
+    });
+    members.set(server.name, { server, client, manager });
+    snapshots.set(server.name, manager.snapshot());
+    manager.start();
+  }
+
+  function remove(name: string): void {
+    const member = members.get(name);
+    if (member === undefined) return;
+    members.delete(name);
+    snapshots.delete(name);
+    member.manager.stop().catch((error: unknown) => logger.warn('stopping upstream failed', { server: name, error }));
+  }
+
+  return {
+    apply(next) {
+      const wanted = new Map(next.servers.map((server) => [server.name, server]));
+      for (const name of [...members.keys()]) {
+        const current = members.get(name) as Member;
+        const desired = wanted.get(name);
+        if (desired === undefined || !sameServer(current.server, desired)) remove(name);
+      }
+      config = next;
+      for (const server of next.servers) if (!members.has(server.name)) add(server);
+      scheduleRebuild();
+    },
+    config: () => config,
+    catalog: () => catalog,
+    server: (name) => members.get(name)?.server,
+    client: (name) => members.get(name)?.client,
+    snapshots() {
+      return config.servers.flatMap((server) => {
+        const snapshot = snapshots.get(server.name);
+        return snapshot === undefined ? [] : [snapshot];
+      });
+    },
+    async stop() {
+      const stopping = [...members.values()].map((member) => member.manager.stop());
+      members.clear();
+      await Promise.allSettled(stopping);
+    },
+  };
+}
+
+function sameServer(a: ServerConfig, b: ServerConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}

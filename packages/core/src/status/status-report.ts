@@ -1,0 +1,83 @@
+import type { Catalog } from '../catalog/catalog.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import type { InvalidItem, UpstreamSnapshot } from '../upstream/types.ts';
+
+/** One server in GET /status (the anchor's shape, plus `prefix` and `conflicts`). */
+export interface ServerStatus {
+  id: string;
+  name: string;
+  prefix: string;
+  lastValidated?: string;
+  message: string;
+  ready: boolean;
+  totalTools: number;
+  totalPrompts: number;
+  invalidTools: number;
+  invalidToolList?: readonly InvalidItem[];
+  invalidPrompts: number;
+  invalidPromptList?: readonly InvalidItem[];
+  conflicts?: { tools: readonly string[]; prompts: readonly string[]; resources: readonly string[] };
+  protocolValidation: { isValid: boolean; supportedVersion: string; expectedVersion: string };
+}
+
+/** GET /status (the anchor's shape). */
+export interface StatusReport {
+  servers: ServerStatus[];
+  overallValid: boolean;
+  totalServers: number;
+  healthyServers: number;
+  unHealthyServers: number;
+  toolConflicts: number;
+  timestamp: string;
+}
+
+/** Builds the status report from the config, the latest snapshots and the catalog's conflicts. */
+export function buildStatusReport(
+  servers: readonly ServerConfig[],
+  snapshots: readonly UpstreamSnapshot[],
+  catalog: Catalog,
+  expectedVersion: string,
+): StatusReport {
+  const bySnapshot = new Map(snapshots.map((s) => [s.server, s]));
+  let toolConflicts = 0;
+  const entries = servers.map((server): ServerStatus => {
+    const snapshot = bySnapshot.get(server.name);
+    const lost = catalog.conflicts.get(server.name);
+    toolConflicts += lost?.tools.length ?? 0;
+    const servedTools = (snapshot?.tools.length ?? 0) - (lost?.tools.length ?? 0);
+    const servedPrompts = (snapshot?.prompts.length ?? 0) - (lost?.prompts.length ?? 0);
+    let message = snapshot?.message ?? 'connecting';
+    if (lost !== undefined && lost.tools.length + lost.prompts.length + lost.resources.length > 0) {
+      const names = [...lost.tools, ...lost.prompts, ...lost.resources].join(', ');
+      message += `. conflicting names not served (already served by an earlier server): [${names}]`;
+    }
+    const version = snapshot?.protocolVersion ?? '';
+    const status: ServerStatus = {
+      id: `${server.name}:${server.prefix}:${server.hostname}`,
+      name: server.name,
+      prefix: server.prefix,
+      message,
+      ready: snapshot?.ready ?? false,
+      totalTools: snapshot?.ready ? servedTools : 0,
+      totalPrompts: snapshot?.ready ? servedPrompts : 0,
+      invalidTools: snapshot?.invalidTools.length ?? 0,
+      invalidPrompts: snapshot?.invalidPrompts.length ?? 0,
+      protocolValidation: { isValid: version !== '', supportedVersion: version, expectedVersion },
+    };
+    if (snapshot?.lastValidated !== undefined) status.lastValidated = snapshot.lastValidated;
+    if (snapshot !== undefined && snapshot.invalidTools.length > 0) status.invalidToolList = snapshot.invalidTools;
+    if (snapshot !== undefined && snapshot.invalidPrompts.length > 0) status.invalidPromptList = snapshot.invalidPrompts;
+    if (lost !== undefined) status.conflicts = lost;
+    return status;
+  });
+  const healthy = entries.filter((s) => s.ready).length;
+  return {
+    servers: entries,
+    overallValid: entries.every((s) => s.ready) && toolConflicts === 0 && catalog.conflicts.size === 0,
+    totalServers: entries.length,
+    healthyServers: healthy,
+    unHealthyServers: entries.length - healthy,
+    toolConflicts,
+    timestamp: new Date().toISOString(),
+  };
+}
