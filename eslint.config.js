@@ -67,8 +67,10 @@ export default defineConfig(
   },
 
   {
+    // Tests beside core's code may start Node servers; they are not part of any entry
+    // (core's tsconfig leaves them out too), so the boundary is for the shipped sources.
     files: ['packages/core/src/**/*.ts'],
-    ignores: ['packages/core/src/redis/**'],
+    ignores: ['packages/core/src/redis/**', 'packages/core/src/**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -102,7 +102,9 @@ describe('watchConfigFile', () => {
   it('logs the warnings of the file at start', async () => {
     await writeFile(file, `${configText('alpha')}colour: blue\n`);
     const { logger } = await startWatching(file);
-    expect(logger.lines).toContainEqual(expect.objectContaining({ level: 'warn', msg: `${file}: unknown top-level field "colour" ignored` }));
+    expect(logger.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', msg: `${file}: unknown top-level field "colour" ignored` }),
+    );
   });
 
   it('applies a valid edit', async () => {
@@ -135,7 +137,9 @@ describe('watchConfigFile', () => {
     await writeFile(file, configText('alpha'));
     const { logger, changes } = await startWatching(file);
     await writeFile(file, `# reviewed\n${configText('alpha')}`);
-    await waitFor('the edit to be read', () => logger.lines.some((line) => line.msg.includes('config in force is unchanged')));
+    await waitFor('the edit to be read', () =>
+      logger.lines.some((line) => line.msg.includes('config in force is unchanged')),
+    );
     await writeFile(file, configText('alpha', 'beta'));
     await waitFor('the second edit to be applied', () => changes.length > 0);
     expect(changes.map(serverNames)).toEqual([['alpha', 'beta']]);
@@ -192,7 +196,7 @@ describe('watchConfigFile', () => {
     try {
       await writeFile(file, configText('alpha'));
       await link(file, join(elsewhere, 'same-inode.yaml'));
-      const { watcher, changes } = await startWatching(file, { pollIntervalMs: NO_POLL });
+      const { watcher, changes } = await startWatching(file, { pollIntervalMs: 30, debounceMs: 100 });
       await writeFile(join(elsewhere, 'same-inode.yaml'), configText('zeta'));
       await waitFor('the polled change to be applied', () => changes.length === 1);
       expect(serverNames(watcher.current())).toEqual(['zeta']);

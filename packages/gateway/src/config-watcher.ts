@@ -40,13 +40,17 @@ export interface ConfigWatcher {
  * @see docs/configuration.md
  */
 export async function watchConfigFile(path: string, options: ConfigWatcherOptions): Promise<ConfigWatcher> {
+  const pollIntervalMs = options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS;
+  if (!(pollIntervalMs > 0) || !((options.debounceMs ?? DEFAULT_DEBOUNCE_MS) >= 0)) {
+    throw new RangeError('watchConfigFile: pollIntervalMs must be positive and debounceMs not negative');
+  }
   const logger = options.logger.child({ configPath: path });
   const text = await readInitialText(path);
   const initial = parseConfig(text, path);
   if (!initial.ok) throw initial.error;
   for (const warning of initial.warnings) logger.warn(warning);
   const watcher = new FileConfigWatcher(path, options, logger, text, initial.config);
-  watcher.start(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS);
+  watcher.start(pollIntervalMs);
   return watcher;
 }
 
@@ -95,10 +99,14 @@ class FileConfigWatcher implements ConfigWatcher {
   }
 
   start(pollIntervalMs: number): void {
-    // disabled
+    this.#watch();
+    // Also covers an edit made between the first read and the start of the watch.
+    this.#schedule();
     this.#poll = setInterval(() => {
-      
-      this.#trigger();
+      if (this.#watcher === undefined) this.#watch();
+      // Through the debounce, so that a poll is unlikely to read a file halfway through a write;
+      // a pending debounce is left alone, or a short poll interval would postpone it for ever.
+      if (this.#debounce === undefined) this.#schedule();
     }, pollIntervalMs);
     this.#poll.unref();
   }
@@ -119,7 +127,8 @@ class FileConfigWatcher implements ConfigWatcher {
       this.#watcher = watcher;
       this.#watchProblemLogged = false;
     } catch (error) {
-      if (!this.#watchProblemLogged) this.#logger.warn('cannot watch the config directory; polling only', { error: messageOf(error) });
+      if (!this.#watchProblemLogged)
+        this.#logger.warn('cannot watch the config directory; polling only', { error: messageOf(error) });
       this.#watchProblemLogged = true;
     }
   }
@@ -127,7 +136,10 @@ class FileConfigWatcher implements ConfigWatcher {
   #schedule(): void {
     if (this.#closed) return;
     clearTimeout(this.#debounce);
-    this.#debounce = setTimeout(() => this.#trigger(), this.#debounceMs);
+    this.#debounce = setTimeout(() => {
+      this.#debounce = undefined;
+      this.#trigger();
+    }, this.#debounceMs);
     this.#debounce.unref();
   }
 

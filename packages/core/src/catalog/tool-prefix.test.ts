@@ -7,7 +7,9 @@ const nonEmptyPrefixArb = fc.stringMatching(/^[a-z0-9_]+$/);
 /** URIs with and without schemes and authorities, plus arbitrary strings. */
 const uriArb = fc.oneof(
   fc.webUrl(),
-  fc.tuple(fc.stringMatching(/^[a-z][a-z0-9+.-]*$/), fc.constantFrom(':', '://', ':///'), fc.string()).map((parts) => parts.join('')),
+  fc
+    .tuple(fc.stringMatching(/^[a-z][a-z0-9+.-]*$/), fc.constantFrom(':', '://', ':///'), fc.string())
+    .map((parts) => parts.join('')),
   fc.string({ unit: 'binary' }),
 );
 /** Two non-empty prefixes, neither of which starts with the other. */

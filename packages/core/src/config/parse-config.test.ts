@@ -176,15 +176,21 @@ virtualServers:
 
   it('rejects a YAML mapping with a repeated key and says where', () => {
     const text = 'servers: []\nservers: []\n';
-    expect(errorLines(parseConfig(text, 'config.yaml'))).toEqual(['config.yaml: line 2, column 1: Map keys must be unique']);
+    expect(errorLines(parseConfig(text, 'config.yaml'))).toEqual([
+      'config.yaml: line 2, column 1: Map keys must be unique',
+    ]);
   });
 
   it('rejects a file that is not a mapping', () => {
-    expect(errorLines(parseConfig('- name: a\n', 'config.yaml'))).toEqual(['config.yaml: must be a mapping with a servers list']);
+    expect(errorLines(parseConfig('- name: a\n', 'config.yaml'))).toEqual([
+      'config.yaml: must be a mapping with a servers list',
+    ]);
     expect(errorLines(parseConfig('just text', 'config.yaml'))).toEqual([
       'config.yaml: must be a mapping with a servers list (got "just text")',
     ]);
-    expect(errorLines(parseConfig('servers: [[a]]', 'config.yaml'))).toEqual(['config.yaml: servers[0]: must be a mapping']);
+    expect(errorLines(parseConfig('servers: [[a]]', 'config.yaml'))).toEqual([
+      'config.yaml: servers[0]: must be a mapping',
+    ]);
   });
 
   it('rejects an alias to an anchor the file never defines', () => {
@@ -274,7 +280,8 @@ virtualServers:
   });
 
   it('treats fields written without a value as not given', () => {
-    const text = 'servers:\n  - name: a\n    url: http://a:81\n    prefix:\n    hostname:\n    category:\n    credential:\n';
+    const text =
+      'servers:\n  - name: a\n    url: http://a:81\n    prefix:\n    hostname:\n    category:\n    credential:\n';
     expect(configOf(parseConfig(text, 'config.yaml')).servers[0]).toEqual({
       name: 'a',
       url: 'http://a:81',

@@ -46,7 +46,11 @@ export function parseConfig(text: string, source: string): ConfigResult {
     return { ok: true, config: resolved.config, warnings };
   } catch (cause) {
     // Defensive: the steps above report problems as data, but a bug must not crash a reload.
-    return invalid(source, [`cannot be read as a config file (${cause instanceof Error ? cause.message : String(cause)})`], cause);
+    return invalid(
+      source,
+      [`cannot be read as a config file (${cause instanceof Error ? cause.message : String(cause)})`],
+      cause,
+    );
   }
 }
 
@@ -102,6 +106,10 @@ function describeInput(issue: v.BaseIssue<unknown>): string {
 function invalid(source: string, issues: readonly string[], cause?: unknown): ConfigResult {
   const message = issues.map((issue) => `${source}: ${issue}`).join('\n');
   // Operator-facing only: a config problem is never a client's business.
-  const error = new GatewayError('CONFIG_INVALID', message, cause === undefined ? { expose: false } : { expose: false, cause });
+  const error = new GatewayError(
+    'CONFIG_INVALID',
+    message,
+    cause === undefined ? { expose: false } : { expose: false, cause },
+  );
   return { ok: false, error };
 }

@@ -51,7 +51,8 @@ export function resolveConfig(raw: RawConfig): ResolvedConfig {
     const at = `virtualServers[${index}]`;
     warnUnknownKeys(entry, KNOWN_VIRTUAL_SERVER, at, warnings);
     const first = seenVirtual.get(entry.name);
-    if (first !== undefined) issues.push(`${at}.name: ${quote(entry.name)} is already used by virtualServers[${first}]`);
+    if (first !== undefined)
+      issues.push(`${at}.name: ${quote(entry.name)} is already used by virtualServers[${first}]`);
     else seenVirtual.set(entry.name, index);
     virtualServers.push(resolveVirtualServer(entry));
   });
@@ -117,7 +118,9 @@ function warnSharedPrefixes(servers: readonly ServerConfig[], warnings: string[]
   for (const [prefix, indexes] of byPrefix) {
     if (indexes.length < 2) continue;
     const names = indexes.map((i) => `servers[${i}] ${quote(servers[i]?.name ?? '')}`).join(', ');
-    warnings.push(`${names} share the prefix ${quote(prefix)}; a tool or prompt name both expose is served only for the first`);
+    warnings.push(
+      `${names} share the prefix ${quote(prefix)}; a tool or prompt name both expose is served only for the first`,
+    );
   }
 }
 

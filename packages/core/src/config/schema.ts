@@ -16,7 +16,13 @@ const PEM_MESSAGE = 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)';
 const text = () => v.string('must be a string');
 const stringList = () => v.array(v.string('must be a list of strings'), 'must be a list of strings');
 const prefix = () => v.nullish(v.pipe(text(), v.regex(/^[A-Za-z0-9_.-]*$/, PREFIX_MESSAGE)));
-const pem = () => v.nullish(v.pipe(text(), v.check((s) => s.trim() === '' || s.includes('-----BEGIN CERTIFICATE-----'), PEM_MESSAGE)));
+const pem = () =>
+  v.nullish(
+    v.pipe(
+      text(),
+      v.check((s) => s.trim() === '' || s.includes('-----BEGIN CERTIFICATE-----'), PEM_MESSAGE),
+    ),
+  );
 /** True for a plain object, the only thing a YAML mapping loads as (not a list, not `!!binary`). */
 export function isPlainMapping(input: unknown): input is Record<string, unknown> {
   if (typeof input !== 'object' || input === null) return false;
@@ -25,7 +31,8 @@ export function isPlainMapping(input: unknown): input is Record<string, unknown>
 }
 
 /** Mappings only: valibot's object schemas would also take a list or a byte array. */
-const mapping = <T extends v.GenericSchema>(schema: T, message: string) => v.pipe(v.custom<unknown>(isPlainMapping, message), schema);
+const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
+  v.pipe(v.custom<unknown>(isPlainMapping, message), schema);
 /** A field of the anchor's file that this gateway accepts but does not use yet. */
 const reserved = () => v.optional(v.unknown());
 
@@ -38,7 +45,11 @@ export const RawServerSchema = v.looseObject(
     name: v.pipe(text(), v.trim(), v.minLength(1, 'must not be empty')),
     url: v.pipe(text(), v.trim(), v.check(isHttpUrl, 'must be an absolute http(s) URL')),
     hostname: v.nullish(
-      v.pipe(text(), v.trim(), v.check((s) => !/[\s/]/.test(s), 'must be a host name with an optional :port, without scheme or path')),
+      v.pipe(
+        text(),
+        v.trim(),
+        v.check((s) => !/[\s/]/.test(s), 'must be a host name with an optional :port, without scheme or path'),
+      ),
     ),
     prefix: prefix(),
     toolPrefix: prefix(),

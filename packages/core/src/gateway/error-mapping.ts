@@ -31,7 +31,7 @@ export function toJsonRpcError(error: unknown, logger: Logger): JsonRpcErrorObje
 export function toErrorResponse(error: unknown, id: JsonRpcId | null, logger: Logger, headers?: HeadersInit): Response {
   const status = isGatewayError(error) && error.expose ? error.status : 500;
   const body = { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
-  const response = new Response(JSON.stringify(body), { status, headers });
+  const response = new Response(JSON.stringify(body), headers === undefined ? { status } : { status, headers });
   response.headers.set('content-type', 'application/json');
   return response;
 }

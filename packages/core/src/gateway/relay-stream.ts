@@ -75,10 +75,6 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
     flush() {
       stop();
     },
-    cancel() {
-      stop();
-      options.abort.abort();
-    },
   });
 
   session.request.signal.addEventListener('abort', () => {

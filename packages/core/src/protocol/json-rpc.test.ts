@@ -84,7 +84,10 @@ describe('parseJsonRpcMessage', () => {
   });
 
   it('rejects a batch', () => {
-    expectInvalid(parseJsonRpcMessage('[{"jsonrpc":"2.0","id":1,"method":"ping"}]'), 'batch requests are not supported (removed in MCP 2025-06-18)');
+    expectInvalid(
+      parseJsonRpcMessage('[{"jsonrpc":"2.0","id":1,"method":"ping"}]'),
+      'batch requests are not supported (removed in MCP 2025-06-18)',
+    );
   });
 
   it('rejects JSON that is not an object', () => {
@@ -104,7 +107,10 @@ describe('parseJsonRpcMessage', () => {
 
   it('rejects ids that are not strings or exactly representable numbers', () => {
     for (const id of ['null', '{}', '[]', 'true', '1e400', '9007199254740993']) {
-      expectInvalid(parseJsonRpcMessage(`{"jsonrpc":"2.0","id":${id},"method":"m"}`), 'id must be a string or a number');
+      expectInvalid(
+        parseJsonRpcMessage(`{"jsonrpc":"2.0","id":${id},"method":"m"}`),
+        'id must be a string or a number',
+      );
     }
   });
 
@@ -127,7 +133,11 @@ describe('parseJsonRpcMessage', () => {
   });
 
   it('rejects ambiguous and incomplete responses', () => {
-    expectInvalid(parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"method":"m","result":{}}'), 'both a method and a result', 1);
+    expectInvalid(
+      parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"method":"m","result":{}}'),
+      'both a method and a result',
+      1,
+    );
     expectInvalid(
       parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"result":{},"error":{"code":1,"message":"x"}}'),
       'both result and error',
@@ -139,8 +149,16 @@ describe('parseJsonRpcMessage', () => {
 
   it('rejects malformed error objects', () => {
     expectInvalid(parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"error":"bad"}'), 'error must be an object', 1);
-    expectInvalid(parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"error":{"code":1.5,"message":"x"}}'), 'error.code must be an integer', 1);
-    expectInvalid(parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"error":{"code":1}}'), 'error.message must be a string', 1);
+    expectInvalid(
+      parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"error":{"code":1.5,"message":"x"}}'),
+      'error.code must be an integer',
+      1,
+    );
+    expectInvalid(
+      parseJsonRpcMessage('{"jsonrpc":"2.0","id":1,"error":{"code":1}}'),
+      'error.message must be a string',
+      1,
+    );
   });
 
   it('survives deep nesting and huge numbers', () => {
@@ -185,8 +203,14 @@ describe('parseJsonRpcMessage', () => {
     const id = fc.oneof(fc.string(), fc.integer());
     const params = fc.oneof(fc.dictionary(fc.string(), fc.jsonValue()), fc.array(fc.jsonValue()));
     const message: fc.Arbitrary<JsonRpcMessage> = fc.oneof(
-      fc.record({ jsonrpc: fc.constant('2.0' as const), id, method: fc.string(), params }, { requiredKeys: ['jsonrpc', 'id', 'method'] }),
-      fc.record({ jsonrpc: fc.constant('2.0' as const), method: fc.string(), params }, { requiredKeys: ['jsonrpc', 'method'] }),
+      fc.record(
+        { jsonrpc: fc.constant('2.0' as const), id, method: fc.string(), params },
+        { requiredKeys: ['jsonrpc', 'id', 'method'] },
+      ),
+      fc.record(
+        { jsonrpc: fc.constant('2.0' as const), method: fc.string(), params },
+        { requiredKeys: ['jsonrpc', 'method'] },
+      ),
       fc.record({ jsonrpc: fc.constant('2.0' as const), id, result: fc.jsonValue().filter((v) => v !== null) }),
       fc.record({
         jsonrpc: fc.constant('2.0' as const),
@@ -233,7 +257,11 @@ describe('type guards', () => {
     const request = { jsonrpc: '2.0', id: 1, method: 'm' };
     const notification = { jsonrpc: '2.0', method: 'm' };
     const response = jsonRpcResult(1, {});
-    expect([isJsonRpcRequest(request), isJsonRpcNotification(request), isJsonRpcResponse(request)]).toEqual([true, false, false]);
+    expect([isJsonRpcRequest(request), isJsonRpcNotification(request), isJsonRpcResponse(request)]).toEqual([
+      true,
+      false,
+      false,
+    ]);
     expect([isJsonRpcRequest(notification), isJsonRpcNotification(notification)]).toEqual([false, true]);
     expect([isJsonRpcRequest(response), isJsonRpcResponse(response)]).toEqual([false, true]);
     expect(isJsonRpcResponse(jsonRpcError(null, -32600, 'Invalid Request'))).toBe(true);

@@ -157,7 +157,9 @@ describe('encodeSseComment', () => {
   it('writes comment lines that parsers ignore', async () => {
     expect(encodeSseComment('ping')).toBe(': ping\n\n');
     expect(encodeSseComment('a\nb')).toBe(': a\n: b\n\n');
-    expect(await parseChunks([encodeSseComment('x\ny'), encodeSseEvent({ data: 'after' })])).toEqual([{ data: 'after' }]);
+    expect(await parseChunks([encodeSseComment('x\ny'), encodeSseEvent({ data: 'after' })])).toEqual([
+      { data: 'after' },
+    ]);
   });
 });
 

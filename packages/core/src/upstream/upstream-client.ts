@@ -1,12 +1,18 @@
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonObject } from './types.ts';
-import { isUpstreamRpcError, upstreamProtocolError } from './upstream-errors.ts';
+import { isGatewayError } from '../errors.ts';
+import { isUpstreamRpcError, isUpstreamSessionExpiredError, upstreamProtocolError } from './upstream-errors.ts';
 import { isJsonObject, readRpcResult, type ExchangeContext, type RpcId } from './upstream-exchange.ts';
+import type { UpstreamHeaderSession } from './upstream-headers.ts';
 import { createUpstreamHttp, type UpstreamHttp } from './upstream-http.ts';
 import { listAllPages, type UpstreamListKind } from './upstream-list.ts';
 import { openUpstreamStream, type NotificationStreamOutcome } from './upstream-stream.ts';
-import { PROPOSED_PROTOCOL_VERSION, protocolErrorFromInitializeResult, protocolErrorFromRpcError } from './upstream-protocol.ts';
+import {
+  PROPOSED_PROTOCOL_VERSION,
+  protocolErrorFromInitializeResult,
+  protocolErrorFromRpcError,
+} from './upstream-protocol.ts';
 
 /** Default per-request deadline. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
@@ -18,7 +24,7 @@ export const DEFAULT_CLIENT_INFO = { name: 'mcp-gateway', version: '0.1.0' } as 
 export interface UpstreamSession {
   /** The upstream's `Mcp-Session-Id`; absent for upstreams that issue none. */
   readonly sessionId?: string;
-  /** Negotiated version, one of UPSTREAM_PROTOCOL_VERSIONS. */
+  /** Negotiated version, one of LEGACY_PROTOCOL_VERSIONS. */
   readonly protocolVersion: string;
   readonly capabilities: JsonObject;
   readonly serverInfo?: JsonObject;
@@ -63,7 +69,7 @@ export interface UpstreamClient {
   readonly server: ServerConfig;
   /**
    * Initializes a session (proposing 2025-11-25) and sends `notifications/initialized`.
-   * A version outside UPSTREAM_PROTOCOL_VERSIONS, or a 2026-07-28-only upstream, rejects with
+   * A version outside LEGACY_PROTOCOL_VERSIONS, or a 2026-07-28-only upstream, rejects with
    * UPSTREAM_PROTOCOL_ERROR; other JSON-RPC errors reject with UpstreamRpcError.
    */
   initialize(options?: UpstreamInitializeOptions): Promise<UpstreamSession>;
@@ -72,7 +78,12 @@ export interface UpstreamClient {
    * answered). Rejects with UpstreamRpcError, UpstreamSessionExpiredError (404),
    * UPSTREAM_UNAVAILABLE, UPSTREAM_PROTOCOL_ERROR or UPSTREAM_TIMEOUT.
    */
-  request(session: UpstreamSession, method: string, params?: JsonObject, options?: UpstreamCallOptions): Promise<JsonObject>;
+  request(
+    session: UpstreamSession,
+    method: string,
+    params?: JsonObject,
+    options?: UpstreamCallOptions,
+  ): Promise<JsonObject>;
   /** Sends a notification (the upstream answers 202). Rejects like `request`. */
   notify(session: UpstreamSession, method: string, params?: JsonObject, options?: UpstreamCallOptions): Promise<void>;
   /** Lists every item of `kind`, following `nextCursor` (at most 1000 pages, no repeated cursor). */
@@ -88,8 +99,12 @@ export interface UpstreamClient {
     onMessage: (message: JsonObject) => void,
     signal: AbortSignal,
   ): Promise<NotificationStreamOutcome>;
-  /** Ends the session with DELETE (405 ignored). Never throws. */
-  close(session: UpstreamSession): Promise<void>;
+  /**
+   * Ends the session with DELETE (405 ignored). Never throws. `options.headers` carry the
+   * client's identity when the session was made on its behalf (then pass a session with
+   * `useCredential: false`, as `initialize` returned it).
+   */
+  close(session: UpstreamSession, options?: UpstreamCallOptions): Promise<void>;
 }
 
 /**
@@ -110,7 +125,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   const issueId = (): RpcId => ++nextId;
 
   async function exchange(
-    session: UpstreamSession | undefined,
+    session: UpstreamHeaderSession,
     method: string,
     params: JsonObject | undefined,
     call: UpstreamCallOptions,
@@ -134,17 +149,49 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
           return resumed;
         },
       };
-      return readRpcResult(response, id, context);
+      try {
+        return await readRpcResult(response, id, context);
+      } catch (error) {
+        // Body-read failures (reset connection) surface as bare TypeErrors; name the upstream.
+        if (
+          signal.aborted ||
+          isGatewayError(error) ||
+          isUpstreamRpcError(error) ||
+          isUpstreamSessionExpiredError(error)
+        )
+          throw error;
+        throw http.unavailable(method, error);
+      }
     });
   }
 
-  async function notify(session: UpstreamSession, method: string, params?: JsonObject, call: UpstreamCallOptions = {}): Promise<void> {
+  async function notify(
+    session: UpstreamSession,
+    method: string,
+    params?: JsonObject,
+    call: UpstreamCallOptions = {},
+  ): Promise<void> {
     const body = { jsonrpc: '2.0', method, ...(params === undefined ? {} : { params }) };
     await http.deadline(method, call.signal, async (signal) => {
       const response = await http.send({ method: 'POST', session, body, headers: call.headers, signal, what: method });
       await http.ensureOk(response, session, method);
       await response.body?.cancel();
     });
+  }
+
+  async function close(session: UpstreamSession, call: UpstreamCallOptions = {}): Promise<void> {
+    lastEventIds.delete(session);
+    if (session.sessionId === undefined) return;
+    try {
+      await http.deadline('DELETE', call.signal, async (signal) => {
+        const response = await http.send({ method: 'DELETE', session, headers: call.headers, signal, what: 'DELETE' });
+        await response.body?.cancel();
+        if (!response.ok && response.status !== 405)
+          logger.debug('upstream refused to end the session', { status: response.status });
+      });
+    } catch (error) {
+      logger.debug('upstream session close failed', { error: error instanceof Error ? error.message : String(error) });
+    }
   }
 
   return {
@@ -154,7 +201,11 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const useCredential = init.useCredential ?? true;
       const headerSession = { useCredential };
       let sessionId: string | undefined;
-      const params = { protocolVersion: PROPOSED_PROTOCOL_VERSION, capabilities: init.capabilities ?? {}, clientInfo: { ...clientInfo } };
+      const params = {
+        protocolVersion: PROPOSED_PROTOCOL_VERSION,
+        capabilities: init.capabilities ?? {},
+        clientInfo: { ...clientInfo },
+      };
       let result: JsonObject;
       try {
         result = await exchange(headerSession, 'initialize', params, init, (response) => {
@@ -167,11 +218,17 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       const session = toSession(result, sessionId, useCredential);
       const versionError = protocolErrorFromInitializeResult(result);
       if (versionError !== undefined || (sessionId !== undefined && !/^[\x21-\x7e]+$/.test(sessionId))) {
-        void this.close(session);
-        throw versionError ?? upstreamProtocolError(`upstream ${server.name} issued a session id with characters outside visible ASCII`);
+        void close(session);
+        throw (
+          versionError ??
+          upstreamProtocolError(`upstream ${server.name} issued a session id with characters outside visible ASCII`)
+        );
       }
       await notify(session, 'notifications/initialized', undefined, init);
-      logger.debug('upstream session initialized', { protocolVersion: session.protocolVersion, hasSession: sessionId !== undefined });
+      logger.debug('upstream session initialized', {
+        protocolVersion: session.protocolVersion,
+        hasSession: sessionId !== undefined,
+      });
       return session;
     },
 
@@ -201,19 +258,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
       });
     },
 
-    async close(session) {
-      lastEventIds.delete(session);
-      if (session.sessionId === undefined) return;
-      try {
-        await http.deadline('DELETE', undefined, async (signal) => {
-          const response = await http.send({ method: 'DELETE', session, signal, what: 'DELETE' });
-          await response.body?.cancel();
-          if (!response.ok && response.status !== 405) logger.debug('upstream refused to end the session', { status: response.status });
-        });
-      } catch (error) {
-        logger.debug('upstream session close failed', { error: error instanceof Error ? error.message : String(error) });
-      }
-    },
+    close,
   };
 }
 
@@ -236,7 +281,7 @@ function toSession(result: JsonObject, sessionId: string | undefined, useCredent
  */
 async function answerServerRequest(
   http: UpstreamHttp,
-  session: UpstreamSession | undefined,
+  session: UpstreamHeaderSession,
   message: JsonObject,
   signal: AbortSignal,
   headers: Readonly<Record<string, string>> | undefined,
@@ -250,8 +295,14 @@ async function answerServerRequest(
   try {
     const response = await http.send({ method: 'POST', session, body, headers, signal, what: 'a response' });
     await response.body?.cancel();
-    if (!response.ok) logger.debug('upstream refused the answer to its request', { status: response.status, method: message['method'] });
+    if (!response.ok)
+      logger.debug('upstream refused the answer to its request', {
+        status: response.status,
+        method: message['method'],
+      });
   } catch (error) {
-    logger.debug('could not answer an upstream request', { error: error instanceof Error ? error.message : String(error) });
+    logger.debug('could not answer an upstream request', {
+      error: error instanceof Error ? error.message : String(error),
+    });
   }
 }

@@ -39,7 +39,10 @@ export function isUpstreamRpcError(value: unknown): value is UpstreamRpcError {
 
 /** True when `value` is an UpstreamSessionExpiredError (also across bundle copies). */
 export function isUpstreamSessionExpiredError(value: unknown): value is UpstreamSessionExpiredError {
-  return value instanceof UpstreamSessionExpiredError || (value instanceof Error && value.name === 'UpstreamSessionExpiredError');
+  return (
+    value instanceof UpstreamSessionExpiredError ||
+    (value instanceof Error && value.name === 'UpstreamSessionExpiredError')
+  );
 }
 
 /**
@@ -62,9 +65,13 @@ export function rootCauseMessage(error: unknown): string {
 
 /** An UPSTREAM_UNAVAILABLE error for a network failure or an unexpected HTTP status. */
 export function upstreamUnavailable(server: string, url: string, what: string, cause: unknown): GatewayError {
-  return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server} at ${url} failed ${what}: ${rootCauseMessage(cause)}`, {
-    cause,
-  });
+  return new GatewayError(
+    'UPSTREAM_UNAVAILABLE',
+    `upstream ${server} at ${url} failed ${what}: ${rootCauseMessage(cause)}`,
+    {
+      cause,
+    },
+  );
 }
 
 /** An UPSTREAM_PROTOCOL_ERROR for an answer that breaks the MCP transport or JSON-RPC rules. */

@@ -1,5 +1,5 @@
 import type { JsonObject } from './types.ts';
-import { createUpstreamSseParser } from './sse-reader.ts';
+import { createSseParser, type SseEvent } from '../protocol/sse.ts';
 import { sleep } from './backoff.ts';
 import { UpstreamRpcError, upstreamProtocolError } from './upstream-errors.ts';
 
@@ -43,7 +43,10 @@ export async function readRpcResult(response: Response, id: RpcId, context: Exch
     const parsed = parseJson(await response.text(), context);
     const messages = Array.isArray(parsed) ? parsed : [parsed];
     const answer = messages.find((m) => isJsonObject(m) && m['id'] === id && !('method' in m));
-    if (answer === undefined) throw upstreamProtocolError(`upstream ${context.server} answered ${context.method} without a response for its id`);
+    if (answer === undefined)
+      throw upstreamProtocolError(
+        `upstream ${context.server} answered ${context.method} without a response for its id`,
+      );
     return toResult(answer as JsonObject, context);
   }
   if (type.startsWith('text/event-stream')) return readStream(response, id, context);
@@ -79,9 +82,9 @@ async function readStream(first: Response, id: RpcId, context: ExchangeContext):
 }
 
 /** Yields the SSE events of a response body (an empty body yields nothing). */
-export async function* sseEvents(response: Response): AsyncGenerator<{ data: string; id?: string; retry?: number }> {
+export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
   if (response.body === null) return;
-  const reader = response.body.pipeThrough(createUpstreamSseParser()).getReader();
+  const reader = response.body.pipeThrough(createSseParser()).getReader();
   try {
     for (;;) {
       const next = await reader.read();
@@ -102,7 +105,10 @@ function toResult(message: JsonObject, context: ExchangeContext): JsonObject {
     throw new UpstreamRpcError(code, text, error['data']);
   }
   const result = message['result'];
-  if (!isJsonObject(result)) throw upstreamProtocolError(`upstream ${context.server} answered ${context.method} with a result that is not an object`);
+  if (!isJsonObject(result))
+    throw upstreamProtocolError(
+      `upstream ${context.server} answered ${context.method} with a result that is not an object`,
+    );
   return result;
 }
 

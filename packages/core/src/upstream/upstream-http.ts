@@ -30,6 +30,8 @@ export interface UpstreamHttp {
    * UPSTREAM_UNAVAILABLE naming the status and the upstream's JSON-RPC message if any.
    */
   ensureOk(response: Response, session: UpstreamHeaderSession | undefined, what: string): Promise<void>;
+  /** An UPSTREAM_UNAVAILABLE error naming this upstream, for failures after the headers arrived. */
+  unavailable(what: string, cause: unknown): GatewayError;
 }
 
 /** Options of {@link createUpstreamHttp}. */
@@ -51,7 +53,9 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
     async deadline(what, signal, run) {
       const timeout = new AbortController();
       const timer = setTimeout(() => {
-        timeout.abort(new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} did not answer ${what} within ${timeoutMs} ms`));
+        timeout.abort(
+          new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} did not answer ${what} within ${timeoutMs} ms`),
+        );
       }, timeoutMs);
       const combined = signal === undefined ? timeout.signal : AbortSignal.any([signal, timeout.signal]);
       try {
@@ -69,7 +73,8 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       const headers = buildUpstreamHeaders(server, init.session, init.headers);
       if (init.method !== 'POST') {
         headers.delete('content-type');
-        if (init.headers?.['accept'] === undefined && init.headers?.['Accept'] === undefined) headers.set('accept', 'text/event-stream');
+        if (init.headers?.['accept'] === undefined && init.headers?.['Accept'] === undefined)
+          headers.set('accept', 'text/event-stream');
       }
       try {
         return await options.fetch(server.url, {
@@ -91,9 +96,14 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
         const protocolError = protocolErrorFromRpcError(rpcError.code, rpcError.data);
         if (protocolError !== undefined) throw protocolError;
       }
-      if (response.status === 404 && session?.sessionId !== undefined) throw new UpstreamSessionExpiredError(server.name);
+      if (response.status === 404 && session?.sessionId !== undefined)
+        throw new UpstreamSessionExpiredError(server.name);
       const detail = rpcError === undefined ? '' : `: ${rpcError.message}`;
       throw upstreamUnavailable(server.name, url, what, new Error(`HTTP ${response.status}${detail}`));
+    },
+
+    unavailable(what, cause) {
+      return upstreamUnavailable(server.name, url, what, cause);
     },
   };
 }

@@ -40,15 +40,19 @@ export async function listAllPages(
   for (let page = 1; ; page++) {
     const result = await requestPage(method, cursor === undefined ? undefined : { cursor });
     const list = result[kind];
-    if (!Array.isArray(list)) throw upstreamProtocolError(`upstream ${server} answered ${method} without a "${kind}" array`);
+    if (!Array.isArray(list))
+      throw upstreamProtocolError(`upstream ${server} answered ${method} without a "${kind}" array`);
     const objects = list.filter(isJsonObject);
     if (objects.length !== list.length) onDropped?.(list.length - objects.length);
     items.push(...objects);
     const next = result['nextCursor'];
     if (next === undefined || next === null || next === '') return items;
-    if (typeof next !== 'string') throw upstreamProtocolError(`upstream ${server} answered ${method} with a nextCursor that is not a string`);
-    if (seen.has(next)) throw upstreamProtocolError(`upstream ${server} repeated the cursor "${truncate(next)}" while paging ${method}`);
-    if (page >= MAX_LIST_PAGES) throw upstreamProtocolError(`upstream ${server} returned more than ${MAX_LIST_PAGES} pages of ${method}`);
+    if (typeof next !== 'string')
+      throw upstreamProtocolError(`upstream ${server} answered ${method} with a nextCursor that is not a string`);
+    if (seen.has(next))
+      throw upstreamProtocolError(`upstream ${server} repeated the cursor "${truncate(next)}" while paging ${method}`);
+    if (page >= MAX_LIST_PAGES)
+      throw upstreamProtocolError(`upstream ${server} returned more than ${MAX_LIST_PAGES} pages of ${method}`);
     seen.add(next);
     cursor = next;
   }

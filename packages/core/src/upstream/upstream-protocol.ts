@@ -1,19 +1,14 @@
 import type { GatewayError } from '../errors.ts';
+import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../protocol/versions.ts';
 import type { JsonObject } from './types.ts';
 import { upstreamProtocolError } from './upstream-errors.ts';
 
 /**
- * Protocol versions the gateway speaks with upstreams (the legacy, session-based era), newest
- * first. The first one is proposed in `initialize`.
+ * The version proposed in the gateway's `initialize`: the newest legacy one. Accepted answers
+ * are LEGACY_PROTOCOL_VERSIONS (protocol/versions.ts).
  * @see MCP 2025-11-25 basic/lifecycle §Version Negotiation
  */
-export const UPSTREAM_PROTOCOL_VERSIONS = ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05'] as const;
-
-/** The version proposed in `initialize`. */
-export const PROPOSED_PROTOCOL_VERSION = UPSTREAM_PROTOCOL_VERSIONS[0];
-
-/** The first modern (sessionless) MCP version, which this gateway does not serve yet. */
-export const MODERN_PROTOCOL_VERSION = '2026-07-28';
+export const PROPOSED_PROTOCOL_VERSION = LEGACY_PROTOCOL_VERSIONS[0];
 
 /**
  * JSON-RPC code of UnsupportedProtocolVersionError (2026-07-28), `data{supported[], requested}`.
@@ -24,9 +19,21 @@ export const UNSUPPORTED_PROTOCOL_VERSION_CODE = -32022;
 /** The message of an upstream that speaks only the modern protocol. */
 export const MODERN_ONLY_MESSAGE = `upstream speaks only MCP ${MODERN_PROTOCOL_VERSION}, which this gateway does not serve yet`;
 
-/** True when the gateway can speak `version` with an upstream. */
-export function isUpstreamProtocolVersion(version: unknown): version is string {
-  return typeof version === 'string' && (UPSTREAM_PROTOCOL_VERSIONS as readonly string[]).includes(version);
+const unsupportedProtocolErrors = new WeakSet<object>();
+
+/** True for the errors this module returns: the upstream speaks no protocol version the gateway serves. */
+export function isUnsupportedProtocolError(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && unsupportedProtocolErrors.has(error);
+}
+
+function unsupported(message: string): GatewayError {
+  const error = upstreamProtocolError(message);
+  unsupportedProtocolErrors.add(error);
+  return error;
+}
+
+function isUpstreamProtocolVersion(version: unknown): version is string {
+  return typeof version === 'string' && isLegacyProtocolVersion(version);
 }
 
 /**
@@ -40,23 +47,25 @@ export function protocolErrorFromRpcError(code: number, data: unknown): GatewayE
   const supported = supportedVersionsOf(data);
   if (supported !== undefined && supported.length > 0) {
     if (supported.some(isUpstreamProtocolVersion)) return undefined;
-    if (supported.includes(MODERN_PROTOCOL_VERSION)) return upstreamProtocolError(MODERN_ONLY_MESSAGE);
-    return upstreamProtocolError(`upstream supports only protocol versions ${supported.join(', ')}, none of which this gateway serves`);
+    if (supported.includes(MODERN_PROTOCOL_VERSION)) return unsupported(MODERN_ONLY_MESSAGE);
+    return unsupported(
+      `upstream supports only protocol versions ${supported.join(', ')}, none of which this gateway serves`,
+    );
   }
-  return code === UNSUPPORTED_PROTOCOL_VERSION_CODE ? upstreamProtocolError(MODERN_ONLY_MESSAGE) : undefined;
+  return code === UNSUPPORTED_PROTOCOL_VERSION_CODE ? unsupported(MODERN_ONLY_MESSAGE) : undefined;
 }
 
 /**
  * Checks an InitializeResult's `protocolVersion`; returns the error to reject with when the
- * upstream negotiated a version the gateway does not speak.
+ * upstream negotiated a version outside LEGACY_PROTOCOL_VERSIONS.
  * @see MCP 2025-11-25 basic/lifecycle §Version Negotiation ("client SHOULD disconnect")
  */
 export function protocolErrorFromInitializeResult(result: JsonObject): GatewayError | undefined {
   const version = result['protocolVersion'];
   if (isUpstreamProtocolVersion(version)) return undefined;
-  if (version === MODERN_PROTOCOL_VERSION) return upstreamProtocolError(MODERN_ONLY_MESSAGE);
+  if (version === MODERN_PROTOCOL_VERSION) return unsupported(MODERN_ONLY_MESSAGE);
   const shown = typeof version === 'string' ? version : JSON.stringify(version ?? null);
-  return upstreamProtocolError(`upstream negotiated unsupported protocol version ${shown}`);
+  return unsupported(`upstream negotiated unsupported protocol version ${shown}`);
 }
 
 function supportedVersionsOf(data: unknown): string[] | undefined {

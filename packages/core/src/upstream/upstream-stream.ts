@@ -1,6 +1,5 @@
 import type { Logger } from '../logger.ts';
 import type { JsonObject } from './types.ts';
-import { isUpstreamSessionExpiredError } from './upstream-errors.ts';
 import { isJsonObject, sseEvents } from './upstream-exchange.ts';
 import type { UpstreamHeaderSession } from './upstream-headers.ts';
 import type { UpstreamHttp } from './upstream-http.ts';
@@ -30,47 +29,58 @@ export interface UpstreamStreamInit {
  * @see MCP 2025-11-25 basic/transports §Listening for Messages from the Server
  */
 export async function openUpstreamStream(init: UpstreamStreamInit): Promise<NotificationStreamOutcome> {
-  const { http, session, signal, logger } = init;
-  const headers = init.lastEventId === undefined ? undefined : { 'last-event-id': init.lastEventId };
-  let response: Response;
+  const { http, session, signal } = init;
+  // The body must outlive the deadline (which covers only the headers), so the fetch gets its
+  // own signal, tied to the deadline until the headers arrive and to `signal` throughout.
+  const stream = new AbortController();
+  const stop = (): void => stream.abort(signal.reason);
+  signal.addEventListener('abort', stop, { once: true });
   try {
-    // The deadline's signal aborts the body too, so only the headers are awaited under it and
-    // the body is read with a fresh fetch signal tied to `signal` alone.
-    response = await http.deadline('GET stream', signal, async (deadlineSignal) => {
-      const stream = new AbortController();
-      const forward = (): void => stream.abort(deadlineSignal.reason);
-      deadlineSignal.addEventListener('abort', forward, { once: true });
-      const answer = await http.send({ method: 'GET', session, headers, signal: stream.signal, what: 'GET stream' });
-      deadlineSignal.removeEventListener('abort', forward);
-      signal.addEventListener('abort', () => stream.abort(signal.reason), { once: true });
-      return answer;
-    });
+    const response = await receiveHeaders(init, stream);
+    if (response === undefined) return 'ended';
+    if (response.status === 404 || response.status === 405 || (response.ok && !isEventStream(response))) {
+      await response.body?.cancel().catch(() => {});
+      return 'unsupported';
+    }
+    await http.ensureOk(response, session, 'GET stream');
+    await pump(response, init);
+    return 'ended';
   } catch (error) {
     if (signal.aborted) return 'ended';
     throw error;
+  } finally {
+    signal.removeEventListener('abort', stop);
+    stream.abort();
   }
-  if (response.status === 404 || response.status === 405) {
-    await response.body?.cancel().catch(() => {});
-    return 'unsupported';
-  }
+}
+
+async function receiveHeaders(init: UpstreamStreamInit, stream: AbortController): Promise<Response | undefined> {
+  const { http, session, signal } = init;
+  const headers = init.lastEventId === undefined ? undefined : { 'last-event-id': init.lastEventId };
   try {
-    await http.ensureOk(response, session, 'GET stream');
+    return await http.deadline('GET stream', signal, async (deadlineSignal) => {
+      const expire = (): void => stream.abort(deadlineSignal.reason);
+      deadlineSignal.addEventListener('abort', expire, { once: true });
+      try {
+        return await http.send({ method: 'GET', session, headers, signal: stream.signal, what: 'GET stream' });
+      } finally {
+        deadlineSignal.removeEventListener('abort', expire);
+      }
+    });
   } catch (error) {
-    if (isUpstreamSessionExpiredError(error)) return 'unsupported';
+    if (signal.aborted) return undefined;
     throw error;
   }
-  const type = (response.headers.get('content-type') ?? '').toLowerCase();
-  if (!type.startsWith('text/event-stream')) {
-    await response.body?.cancel().catch(() => {});
-    return 'unsupported';
-  }
+}
+
+async function pump(response: Response, init: UpstreamStreamInit): Promise<void> {
   try {
     for await (const event of sseEvents(response)) {
       if (event.id !== undefined) init.onEventId(event.id);
       if (event.data.trim() === '') continue;
       const message = parseMessage(event.data);
       if (message === undefined) {
-        logger.warn('upstream sent a stream event that is not a JSON-RPC message; skipped');
+        init.logger.warn('upstream sent a stream event that is not a JSON-RPC message; skipped');
       } else if (typeof message['method'] === 'string' && 'id' in message) {
         await init.onServerRequest(message);
       } else {
@@ -78,10 +88,13 @@ export async function openUpstreamStream(init: UpstreamStreamInit): Promise<Noti
       }
     }
   } catch (error) {
-    if (signal.aborted) return 'ended';
-    throw error;
+    if (init.signal.aborted) throw error;
+    throw init.http.unavailable('reading the GET stream', error);
   }
-  return 'ended';
+}
+
+function isEventStream(response: Response): boolean {
+  return (response.headers.get('content-type') ?? '').toLowerCase().startsWith('text/event-stream');
 }
 
 function parseMessage(data: string): JsonObject | undefined {

@@ -1,0 +1,95 @@
+import type { Gateway, Logger } from '@mcp-gateway/core';
+import { Hono } from 'hono';
+import type { Context } from 'hono';
+import { toProtectedResourceMetadata, type ProtectedResourceEnv } from './protected-resource.ts';
+
+/** What the broker app is built from; hosts create these once. */
+export interface BrokerAppDeps {
+  gateway: Gateway;
+  logger: Logger;
+  /** OAUTH_* values (read per request, so a changed binding applies without restart). */
+  oauth: () => ProtectedResourceEnv;
+  /** Prometheus text exposition for /metrics; absent: 404. */
+  metrics?: () => Promise<string>;
+}
+
+const STATUS_CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, OPTIONS',
+};
+
+const PRM_CORS = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS, HEAD',
+  'access-control-allow-headers': 'Content-Type, Authorization, Accept, Origin, X-Requested-With',
+  'access-control-max-age': '3600',
+  'access-control-allow-credentials': 'true',
+};
+
+/**
+ * The broker's HTTP surface as a Hono app: /mcp (POST, GET, DELETE), /status and
+ * /status/{namespace}/{name}, /healthz, /readyz, /.well-known/oauth-protected-resource and
+ * /metrics. The same app runs on Node (@hono/node-server) and in workerd.
+ */
+export function createBrokerApp(deps: BrokerAppDeps): Hono {
+  const app = new Hono();
+  const { gateway } = deps;
+
+  app.get('/', (c) => c.text('MCP gateway. The MCP endpoint is /mcp; server status is at /status.\n'));
+  app.get('/healthz', (c) => c.text('ok\n'));
+  app.get('/readyz', (c) =>
+    gateway.isReady() ? c.text('ready\n') : c.text('no upstream MCP server is ready\n', 503),
+  );
+
+  app.on(['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'], '/mcp', (c) =>
+    gateway.endpoint.handle(c.req.raw, waitUntilOf(c)),
+  );
+
+  app.all('/status', (c) => statusRoute(c, undefined));
+  app.all('/status/:name{.+}', (c) => statusRoute(c, c.req.param('name')));
+
+  app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource', (c) => prm(c));
+  app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', (c) => prm(c));
+
+  app.get('/metrics', async (c) => {
+    if (deps.metrics === undefined) return c.notFound();
+    return c.body(await deps.metrics(), 200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+  });
+
+  app.onError((error, c) => {
+    const reference = crypto.randomUUID();
+    deps.logger.error('unhandled error in the broker', { reference, error: String(error) });
+    return c.json({ error: `Internal error (reference ${reference})` }, 500);
+  });
+
+  function statusRoute(c: Context, name: string | undefined): Response {
+    if (c.req.method === 'OPTIONS') return c.body(null, 204, STATUS_CORS);
+    if (c.req.method !== 'GET') return c.json({ error: 'method not allowed' }, 405, STATUS_CORS);
+    if (name === undefined) return c.json(gateway.status(), 200, STATUS_CORS);
+    const server = gateway.serverStatus(decodeURIComponent(name));
+    if (server === undefined) {
+      return c.json(
+        { error: `Server '${name}' not found. Use format 'namespace/route-name' or the server's config name` },
+        404,
+        STATUS_CORS,
+      );
+    }
+    return c.json(server, 200, STATUS_CORS);
+  }
+
+  function prm(c: Context): Response {
+    if (c.req.method === 'OPTIONS') return c.body(null, 204, PRM_CORS);
+    return c.json(toProtectedResourceMetadata(deps.oauth()), 200, PRM_CORS);
+  }
+
+  return app;
+}
+
+function waitUntilOf(c: Context): { waitUntil?: (promise: Promise<unknown>) => void } {
+  try {
+    const ctx = c.executionCtx;
+    return { waitUntil: (promise) => ctx.waitUntil(promise) };
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,145 @@
+import { parseArgs } from 'node:util';
+import * as v from 'valibot';
+
+/** Everything the `mcp-gateway` command is configured with, from flags and environment. */
+export interface CliOptions {
+  configPath?: string;
+  brokerHost: string;
+  brokerPort: number;
+  routerAddress?: string;
+  publicHost?: string;
+  privateHost?: string;
+  checkIntervalSeconds: number;
+  sessionLengthMinutes: number;
+  maxRequestBodyBytes: number;
+  upstreamTimeoutSeconds: number;
+  allowedOrigins: string[];
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  signingKey?: string;
+  cacheConnectionString?: string;
+}
+
+/** Result of parsing the command line: run, print help or version, or fail with the issues. */
+export type CliParseResult =
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string };
+
+/** The --help text: every flag and environment variable. */
+export const HELP_TEXT = `mcp-gateway: one MCP endpoint in front of many MCP servers.
+
+Usage: mcp-gateway [flags]
+
+Flags:
+  --mcp-gateway-config PATH          YAML config file (servers, virtualServers); watched and hot-reloaded.
+                                     Without it the gateway starts with no servers.
+  --mcp-broker-public-address H:P    Address of the broker's HTTP endpoint (/mcp, /status, ...). Default 0.0.0.0:8080
+  --mcp-router-address H:P           Address of the Envoy ext_proc gRPC router (default 0.0.0.0:50051).
+                                     The router runs only when this flag is given.
+  --mcp-gateway-public-host HOST     Public host name of the gateway (accepted as Host and Origin).
+  --mcp-gateway-private-host HOST    Host name the gateway is reached by inside the cluster.
+  --mcp-check-interval SECONDS       Upstream health check and re-list interval. Default 60
+  --session-length MINUTES           Lifetime of a gateway session. Default 1440 (24 h)
+  --max-request-body-size BYTES      Largest accepted request body (413 above). Default 10485760 (10 MiB)
+  --upstream-timeout SECONDS         Longest an upstream may stay silent during a call. Default 30
+  --allowed-origins LIST             Comma-separated browser origins allowed besides loopback ones ("*": any).
+  --log-level LEVEL                  debug, info, warn or error. Default info
+  -h, --help                         Show this help.
+  --version                          Show the version.
+
+Environment:
+  GATEWAY_SIGNING_KEY                HS256 key for session ids, at least 32 bytes. Unset: a random key is
+                                     generated at start-up and sessions do not survive a restart.
+  CACHE_CONNECTION_STRING            Redis URL for state shared by replicas (redis://user:pass@host:port/db).
+                                     Unset: state is kept in memory.
+  OAUTH_RESOURCE_NAME                OAuth protected resource metadata: resource name. Default "MCP Server"
+  OAUTH_RESOURCE                     ... resource. Default "/mcp"
+  OAUTH_AUTHORIZATION_SERVERS        ... comma-separated authorization server URLs. Default none
+  OAUTH_BEARER_METHODS_SUPPORTED     ... comma-separated. Default "header"
+  OAUTH_SCOPES_SUPPORTED             ... comma-separated. Default "basic"
+`;
+
+const address = (flag: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, `${flag} must be HOST:PORT, e.g. 0.0.0.0:8080`),
+  );
+const positiveInt = (flag: string) =>
+  v.pipe(
+    v.string(),
+    v.regex(/^\d+$/, `${flag} must be a positive whole number`),
+    v.transform(Number),
+    v.minValue(1, `${flag} must be at least 1`),
+  );
+
+const CliSchema = v.object({
+  'mcp-gateway-config': v.optional(v.pipe(v.string(), v.minLength(1, '--mcp-gateway-config must name a file'))),
+  'mcp-broker-public-address': v.optional(address('--mcp-broker-public-address'), '0.0.0.0:8080'),
+  'mcp-router-address': v.optional(address('--mcp-router-address')),
+  'mcp-gateway-public-host': v.optional(v.string()),
+  'mcp-gateway-private-host': v.optional(v.string()),
+  'mcp-check-interval': v.optional(positiveInt('--mcp-check-interval'), '60'),
+  'session-length': v.optional(positiveInt('--session-length'), '1440'),
+  'max-request-body-size': v.optional(positiveInt('--max-request-body-size'), String(10 * 1024 * 1024)),
+  'upstream-timeout': v.optional(positiveInt('--upstream-timeout'), '30'),
+  'allowed-origins': v.optional(v.string(), ''),
+  'log-level': v.optional(v.picklist(['debug', 'info', 'warn', 'error'], '--log-level must be debug, info, warn or error'), 'info'),
+});
+
+/**
+ * Parses flags (`--flag value` or `--flag=value`) and environment into CliOptions, validated
+ * with one valibot schema; every problem is reported, each naming the flag.
+ */
+export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliParseResult {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        ...Object.fromEntries(Object.keys(CliSchema.entries).map((name) => [name, { type: 'string' as const }])),
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean' },
+      },
+    }));
+  } catch (error) {
+    return { kind: 'error', message: `${(error as Error).message}\nRun mcp-gateway --help for the flags.` };
+  }
+  if (values['help'] === true) return { kind: 'help' };
+  if (values['version'] === true) return { kind: 'version' };
+  const { help: _help, version: _version, ...flags } = values;
+  const parsed = v.safeParse(CliSchema, flags);
+  if (!parsed.success) {
+    return { kind: 'error', message: parsed.issues.map((issue) => issue.message).join('\n') };
+  }
+  const o = parsed.output;
+  const [brokerHost, brokerPort] = splitAddress(o['mcp-broker-public-address']);
+  const options: CliOptions = {
+    brokerHost,
+    brokerPort,
+    checkIntervalSeconds: o['mcp-check-interval'],
+    sessionLengthMinutes: o['session-length'],
+    maxRequestBodyBytes: o['max-request-body-size'],
+    upstreamTimeoutSeconds: o['upstream-timeout'],
+    allowedOrigins: o['allowed-origins']
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== ''),
+    logLevel: o['log-level'],
+  };
+  if (o['mcp-gateway-config'] !== undefined) options.configPath = o['mcp-gateway-config'];
+  if (o['mcp-router-address'] !== undefined) options.routerAddress = o['mcp-router-address'];
+  if (o['mcp-gateway-public-host']) options.publicHost = o['mcp-gateway-public-host'];
+  if (o['mcp-gateway-private-host']) options.privateHost = o['mcp-gateway-private-host'];
+  if (env['GATEWAY_SIGNING_KEY']) options.signingKey = env['GATEWAY_SIGNING_KEY'];
+  if (env['CACHE_CONNECTION_STRING']) options.cacheConnectionString = env['CACHE_CONNECTION_STRING'];
+  return { kind: 'run', options };
+}
+
+function splitAddress(value: string): [string, number] {
+  const colon = value.lastIndexOf(':');
+  const host = value.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return [host, Number(value.slice(colon + 1))];
+}

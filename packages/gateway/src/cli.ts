@@ -1,0 +1,45 @@
+import { createNodeLogger } from './node-logger.ts';
+import { HELP_TEXT, parseCli } from './cli-options.ts';
+import { runGateway } from './run-gateway.ts';
+
+/** Version printed by --version and reported as serverInfo. */
+export const GATEWAY_VERSION = '0.1.0';
+
+async function main(): Promise<void> {
+  const parsed = parseCli(process.argv.slice(2), process.env);
+  if (parsed.kind === 'help') {
+    process.stdout.write(HELP_TEXT);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`mcp-gateway ${GATEWAY_VERSION}\n`);
+    return;
+  }
+  if (parsed.kind === 'error') {
+    process.stderr.write(`mcp-gateway: ${parsed.message}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const logger = createNodeLogger(parsed.options.logLevel);
+  let running;
+  try {
+    running = await runGateway(parsed.options, logger);
+  } catch (error) {
+    process.stderr.write(`mcp-gateway: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const shutdown = (signal: string) => {
+    logger.info('shutting down', { signal });
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    running.stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+await main();

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import {
+  EMPTY_CONFIG,
+  LOOPBACK_HOSTS,
+  assertSigningKey,
+  createGateway,
+  isGatewayError,
+  type Gateway,
+  type GatewayConfig,
+  type Logger,
+} from '@mcp-gateway/core';
+import { createBrokerApp } from '@mcp-gateway/edge-broker';
+import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node';
+import type { CliOptions } from './cli-options.ts';
+import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
+
+/** A running standalone gateway. */
+export interface RunningGateway {
+  readonly gateway: Gateway;
+  readonly broker: NodeBroker;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the standalone gateway: validates the key, loads and watches the config, connects the
+ * upstreams and serves the broker. Rejects, before listening, on wrong configuration with a
+ * message naming the option and the fix.
+ */
+export async function runGateway(options: CliOptions, logger: Logger): Promise<RunningGateway> {
+  const signingKey = resolveSigningKey(options, logger);
+  if (options.cacheConnectionString !== undefined) {
+    throw new Error(
+      'CACHE_CONNECTION_STRING is set, but this build keeps state in memory only: unset it to run a single replica',
+    );
+  }
+  if (options.routerAddress !== undefined) {
+    throw new Error('--mcp-router-address: the Envoy ext_proc router is not part of this build yet; omit the flag');
+  }
+  let gateway: Gateway | undefined;
+  let watcher: ConfigWatcher | undefined;
+  let config: GatewayConfig = EMPTY_CONFIG;
+  if (options.configPath !== undefined) {
+    watcher = await watchConfigFile(options.configPath, {
+      logger,
+      onChange: (next) => gateway?.applyConfig(next),
+    });
+    config = watcher.current();
+  } else {
+    logger.warn('no --mcp-gateway-config given: starting with no upstream servers');
+  }
+  gateway = createGateway({
+    config,
+    signingKey,
+    sessionTtlSeconds: options.sessionLengthMinutes * 60,
+    logger,
+    originPolicy: {
+      allowedOrigins: options.allowedOrigins,
+      allowedHosts: allowedHosts(options),
+    },
+    maxBodyBytes: options.maxRequestBodyBytes,
+    callTimeoutMs: options.upstreamTimeoutSeconds * 1000,
+    healthIntervalMs: options.checkIntervalSeconds * 1000,
+  });
+  const started = gateway;
+  const app = createBrokerApp({
+    gateway: started,
+    logger,
+    oauth: () => process.env,
+  });
+  let broker: NodeBroker;
+  try {
+    broker = await startNodeBroker(app, { host: options.brokerHost, port: options.brokerPort });
+  } catch (error) {
+    watcher?.close();
+    await started.stop();
+    throw error;
+  }
+  logger.info('mcp gateway listening', {
+    url: `http://${displayHost(options.brokerHost)}:${broker.port}/mcp`,
+    servers: config.servers.length,
+  });
+  return {
+    gateway: started,
+    broker,
+    async stop() {
+      watcher?.close();
+      await broker.close();
+      await started.stop();
+    },
+  };
+}
+
+function resolveSigningKey(options: CliOptions, logger: Logger): string | Uint8Array {
+  if (options.signingKey === undefined) {
+    logger.warn(
+      'GATEWAY_SIGNING_KEY is not set: generated a random signing key; sessions will not survive a restart and replicas will not share them',
+    );
+    return new Uint8Array(randomBytes(32));
+  }
+  try {
+    assertSigningKey(new TextEncoder().encode(options.signingKey));
+  } catch (error) {
+    throw isGatewayError(error) ? new Error(error.message) : error;
+  }
+  return options.signingKey;
+}
+
+/**
+ * Host names the endpoint answers to. On a loopback listener only loopback names (plus the
+ * configured public and private hosts) are accepted, which defeats DNS rebinding; on other
+ * listeners any Host is accepted unless a public host is configured.
+ */
+function allowedHosts(options: CliOptions): string[] {
+  const configured = [options.publicHost, options.privateHost]
+    .filter((h): h is string => h !== undefined)
+    .map((h) => h.replace(/^https?:\/\//, '').replace(/:\d+$/, '').toLowerCase());
+  if (LOOPBACK_HOSTS.includes(options.brokerHost) || options.brokerHost === 'localhost') {
+    return [...LOOPBACK_HOSTS, ...configured];
+  }
+  return configured.length > 0 ? [...LOOPBACK_HOSTS, ...configured] : [];
+}
+
+function displayHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
+}

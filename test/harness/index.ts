@@ -1,0 +1,25 @@
+// Shared helpers for the integration suites. Node-only; every process or server they
+// start listens on loopback and is stopped by the helper that started it.
+export { freePort } from './free-port.ts';
+export { GATEWAY_CLI, REPO_ROOT } from './repo-paths.ts';
+export { startProcess, type ReadyWhen, type RunningProcess, type StartProcessOptions } from './process.ts';
+export {
+  startGateway,
+  TEST_SIGNING_KEY,
+  type RunningGateway,
+  type StartGatewayOptions,
+  type WriteConfigOptions,
+} from './gateway.ts';
+export {
+  startSdkUpstream,
+  type RecordedHttpRequest,
+  type RecordedRequest,
+  type SdkUpstream,
+  type SdkUpstreamOptions,
+} from './sdk-upstream.ts';
+export {
+  connectSdkClient,
+  type ConnectedSdkClient,
+  type SdkClientV1Options,
+  type SdkClientV2Options,
+} from './sdk-client.ts';
