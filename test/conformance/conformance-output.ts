@@ -19,6 +19,8 @@ export interface ConformanceCheck {
   readonly errorMessage?: string;
 }
 
+// The suite colours its output; the escape character is what we strip.
+// eslint-disable-next-line no-control-regex
 const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
 const SUMMARY_LINE = /^([✓✗]) (\S+): (\d+) passed, (\d+) failed$/;
 const TOTAL_LINE = /^Total: (\d+) passed, (\d+) failed/m;

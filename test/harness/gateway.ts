@@ -87,7 +87,12 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         `127.0.0.1:${port}`,
         ...(options.args ?? []),
       ],
-      { cwd: REPO_ROOT, env, readyWhen: { url: `${baseUrl}/healthz` }, timeoutMs: options.timeoutMs },
+      {
+        cwd: REPO_ROOT,
+        env,
+        readyWhen: { url: `${baseUrl}/healthz` },
+        ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
+      },
     );
   } catch (error) {
     await rm(dir, { recursive: true, force: true });

@@ -49,14 +49,14 @@ export async function connectSdkClient(
   options: SdkClientV1Options | SdkClientV2Options,
 ): Promise<ConnectedSdkClient<ClientV1> | ConnectedSdkClient<ClientV2>> {
   const endpoint = new URL(url);
-  const requestInit = options.headers ? { headers: options.headers } : undefined;
+  const transportOptions = options.headers ? { requestInit: { headers: options.headers } } : {};
 
   if (options.version === 1) {
     const client = new ClientV1(
       { name: options.name ?? 'harness-client-v1', version: '1.0.0' },
       { capabilities: options.capabilities ?? {} },
     );
-    const transport = new TransportV1(endpoint, { requestInit });
+    const transport = new TransportV1(endpoint, transportOptions);
     await client.connect(transport);
     return wrap(client, transport);
   }
@@ -68,7 +68,7 @@ export async function connectSdkClient(
       versionNegotiation: { mode: options.negotiation ?? 'legacy' },
     },
   );
-  const transport = new TransportV2(endpoint, { requestInit });
+  const transport = new TransportV2(endpoint, transportOptions);
   await client.connect(transport);
   return wrap(client, transport);
 }

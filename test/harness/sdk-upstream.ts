@@ -88,7 +88,7 @@ export async function startSdkUpstream(options: SdkUpstreamOptions): Promise<Sdk
   const openSession = async (): Promise<Session> => {
     const server = new McpServer(
       { name: options.name ?? 'sdk-upstream', version: options.version ?? '1.0.0' },
-      { capabilities: options.capabilities },
+      options.capabilities ? { capabilities: options.capabilities } : {},
     );
     options.setup(server);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({

@@ -36,7 +36,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   if (options.routerAddress !== undefined) {
     throw new Error('--mcp-router-address: the Envoy ext_proc router is not part of this build yet; omit the flag');
   }
-  let gateway: Gateway | undefined;
+  let gateway: Gateway | undefined = undefined;
   let watcher: ConfigWatcher | undefined;
   let config: GatewayConfig = EMPTY_CONFIG;
   if (options.configPath !== undefined) {

@@ -3,7 +3,8 @@ import type { JsonRpcMessage } from '../protocol/json-rpc.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
 import { toErrorResponse } from './error-mapping.ts';
 import { NO_BACKEND_SESSION } from './backend-session.ts';
-import { forwardedCallHeaders } from './upstream-headers.ts';
+import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
+import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '../protocol/versions.ts';
 
 /** Notifications a client sends that concern every upstream holding a backend session for it. */
 const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notifications/roots/list_changed']);
@@ -64,12 +65,16 @@ export async function terminateSession(options: McpEndpointOptions, session: Ses
     Object.entries(held).map(async ([server, backendSessionId]) => {
       const client = options.pool.client(server);
       if (client === undefined || backendSessionId === NO_BACKEND_SESSION) return;
-      const snapshot = options.pool.snapshots().find((s) => s.server === server);
-      await client.close({
-        sessionId: backendSessionId,
-        protocolVersion: snapshot?.protocolVersion ?? '2025-03-26',
-        capabilities: {},
-      });
+      const snapshot = options.pool.snapshot(server);
+      await client.close(
+        {
+          sessionId: backendSessionId,
+          protocolVersion: snapshot?.protocolVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+          capabilities: {},
+          useCredential: false,
+        },
+        { headers: clientIdentityHeaders(session.request.headers), signal: AbortSignal.timeout(5_000) },
+      );
     }),
   );
   if (session.context.waitUntil !== undefined) session.context.waitUntil(closing);
@@ -87,7 +92,7 @@ async function postToUpstream(
 ): Promise<void> {
   const server = options.pool.server(serverName);
   if (server === undefined) return;
-  const protocolVersion = options.pool.snapshots().find((s) => s.server === serverName)?.protocolVersion;
+  const protocolVersion = options.pool.snapshot(serverName)?.protocolVersion;
   const method = (message as { method?: unknown }).method;
   const headers = forwardedCallHeaders(
     session.request.headers,

@@ -29,6 +29,8 @@ export interface GatewayOptions {
   callTimeoutMs?: number;
   /** Upstream health check interval; default 60 s. */
   healthIntervalMs?: number;
+  /** How upstreams are discovered: on timers (default) or inside requests (workerd). */
+  discovery?: 'background' | 'on-demand';
   serverInfo?: { name: string; version: string };
 }
 
@@ -73,6 +75,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
     ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     onCatalogChange: notify,
+    ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
   });
   pool.apply(options.config);
   const endpoint = createMcpEndpoint({

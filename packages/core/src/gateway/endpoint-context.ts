@@ -10,7 +10,7 @@ export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
 
 /** Everything the MCP endpoint needs; hosts build it once at start-up. */
 export interface McpEndpointOptions {
-  pool: Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 'snapshots'>;
+  pool: Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 'snapshot' | 'refreshIfStale'>;
   tokens: SessionTokens;
   store: SessionStore;
   bus: NotificationBus;

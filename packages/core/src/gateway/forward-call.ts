@@ -44,7 +44,7 @@ export async function forwardCall(
     );
   }
   const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const protocolVersion = options.pool.snapshots().find((s) => s.server === server.name)?.protocolVersion;
+  const protocolVersion = options.pool.snapshot(server.name)?.protocolVersion;
   const body = JSON.stringify({ ...message, params: plan.params });
   let known = lookup.backendSessionId;
 
@@ -128,6 +128,7 @@ async function relayResponse(
       abort,
       timeoutMs,
       ...(plan.rewriteResult ? { rewriteResult: plan.rewriteResult } : {}),
+      resume: (lastEventId) => resumeUpstream(options, session, server.url, response, backendSessionId, lastEventId, abort),
     });
     return new Response(stream, {
       status: 200,
@@ -151,6 +152,30 @@ async function relayResponse(
       session.logger,
     );
   }
+}
+
+/** Reopens an upstream call stream with GET + Last-Event-ID on the same backend session. */
+async function resumeUpstream(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  url: string,
+  original: Response,
+  backendSessionId: string,
+  lastEventId: string,
+  abort: AbortController,
+): Promise<ReadableStream<Uint8Array> | undefined> {
+  const headers: Record<string, string> = { accept: 'text/event-stream', 'last-event-id': lastEventId };
+  if (backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = backendSessionId;
+  const version = original.headers.get('mcp-protocol-version');
+  if (version !== null) headers['mcp-protocol-version'] = version;
+  const authorization = session.request.headers.get('authorization');
+  if (authorization !== null) headers['authorization'] = authorization;
+  const response = await (options.fetch ?? fetch)(url, { method: 'GET', headers, signal: abort.signal });
+  if (!response.ok || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  return response.body ?? undefined;
 }
 
 function causeOf(error: unknown): string {

@@ -92,6 +92,8 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   async function dispatchRequest(session: SessionRequest, message: JsonRpcRequest): Promise<Response> {
     const { method } = message;
+    const refreshing = options.pool.refreshIfStale();
+    if (refreshing !== undefined) await refreshing;
     if (isLocalMethod(method)) {
       const state = await options.store.lookup(session.claims.jti);
       if (state.terminated) return sessionGone(session.claims.jti);

@@ -5,6 +5,10 @@ import type { SessionRequest } from './endpoint-context.ts';
 
 /** How long a server-to-client request waits for the client's answer: 1 h. */
 export const PENDING_REQUEST_TTL_SECONDS = 3600;
+/** How often a relay resumes an upstream stream that closed before the call's result. */
+export const MAX_STREAM_RESUMES = 10;
+/** Wait before resuming when the upstream sent no `retry:` hint. */
+const DEFAULT_RESUME_DELAY_MS = 500;
 
 /** Options of `relayUpstreamStream`. */
 export interface RelayOptions {
@@ -20,70 +24,122 @@ export interface RelayOptions {
   /** Longest silence allowed from the upstream before the client gets an error. */
   timeoutMs: number;
   rewriteResult?: (result: Record<string, unknown>) => Record<string, unknown>;
+  /**
+   * Reopens the upstream stream after `lastEventId` (GET with Last-Event-ID), for upstreams that
+   * close a call's stream early and expect the client to poll (MCP 2025-11-25, SEP-1699).
+   * Resolves undefined when the upstream cannot resume.
+   */
+  resume?: (lastEventId: string) => Promise<ReadableStream<Uint8Array> | undefined>;
 }
 
 const encoder = new TextEncoder();
 
 /**
- * Relays an upstream's SSE response to the client event by event. Server-to-client requests
- * (elicitation/create, sampling/createMessage, roots/list, ping) get a fresh gateway id,
- * remembered in the store with the upstream's own id, so the client's answer, which may reach
- * any replica, goes back to the upstream that asked. Event ids are dropped: the gateway does
- * not offer resumption of relayed streams.
+ * Relays an upstream's SSE response to the client event by event, as it arrives. Server-to-client
+ * requests (elicitation/create, sampling/createMessage, roots/list, ping) get a fresh gateway id,
+ * remembered in the store with the upstream's own id, so the client's answer, which may reach any
+ * replica, goes back to the upstream that asked. When the upstream closes the stream before the
+ * call's result, the relay resumes it upstream, so the client sees one unbroken stream. Event ids
+ * are not passed on: the relayed stream is not resumable by the client.
  */
 export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8Array> {
   const { session, store } = options;
   let timer: ReturnType<typeof setTimeout> | undefined;
-  let output!: TransformStreamDefaultController<Uint8Array>;
   let finished = false;
+  let sawResult = false;
+  let lastEventId: string | undefined;
+  let retryMs = DEFAULT_RESUME_DELAY_MS;
+  let resumes = 0;
+  let reader = options.upstream.pipeThrough(createSseParser()).getReader();
 
-  const arm = () => {
-    if (timer !== undefined) clearTimeout(timer);
-    timer = setTimeout(() => {
-      if (finished) return;
-      finished = true;
-      const error = {
-        jsonrpc: '2.0',
-        id: options.requestId,
-        error: { code: -32603, message: `upstream ${options.server} sent nothing for ${options.timeoutMs} ms; call abandoned` },
-      };
-      try {
-        output.enqueue(encoder.encode(encodeSseEvent({ event: 'message', data: JSON.stringify(error) })));
-        output.terminate();
-      } catch {
-        // The client is already gone.
-      }
-      options.abort.abort();
-    }, options.timeoutMs);
-  };
   const stop = () => {
     finished = true;
     if (timer !== undefined) clearTimeout(timer);
   };
-
-  const relay = new TransformStream<SseEvent, Uint8Array>({
-    start(controller) {
-      output = controller;
-      arm();
-    },
-    async transform(event, controller) {
-      arm();
-      const data = await rewriteEvent(event.data, options);
-      if (data === undefined) return;
-      controller.enqueue(encoder.encode(encodeSseEvent({ event: event.event ?? 'message', data })));
-    },
-    flush() {
-      stop();
-    },
-  });
-
   session.request.signal.addEventListener('abort', () => {
     stop();
     options.abort.abort();
   });
-  return options.upstream.pipeThrough(createSseParser()).pipeThrough(relay);
 
-  async function rewriteEvent(data: string, opts: RelayOptions): Promise<string | undefined> {
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      const arm = () => {
+        if (timer !== undefined) clearTimeout(timer);
+        timer = setTimeout(() => {
+          if (finished) return;
+          stop();
+          const message = `upstream ${options.server} sent nothing for ${options.timeoutMs} ms; call abandoned`;
+          try {
+            controller.enqueue(errorEvent(options.requestId, message));
+            controller.close();
+          } catch {
+            // The client is already gone.
+          }
+          options.abort.abort();
+          reader.cancel().catch(() => {});
+        }, options.timeoutMs);
+      };
+      arm();
+      armTimer = arm;
+    },
+    async pull(controller) {
+      for (;;) {
+        if (finished) return;
+        let next: ReadableStreamReadResult<SseEvent>;
+        try {
+          next = await reader.read();
+        } catch (error) {
+          if (finished) return;
+          stop();
+          controller.enqueue(errorEvent(options.requestId, `upstream ${options.server} stream failed: ${String(error)}`));
+          controller.close();
+          return;
+        }
+        if (finished) return;
+        if (next.done) {
+          if (!sawResult && (await reopen())) continue;
+          stop();
+          if (!sawResult) {
+            controller.enqueue(
+              errorEvent(options.requestId, `upstream ${options.server} closed the stream before answering`),
+            );
+          }
+          controller.close();
+          return;
+        }
+        armTimer();
+        const event = next.value;
+        if (event.id !== undefined) lastEventId = event.id;
+        if (event.retry !== undefined) retryMs = event.retry;
+        const data = await rewriteEvent(event.data);
+        if (data === undefined) continue;
+        controller.enqueue(encoder.encode(encodeSseEvent({ event: event.event ?? 'message', data })));
+        return;
+      }
+    },
+    cancel() {
+      stop();
+      options.abort.abort();
+      reader.cancel().catch(() => {});
+    },
+  });
+
+  // Set in start(): re-arms the silence timer.
+  // eslint-disable-next-line no-var
+  var armTimer: () => void;
+
+  async function reopen(): Promise<boolean> {
+    if (options.resume === undefined || lastEventId === undefined || resumes >= MAX_STREAM_RESUMES) return false;
+    resumes++;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(retryMs, options.timeoutMs)));
+    if (finished) return false;
+    const body = await options.resume(lastEventId).catch(() => undefined);
+    if (body === undefined) return false;
+    reader = body.pipeThrough(createSseParser()).getReader();
+    return true;
+  }
+
+  async function rewriteEvent(data: string): Promise<string | undefined> {
     if (data === '') return undefined;
     let message: Record<string, unknown>;
     try {
@@ -97,19 +153,27 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
         gatewayId,
         {
           jti: session.claims.jti,
-          server: opts.server,
-          backendSessionId: opts.backendSessionId,
+          server: options.server,
+          backendSessionId: options.backendSessionId,
           upstreamId: message['id'] as JsonRpcId,
         },
         PENDING_REQUEST_TTL_SECONDS,
       );
       return JSON.stringify({ ...message, id: gatewayId });
     }
-    if (opts.rewriteResult !== undefined && message['id'] === opts.requestId && isObject(message['result'])) {
-      return JSON.stringify({ ...message, result: opts.rewriteResult(message['result']) });
+    if (message['id'] === options.requestId && ('result' in message || 'error' in message)) {
+      sawResult = true;
+      if (options.rewriteResult !== undefined && isObject(message['result'])) {
+        return JSON.stringify({ ...message, result: options.rewriteResult(message['result']) });
+      }
     }
     return data;
   }
+}
+
+function errorEvent(id: JsonRpcId, message: string): Uint8Array {
+  const body = { jsonrpc: '2.0', id, error: { code: -32603, message } };
+  return encoder.encode(encodeSseEvent({ event: 'message', data: JSON.stringify(body) }));
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {

@@ -24,6 +24,14 @@ export interface UpstreamPoolOptions {
   requestTimeoutMs?: number;
   /** Called after every catalog swap that changed a list. */
   onCatalogChange?: (change: CatalogChange, catalog: Catalog) => void;
+  /**
+   * 'background' (default): upstreams are connected, watched and checked on timers.
+   * 'on-demand': upstreams are listed inside requests when their snapshot is older than
+   * `maxSnapshotAgeMs` (workerd, where I/O belongs to the request that started it).
+   */
+  discovery?: 'background' | 'on-demand';
+  /** On-demand discovery: how old a snapshot may be before a request refreshes it; default 30 s. */
+  maxSnapshotAgeMs?: number;
 }
 
 /** The set of upstreams of the current config, their managers and the catalog built from them. */
@@ -36,6 +44,13 @@ export interface UpstreamPool {
   client(name: string): UpstreamClient | undefined;
   /** Latest snapshot per configured server, in config order. */
   snapshots(): UpstreamSnapshot[];
+  /** Latest snapshot of one server. */
+  snapshot(name: string): UpstreamSnapshot | undefined;
+  /**
+   * On-demand discovery: refreshes stale upstreams and resolves when the catalog is current.
+   * Background discovery: undefined (nothing to wait for), so the hot path stays synchronous.
+   */
+  refreshIfStale(): Promise<void> | undefined;
   stop(): Promise<void>;
 }
 
@@ -43,6 +58,7 @@ interface Member {
   readonly server: ServerConfig;
   readonly client: UpstreamClient;
   readonly manager: UpstreamManager;
+  refreshedAt: number;
 }
 
 /**
@@ -56,6 +72,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   let config: GatewayConfig = EMPTY_CONFIG;
   let catalog: Catalog = buildCatalog([], snapshots);
   let rebuildQueued = false;
+  const onDemand = options.discovery === 'on-demand';
+  const maxAgeMs = options.maxSnapshotAgeMs ?? 30_000;
 
   function rebuild(): void {
     rebuildQueued = false;
@@ -85,13 +103,14 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       validateTool: checkTool,
       validatePrompt: checkPrompt,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
+      mode: onDemand ? 'on-demand' : 'background',
       onSnapshot(snapshot) {
         if (members.get(server.name)?.manager !== manager) return;
         snapshots.set(server.name, snapshot);
         scheduleRebuild();
       },
     });
-    members.set(server.name, { server, client, manager });
+    members.set(server.name, { server, client, manager, refreshedAt: 0 });
     snapshots.set(server.name, manager.snapshot());
     manager.start();
   }
@@ -118,6 +137,21 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     },
     config: () => config,
     catalog: () => catalog,
+    snapshot: (name) => snapshots.get(name),
+    refreshIfStale() {
+      if (!onDemand) return undefined;
+      const now = Date.now();
+      const stale = [...members.values()].filter((m) => m.server.enabled && now - m.refreshedAt > maxAgeMs);
+      if (stale.length === 0) return undefined;
+      return Promise.all(
+        stale.map(async (member) => {
+          member.refreshedAt = now;
+          await member.manager.refresh();
+        }),
+      ).then(() => {
+        if (rebuildQueued) rebuild();
+      });
+    },
     server: (name) => members.get(name)?.server,
     client: (name) => members.get(name)?.client,
     snapshots() {

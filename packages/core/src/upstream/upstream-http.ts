@@ -71,11 +71,9 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
 
     async send(init) {
       const headers = buildUpstreamHeaders(server, init.session, init.headers);
-      if (init.method !== 'POST') {
-        headers.delete('content-type');
-        if (init.headers?.['accept'] === undefined && init.headers?.['Accept'] === undefined)
-          headers.set('accept', 'text/event-stream');
-      }
+      if (init.method !== 'POST') headers.delete('content-type');
+      // A GET opens an SSE stream: it accepts only that, unless the caller said otherwise.
+      if (init.method === 'GET' && !new Headers(init.headers).has('accept')) headers.set('accept', 'text/event-stream');
       try {
         return await options.fetch(server.url, {
           method: init.method,

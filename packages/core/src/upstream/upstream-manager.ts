@@ -44,6 +44,12 @@ export interface UpstreamManagerOptions {
   readonly logger: Logger;
   /** Randomness for the ±10% backoff jitter, in [0, 1). Defaults to Math.random. */
   readonly random?: () => number;
+  /**
+   * 'background' (default): connect at start, watch list_changed, check on a timer.
+   * 'on-demand': no timers and no watch stream; work happens only in `refresh()`, inside the
+   * caller's request (workerd binds I/O to the request that started it).
+   */
+  readonly mode?: 'background' | 'on-demand';
 }
 
 /** Keeps one upstream's tools, prompts and resources current and reports its health. */
@@ -72,6 +78,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const logger = options.logger.child({ server: server.name });
   const client = options.client ?? createUpstreamClient({ server, logger: options.logger });
   const healthIntervalMs = options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
+  const background = (options.mode ?? 'background') === 'background';
   const lifetime = new AbortController();
   const signal = lifetime.signal;
 
@@ -132,7 +139,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
 
   function schedule(delayMs: number): void {
     clearTimeout(timer);
-    if (!stopped) timer = setTimeout(() => void serial(check), delayMs);
+    if (!stopped && background) timer = setTimeout(() => void serial(check), delayMs);
   }
 
   async function check(): Promise<void> {
@@ -145,7 +152,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       ready = true;
       message = readyMessage(items, capabilities);
       publish();
-      ensureWatching();
+      if (background) ensureWatching();
       schedule(healthIntervalMs);
     } catch (error) {
       if (!stopped) recordFailure(error);
@@ -304,7 +311,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         publish();
         return;
       }
-      void serial(check);
+      if (background) void serial(check);
     },
 
     async stop() {

@@ -33,7 +33,7 @@ export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<Response> {
     const current = getRuntime(env);
     if (current instanceof Response) return current;
-    return current.app.fetch(request, env, ctx);
+    return current.app.fetch(request, env, ctx as Parameters<Hono['fetch']>[2]);
   },
 };
 
