@@ -9,6 +9,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Child processes and native servers are safer in forked workers than in threads.
     pool: 'forks',
-    reporters: ['default'],
+    // The summary reporter ends the run with a plain "N passed, N failed" line for CI logs.
+    reporters: ['default', './scripts/summary-reporter.mjs'],
   },
 });
