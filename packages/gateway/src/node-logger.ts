@@ -6,7 +6,14 @@ import { pino, type Logger as Pino } from 'pino';
  * the request path). Fields are merged into each line; errors are logged as their message.
  */
 export function createNodeLogger(level: 'debug' | 'info' | 'warn' | 'error'): Logger {
-  return wrap(pino({ level, base: { service: 'mcp-gateway' }, timestamp: pino.stdTimeFunctions.isoTime }));
+  return wrap(
+    pino({
+      level,
+      base: { service: 'mcp-gateway' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    }),
+  );
 }
 
 function wrap(log: Pino): Logger {

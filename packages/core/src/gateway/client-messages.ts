@@ -100,7 +100,7 @@ async function postToUpstream(
     { backendSessionId, ...(protocolVersion === undefined ? {} : { protocolVersion }) },
   );
   try {
-    const response = await (options.fetch ?? fetch)(server.url, {
+    const response = await options.fetchFor(server)(server.url, {
       method: 'POST',
       headers,
       body: JSON.stringify(message),

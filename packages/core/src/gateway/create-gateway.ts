@@ -1,4 +1,4 @@
-import type { GatewayConfig } from '../config/schema.ts';
+import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { createSessionTokens } from '../session/session-token.ts';
@@ -23,7 +23,8 @@ export interface GatewayOptions {
   /** Notification delivery; default in memory (one process). */
   bus?: NotificationBus;
   logger: Logger;
-  fetch?: typeof fetch;
+  /** The fetch for one upstream (TLS trust per server on Node); default globalThis.fetch. */
+  fetchFor?: (server: ServerConfig) => typeof fetch;
   originPolicy?: OriginPolicy;
   maxBodyBytes?: number;
   callTimeoutMs?: number;
@@ -72,7 +73,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
   const pool = createUpstreamPool({
     logger,
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    ...(options.fetchFor === undefined ? {} : { fetchFor: options.fetchFor }),
     ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     onCatalogChange: notify,
     ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
@@ -85,7 +86,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     bus,
     logger,
     originPolicy: options.originPolicy ?? { allowedOrigins: [], allowedHosts: [] },
-    ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    fetchFor: options.fetchFor ?? (() => fetch),
     ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
     ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
     ...(options.serverInfo === undefined ? {} : { serverInfo: options.serverInfo }),

@@ -1,3 +1,4 @@
+import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import type { SessionClaims, SessionTokens } from '../session/session-token.ts';
 import type { NotificationBus } from '../store/notification-bus.ts';
@@ -15,8 +16,8 @@ export interface McpEndpointOptions {
   store: SessionStore;
   bus: NotificationBus;
   logger: Logger;
-  /** fetch used for forwarded calls; default globalThis.fetch. */
-  fetch?: typeof fetch;
+  /** The fetch for one upstream, used for forwarded calls and relayed answers. */
+  fetchFor: (server: ServerConfig) => typeof fetch;
   originPolicy: OriginPolicy;
   /** Request body limit in bytes; default 10 MiB. */
   maxBodyBytes?: number;

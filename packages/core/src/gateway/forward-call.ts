@@ -64,7 +64,7 @@ export async function forwardCall(
     const timer = setTimeout(() => abort.abort(), timeoutMs);
     let response: Response;
     try {
-      response = await (options.fetch ?? fetch)(server.url, { method: 'POST', headers, body, signal: abort.signal });
+      response = await options.fetchFor(server)(server.url, { method: 'POST', headers, body, signal: abort.signal });
     } catch (error) {
       clearTimeout(timer);
       const failure = abort.signal.aborted
@@ -128,7 +128,7 @@ async function relayResponse(
       abort,
       timeoutMs,
       ...(plan.rewriteResult ? { rewriteResult: plan.rewriteResult } : {}),
-      resume: (lastEventId) => resumeUpstream(options, session, server.url, response, backendSessionId, lastEventId, abort),
+      resume: (lastEventId) => resumeUpstream(options, session, server, response, backendSessionId, lastEventId, abort),
     });
     return new Response(stream, {
       status: 200,
@@ -158,7 +158,7 @@ async function relayResponse(
 async function resumeUpstream(
   options: McpEndpointOptions,
   session: SessionRequest,
-  url: string,
+  server: ServerConfig,
   original: Response,
   backendSessionId: string,
   lastEventId: string,
@@ -170,7 +170,7 @@ async function resumeUpstream(
   if (version !== null) headers['mcp-protocol-version'] = version;
   const authorization = session.request.headers.get('authorization');
   if (authorization !== null) headers['authorization'] = authorization;
-  const response = await (options.fetch ?? fetch)(url, { method: 'GET', headers, signal: abort.signal });
+  const response = await options.fetchFor(server)(server.url, { method: 'GET', headers, signal: abort.signal });
   if (!response.ok || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
     await response.body?.cancel().catch(() => {});
     return undefined;

@@ -17,7 +17,8 @@ export interface CatalogChange {
 /** Options of `createUpstreamPool`. */
 export interface UpstreamPoolOptions {
   logger: Logger;
-  fetch?: typeof fetch;
+  /** The fetch for one upstream (TLS trust per server on Node); default globalThis.fetch. */
+  fetchFor?: (server: ServerConfig) => typeof fetch;
   /** Health check and re-list interval per upstream; default 60 000 ms. */
   healthIntervalMs?: number;
   /** Timeout of each request the gateway makes for itself; default 30 000 ms. */
@@ -93,7 +94,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     const client = createUpstreamClient({
       server,
       logger: logger.child({ server: server.name }),
-      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      ...(options.fetchFor === undefined ? {} : { fetch: options.fetchFor(server) }),
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
     });
     const manager = createUpstreamManager({
