@@ -1,6 +1,7 @@
 // Helpers shared by the gateway-http suites: raw JSON-RPC over fetch, session set-up,
 // bearer and session tokens made with jose, and an SDK upstream with a tool and a prompt.
 import { randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { SignJWT } from 'jose';
 import { z } from 'zod';
@@ -19,11 +20,11 @@ export interface RpcError {
   data?: unknown;
 }
 
-/** One HTTP exchange with the MCP endpoint, the body parsed as JSON when it is JSON. */
+/** One HTTP exchange with the MCP endpoint, the JSON-RPC response parsed from JSON or SSE. */
 export interface Reply {
   status: number;
   headers: Headers;
-  /** The parsed JSON body; undefined for an empty or non-JSON body. */
+  /** The JSON body, or an SSE body's response message; undefined for an empty or other body. */
   json: { jsonrpc?: string; id?: unknown; result?: unknown; error?: RpcError } | undefined;
   text: string;
 }
@@ -38,12 +39,57 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   return toReply(response);
 }
 
-/** Reads a response whole and parses it as JSON when it is JSON. */
+/**
+ * POSTs like `post` but with the given Host header, which fetch does not let a caller set
+ * (a DNS rebinding attacker's page reaches the gateway under the attacker's host name).
+ */
+export function postWithHost(
+  url: string,
+  host: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const outgoing = httpRequest(
+      url,
+      { method: 'POST', headers: { ...POST_HEADERS, ...headers, host, 'content-length': Buffer.byteLength(payload) } },
+      (incoming) => {
+        const chunks: Buffer[] = [];
+        incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+        incoming.on('error', reject);
+        incoming.on('end', () => {
+          const responseHeaders = new Headers();
+          for (const [name, value] of Object.entries(incoming.headers)) {
+            if (typeof value === 'string') responseHeaders.set(name, value);
+          }
+          const response = new Response(Buffer.concat(chunks), {
+            status: incoming.statusCode ?? 0,
+            headers: responseHeaders,
+          });
+          toReply(response).then(resolve, reject);
+        });
+      },
+    );
+    outgoing.on('error', reject);
+    outgoing.end(payload);
+  });
+}
+
+/** Reads a response whole and parses its JSON-RPC response (JSON body or SSE stream). */
 export async function toReply(response: Response): Promise<Reply> {
   const text = await response.text();
+  const contentType = response.headers.get('content-type') ?? '';
   let json: Reply['json'];
-  if ((response.headers.get('content-type') ?? '').includes('application/json') && text !== '') {
+  if (contentType.includes('application/json') && text !== '') {
     json = JSON.parse(text) as Reply['json'];
+  } else if (contentType.includes('text/event-stream')) {
+    // A relayed call: the response is the stream's last message with a result or an error.
+    const messages = text
+      .split('\n')
+      .filter((line) => line.startsWith('data:'))
+      .map((line) => JSON.parse(line.slice(5)) as NonNullable<Reply['json']>);
+    json = messages.findLast((message) => 'result' in message || 'error' in message);
   }
   return { status: response.status, headers: response.headers, json, text };
 }
@@ -118,11 +164,9 @@ export async function signSessionToken(key: string, exp: number): Promise<string
 
 /** Registers the tool `echo` and the prompt `greet` on an SDK upstream. */
 export function echoAndGreet(server: McpServer): void {
-  server.registerTool(
-    'echo',
-    { description: 'Echoes its text', inputSchema: { text: z.string() } },
-    ({ text }) => ({ content: [{ type: 'text', text: `echo: ${text}` }] }),
-  );
+  server.registerTool('echo', { description: 'Echoes its text', inputSchema: { text: z.string() } }, ({ text }) => ({
+    content: [{ type: 'text', text: `echo: ${text}` }],
+  }));
   server.registerPrompt('greet', { description: 'Greets someone', argsSchema: { who: z.string() } }, ({ who }) => ({
     messages: [{ role: 'user', content: { type: 'text', text: `Hello, ${who}` } }],
   }));
@@ -160,13 +204,18 @@ export async function readStatus(gateway: RunningGateway): Promise<StatusBody> {
   return (await response.json()) as StatusBody;
 }
 
+/** Polls /status until `done` holds of it; resolves with that status. */
+export function waitForStatus(
+  gateway: RunningGateway,
+  done: (status: StatusBody) => boolean,
+  what = 'a /status condition',
+): Promise<StatusBody> {
+  return pollUntil(() => readStatus(gateway), done, { what });
+}
+
 /** Resolves once `count` upstreams report ready in /status. */
 export function waitForHealthy(gateway: RunningGateway, count: number): Promise<StatusBody> {
-  return pollUntil(
-    () => readStatus(gateway),
-    (status) => status.healthyServers >= count,
-    { what: `${count} healthy upstream(s) in /status` },
-  );
+  return waitForStatus(gateway, (status) => status.healthyServers >= count, `${count} healthy upstream(s) in /status`);
 }
 
 /** The /status body (the anchor's shape). */

@@ -5,38 +5,36 @@ export interface RpcMessage {
   error?: { code: number; message: string };
 }
 
-/**
- * Reads the JSON-RPC response with `id` from a Streamable HTTP answer, whether it came as
- * `application/json` or as an SSE stream (then read event by event up to that response, and
- * the rest of the stream cancelled). Deliberately independent of the gateway's own SSE parser.
- */
-export async function readRpcMessage(response: Response, id: string | number): Promise<RpcMessage> {
-  const type = response.headers.get('content-type') ?? '';
-  if (!type.includes('text/event-stream')) return (await response.json()) as RpcMessage;
-  if (response.body === null) throw new Error('readRpcMessage: an SSE answer without a body');
-
-  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
-  let buffer = '';
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buffer += value.replaceAll('\r\n', '\n');
-      let end: number;
-      while ((end = buffer.indexOf('\n\n')) !== -1) {
-        const data = dataOf(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-        if (data === '') continue;
-        const message = JSON.parse(data) as RpcMessage;
-        if (message.id === id && ('result' in message || 'error' in message)) return message;
-      }
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  throw new Error(`readRpcMessage: the SSE stream ended without a response to id ${String(id)}`);
+/** What `readRpcMessage` needs of a response: a fetch Response or Miniflare's. */
+export interface RpcAnswer {
+  readonly headers: { get(name: string): string | null };
+  json(): Promise<unknown>;
+  text(): Promise<string>;
 }
 
+/**
+ * Reads the JSON-RPC response with `id` from a Streamable HTTP answer, whether it came as
+ * `application/json` or as an SSE stream. An SSE stream is read to its end, so a relay that
+ * does not close after the response makes the test time out instead of passing. Deliberately
+ * independent of the gateway's own SSE parser.
+ */
+export async function readRpcMessage(response: RpcAnswer, id: string | number): Promise<RpcMessage> {
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('text/event-stream')) return (await response.json()) as RpcMessage;
+  const text = (await response.text()).replaceAll('\r\n', '\n');
+  const messages = text
+    .split('\n\n')
+    .map(dataOf)
+    .filter((data) => data !== '')
+    .map((data) => JSON.parse(data) as RpcMessage);
+  const answer = messages.find((message) => message.id === id && ('result' in message || 'error' in message));
+  if (answer === undefined) {
+    throw new Error(`readRpcMessage: the SSE stream ended without a response to id ${String(id)}:\n${text}`);
+  }
+  return answer;
+}
+
+/** The data of one SSE event: its `data:` lines joined with newlines. */
 function dataOf(event: string): string {
   return event
     .split('\n')

@@ -1,156 +1,155 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { startSdkUpstream, TEST_SIGNING_KEY, type SdkUpstream } from '../harness/index.ts';
+import { startSdkUpstream, type SdkUpstream } from '../harness/index.ts';
 import { readRpcMessage } from './read-rpc-message.ts';
-
-const WORKER_BUNDLE = fileURLToPath(new URL('../../packages/edge-broker/dist/worker.js', import.meta.url));
-const PROTOCOL_VERSION = '2025-11-25';
-/** The date wrangler.toml deploys with; workerd 2026-07-30 supports it. */
-const COMPATIBILITY_DATE = '2026-07-01';
+import { PROTOCOL_VERSION, startWorker, type RunningWorker } from './start-worker.ts';
 
 /** The upstreams behind the worker: one answers POSTs with SSE, the other with JSON. */
 const UPSTREAMS = [
-  { name: 'sse', prefix: 'w_', enableJsonResponse: false },
-  { name: 'json', prefix: 'j_', enableJsonResponse: true },
+  { name: 'sse', prefix: 'w_', enableJsonResponse: false, answer: 'SSE', contentType: 'text/event-stream' },
+  { name: 'json', prefix: 'j_', enableJsonResponse: true, answer: 'JSON', contentType: 'application/json' },
 ] as const;
+
+function startEchoUpstream(name: string, enableJsonResponse: boolean): Promise<SdkUpstream> {
+  return startSdkUpstream({
+    name: `${name}-upstream`,
+    enableJsonResponse,
+    setup(server) {
+      server.registerTool(
+        'echo',
+        { description: 'Echoes its text', inputSchema: { text: z.string() } },
+        ({ text }) => ({ content: [{ type: 'text', text: `echo: ${text}` }] }),
+      );
+    },
+  });
+}
+
+function echoCall(id: number, name: string, text: string) {
+  return { jsonrpc: '2.0', id, method: 'tools/call', params: { name, arguments: { text } } };
+}
+
+function toolCalls(upstream: SdkUpstream) {
+  return upstream.requests.filter((request) => request.method === 'tools/call');
+}
 
 describe('the built edge worker in workerd', () => {
   const upstreams = new Map<string, SdkUpstream>();
-  let mf: Miniflare;
+  let worker: RunningWorker;
 
   beforeAll(async () => {
-    if (!existsSync(WORKER_BUNDLE)) {
-      throw new Error(`${WORKER_BUNDLE} does not exist; run \`npm run build\` first`);
-    }
     for (const { name, enableJsonResponse } of UPSTREAMS) {
-      upstreams.set(
-        name,
-        await startSdkUpstream({
-          name: `${name}-upstream`,
-          enableJsonResponse,
-          setup(server) {
-            server.registerTool(
-              'echo',
-              { description: 'Echoes its text', inputSchema: { text: z.string() } },
-              ({ text }) => ({ content: [{ type: 'text', text: `echo: ${text}` }] }),
-            );
-          },
-        }),
-      );
+      upstreams.set(name, await startEchoUpstream(name, enableJsonResponse));
     }
-    const config = UPSTREAMS.map(
-      ({ name, prefix }) => `  - name: ${name}\n    url: ${upstreams.get(name)!.url}\n    prefix: ${prefix}\n`,
-    ).join('');
-    mf = new Miniflare({
-      modules: true,
-      scriptPath: WORKER_BUNDLE,
-      compatibilityDate: COMPATIBILITY_DATE,
-      compatibilityFlags: ['nodejs_compat'],
-      bindings: { MCP_GATEWAY_CONFIG: `servers:\n${config}`, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
-    });
-    await mf.ready;
+    worker = await startWorker(UPSTREAMS.map(({ name, prefix }) => ({ name, prefix, url: upstreams.get(name)!.url })));
   });
 
   afterAll(async () => {
-    await mf?.dispose();
+    await worker?.dispose();
     await Promise.all([...upstreams.values()].map((upstream) => upstream.stop()));
   });
 
-  async function post(body: object, sessionId?: string) {
-    return mf.dispatchFetch('http://localhost/mcp', {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        accept: 'application/json, text/event-stream',
-        ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL_VERSION }),
-      },
-      body: JSON.stringify(body),
-    });
-  }
-
-  async function initialize(): Promise<string> {
-    const response = await post({
-      jsonrpc: '2.0',
-      id: 0,
-      method: 'initialize',
-      params: { protocolVersion: PROTOCOL_VERSION, capabilities: {}, clientInfo: { name: 'workerd-test', version: '1.0.0' } },
-    });
-    expect(response.status).toBe(200);
-    const sessionId = response.headers.get('mcp-session-id');
-    expect(sessionId).toBeTruthy();
-    const message = await readRpcMessage(response, 0);
-    expect(message.result).toMatchObject({ protocolVersion: PROTOCOL_VERSION });
-    const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId!);
-    expect(initialized.status).toBe(202);
-    await initialized.body?.cancel();
-    return sessionId!;
-  }
-
   it('answers /healthz', async () => {
-    const response = await mf.dispatchFetch('http://localhost/healthz');
+    const response = await worker.fetch('/healthz');
     expect(response.status).toBe(200);
     expect(await response.text()).toBe('ok\n');
   });
 
-  it('initializes a session and lists every upstream tool under its prefix', async () => {
-    const sessionId = await initialize();
-    const response = await post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, sessionId);
+  it('issues a session on initialize and lists every upstream tool under its prefix', async () => {
+    const sessionId = await worker.initialize();
+    const response = await worker.post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, sessionId);
     expect(response.status).toBe(200);
-    const message = await readRpcMessage(response, 1);
-    const tools = (message.result as { tools: { name: string }[] }).tools.map((tool) => tool.name);
-    expect(tools.sort()).toEqual(['j_echo', 'w_echo']);
+    const { result } = await readRpcMessage(response, 1);
+    const names = (result as { tools: { name: string }[] }).tools.map((tool) => tool.name);
+    expect(names.sort()).toEqual(['j_echo', 'w_echo']);
   });
 
-  it('reports the upstreams as ready on /status', async () => {
-    const response = await mf.dispatchFetch('http://localhost/status');
+  it('reports the upstreams a request has listed as ready on /status', async () => {
+    const sessionId = await worker.initialize();
+    await (await worker.post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }, sessionId)).text();
+
+    const response = await worker.fetch('/status');
     expect(response.status).toBe(200);
-    const report = (await response.json()) as { servers: { name: string; ready: boolean; totalTools: number }[] };
+    const report = (await response.json()) as { servers: unknown[]; healthyServers: number };
     expect(report.servers).toEqual(
-      UPSTREAMS.map(({ name }) => expect.objectContaining({ name, ready: true, totalTools: 1 })),
+      UPSTREAMS.map(({ name, prefix }) => expect.objectContaining({ name, prefix, ready: true, totalTools: 1 })),
     );
+    expect(report.healthyServers).toBe(UPSTREAMS.length);
   });
 
-  for (const { name, prefix, enableJsonResponse } of UPSTREAMS) {
-    const answer = enableJsonResponse ? 'JSON' : 'SSE';
-
-    it(`calls a tool on an upstream that answers with ${answer}, over one backend session, until DELETE`, async () => {
+  for (const { name, prefix, answer, contentType } of UPSTREAMS) {
+    it(`forwards a call to the upstream that answers with ${answer} without the prefix, over one backend session`, async () => {
       const upstream = upstreams.get(name)!;
-      const sessionId = await initialize();
+      const sessionId = await worker.initialize();
       const initializesBefore = upstream.initializeCount;
 
-      const first = await post(
-        { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: `${prefix}echo`, arguments: { text: 'one' } } },
-        sessionId,
-      );
+      const first = await worker.post(echoCall(2, `${prefix}echo`, 'one'), sessionId);
       expect(first.status).toBe(200);
+      expect(first.headers.get('content-type')).toContain(contentType);
       expect((await readRpcMessage(first, 2)).result).toEqual({ content: [{ type: 'text', text: 'echo: one' }] });
+      const forwarded = toolCalls(upstream).at(-1);
+      expect(forwarded?.params).toEqual({ name: 'echo', arguments: { text: 'one' } });
+      expect(upstream.sessions()).toContain(forwarded?.sessionId);
       expect(upstream.initializeCount).toBe(initializesBefore + 1);
-      const calls = () => upstream.requests.filter((request) => request.method === 'tools/call');
-      expect(calls().at(-1)?.params).toEqual({ name: 'echo', arguments: { text: 'one' } });
-      const backendSession = calls().at(-1)?.sessionId;
+
+      const second = await worker.post(echoCall(3, `${prefix}echo`, 'two'), sessionId);
+      expect((await readRpcMessage(second, 3)).result).toEqual({ content: [{ type: 'text', text: 'echo: two' }] });
+      expect(toolCalls(upstream).at(-1)).toMatchObject({
+        sessionId: forwarded?.sessionId,
+        params: { name: 'echo', arguments: { text: 'two' } },
+      });
+      expect(upstream.initializeCount).toBe(initializesBefore + 1);
+    });
+
+    it(`ends the session and its backend session on the ${answer} upstream on DELETE`, async () => {
+      const upstream = upstreams.get(name)!;
+      const sessionId = await worker.initialize();
+      await readRpcMessage(await worker.post(echoCall(2, `${prefix}echo`, 'bye'), sessionId), 2);
+      const backendSession = toolCalls(upstream).at(-1)?.sessionId;
       expect(upstream.sessions()).toContain(backendSession);
 
-      const second = await post(
-        { jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: `${prefix}echo`, arguments: { text: 'two' } } },
-        sessionId,
-      );
-      expect((await readRpcMessage(second, 3)).result).toEqual({ content: [{ type: 'text', text: 'echo: two' }] });
-      expect(calls().at(-1)).toMatchObject({ sessionId: backendSession, params: { arguments: { text: 'two' } } });
-      expect(upstream.initializeCount).toBe(initializesBefore + 1);
-
-      const ended = await mf.dispatchFetch('http://localhost/mcp', {
+      const ended = await worker.fetch('/mcp', {
         method: 'DELETE',
         headers: { 'mcp-session-id': sessionId, 'mcp-protocol-version': PROTOCOL_VERSION },
       });
       expect(ended.status).toBe(200);
+      // The backend DELETE runs in waitUntil, after the client has its answer.
       await expect.poll(() => upstream.sessions()).not.toContain(backendSession);
 
-      const after = await post({ jsonrpc: '2.0', id: 4, method: 'tools/list' }, sessionId);
+      const after = await worker.post({ jsonrpc: '2.0', id: 3, method: 'tools/list' }, sessionId);
       expect(after.status).toBe(404);
       await after.body?.cancel();
     });
   }
+});
+
+describe('a cold edge worker isolate', () => {
+  let upstream: SdkUpstream;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    upstream = await startEchoUpstream('cold', false);
+    worker = await startWorker([{ name: 'cold', prefix: 'w_', url: upstream.url }]);
+  });
+
+  afterAll(async () => {
+    await worker?.dispose();
+    await upstream?.stop();
+  });
+
+  it('answers concurrent first calls once the upstream is listed, over one backend session', async () => {
+    const sessionId = await worker.initialize();
+    const texts = ['a', 'b', 'c'];
+    const results = await Promise.all(
+      texts.map(async (text, index) => {
+        const response = await worker.post(echoCall(index + 1, 'w_echo', text), sessionId);
+        return (await readRpcMessage(response, index + 1)).result;
+      }),
+    );
+
+    expect(results).toEqual(texts.map((text) => ({ content: [{ type: 'text', text: `echo: ${text}` }] })));
+    const backendSessions = new Set(toolCalls(upstream).map((call) => call.sessionId));
+    expect(backendSessions.size).toBe(1);
+    // One session for the worker's own discovery, one on the client's behalf.
+    expect(upstream.initializeCount).toBe(2);
+  });
 });

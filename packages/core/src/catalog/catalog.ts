@@ -129,7 +129,8 @@ export function buildCatalog(
       return undefined;
     },
     listResultJson(kind, virtualServer) {
-      const cacheKey = `${kind}\u0000${virtualServer ?? ''}`;
+      // A distinct key for "no virtual server", so a virtual server named "" is not served the full list.
+      const cacheKey = virtualServer === undefined ? kind : `${kind}\u0000${virtualServer}`;
       const cached = bodies.get(cacheKey);
       if (cached !== undefined) return cached;
       let items = lists[kind];

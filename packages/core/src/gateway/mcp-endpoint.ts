@@ -2,6 +2,7 @@ import { GatewayError } from '../errors.ts';
 import { parseJsonRpcMessage, type JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { isLegacyProtocolVersion } from '../protocol/versions.ts';
 import { callerIdentity } from '../session/caller-identity.ts';
+import type { Logger } from '../logger.ts';
 import { deliverClientNotification, deliverClientResponse, terminateSession } from './client-messages.ts';
 import type { McpEndpointOptions, RequestContext, SessionRequest } from './endpoint-context.ts';
 import { rpcErrorResponse, toErrorResponse } from './error-mapping.ts';
@@ -25,6 +26,7 @@ export interface McpEndpoint {
  */
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const callers = createCallerCache();
   const { logger } = options;
 
   async function handle(request: Request, context: RequestContext = {}): Promise<Response> {
@@ -85,6 +87,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     }
     const session = await openSession(request, context);
     if (session instanceof Response) return session;
+    if (kind !== 'request') {
+      // Requests are checked in dispatchRequest; an ended session takes no notifications or answers either.
+      const state = await options.store.lookup(session.claims.jti);
+      if (state.terminated) return sessionGone(session.claims.jti);
+    }
     if (kind === 'response') return deliverClientResponse(options, session, message);
     if (kind === 'notification') return deliverClientNotification(options, session, message as JsonRpcRequest);
     return dispatchRequest(session, message as JsonRpcRequest);
@@ -125,7 +132,7 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       return toErrorResponse(error, null, logger);
     }
     const { claims } = verified;
-    const caller = await callerIdentity(request.headers.get('authorization'));
+    const caller = await callers.identify(request.headers.get('authorization'));
     if (caller !== claims.caller) {
       logger.warn('session presented by another caller', { jti: claims.jti });
       return sessionGone(claims.jti);
@@ -134,7 +141,17 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
       const state = await options.store.lookup(claims.jti);
       if (state.terminated) return sessionGone(claims.jti);
     }
-    return { request, token, claims, context, logger: logger.child({ jti: claims.jti }) };
+    let sessionLogger: Logger | undefined;
+    return {
+      request,
+      token,
+      claims,
+      context,
+      // Created on first use: most requests never log.
+      get logger() {
+        return (sessionLogger ??= logger.child({ jti: claims.jti }));
+      },
+    };
   }
 
   function sessionGone(jti: string): Response {
@@ -143,4 +160,23 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   }
 
   return { handle };
+}
+
+/**
+ * Remembers the identity hash of recent Authorization values, so a client's steady stream of
+ * requests costs one SHA-256 per token rather than one per request. Bounded; keyed by the
+ * header value, which stays in memory only as long as the entry.
+ */
+function createCallerCache(limit = 4096): { identify(authorization: string | null): Promise<string | undefined> } {
+  const cache = new Map<string, string | undefined>();
+  return {
+    async identify(authorization) {
+      if (authorization === null) return undefined;
+      if (cache.has(authorization)) return cache.get(authorization);
+      const identity = await callerIdentity(authorization);
+      if (cache.size >= limit) cache.delete(cache.keys().next().value as string);
+      cache.set(authorization, identity);
+      return identity;
+    },
+  };
 }

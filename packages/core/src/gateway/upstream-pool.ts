@@ -48,7 +48,8 @@ export interface UpstreamPool {
   /** Latest snapshot of one server. */
   snapshot(name: string): UpstreamSnapshot | undefined;
   /**
-   * On-demand discovery: refreshes stale upstreams and resolves when the catalog is current.
+   * On-demand discovery: refreshes stale upstreams and resolves when the catalog is current; a
+   * refresh another request started is waited for, so concurrent first requests see the tools.
    * Background discovery: undefined (nothing to wait for), so the hot path stays synchronous.
    */
   refreshIfStale(): Promise<void> | undefined;
@@ -59,7 +60,10 @@ interface Member {
   readonly server: ServerConfig;
   readonly client: UpstreamClient;
   readonly manager: UpstreamManager;
+  /** When the last on-demand refresh finished (0: never). */
   refreshedAt: number;
+  /** The on-demand refresh under way, which concurrent requests wait for rather than skip. */
+  refreshing?: Promise<void> | undefined;
 }
 
 /**
@@ -142,14 +146,20 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     refreshIfStale() {
       if (!onDemand) return undefined;
       const now = Date.now();
-      const stale = [...members.values()].filter((m) => m.server.enabled && now - m.refreshedAt > maxAgeMs);
-      if (stale.length === 0) return undefined;
-      return Promise.all(
-        stale.map(async (member) => {
-          member.refreshedAt = now;
-          await member.manager.refresh();
-        }),
-      ).then(() => {
+      const waits: Promise<void>[] = [];
+      for (const member of members.values()) {
+        if (!member.server.enabled) continue;
+        if (member.refreshing === undefined && now - member.refreshedAt > maxAgeMs) {
+          const refreshing = member.manager.refresh().finally(() => {
+            member.refreshedAt = Date.now();
+            member.refreshing = undefined;
+          });
+          member.refreshing = refreshing;
+        }
+        if (member.refreshing !== undefined) waits.push(member.refreshing);
+      }
+      if (waits.length === 0) return undefined;
+      return Promise.all(waits).then(() => {
         if (rebuildQueued) rebuild();
       });
     },

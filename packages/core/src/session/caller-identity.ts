@@ -16,7 +16,10 @@ export async function callerIdentity(authorization: string | null | undefined): 
   let subject: string | undefined;
   try {
     const payload = decodeJwt(token);
-    if (typeof payload.sub === 'string' && payload.sub !== '') subject = `${payload.iss ?? ''}|${payload.sub}`;
+    // JSON keeps the pair unambiguous: with a plain separator, iss "a|b" + sub "c" and iss "a" + sub "b|c" collide.
+    if (typeof payload.sub === 'string' && payload.sub !== '') {
+      subject = JSON.stringify([payload.iss ?? '', payload.sub]);
+    }
   } catch {
     subject = undefined;
   }

@@ -94,6 +94,8 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
       const held = Object.fromEntries(entry.backends);
       entry.backends.clear();
       entry.terminated = true;
+      // The marker must outlive the token it ends, even if the entry began with a shorter TTL.
+      entry.expiresAt = Math.max(entry.expiresAt, now() + ttlSeconds * 1000);
       return held;
     },
     async putPending(id, value, ttlSeconds) {

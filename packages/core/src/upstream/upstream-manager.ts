@@ -80,7 +80,13 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   const healthIntervalMs = options.healthIntervalMs ?? DEFAULT_HEALTH_INTERVAL_MS;
   const background = (options.mode ?? 'background') === 'background';
   const lifetime = new AbortController();
-  const signal = lifetime.signal;
+  /**
+   * The signal of the running step's I/O. Background: the manager's lifetime. On-demand: one made
+   * by `refresh()` in its caller's request, because workerd binds an AbortSignal to the request
+   * that created it and refuses it in any later one.
+   */
+  let signal = lifetime.signal;
+  let step: AbortController | undefined;
 
   let session: UpstreamSession | undefined;
   let items: UpstreamItems = EMPTY_ITEMS;
@@ -319,6 +325,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         stopped = true;
         clearTimeout(timer);
         lifetime.abort(new Error('upstream manager stopped'));
+        step?.abort(new Error('upstream manager stopped'));
         dropSession(true);
       }
       await queue;
@@ -331,7 +338,18 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
 
     refresh() {
       if (!started || stopped || !server.enabled) return Promise.resolve();
-      return serial(check);
+      if (background) return serial(check);
+      const own = new AbortController();
+      return serial(async () => {
+        step = own;
+        signal = own.signal;
+        try {
+          await check();
+        } finally {
+          step = undefined;
+          signal = lifetime.signal;
+        }
+      });
     },
   };
 }

@@ -1,0 +1,375 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { ServerConfig, VirtualServerConfig } from '../config/schema.ts';
+import type { UpstreamSnapshot } from '../upstream/types.ts';
+import { buildCatalog, diffCatalogs } from './catalog.ts';
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function server(name: string, prefix: string, extra: Partial<ServerConfig> = {}): ServerConfig {
+  return {
+    name,
+    url: `http://${name}.internal/mcp`,
+    hostname: `${name}.internal`,
+    prefix,
+    enabled: true,
+    userSpecificList: false,
+    category: [],
+    tags: [],
+    ...extra,
+  };
+}
+
+function snapshot(name: string, extra: Partial<UpstreamSnapshot> = {}): UpstreamSnapshot {
+  return {
+    server: name,
+    ready: true,
+    message: 'server added successfully',
+    protocolVersion: '2025-06-18',
+    capabilities: {},
+    tools: [],
+    prompts: [],
+    resources: [],
+    resourceTemplates: [],
+    invalidTools: [],
+    invalidPrompts: [],
+    consecutiveFailures: 0,
+    ...extra,
+  };
+}
+
+const tool = (name: string, description = `${name} tool`) => ({ name, description, inputSchema: { type: 'object' } });
+const prompt = (name: string) => ({ name, description: `${name} prompt` });
+const resource = (uri: string, name = uri) => ({ uri, name });
+const template = (uriTemplate: string) => ({ uriTemplate, name: uriTemplate });
+
+function snapshots(...list: UpstreamSnapshot[]): Map<string, UpstreamSnapshot> {
+  return new Map(list.map((s) => [s.server, s]));
+}
+
+const names = (items: readonly { [key: string]: unknown }[]) => items.map((item) => item['name']);
+
+describe('buildCatalog', () => {
+  it('serves the union of all servers with each server prefix applied', () => {
+    const catalog = buildCatalog(
+      [server('weather', 'w_'), server('news', 'n_')],
+      snapshots(
+        snapshot('weather', {
+          tools: [tool('forecast')],
+          prompts: [prompt('summary')],
+          resources: [resource('test://stations', 'stations')],
+          resourceTemplates: [template('test://station/{id}')],
+        }),
+        snapshot('news', { tools: [tool('headlines')], prompts: [prompt('digest')] }),
+      ),
+    );
+
+    expect(catalog.tools).toEqual([
+      { name: 'n_headlines', description: 'headlines tool', inputSchema: { type: 'object' } },
+      { name: 'w_forecast', description: 'forecast tool', inputSchema: { type: 'object' } },
+    ]);
+    expect(names(catalog.prompts)).toEqual(['n_digest', 'w_summary']);
+    expect(catalog.resources).toEqual([{ uri: 'test://w_stations', name: 'stations' }]);
+    expect(catalog.resourceTemplates).toEqual([{ uriTemplate: 'test://w_station/{id}', name: 'test://station/{id}' }]);
+    expect(catalog.conflicts.size).toBe(0);
+  });
+
+  it('lists items sorted by served name whatever order upstreams list them in', () => {
+    const catalog = buildCatalog(
+      [server('b', 'b_'), server('a', 'a_')],
+      snapshots(
+        snapshot('b', { tools: [tool('zeta'), tool('alpha')], resources: [resource('x://2'), resource('x://1')] }),
+        snapshot('a', { tools: [tool('mid')], resourceTemplates: [template('y://{z}'), template('x://{z}')] }),
+      ),
+    );
+
+    expect(names(catalog.tools)).toEqual(['a_mid', 'b_alpha', 'b_zeta']);
+    expect(catalog.resources.map((r) => r['uri'])).toEqual(['x://b_1', 'x://b_2']);
+    expect(catalog.resourceTemplates.map((t) => t['uriTemplate'])).toEqual(['x://a_{z}', 'y://a_{z}']);
+  });
+
+  it('leaves out servers that are not ready, disabled or without a snapshot', () => {
+    const catalog = buildCatalog(
+      [server('down', 'd_'), server('off', 'o_', { enabled: false }), server('new', 'x_'), server('up', 'u_')],
+      snapshots(
+        snapshot('down', { ready: false, tools: [tool('t')], prompts: [prompt('p')], resources: [resource('a://b')] }),
+        snapshot('off', { tools: [tool('t')], prompts: [prompt('p')], capabilities: { resources: {} } }),
+        snapshot('up', { tools: [tool('t')] }),
+      ),
+    );
+
+    expect(names(catalog.tools)).toEqual(['u_t']);
+    expect(catalog.prompts).toEqual([]);
+    expect(catalog.resources).toEqual([]);
+    expect(catalog.findTool('d_t')).toBeUndefined();
+    expect(catalog.findTool('o_t')).toBeUndefined();
+    expect(catalog.resolveResourceUri('a://d_b')).toBeUndefined();
+    expect(catalog.resolveResourceUri('a://o_b')).toBeUndefined();
+  });
+
+  it('keeps a clashing name for the first server in config order and reports it for the later one', () => {
+    const servers = [server('first', ''), server('second', '')];
+    // Snapshots arrive in the other order: config order decides, not arrival.
+    const catalog = buildCatalog(
+      servers,
+      snapshots(
+        snapshot('second', {
+          tools: [tool('search', 'second'), tool('only-second')],
+          prompts: [prompt('ask')],
+          resources: [resource('docs://readme', 'second readme')],
+        }),
+        snapshot('first', {
+          tools: [tool('search', 'first')],
+          prompts: [prompt('ask')],
+          resources: [resource('docs://readme', 'first readme')],
+        }),
+      ),
+    );
+
+    expect(catalog.tools.find((t) => t['name'] === 'search')?.['description']).toBe('first');
+    expect(catalog.findTool('search')).toEqual({ server: 'first', name: 'search' });
+    expect(catalog.findTool('only-second')).toEqual({ server: 'second', name: 'only-second' });
+    expect(catalog.findPrompt('ask')).toEqual({ server: 'first', name: 'ask' });
+    expect(catalog.resolveResourceUri('docs://readme')).toEqual({ server: 'first', name: 'docs://readme' });
+    expect(catalog.resources).toEqual([{ uri: 'docs://readme', name: 'first readme' }]);
+    expect([...catalog.conflicts.keys()]).toEqual(['second']);
+    expect(catalog.conflicts.get('second')).toEqual({
+      tools: ['search'],
+      prompts: ['ask'],
+      resources: ['docs://readme'],
+    });
+  });
+
+  it('maps served tool and prompt names back to their server and upstream name', () => {
+    const catalog = buildCatalog(
+      [server('weather', 'w_'), server('plain', '')],
+      snapshots(
+        snapshot('weather', { tools: [tool('forecast')], prompts: [prompt('summary')] }),
+        snapshot('plain', { tools: [tool('echo')], prompts: [prompt('hello')] }),
+      ),
+    );
+
+    expect(catalog.findTool('w_forecast')).toEqual({ server: 'weather', name: 'forecast' });
+    expect(catalog.findTool('echo')).toEqual({ server: 'plain', name: 'echo' });
+    expect(catalog.findPrompt('w_summary')).toEqual({ server: 'weather', name: 'summary' });
+    expect(catalog.findPrompt('hello')).toEqual({ server: 'plain', name: 'hello' });
+    expect(catalog.findTool('forecast')).toBeUndefined();
+    expect(catalog.findTool('w_summary')).toBeUndefined();
+    expect(catalog.findPrompt('w_forecast')).toBeUndefined();
+  });
+
+  describe('resolveResourceUri', () => {
+    it('maps a listed resource back to its server and upstream URI', () => {
+      const catalog = buildCatalog(
+        [server('files', 'f_')],
+        snapshots(snapshot('files', { resources: [resource('file:///etc/motd')] })),
+      );
+
+      expect(catalog.resources.map((r) => r['uri'])).toEqual(['file://f_/etc/motd']);
+      expect(catalog.resolveResourceUri('file://f_/etc/motd')).toEqual({ server: 'files', name: 'file:///etc/motd' });
+    });
+
+    it('maps a URI expanded from a template to the server with the longest matching prefix', () => {
+      const catalog = buildCatalog(
+        [server('short', 'a_'), server('long', 'a_b_')],
+        snapshots(
+          snapshot('short', { resourceTemplates: [template('test://{path}')] }),
+          snapshot('long', { resourceTemplates: [template('test://{path}')] }),
+        ),
+      );
+
+      expect(catalog.resolveResourceUri('test://a_b_item/1')).toEqual({ server: 'long', name: 'test://item/1' });
+      expect(catalog.resolveResourceUri('test://a_item/1')).toEqual({ server: 'short', name: 'test://item/1' });
+      expect(catalog.resolveResourceUri('test://zz_item/1')).toBeUndefined();
+    });
+
+    it('maps an unlisted URI of a server that declares the resources capability', () => {
+      const catalog = buildCatalog(
+        [server('dynamic', 'd_')],
+        snapshots(snapshot('dynamic', { capabilities: { resources: {} } })),
+      );
+
+      expect(catalog.resolveResourceUri('mem://d_note/7')).toEqual({ server: 'dynamic', name: 'mem://note/7' });
+    });
+
+    it('sends URIs no prefixed server claims to an unprefixed server unchanged', () => {
+      const catalog = buildCatalog(
+        [server('plain', ''), server('prefixed', 'p_')],
+        snapshots(
+          snapshot('plain', { resources: [resource('file:///a.txt')] }),
+          snapshot('prefixed', { resourceTemplates: [template('file:///{name}')] }),
+        ),
+      );
+
+      expect(catalog.resolveResourceUri('file:///a.txt')).toEqual({ server: 'plain', name: 'file:///a.txt' });
+      expect(catalog.resolveResourceUri('file:///b.txt')).toEqual({ server: 'plain', name: 'file:///b.txt' });
+      expect(catalog.resolveResourceUri('file://p_/c.txt')).toEqual({ server: 'prefixed', name: 'file:///c.txt' });
+    });
+
+    it('does not route resources to a server that offers none', () => {
+      const catalog = buildCatalog(
+        [server('tools-only', '')],
+        snapshots(snapshot('tools-only', { tools: [tool('t')] })),
+      );
+
+      expect(catalog.resolveResourceUri('file:///a.txt')).toBeUndefined();
+    });
+  });
+
+  describe('listResultJson', () => {
+    const catalog = () =>
+      buildCatalog(
+        [server('weather', 'w_')],
+        snapshots(
+          snapshot('weather', {
+            tools: [tool('forecast'), tool('alerts')],
+            prompts: [prompt('summary')],
+            resources: [resource('test://stations')],
+            resourceTemplates: [template('test://station/{id}')],
+          }),
+        ),
+        [{ name: 'alerts-only', tools: ['w_alerts'] }],
+      );
+
+    it('is the JSON of each list result under its own key', () => {
+      const built = catalog();
+
+      expect(JSON.parse(built.listResultJson('tools') as string)).toEqual({ tools: built.tools });
+      expect(JSON.parse(built.listResultJson('prompts') as string)).toEqual({ prompts: built.prompts });
+      expect(JSON.parse(built.listResultJson('resources') as string)).toEqual({ resources: built.resources });
+      expect(JSON.parse(built.listResultJson('resourceTemplates') as string)).toEqual({
+        resourceTemplates: built.resourceTemplates,
+      });
+    });
+
+    it('serializes each list once per catalog and virtual server', () => {
+      const built = catalog();
+      const stringify = vi.spyOn(JSON, 'stringify');
+
+      const first = built.listResultJson('tools');
+      const again = built.listResultJson('tools');
+      const virtual = built.listResultJson('tools', 'alerts-only');
+      const virtualAgain = built.listResultJson('tools', 'alerts-only');
+
+      expect(again).toBe(first);
+      expect(virtualAgain).toBe(virtual);
+      expect(stringify).toHaveBeenCalledTimes(2);
+    });
+
+    it('lists an empty catalog as empty lists', () => {
+      const empty = buildCatalog([], new Map());
+
+      expect(empty.listResultJson('tools')).toBe('{"tools":[]}');
+      expect(empty.listResultJson('resourceTemplates')).toBe('{"resourceTemplates":[]}');
+    });
+  });
+
+  describe('virtual servers', () => {
+    const servers = [server('weather', 'w_')];
+    const snaps = snapshots(
+      snapshot('weather', {
+        tools: [tool('forecast'), tool('alerts'), tool('radar')],
+        prompts: [prompt('summary'), prompt('outlook')],
+        resources: [resource('test://stations')],
+      }),
+    );
+    const parse = (json: string | undefined) => JSON.parse(json as string) as Record<string, { name: string }[]>;
+
+    it('lists only the tools a virtual server names', () => {
+      const virtual: VirtualServerConfig[] = [{ name: 'vs', tools: ['w_radar', 'w_alerts', 'w_missing'] }];
+      const catalog = buildCatalog(servers, snaps, virtual);
+
+      expect(names(parse(catalog.listResultJson('tools', 'vs'))['tools'] ?? [])).toEqual(['w_alerts', 'w_radar']);
+      expect(names(parse(catalog.listResultJson('tools'))['tools'] ?? [])).toEqual([
+        'w_alerts',
+        'w_forecast',
+        'w_radar',
+      ]);
+    });
+
+    it('lists all prompts when a virtual server names none and only the named ones when it does', () => {
+      const catalog = buildCatalog(servers, snaps, [
+        { name: 'all-prompts', tools: [] },
+        { name: 'empty-prompts', tools: [], prompts: [] },
+        { name: 'some-prompts', tools: [], prompts: ['w_outlook'] },
+      ]);
+
+      expect(names(parse(catalog.listResultJson('prompts', 'all-prompts'))['prompts'] ?? [])).toEqual([
+        'w_outlook',
+        'w_summary',
+      ]);
+      expect(names(parse(catalog.listResultJson('prompts', 'empty-prompts'))['prompts'] ?? [])).toEqual([
+        'w_outlook',
+        'w_summary',
+      ]);
+      expect(names(parse(catalog.listResultJson('prompts', 'some-prompts'))['prompts'] ?? [])).toEqual(['w_outlook']);
+      expect(parse(catalog.listResultJson('tools', 'all-prompts'))['tools']).toEqual([]);
+    });
+
+    it('lists all resources through a virtual server', () => {
+      const catalog = buildCatalog(servers, snaps, [{ name: 'vs', tools: [] }]);
+
+      expect(catalog.listResultJson('resources', 'vs')).toBe(catalog.listResultJson('resources'));
+    });
+
+    it('yields undefined for a virtual server that is not configured', () => {
+      const catalog = buildCatalog(servers, snaps, [{ name: 'vs', tools: ['w_radar'] }]);
+
+      expect(catalog.listResultJson('tools', 'nope')).toBeUndefined();
+      expect(catalog.listResultJson('prompts', 'nope')).toBeUndefined();
+    });
+
+    it('answers an empty virtual server name the same whether or not the full list was serialized before', () => {
+      const fresh = buildCatalog(servers, snaps, [{ name: 'vs', tools: ['w_radar'] }]);
+      const warmed = buildCatalog(servers, snaps, [{ name: 'vs', tools: ['w_radar'] }]);
+      warmed.listResultJson('tools');
+
+      expect(warmed.listResultJson('tools', '')).toBe(fresh.listResultJson('tools', ''));
+    });
+  });
+});
+
+describe('diffCatalogs', () => {
+  const servers = [server('weather', 'w_')];
+  const base = {
+    tools: [tool('forecast')],
+    prompts: [prompt('summary')],
+    resources: [resource('test://stations')],
+    resourceTemplates: [template('test://station/{id}')],
+  };
+  const build = (extra: Partial<UpstreamSnapshot> = {}) =>
+    buildCatalog(servers, snapshots(snapshot('weather', { ...base, ...extra })));
+
+  it('reports no change between equal catalogs', () => {
+    expect(diffCatalogs(build(), build())).toEqual({ tools: false, prompts: false, resources: false });
+  });
+
+  it('reports a changed tool list', () => {
+    const after = build({ tools: [tool('forecast', 'now with more detail')] });
+
+    expect(diffCatalogs(build(), after)).toEqual({ tools: true, prompts: false, resources: false });
+  });
+
+  it('reports a changed prompt list', () => {
+    expect(diffCatalogs(build(), build({ prompts: [] }))).toEqual({ tools: false, prompts: true, resources: false });
+  });
+
+  it('reports a changed resource list', () => {
+    const after = build({ resources: [resource('test://stations'), resource('test://radars')] });
+
+    expect(diffCatalogs(build(), after)).toEqual({ tools: false, prompts: false, resources: true });
+  });
+
+  it('reports a changed resource template list as a resource change', () => {
+    expect(diffCatalogs(build(), build({ resourceTemplates: [] }))).toEqual({
+      tools: false,
+      prompts: false,
+      resources: true,
+    });
+  });
+
+  it('reports every list when a server goes down', () => {
+    expect(diffCatalogs(build(), build({ ready: false }))).toEqual({ tools: true, prompts: true, resources: true });
+  });
+});

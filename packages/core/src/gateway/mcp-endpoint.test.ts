@@ -1,0 +1,205 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { EMPTY_CONFIG } from '../config/schema.ts';
+import { NOOP_LOGGER } from '../logger.ts';
+import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.ts';
+
+const KEY = 'gateway-signing-key-for-tests-0001';
+const OTHER_KEY = 'another-gateway-signing-key-000002';
+const ENDPOINT = 'http://localhost:8080/mcp';
+
+const running: Gateway[] = [];
+
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((gateway) => gateway.stop()));
+});
+
+function gateway(options: Partial<GatewayOptions> = {}): Gateway {
+  const started = createGateway({ config: EMPTY_CONFIG, signingKey: KEY, logger: NOOP_LOGGER, ...options });
+  running.push(started);
+  return started;
+}
+
+interface RpcBody {
+  jsonrpc: string;
+  id: string | number | null;
+  result?: Record<string, unknown>;
+  error?: { code: number; message: string };
+}
+
+function post(body: unknown, headers: Record<string, string> = {}): Request {
+  return new Request(ENDPOINT, {
+    method: 'POST',
+    headers: { accept: 'application/json, text/event-stream', 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+}
+
+const INITIALIZE = {
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: {
+    protocolVersion: '2025-06-18',
+    capabilities: { elicitation: {} },
+    clientInfo: { name: 'test-client', version: '1.0.0' },
+  },
+};
+
+/** Initializes a session and returns its id. */
+async function initialize(target: Gateway, headers: Record<string, string> = {}): Promise<string> {
+  const response = await target.endpoint.handle(post(INITIALIZE, headers));
+  expect(response.status).toBe(200);
+  const sessionId = response.headers.get('mcp-session-id');
+  expect(sessionId).toBeTruthy();
+  return sessionId as string;
+}
+
+function listTools(sessionId: string, headers: Record<string, string> = {}): Request {
+  return post(
+    { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+    { 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-06-18', ...headers },
+  );
+}
+
+async function json(response: Response): Promise<RpcBody> {
+  return (await response.json()) as RpcBody;
+}
+
+describe('MCP endpoint', () => {
+  it('answers initialize with the negotiated version and a session id header', async () => {
+    const response = await gateway().endpoint.handle(post(INITIALIZE));
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('application/json');
+    expect(response.headers.get('mcp-session-id')).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+$/);
+    const body = await json(response);
+    expect(body.id).toBe(0);
+    expect(body.result).toMatchObject({
+      protocolVersion: '2025-06-18',
+      capabilities: { tools: { listChanged: true } },
+    });
+  });
+
+  it('lists no tools on a session of a gateway without servers', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+
+    const response = await target.endpoint.handle(listTools(sessionId));
+
+    expect(response.status).toBe(200);
+    expect(await json(response)).toEqual({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+  });
+
+  it('answers malformed JSON with 400 and a parse error', async () => {
+    const response = await gateway().endpoint.handle(post('{"jsonrpc":"2.0",'));
+
+    expect(response.status).toBe(400);
+    expect((await json(response)).error?.code).toBe(-32700);
+  });
+
+  it('answers a request without a session id with 400', async () => {
+    const response = await gateway().endpoint.handle(post({ jsonrpc: '2.0', id: 1, method: 'tools/list' }));
+
+    expect(response.status).toBe(400);
+    expect((await json(response)).error?.code).toBe(-32600);
+  });
+
+  it('answers an unknown method with a JSON-RPC method-not-found error', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+
+    const response = await target.endpoint.handle(
+      post({ jsonrpc: '2.0', id: 9, method: 'tools/dance' }, { 'mcp-session-id': sessionId }),
+    );
+
+    const body = await json(response);
+    expect(body.id).toBe(9);
+    expect(body.error?.code).toBe(-32601);
+    expect(body.error?.message).toContain('tools/dance');
+  });
+
+  it('answers 404 on a session after it was deleted', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+
+    const deleted = await target.endpoint.handle(
+      new Request(ENDPOINT, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } }),
+    );
+    expect(deleted.ok).toBe(true);
+
+    const response = await target.endpoint.handle(listTools(sessionId));
+    expect(response.status).toBe(404);
+  });
+
+  it('answers 404 to a notification on a session after it was deleted', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+    await target.endpoint.handle(new Request(ENDPOINT, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } }));
+
+    const response = await target.endpoint.handle(
+      post({ jsonrpc: '2.0', method: 'notifications/initialized' }, { 'mcp-session-id': sessionId }),
+    );
+
+    expect(response.status).toBe(404);
+  });
+
+  it('answers 404 to a session id issued by a gateway with another key', async () => {
+    const sessionId = await initialize(gateway({ signingKey: OTHER_KEY }));
+
+    const response = await gateway().endpoint.handle(listTools(sessionId));
+
+    expect(response.status).toBe(404);
+    expect((await json(response)).error?.code).toBe(-32001);
+  });
+
+  it('accepts a session id issued by another gateway holding the same key', async () => {
+    const sessionId = await initialize(gateway());
+
+    const response = await gateway().endpoint.handle(listTools(sessionId));
+
+    expect(response.status).toBe(200);
+  });
+
+  it('answers 404 to an unknown session id', async () => {
+    const response = await gateway().endpoint.handle(listTools('not-a-session'));
+
+    expect(response.status).toBe(404);
+  });
+
+  describe('bearer binding', () => {
+    const alice = { authorization: 'Bearer alice-token' };
+    const bob = { authorization: 'Bearer bob-token' };
+
+    it('accepts the session from the caller that started it', async () => {
+      const target = gateway();
+      const sessionId = await initialize(target, alice);
+
+      const response = await target.endpoint.handle(listTools(sessionId, alice));
+
+      expect(response.status).toBe(200);
+    });
+
+    it('answers 404 when another caller presents the session', async () => {
+      const target = gateway();
+      const sessionId = await initialize(target, alice);
+
+      const response = await target.endpoint.handle(listTools(sessionId, bob));
+
+      expect(response.status).toBe(404);
+    });
+
+    it('answers 404 when the session is presented without the bearer token', async () => {
+      const target = gateway();
+      const sessionId = await initialize(target, alice);
+
+      expect((await target.endpoint.handle(listTools(sessionId))).status).toBe(404);
+    });
+
+    it('answers 404 when a bearer token is added to an anonymous session', async () => {
+      const target = gateway();
+      const sessionId = await initialize(target);
+
+      expect((await target.endpoint.handle(listTools(sessionId, bob))).status).toBe(404);
+    });
+  });
+});

@@ -1,0 +1,280 @@
+import { describe, expect, it } from 'vitest';
+import { buildCatalog } from '../catalog/catalog.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
+import type { UpstreamSnapshot } from '../upstream/types.ts';
+import type { ForwardPlan } from './forward-call.ts';
+import { planCall } from './route-call.ts';
+import { ROUTER_HEADERS } from './upstream-headers.ts';
+
+function server(name: string, prefix: string): ServerConfig {
+  return {
+    name,
+    url: `http://${name}.internal/mcp`,
+    hostname: `${name}.internal`,
+    prefix,
+    enabled: true,
+    userSpecificList: false,
+    category: [],
+    tags: [],
+  };
+}
+
+function snapshot(name: string, extra: Partial<UpstreamSnapshot>): UpstreamSnapshot {
+  return {
+    server: name,
+    ready: true,
+    message: 'ready',
+    capabilities: {},
+    tools: [],
+    prompts: [],
+    resources: [],
+    resourceTemplates: [],
+    invalidTools: [],
+    invalidPrompts: [],
+    consecutiveFailures: 0,
+    ...extra,
+  };
+}
+
+const SERVERS = [server('weather', 'w_'), server('plain', '')];
+const CATALOG = buildCatalog(
+  SERVERS,
+  new Map([
+    [
+      'weather',
+      snapshot('weather', {
+        tools: [{ name: 'forecast', inputSchema: { type: 'object' } }],
+        prompts: [{ name: 'summary' }],
+        resources: [{ uri: 'test://stations', name: 'stations' }],
+        resourceTemplates: [{ uriTemplate: 'test://station/{id}', name: 'station' }],
+      }),
+    ],
+    [
+      'plain',
+      snapshot('plain', {
+        tools: [{ name: 'echo', inputSchema: { type: 'object' } }],
+        resources: [{ uri: 'file:///readme.md', name: 'readme' }],
+      }),
+    ],
+  ]),
+);
+const serverOf = (name: string) => SERVERS.find((s) => s.name === name);
+
+function request(method: string, params?: JsonRpcRequest['params']): JsonRpcRequest {
+  return params === undefined ? { jsonrpc: '2.0', id: 1, method } : { jsonrpc: '2.0', id: 1, method, params };
+}
+
+function plan(method: string, params?: JsonRpcRequest['params']): ForwardPlan {
+  const result = planCall(request(method, params), CATALOG, serverOf);
+  if (result instanceof GatewayError) throw new Error(`expected a plan, got ${result.code}: ${result.message}`);
+  return result;
+}
+
+function refusal(method: string, params?: JsonRpcRequest['params']): GatewayError {
+  const result = planCall(request(method, params), CATALOG, serverOf);
+  expect(result).toBeInstanceOf(GatewayError);
+  return result as GatewayError;
+}
+
+describe('planCall', () => {
+  describe('tools/call', () => {
+    it('routes to the owning server with the prefix removed and other params untouched', () => {
+      const params = { name: 'w_forecast', arguments: { city: 'Oslo' }, _meta: { progressToken: 'p1' } };
+
+      const result = plan('tools/call', params);
+
+      expect(result.server).toBe(SERVERS[0]);
+      expect(result.params).toEqual({ name: 'forecast', arguments: { city: 'Oslo' }, _meta: { progressToken: 'p1' } });
+      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.tool, value: 'forecast' });
+      expect(result.rewriteResult).toBeUndefined();
+      expect(params.name).toBe('w_forecast');
+    });
+
+    it('routes a tool of an unprefixed server by its own name', () => {
+      const result = plan('tools/call', { name: 'echo', arguments: {} });
+
+      expect(result.server.name).toBe('plain');
+      expect(result.params).toEqual({ name: 'echo', arguments: {} });
+    });
+
+    it('refuses an unknown tool with TOOL_NOT_FOUND naming it', () => {
+      const error = refusal('tools/call', { name: 'w_nowcast' });
+
+      expect(error.code).toBe('TOOL_NOT_FOUND');
+      expect(error.rpcCode).toBe(-32602);
+      expect(error.message).toContain('w_nowcast');
+    });
+
+    it('refuses the upstream name without its prefix', () => {
+      expect(refusal('tools/call', { name: 'forecast' }).code).toBe('TOOL_NOT_FOUND');
+    });
+
+    it.each([
+      ['no params', undefined],
+      ['no name', { arguments: {} }],
+      ['an empty name', { name: '' }],
+      ['a numeric name', { name: 7 }],
+      ['params as a list', ['w_forecast']],
+    ])('refuses a call with %s as INVALID_PARAMS', (_label, params) => {
+      expect(refusal('tools/call', params).code).toBe('INVALID_PARAMS');
+    });
+
+    it('refuses a tool whose server is no longer configured', () => {
+      const result = planCall(request('tools/call', { name: 'w_forecast' }), CATALOG, () => undefined);
+
+      expect(result).toBeInstanceOf(GatewayError);
+      expect((result as GatewayError).code).toBe('TOOL_NOT_FOUND');
+    });
+  });
+
+  describe('prompts/get', () => {
+    it('routes to the owning server with the prefix removed', () => {
+      const result = plan('prompts/get', { name: 'w_summary', arguments: { day: 'today' } });
+
+      expect(result.server.name).toBe('weather');
+      expect(result.params).toEqual({ name: 'summary', arguments: { day: 'today' } });
+      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.prompt, value: 'summary' });
+    });
+
+    it('refuses an unknown prompt with PROMPT_NOT_FOUND naming it', () => {
+      const error = refusal('prompts/get', { name: 'w_missing' });
+
+      expect(error.code).toBe('PROMPT_NOT_FOUND');
+      expect(error.message).toContain('w_missing');
+    });
+
+    it('refuses a request without a name as INVALID_PARAMS', () => {
+      expect(refusal('prompts/get', {}).code).toBe('INVALID_PARAMS');
+    });
+  });
+
+  describe('resources/read', () => {
+    it('routes a listed resource and re-prefixes the URIs of the contents it returns', () => {
+      const result = plan('resources/read', { uri: 'test://w_stations', _meta: { x: 1 } });
+
+      expect(result.server.name).toBe('weather');
+      expect(result.params).toEqual({ uri: 'test://stations', _meta: { x: 1 } });
+      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.resource, value: 'test://stations' });
+      expect(
+        result.rewriteResult?.({
+          contents: [
+            { uri: 'test://stations', text: 'a' },
+            { uri: 'test://stations/2', blob: 'Yg==' },
+            { text: 'no uri' },
+          ],
+          _meta: { kept: true },
+        }),
+      ).toEqual({
+        contents: [
+          { uri: 'test://w_stations', text: 'a' },
+          { uri: 'test://w_stations/2', blob: 'Yg==' },
+          { text: 'no uri' },
+        ],
+        _meta: { kept: true },
+      });
+    });
+
+    it('routes a URI expanded from a template', () => {
+      const result = plan('resources/read', { uri: 'test://w_station/42' });
+
+      expect(result.server.name).toBe('weather');
+      expect(result.params).toEqual({ uri: 'test://station/42' });
+    });
+
+    it('leaves a result without contents as it is', () => {
+      const result = plan('resources/read', { uri: 'test://w_stations' });
+
+      expect(result.rewriteResult?.({ other: 1 })).toEqual({ other: 1 });
+    });
+
+    it('needs no result rewrite for an unprefixed server', () => {
+      const result = plan('resources/read', { uri: 'file:///readme.md' });
+
+      expect(result.server.name).toBe('plain');
+      expect(result.params).toEqual({ uri: 'file:///readme.md' });
+      expect(result.rewriteResult).toBeUndefined();
+    });
+
+    it('refuses a request without a uri as INVALID_PARAMS', () => {
+      expect(refusal('resources/read', { name: 'x' }).code).toBe('INVALID_PARAMS');
+    });
+
+    it('refuses a URI no server claims with RESOURCE_NOT_FOUND naming it', () => {
+      const prefixedOnly = buildCatalog(
+        [SERVERS[0] as ServerConfig],
+        new Map([['weather', snapshot('weather', { resources: [{ uri: 'test://stations', name: 'stations' }] })]]),
+      );
+
+      const result = planCall(request('resources/read', { uri: 'test://x_stations' }), prefixedOnly, serverOf);
+
+      expect(result).toBeInstanceOf(GatewayError);
+      expect((result as GatewayError).code).toBe('RESOURCE_NOT_FOUND');
+      expect((result as GatewayError).message).toContain('test://x_stations');
+    });
+  });
+
+  describe.each(['resources/subscribe', 'resources/unsubscribe'])('%s', (method) => {
+    it('routes to the owning server with the prefix removed and no result rewrite', () => {
+      const result = plan(method, { uri: 'test://w_station/7' });
+
+      expect(result.server.name).toBe('weather');
+      expect(result.params).toEqual({ uri: 'test://station/7' });
+      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.resource, value: 'test://station/7' });
+      expect(result.rewriteResult).toBeUndefined();
+    });
+  });
+
+  describe('completion/complete', () => {
+    it('routes a prompt reference with the prefix removed', () => {
+      const params = { ref: { type: 'ref/prompt', name: 'w_summary' }, argument: { name: 'day', value: 'to' } };
+
+      const result = plan('completion/complete', params);
+
+      expect(result.server.name).toBe('weather');
+      expect(result.params).toEqual({
+        ref: { type: 'ref/prompt', name: 'summary' },
+        argument: { name: 'day', value: 'to' },
+      });
+    });
+
+    it('routes a resource reference with the prefix removed', () => {
+      const params = {
+        ref: { type: 'ref/resource', uri: 'test://w_station/{id}' },
+        argument: { name: 'id', value: '4' },
+      };
+
+      const result = plan('completion/complete', params);
+
+      expect(result.server.name).toBe('weather');
+      expect(result.params).toEqual({
+        ref: { type: 'ref/resource', uri: 'test://station/{id}' },
+        argument: { name: 'id', value: '4' },
+      });
+    });
+
+    it('refuses a reference to an unknown prompt naming it', () => {
+      const error = refusal('completion/complete', { ref: { type: 'ref/prompt', name: 'w_nope' } });
+
+      expect(error.code).toBe('PROMPT_NOT_FOUND');
+      expect(error.message).toContain('w_nope');
+    });
+
+    it.each([
+      ['no ref', {}],
+      ['an unknown ref type', { ref: { type: 'ref/tool', name: 'w_forecast' } }],
+      ['a prompt ref without a name', { ref: { type: 'ref/prompt' } }],
+    ])('refuses %s as INVALID_PARAMS', (_label, params) => {
+      expect(refusal('completion/complete', params).code).toBe('INVALID_PARAMS');
+    });
+  });
+
+  it('refuses a method it does not forward with METHOD_NOT_FOUND', () => {
+    const error = refusal('tools/list');
+
+    expect(error.code).toBe('METHOD_NOT_FOUND');
+    expect(error.rpcCode).toBe(-32601);
+    expect(error.message).toContain('tools/list');
+  });
+});

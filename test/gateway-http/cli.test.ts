@@ -1,0 +1,174 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TEST_SIGNING_KEY, freePort, startGateway } from '../harness/index.ts';
+import { onSession, openSession, pollUntil, post, request } from './helpers.ts';
+import { runCommand, runGatewayCli } from './run-cli.ts';
+
+const DESIGN_FLAGS = [
+  '--mcp-gateway-config',
+  '--mcp-broker-public-address',
+  '--mcp-router-address',
+  '--mcp-gateway-public-host',
+  '--mcp-gateway-private-host',
+  '--help',
+];
+const ENV_NAMES = [
+  'GATEWAY_SIGNING_KEY',
+  'CACHE_CONNECTION_STRING',
+  'OAUTH_RESOURCE_NAME',
+  'OAUTH_RESOURCE',
+  'OAUTH_AUTHORIZATION_SERVERS',
+  'OAUTH_BEARER_METHODS_SUPPORTED',
+  'OAUTH_SCOPES_SUPPORTED',
+];
+
+describe('mcp-gateway --help', () => {
+  it('prints every flag and environment variable and exits 0', async () => {
+    const run = await runGatewayCli(['--help']);
+    expect(run.code).toBe(0);
+    for (const name of [...DESIGN_FLAGS, ...ENV_NAMES]) expect(run.stdout).toContain(name);
+  });
+
+  it('is what npx --no-install mcp-gateway runs from the repository root', async () => {
+    const run = await runCommand('npx', ['--no-install', 'mcp-gateway', '--help']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/^mcp-gateway: one MCP endpoint in front of many MCP servers/);
+    for (const name of [...DESIGN_FLAGS, ...ENV_NAMES]) expect(run.stdout).toContain(name);
+  });
+});
+
+describe('mcp-gateway start-up checks', () => {
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-cli-'));
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const address = async () => `127.0.0.1:${await freePort()}`;
+
+  it('refuses a signing key shorter than 32 bytes before it listens', async () => {
+    const run = await runGatewayCli(['--mcp-broker-public-address', await address()], {
+      GATEWAY_SIGNING_KEY: 'too-short-key',
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    expect(run.stderr).toMatch(/GATEWAY_SIGNING_KEY/);
+    expect(run.stderr).toMatch(/32 bytes/);
+    expect(run.stdout + run.stderr).not.toMatch(/listening/);
+    expect(run.stderr).not.toContain('too-short-key');
+  });
+
+  it('names the file, each field path and the reason of an invalid config, and exits before it listens', async () => {
+    const configPath = join(dir, 'bad-config.yaml');
+    await writeFile(
+      configPath,
+      [
+        'servers:',
+        '  - name: weather',
+        '    url: not-a-url',
+        '    prefix: w_',
+        '  - name: news',
+        '    url: http://127.0.0.1:9/mcp',
+        '    prefix: "bad prefix!"',
+        '',
+      ].join('\n'),
+    );
+    const run = await runGatewayCli(
+      ['--mcp-gateway-config', configPath, '--mcp-broker-public-address', await address()],
+      {
+        GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      },
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    expect(run.stderr).toContain(`${configPath}: servers[0].url: must be an absolute http(s) URL`);
+    expect(run.stderr).toContain(`${configPath}: servers[1].prefix: may hold only letters`);
+    expect(run.stdout + run.stderr).not.toMatch(/listening/);
+  });
+
+  it('names a config file that does not exist', async () => {
+    const configPath = join(dir, 'missing.yaml');
+    const run = await runGatewayCli(
+      ['--mcp-gateway-config', configPath, '--mcp-broker-public-address', await address()],
+      {
+        GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      },
+    );
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    expect(run.stderr).toContain(configPath);
+  });
+
+  it('exits 2 on an unknown flag, naming it and pointing to --help', async () => {
+    const run = await runGatewayCli(['--mcp-gateway-confg', 'x.yaml']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--mcp-gateway-confg');
+    expect(run.stderr).toContain('--help');
+  });
+
+  it('exits 2 on a malformed flag value, naming the flag and the expected form', async () => {
+    const run = await runGatewayCli(['--mcp-broker-public-address', 'localhost']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--mcp-broker-public-address must be HOST:PORT/);
+  });
+
+  it('names the address when its port is already in use', async () => {
+    const port = await freePort();
+    const occupant: Server = createServer();
+    await new Promise<void>((resolve) => occupant.listen(port, '127.0.0.1', resolve));
+    try {
+      const run = await runGatewayCli(['--mcp-broker-public-address', `127.0.0.1:${port}`], {
+        GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      });
+      expect(run.code).not.toBe(0);
+      expect(run.code).not.toBeNull();
+      expect(run.stderr).toContain(`127.0.0.1:${port}`);
+      expect(run.stderr).toMatch(/in use|EADDRINUSE/i);
+    } finally {
+      await new Promise<void>((resolve) => occupant.close(() => resolve()));
+    }
+  });
+});
+
+describe('mcp-gateway without GATEWAY_SIGNING_KEY', () => {
+  it('starts, warns that sessions will not survive a restart, and serves sessions', async () => {
+    const gateway = await startGateway({ config: 'servers: []\n', env: { GATEWAY_SIGNING_KEY: undefined } });
+    try {
+      // The log line travels through a pipe: wait for it rather than race the health check.
+      const logs = await pollUntil(
+        async () => gateway.logs(),
+        (text) => /listening/.test(text),
+        { what: 'listening log' },
+      );
+      expect(logs).toMatch(/GATEWAY_SIGNING_KEY is not set/);
+      expect(logs).toMatch(/sessions will not survive a restart/);
+      const sessionId = await openSession(gateway.url);
+      const reply = await post(gateway.url, request('tools/list'), onSession(sessionId));
+      expect(reply.status).toBe(200);
+      expect(reply.json?.result).toEqual({ tools: [] });
+    } finally {
+      await gateway.stop();
+    }
+  });
+
+  it('does not warn when a key is given', async () => {
+    const gateway = await startGateway({ config: 'servers: []\n' });
+    try {
+      const logs = await pollUntil(
+        async () => gateway.logs(),
+        (text) => /listening/.test(text),
+        { what: 'listening log' },
+      );
+      expect(logs).not.toMatch(/GATEWAY_SIGNING_KEY/);
+    } finally {
+      await gateway.stop();
+    }
+  });
+});
