@@ -106,7 +106,7 @@ export interface StatusBody {
     totalTools: number;
     conflicts?: { tools: string[] };
     invalidTools: number;
-    invalidToolList?: { name: string; problems?: string[] }[];
+    invalidToolList?: { name: string; errors: string[] }[];
     message: string;
   }[];
 }

@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startSdkUpstream, type RunningGateway, type SdkUpstream } from '../harness/index.ts';
-import { configYaml, startGatewayFor, waitForTools, type ServerEntry } from './helpers.ts';
+import { configYaml, startGatewayFor, waitFor, type ServerEntry } from './helpers.ts';
 import { connectWatchingClient, type WatchingClient } from './watching-client.ts';
 
 function registerText(server: McpServer, name: string) {
@@ -35,7 +35,10 @@ async function gatewayFor(servers: ServerEntry[], args: string[] = []): Promise<
 async function watcher(gateway: RunningGateway, version: 1 | 2, tools: string[]): Promise<WatchingClient> {
   const client = await connectWatchingClient(gateway.url, version);
   clients.push(client);
-  await waitForTools({ listTools: async () => ({ tools: (await client.toolNames()).map((name) => ({ name })) }) }, tools);
+  await waitFor(`tools ${tools.join(', ')}`, async () => {
+    const listed = await client.toolNames();
+    return tools.every((tool) => listed.includes(tool)) ? true : undefined;
+  });
   return client;
 }
 
@@ -60,6 +63,8 @@ describe('tools/list_changed on the GET stream', () => {
     const hasLate = (names: readonly string[]) => names.includes('g_late');
     expect(await v1.waitForNotifiedList('g_late is listed', since[0], hasLate)).toEqual(['g_early', 'g_late']);
     expect(await v2.waitForNotifiedList('g_late is listed', since[1], hasLate)).toEqual(['g_early', 'g_late']);
+    expect(await v1.callTool('g_late', { text: 'hi' })).toEqual([{ type: 'text', text: 'late: hi' }]);
+    expect(await v2.callTool('g_late', { text: 'hi' })).toEqual([{ type: 'text', text: 'late: hi' }]);
   });
 
   it('tells clients when a server is added to the config file and lists its tools', async () => {
@@ -74,6 +79,7 @@ describe('tools/list_changed on the GET stream', () => {
 
     const names = await client.waitForNotifiedList('s_two is listed', since, (listed) => listed.includes('s_two'));
     expect(names).toEqual(['f_one', 's_two']);
+    expect(await client.callTool('s_two', { text: 'new' })).toEqual([{ type: 'text', text: 'two: new' }]);
   });
 
   it('tells clients when a server is removed from the config file and stops listing its tools', async () => {
@@ -90,7 +96,7 @@ describe('tools/list_changed on the GET stream', () => {
     expect(names).toEqual(['f_one']);
   });
 
-  it('tells clients when an upstream goes down and its tools are withdrawn, and again when it comes back', async () => {
+  it('tells clients when an upstream goes down and its tools are withdrawn, and again when it comes back and serves calls', async () => {
     const flaky = await upstreamWith('fragile');
     const steady = await upstreamWith('solid');
     const gateway = await gatewayFor(
@@ -101,6 +107,7 @@ describe('tools/list_changed on the GET stream', () => {
       ['--mcp-check-interval', '1'],
     );
     const client = await watcher(gateway, 1, ['x_fragile', 'y_solid']);
+    expect(await client.callTool('x_fragile', { text: 'before' })).toEqual([{ type: 'text', text: 'fragile: before' }]);
     const beforeDown = client.notifications();
 
     await flaky.stop();
@@ -113,5 +120,7 @@ describe('tools/list_changed on the GET stream', () => {
 
     const afterBack = await client.waitForNotifiedList('x_fragile is back', beforeBack, (names) => names.includes('x_fragile'));
     expect(afterBack).toEqual(['x_fragile', 'y_solid']);
+    // The client's old backend session died with the upstream; the call goes through on a new one.
+    expect(await client.callTool('x_fragile', { text: 'after' })).toEqual([{ type: 'text', text: 'fragile: after' }]);
   });
 });

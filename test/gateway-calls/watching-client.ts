@@ -10,6 +10,8 @@ import { createGate, waitFor, within } from './helpers.ts';
 export interface WatchingClient {
   /** Served tool names listed now. */
   toolNames(): Promise<string[]>;
+  /** Calls a tool and resolves with the result's content. */
+  callTool(name: string, args: Record<string, unknown>): Promise<unknown>;
   /** How many tools/list_changed notifications arrived so far. */
   notifications(): number;
   /**
@@ -35,6 +37,7 @@ export async function connectWatchingClient(url: string, version: 1 | 2): Promis
   const relists: { index: number; names: string[] }[] = [];
   let count = 0;
   let listTools: () => Promise<{ tools: { name: string }[] }>;
+  let callTool: (name: string, args: Record<string, unknown>) => Promise<{ content?: unknown }>;
   let closeClient: () => Promise<void>;
   let terminate: () => Promise<void>;
 
@@ -51,6 +54,7 @@ export async function connectWatchingClient(url: string, version: 1 | 2): Promis
     client.setNotificationHandler(ToolListChangedNotificationSchema, onListChanged);
     await client.connect(transport);
     listTools = () => client.listTools();
+    callTool = (name, args) => client.callTool({ name, arguments: args });
     closeClient = () => client.close();
     terminate = () => transport.terminateSession();
   } else {
@@ -62,6 +66,7 @@ export async function connectWatchingClient(url: string, version: 1 | 2): Promis
     client.setNotificationHandler('notifications/tools/list_changed', onListChanged);
     await client.connect(transport);
     listTools = () => client.listTools();
+    callTool = (name, args) => client.callTool({ name, arguments: args });
     closeClient = () => client.close();
     terminate = () => transport.terminateSession();
   }
@@ -69,6 +74,7 @@ export async function connectWatchingClient(url: string, version: 1 | 2): Promis
 
   return {
     toolNames: async () => (await listTools()).tools.map((tool) => tool.name),
+    callTool: async (name, args) => (await callTool(name, args)).content,
     notifications: () => count,
     waitForNotifiedList: (what, since, predicate) =>
       waitFor(`a tools/list_changed notice after which ${what}`, () =>

@@ -135,6 +135,26 @@ describe('HTTP guards of the MCP endpoint', () => {
       const otherScheme = await post(gateway.url, initializeRequest(), { origin: 'http://app.example.com' });
       expect(otherScheme.status).toBe(403);
     });
+
+    it('lets a browser page on an allowed origin pass the CORS preflight and read the session id', async () => {
+      const preflight = await fetch(gateway.url, {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://app.example.com',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type, mcp-session-id',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      expect(preflight.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(preflight.headers.get('access-control-allow-headers')).toContain('mcp-session-id');
+      const reply = await post(gateway.url, initializeRequest(), { origin: 'https://app.example.com' });
+      expect(reply.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+      expect(reply.headers.get('access-control-expose-headers')).toContain('mcp-session-id');
+      const refused = await fetch(gateway.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } });
+      expect(refused.status).toBe(403);
+      expect(refused.headers.get('access-control-allow-origin')).toBeNull();
+    });
   });
 
   describe('host names', () => {

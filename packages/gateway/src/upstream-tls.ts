@@ -1,10 +1,10 @@
-import { rootCertificates } from 'node:tls';
+import * as tls from 'node:tls';
 import type { ServerConfig } from '@mcp-gateway/core';
 import { Agent, fetch as undiciFetch } from 'undici';
 
 /** Per-upstream fetch with the TLS trust the config asks for. */
 export interface UpstreamTls {
-  /** The fetch for one server: system roots plus its `caCert` and, for https, `gatewayCACertPEM`. */
+  /** The fetch for one server: Node's default trust plus its `caCert` and, for https, `gatewayCACertPEM`. */
   fetchFor(server: ServerConfig): typeof fetch;
   /** Sets the gateway-wide extra trust (`gatewayCACertPEM`), applied to later requests. */
   setGatewayCA(pem: string | undefined): void;
@@ -13,7 +13,7 @@ export interface UpstreamTls {
 
 /**
  * Creates the Node TLS trust for upstreams: servers without extra certificates use the global
- * fetch; servers with some use an undici Agent trusting the system roots plus those PEMs (one
+ * fetch; servers with some use an undici Agent trusting Node's default CAs plus those PEMs (one
  * agent per distinct trust set, reused across servers and reloads). TLS 1.2 at least.
  */
 export function createUpstreamTls(): UpstreamTls {
@@ -24,7 +24,7 @@ export function createUpstreamTls(): UpstreamTls {
     const key = extra.join('\n');
     let agent = agents.get(key);
     if (agent === undefined) {
-      agent = new Agent({ connect: { ca: [...rootCertificates, ...extra], minVersion: 'TLSv1.2' } });
+      agent = new Agent({ connect: { ca: [...defaultCertificates(), ...extra], minVersion: 'TLSv1.2' } });
       agents.set(key, agent);
     }
     return agent;
@@ -52,4 +52,14 @@ export function createUpstreamTls(): UpstreamTls {
       agents.clear();
     },
   };
+}
+
+/**
+ * The CAs Node trusts when no `ca` option is given: the bundled roots plus NODE_EXTRA_CA_CERTS
+ * and, under --use-system-ca, the OS store. Passing `ca` replaces that set, so it is rebuilt here
+ * rather than narrowed to the bundled roots. Node before 22.15 lacks getCACertificates: bundled
+ * roots only there.
+ */
+function defaultCertificates(): readonly string[] {
+  return typeof tls.getCACertificates === 'function' ? tls.getCACertificates('default') : tls.rootCertificates;
 }

@@ -9,7 +9,7 @@ import { rpcErrorResponse, toErrorResponse } from './error-mapping.ts';
 import { forwardCall } from './forward-call.ts';
 import { answerInitialize, answerLocal, isLocalMethod } from './local-methods.ts';
 import { openNotificationStream } from './notification-stream.ts';
-import { checkOrigin } from './origin-policy.ts';
+import { checkOrigin, preflightResponse, withCors } from './origin-policy.ts';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './read-body.ts';
 import { FORWARDED_METHODS, planCall } from './route-call.ts';
 
@@ -32,6 +32,13 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   async function handle(request: Request, context: RequestContext = {}): Promise<Response> {
     const refused = checkOrigin(request.headers, options.originPolicy);
     if (refused !== undefined) return toErrorResponse(refused, null, logger);
+    const origin = request.headers.get('origin');
+    if (request.method === 'OPTIONS') return preflightResponse(origin);
+    const response = await route(request, context);
+    return origin === null ? response : withCors(response, origin);
+  }
+
+  async function route(request: Request, context: RequestContext): Promise<Response> {
     try {
       switch (request.method) {
         case 'POST':

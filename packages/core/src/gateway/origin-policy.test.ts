@@ -34,6 +34,11 @@ describe('checkOrigin', () => {
     expectForbidden(check({ origin: 'https://evil.example.com' }), 'https://evil.example.com');
   });
 
+  it('refuses Origin null, which sandboxed frames send, unless "*" is allowed', () => {
+    expect(check({ origin: 'null' })?.code).toBe('ORIGIN_FORBIDDEN');
+    expect(check({ origin: 'null' }, { allowedOrigins: ['*'], allowedHosts: [] })).toBeUndefined();
+  });
+
   it('refuses an Origin that is not a URL', () => {
     expectForbidden(check({ origin: 'not an origin' }), 'not an origin');
   });

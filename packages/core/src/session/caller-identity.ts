@@ -3,8 +3,9 @@ import { decodeJwt } from 'jose';
 /**
  * Derives the identity a session is bound to from the request's `Authorization` header:
  * a hash of the bearer JWT's issuer and subject (so a refreshed token of the same user keeps the
- * session), or of the whole token when it is not a JWT with a subject. Undefined when the
- * request carries no bearer token. The token itself is never stored or logged.
+ * session), or of the whole token when it is not a JWT with a subject; any other scheme
+ * (e.g. Basic) is hashed whole. Undefined when the request carries no Authorization header.
+ * The token itself is never stored or logged.
  * The signature is not checked here: authentication is the job of the policy in front of the
  * gateway; the binding only stops one caller from riding another caller's session id.
  */

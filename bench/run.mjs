@@ -1,0 +1,155 @@
+#!/usr/bin/env node
+// `npm run bench`: the gateway's overhead, measured in one run through the gateway and
+// directly against the same upstream. Three processes at a time: this one (the load
+// generator), the upstream(s) and the gateway. See bench/README.md.
+//
+// Environment: BENCH_QUICK=1 runs smaller counts (a smoke test, not for figures);
+// BENCH_CPU_PROF=1 runs the tools/call gateway under --cpu-prof (bench/results/profiles/);
+// BENCH_STRICT=1 exits 1 when a target is missed.
+import { availableParallelism, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { REPO_ROOT } from '../test/harness/repo-paths.ts';
+import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
+import { measureIdleSessionMemory, measureListLatency, waitForTools } from './lib/list-memory-phases.mjs';
+import { createInitializer, openMcpSession } from './lib/mcp-http.mjs';
+import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
+import { printTable, toRows, writeJson } from './lib/report.mjs';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const RESULTS = join(REPO_ROOT, 'bench', 'results');
+const PROFILE_DIR = join(RESULTS, 'profiles');
+const BUDGET_MS = 5 * 60_000;
+
+const SIZES = QUICK
+  ? { warmup: 100, calls: 400, windowMs: 1_000, windows: 2, sessions: 2_000, listCalls: 100, listServers: 50 }
+  : { warmup: 300, calls: 2_000, windowMs: 5_000, windows: 2, sessions: 10_000, listCalls: 500, listServers: 50 };
+const TOOLS_PER_SERVER = 20;
+
+/** Things to stop, last started first; each runs once even if the bench fails half-way. */
+const cleanups = [];
+const defer = (fn) => cleanups.push(fn);
+async function cleanup() {
+  while (cleanups.length > 0) {
+    const fn = cleanups.pop();
+    await Promise.resolve()
+      .then(fn)
+      .catch((error) => log(`cleanup: ${error.message}`));
+  }
+}
+const log = (message) => process.stderr.write(`[bench] ${message}\n`);
+
+/** tools/call at c=1 and c=64, through the gateway and directly, on one upstream with one tool. */
+async function callPhases(upstreamUrl, upstreamPid) {
+  const profiling = process.env.BENCH_CPU_PROF === '1';
+  const nodeArgs = profiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const gateway = await startBenchGateway([{ name: 'bench', url: upstreamUrl, prefix: 'e_' }], { nodeArgs });
+  try {
+    const viaGateway = await openMcpSession(gateway.url, { connections: 64 });
+    defer(() => viaGateway.close());
+    const direct = await openMcpSession(upstreamUrl, { connections: 64 });
+    defer(() => direct.close());
+    await waitForTools(viaGateway, 1);
+    const targets = { gateway: { send: echoCall(viaGateway, 'e_echo') }, direct: { send: echoCall(direct, 'echo') } };
+
+    log(`tools/call latency, c=1: ${SIZES.warmup} warm-up + ${SIZES.calls} calls per target`);
+    const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
+    log(`tools/call throughput, c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per target`);
+    const throughput = await measureCallThroughput(targets, {
+      windowMs: SIZES.windowMs,
+      windows: SIZES.windows,
+      warmupMs: QUICK ? 500 : 2_000,
+      pids: { gateway: gateway.pid, upstream: upstreamPid },
+    });
+    return { latency, throughput, profile: profiling ? PROFILE_DIR : undefined };
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** RSS of a fresh gateway before and after opening many idle sessions. */
+async function memoryPhase(upstreamUrl) {
+  const gateway = await startBenchGateway([{ name: 'bench', url: upstreamUrl, prefix: 'e_' }], { gcSignal: true });
+  try {
+    const initializer = createInitializer(gateway.url, { connections: 64 });
+    defer(() => initializer.close());
+    log(`idle sessions: ${SIZES.sessions} initializes at c=64 after 2000 warm-up`);
+    return await measureIdleSessionMemory(gateway, initializer, { sessions: SIZES.sessions });
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** tools/list of the gateway over 50 upstreams × 20 tools, and of one upstream directly. */
+async function listPhase() {
+  const upstreams = await startUpstreams(SIZES.listServers, TOOLS_PER_SERVER);
+  defer(() => upstreams.stop());
+  const servers = upstreams.urls.map((url, i) => ({ name: `s${i}`, url, prefix: `s${String(i).padStart(2, '0')}_` }));
+  const gateway = await startBenchGateway(servers);
+  try {
+    const viaGateway = await openMcpSession(gateway.url);
+    defer(() => viaGateway.close());
+    const direct = await openMcpSession(upstreams.urls[0]);
+    defer(() => direct.close());
+    const gatewayTools = SIZES.listServers * TOOLS_PER_SERVER;
+    await waitForTools(viaGateway, gatewayTools);
+    log(`tools/list latency, c=1: ${SIZES.listCalls} calls, ${gatewayTools} tools through the gateway`);
+    const targets = {
+      gateway: { send: () => viaGateway.request('tools/list', {}) },
+      direct: { send: () => direct.request('tools/list', {}) },
+    };
+    const expected = { gateway: gatewayTools, direct: TOOLS_PER_SERVER };
+    const latency = await measureListLatency(targets, expected, { count: SIZES.listCalls });
+    return { gatewayTools, directTools: TOOLS_PER_SERVER, latency };
+  } finally {
+    await gateway.stop();
+    await upstreams.stop();
+  }
+}
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  const machine = { cpus: availableParallelism(), loadavgAtStart: loadavg(), node: process.version };
+  log(`node ${process.version}, ${machine.cpus} cpus, load ${machine.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+
+  const upstream = await startUpstreams(1, 1);
+  defer(() => upstream.stop());
+  const { latency, throughput, profile } = await callPhases(upstream.urls[0], upstream.process.pid);
+  const memory = await memoryPhase(upstream.urls[0]);
+  await upstream.stop();
+  const list = await listPhase();
+
+  const rows = toRows({ latency, throughput, list, memory });
+  process.stdout.write('\n');
+  printTable(rows);
+  const errors = [latency, throughput, list.latency].flatMap((r) => [r.gateway.errors, r.direct.errors]);
+  const failedRequests = errors.reduce((a, b) => a + b, 0) + memory.errors;
+  await writeJson(join(RESULTS, 'latest.json'), {
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    quick: QUICK,
+    machine: { ...machine, loadavgAtEnd: loadavg() },
+    rows,
+    results: { latency, throughput, list, memory },
+    ...(profile ? { profileDir: profile } : {}),
+  });
+  log(`wrote bench/results/latest.json${profile ? `; CPU profiles in ${profile}` : ''}`);
+  if (failedRequests > 0) throw new Error(`${failedRequests} requests failed; the figures are not trustworthy`);
+  if (process.env.BENCH_STRICT === '1' && rows.some((r) => r.pass === false)) process.exitCode = 1;
+}
+
+const watchdog = setTimeout(() => {
+  log(`over the ${BUDGET_MS / 60_000}-minute budget: stopping`);
+  // The harness kills every process group it started on exit.
+  process.exit(3);
+}, BUDGET_MS);
+watchdog.unref();
+
+try {
+  await main();
+} catch (error) {
+  log(`failed: ${error.stack ?? error}`);
+  process.exitCode = 2;
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
