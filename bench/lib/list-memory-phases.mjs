@@ -69,7 +69,13 @@ async function settledMemory(gateway, readings = 4) {
     await sleep(300);
     rss = Math.min(rss, await readRss(gateway.pid));
   }
-  return { rss, heapUsed: usage.heapUsed, external: usage.external, arrayBuffers: usage.arrayBuffers };
+  return {
+    rss,
+    heapTotal: usage.heapTotal,
+    heapUsed: usage.heapUsed,
+    external: usage.external,
+    arrayBuffers: usage.arrayBuffers,
+  };
 }
 
 /**

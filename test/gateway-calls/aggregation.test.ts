@@ -1,7 +1,7 @@
 import { ListToolsRequestSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { McpServer, ResourceTemplate } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ResourceTemplate, type McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { connectSdkClient, startSdkUpstream, type RunningGateway, type SdkUpstream } from '../harness/index.ts';
 import { startGatewayFor, toolNames, waitForTools, type ServerEntry } from './helpers.ts';
 import { startLowLevelUpstream, type LowLevelUpstream } from './low-level-upstream.ts';

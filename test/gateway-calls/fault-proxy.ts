@@ -17,7 +17,7 @@ export interface FaultProxyOptions {
 
 export interface FaultProxy {
   readonly url: string;
-  /** tools/call requests the proxy is holding without an answer. */
+  /** tools/call requests the proxy took and never answered. */
   held(): number;
   /** tools/call responses the proxy cut off. */
   dropped(): number;
@@ -26,7 +26,8 @@ export interface FaultProxy {
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
   const target = new URL(options.target);
-  const held = new Set<ServerResponse>();
+  const holding = new Set<ServerResponse>();
+  let held = 0;
   let dropped = 0;
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -35,8 +36,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const body = Buffer.concat(chunks);
     const fault = req.method === 'POST' ? faultOf(body, options.faultFor) : undefined;
     if (fault === 'hang') {
-      held.add(res);
-      res.once('close', () => held.delete(res));
+      held += 1;
+      holding.add(res);
+      res.once('close', () => holding.delete(res));
       return;
     }
     const headers = { ...req.headers, host: target.host };
@@ -70,9 +72,10 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
 
   return {
     url: `http://127.0.0.1:${port}${target.pathname}`,
-    held: () => held.size,
+    held: () => held,
     dropped: () => dropped,
     async stop() {
+      for (const res of holding) res.destroy();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));
       http.closeAllConnections();
       await closed;

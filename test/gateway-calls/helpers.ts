@@ -68,13 +68,18 @@ export async function within<T>(promise: Promise<T>, what: string, timeoutMs = W
   }
 }
 
+/** What listing needs of a client; 1.x and 2.x SDK clients both fit. */
+export interface ToolLister {
+  listTools(): Promise<{ tools: readonly { name: string }[] }>;
+}
+
 /** Served tool names, in the order the gateway lists them. */
-export async function toolNames(client: Pick<ClientV1, 'listTools'>): Promise<string[]> {
+export async function toolNames(client: ToolLister): Promise<string[]> {
   return (await client.listTools()).tools.map((tool) => tool.name);
 }
 
 /** Waits until the gateway lists every name in `names` (upstreams are listed in the background). */
-export function waitForTools(client: Pick<ClientV1, 'listTools'>, names: readonly string[]): Promise<string[]> {
+export function waitForTools(client: ToolLister, names: readonly string[]): Promise<string[]> {
   return waitFor(`tools ${names.join(', ')}`, async () => {
     const listed = await toolNames(client);
     return names.every((name) => listed.includes(name)) ? listed : undefined;

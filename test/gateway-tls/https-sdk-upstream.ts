@@ -47,7 +47,9 @@ export async function startHttpsSdkUpstream(options: HttpsSdkUpstreamOptions): P
     servers.add(server);
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
-      onsessioninitialized: (id) => sessions.set(id, transport),
+      onsessioninitialized: (id) => {
+        sessions.set(id, transport);
+      },
     });
     transport.onclose = () => {
       servers.delete(server);

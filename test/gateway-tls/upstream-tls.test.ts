@@ -11,9 +11,12 @@ import {
 import { startHttpsSdkUpstream, type HttpsSdkUpstream } from './https-sdk-upstream.ts';
 import { createPrivateCa, type PrivateCa } from './private-ca.ts';
 
-/** What a failed TLS handshake against a certificate from an unknown CA reports. */
-const UNTRUSTED_CERTIFICATE = /certificate/;
-const UNTRUSTED_DETAIL = /unable to verify the first certificate|self-signed certificate in certificate chain/;
+/**
+ * What /status says of a server whose certificate chains to a CA the gateway does not trust
+ * (Node's wording for a leaf-only chain, and for a chain that includes the root).
+ */
+const UNTRUSTED_CERTIFICATE =
+  /^upstream unreachable: .*(unable to verify the first certificate|self-signed certificate in certificate chain)/;
 
 /** One `servers[]` entry; `caCert` is written as a YAML block scalar, as an operator would. */
 interface ServerEntry {
@@ -69,9 +72,13 @@ function readyStatus(gateway: RunningGateway, name: string): Promise<ServerStatu
   return settledStatus(gateway, name, (server) => server.ready);
 }
 
-/** Runs `body` against a gateway started with `config`, stopping the gateway afterwards. */
-async function withGateway(config: string, body: (gateway: RunningGateway) => Promise<void>): Promise<void> {
-  const gateway = await startGateway({ config });
+/** Runs `body` against a gateway started with `config` (and `env`), stopping the gateway afterwards. */
+async function withGateway(
+  config: string,
+  body: (gateway: RunningGateway) => Promise<void>,
+  env: Record<string, string> = {},
+): Promise<void> {
+  const gateway = await startGateway({ config, env });
   try {
     await body(gateway);
   } finally {
@@ -79,7 +86,7 @@ async function withGateway(config: string, body: (gateway: RunningGateway) => Pr
   }
 }
 
-/** Calls `name` through the gateway with a 1.x client and returns the text it answered. */
+/** Calls `name` through the gateway with a 1.x client and returns the result's content. */
 async function callThroughGateway(gateway: RunningGateway, name: string, text: string): Promise<unknown> {
   const connected = await connectSdkClient(gateway.url, { version: 1 });
   try {
@@ -152,7 +159,6 @@ describe('an https upstream whose certificate comes from a private CA', () => {
       const failed = await settledStatus(gateway, 'secure');
       expect(failed).toMatchObject({ ready: false, totalTools: 0 });
       expect(failed.message).toMatch(UNTRUSTED_CERTIFICATE);
-      expect(failed.message).toMatch(UNTRUSTED_DETAIL);
 
       await readyStatus(gateway, 'plain');
       expect((await fetch(`${gateway.baseUrl}/healthz`)).status).toBe(200);
@@ -173,7 +179,7 @@ describe('an https upstream whose certificate comes from a private CA', () => {
       await readyStatus(gateway, 'trusted');
       const untrusted = await settledStatus(gateway, 'untrusted');
       expect(untrusted.ready).toBe(false);
-      expect(untrusted.message).toMatch(UNTRUSTED_DETAIL);
+      expect(untrusted.message).toMatch(UNTRUSTED_CERTIFICATE);
       expect(await listedTools(gateway)).toEqual(['t_echo']);
     });
   });
@@ -183,7 +189,7 @@ describe('an https upstream whose certificate comes from a private CA', () => {
     await withGateway(config, async (gateway) => {
       const failed = await settledStatus(gateway, 'secure');
       expect(failed.ready).toBe(false);
-      expect(failed.message).toMatch(UNTRUSTED_DETAIL);
+      expect(failed.message).toMatch(UNTRUSTED_CERTIFICATE);
     });
   });
 
@@ -209,18 +215,19 @@ describe('an https upstream whose certificate comes from a private CA', () => {
 
   it("keeps Node's NODE_EXTRA_CA_CERTS trust when gatewayCACertPEM adds another CA", async () => {
     const config = configYaml([{ name: 'secure', url: secure.url, prefix: 's_' }], otherCa.certPem);
-    const gateway = await startGateway({ config, env: { NODE_EXTRA_CA_CERTS: ca.certPath } });
-    try {
-      expect(await settledStatus(gateway, 'secure')).toMatchObject({ ready: true, totalTools: 1 });
-    } finally {
-      await gateway.stop();
-    }
+    await withGateway(
+      config,
+      async (gateway) => {
+        expect(await settledStatus(gateway, 'secure')).toMatchObject({ ready: true, totalTools: 1 });
+      },
+      { NODE_EXTRA_CA_CERTS: ca.certPath },
+    );
   });
 
   it('connects a server that failed the certificate check once a reload adds its caCert', async () => {
     const without = configYaml([{ name: 'secure', url: secure.url, prefix: 's_' }]);
     await withGateway(without, async (gateway) => {
-      expect((await settledStatus(gateway, 'secure')).message).toMatch(UNTRUSTED_DETAIL);
+      expect((await settledStatus(gateway, 'secure')).message).toMatch(UNTRUSTED_CERTIFICATE);
       const connected = await connectSdkClient(gateway.url, { version: 1 });
       try {
         expect((await connected.client.listTools()).tools).toEqual([]);
