@@ -15,20 +15,22 @@ const nodeArgs = (process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(B
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mb = (bytes) => (bytes / 1048576).toFixed(1);
 
-/** Anonymous resident memory of a process, split into mappings ≥ 32 MiB (malloc arenas, V8 cage) and the rest. */
+/** Anonymous resident memory of a process: the brk heap (glibc main arena), mappings ≥ 32 MiB (other malloc arenas) and the rest (V8 pages, large mmaps). */
 async function anonymous(pid) {
   const smaps = await readFile(`/proc/${pid}/smaps`, 'utf8');
   let big = 0;
   let small = 0;
+  let brk = 0;
   for (const block of smaps.split(/\n(?=[0-9a-f]+-[0-9a-f]+ )/)) {
     const [range, , , , , path] = block.split('\n', 1)[0].split(/\s+/);
     if (path !== undefined && path !== '' && path !== '[heap]') continue;
     const [from, to] = range.split('-').map((hex) => parseInt(hex, 16));
     const anon = Number(/^Anonymous:\s+(\d+) kB$/m.exec(block)?.[1] ?? 0) * 1024;
-    if (to - from >= 32 * 1048576) big += anon;
+    if (path === '[heap]') brk += anon;
+    else if (to - from >= 32 * 1048576) big += anon;
     else small += anon;
   }
-  return { big, small };
+  return { big, small, brk };
 }
 
 const upstream = await startUpstreams(1, 1);
@@ -54,8 +56,10 @@ try {
     const anon = await anonymous(gateway.pid);
     console.log(
       `after ${String(round * perRound).padStart(6)} sessions: rss ${mb(rss)} MiB, heapTotal ${mb(usage.heapTotal)}, ` +
-        `heapUsed ${mb(usage.heapUsed)}, external ${mb(usage.external)}, anon in big maps ${mb(anon.big)}, other anon ${mb(anon.small)}`,
+        `heapUsed ${mb(usage.heapUsed)}, external ${mb(usage.external)}, brk heap ${mb(anon.brk)}, big maps ${mb(anon.big)}, other anon ${mb(anon.small)}, peak heapUsed ${mb(usage.peakHeapUsed)}`,
     );
+    const spaces = Object.entries(usage.spaces).map(([name, s]) => `${name} ${mb(s.size)}/${mb(s.used)}`);
+    console.log(`    spaces (size/used MiB): ${spaces.join(', ')}`);
   }
 } finally {
   await initializer.close();

@@ -1,7 +1,13 @@
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { connectSdkClient, startSdkUpstream, type RecordedRequest, type RunningGateway, type SdkUpstream } from '../harness/index.ts';
+import {
+  connectSdkClient,
+  startSdkUpstream,
+  type RecordedRequest,
+  type RunningGateway,
+  type SdkUpstream,
+} from '../harness/index.ts';
 import { connectWhenListed, requestsOf, startGatewayFor, waitFor } from './helpers.ts';
 
 const CREDENTIAL = 'Bearer gateway-own-credential';
@@ -117,12 +123,12 @@ describe('backend sessions', () => {
     const clientAuth = 'Bearer client-token-42';
     const { client, close } = await connectWhenListed(gateway, ['a_echo'], { authorization: clientAuth });
     try {
-      const initializesBefore = upstreamA.requests.length;
+      const seenBefore = upstreamA.requests.length;
       await client.callTool({ name: 'a_echo', arguments: { text: 'with-auth' } });
       const backend = sessionOfCalls(upstreamA, 'with-auth');
 
       const clientTraffic = upstreamA.requests
-        .slice(initializesBefore)
+        .slice(seenBefore)
         .filter((request) => request.sessionId === backend || request.method === 'initialize');
       expect(clientTraffic.map((request) => request.method)).toEqual(
         expect.arrayContaining(['initialize', 'tools/call']),
@@ -146,7 +152,9 @@ describe('backend sessions', () => {
     const backendA = sessionOfCalls(upstreamA, 'to-be-deleted');
     const backendB = sessionOfCalls(upstreamB, 'to-be-deleted');
     const deletesOf = (upstream: SdkUpstream, id: string) =>
-      upstream.httpRequests.filter((request) => request.method === 'DELETE' && request.headers['mcp-session-id'] === id);
+      upstream.httpRequests.filter(
+        (request) => request.method === 'DELETE' && request.headers['mcp-session-id'] === id,
+      );
     expect(deletesOf(upstreamA, backendA)).toHaveLength(0);
 
     await close();

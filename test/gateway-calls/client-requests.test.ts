@@ -82,7 +82,9 @@ describe('server-to-client requests during a call', () => {
     try {
       await waitForTools(client, ['q_ask', 'q_sample', 'q_roots']);
 
-      expect((await client.callTool({ name: 'q_ask', arguments: {} })).content).toEqual([{ type: 'text', text: 'asked' }]);
+      expect((await client.callTool({ name: 'q_ask', arguments: {} })).content).toEqual([
+        { type: 'text', text: 'asked' },
+      ]);
       expect((await client.callTool({ name: 'q_sample', arguments: {} })).content).toEqual([
         { type: 'text', text: 'sampled' },
       ]);

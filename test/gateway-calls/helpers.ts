@@ -1,7 +1,13 @@
 // Shared helpers of the gateway-calls suites: config text, polling, the status report, and
 // small queries over what an SDK upstream recorded.
 import type { Client as ClientV1 } from '@modelcontextprotocol/sdk/client/index.js';
-import { connectSdkClient, startGateway, type ConnectedSdkClient, type RecordedRequest, type RunningGateway } from '../harness/index.ts';
+import {
+  connectSdkClient,
+  startGateway,
+  type ConnectedSdkClient,
+  type RecordedRequest,
+  type RunningGateway,
+} from '../harness/index.ts';
 
 /** One `servers[]` entry of the gateway config. */
 export interface ServerEntry {
@@ -25,7 +31,10 @@ export function configYaml(servers: readonly ServerEntry[]): string {
 }
 
 /** Starts the built gateway in front of `servers`, with extra CLI flags. */
-export function startGatewayFor(servers: readonly ServerEntry[], args: readonly string[] = []): Promise<RunningGateway> {
+export function startGatewayFor(
+  servers: readonly ServerEntry[],
+  args: readonly string[] = [],
+): Promise<RunningGateway> {
   return startGateway({ config: configYaml(servers), args });
 }
 
@@ -37,7 +46,11 @@ const POLL_INTERVAL_MS = 50;
  * Polls `probe` until it returns something other than undefined and resolves with that value;
  * rejects with `what` when `timeoutMs` passes first. Errors thrown by `probe` count as "not yet".
  */
-export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = WAIT_TIMEOUT_MS): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | Promise<T | undefined>,
+  timeoutMs = WAIT_TIMEOUT_MS,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   for (;;) {

@@ -44,7 +44,9 @@ export async function startLowLevelUpstream(options: LowLevelUpstreamOptions): P
     if (typeof sessionId === 'string') {
       const session = sessions.get(sessionId);
       if (session === undefined) {
-        res.writeHead(404, { 'content-type': 'application/json' }).end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
+        res
+          .writeHead(404, { 'content-type': 'application/json' })
+          .end('{"jsonrpc":"2.0","error":{"code":-32001,"message":"Session not found"},"id":null}');
         return;
       }
       await session.transport.handleRequest(req, res, body);

@@ -112,13 +112,19 @@ describe('tools/list_changed on the GET stream', () => {
 
     await flaky.stop();
 
-    const whileDown = await client.waitForNotifiedList('x_fragile is withdrawn', beforeDown, (names) => !names.includes('x_fragile'));
+    const whileDown = await client.waitForNotifiedList(
+      'x_fragile is withdrawn',
+      beforeDown,
+      (names) => !names.includes('x_fragile'),
+    );
     expect(whileDown).toEqual(['y_solid']);
     const beforeBack = client.notifications();
 
     await flaky.restart();
 
-    const afterBack = await client.waitForNotifiedList('x_fragile is back', beforeBack, (names) => names.includes('x_fragile'));
+    const afterBack = await client.waitForNotifiedList('x_fragile is back', beforeBack, (names) =>
+      names.includes('x_fragile'),
+    );
     expect(afterBack).toEqual(['x_fragile', 'y_solid']);
     // The client's old backend session died with the upstream; the call goes through on a new one.
     expect(await client.callTool('x_fragile', { text: 'after' })).toEqual([{ type: 'text', text: 'fragile: after' }]);

@@ -26,7 +26,10 @@ function streamingSetup(server: McpServer) {
   });
   server.registerTool('chatty', {}, async (extra) => {
     for (const level of ['info', 'warning'] as const) {
-      await extra.sendNotification({ method: 'notifications/message', params: { level, logger: 'chatty', data: `${level} from the tool` } });
+      await extra.sendNotification({
+        method: 'notifications/message',
+        params: { level, logger: 'chatty', data: `${level} from the tool` },
+      });
     }
     return { content: [{ type: 'text', text: 'logged' }] };
   });
@@ -97,7 +100,7 @@ describe('streaming of a call', () => {
 
         for (const [index, arrival] of arrivals.entries()) {
           // The tool is blocked on this step's gate: the notification must already be here.
-          await arrival.promise;
+          await within(arrival.promise, `progress ${index + 1} while the tool waits`);
           expect(finished).toBe(false);
           expect(received).toEqual([1, 2, 3].slice(0, index + 1));
           stepGates[index]?.open();

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { startSdkUpstream, type RunningGateway, type SdkUpstream } from '../harness/index.ts';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.ts';
-import { connectWhenListed, createGate, startGatewayFor, toolNames, within } from './helpers.ts';
+import { connectWhenListed, createGate, requestsOf, startGatewayFor, toolNames, waitFor, within } from './helpers.ts';
 
 /** Holds every blocked tool until the suite ends. */
 const release = createGate();
@@ -101,12 +101,19 @@ describe('upstream faults during a call (--upstream-timeout 1)', () => {
     }
   });
 
-  it('answers with an error when the upstream goes silent in the middle of a streamed call', async () => {
+  it('answers with an error when the upstream goes silent in the middle of a streamed call, and cancels it upstream', async () => {
     const { client, close } = await connectWhenListed(gateway, allTools);
     try {
       const stalled = await callUntilProgress(client, 's_stall');
+      const callId = requestsOf(steady.requests, 'tools/call').at(-1)?.id;
 
       await expect(stalled.outcome).rejects.toThrow(/upstream steady/);
+      const cancel = await waitFor('the upstream receiving notifications/cancelled for the abandoned call', () =>
+        requestsOf(steady.requests, 'notifications/cancelled').find(
+          (r) => (r.params as { requestId?: unknown } | undefined)?.requestId === callId,
+        ),
+      );
+      expect((cancel.params as { reason?: string }).reason).toContain('1000 ms');
       await expectStillServing(client);
     } finally {
       await close();

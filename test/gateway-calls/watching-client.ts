@@ -37,7 +37,7 @@ export async function connectWatchingClient(url: string, version: 1 | 2): Promis
   const relists: { index: number; names: string[] }[] = [];
   let count = 0;
   let listTools: () => Promise<{ tools: { name: string }[] }>;
-  let callTool: (name: string, args: Record<string, unknown>) => Promise<{ content?: unknown }>;
+  let callTool: (name: string, args: Record<string, unknown>) => Promise<Record<string, unknown>>;
   let closeClient: () => Promise<void>;
   let terminate: () => Promise<void>;
 
@@ -70,15 +70,22 @@ export async function connectWatchingClient(url: string, version: 1 | 2): Promis
     closeClient = () => client.close();
     terminate = () => transport.terminateSession();
   }
-  await within(streamOpen.promise, 'the GET notification stream to open');
+  try {
+    await within(streamOpen.promise, 'the GET notification stream to open');
+  } catch (error) {
+    await terminate().catch(() => {});
+    await closeClient();
+    throw error;
+  }
 
   return {
     toolNames: async () => (await listTools()).tools.map((tool) => tool.name),
-    callTool: async (name, args) => (await callTool(name, args)).content,
+    callTool: async (name, args) => (await callTool(name, args))['content'],
     notifications: () => count,
     waitForNotifiedList: (what, since, predicate) =>
-      waitFor(`a tools/list_changed notice after which ${what}`, () =>
-        relists.find((relist) => relist.index > since && predicate(relist.names))?.names,
+      waitFor(
+        `a tools/list_changed notice after which ${what}`,
+        () => relists.find((relist) => relist.index > since && predicate(relist.names))?.names,
       ),
     async close() {
       await terminate().catch(() => {});

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.ts';
-import type { JsonRpcMessage } from '../protocol/json-rpc.ts';
+import type { JsonRpcId, JsonRpcMessage } from '../protocol/json-rpc.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
 import { toErrorResponse } from './error-mapping.ts';
 import { NO_BACKEND_SESSION } from './backend-session.ts';
@@ -81,6 +81,26 @@ export async function terminateSession(options: McpEndpointOptions, session: Ses
   else await closing;
   session.logger.info('session terminated', { backendSessions: Object.keys(held).length });
   return new Response(null, { status: 200 });
+}
+
+/**
+ * Tells an upstream that the gateway gave up on a call (the upstream stayed silent past the
+ * call timeout), so the tool can stop: notifications/cancelled on the call's backend session.
+ * Best effort; never throws.
+ */
+export async function cancelUpstreamCall(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  server: string,
+  backendSessionId: string,
+  requestId: JsonRpcId,
+  reason: string,
+): Promise<void> {
+  await postToUpstream(options, session, server, backendSessionId, {
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId, reason },
+  });
 }
 
 async function postToUpstream(

@@ -3,6 +3,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
 import type { SessionLookup } from '../store/session-store.ts';
 import { ensureBackendSession, NO_BACKEND_SESSION } from './backend-session.ts';
+import { cancelUpstreamCall } from './client-messages.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from './endpoint-context.ts';
 import { jsonResponse, rpcErrorResponse } from './error-mapping.ts';
@@ -67,6 +68,10 @@ export async function forwardCall(
       response = await options.fetchFor(server)(server.url, { method: 'POST', headers, body, signal: abort.signal });
     } catch (error) {
       clearTimeout(timer);
+      if (abort.signal.aborted) {
+        const reason = `gateway timeout: no answer within ${timeoutMs} ms`;
+        void cancelUpstreamCall(options, session, server.name, backendSessionId, message.id, reason);
+      }
       const failure = abort.signal.aborted
         ? new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} did not answer ${message.method} within ${timeoutMs} ms`)
         : new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is unreachable: ${causeOf(error)}`, {
@@ -128,6 +133,7 @@ async function relayResponse(
       abort,
       timeoutMs,
       ...(plan.rewriteResult ? { rewriteResult: plan.rewriteResult } : {}),
+      onAbandon: (reason) => void cancelUpstreamCall(options, session, server.name, backendSessionId, message.id, reason),
       resume: (lastEventId) => resumeUpstream(options, session, server, response, backendSessionId, lastEventId, abort),
     });
     return new Response(stream, {

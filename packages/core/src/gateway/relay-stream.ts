@@ -30,6 +30,8 @@ export interface RelayOptions {
    * Resolves undefined when the upstream cannot resume.
    */
   resume?: (lastEventId: string) => Promise<ReadableStream<Uint8Array> | undefined>;
+  /** Called once when the relay gives up on a silent upstream, so it can be told to cancel. */
+  onAbandon?: (reason: string) => void;
 }
 
 const encoder = new TextEncoder();
@@ -77,6 +79,7 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
           }
           options.abort.abort();
           reader.cancel().catch(() => {});
+          options.onAbandon?.(message);
         }, options.timeoutMs);
       };
       arm();
