@@ -12,7 +12,7 @@ import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { measureIdleSessionMemory, measureListLatency, waitForTools } from './lib/list-memory-phases.mjs';
 import { createInitializer, openMcpSession } from './lib/mcp-http.mjs';
-import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
+import { startBareRelay, startBenchGateway, startUpstreams } from './lib/processes.mjs';
 import { printTable, toRows, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -38,32 +38,42 @@ async function cleanup() {
 }
 const log = (message) => process.stderr.write(`[bench] ${message}\n`);
 
-/** tools/call at c=1 and c=64, through the gateway and directly, on one upstream with one tool. */
+/**
+ * tools/call at c=1 and c=64 on one upstream with one tool: through the gateway, directly,
+ * and through the bare reference relay.
+ */
 async function callPhases(upstreamUrl, upstreamPid) {
   const profiling = process.env.BENCH_CPU_PROF === '1';
   const nodeArgs = profiling ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const gateway = await startBenchGateway([{ name: 'bench', url: upstreamUrl, prefix: 'e_' }], { nodeArgs });
-  try {
-    const viaGateway = await openMcpSession(gateway.url, { connections: 64 });
-    defer(() => viaGateway.close());
-    const direct = await openMcpSession(upstreamUrl, { connections: 64 });
-    defer(() => direct.close());
-    await waitForTools(viaGateway, 1);
-    const targets = { gateway: { send: echoCall(viaGateway, 'e_echo') }, direct: { send: echoCall(direct, 'echo') } };
+  defer(() => gateway.stop());
+  const relay = await startBareRelay(upstreamUrl);
+  defer(() => relay.stop());
+  const viaGateway = await openMcpSession(gateway.url, { connections: 64 });
+  defer(() => viaGateway.close());
+  const direct = await openMcpSession(upstreamUrl, { connections: 64 });
+  defer(() => direct.close());
+  const viaRelay = await openMcpSession(relay.url, { connections: 64 });
+  defer(() => viaRelay.close());
+  await waitForTools(viaGateway, 1);
+  const targets = {
+    direct: { send: echoCall(direct, 'echo') },
+    gateway: { send: echoCall(viaGateway, 'e_echo'), pid: gateway.pid },
+    relay: { send: echoCall(viaRelay, 'echo'), pid: relay.pid },
+  };
 
-    log(`tools/call latency, c=1: ${SIZES.warmup} warm-up + ${SIZES.calls} calls per target`);
-    const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
-    log(`tools/call throughput, c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per target`);
-    const throughput = await measureCallThroughput(targets, {
-      windowMs: SIZES.windowMs,
-      windows: SIZES.windows,
-      warmupMs: QUICK ? 500 : 2_000,
-      pids: { gateway: gateway.pid, upstream: upstreamPid },
-    });
-    return { latency, throughput, profile: profiling ? PROFILE_DIR : undefined };
-  } finally {
-    await gateway.stop();
-  }
+  log(`tools/call latency, c=1: ${SIZES.warmup} warm-up + ${SIZES.calls} calls per target`);
+  const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
+  log(`tools/call throughput, c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per target`);
+  const throughput = await measureCallThroughput(targets, {
+    windowMs: SIZES.windowMs,
+    windows: SIZES.windows,
+    warmupMs: QUICK ? 500 : 2_000,
+    upstreamPid,
+  });
+  await relay.stop();
+  await gateway.stop();
+  return { latency, throughput, profile: profiling ? PROFILE_DIR : undefined };
 }
 
 /** RSS of a fresh gateway before and after opening many idle sessions. */
@@ -72,8 +82,8 @@ async function memoryPhase(upstreamUrl) {
   try {
     const initializer = createInitializer(gateway.url, { connections: 64 });
     defer(() => initializer.close());
-    log(`idle sessions: ${SIZES.sessions} initializes at c=64 after 2000 warm-up`);
-    return await measureIdleSessionMemory(gateway, initializer, { sessions: SIZES.sessions });
+    log(`idle sessions: ${SIZES.sessions} initializes at c=64 after as many warm-up`);
+    return await measureIdleSessionMemory(gateway, initializer, { warmup: SIZES.sessions, sessions: SIZES.sessions });
   } finally {
     await gateway.stop();
   }
@@ -121,7 +131,7 @@ async function main() {
   const rows = toRows({ latency, throughput, list, memory });
   process.stdout.write('\n');
   printTable(rows);
-  const errors = [latency, throughput, list.latency].flatMap((r) => [r.gateway.errors, r.direct.errors]);
+  const errors = [latency, throughput, list.latency].flatMap((r) => Object.values(r).map((t) => t.errors));
   const failedRequests = errors.reduce((a, b) => a + b, 0) + memory.errors;
   await writeJson(join(RESULTS, 'latest.json'), {
     startedAt,

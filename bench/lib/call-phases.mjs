@@ -1,6 +1,6 @@
-// tools/call through the gateway and directly against the same upstream, measured side
-// by side: the two targets take turns in short rounds (ABBA order), so that drift in the
-// machine's load falls on both alike.
+// tools/call through the gateway, through the bare reference relay and directly against
+// the same upstream, measured side by side: the targets take turns in short rounds, in
+// forward then reverse order (ABBA), so that drift in the machine's load falls on all alike.
 import { performance } from 'node:perf_hooks';
 import { concurrent, sequential, summarize } from './load.mjs';
 import { readCpuMs } from './processes.mjs';
@@ -14,82 +14,81 @@ export function echoCall(session, tool) {
   return () => session.request('tools/call', params);
 }
 
-/** ABBA order over `rounds`: [A, B], [B, A], [A, B], … */
-function turns(a, b, rounds) {
-  return Array.from({ length: rounds }, (_, i) => (i % 2 === 0 ? [a, b] : [b, a]));
+/** The targets' names per round: forward order, then reverse, and so on. */
+function turns(names, rounds) {
+  return Array.from({ length: rounds }, (_, i) => (i % 2 === 0 ? names : [...names].reverse()));
 }
 
 /**
  * Concurrency 1: `warmup` calls per target, then `count` calls per target in `rounds` rounds.
- * Resolves with the latency summaries and error counts per target.
+ * `targets` maps a name to `{ send }`. Resolves with a latency summary and error count per target.
  */
 export async function measureCallLatency(targets, { warmup = 300, count = 2000, rounds = 8, budgetMs = 60_000 }) {
   const deadlineMs = performance.now() + budgetMs;
-  for (const target of Object.values(targets)) {
-    await sequential(target.send, isCallOk, { count: warmup, deadlineMs });
-  }
-  const samples = { gateway: [], direct: [] };
-  const errors = { gateway: 0, direct: 0 };
-  const perRound = Math.ceil(count / rounds);
-  for (const pair of turns('direct', 'gateway', rounds)) {
-    for (const name of pair) {
-      const run = await sequential(targets[name].send, isCallOk, { count: perRound, deadlineMs });
+  const names = Object.keys(targets);
+  for (const name of names) await sequential(targets[name].send, isCallOk, { count: warmup, deadlineMs });
+  const samples = Object.fromEntries(names.map((name) => [name, []]));
+  const errors = Object.fromEntries(names.map((name) => [name, 0]));
+  for (const order of turns(names, rounds)) {
+    for (const name of order) {
+      const run = await sequential(targets[name].send, isCallOk, { count: Math.ceil(count / rounds), deadlineMs });
       samples[name].push(...run.latencies);
       errors[name] += run.errors;
     }
   }
-  return {
-    gateway: { ...summarize(samples.gateway), errors: errors.gateway },
-    direct: { ...summarize(samples.direct), errors: errors.direct },
-  };
+  return Object.fromEntries(names.map((name) => [name, { ...summarize(samples[name]), errors: errors[name] }]));
 }
 
 /**
  * Concurrency `concurrency`: a warm-up window per target, then `windows` windows of
- * `windowMs` per target (ABBA). Also reads the CPU time the gateway and the upstream
- * processes spent, to give CPU cost per call, which the machine's noise disturbs less.
+ * `windowMs` per target. Also reads the CPU time of the target's relaying process
+ * (`targets[name].pid`, if any) and of the upstream (`upstreamPid`), for CPU cost per call,
+ * which the machine's noise disturbs less than the rate.
  */
 export async function measureCallThroughput(
   targets,
-  { concurrency = 64, warmupMs = 2_000, windowMs = 5_000, windows = 2, maxCountPerWindow = 200_000, pids },
+  { concurrency = 64, warmupMs = 2_000, windowMs = 5_000, windows = 2, maxCountPerWindow = 200_000, upstreamPid },
 ) {
-  for (const target of Object.values(targets)) {
-    await concurrent(target.send, isCallOk, { concurrency, durationMs: warmupMs });
-  }
-  const totals = {};
-  for (const name of Object.keys(targets)) {
-    totals[name] = { count: 0, errors: 0, elapsedMs: 0, latencies: [], gatewayCpuMs: 0, upstreamCpuMs: 0 };
-  }
-  for (const pair of turns('direct', 'gateway', windows)) {
-    for (const name of pair) {
-      const cpuBefore = await Promise.all([readCpuMs(pids.gateway), readCpuMs(pids.upstream)]);
+  const names = Object.keys(targets);
+  for (const name of names) await concurrent(targets[name].send, isCallOk, { concurrency, durationMs: warmupMs });
+  const totals = Object.fromEntries(
+    names.map((name) => [name, { count: 0, errors: 0, elapsedMs: 0, latencies: [], relayCpuMs: 0, upstreamCpuMs: 0 }]),
+  );
+  const cpu = async (pid) => (pid === undefined ? 0 : readCpuMs(pid));
+  for (const order of turns(names, windows)) {
+    for (const name of order) {
+      const before = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid)]);
       const run = await concurrent(targets[name].send, isCallOk, {
         concurrency,
         durationMs: windowMs,
         maxCount: maxCountPerWindow,
       });
-      const cpuAfter = await Promise.all([readCpuMs(pids.gateway), readCpuMs(pids.upstream)]);
+      const after = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid)]);
       const total = totals[name];
       total.count += run.count;
       total.errors += run.errors;
       total.elapsedMs += run.elapsedMs;
       total.latencies.push(...run.latencies);
-      total.gatewayCpuMs += cpuAfter[0] - cpuBefore[0];
-      total.upstreamCpuMs += cpuAfter[1] - cpuBefore[1];
+      total.relayCpuMs += after[0] - before[0];
+      total.upstreamCpuMs += after[1] - before[1];
     }
   }
-  const result = {};
-  for (const [name, total] of Object.entries(totals)) {
-    const latency = summarize(total.latencies);
-    result[name] = {
-      count: total.count,
-      errors: total.errors,
-      perSecond: (total.count * 1000) / total.elapsedMs,
-      p50: latency.p50,
-      p99: latency.p99,
-      gatewayCpuUsPerCall: (total.gatewayCpuMs * 1000) / total.count,
-      upstreamCpuUsPerCall: (total.upstreamCpuMs * 1000) / total.count,
-    };
-  }
-  return result;
+  return Object.fromEntries(
+    names.map((name) => {
+      const total = totals[name];
+      const latency = summarize(total.latencies);
+      return [
+        name,
+        {
+          count: total.count,
+          errors: total.errors,
+          perSecond: (total.count * 1000) / total.elapsedMs,
+          p50: latency.p50,
+          p99: latency.p99,
+          relayCpuUsPerCall: targets[name].pid === undefined ? undefined : (total.relayCpuMs * 1000) / total.count,
+          upstreamCpuUsPerCall: (total.upstreamCpuMs * 1000) / total.count,
+        },
+      ];
+    }),
+  );
 }

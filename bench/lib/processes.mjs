@@ -10,6 +10,7 @@ import { GATEWAY_CLI, REPO_ROOT } from '../../test/harness/repo-paths.ts';
 
 const UPSTREAM_SCRIPT = join(REPO_ROOT, 'bench', 'upstream.mjs');
 const GC_PRELOAD = join(REPO_ROOT, 'bench', 'gc-signal.mjs');
+const RELAY_SCRIPT = join(REPO_ROOT, 'bench', 'bare-relay.mjs');
 const SIGNING_KEY = 'mcp-gateway-bench-signing-key-0123456789abcdef';
 
 /** Starts `servers` SDK upstreams with `tools` tools each in one process; resolves with their URLs. */
@@ -21,6 +22,17 @@ export async function startUpstreams(servers, tools) {
   });
   const line = /BENCH_UPSTREAM_READY (.*)\n/.exec(child.stdout())[1];
   return { process: child, urls: JSON.parse(line).urls, stop: () => child.stop() };
+}
+
+/** Starts the bare reference relay (bench/bare-relay.mjs) in front of `upstreamUrl`; see there for in/out. */
+export async function startBareRelay(upstreamUrl, inbound = 'node', outbound = 'undici') {
+  const child = await startProcess(process.execPath, [RELAY_SCRIPT, upstreamUrl, inbound, outbound], {
+    cwd: REPO_ROOT,
+    readyWhen: { stdout: /BENCH_RELAY_READY .*\n/ },
+    timeoutMs: 30_000,
+  });
+  const line = /BENCH_RELAY_READY (.*)\n/.exec(child.stdout())[1];
+  return { process: child, pid: child.pid, url: JSON.parse(line).url, stop: () => child.stop() };
 }
 
 /**

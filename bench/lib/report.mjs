@@ -9,21 +9,26 @@ const fmt = (value, digits = 2) =>
 export function toRows({ latency, throughput, list, memory }) {
   const rows = [];
   if (latency) {
-    const { gateway: g, direct: d } = latency;
+    const { gateway: g, direct: d, relay: r } = latency;
     const added50 = g.p50 - d.p50;
     const added99 = g.p99 - d.p99;
     rows.push(row('tools/call p50, c=1 (ms)', g.p50, d.p50, `+${fmt(added50, 3)} ms`, 'added ≤ 1 ms', added50 <= 1));
     rows.push(row('tools/call p99, c=1 (ms)', g.p99, d.p99, `+${fmt(added99, 3)} ms`, '(info)', null));
+    if (r) rows.push(row('  bare relay p50, c=1 (ms)', r.p50, d.p50, `+${fmt(r.p50 - d.p50, 3)} ms`, '(reference)', null));
   }
   if (throughput) {
-    const { gateway: g, direct: d } = throughput;
+    const { gateway: g, direct: d, relay: r } = throughput;
     const ratio = g.perSecond / d.perSecond;
     rows.push(row('tools/call rate, c=64 (req/s)', g.perSecond, d.perSecond, `${fmt(ratio * 100, 1)} %`, '≥ 60 %', ratio >= 0.6, 0));
     rows.push(row('tools/call p50, c=64 (ms)', g.p50, d.p50, `×${fmt(g.p50 / d.p50)}`, '(info)', null));
-    rows.push(row('gateway CPU per call, c=64 (µs)', g.gatewayCpuUsPerCall, undefined, '', '(info)', null, 0));
+    rows.push(row('gateway CPU per call, c=64 (µs)', g.relayCpuUsPerCall, undefined, '', '(info)', null, 0));
     rows.push(
       row('upstream CPU per call, c=64 (µs)', g.upstreamCpuUsPerCall, d.upstreamCpuUsPerCall, `×${fmt(g.upstreamCpuUsPerCall / d.upstreamCpuUsPerCall)}`, '(info)', null, 0),
     );
+    if (r) {
+      rows.push(row('  bare relay rate, c=64 (req/s)', r.perSecond, d.perSecond, `${fmt((r.perSecond / d.perSecond) * 100, 1)} %`, '(reference)', null, 0));
+      rows.push(row('  bare relay CPU per call, c=64 (µs)', r.relayCpuUsPerCall, undefined, '', '(reference)', null, 0));
+    }
   }
   if (list) {
     const { gateway: g, direct: d } = list.latency;
@@ -33,8 +38,10 @@ export function toRows({ latency, throughput, list, memory }) {
   }
   if (memory) {
     const perSession = memory.rssBytesPerSession;
-    rows.push(row(`RSS growth per idle session (B), ${memory.sessions} sessions`, perSession, undefined, '', '≤ 2048 B', perSession <= 2048, 0));
-    rows.push(row('V8 heap growth per idle session (B)', memory.heapBytesPerSession, undefined, '', '(info)', null, 0));
+    const label = `RSS growth per idle session (B), ${memory.sessions} after ${memory.warmupSessions}`;
+    rows.push(row(label, perSession, undefined, '', '≤ 2048 B', perSession <= 2048, 0));
+    rows.push(row('V8 heap growth per idle session (B), same', memory.heapBytesPerSession, undefined, '', '(info)', null, 0));
+    rows.push(row(`  RSS growth per session in the warm-up (B)`, memory.warmupRssBytesPerSession, undefined, '', '(info)', null, 0));
   }
   return rows;
 }

@@ -1,8 +1,9 @@
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../config/schema.ts';
-import type { SessionStore } from '../store/session-store.ts';
+
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
-import type { SessionRequest } from './endpoint-context.ts';
+import { backendSessionTopic } from './backend-stream.ts';
+import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
 import { clientIdentityHeaders } from './upstream-headers.ts';
 
 /** Sentinel stored for upstreams that run without sessions (they issue no Mcp-Session-Id). */
@@ -15,7 +16,7 @@ export const NO_BACKEND_SESSION = '';
  * create exactly one (the store's single flight).
  */
 export async function ensureBackendSession(
-  store: SessionStore,
+  endpoint: Pick<McpEndpointOptions, 'store' | 'bus'>,
   session: SessionRequest,
   server: ServerConfig,
   client: UpstreamClient,
@@ -23,7 +24,7 @@ export async function ensureBackendSession(
 ): Promise<string> {
   if (known !== undefined) return known;
   const ttlSeconds = Math.max(1, session.claims.exp - Math.floor(Date.now() / 1000));
-  return store.ensureBackendSession(session.claims.jti, server.name, ttlSeconds, async () => {
+  return endpoint.store.ensureBackendSession(session.claims.jti, server.name, ttlSeconds, async () => {
     try {
       const created = await client.initialize({
         capabilities: session.claims.clientCapabilities,
@@ -31,7 +32,14 @@ export async function ensureBackendSession(
         useCredential: false,
       });
       session.logger.debug('backend session created', { server: server.name });
-      return created.sessionId ?? NO_BACKEND_SESSION;
+      const id = created.sessionId ?? NO_BACKEND_SESSION;
+      if (id !== NO_BACKEND_SESSION) {
+        // A client GET stream (on any replica) starts relaying this session's standalone stream.
+        endpoint.bus
+          .publish(backendSessionTopic(session.claims.jti), { server: server.name, backendSessionId: id })
+          .catch(() => {});
+      }
+      return id;
     } catch (error) {
       throw error instanceof GatewayError
         ? error

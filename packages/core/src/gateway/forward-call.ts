@@ -52,7 +52,7 @@ export async function forwardCall(
   for (let attempt = 0; ; attempt++) {
     let backendSessionId: string;
     try {
-      backendSessionId = await ensureBackendSession(options.store, session, server, client, known);
+      backendSessionId = await ensureBackendSession(options, session, server, client, known);
     } catch (error) {
       return rpcErrorResponse(message.id, error, session.logger);
     }

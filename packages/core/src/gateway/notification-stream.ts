@@ -1,5 +1,6 @@
 import { encodeSseComment, encodeSseEvent } from '../protocol/sse.ts';
 import { BROADCAST_TOPIC, sessionTopic, type BusMessage } from '../store/notification-bus.ts';
+import { backendSessionTopic, relayBackendStream } from './backend-stream.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
 
 /** Default interval of keep-alive comments on notification streams: 15 s. */
@@ -14,7 +15,9 @@ export function openNotificationStream(options: McpEndpointOptions, session: Ses
   const encoder = new TextEncoder();
   const unsubscribers: (() => void)[] = [];
   let keepAlive: ReturnType<typeof setInterval> | undefined;
+  const upstreams = new AbortController();
   const close = () => {
+    upstreams.abort();
     for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
     if (keepAlive !== undefined) clearInterval(keepAlive);
   };
@@ -29,6 +32,32 @@ export function openNotificationStream(options: McpEndpointOptions, session: Ses
       };
       unsubscribers.push(options.bus.subscribe(BROADCAST_TOPIC, deliver));
       unsubscribers.push(options.bus.subscribe(sessionTopic(session.claims.jti), deliver));
+      // What upstreams send on this client's backend sessions outside calls comes here too.
+      const attached = new Set<string>();
+      const attach = (serverName: unknown, backendSessionId: unknown) => {
+        if (typeof serverName !== 'string' || typeof backendSessionId !== 'string') return;
+        const server = options.pool.server(serverName);
+        const key = `${serverName}\u0000${backendSessionId}`;
+        if (server === undefined || backendSessionId === '' || attached.has(key) || upstreams.signal.aborted) return;
+        attached.add(key);
+        void relayBackendStream({
+          endpoint: options,
+          session,
+          server,
+          backendSessionId,
+          deliver,
+          signal: upstreams.signal,
+        }).finally(() => attached.delete(key));
+      };
+      unsubscribers.push(
+        options.bus.subscribe(backendSessionTopic(session.claims.jti), (m) => attach(m['server'], m['backendSessionId'])),
+      );
+      options.store.backendSessions(session.claims.jti).then(
+        (held) => {
+          for (const [server, id] of Object.entries(held)) attach(server, id);
+        },
+        () => {},
+      );
       controller.enqueue(encoder.encode(encodeSseComment('stream open')));
       keepAlive = setInterval(() => {
         try {

@@ -2,9 +2,8 @@ import type { JsonRpcId } from '../protocol/json-rpc.ts';
 import { createSseParser, encodeSseEvent, type SseEvent } from '../protocol/sse.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { SessionRequest } from './endpoint-context.ts';
+import { isServerRequest, rememberServerRequest } from './server-requests.ts';
 
-/** How long a server-to-client request waits for the client's answer: 1 h. */
-export const PENDING_REQUEST_TTL_SECONDS = 3600;
 /** How often a relay resumes an upstream stream that closed before the call's result. */
 export const MAX_STREAM_RESUMES = 10;
 /** Wait before resuming when the upstream sent no `retry:` hint. */
@@ -150,19 +149,9 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
     } catch {
       return data;
     }
-    if (typeof message['method'] === 'string' && 'id' in message) {
-      const gatewayId = crypto.randomUUID();
-      await store.putPending(
-        gatewayId,
-        {
-          jti: session.claims.jti,
-          server: options.server,
-          backendSessionId: options.backendSessionId,
-          upstreamId: message['id'] as JsonRpcId,
-        },
-        PENDING_REQUEST_TTL_SECONDS,
-      );
-      return JSON.stringify({ ...message, id: gatewayId });
+    if (isServerRequest(message)) {
+      const mapped = await rememberServerRequest(store, session, options.server, options.backendSessionId, message);
+      return JSON.stringify(mapped);
     }
     if (message['id'] === options.requestId && ('result' in message || 'error' in message)) {
       sawResult = true;

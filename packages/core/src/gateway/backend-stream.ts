@@ -1,0 +1,130 @@
+import { prefixUri } from '../catalog/tool-prefix.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import { createSseParser } from '../protocol/sse.ts';
+import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
+import { isServerRequest, rememberServerRequest } from './server-requests.ts';
+import { clientIdentityHeaders } from './upstream-headers.ts';
+
+/** Bus topic on which a gateway session's newly created backend sessions are announced. */
+export function backendSessionTopic(jti: string): string {
+  return `backend:${jti}`;
+}
+
+/**
+ * Notifications an upstream sends on a backend session that the client must not see raw: the
+ * gateway's own watcher turns upstream list changes into its own list_changed, after the
+ * catalog is rebuilt.
+ */
+const GATEWAY_OWNED_NOTIFICATIONS = new Set([
+  'notifications/tools/list_changed',
+  'notifications/prompts/list_changed',
+  'notifications/resources/list_changed',
+]);
+
+/** Consecutive failed connects after which a backend stream is given up. */
+const MAX_FAILURES = 10;
+
+/** Options of `relayBackendStream`. */
+export interface BackendStreamOptions {
+  endpoint: McpEndpointOptions;
+  session: SessionRequest;
+  server: ServerConfig;
+  backendSessionId: string;
+  /** Delivers one message to the client's notification stream. */
+  deliver: (message: Record<string, unknown>) => void;
+  /** Ends the relay (the client's stream closed). */
+  signal: AbortSignal;
+}
+
+/**
+ * Relays what an upstream sends on a backend session's standalone stream (GET), outside any
+ * call: log messages, resource updates, and requests such as an elicitation not tied to a call,
+ * which get gateway ids like those relayed on call streams. Runs while the client's own GET
+ * stream is open; reconnects with Last-Event-ID and backoff; stops when the upstream offers no
+ * such stream (405), the backend session is gone (404) or another listener holds it (409).
+ */
+export async function relayBackendStream(options: BackendStreamOptions): Promise<void> {
+  const { endpoint, server, session, signal } = options;
+  let lastEventId: string | undefined;
+  let retryMs = 1000;
+  let failures = 0;
+  while (!signal.aborted && failures < MAX_FAILURES) {
+    const headers: Record<string, string> = {
+      ...clientIdentityHeaders(session.request.headers),
+      accept: 'text/event-stream',
+      'mcp-session-id': options.backendSessionId,
+    };
+    const version = endpoint.pool.snapshot(server.name)?.protocolVersion;
+    if (version !== undefined) headers['mcp-protocol-version'] = version;
+    if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
+    let response: Response;
+    try {
+      response = await endpoint.fetchFor(server)(server.url, { method: 'GET', headers, signal });
+    } catch {
+      if (signal.aborted) return;
+      failures++;
+      await pause(Math.min(1000 * 2 ** failures, 30_000), signal);
+      continue;
+    }
+    const type = response.headers.get('content-type') ?? '';
+    if ([404, 405, 409].includes(response.status) || (response.ok && !type.includes('text/event-stream'))) {
+      await response.body?.cancel().catch(() => {});
+      return;
+    }
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel().catch(() => {});
+      failures++;
+      await pause(Math.min(1000 * 2 ** failures, 30_000), signal);
+      continue;
+    }
+    failures = 0;
+    try {
+      for await (const event of response.body.pipeThrough(createSseParser())) {
+        if (event.id !== undefined) lastEventId = event.id;
+        if (event.retry !== undefined) retryMs = event.retry;
+        const message = await toClientMessage(options, event.data);
+        if (message !== undefined) options.deliver(message);
+      }
+    } catch {
+      if (signal.aborted) return;
+    }
+    await pause(retryMs, signal);
+  }
+}
+
+async function toClientMessage(
+  options: BackendStreamOptions,
+  data: string,
+): Promise<Record<string, unknown> | undefined> {
+  if (data === '') return undefined;
+  let message: Record<string, unknown>;
+  try {
+    message = JSON.parse(data) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  if (typeof message !== 'object' || message === null || typeof message['method'] !== 'string') return undefined;
+  if (isServerRequest(message)) {
+    const { endpoint, session, server, backendSessionId } = options;
+    return rememberServerRequest(endpoint.store, session, server.name, backendSessionId, message);
+  }
+  if (GATEWAY_OWNED_NOTIFICATIONS.has(message['method'])) return undefined;
+  const params = message['params'] as Record<string, unknown> | undefined;
+  if (message['method'] === 'notifications/resources/updated' && typeof params?.['uri'] === 'string') {
+    return { ...message, params: { ...params, uri: prefixUri(options.server.prefix, params['uri']) } };
+  }
+  return message;
+}
+
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
