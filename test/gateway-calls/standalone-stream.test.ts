@@ -16,7 +16,10 @@ function standaloneSetup(server: McpServer) {
   server.registerTool('log_until_heard', {}, async (extra) => {
     // The gateway attaches to the backend session's stream asynchronously: repeat until heard.
     for (let attempt = 0; attempt < 100; attempt++) {
-      await server.sendLoggingMessage({ level: 'info', logger: 'standalone', data: 'from outside the call' }, extra.sessionId);
+      await server.sendLoggingMessage(
+        { level: 'info', logger: 'standalone', data: 'from outside the call' },
+        extra.sessionId,
+      );
       const outcome = await Promise.race([heard.promise.then(() => 'heard'), pause(100)]);
       if (outcome === 'heard') return { content: [{ type: 'text', text: `heard after ${attempt + 1}` }] };
     }

@@ -61,5 +61,7 @@ export class GatewayError extends Error {
 
 /** True when `value` is a GatewayError (also across bundle copies). */
 export function isGatewayError(value: unknown): value is GatewayError {
-  return value instanceof GatewayError || (value instanceof Error && value.name === 'GatewayError' && 'rpcCode' in value);
+  return (
+    value instanceof GatewayError || (value instanceof Error && value.name === 'GatewayError' && 'rpcCode' in value)
+  );
 }

@@ -31,7 +31,12 @@ export {
   assertSigningKey,
   createSessionTokens,
 } from './session/session-token.ts';
-export type { SessionClaims, SessionTokenOptions, SessionTokens, SessionVerifyResult } from './session/session-token.ts';
+export type {
+  SessionClaims,
+  SessionTokenOptions,
+  SessionTokens,
+  SessionVerifyResult,
+} from './session/session-token.ts';
 export { callerIdentity } from './session/caller-identity.ts';
 
 export { createMemorySessionStore } from './store/memory-session-store.ts';

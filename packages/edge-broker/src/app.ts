@@ -37,9 +37,7 @@ export function createBrokerApp(deps: BrokerAppDeps): Hono {
 
   app.get('/', (c) => c.text('MCP gateway. The MCP endpoint is /mcp; server status is at /status.\n'));
   app.get('/healthz', (c) => c.text('ok\n'));
-  app.get('/readyz', (c) =>
-    gateway.isReady() ? c.text('ready\n') : c.text('no upstream MCP server is ready\n', 503),
-  );
+  app.get('/readyz', (c) => (gateway.isReady() ? c.text('ready\n') : c.text('no upstream MCP server is ready\n', 503)));
 
   app.on(['GET', 'POST', 'DELETE', 'PUT', 'PATCH', 'OPTIONS'], '/mcp', (c) =>
     gateway.endpoint.handle(c.req.raw, waitUntilOf(c)),

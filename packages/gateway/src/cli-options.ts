@@ -21,10 +21,7 @@ export interface CliOptions {
 
 /** Result of parsing the command line: run, print help or version, or fail with the issues. */
 export type CliParseResult =
-  | { kind: 'run'; options: CliOptions }
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | { kind: 'error'; message: string };
+  { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'version' } | { kind: 'error'; message: string };
 
 /** The --help text: every flag and environment variable. */
 export const HELP_TEXT = `mcp-gateway: one MCP endpoint in front of many MCP servers.
@@ -61,10 +58,7 @@ Environment:
 `;
 
 const address = (flag: string) =>
-  v.pipe(
-    v.string(),
-    v.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, `${flag} must be HOST:PORT, e.g. 0.0.0.0:8080`),
-  );
+  v.pipe(v.string(), v.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, `${flag} must be HOST:PORT, e.g. 0.0.0.0:8080`));
 const positiveInt = (flag: string) =>
   v.pipe(
     v.string(),
@@ -84,7 +78,10 @@ const CliSchema = v.object({
   'max-request-body-size': v.optional(positiveInt('--max-request-body-size'), String(10 * 1024 * 1024)),
   'upstream-timeout': v.optional(positiveInt('--upstream-timeout'), '30'),
   'allowed-origins': v.optional(v.string(), ''),
-  'log-level': v.optional(v.picklist(['debug', 'info', 'warn', 'error'], '--log-level must be debug, info, warn or error'), 'info'),
+  'log-level': v.optional(
+    v.picklist(['debug', 'info', 'warn', 'error'], '--log-level must be debug, info, warn or error'),
+    'info',
+  ),
 });
 
 /**

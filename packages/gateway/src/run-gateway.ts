@@ -122,7 +122,12 @@ function resolveSigningKey(options: CliOptions, logger: Logger): string | Uint8A
 function allowedHosts(options: CliOptions): string[] {
   const configured = [options.publicHost, options.privateHost]
     .filter((h): h is string => h !== undefined)
-    .map((h) => h.replace(/^https?:\/\//, '').replace(/:\d+$/, '').toLowerCase());
+    .map((h) =>
+      h
+        .replace(/^https?:\/\//, '')
+        .replace(/:\d+$/, '')
+        .toLowerCase(),
+    );
   if (LOOPBACK_HOSTS.includes(options.brokerHost) || options.brokerHost === 'localhost') {
     return [...LOOPBACK_HOSTS, ...configured];
   }

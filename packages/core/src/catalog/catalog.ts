@@ -93,7 +93,11 @@ export function buildCatalog(
       const served = prefixUriTemplate(server.prefix, template.uriTemplate);
       templates.push({ served, server, item: { ...template, uriTemplate: served } });
     }
-    if (snapshot.resources.length > 0 || snapshot.resourceTemplates.length > 0 || 'resources' in snapshot.capabilities) {
+    if (
+      snapshot.resources.length > 0 ||
+      snapshot.resourceTemplates.length > 0 ||
+      'resources' in snapshot.capabilities
+    ) {
       resourceServers.push(server);
     }
     if (lost.tools.length + lost.prompts.length + lost.resources.length > 0) conflicts.set(server.name, lost);
@@ -163,7 +167,10 @@ function filterForVirtualServer(
 }
 
 /** Which lists differ between two catalogs (drives list_changed notifications). */
-export function diffCatalogs(before: Catalog, after: Catalog): { tools: boolean; prompts: boolean; resources: boolean } {
+export function diffCatalogs(
+  before: Catalog,
+  after: Catalog,
+): { tools: boolean; prompts: boolean; resources: boolean } {
   const differs = (kind: CatalogKind) => before.listResultJson(kind) !== after.listResultJson(kind);
   return {
     tools: differs('tools'),

@@ -127,7 +127,8 @@ async function postToUpstream(
       signal: AbortSignal.timeout(options.callTimeoutMs ?? 30_000),
     });
     await response.body?.cancel().catch(() => {});
-    if (!response.ok) session.logger.warn('upstream refused a relayed message', { server: serverName, status: response.status });
+    if (!response.ok)
+      session.logger.warn('upstream refused a relayed message', { server: serverName, status: response.status });
   } catch (error) {
     session.logger.warn('could not relay a message to the upstream', { server: serverName, error: String(error) });
   }

@@ -57,4 +57,3 @@ export function describe(error: unknown): string {
   }
   return String(error);
 }
-

@@ -73,7 +73,10 @@ export async function forwardCall(
         void cancelUpstreamCall(options, session, server.name, backendSessionId, message.id, reason);
       }
       const failure = abort.signal.aborted
-        ? new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} did not answer ${message.method} within ${timeoutMs} ms`)
+        ? new GatewayError(
+            'UPSTREAM_TIMEOUT',
+            `upstream ${server.name} did not answer ${message.method} within ${timeoutMs} ms`,
+          )
         : new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is unreachable: ${causeOf(error)}`, {
             cause: error,
           });
@@ -133,7 +136,8 @@ async function relayResponse(
       abort,
       timeoutMs,
       ...(plan.rewriteResult ? { rewriteResult: plan.rewriteResult } : {}),
-      onAbandon: (reason) => void cancelUpstreamCall(options, session, server.name, backendSessionId, message.id, reason),
+      onAbandon: (reason) =>
+        void cancelUpstreamCall(options, session, server.name, backendSessionId, message.id, reason),
       resume: (lastEventId) => resumeUpstream(options, session, server, response, backendSessionId, lastEventId, abort),
     });
     return new Response(stream, {

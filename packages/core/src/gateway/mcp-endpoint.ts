@@ -78,10 +78,13 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     const body = await readBody(request, maxBodyBytes);
     const parsed = parseJsonRpcMessage(body);
     if (!parsed.ok) {
-      return new Response(JSON.stringify({ jsonrpc: '2.0', id: parsed.id, error: { code: parsed.code, message: parsed.message } }), {
-        status: 400,
-        headers: { 'content-type': 'application/json' },
-      });
+      return new Response(
+        JSON.stringify({ jsonrpc: '2.0', id: parsed.id, error: { code: parsed.code, message: parsed.message } }),
+        {
+          status: 400,
+          headers: { 'content-type': 'application/json' },
+        },
+      );
     }
     const { message, kind } = parsed;
     const version = request.headers.get('mcp-protocol-version');
@@ -163,7 +166,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
 
   function sessionGone(jti: string): Response {
     logger.debug('request on an ended or foreign session', { jti });
-    return toErrorResponse(new GatewayError('SESSION_NOT_FOUND', 'Session not found: initialize a new session'), null, logger);
+    return toErrorResponse(
+      new GatewayError('SESSION_NOT_FOUND', 'Session not found: initialize a new session'),
+      null,
+      logger,
+    );
   }
 
   return { handle };

@@ -50,7 +50,9 @@ export function openNotificationStream(options: McpEndpointOptions, session: Ses
         }).finally(() => attached.delete(key));
       };
       unsubscribers.push(
-        options.bus.subscribe(backendSessionTopic(session.claims.jti), (m) => attach(m['server'], m['backendSessionId'])),
+        options.bus.subscribe(backendSessionTopic(session.claims.jti), (m) =>
+          attach(m['server'], m['backendSessionId']),
+        ),
       );
       options.store.backendSessions(session.claims.jti).then(
         (held) => {

@@ -93,7 +93,9 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
         } catch (error) {
           if (finished) return;
           stop();
-          controller.enqueue(errorEvent(options.requestId, `upstream ${options.server} stream failed: ${String(error)}`));
+          controller.enqueue(
+            errorEvent(options.requestId, `upstream ${options.server} stream failed: ${String(error)}`),
+          );
           controller.close();
           return;
         }

@@ -89,7 +89,10 @@ function planCompletion(
 ): ForwardPlan | GatewayError {
   const ref = isObject(params['ref']) ? (params['ref'] as Record<string, unknown>) : undefined;
   if (ref?.['type'] === 'ref/prompt' && typeof ref['name'] === 'string') {
-    const found = resolve(catalog.findPrompt(ref['name']), new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${ref['name']}`));
+    const found = resolve(
+      catalog.findPrompt(ref['name']),
+      new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${ref['name']}`),
+    );
     if (found instanceof GatewayError) return found;
     return { server: found.server, params: { ...params, ref: { ...ref, name: found.target.name } } };
   }
@@ -101,7 +104,10 @@ function planCompletion(
     if (found instanceof GatewayError) return found;
     return { server: found.server, params: { ...params, ref: { ...ref, uri: found.target.name } } };
   }
-  return new GatewayError('INVALID_PARAMS', 'completion/complete needs ref of type ref/prompt (name) or ref/resource (uri)');
+  return new GatewayError(
+    'INVALID_PARAMS',
+    'completion/complete needs ref of type ref/prompt (name) or ref/resource (uri)',
+  );
 }
 
 function rewriteContentUris(prefix: string, result: Record<string, unknown>): Record<string, unknown> {

@@ -26,8 +26,7 @@ export interface SessionClaims {
 
 /** Result of verifying a presented session id. */
 export type SessionVerifyResult =
-  | { ok: true; claims: SessionClaims }
-  | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
+  { ok: true; claims: SessionClaims } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 /** Options of `createSessionTokens`. */
 export interface SessionTokenOptions {

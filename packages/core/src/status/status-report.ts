@@ -66,7 +66,8 @@ export function buildStatusReport(
     };
     if (snapshot?.lastValidated !== undefined) status.lastValidated = snapshot.lastValidated;
     if (snapshot !== undefined && snapshot.invalidTools.length > 0) status.invalidToolList = snapshot.invalidTools;
-    if (snapshot !== undefined && snapshot.invalidPrompts.length > 0) status.invalidPromptList = snapshot.invalidPrompts;
+    if (snapshot !== undefined && snapshot.invalidPrompts.length > 0)
+      status.invalidPromptList = snapshot.invalidPrompts;
     if (lost !== undefined) status.conflicts = lost;
     return status;
   });
