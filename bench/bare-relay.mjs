@@ -5,14 +5,17 @@
 //
 //   node bench/bare-relay.mjs <upstream url> [in] [out]
 //
-// in:  node (default) node:http handler | hono  Hono app on @hono/node-server (web Request/Response)
+// in:  node (default) node:http handler | hono  Hono app on @hono/node-server (web Request/Response),
+//      reading the body with request.arrayBuffer() | hono-reader  same, reading request.body's reader
 // out: undici (default) undici Pool.request | fetch  global fetch (what the gateway uses)
+//      | adapter  bench/lib/undici-fetch.mjs, a fetch-shaped function on undici.request
 // `npm run bench` uses node + undici; bench/diag-relay.mjs compares the four.
 // Prints `BENCH_RELAY_READY {"url":…}` once listening; exits on SIGTERM/SIGINT.
 import { createServer } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { Pool } from 'undici';
+import { undiciFetch } from './lib/undici-fetch.mjs';
 
 const [targetArg, inbound = 'node', outbound = 'undici'] = process.argv.slice(2);
 const target = new URL(targetArg);
@@ -21,8 +24,13 @@ const FORWARDED = ['content-type', 'accept', 'mcp-session-id', 'mcp-protocol-ver
 
 /** Sends the body upstream; resolves with status, content type, session id and the whole body. */
 async function forward(headers, body) {
-  if (outbound === 'fetch') {
-    const response = await fetch(target, { method: 'POST', headers, body });
+  if (outbound === 'fetch' || outbound === 'adapter') {
+    // As the gateway does: an abort controller and a timer per call.
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), 30_000);
+    const send = outbound === 'fetch' ? fetch : undiciFetch;
+    const response = await send(target, { method: 'POST', headers, body, signal: abort.signal });
+    clearTimeout(timer);
     return {
       status: response.status,
       type: response.headers.get('content-type'),
@@ -54,8 +62,20 @@ async function nodeHandler(req, res) {
   res.writeHead(answer.status, responseHeaders(answer)).end(answer.body);
 }
 
+/** Reads a web Request's body through its ReadableStream reader, as core's readBody does. */
+async function readAll(request) {
+  const reader = request.body.getReader();
+  const chunks = [];
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+  }
+  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+}
+
 function listen(onReady) {
-  if (inbound === 'hono') {
+  if (inbound.startsWith('hono')) {
     const app = new Hono();
     app.post('/mcp', async (c) => {
       const headers = {};
@@ -63,7 +83,10 @@ function listen(onReady) {
         const value = c.req.raw.headers.get(name);
         if (value !== null) headers[name] = value;
       }
-      const answer = await forward(headers, new Uint8Array(await c.req.raw.arrayBuffer()));
+      const answer = await forward(
+        headers,
+        inbound === 'hono-reader' ? await readAll(c.req.raw) : new Uint8Array(await c.req.raw.arrayBuffer()),
+      );
       return new Response(answer.body, { status: answer.status, headers: responseHeaders(answer) });
     });
     return serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, (info) => onReady(info.port));

@@ -42,11 +42,15 @@ const initializer = createInitializer(gateway.url, { connections: 64 });
 try {
   for (let round = 0; round <= rounds; round++) {
     if (round > 0) {
-      const run = await concurrent(() => initializer.initialize(), (s) => s === 200, {
-        concurrency: 64,
-        durationMs: 60_000,
-        maxCount: perRound,
-      });
+      const run = await concurrent(
+        () => initializer.initialize(),
+        (s) => s === 200,
+        {
+          concurrency: 64,
+          durationMs: 60_000,
+          maxCount: perRound,
+        },
+      );
       if (run.errors > 0) throw new Error(`${run.errors} initializes failed`);
     }
     await sleep(1_000);

@@ -1,8 +1,14 @@
 #!/usr/bin/env node
 // Diagnostic, not part of `npm run bench`: where does a relay's CPU go on this machine?
-// Runs tools/call at c=64 directly, through the gateway and through the four variants of
-// bench/bare-relay.mjs (node:http or Hono in × undici.request or fetch out), side by side,
-// and prints rate and CPU per call of the relaying process.   node bench/diag-relay.mjs [windowMs]
+// Runs tools/call at c=64, side by side: directly; through the gateway; through the same
+// gateway with its global fetch replaced by bench/lib/undici-fetch.mjs (via
+// bench/undici-fetch-preload.mjs); and through variants of bench/bare-relay.mjs (node:http or
+// Hono in × undici.request, fetch or the undici-fetch adapter out). Prints the rate and the
+// CPU per call of each relaying process.
+//   node bench/diag-relay.mjs [windowMs]
+// BENCH_RELAYS picks the relay variants, e.g. BENCH_RELAYS=hono+fetch,hono-reader+fetch.
+import { join } from 'node:path';
+import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallThroughput } from './lib/call-phases.mjs';
 import { waitForTools } from './lib/list-memory-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
@@ -21,12 +27,26 @@ try {
   const viaGateway = await openMcpSession(gateway.url, { connections: 64 });
   stops.push(viaGateway.close);
   await waitForTools(viaGateway, 1);
+  // The same gateway build with its global fetch replaced by bench/lib/undici-fetch.mjs.
+  const adapted = await startBenchGateway([{ name: 'bench', url, prefix: 'e_' }], {
+    nodeArgs: ['--import', join(REPO_ROOT, 'bench', 'undici-fetch-preload.mjs')],
+  });
+  stops.push(adapted.stop);
+  const viaAdapted = await openMcpSession(adapted.url, { connections: 64 });
+  stops.push(viaAdapted.close);
+  await waitForTools(viaAdapted, 1);
   const targets = {
     direct: { send: echoCall(direct, 'echo') },
     gateway: { send: echoCall(viaGateway, 'e_echo'), pid: gateway.pid },
+    'gateway+adapter': { send: echoCall(viaAdapted, 'e_echo'), pid: adapted.pid },
   };
-  for (const inbound of ['node', 'hono']) {
-    for (const outbound of ['undici', 'fetch']) {
+  const variants = (
+    process.env.BENCH_RELAYS ?? 'node+undici,node+fetch,node+adapter,hono+undici,hono+fetch,hono+adapter'
+  )
+    .split(',')
+    .map((v) => v.split('+'));
+  for (const [inbound, outbound] of variants) {
+    {
       const relay = await startBareRelay(url, inbound, outbound);
       stops.push(relay.stop);
       const session = await openMcpSession(relay.url, { connections: 64 });
@@ -34,12 +54,22 @@ try {
       targets[`${inbound}+${outbound}`] = { send: echoCall(session, 'echo'), pid: relay.pid };
     }
   }
-  const result = await measureCallThroughput(targets, { windowMs, windows: 2, warmupMs: 1_000, upstreamPid: upstream.process.pid });
+  const result = await measureCallThroughput(targets, {
+    windowMs,
+    windows: 2,
+    warmupMs: 1_000,
+    upstreamPid: upstream.process.pid,
+  });
   const directRate = result.direct.perSecond;
   for (const [name, r] of Object.entries(result)) {
     const cpu = r.relayCpuUsPerCall === undefined ? '' : `, relay CPU ${r.relayCpuUsPerCall.toFixed(0)} µs/call`;
-    console.log(`${name.padEnd(14)} ${r.perSecond.toFixed(0).padStart(6)} req/s (${((r.perSecond / directRate) * 100).toFixed(1)} % of direct)${cpu}, errors ${r.errors}`);
+    console.log(
+      `${name.padEnd(16)} ${r.perSecond.toFixed(0).padStart(6)} req/s (${((r.perSecond / directRate) * 100).toFixed(1)} % of direct)${cpu}, errors ${r.errors}`,
+    );
   }
 } finally {
-  for (const stop of stops.reverse()) await Promise.resolve().then(stop).catch(() => {});
+  for (const stop of stops.reverse())
+    await Promise.resolve()
+      .then(stop)
+      .catch(() => {});
 }

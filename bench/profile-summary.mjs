@@ -32,7 +32,8 @@ function sourceMapOf(url) {
 
 /** Where a frame comes from: original source file and 1-based line (through the source map) or the script's. */
 function locate(frame) {
-  if (frame.url === '') return { source: frame.functionName.startsWith('(') ? frame.functionName : '(native)', line: 0 };
+  if (frame.url === '')
+    return { source: frame.functionName.startsWith('(') ? frame.functionName : '(native)', line: 0 };
   const map = frame.url.startsWith('file:') ? sourceMapOf(frame.url) : undefined;
   const entry = map?.findEntry(frame.lineNumber, frame.columnNumber);
   return entry?.originalSource

@@ -82,8 +82,8 @@ async function memoryPhase(upstreamUrl) {
   try {
     const initializer = createInitializer(gateway.url, { connections: 64 });
     defer(() => initializer.close());
-    log(`idle sessions: ${SIZES.sessions} initializes at c=64 after as many warm-up`);
-    return await measureIdleSessionMemory(gateway, initializer, { warmup: SIZES.sessions, sessions: SIZES.sessions });
+    log(`idle sessions: ${SIZES.sessions} initializes at c=64 after 2 × ${SIZES.sessions} warm-up`);
+    return await measureIdleSessionMemory(gateway, initializer, { sessions: SIZES.sessions });
   } finally {
     await gateway.stop();
   }
@@ -119,12 +119,16 @@ async function listPhase() {
 async function main() {
   const startedAt = new Date().toISOString();
   const machine = { cpus: availableParallelism(), loadavgAtStart: loadavg(), node: process.version };
-  log(`node ${process.version}, ${machine.cpus} cpus, load ${machine.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`);
+  log(
+    `node ${process.version}, ${machine.cpus} cpus, load ${machine.loadavgAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
 
   const upstream = await startUpstreams(1, 1);
   defer(() => upstream.stop());
   const { latency, throughput, profile } = await callPhases(upstream.urls[0], upstream.process.pid);
   const memory = await memoryPhase(upstream.urls[0]);
+  const mib = (bytes) => (bytes / 1048576).toFixed(1);
+  log(`gateway RSS by sessions opened: ${memory.curve.map((p) => `${p.sessions}: ${mib(p.rss)} MiB`).join(', ')}`);
   await upstream.stop();
   const list = await listPhase();
 

@@ -90,7 +90,8 @@ function listen(index) {
   };
   const http = createServer((req, res) => {
     handle(req, res).catch((error) => {
-      if (!res.headersSent) sendJson(res, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: String(error) } });
+      if (!res.headersSent)
+        sendJson(res, 500, { jsonrpc: '2.0', id: null, error: { code: -32603, message: String(error) } });
       else res.end();
     });
   });

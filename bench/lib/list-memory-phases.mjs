@@ -31,7 +31,11 @@ export async function waitForTools(session, expected, timeoutMs = 30_000) {
  * tools/list at concurrency 1 on each target: `warmup` calls, then `count` calls per
  * target in alternating rounds. `expected[name]` is the tool count each answer must have.
  */
-export async function measureListLatency(targets, expected, { warmup = 100, count = 500, rounds = 5, budgetMs = 60_000 }) {
+export async function measureListLatency(
+  targets,
+  expected,
+  { warmup = 100, count = 500, rounds = 5, budgetMs = 60_000 },
+) {
   const deadlineMs = performance.now() + budgetMs;
   const checks = {};
   for (const name of Object.keys(targets)) {
@@ -79,37 +83,46 @@ async function settledMemory(gateway, readings = 4) {
 }
 
 /**
- * Reads the fresh gateway's memory, opens `warmup` sessions, reads it again, opens `sessions`
- * more (initialize only, `concurrency` at a time, none kept) and reads it a third time. Every
- * reading follows forced full GCs. The warm-up is as large as the measured run: the first
- * burst grows V8's young generation and the allocator to their working size once (a step of
- * ~100 MiB here), which is not per-session state; the measured run shows what stays.
+ * Reads the fresh gateway's memory, opens `warmupRounds` × `sessions` sessions (reading the
+ * memory after each round), then opens `sessions` more (initialize only, `concurrency` at a
+ * time, none kept) and reads it once more. Every reading follows forced full GCs. The warm-up
+ * bursts grow V8's young generation (to 2 × 64 MiB semi-spaces here) and the allocator to their
+ * working size once, a step of ~100–150 MiB that levels off after ~20 000 requests and is not
+ * per-session state (bench/diag-memory.mjs shows the curve); the measured run shows what stays.
  */
 export async function measureIdleSessionMemory(
   gateway,
   initializer,
-  { warmup = 10_000, sessions = 10_000, concurrency = 64, budgetMs = 60_000 },
+  { sessions = 10_000, warmupRounds = 2, concurrency = 64, budgetMs = 60_000 },
 ) {
   const isOk = (status) => status === 200;
-  const open = (count) =>
-    concurrent(() => initializer.initialize(), isOk, { concurrency, durationMs: budgetMs, maxCount: count });
-  const fresh = await settledMemory(gateway);
-  const warm = await open(warmup);
-  if (warm.errors > 0) throw new Error(`${warm.errors} of ${warm.count} warm-up initializes failed`);
-  const before = await settledMemory(gateway);
+  const open = async (count) => {
+    const run = await concurrent(() => initializer.initialize(), isOk, {
+      concurrency,
+      durationMs: budgetMs,
+      maxCount: count,
+    });
+    if (run.errors > 0) throw new Error(`${run.errors} of ${run.count} initializes failed`);
+    return run;
+  };
+  const curve = [{ sessions: 0, ...(await settledMemory(gateway)) }];
+  let opened = 0;
+  for (let round = 0; round < warmupRounds; round++) {
+    opened += (await open(sessions)).count;
+    curve.push({ sessions: opened, ...(await settledMemory(gateway)) });
+  }
+  const before = curve[curve.length - 1];
   const run = await open(sessions);
   const after = await settledMemory(gateway);
-  const opened = run.count - run.errors;
+  curve.push({ sessions: opened + run.count, ...after });
   return {
-    sessions: opened,
+    sessions: run.count,
     errors: run.errors,
-    warmupSessions: warm.count,
+    warmupSessions: opened,
     initializePerSecond: run.perSecond,
-    fresh,
-    before,
-    after,
-    warmupRssBytesPerSession: (before.rss - fresh.rss) / warm.count,
-    rssBytesPerSession: (after.rss - before.rss) / opened,
-    heapBytesPerSession: (after.heapUsed - before.heapUsed) / opened,
+    curve,
+    warmupRssBytesPerSession: (before.rss - curve[0].rss) / opened,
+    rssBytesPerSession: (after.rss - before.rss) / run.count,
+    heapBytesPerSession: (after.heapUsed - before.heapUsed) / run.count,
   };
 }

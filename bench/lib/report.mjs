@@ -14,20 +14,51 @@ export function toRows({ latency, throughput, list, memory }) {
     const added99 = g.p99 - d.p99;
     rows.push(row('tools/call p50, c=1 (ms)', g.p50, d.p50, `+${fmt(added50, 3)} ms`, 'added ≤ 1 ms', added50 <= 1));
     rows.push(row('tools/call p99, c=1 (ms)', g.p99, d.p99, `+${fmt(added99, 3)} ms`, '(info)', null));
-    if (r) rows.push(row('  bare relay p50, c=1 (ms)', r.p50, d.p50, `+${fmt(r.p50 - d.p50, 3)} ms`, '(reference)', null));
+    if (r)
+      rows.push(row('  bare relay p50, c=1 (ms)', r.p50, d.p50, `+${fmt(r.p50 - d.p50, 3)} ms`, '(reference)', null));
   }
   if (throughput) {
     const { gateway: g, direct: d, relay: r } = throughput;
     const ratio = g.perSecond / d.perSecond;
-    rows.push(row('tools/call rate, c=64 (req/s)', g.perSecond, d.perSecond, `${fmt(ratio * 100, 1)} %`, '≥ 60 %', ratio >= 0.6, 0));
+    rows.push(
+      row(
+        'tools/call rate, c=64 (req/s)',
+        g.perSecond,
+        d.perSecond,
+        `${fmt(ratio * 100, 1)} %`,
+        '≥ 60 %',
+        ratio >= 0.6,
+        0,
+      ),
+    );
     rows.push(row('tools/call p50, c=64 (ms)', g.p50, d.p50, `×${fmt(g.p50 / d.p50)}`, '(info)', null));
     rows.push(row('gateway CPU per call, c=64 (µs)', g.relayCpuUsPerCall, undefined, '', '(info)', null, 0));
     rows.push(
-      row('upstream CPU per call, c=64 (µs)', g.upstreamCpuUsPerCall, d.upstreamCpuUsPerCall, `×${fmt(g.upstreamCpuUsPerCall / d.upstreamCpuUsPerCall)}`, '(info)', null, 0),
+      row(
+        'upstream CPU per call, c=64 (µs)',
+        g.upstreamCpuUsPerCall,
+        d.upstreamCpuUsPerCall,
+        `×${fmt(g.upstreamCpuUsPerCall / d.upstreamCpuUsPerCall)}`,
+        '(info)',
+        null,
+        0,
+      ),
     );
     if (r) {
-      rows.push(row('  bare relay rate, c=64 (req/s)', r.perSecond, d.perSecond, `${fmt((r.perSecond / d.perSecond) * 100, 1)} %`, '(reference)', null, 0));
-      rows.push(row('  bare relay CPU per call, c=64 (µs)', r.relayCpuUsPerCall, undefined, '', '(reference)', null, 0));
+      rows.push(
+        row(
+          '  bare relay rate, c=64 (req/s)',
+          r.perSecond,
+          d.perSecond,
+          `${fmt((r.perSecond / d.perSecond) * 100, 1)} %`,
+          '(reference)',
+          null,
+          0,
+        ),
+      );
+      rows.push(
+        row('  bare relay CPU per call, c=64 (µs)', r.relayCpuUsPerCall, undefined, '', '(reference)', null, 0),
+      );
     }
   }
   if (list) {
@@ -40,8 +71,20 @@ export function toRows({ latency, throughput, list, memory }) {
     const perSession = memory.rssBytesPerSession;
     const label = `RSS growth per idle session (B), ${memory.sessions} after ${memory.warmupSessions}`;
     rows.push(row(label, perSession, undefined, '', '≤ 2048 B', perSession <= 2048, 0));
-    rows.push(row('V8 heap growth per idle session (B), same', memory.heapBytesPerSession, undefined, '', '(info)', null, 0));
-    rows.push(row(`  RSS growth per session in the warm-up (B)`, memory.warmupRssBytesPerSession, undefined, '', '(info)', null, 0));
+    rows.push(
+      row('V8 heap growth per idle session (B), same', memory.heapBytesPerSession, undefined, '', '(info)', null, 0),
+    );
+    rows.push(
+      row(
+        `  RSS growth per session in the warm-up (B)`,
+        memory.warmupRssBytesPerSession,
+        undefined,
+        '',
+        '(info)',
+        null,
+        0,
+      ),
+    );
   }
   return rows;
 }
@@ -53,7 +96,14 @@ function row(metric, gateway, direct, relation, target, pass, digits = 3) {
 /** Prints the rows as an aligned text table. */
 export function printTable(rows, out = process.stdout) {
   const header = ['metric', 'gateway', 'direct', 'ratio/added', 'target', 'result'];
-  const cells = rows.map((r) => [r.metric, r.gateway, r.direct, r.relation, r.target, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL']);
+  const cells = rows.map((r) => [
+    r.metric,
+    r.gateway,
+    r.direct,
+    r.relation,
+    r.target,
+    r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL',
+  ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
   const line = (c) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
   out.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);

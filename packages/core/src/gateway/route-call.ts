@@ -26,15 +26,16 @@ export function planCall(
   serverOf: (name: string) => ServerConfig | undefined,
 ): ForwardPlan | GatewayError {
   const params = (isObject(message.params) ? message.params : {}) as Record<string, unknown>;
-  const resolve = (target: CatalogTarget | undefined, missing: GatewayError) => {
+  // `missing` is a thunk: an Error captures a stack trace, too costly to build on every found call.
+  const resolve = (target: CatalogTarget | undefined, missing: () => GatewayError) => {
     const server = target === undefined ? undefined : serverOf(target.server);
-    return target === undefined || server === undefined ? missing : { target, server };
+    return target === undefined || server === undefined ? missing() : { target, server };
   };
   switch (message.method) {
     case 'tools/call': {
       const name = stringParam(params, 'name', 'tool');
       if (name instanceof GatewayError) return name;
-      const found = resolve(catalog.findTool(name), new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${name}`));
+      const found = resolve(catalog.findTool(name), () => new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${name}`));
       if (found instanceof GatewayError) return found;
       return {
         server: found.server,
@@ -45,7 +46,10 @@ export function planCall(
     case 'prompts/get': {
       const name = stringParam(params, 'name', 'prompt');
       if (name instanceof GatewayError) return name;
-      const found = resolve(catalog.findPrompt(name), new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`));
+      const found = resolve(
+        catalog.findPrompt(name),
+        () => new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`),
+      );
       if (found instanceof GatewayError) return found;
       return {
         server: found.server,
@@ -60,7 +64,7 @@ export function planCall(
       if (uri instanceof GatewayError) return uri;
       const found = resolve(
         catalog.resolveResourceUri(uri),
-        new GatewayError('RESOURCE_NOT_FOUND', `Resource not found: ${uri}`, { data: { uri } }),
+        () => new GatewayError('RESOURCE_NOT_FOUND', `Resource not found: ${uri}`, { data: { uri } }),
       );
       if (found instanceof GatewayError) return found;
       const { server } = found;
@@ -84,14 +88,14 @@ function planCompletion(
   catalog: Catalog,
   resolve: (
     target: CatalogTarget | undefined,
-    missing: GatewayError,
+    missing: () => GatewayError,
   ) => GatewayError | { target: CatalogTarget; server: ServerConfig },
 ): ForwardPlan | GatewayError {
   const ref = isObject(params['ref']) ? (params['ref'] as Record<string, unknown>) : undefined;
   if (ref?.['type'] === 'ref/prompt' && typeof ref['name'] === 'string') {
     const found = resolve(
       catalog.findPrompt(ref['name']),
-      new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${ref['name']}`),
+      () => new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${ref['name']}`),
     );
     if (found instanceof GatewayError) return found;
     return { server: found.server, params: { ...params, ref: { ...ref, name: found.target.name } } };
@@ -99,7 +103,7 @@ function planCompletion(
   if (ref?.['type'] === 'ref/resource' && typeof ref['uri'] === 'string') {
     const found = resolve(
       catalog.resolveResourceUri(ref['uri']),
-      new GatewayError('RESOURCE_NOT_FOUND', `Resource not found: ${ref['uri']}`),
+      () => new GatewayError('RESOURCE_NOT_FOUND', `Resource not found: ${ref['uri']}`),
     );
     if (found instanceof GatewayError) return found;
     return { server: found.server, params: { ...params, ref: { ...ref, uri: found.target.name } } };
