@@ -2,6 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
+const signed = (value, digits) => `${value >= 0 ? '+' : ''}${fmt(value, digits)}`;
 const fmt = (value, digits = 2) =>
   value === undefined || value === null || Number.isNaN(value) ? '—' : Number(value).toFixed(digits);
 
@@ -12,10 +13,10 @@ export function toRows({ latency, throughput, list, memory }) {
     const { gateway: g, direct: d, relay: r } = latency;
     const added50 = g.p50 - d.p50;
     const added99 = g.p99 - d.p99;
-    rows.push(row('tools/call p50, c=1 (ms)', g.p50, d.p50, `+${fmt(added50, 3)} ms`, 'added ≤ 1 ms', added50 <= 1));
-    rows.push(row('tools/call p99, c=1 (ms)', g.p99, d.p99, `+${fmt(added99, 3)} ms`, '(info)', null));
+    rows.push(row('tools/call p50, c=1 (ms)', g.p50, d.p50, `${signed(added50, 3)} ms`, 'added ≤ 1 ms', added50 <= 1));
+    rows.push(row('tools/call p99, c=1 (ms)', g.p99, d.p99, `${signed(added99, 3)} ms`, '(info)', null));
     if (r)
-      rows.push(row('  bare relay p50, c=1 (ms)', r.p50, d.p50, `+${fmt(r.p50 - d.p50, 3)} ms`, '(reference)', null));
+      rows.push(row('  bare relay p50, c=1 (ms)', r.p50, d.p50, `${signed(r.p50 - d.p50, 3)} ms`, '(reference)', null));
   }
   if (throughput) {
     const { gateway: g, direct: d, relay: r } = throughput;

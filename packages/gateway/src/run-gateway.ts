@@ -13,7 +13,7 @@ import { createBrokerApp } from '@mcp-gateway/edge-broker';
 import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
-import { createUpstreamTls } from './upstream-tls.ts';
+import { createUpstreamFetch } from './upstream-fetch.ts';
 
 /** A running standalone gateway. */
 export interface RunningGateway {
@@ -40,17 +40,17 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   let gateway: Gateway | undefined = undefined;
   let watcher: ConfigWatcher | undefined;
   let config: GatewayConfig = EMPTY_CONFIG;
-  const tls = createUpstreamTls();
+  const upstreamFetch = createUpstreamFetch();
   if (options.configPath !== undefined) {
     watcher = await watchConfigFile(options.configPath, {
       logger,
       onChange: (next) => {
-        tls.setGatewayCA(next.gatewayCACertPEM);
+        upstreamFetch.setGatewayCA(next.gatewayCACertPEM);
         gateway?.applyConfig(next);
       },
     });
     config = watcher.current();
-    tls.setGatewayCA(config.gatewayCACertPEM);
+    upstreamFetch.setGatewayCA(config.gatewayCACertPEM);
   } else {
     logger.warn('no --mcp-gateway-config given: starting with no upstream servers');
   }
@@ -66,7 +66,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     maxBodyBytes: options.maxRequestBodyBytes,
     callTimeoutMs: options.upstreamTimeoutSeconds * 1000,
     healthIntervalMs: options.checkIntervalSeconds * 1000,
-    fetchFor: tls.fetchFor,
+    fetchFor: upstreamFetch.fetchFor,
   });
   const started = gateway;
   const app = createBrokerApp({
@@ -80,7 +80,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   } catch (error) {
     watcher?.close();
     await started.stop();
-    await tls.close();
+    await upstreamFetch.close();
     throw error;
   }
   logger.info('mcp gateway listening', {
@@ -94,7 +94,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
       watcher?.close();
       await broker.close();
       await started.stop();
-      await tls.close();
+      await upstreamFetch.close();
     },
   };
 }
