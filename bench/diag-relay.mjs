@@ -1,14 +1,11 @@
 #!/usr/bin/env node
 // Diagnostic, not part of `npm run bench`: where does a relay's CPU go on this machine?
-// Runs tools/call at c=64, side by side: directly; through the gateway; through the same
-// gateway with its global fetch replaced by bench/lib/undici-fetch.mjs (via
-// bench/undici-fetch-preload.mjs); and through variants of bench/bare-relay.mjs (node:http or
-// Hono in × undici.request, fetch or the undici-fetch adapter out). Prints the rate and the
-// CPU per call of each relaying process.
+// Runs tools/call at c=64, side by side: directly; through the gateway (whose upstream fetch
+// is packages/gateway/src/upstream-fetch.ts, on undici.request); and through variants of
+// bench/bare-relay.mjs (node:http or Hono in × undici.request, global fetch or the
+// fetch-shaped undici adapter out). Prints the rate and the CPU per call of each relay.
 //   node bench/diag-relay.mjs [windowMs]
 // BENCH_RELAYS picks the relay variants, e.g. BENCH_RELAYS=hono+fetch,hono-reader+fetch.
-import { join } from 'node:path';
-import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallThroughput } from './lib/call-phases.mjs';
 import { waitForTools } from './lib/list-memory-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
@@ -27,18 +24,9 @@ try {
   const viaGateway = await openMcpSession(gateway.url, { connections: 64 });
   stops.push(viaGateway.close);
   await waitForTools(viaGateway, 1);
-  // The same gateway build with its global fetch replaced by bench/lib/undici-fetch.mjs.
-  const adapted = await startBenchGateway([{ name: 'bench', url, prefix: 'e_' }], {
-    nodeArgs: ['--import', join(REPO_ROOT, 'bench', 'undici-fetch-preload.mjs')],
-  });
-  stops.push(adapted.stop);
-  const viaAdapted = await openMcpSession(adapted.url, { connections: 64 });
-  stops.push(viaAdapted.close);
-  await waitForTools(viaAdapted, 1);
   const targets = {
     direct: { send: echoCall(direct, 'echo') },
     gateway: { send: echoCall(viaGateway, 'e_echo'), pid: gateway.pid },
-    'gateway+adapter': { send: echoCall(viaAdapted, 'e_echo'), pid: adapted.pid },
   };
   const variants = (
     process.env.BENCH_RELAYS ?? 'node+undici,node+fetch,node+adapter,hono+undici,hono+fetch,hono+adapter'
