@@ -27,6 +27,8 @@ export interface McpEndpoint {
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const callers = createCallerCache();
+  // The notification stream open on this process per session: a newer one replaces it.
+  const openStreams = new Map<string, () => void>();
   const { logger } = options;
 
   async function handle(request: Request, context: RequestContext = {}): Promise<Response> {
@@ -47,9 +49,9 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
         case 'DELETE': {
           const session = await openSession(request, context);
           if (session instanceof Response) return session;
-          return request.method === 'GET'
-            ? openNotificationStream(options, session)
-            : await terminateSession(options, session);
+          if (request.method === 'GET') return openNotificationStream(options, session, openStreams);
+          openStreams.get(session.claims.jti)?.();
+          return await terminateSession(options, session);
         }
         default:
           return toErrorResponse(

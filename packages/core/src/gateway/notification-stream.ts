@@ -9,20 +9,42 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 /**
  * Opens the client's standalone notification stream (GET /mcp): list_changed notifications for
  * every session and messages addressed to this session arrive here until the client leaves.
+ * One stream per session and process, so no message is delivered twice: a client that opens a
+ * new one (after a network break, say) replaces the old one, which is closed.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server
  */
-export function openNotificationStream(options: McpEndpointOptions, session: SessionRequest): Response {
+export function openNotificationStream(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  open: Map<string, () => void>,
+): Response {
+  const { jti } = session.claims;
+  open.get(jti)?.();
   const encoder = new TextEncoder();
   const unsubscribers: (() => void)[] = [];
   let keepAlive: ReturnType<typeof setInterval> | undefined;
   const upstreams = new AbortController();
+  let closeController = () => {};
   const close = () => {
+    if (open.get(jti) === replace) open.delete(jti);
     upstreams.abort();
     for (const unsubscribe of unsubscribers.splice(0)) unsubscribe();
     if (keepAlive !== undefined) clearInterval(keepAlive);
   };
+  const replace = () => {
+    close();
+    closeController();
+  };
+  open.set(jti, replace);
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
+      closeController = () => {
+        try {
+          controller.close();
+        } catch {
+          // already closed
+        }
+      };
       const deliver = (message: BusMessage) => {
         try {
           controller.enqueue(encoder.encode(encodeSseEvent({ event: 'message', data: JSON.stringify(message) })));
