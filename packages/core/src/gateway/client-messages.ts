@@ -12,7 +12,7 @@ const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notificati
 /**
  * Takes a client's answer to a server-to-client request (elicitation, sampling, roots): finds
  * the upstream that asked by the gateway id and posts the answer there with the upstream's own id.
- * 202 when delivered; 404 when the id is unknown, already answered or belongs to another session.
+ * 202 when delivered; 400 when the id is unknown, already answered or belongs to another session.
  */
 export async function deliverClientResponse(
   options: McpEndpointOptions,

@@ -116,8 +116,17 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
         if (event.id !== undefined) lastEventId = event.id;
         if (event.retry !== undefined) retryMs = event.retry;
         const data = await rewriteEvent(event.data);
+        // The silence timer may have ended the stream while the event was being rewritten.
+        if (finished) return;
         if (data === undefined) continue;
         controller.enqueue(encoder.encode(encodeSseEvent({ event: event.event ?? 'message', data })));
+        if (sawResult) {
+          // The call is answered: end the client's stream even if the upstream keeps its own open,
+          // so a silent upstream can neither add a second answer nor be told to cancel.
+          stop();
+          controller.close();
+          reader.cancel().catch(() => {});
+        }
         return;
       }
     },
