@@ -23,3 +23,4 @@ export {
   type SdkClientV1Options,
   type SdkClientV2Options,
 } from './sdk-client.ts';
+export { startRedis, type RunningRedis } from './redis.ts';

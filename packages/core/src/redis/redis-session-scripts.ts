@@ -1,0 +1,122 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * The Lua scripts behind the Redis SessionStore. Each runs atomically in Redis, so a check
+ * and the write it guards cannot interleave with another replica's. Times (`now`, expiry)
+ * come from the caller's clock as ms; key TTLs are set relative to it with PEXPIRE.
+ *
+ * A session hash holds a field per server (the backend session id) and two reserved fields
+ * whose names start with `~`: `~expires` (ms since the epoch, on the writer's clock) and
+ * `~terminated`. A server name that itself starts with `~` is stored with one more `~`.
+ * @see docs/redis.md (key layout)
+ */
+
+/** A script and its SHA1, run with EVALSHA (falling back to EVAL after a Redis restart). */
+export interface LuaScript {
+  readonly source: string;
+  readonly sha1: string;
+}
+
+function defineScript(source: string): LuaScript {
+  return { source, sha1: createHash('sha1').update(source).digest('hex') };
+}
+
+/** Runs `script`; on NOSCRIPT (script cache empty, e.g. Redis restarted) loads it with EVAL. */
+export async function runScript(
+  redis: Redis,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
+  try {
+    return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
+    return await redis.eval(script.source, keys.length, ...keys, ...args);
+  }
+}
+
+/** Hash field of a server's backend session (reserved fields start with one `~`). */
+export function toServerField(server: string): string {
+  return server.startsWith('~') ? `~${server}` : server;
+}
+
+/** The server a hash field belongs to; undefined for a reserved field. */
+export function fromServerField(field: string): string | undefined {
+  if (field.startsWith('~~')) return field.slice(1);
+  return field.startsWith('~') ? undefined : field;
+}
+
+/**
+ * Fast path and lock in one round trip. KEYS: session, lock. ARGV: field, now, token, lockTtlMs.
+ * Returns the live backend session id, 1 when this caller took the lock, 0 when another holds it.
+ */
+export const CLAIM_SCRIPT = defineScript(`
+local held = redis.call('HMGET', KEYS[1], '~expires', ARGV[1])
+local expires = tonumber(held[1])
+if expires and expires > tonumber(ARGV[2]) and held[2] then return held[2] end
+if redis.call('SET', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return 1 end
+return 0
+`);
+
+/**
+ * Stores the lock holder's backend session and releases its lock. KEYS: session, lock.
+ * ARGV: field, id, now, expiresAt, token. Drops a hash whose `~expires` has passed first; keeps
+ * the longer of the two expiries. Returns the id to use: an id another replica stored first
+ * (its lock had expired) wins; a terminated session stores nothing and gets the caller's id back.
+ */
+export const STORE_SCRIPT = defineScript(`
+if redis.call('GET', KEYS[2]) == ARGV[5] then redis.call('DEL', KEYS[2]) end
+local now = tonumber(ARGV[3])
+local held = redis.call('HMGET', KEYS[1], '~expires', '~terminated', ARGV[1])
+local expires = tonumber(held[1])
+if not expires or expires <= now then
+  redis.call('DEL', KEYS[1])
+  held = {false, false, false}
+  expires = nil
+end
+if held[2] then return ARGV[2] end
+if held[3] then return held[3] end
+local target = ARGV[4]
+if expires and expires > tonumber(target) then target = held[1] end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2], '~expires', target)
+redis.call('PEXPIRE', KEYS[1], tonumber(target) - now)
+return ARGV[2]
+`);
+
+/** Releases a lock if this caller still holds it. KEYS: lock. ARGV: token. */
+export const UNLOCK_SCRIPT = defineScript(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** Deletes a backend session if it is still the given id. KEYS: session. ARGV: field, id. */
+export const DROP_SCRIPT = defineScript(`
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`);
+
+/**
+ * Replaces the session by a termination marker that lives until the later of its current
+ * expiry and `expiresAt`. KEYS: session. ARGV: now, expiresAt. Returns the live hash's
+ * fields and values (flat), empty when the session had expired.
+ */
+export const TERMINATE_SCRIPT = defineScript(`
+local now = tonumber(ARGV[1])
+local all = redis.call('HGETALL', KEYS[1])
+local expires
+for i = 1, #all, 2 do
+  if all[i] == '~expires' then expires = all[i + 1] end
+end
+local target = ARGV[2]
+if expires and tonumber(expires) > now then
+  if tonumber(expires) > tonumber(target) then target = expires end
+else
+  all = {}
+end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], '~terminated', '1', '~expires', target)
+redis.call('PEXPIRE', KEYS[1], tonumber(target) - now)
+return all
+`);

@@ -1,0 +1,219 @@
+import type { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startRedis, type RunningRedis } from '../../../../test/harness/redis.ts';
+import { createSessionTokens } from '../session/session-token.ts';
+import { runSessionStoreCase } from '../store/session-store.case.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import { connectRedis } from './redis-connection.ts';
+import { createRedisSessionStore } from './redis-session-store.ts';
+
+const HOUR = 3600;
+
+let server: RunningRedis;
+let redis: Redis;
+
+beforeAll(async () => {
+  server = await startRedis();
+  redis = await connectRedis(server.url);
+});
+
+afterAll(async () => {
+  await redis?.quit();
+  await server?.stop();
+});
+
+/** Calls of each Redis command since `CONFIG RESETSTAT`, from INFO commandstats. */
+async function commandCounts(client: Redis): Promise<Record<string, number>> {
+  const info = await client.info('commandstats');
+  const counts: Record<string, number> = {};
+  for (const [, name, calls] of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm)) counts[name!] = Number(calls);
+  delete counts['info'];
+  delete counts['config|resetstat'];
+  return counts;
+}
+
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (reason: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+describe('createRedisSessionStore', () => {
+  runSessionStoreCase(({ now }) => createRedisSessionStore({ redis, now }));
+});
+
+describe('createRedisSessionStore across replicas', () => {
+  // Two stores on two connections stand in for two gateway replicas.
+  let replicaRedis: Redis;
+  let stores: SessionStore[] = [];
+  const jti = () => `jti-${crypto.randomUUID()}`;
+
+  beforeAll(async () => {
+    replicaRedis = await connectRedis(server.url);
+  });
+  afterAll(async () => {
+    await replicaRedis?.quit();
+  });
+  afterEach(async () => {
+    await Promise.all(stores.map((store) => store.close()));
+    stores = [];
+  });
+
+  function replicas(): [SessionStore, SessionStore] {
+    stores = [
+      createRedisSessionStore({ redis, lockPollMs: 5 }),
+      createRedisSessionStore({ redis: replicaRedis, lockPollMs: 5 }),
+    ];
+    return stores as [SessionStore, SessionStore];
+  }
+
+  it('creates one backend session when two replicas race for the same pair', async () => {
+    const [a, b] = replicas();
+    const id = jti();
+    const gate = deferred<void>();
+    const createA = vi.fn(async () => (await gate.promise, 'from-a'));
+    const createB = vi.fn(async () => (await gate.promise, 'from-b'));
+
+    const calls = [
+      ...Array.from({ length: 5 }, () => a.ensureBackendSession(id, 'weather', HOUR, createA)),
+      ...Array.from({ length: 5 }, () => b.ensureBackendSession(id, 'weather', HOUR, createB)),
+    ];
+    await vi.waitFor(() => expect(createA.mock.calls.length + createB.mock.calls.length).toBe(1));
+    gate.resolve();
+    const results = await Promise.all(calls);
+
+    expect(createA.mock.calls.length + createB.mock.calls.length).toBe(1);
+    expect(new Set(results).size).toBe(1);
+    expect(await b.lookup(id, 'weather')).toEqual({ terminated: false, backendSessionId: results[0] });
+  });
+
+  it('lets a waiting replica create the backend session when the lock holder fails', async () => {
+    const [a, b] = replicas();
+    const id = jti();
+    const started = deferred<void>();
+    const gate = deferred<string>();
+    const failing = vi.fn(() => (started.resolve(), gate.promise));
+    const ensuringA = a.ensureBackendSession(id, 'weather', HOUR, failing);
+    await started.promise;
+
+    const createB = vi.fn(async () => 'from-b');
+    const ensuringB = b.ensureBackendSession(id, 'weather', HOUR, createB);
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(createB).not.toHaveBeenCalled();
+    gate.reject(new Error('upstream refused initialize'));
+
+    await expect(ensuringA).rejects.toThrow('upstream refused initialize');
+    expect(await ensuringB).toBe('from-b');
+    expect(createB).toHaveBeenCalledTimes(1);
+    expect(await a.lookup(id, 'weather')).toEqual({ terminated: false, backendSessionId: 'from-b' });
+  });
+
+  it('sends one claim to Redis for ten concurrent calls in one process', async () => {
+    const [a] = replicas();
+    const id = jti();
+    await redis.config('RESETSTAT');
+
+    const create = vi.fn(async () => 'b1');
+    await Promise.all(Array.from({ length: 10 }, () => a.ensureBackendSession(id, 'weather', HOUR, create)));
+
+    expect(create).toHaveBeenCalledTimes(1);
+    const counts = await commandCounts(redis);
+    // One EVALSHA to claim the lock, one to store the id (plus one EVAL each the first time).
+    expect((counts['evalsha'] ?? 0) + (counts['eval'] ?? 0)).toBeLessThanOrEqual(4);
+    expect(counts['evalsha']).toBe(2);
+  });
+
+  it('answers a warm lookup with one Redis command', async () => {
+    const [a] = replicas();
+    const id = jti();
+    await a.ensureBackendSession(id, 'weather', HOUR, async () => 'b1');
+    await redis.config('RESETSTAT');
+
+    expect(await a.lookup(id, 'weather')).toEqual({ terminated: false, backendSessionId: 'b1' });
+
+    expect(await commandCounts(redis)).toEqual({ hmget: 1 });
+  });
+
+  it('keys state by jti, never the token, and lets every key expire', async () => {
+    await redis.flushdb();
+    const [a] = replicas();
+    const tokens = createSessionTokens({ key: 'redis-store-test-signing-key-0123456789' });
+    const { token, claims } = await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+    await a.ensureBackendSession(claims.jti, 'weather', 60, async () => 'b1');
+    await a.putPending('g-1', { jti: claims.jti, server: 'weather', backendSessionId: 'b1', upstreamId: 7 }, 60);
+    const signature = token.split('.')[2]!;
+
+    const keys = await redis.keys('mcpgw:*');
+    expect(keys.sort()).toEqual([`mcpgw:pending:g-1`, `mcpgw:session:{${claims.jti}}`].sort());
+    for (const key of keys) {
+      const ttl = await redis.pttl(key);
+      expect(ttl, key).toBeGreaterThan(0);
+      expect(ttl, key).toBeLessThanOrEqual(60_000);
+      const value =
+        (await redis.type(key)) === 'hash' ? JSON.stringify(await redis.hgetall(key)) : await redis.get(key);
+      expect(key + value).not.toContain(signature);
+    }
+    await a.takePending('g-1');
+    await a.terminate(claims.jti, 60);
+    expect(await redis.pttl(`mcpgw:session:{${claims.jti}}`)).toBeGreaterThan(0);
+  });
+
+  it('stores a server whose name starts with ~ apart from the reserved fields', async () => {
+    const [a] = replicas();
+    const id = jti();
+    await a.ensureBackendSession(id, '~terminated', HOUR, async () => 'b1');
+
+    expect(await a.lookup(id, '~terminated')).toEqual({ terminated: false, backendSessionId: 'b1' });
+    expect(await a.backendSessions(id)).toEqual({ '~terminated': 'b1' });
+    expect(await a.terminate(id, HOUR)).toEqual({ '~terminated': 'b1' });
+  });
+});
+
+describe('createRedisSessionStore while Redis is down', () => {
+  let own: RunningRedis;
+  let client: Redis;
+
+  beforeAll(async () => {
+    own = await startRedis();
+    client = await connectRedis(own.url, { maxReconnectDelayMs: 200 });
+  });
+  afterAll(async () => {
+    client?.disconnect();
+    await own?.stop();
+  });
+
+  it('rejects with STORE_UNAVAILABLE and works again once Redis is back', async () => {
+    const store = createRedisSessionStore({ redis: client });
+    const id = `jti-${crypto.randomUUID()}`;
+    await store.ensureBackendSession(id, 'weather', HOUR, async () => 'b1');
+    await own.stop();
+
+    const create = vi.fn(async () => 'b2');
+    const pending = { jti: id, server: 'weather', backendSessionId: 'b1', upstreamId: 1 };
+    const outcomes = await Promise.allSettled([
+      store.lookup(id, 'weather'),
+      store.ensureBackendSession(id, 'news', HOUR, create),
+      store.dropBackendSession(id, 'weather', 'b1'),
+      store.terminate(id, HOUR),
+      store.putPending('g-1', pending, HOUR),
+      store.takePending('g-1'),
+      store.backendSessions(id),
+    ]);
+    for (const outcome of outcomes) {
+      expect(outcome.status).toBe('rejected');
+      const reason = (outcome as PromiseRejectedResult).reason as { code?: string; message?: string };
+      expect(reason.code).toBe('STORE_UNAVAILABLE');
+      expect(reason.message).toMatch(/^session store \(Redis\) unavailable: /);
+    }
+    expect(create).not.toHaveBeenCalled();
+
+    await own.restart();
+    await vi.waitFor(() => expect(store.lookup(id, 'weather')).resolves.toEqual({ terminated: false }), {
+      timeout: 10_000,
+      interval: 50,
+    });
+    expect(await store.ensureBackendSession(id, 'weather', HOUR, async () => 'b3')).toBe('b3');
+    await store.close();
+  });
+});

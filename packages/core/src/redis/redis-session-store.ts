@@ -1,0 +1,186 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Redis } from 'ioredis';
+import { GatewayError } from '../errors.ts';
+import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
+import { orUnavailable, toStoreUnavailable } from './redis-errors.ts';
+import {
+  CLAIM_SCRIPT,
+  DROP_SCRIPT,
+  STORE_SCRIPT,
+  TERMINATE_SCRIPT,
+  UNLOCK_SCRIPT,
+  fromServerField,
+  runScript,
+  toServerField,
+  type LuaScript,
+} from './redis-session-scripts.ts';
+
+/** Prefix of every key the store writes. */
+export const DEFAULT_REDIS_KEY_PREFIX = 'mcpgw:';
+/** How long a replica may hold the lock that makes backend-session creation happen once. */
+export const DEFAULT_REDIS_LOCK_TTL_MS = 10_000;
+/** How often a replica waiting for another one's backend session looks again. */
+export const DEFAULT_REDIS_LOCK_POLL_MS = 20;
+
+/** Options of `createRedisSessionStore`. */
+export interface RedisSessionStoreOptions {
+  /** A connection from `connectRedis`; the caller owns it (the store never closes it). */
+  redis: Redis;
+  /** Default DEFAULT_REDIS_KEY_PREFIX. */
+  keyPrefix?: string;
+  /** Clock in ms for every expiry decision (tests); default Date.now. */
+  now?: () => number;
+  /** Default DEFAULT_REDIS_LOCK_TTL_MS; keep it above the upstream initialize timeout. */
+  lockTtlMs?: number;
+  /** Default DEFAULT_REDIS_LOCK_POLL_MS. */
+  lockPollMs?: number;
+}
+
+/** What a pending-request key holds: the entry and its expiry on the writer's clock. */
+interface StoredPending {
+  expiresAt: number;
+  entry: PendingRequest;
+}
+
+const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
+
+/**
+ * The SessionStore shared by gateway replicas. One hash per gateway session, keyed by its
+ * jti (never the token), expiring with it; pending server-to-client requests as JSON strings
+ * taken with GETDEL. A warm `lookup` is one HMGET. `ensureBackendSession` creates once
+ * cluster-wide: a single flight per pair in this process, then a Redis lock
+ * (SET NX PX) whose holder creates and stores while the others poll for its result, and
+ * take the lock over if the holder fails. Expiry is decided against `now` from a field in
+ * the hash; Redis TTLs (PEXPIRE) remove the keys.
+ * Every Redis failure rejects with GatewayError STORE_UNAVAILABLE; errors of `create` pass
+ * through as they are.
+ * @see docs/redis.md for the key layout
+ */
+export function createRedisSessionStore(options: RedisSessionStoreOptions): SessionStore {
+  const { redis } = options;
+  const prefix = options.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX;
+  const now = options.now ?? Date.now;
+  const lockTtlMs = options.lockTtlMs ?? DEFAULT_REDIS_LOCK_TTL_MS;
+  const lockPollMs = options.lockPollMs ?? DEFAULT_REDIS_LOCK_POLL_MS;
+  const creating = new Map<string, Promise<string>>();
+  let closed = false;
+
+  // `{jti}` is a cluster hash tag: a session's hash and its locks share one slot, as the scripts need.
+  const sessionKey = (jti: string) => `${prefix}session:{${jti}}`;
+  const lockKey = (jti: string, server: string) => `${prefix}lock:{${jti}}:${server}`;
+  const pendingKey = (id: string) => `${prefix}pending:${id}`;
+
+  const call = <T>(command: Promise<T>) => orUnavailable('session store', command);
+  const script = (lua: LuaScript, keys: string[], args: (string | number)[]) => call(runScript(redis, lua, keys, args));
+  // Whole ms, so that the TTLs derived from them are integers as PEXPIRE requires.
+  const clock = () => Math.floor(now());
+  const expiryAfter = (ttlSeconds: number) => Math.ceil(clock() + ttlSeconds * 1000);
+  const isLive = (expires: string | null | undefined) => expires != null && Number(expires) > now();
+
+  async function claim(jti: string, server: string, ttlSeconds: number, create: () => Promise<string>) {
+    const keys = [sessionKey(jti), lockKey(jti, server)];
+    const field = toServerField(server);
+    const token = crypto.randomUUID();
+    // The lock expires after lockTtlMs, so a waiter normally gets a result or the lock well before this.
+    const deadline = Date.now() + 2 * lockTtlMs;
+    for (;;) {
+      const claimed = await script(CLAIM_SCRIPT, keys, [field, clock(), token, lockTtlMs]);
+      if (typeof claimed === 'string') return claimed;
+      if (claimed === 1) return createAndStore(keys, field, token, ttlSeconds, create);
+      if (closed) throw toStoreUnavailable('session store', new Error('the store was closed'));
+      if (Date.now() >= deadline) {
+        throw new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `gave up after ${2 * lockTtlMs} ms waiting for another replica to create the backend session of ${server}`,
+        );
+      }
+      await sleep(lockPollMs);
+    }
+  }
+
+  async function createAndStore(
+    keys: string[],
+    field: string,
+    token: string,
+    ttlSeconds: number,
+    create: () => Promise<string>,
+  ): Promise<string> {
+    let id: string;
+    try {
+      id = await create();
+    } catch (error) {
+      // Hand the lock on now rather than when it expires; if Redis is down it expires anyway.
+      await script(UNLOCK_SCRIPT, [keys[1]!], [token]).catch(() => undefined);
+      throw error;
+    }
+    const stored = await script(STORE_SCRIPT, keys, [field, id, clock(), expiryAfter(ttlSeconds), token]);
+    return typeof stored === 'string' ? stored : id;
+  }
+
+  return {
+    async lookup(jti, server): Promise<SessionLookup> {
+      const fields = server === undefined ? RESERVED_FIELDS : [...RESERVED_FIELDS, toServerField(server)];
+      const [expires, terminated, backendSessionId] = await call(redis.hmget(sessionKey(jti), ...fields));
+      if (!isLive(expires)) return { terminated: false };
+      return backendSessionId == null
+        ? { terminated: terminated != null }
+        : { terminated: terminated != null, backendSessionId };
+    },
+    async ensureBackendSession(jti, server, ttlSeconds, create) {
+      const flight = `${jti}\u0000${server}`;
+      const running = creating.get(flight);
+      if (running !== undefined) return running;
+      const promise = claim(jti, server, ttlSeconds, create).finally(() => creating.delete(flight));
+      creating.set(flight, promise);
+      return promise;
+    },
+    async dropBackendSession(jti, server, backendSessionId) {
+      await script(DROP_SCRIPT, [sessionKey(jti)], [toServerField(server), backendSessionId]);
+    },
+    async terminate(jti, ttlSeconds) {
+      const held = await script(TERMINATE_SCRIPT, [sessionKey(jti)], [clock(), expiryAfter(ttlSeconds)]);
+      return toBackendSessions(Array.isArray(held) ? (held as string[]) : []);
+    },
+    async putPending(id, entry, ttlSeconds) {
+      const stored: StoredPending = { expiresAt: expiryAfter(ttlSeconds), entry };
+      const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
+      await call(redis.set(pendingKey(id), JSON.stringify(stored), 'PX', ttlMs));
+    },
+    async takePending(id) {
+      const text = await call(redis.getdel(pendingKey(id)));
+      if (text === null) return undefined;
+      const stored = parseStoredPending(text);
+      return stored !== undefined && stored.expiresAt > now() ? stored.entry : undefined;
+    },
+    async backendSessions(jti) {
+      const hash = await call(redis.hgetall(sessionKey(jti)));
+      return isLive(hash['~expires']) ? toBackendSessions(Object.entries(hash).flat()) : {};
+    },
+    async close() {
+      // The connection belongs to the caller (it may also carry the notification bus).
+      closed = true;
+    },
+  };
+}
+
+/** Backend sessions by server from a hash's flat [field, value, …] list, reserved fields left out. */
+function toBackendSessions(flat: readonly string[]): Record<string, string> {
+  const sessions: Record<string, string> = {};
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const server = fromServerField(flat[i]!);
+    if (server !== undefined) sessions[server] = flat[i + 1]!;
+  }
+  return sessions;
+}
+
+/** A pending-request value, or undefined when the key holds something this store did not write. */
+function parseStoredPending(text: string): StoredPending | undefined {
+  try {
+    const stored = JSON.parse(text) as Partial<StoredPending> | null;
+    return typeof stored?.expiresAt === 'number' && typeof stored.entry === 'object' && stored.entry !== null
+      ? (stored as StoredPending)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
