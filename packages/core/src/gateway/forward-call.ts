@@ -145,10 +145,12 @@ async function relayResponse(
       headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' },
     });
   }
-  const text = await response.text();
   if (plan.rewriteResult === undefined) {
-    return new Response(text, { status: 200, headers: { 'content-type': 'application/json' } });
+    // Bytes through as they came: no decode and re-encode on the hot path.
+    const bytes = await response.arrayBuffer();
+    return new Response(bytes, { status: 200, headers: { 'content-type': 'application/json' } });
   }
+  const text = await response.text();
   try {
     const parsed = JSON.parse(text) as Record<string, unknown>;
     if (typeof parsed['result'] === 'object' && parsed['result'] !== null) {
