@@ -1,5 +1,5 @@
 import type { JsonRpcId } from '../protocol/json-rpc.ts';
-import { createSseParser, encodeSseEvent, type SseEvent } from '../protocol/sse.ts';
+import { MAX_ANSWER_EVENT_BYTES, createSseParser, encodeSseEvent, type SseEvent } from '../protocol/sse.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { SessionRequest } from './endpoint-context.ts';
 import { isServerRequest, rememberServerRequest } from './server-requests.ts';
@@ -51,7 +51,7 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
   let lastEventId: string | undefined;
   let retryMs = DEFAULT_RESUME_DELAY_MS;
   let resumes = 0;
-  let reader = options.upstream.pipeThrough(createSseParser()).getReader();
+  let reader = options.upstream.pipeThrough(createSseParser({ maxEventBytes: MAX_ANSWER_EVENT_BYTES })).getReader();
 
   const stop = () => {
     finished = true;
@@ -148,7 +148,7 @@ export function relayUpstreamStream(options: RelayOptions): ReadableStream<Uint8
     if (finished) return false;
     const body = await options.resume(lastEventId).catch(() => undefined);
     if (body === undefined) return false;
-    reader = body.pipeThrough(createSseParser()).getReader();
+    reader = body.pipeThrough(createSseParser({ maxEventBytes: MAX_ANSWER_EVENT_BYTES })).getReader();
     return true;
   }
 

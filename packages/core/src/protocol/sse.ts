@@ -19,6 +19,12 @@ export interface SseParserOptions {
 /** Default `maxEventBytes`: 1 MiB. */
 export const DEFAULT_MAX_SSE_EVENT_BYTES = 1024 * 1024;
 
+/**
+ * Limit for events that carry whole JSON-RPC answers relayed or read from upstreams (tool
+ * results with images, large lists): 32 MiB. Bounded, but well above what a tool returns.
+ */
+export const MAX_ANSWER_EVENT_BYTES = 32 * 1024 * 1024;
+
 const LF = 0x0a;
 const CR = 0x0d;
 const COLON = 0x3a;

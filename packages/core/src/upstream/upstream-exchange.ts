@@ -1,5 +1,5 @@
 import type { JsonObject } from './types.ts';
-import { createSseParser, type SseEvent } from '../protocol/sse.ts';
+import { MAX_ANSWER_EVENT_BYTES, createSseParser, type SseEvent } from '../protocol/sse.ts';
 import { sleep } from './backoff.ts';
 import { UpstreamRpcError, upstreamProtocolError } from './upstream-errors.ts';
 
@@ -84,7 +84,7 @@ async function readStream(first: Response, id: RpcId, context: ExchangeContext):
 /** Yields the SSE events of a response body (an empty body yields nothing). */
 export async function* sseEvents(response: Response): AsyncGenerator<SseEvent> {
   if (response.body === null) return;
-  const reader = response.body.pipeThrough(createSseParser()).getReader();
+  const reader = response.body.pipeThrough(createSseParser({ maxEventBytes: MAX_ANSWER_EVENT_BYTES })).getReader();
   try {
     for (;;) {
       const next = await reader.read();
