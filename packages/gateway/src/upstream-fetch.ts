@@ -94,8 +94,26 @@ async function dispatch(
   const type = headers.get('content-type') ?? '';
   const body = type.includes('text/event-stream')
     ? (Readable.toWeb(response.body) as ReadableStream<Uint8Array>)
-    : await response.body.arrayBuffer();
+    : await readLimited(response.body, MAX_BUFFERED_ANSWER_BYTES);
   return new Response(body, { status, headers });
+}
+
+/** Largest non-streamed upstream answer the gateway holds in memory: 32 MiB. */
+export const MAX_BUFFERED_ANSWER_BYTES = 32 * 1024 * 1024;
+
+async function readLimited(body: Dispatcher.ResponseData['body'], limit: number): Promise<Uint8Array<ArrayBuffer>> {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    total += chunk.byteLength;
+    if (total > limit) {
+      body.destroy();
+      throw new TypeError('fetch failed', { cause: new Error(`upstream answer exceeds ${limit} bytes`) });
+    }
+    chunks.push(chunk);
+  }
+  // Response copies the bytes it is given, so a view onto Node's buffer is enough.
+  return (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total)) as Uint8Array<ArrayBuffer>;
 }
 
 function toHeaderRecord(headers: HeadersInit | undefined): Record<string, string> {
