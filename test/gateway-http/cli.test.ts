@@ -65,6 +65,61 @@ describe('mcp-gateway start-up checks', () => {
     expect(run.stderr).not.toContain('too-short-key');
   });
 
+  it('refuses a malformed CACHE_CONNECTION_STRING before it listens, without repeating the password', async () => {
+    const run = await runGatewayCli(['--mcp-broker-public-address', await address()], {
+      GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      CACHE_CONNECTION_STRING: 'http://user:s3cret@127.0.0.1:6379',
+    });
+    expect(run.code).not.toBe(0);
+    expect(run.code).not.toBeNull();
+    expect(run.stderr).toMatch(/CACHE_CONNECTION_STRING/);
+    expect(run.stdout + run.stderr).not.toMatch(/listening/);
+    expect(run.stdout + run.stderr).not.toContain('s3cret');
+  });
+
+  it('starts while the Redis of CACHE_CONNECTION_STRING is unreachable, and answers 503 naming the store', async () => {
+    const gateway = await startGateway({
+      config: 'servers: []\n',
+      env: { CACHE_CONNECTION_STRING: `redis://127.0.0.1:${await freePort()}` },
+    });
+    try {
+      // The logger writes asynchronously: the line may trail the listener by a moment.
+      await pollUntil(
+        async () => gateway.logs(),
+        (logs) => /session store \(Redis\) unreachable at start-up/.test(logs),
+        { what: 'the start-up error naming the store' },
+      );
+      const response = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 't', version: '1' } },
+        }),
+      });
+      const sessionId = response.headers.get('mcp-session-id');
+      await response.body?.cancel();
+      expect(sessionId).not.toBeNull();
+      const listed = await fetch(gateway.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+          'mcp-session-id': sessionId!,
+        },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 2, method: 'tools/list' }),
+      });
+      expect(listed.status).toBe(503);
+      expect(((await listed.json()) as { error: { message: string } }).error.message).toMatch(
+        /^session store \(Redis\) unavailable/,
+      );
+    } finally {
+      await gateway.stop();
+    }
+  });
+
   it('names the file, each field path and the reason of an invalid config, and exits before it listens', async () => {
     const configPath = join(dir, 'bad-config.yaml');
     await writeFile(

@@ -44,6 +44,8 @@ export type { MemorySessionStoreOptions } from './store/memory-session-store.ts'
 export type { PendingRequest, SessionLookup, SessionStore } from './store/session-store.ts';
 export { BROADCAST_TOPIC, createMemoryNotificationBus, sessionTopic } from './store/notification-bus.ts';
 export type { BusMessage, NotificationBus } from './store/notification-bus.ts';
+export { createSplitNotificationBus } from './store/split-notification-bus.ts';
+export type { SplitNotificationBusOptions } from './store/split-notification-bus.ts';
 
 export { createUpstreamClient } from './upstream/upstream-client.ts';
 export type { UpstreamClient, UpstreamSession } from './upstream/upstream-client.ts';

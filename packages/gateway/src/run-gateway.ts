@@ -13,6 +13,7 @@ import { createBrokerApp } from '@mcp-gateway/edge-broker';
 import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
+import { connectSharedState, type SharedState } from './shared-state.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
 
 /** A running standalone gateway. */
@@ -29,11 +30,6 @@ export interface RunningGateway {
  */
 export async function runGateway(options: CliOptions, logger: Logger): Promise<RunningGateway> {
   const signingKey = resolveSigningKey(options, logger);
-  if (options.cacheConnectionString !== undefined) {
-    throw new Error(
-      'CACHE_CONNECTION_STRING is set, but this build keeps state in memory only: unset it to run a single replica',
-    );
-  }
   if (options.routerAddress !== undefined) {
     throw new Error('--mcp-router-address: the Envoy ext_proc router is not part of this build yet; omit the flag');
   }
@@ -54,6 +50,16 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   } else {
     logger.warn('no --mcp-gateway-config given: starting with no upstream servers');
   }
+  let shared: SharedState | undefined;
+  try {
+    if (options.cacheConnectionString !== undefined) {
+      shared = await connectSharedState(options.cacheConnectionString, logger);
+    }
+  } catch (error) {
+    watcher?.close();
+    await upstreamFetch.close();
+    throw error;
+  }
   gateway = createGateway({
     config,
     signingKey,
@@ -67,6 +73,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     callTimeoutMs: options.upstreamTimeoutSeconds * 1000,
     healthIntervalMs: options.checkIntervalSeconds * 1000,
     fetchFor: upstreamFetch.fetchFor,
+    ...(shared === undefined ? {} : { store: shared.store, bus: shared.bus }),
   });
   const started = gateway;
   const app = createBrokerApp({
@@ -81,6 +88,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     watcher?.close();
     await started.stop();
     await upstreamFetch.close();
+    await shared?.close();
     throw error;
   }
   logger.info('mcp gateway listening', {
@@ -95,6 +103,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
       await broker.close();
       await started.stop();
       await upstreamFetch.close();
+      await shared?.close();
     },
   };
 }

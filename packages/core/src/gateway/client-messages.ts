@@ -5,6 +5,7 @@ import { toErrorResponse } from './error-mapping.ts';
 import { NO_BACKEND_SESSION } from './backend-session.ts';
 import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
 import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { SESSION_TERMINATED_MESSAGE, sessionTopic } from '../store/notification-bus.ts';
 
 /** Notifications a client sends that concern every upstream holding a backend session for it. */
 const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notifications/roots/list_changed']);
@@ -61,6 +62,10 @@ export async function deliverClientNotification(
 export async function terminateSession(options: McpEndpointOptions, session: SessionRequest): Promise<Response> {
   const ttlSeconds = Math.max(1, session.claims.exp - Math.floor(Date.now() / 1000));
   const held = await options.store.terminate(session.claims.jti, ttlSeconds);
+  // The client's GET stream may be held by another replica: tell whichever holds it to end it.
+  options.bus.publish(sessionTopic(session.claims.jti), SESSION_TERMINATED_MESSAGE).catch((error: unknown) => {
+    session.logger.warn('could not announce the end of a session', { error: String(error) });
+  });
   const closing = Promise.allSettled(
     Object.entries(held).map(async ([server, backendSessionId]) => {
       const client = options.pool.client(server);

@@ -1,5 +1,10 @@
 import { encodeSseComment, encodeSseEvent } from '../protocol/sse.ts';
-import { BROADCAST_TOPIC, sessionTopic, type BusMessage } from '../store/notification-bus.ts';
+import {
+  BROADCAST_TOPIC,
+  isSessionTerminatedMessage,
+  sessionTopic,
+  type BusMessage,
+} from '../store/notification-bus.ts';
 import { backendSessionTopic, relayBackendStream } from './backend-stream.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
 
@@ -53,7 +58,13 @@ export function openNotificationStream(
         }
       };
       unsubscribers.push(options.bus.subscribe(BROADCAST_TOPIC, deliver));
-      unsubscribers.push(options.bus.subscribe(sessionTopic(session.claims.jti), deliver));
+      unsubscribers.push(
+        options.bus.subscribe(sessionTopic(jti), (message) => {
+          // The session ended on some replica (DELETE): end this stream; the message stays internal.
+          if (isSessionTerminatedMessage(message)) replace();
+          else deliver(message);
+        }),
+      );
       // What upstreams send on this client's backend sessions outside calls comes here too.
       const attached = new Set<string>();
       const attach = (serverName: unknown, backendSessionId: unknown) => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { freePort } from '../../../../test/harness/free-port.ts';
+import { startRedis } from '../../../../test/harness/redis.ts';
 import { connectRedis, describeRedisEndpoint, parseRedisUrl } from './redis-connection.ts';
 
 describe('parseRedisUrl', () => {
@@ -55,5 +56,22 @@ describe('connectRedis', () => {
         error.message?.startsWith(`Redis at redis://127.0.0.1:${port}/0 unreachable`) === true &&
         !error.message.includes('hunter2'),
     );
+  });
+
+  it('with requireConnection false, resolves while Redis is down and connects once it is up', async () => {
+    const server = await startRedis();
+    await server.stop();
+    const redis = await connectRedis(server.url, { requireConnection: false, maxReconnectDelayMs: 100 });
+    try {
+      expect(redis.status).not.toBe('ready');
+      await expect(redis.ping()).rejects.toThrow();
+      await server.restart();
+      const deadline = Date.now() + 10_000;
+      while (redis.status !== 'ready' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      expect(await redis.ping()).toBe('PONG');
+    } finally {
+      redis.disconnect();
+      await server.stop();
+    }
   });
 });

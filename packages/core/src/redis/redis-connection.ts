@@ -24,6 +24,13 @@ export interface RedisConnectionOptions {
   connectionName?: string;
   /** Receives one warning per outage and a note when the connection is back. Default: silent. */
   logger?: Logger;
+  /**
+   * Default true: reject when the first connection fails. False: resolve after the first
+   * attempt either way and, if it failed, keep reconnecting in the background (commands fail
+   * at once until Redis answers; `status` is `'ready'` once it does). For a process that must
+   * start, and serve what needs no store, while Redis is down.
+   */
+  requireConnection?: boolean;
 }
 
 const DEFAULT_PORT = 6379;
@@ -80,10 +87,11 @@ export function describeRedisEndpoint(endpoint: RedisEndpoint): string {
  * Opens an ioredis connection tuned to fail fast: while Redis is unreachable every command
  * rejects at once (no offline queue, no resend of commands in flight when the socket dropped,
  * a command timeout), and the client reconnects in the background with capped exponential
- * backoff, forever. Resolves once the first connection is ready. The caller owns the
- * connection and closes it with `quit()`.
+ * backoff, forever. Resolves once the first connection is ready (or, with
+ * `requireConnection: false`, once the first attempt is over). The caller owns the connection
+ * and closes it with `quit()` (or `disconnect()` while it is down).
  * @throws GatewayError CONFIG_INVALID for a bad URL, STORE_UNAVAILABLE when Redis cannot be
- * reached within the connect timeout.
+ * reached within the connect timeout (unless `requireConnection` is false).
  */
 export async function connectRedis(url: string, options: RedisConnectionOptions = {}): Promise<Redis> {
   const endpoint = parseRedisUrl(url);
@@ -126,6 +134,7 @@ export async function connectRedis(url: string, options: RedisConnectionOptions 
     await Promise.race([redis.connect(), timeout]);
     return redis;
   } catch (error) {
+    if (options.requireConnection === false) return redis;
     redis.disconnect();
     const reason = error instanceof Error ? error.message : String(error);
     throw new GatewayError('STORE_UNAVAILABLE', `Redis at ${where} unreachable: ${reason}`, { cause: error });

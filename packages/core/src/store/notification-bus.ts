@@ -10,6 +10,18 @@ export function sessionTopic(jti: string): string {
 }
 
 /**
+ * The gateway's own control message on `sessionTopic(jti)`: the session ended (a DELETE on some
+ * replica), so every replica closes the client stream it holds for it. It has no `jsonrpc`
+ * member and is never forwarded to a client.
+ */
+export const SESSION_TERMINATED_MESSAGE: BusMessage = { 'gateway/terminated': true };
+
+/** True for SESSION_TERMINATED_MESSAGE (as it arrives after a trip through the bus). */
+export function isSessionTerminatedMessage(message: BusMessage): boolean {
+  return message['gateway/terminated'] === true;
+}
+
+/**
  * Delivers notifications to whichever replica holds a client's GET stream. In memory for the
  * standalone gateway; Redis pub/sub when replicas share a store.
  */
