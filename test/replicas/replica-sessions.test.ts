@@ -3,6 +3,7 @@ import {
   ElicitRequestSchema,
   ElicitResultSchema,
   LoggingMessageNotificationSchema,
+  ToolListChangedNotificationSchema,
 } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createGate, fetchStatus, sessionsCarrying, waitFor, within } from '../gateway-calls/helpers.ts';
@@ -223,6 +224,27 @@ describe('three replicas sharing one Redis', () => {
       const response = await post(url, { id: 2, method: 'tools/list' }, sessionId);
       expect(response.status).toBe(404);
       await response.body?.cancel();
+    }
+  });
+  // Last: it changes the upstream's tool list for the rest of the suite.
+  it('tells a client whose stream is on B that the tools changed, whichever replica it called', async () => {
+    const rotating = createRotatingFetch(cluster.replicas);
+    rotating.route = ({ method }) => (method === 'GET' ? 1 : undefined);
+    const { client, transport } = await connectRotatingClient(cluster, rotating);
+    try {
+      const changed = createGate();
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => changed.open());
+      await waitForSubscribers(cluster.redis, `session:${jtiOf(transport.sessionId)}`);
+      for (const server of cluster.upstream.servers()) {
+        server.registerTool('late', {}, async () => ({ content: [{ type: 'text', text: 'late' }] }));
+      }
+      await within(changed.promise, 'tools/list_changed on the stream held by B');
+      await waitFor('r_late listed through every replica', async () => {
+        const names = await Promise.all([0, 1, 2].map(async () => (await client.listTools()).tools.map((t) => t.name)));
+        return names.every((list) => list.includes('r_late')) ? true : undefined;
+      });
+    } finally {
+      await client.close();
     }
   });
 });
