@@ -8,11 +8,13 @@
 // BENCH_STRICT=1 exits 1 when a target is missed.
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
+import { startRedis } from '../test/harness/redis.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { measureIdleSessionMemory, measureListLatency, waitForTools } from './lib/list-memory-phases.mjs';
 import { createInitializer, openMcpSession } from './lib/mcp-http.mjs';
 import { startBareRelay, startBenchGateway, startUpstreams } from './lib/processes.mjs';
+import { connectRedisProbe, measureRedisCommands, measureRedisSessionMemory } from './lib/redis-phases.mjs';
 import { printTable, toRows, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -23,6 +25,10 @@ const BUDGET_MS = 5 * 60_000;
 const SIZES = QUICK
   ? { warmup: 100, calls: 400, windowMs: 1_000, windows: 2, sessions: 2_000, listCalls: 100, listServers: 50 }
   : { warmup: 300, calls: 2_000, windowMs: 5_000, windows: 2, sessions: 10_000, listCalls: 500, listServers: 50 };
+/** The Redis phases: sessions counted for initialize and first call, warm calls counted, sessions for memory. */
+const REDIS_SIZES = QUICK
+  ? { countSessions: 20, warmCalls: 200, memorySessions: 200, replicas: 3 }
+  : { countSessions: 100, warmCalls: 1_000, memorySessions: 1_000, replicas: 3 };
 const TOOLS_PER_SERVER = 20;
 
 /** Things to stop, last started first; each runs once even if the bench fails half-way. */
@@ -89,6 +95,88 @@ async function memoryPhase(upstreamUrl) {
   }
 }
 
+/**
+ * Shared state in Redis (issue 4), against a bench-started redis-server and the upstream of the
+ * call phases: tools/call at c=1 through a Redis-backed gateway and the same build with the
+ * in-memory store (ABBA); Redis commands per request; tools/call at c=64 through 1 replica and
+ * through 3 replicas sharing the Redis behind a client-side round-robin; Redis memory per
+ * session. At most the upstream, Redis and three gateways run at once.
+ */
+async function redisPhases(upstreamUrl, upstreamPid) {
+  const servers = [{ name: 'bench', url: upstreamUrl, prefix: 'e_' }];
+  const redis = await startRedis();
+  defer(() => redis.stop());
+  const probe = await connectRedisProbe(redis.url);
+  defer(() => probe.close());
+  const redisPid = await probe.pid();
+  const startReplica = async () => {
+    const replica = await startBenchGateway(servers, { cacheConnectionString: redis.url });
+    defer(() => replica.stop());
+    return replica;
+  };
+  const withRedis = await startReplica();
+  const withMemory = await startBenchGateway(servers);
+  defer(() => withMemory.stop());
+  const viaRedis = await openMcpSession(withRedis.url, { connections: 64 });
+  defer(() => viaRedis.close());
+  const viaMemory = await openMcpSession(withMemory.url, { connections: 64 });
+  defer(() => viaMemory.close());
+  await waitForTools(viaRedis, 1);
+  await waitForTools(viaMemory, 1);
+
+  log(`Redis vs memory store, tools/call c=1: ${SIZES.warmup} warm-up + ${SIZES.calls} calls per target`);
+  const latency = await measureCallLatency(
+    { memory: { send: echoCall(viaMemory, 'e_echo') }, redis: { send: echoCall(viaRedis, 'e_echo') } },
+    { warmup: SIZES.warmup, count: SIZES.calls },
+  );
+  await viaMemory.close();
+  await withMemory.stop();
+
+  log(
+    `Redis commands: ${REDIS_SIZES.countSessions} sessions (initialize, first call), ${REDIS_SIZES.warmCalls} warm calls`,
+  );
+  const commands = await measureRedisCommands(probe, withRedis.url, 'e_echo', {
+    sessions: REDIS_SIZES.countSessions,
+    warmCalls: REDIS_SIZES.warmCalls,
+  });
+
+  const replicas = [withRedis];
+  while (replicas.length < REDIS_SIZES.replicas) replicas.push(await startReplica());
+  for (const replica of replicas.slice(1)) {
+    const session = await openMcpSession(replica.url);
+    try {
+      await waitForTools(session, 1);
+    } finally {
+      await session.close();
+    }
+  }
+  const rotating = await openMcpSession(
+    replicas.map((r) => r.url),
+    { connections: 64 },
+  );
+  defer(() => rotating.close());
+  log(`1 vs ${replicas.length} replicas on one Redis, tools/call c=64: ${SIZES.windows} × ${SIZES.windowMs} ms each`);
+  const throughput = await measureCallThroughput(
+    {
+      one: { send: echoCall(viaRedis, 'e_echo'), pid: withRedis.pid },
+      replicas: { send: echoCall(rotating, 'e_echo'), pid: replicas.map((r) => r.pid) },
+    },
+    { windowMs: SIZES.windowMs, windows: SIZES.windows, warmupMs: QUICK ? 500 : 2_000, upstreamPid, redisPid },
+  );
+  await rotating.close();
+  await viaRedis.close();
+  for (const replica of replicas.slice(1)) await replica.stop();
+
+  log(`Redis memory: ${REDIS_SIZES.memorySessions} sessions with one call each, c=64`);
+  const memory = await measureRedisSessionMemory(probe, withRedis.url, 'e_echo', {
+    sessions: REDIS_SIZES.memorySessions,
+  });
+  await withRedis.stop();
+  await probe.close();
+  await redis.stop();
+  return { replicas: replicas.length, cpus: availableParallelism(), latency, commands, throughput, memory };
+}
+
 /** tools/list of the gateway over 50 upstreams × 20 tools, and of one upstream directly. */
 async function listPhase() {
   const upstreams = await startUpstreams(SIZES.listServers, TOOLS_PER_SERVER);
@@ -129,21 +217,25 @@ async function main() {
   const memory = await memoryPhase(upstream.urls[0]);
   const mib = (bytes) => (bytes / 1048576).toFixed(1);
   log(`gateway RSS by sessions opened: ${memory.curve.map((p) => `${p.sessions}: ${mib(p.rss)} MiB`).join(', ')}`);
+  const redis = await redisPhases(upstream.urls[0], upstream.process.pid);
   await upstream.stop();
   const list = await listPhase();
 
-  const rows = toRows({ latency, throughput, list, memory });
+  const rows = toRows({ latency, throughput, list, memory, redis });
   process.stdout.write('\n');
   printTable(rows);
-  const errors = [latency, throughput, list.latency].flatMap((r) => Object.values(r).map((t) => t.errors));
-  const failedRequests = errors.reduce((a, b) => a + b, 0) + memory.errors;
+  const errors = [latency, throughput, list.latency, redis.latency, redis.throughput].flatMap((r) =>
+    Object.values(r).map((t) => t.errors),
+  );
+  const failedRequests =
+    errors.reduce((a, b) => a + b, 0) + memory.errors + redis.commands.errors + redis.memory.errors;
   await writeJson(join(RESULTS, 'latest.json'), {
     startedAt,
     finishedAt: new Date().toISOString(),
     quick: QUICK,
     machine: { ...machine, loadavgAtEnd: loadavg() },
     rows,
-    results: { latency, throughput, list, memory },
+    results: { latency, throughput, list, memory, redis },
     ...(profile ? { profileDir: profile } : {}),
   });
   log(`wrote bench/results/latest.json${profile ? `; CPU profiles in ${profile}` : ''}`);

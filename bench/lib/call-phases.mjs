@@ -5,12 +5,16 @@ import { performance } from 'node:perf_hooks';
 import { concurrent, sequential, summarize } from './load.mjs';
 import { readCpuMs } from './processes.mjs';
 
+/** The echo tool's argument, and whether an answer echoes it. */
 const ECHO_TEXT = 'bench';
-const isCallOk = (response) => response.status === 200 && response.text.includes(`"text":"${ECHO_TEXT}"`);
+export const isCallOk = (response) => response.status === 200 && response.text.includes(`"text":"${ECHO_TEXT}"`);
+
+/** tools/call params for `tool` with a fixed small argument. */
+export const echoParams = (tool) => ({ name: tool, arguments: { text: ECHO_TEXT } });
 
 /** A sender for `session` calling `tool` with a fixed small argument. */
 export function echoCall(session, tool) {
-  const params = { name: tool, arguments: { text: ECHO_TEXT } };
+  const params = echoParams(tool);
   return () => session.request('tools/call', params);
 }
 
@@ -42,28 +46,44 @@ export async function measureCallLatency(targets, { warmup = 300, count = 2000, 
 /**
  * Concurrency `concurrency`: a warm-up window per target, then `windows` windows of
  * `windowMs` per target. Also reads the CPU time of the target's relaying process
- * (`targets[name].pid`, if any) and of the upstream (`upstreamPid`), for CPU cost per call,
- * which the machine's noise disturbs less than the rate.
+ * (`targets[name].pid`, if any; an array of pids is summed: replicas), of the upstream
+ * (`upstreamPid`) and of a Redis server (`redisPid`, if any), for CPU cost per call, which
+ * the machine's noise disturbs less than the rate.
  */
 export async function measureCallThroughput(
   targets,
-  { concurrency = 64, warmupMs = 2_000, windowMs = 5_000, windows = 2, maxCountPerWindow = 200_000, upstreamPid },
+  {
+    concurrency = 64,
+    warmupMs = 2_000,
+    windowMs = 5_000,
+    windows = 2,
+    maxCountPerWindow = 200_000,
+    upstreamPid,
+    redisPid,
+  },
 ) {
   const names = Object.keys(targets);
   for (const name of names) await concurrent(targets[name].send, isCallOk, { concurrency, durationMs: warmupMs });
   const totals = Object.fromEntries(
-    names.map((name) => [name, { count: 0, errors: 0, elapsedMs: 0, latencies: [], relayCpuMs: 0, upstreamCpuMs: 0 }]),
+    names.map((name) => [
+      name,
+      { count: 0, errors: 0, elapsedMs: 0, latencies: [], relayCpuMs: 0, upstreamCpuMs: 0, redisCpuMs: 0 },
+    ]),
   );
-  const cpu = async (pid) => (pid === undefined ? 0 : readCpuMs(pid));
+  const cpu = async (pid) => {
+    if (pid === undefined) return 0;
+    if (!Array.isArray(pid)) return readCpuMs(pid);
+    return (await Promise.all(pid.map(readCpuMs))).reduce((a, b) => a + b, 0);
+  };
   for (const order of turns(names, windows)) {
     for (const name of order) {
-      const before = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid)]);
+      const before = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid), cpu(redisPid)]);
       const run = await concurrent(targets[name].send, isCallOk, {
         concurrency,
         durationMs: windowMs,
         maxCount: maxCountPerWindow,
       });
-      const after = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid)]);
+      const after = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid), cpu(redisPid)]);
       const total = totals[name];
       total.count += run.count;
       total.errors += run.errors;
@@ -71,6 +91,7 @@ export async function measureCallThroughput(
       total.latencies.push(...run.latencies);
       total.relayCpuMs += after[0] - before[0];
       total.upstreamCpuMs += after[1] - before[1];
+      total.redisCpuMs += after[2] - before[2];
     }
   }
   return Object.fromEntries(
@@ -87,6 +108,7 @@ export async function measureCallThroughput(
           p99: latency.p99,
           relayCpuUsPerCall: targets[name].pid === undefined ? undefined : (total.relayCpuMs * 1000) / total.count,
           upstreamCpuUsPerCall: (total.upstreamCpuMs * 1000) / total.count,
+          ...(redisPid === undefined ? {} : { redisCpuUsPerCall: (total.redisCpuMs * 1000) / total.count }),
         },
       ];
     }),

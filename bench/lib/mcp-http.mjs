@@ -13,58 +13,102 @@ const POOL_OPTIONS = (connections) => ({
   bodyTimeout: 10_000,
 });
 
-/**
- * Opens an MCP session on `url` (initialize + notifications/initialized) over a pool of at
- * most `connections` sockets. `post(body)` sends one JSON-RPC message and resolves with
- * the status and the body text.
- */
-export async function openMcpSession(url, { connections = 1 } = {}) {
+const INITIALIZE = JSON.stringify({
+  jsonrpc: '2.0',
+  id: 0,
+  method: 'initialize',
+  params: {
+    protocolVersion: PROTOCOL_VERSION,
+    capabilities: {},
+    clientInfo: { name: 'mcp-bench', version: '1.0.0' },
+  },
+});
+const INITIALIZED = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' });
+
+/** `send(headers, body)` over one undici Pool of at most `connections` sockets to `url`; `close()` once or more. */
+function poolSender(url, connections) {
   const { origin, pathname } = new URL(url);
   const pool = new Pool(origin, POOL_OPTIONS(connections));
-  const headers = { 'content-type': 'application/json', accept: ACCEPT };
-
-  const send = async (body, extra = {}) => {
-    const res = await pool.request({
-      path: pathname,
-      method: 'POST',
-      headers: { ...headers, ...extra },
-      body: typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const send = async (headers, body) => {
+    const res = await pool.request({ path: pathname, method: 'POST', headers, body });
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, text };
   };
+  let closing;
+  return { send, close: () => (closing ??= pool.close()) };
+}
 
-  const init = await send({
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'mcp-bench', version: '1.0.0' },
-    },
-  });
+/**
+ * Opens an MCP session on `url` (initialize + notifications/initialized) over a pool of at
+ * most `connections` sockets. `request(method, params)` sends one JSON-RPC request and resolves
+ * with the status and the body text. With an array of URLs (gateway replicas sharing a store),
+ * the session is opened on the first and its requests then rotate across all of them,
+ * one pool per URL: a client-side round-robin.
+ */
+export async function openMcpSession(urls, { connections = 1 } = {}) {
+  const list = Array.isArray(urls) ? urls : [urls];
+  const senders = list.map((u) => poolSender(u, connections));
+  const closeAll = () => Promise.all(senders.map((sender) => sender.close()));
+  const url = list[0];
+  const headers = { 'content-type': 'application/json', accept: ACCEPT };
+
+  const init = await senders[0].send(headers, INITIALIZE);
   const sessionId = init.headers['mcp-session-id'];
   if (init.status !== 200 || typeof sessionId !== 'string') {
-    await pool.close();
+    await closeAll();
     throw new Error(`initialize on ${url} answered ${init.status}: ${init.text.slice(0, 300)}`);
   }
   const protocolVersion = JSON.parse(init.text).result?.protocolVersion ?? PROTOCOL_VERSION;
   Object.assign(headers, { 'mcp-session-id': sessionId, 'mcp-protocol-version': protocolVersion });
-  const initialized = await send({ jsonrpc: '2.0', method: 'notifications/initialized' });
+  const initialized = await senders[0].send(headers, INITIALIZED);
   if (initialized.status !== 202 && initialized.status !== 200) {
+    await closeAll();
     throw new Error(`notifications/initialized on ${url} answered ${initialized.status}`);
   }
 
   let nextId = 1;
+  let turn = 0;
+  const next = senders.length === 1 ? () => senders[0] : () => senders[turn++ % senders.length];
   return {
     url,
+    urls: list,
     sessionId,
-    /** Sends a request with a fresh id; resolves with { status, text }. */
+    /** Sends a request with a fresh id (to the next URL in turn); resolves with { status, text }. */
     request(method, params) {
-      return send(`{"jsonrpc":"2.0","id":${nextId++},"method":"${method}","params":${JSON.stringify(params)}}`);
+      return next().send(
+        headers,
+        `{"jsonrpc":"2.0","id":${nextId++},"method":"${method}","params":${JSON.stringify(params)}}`,
+      );
     },
-    close: () => pool.close(),
+    close: closeAll,
+  };
+}
+
+/**
+ * Opens sessions step by step over one shared pool, so that a caller can count what each
+ * step costs elsewhere (Redis commands, memory): `initialize()` resolves with a session
+ * handle, `initialized(session)` sends notifications/initialized, and
+ * `request(session, method, params)` one request in that session. Each resolves with
+ * { status, text }; `initialize()` throws when no session id comes back.
+ */
+export function createSessionOpener(url, { connections = 64 } = {}) {
+  const { send, close } = poolSender(url, connections);
+  const base = { 'content-type': 'application/json', accept: ACCEPT };
+  let nextId = 1;
+  return {
+    async initialize() {
+      const init = await send(base, INITIALIZE);
+      const sessionId = init.headers['mcp-session-id'];
+      if (init.status !== 200 || typeof sessionId !== 'string') {
+        throw new Error(`initialize on ${url} answered ${init.status}: ${init.text.slice(0, 300)}`);
+      }
+      const protocolVersion = JSON.parse(init.text).result?.protocolVersion ?? PROTOCOL_VERSION;
+      return { sessionId, headers: { ...base, 'mcp-session-id': sessionId, 'mcp-protocol-version': protocolVersion } };
+    },
+    initialized: (session) => send(session.headers, INITIALIZED),
+    request: (session, method, params) =>
+      send(session.headers, JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params })),
+    close,
   };
 }
 
@@ -75,16 +119,7 @@ export async function openMcpSession(url, { connections = 1 } = {}) {
 export function createInitializer(url, { connections = 64 } = {}) {
   const { origin, pathname } = new URL(url);
   const pool = new Pool(origin, POOL_OPTIONS(connections));
-  const body = JSON.stringify({
-    jsonrpc: '2.0',
-    id: 0,
-    method: 'initialize',
-    params: {
-      protocolVersion: PROTOCOL_VERSION,
-      capabilities: {},
-      clientInfo: { name: 'mcp-bench', version: '1.0.0' },
-    },
-  });
+  const body = INITIALIZE;
   return {
     async initialize() {
       const res = await pool.request({

@@ -38,9 +38,10 @@ export async function startBareRelay(upstreamUrl, inbound = 'node', outbound = '
 /**
  * Starts the built gateway in front of `upstreams` (`[{ name, url, prefix }]`) on a free
  * port. `nodeArgs` go before the script (--cpu-prof, --expose-gc …); `gcSignal` preloads
- * bench/gc-signal.mjs so that `settle()` can force a full GC.
+ * bench/gc-signal.mjs so that `settle()` can force a full GC; `cacheConnectionString` sets
+ * CACHE_CONNECTION_STRING (shared state in that Redis; without it the store is in memory).
  */
-export async function startBenchGateway(upstreams, { nodeArgs = [], gcSignal = false } = {}) {
+export async function startBenchGateway(upstreams, { nodeArgs = [], gcSignal = false, cacheConnectionString } = {}) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-bench-'));
   const configPath = join(dir, 'config.yaml');
   const servers = upstreams.map((u) => `  - name: ${u.name}\n    url: ${u.url}\n    prefix: ${u.prefix}\n`);
@@ -62,7 +63,7 @@ export async function startBenchGateway(upstreams, { nodeArgs = [], gcSignal = f
       ],
       {
         cwd: REPO_ROOT,
-        env: { GATEWAY_SIGNING_KEY: SIGNING_KEY, CACHE_CONNECTION_STRING: undefined },
+        env: { GATEWAY_SIGNING_KEY: SIGNING_KEY, CACHE_CONNECTION_STRING: cacheConnectionString },
         readyWhen: { url: `http://127.0.0.1:${port}/healthz` },
         timeoutMs: 30_000,
       },

@@ -6,8 +6,12 @@ const signed = (value, digits) => `${value >= 0 ? '+' : ''}${fmt(value, digits)}
 const fmt = (value, digits = 2) =>
   value === undefined || value === null || Number.isNaN(value) ? '—' : Number(value).toFixed(digits);
 
-/** Turns the phases' results into report rows; `pass` is null for informational rows. */
-export function toRows({ latency, throughput, list, memory }) {
+/**
+ * Turns the phases' results into report rows; `pass` is null for informational rows. A row
+ * with `section` starts a group whose two value columns mean `gateway` and `direct` as given
+ * there instead of the header's; a row with `note` is a line of text under the rows before it.
+ */
+export function toRows({ latency, throughput, list, memory, redis }) {
   const rows = [];
   if (latency) {
     const { gateway: g, direct: d, relay: r } = latency;
@@ -87,6 +91,110 @@ export function toRows({ latency, throughput, list, memory }) {
       ),
     );
   }
+  if (redis) rows.push(...redisRows(redis));
+  return rows;
+}
+
+/** Shared state in Redis (issue 4): Redis against the in-memory store, then 1 replica against several. */
+function redisRows({ latency, commands, memory, throughput, replicas, cpus }) {
+  const rows = [{ section: 'Redis store (issue 4)', gateway: 'Redis', direct: 'memory' }];
+  const { redis: r, memory: m } = latency;
+  const added50 = r.p50 - m.p50;
+  rows.push(
+    row('tools/call p50, c=1 (ms)', r.p50, m.p50, `${signed(added50, 3)} ms`, 'Redis adds ≤ 0.3 ms', added50 <= 0.3),
+  );
+  rows.push(row('tools/call p99, c=1 (ms)', r.p99, m.p99, `${signed(r.p99 - m.p99, 3)} ms`, '(info)', null));
+  const trips = (step) => `${fmt(step.roundTripsPerRequest)} sent`;
+  const warm = commands.warmCall;
+  rows.push(
+    row('Redis commands per warm tools/call', warm.perRequest, undefined, trips(warm), '≤ 1', warm.perRequest <= 1, 2),
+  );
+  rows.push(
+    row(
+      'Redis commands per initialize',
+      commands.initialize.perRequest,
+      undefined,
+      trips(commands.initialize),
+      '(info)',
+      null,
+      2,
+    ),
+  );
+  rows.push(
+    row(
+      '  per notifications/initialized',
+      commands.initialized.perRequest,
+      undefined,
+      trips(commands.initialized),
+      '(info)',
+      null,
+      2,
+    ),
+  );
+  rows.push(
+    row(
+      'Redis commands per first tools/call',
+      commands.firstCall.perRequest,
+      undefined,
+      trips(commands.firstCall),
+      '(info)',
+      null,
+      2,
+    ),
+  );
+  rows.push(
+    row(
+      `Redis memory per session (B), ${memory.sessions} with a call`,
+      memory.bytesPerSession,
+      undefined,
+      '',
+      '(info)',
+      null,
+      0,
+    ),
+  );
+  rows.push(row('  MEMORY USAGE of one session key (B)', memory.sampleKey?.bytes, undefined, '', '(info)', null, 0));
+
+  const { replicas: n, one } = throughput;
+  rows.push({ section: `${replicas} replicas on one Redis`, gateway: `${replicas} replicas`, direct: '1 replica' });
+  rows.push(
+    row(
+      'tools/call rate, c=64 (req/s), round-robin',
+      n.perSecond,
+      one.perSecond,
+      `${fmt((n.perSecond / one.perSecond) * 100, 1)} %`,
+      '(info)',
+      null,
+      0,
+    ),
+  );
+  rows.push(row('tools/call p50, c=64 (ms)', n.p50, one.p50, `×${fmt(n.p50 / one.p50)}`, '(info)', null));
+  rows.push(
+    row(
+      'gateway CPU per call, c=64 (µs), all replicas',
+      n.relayCpuUsPerCall,
+      one.relayCpuUsPerCall,
+      `×${fmt(n.relayCpuUsPerCall / one.relayCpuUsPerCall)}`,
+      '(info)',
+      null,
+      0,
+    ),
+  );
+  rows.push(
+    row(
+      'Redis CPU per call, c=64 (µs)',
+      n.redisCpuUsPerCall,
+      one.redisCpuUsPerCall,
+      `×${fmt(n.redisCpuUsPerCall / one.redisCpuUsPerCall)}`,
+      '(info)',
+      null,
+      0,
+    ),
+  );
+  rows.push(
+    { note: `  On ${cpus} cores the ${replicas} replicas compete for the same CPU, with the upstream, Redis and` },
+    { note: '  the load generator: this shows the overhead of replicas, not how they scale.' },
+  );
   return rows;
 }
 
@@ -94,21 +202,29 @@ function row(metric, gateway, direct, relation, target, pass, digits = 3) {
   return { metric, gateway: fmt(gateway, digits), direct: fmt(direct, digits), relation, target, pass };
 }
 
-/** Prints the rows as an aligned text table. */
+/**
+ * Prints the rows as an aligned text table. A section row prints its title and its two column
+ * captions after an empty line; a note row prints as it is, without widening the columns.
+ */
 export function printTable(rows, out = process.stdout) {
   const header = ['metric', 'gateway', 'direct', 'ratio/added', 'target', 'result'];
-  const cells = rows.map((r) => [
-    r.metric,
-    r.gateway,
-    r.direct,
-    r.relation,
-    r.target,
-    r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL',
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));
-  const line = (c) => c.map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i]))).join('  ');
+  const cells = rows.map((r) => {
+    if (r.note !== undefined) return r.note;
+    if (r.section !== undefined) return [r.section, r.gateway, r.direct, '', '', ''];
+    return [r.metric, r.gateway, r.direct, r.relation, r.target, r.pass === null ? 'info' : r.pass ? 'PASS' : 'FAIL'];
+  });
+  const tabular = cells.filter((c) => Array.isArray(c));
+  const widths = header.map((h, i) => Math.max(h.length, ...tabular.map((c) => c[i].length)));
+  const line = (c) =>
+    c
+      .map((v, i) => (i === 0 ? v.padEnd(widths[i]) : v.padStart(widths[i])))
+      .join('  ')
+      .trimEnd();
   out.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-  for (const c of cells) out.write(`${line(c)}\n`);
+  rows.forEach((r, i) => {
+    if (r.section !== undefined) out.write('\n');
+    out.write(`${Array.isArray(cells[i]) ? line(cells[i]) : cells[i]}\n`);
+  });
 }
 
 /** Writes the full results (rows plus raw phase data) as JSON. */
