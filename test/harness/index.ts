@@ -24,3 +24,11 @@ export {
   type SdkClientV2Options,
 } from './sdk-client.ts';
 export { startRedis, type RunningRedis } from './redis.ts';
+export {
+  ENVOY_VENV,
+  envoyBinary,
+  startEnvoy,
+  validateEnvoyConfig,
+  type RunningEnvoy,
+  type StartEnvoyOptions,
+} from './envoy.ts';
