@@ -16,6 +16,22 @@ export const FORWARDED_METHODS = new Set([
   'completion/complete',
 ]);
 
+/** How tools/call and prompts/get find their item, and what they answer when it is unknown. */
+const NAMED_ITEMS = {
+  'tools/call': {
+    what: 'tool',
+    header: ROUTER_HEADERS.tool,
+    find: (catalog: Catalog, name: string) => catalog.findTool(name),
+    missing: (name: string) => new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${name}`),
+  },
+  'prompts/get': {
+    what: 'prompt',
+    header: ROUTER_HEADERS.prompt,
+    find: (catalog: Catalog, name: string) => catalog.findPrompt(name),
+    missing: (name: string) => new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`),
+  },
+} as const;
+
 /**
  * Decides where a forwarded request goes and how its params are rewritten (prefix removed,
  * everything else untouched). Unknown names are JSON-RPC -32602 errors naming the item.
@@ -32,29 +48,17 @@ export function planCall(
     return target === undefined || server === undefined ? missing() : { target, server };
   };
   switch (message.method) {
-    case 'tools/call': {
-      const name = stringParam(params, 'name', 'tool');
-      if (name instanceof GatewayError) return name;
-      const found = resolve(catalog.findTool(name), () => new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${name}`));
-      if (found instanceof GatewayError) return found;
-      return {
-        server: found.server,
-        params: { ...params, name: found.target.name },
-        nameHeader: { header: ROUTER_HEADERS.tool, value: found.target.name },
-      };
-    }
+    case 'tools/call':
     case 'prompts/get': {
-      const name = stringParam(params, 'name', 'prompt');
+      const kind = NAMED_ITEMS[message.method];
+      const name = stringParam(params, 'name', kind.what);
       if (name instanceof GatewayError) return name;
-      const found = resolve(
-        catalog.findPrompt(name),
-        () => new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`),
-      );
+      const found = resolve(kind.find(catalog, name), () => kind.missing(name));
       if (found instanceof GatewayError) return found;
       return {
         server: found.server,
         params: { ...params, name: found.target.name },
-        nameHeader: { header: ROUTER_HEADERS.prompt, value: found.target.name },
+        nameHeader: { header: kind.header, value: found.target.name },
       };
     }
     case 'resources/read':
