@@ -27,8 +27,18 @@ export interface InvalidItem {
   readonly errors: readonly string[];
 }
 
+/** The items one upstream contributes, validated. */
+export interface UpstreamItems {
+  readonly tools: readonly UpstreamTool[];
+  readonly prompts: readonly UpstreamPrompt[];
+  readonly resources: readonly UpstreamResource[];
+  readonly resourceTemplates: readonly UpstreamResourceTemplate[];
+  readonly invalidTools: readonly InvalidItem[];
+  readonly invalidPrompts: readonly InvalidItem[];
+}
+
 /** What one upstream currently contributes, published by its manager on every change. */
-export interface UpstreamSnapshot {
+export interface UpstreamSnapshot extends UpstreamItems {
   /** Config `name` of the server. */
   readonly server: string;
   /** True when connected, listed and healthy (items are served). */
@@ -39,12 +49,6 @@ export interface UpstreamSnapshot {
   readonly protocolVersion?: string;
   /** The upstream's declared capabilities (from initialize). */
   readonly capabilities: JsonObject;
-  readonly tools: readonly UpstreamTool[];
-  readonly prompts: readonly UpstreamPrompt[];
-  readonly resources: readonly UpstreamResource[];
-  readonly resourceTemplates: readonly UpstreamResourceTemplate[];
-  readonly invalidTools: readonly InvalidItem[];
-  readonly invalidPrompts: readonly InvalidItem[];
   /** ISO time of the last successful validation (list). */
   readonly lastValidated?: string;
   /** Consecutive failed connect/list/health attempts (3 withdraws the items). */

@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { computeBackoff } from './backoff.ts';
 import { watchUpstreamNotifications } from './notification-watcher.ts';
-import type { JsonObject, UpstreamSnapshot } from './types.ts';
+import type { JsonObject, UpstreamItems, UpstreamSnapshot } from './types.ts';
 import { createUpstreamClient, type UpstreamClient, type UpstreamSession } from './upstream-client.ts';
 import { isUpstreamSessionExpiredError } from './upstream-errors.ts';
 import { describeFailure, listKind, pingUpstream } from './upstream-health.ts';
@@ -16,7 +16,6 @@ import {
   partitionItems,
   readyMessage,
   type ItemValidator,
-  type UpstreamItems,
 } from './upstream-snapshot.ts';
 
 /** Default interval of the health check (ping and re-list). */

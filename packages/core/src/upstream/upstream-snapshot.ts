@@ -1,25 +1,14 @@
 import type {
   InvalidItem,
   JsonObject,
-  UpstreamPrompt,
   UpstreamResource,
   UpstreamResourceTemplate,
+  UpstreamItems,
   UpstreamSnapshot,
-  UpstreamTool,
 } from './types.ts';
 
 /** Checks one listed tool or prompt; returns what is wrong with it (empty: valid). */
 export type ItemValidator = (item: JsonObject) => readonly string[];
-
-/** The items one upstream contributes, validated. */
-export interface UpstreamItems {
-  readonly tools: readonly UpstreamTool[];
-  readonly prompts: readonly UpstreamPrompt[];
-  readonly resources: readonly UpstreamResource[];
-  readonly resourceTemplates: readonly UpstreamResourceTemplate[];
-  readonly invalidTools: readonly InvalidItem[];
-  readonly invalidPrompts: readonly InvalidItem[];
-}
 
 /** No items (not ready, disabled, withdrawn). */
 export const EMPTY_ITEMS: UpstreamItems = {
