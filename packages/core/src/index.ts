@@ -56,6 +56,9 @@ export type { InvalidItem, JsonObject, UpstreamSnapshot, UpstreamTool } from './
 export { createGateway } from './gateway/create-gateway.ts';
 export type { Gateway, GatewayOptions } from './gateway/create-gateway.ts';
 export { createMcpEndpoint } from './gateway/mcp-endpoint.ts';
+export { planCall } from './gateway/route-call.ts';
+export type { ForwardPlan } from './gateway/forward-call.ts';
+export { ROUTER_HEADERS, clientIdentityHeaders } from './gateway/upstream-headers.ts';
 export type { McpEndpoint } from './gateway/mcp-endpoint.ts';
 export type { McpEndpointOptions, RequestContext } from './gateway/endpoint-context.ts';
 export { DEFAULT_CALL_TIMEOUT_MS } from './gateway/endpoint-context.ts';

@@ -1,0 +1,251 @@
+import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
+import {
+  buildCatalog,
+  createMemorySessionStore,
+  createSessionTokens,
+  NOOP_LOGGER,
+  type ServerConfig,
+  type SessionStore,
+} from '@mcp-gateway/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { startSdkUpstream, type SdkUpstream } from '../../../test/harness/sdk-upstream.ts';
+import { loadExtProc } from './load-ext-proc.ts';
+import { createProcessorDeps } from './processor-deps.ts';
+import { startExtProcServer, type ExtProcServer } from './processor.ts';
+
+/**
+ * A ProcessingResponse as the grpc-js client decodes it (bytes as Buffer, enums as names).
+ * Loosely typed on purpose: the assertions below pin its exact shape.
+ */
+type Decoded = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const tokens = createSessionTokens({ key: 'an-ext-proc-test-signing-key-of-32-bytes-or-more' });
+let upstream: SdkUpstream;
+let processor: ExtProcServer;
+let store: SessionStore;
+let weather: ServerConfig;
+let client: ExtProcClient;
+
+/** The generated client's one method, typed for these tests. */
+interface ExtProcClient {
+  Process(): ClientDuplexStream<object, Decoded>;
+  close(): void;
+}
+
+beforeAll(async () => {
+  upstream = await startSdkUpstream({
+    setup(server) {
+      server.registerTool('forecast', { inputSchema: { city: z.string() } }, ({ city }) => ({
+        content: [{ type: 'text', text: `sunny in ${city}` }],
+      }));
+    },
+  });
+  weather = {
+    name: 'ns/weather',
+    url: upstream.url,
+    hostname: 'weather.mcp.local',
+    prefix: 'weather_',
+    enabled: true,
+    userSpecificList: false,
+    category: [],
+    tags: [],
+  };
+  const catalog = buildCatalog(
+    [weather],
+    new Map([
+      [
+        weather.name,
+        {
+          server: weather.name,
+          ready: true,
+          message: 'ok',
+          capabilities: {},
+          tools: [{ name: 'forecast', inputSchema: { type: 'object' } }],
+          prompts: [],
+          resources: [],
+          resourceTemplates: [],
+          invalidTools: [],
+          invalidPrompts: [],
+          consecutiveFailures: 0,
+        },
+      ],
+    ]),
+  );
+  store = createMemorySessionStore();
+  const deps = createProcessorDeps({
+    publicHost: 'mcp.example.com',
+    catalog: () => catalog,
+    serverOf: (name) => (name === weather.name ? weather : undefined),
+    tokens,
+    store,
+    logger: NOOP_LOGGER,
+  });
+  processor = await startExtProcServer({ address: '127.0.0.1:0', deps });
+  const { Client } = loadExtProc();
+  client = new Client(`127.0.0.1:${processor.port}`, credentials.createInsecure()) as unknown as ExtProcClient;
+});
+
+afterAll(async () => {
+  client?.close();
+  await processor?.stop();
+  await upstream?.stop();
+  await store?.close();
+});
+
+/** An HttpHeaders message: header values in raw_value, as Envoy sends them. */
+const httpHeaders = (entries: Record<string, string>) => ({
+  headers: { headers: Object.entries(entries).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) },
+});
+
+/** Sends each message in turn, waiting for its answer, and returns the answers once the processor ends the stream. */
+function exchange(messages: object[]): Promise<Decoded[]> {
+  return new Promise((resolve, reject) => {
+    const stream = client.Process();
+    const answers: Decoded[] = [];
+    let next = 0;
+    const send = () => {
+      const message = messages[next++];
+      if (message === undefined) stream.end();
+      else stream.write(message);
+    };
+    stream.on('data', (answer: Decoded) => {
+      answers.push(answer);
+      send();
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolve(answers));
+    send();
+  });
+}
+
+const setHeaders = (common: Decoded | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (common?.['header_mutation']?.['set_headers'] ?? []).map((option: Decoded) => [
+      option['header']['key'],
+      Buffer.from(option['header']['raw_value']).toString(),
+    ]),
+  );
+
+async function newSession(): Promise<string> {
+  const { token } = await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+  return token;
+}
+
+const callMessages = (token: string, status = '200') => [
+  {
+    request_headers: httpHeaders({
+      ':authority': 'client-chosen.example',
+      ':path': '/mcp',
+      'mcp-session-id': token,
+      authorization: 'Bearer user-token',
+      'x-mcp-servername': 'ns/other',
+    }),
+  },
+  {
+    request_body: {
+      body: Buffer.from(
+        JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'tools/call',
+          params: { name: 'weather_forecast', arguments: { city: 'Oslo' } },
+        }),
+      ),
+      end_of_stream: true,
+    },
+  },
+  { response_headers: httpHeaders({ ':status': status, 'mcp-session-id': 'whatever-the-upstream-said' }) },
+];
+
+describe('ext_proc processor', () => {
+  it('routes a tools/call through all three phases and ends the stream', async () => {
+    const token = await newSession();
+    const [headers, body, response, ...rest] = await exchange(callMessages(token));
+    expect(rest).toEqual([]);
+
+    expect(headers?.['response']).toBe('request_headers');
+    expect(setHeaders(headers?.['request_headers']?.['response'])).toEqual({ ':authority': 'mcp.example.com' });
+    expect(headers?.['request_headers']?.['response']?.['header_mutation']?.['remove_headers']).toContain(
+      'x-mcp-servername',
+    );
+
+    const backendId = upstream.sessions()[0];
+    expect(backendId).toBeDefined();
+    const common = body?.['request_body']?.['response'];
+    const newBody =
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"forecast","arguments":{"city":"Oslo"}}}';
+    expect(setHeaders(common)).toEqual({
+      ':authority': 'weather.mcp.local',
+      ':path': '/mcp',
+      'x-mcp-method': 'tools/call',
+      'x-mcp-servername': 'ns/weather',
+      'x-mcp-toolname': 'forecast',
+      'mcp-session-id': backendId,
+      'content-length': String(newBody.length),
+    });
+    expect(Buffer.from(common?.['body_mutation']?.['body']).toString()).toBe(newBody);
+    expect(common?.['clear_route_cache']).toBe(true);
+    const metadata = body?.['dynamic_metadata']?.['fields']?.['mcp-gateway']?.['structValue']?.['fields'];
+    expect(metadata?.['tool']).toEqual({ stringValue: 'forecast', kind: 'stringValue' });
+
+    expect(setHeaders(response?.['response_headers']?.['response'])).toEqual({ 'mcp-session-id': token });
+
+    const initialize = upstream.requests.find((request) => request.method === 'initialize');
+    expect(initialize?.headers['authorization']).toBe('Bearer user-token');
+  });
+
+  it('opens one backend session for concurrent first calls of one gateway session', async () => {
+    const token = await newSession();
+    const before = upstream.initializeCount;
+    const results = await Promise.all(Array.from({ length: 8 }, () => exchange(callMessages(token))));
+    expect(upstream.initializeCount - before).toBe(1);
+    const ids = new Set(results.map(([, body]) => setHeaders(body?.['request_body']?.['response'])['mcp-session-id']));
+    expect(ids.size).toBe(1);
+  });
+
+  it('evicts the backend session on a 404 so the next call opens a new one', async () => {
+    const token = await newSession();
+    const [, first] = await exchange(callMessages(token, '404'));
+    const firstId = setHeaders(first?.['request_body']?.['response'])['mcp-session-id'];
+    const [, second] = await exchange(callMessages(token));
+    const secondId = setHeaders(second?.['request_body']?.['response'])['mcp-session-id'];
+    expect(secondId).toBeDefined();
+    expect(secondId).not.toBe(firstId);
+  });
+
+  it('answers malformed JSON with an immediate 400 and ends the stream', async () => {
+    const answers = await exchange([
+      { request_headers: httpHeaders({ ':authority': 'mcp.example.com', ':path': '/mcp' }) },
+      { request_body: { body: Buffer.from('{"jsonrpc":'), end_of_stream: true } },
+    ]);
+    const immediate = answers[1]?.['immediate_response'];
+    expect(answers).toHaveLength(2);
+    expect(immediate?.['status']).toEqual({ code: 'BadRequest' });
+    expect(Buffer.from(immediate?.['body']).toString()).toMatch(/^Parse error/);
+  });
+
+  it('rejects a call on a session the gateway did not issue with 404', async () => {
+    const answers = await exchange(callMessages('not-a-session'));
+    expect(answers[1]?.['immediate_response']?.['status']).toEqual({ code: 'NotFound' });
+  });
+
+  it('sends a tools/list to the broker and leaves its response alone', async () => {
+    const token = await newSession();
+    const [, body, response] = await exchange([
+      { request_headers: httpHeaders({ ':authority': 'mcp.example.com', ':path': '/mcp', 'mcp-session-id': token }) },
+      { request_body: { body: Buffer.from('{"jsonrpc":"2.0","id":2,"method":"tools/list"}'), end_of_stream: true } },
+      { response_headers: httpHeaders({ ':status': '200', 'mcp-session-id': token }) },
+    ]);
+    expect(setHeaders(body?.['request_body']?.['response'])).toEqual({
+      'x-mcp-method': 'tools/list',
+      'x-mcp-servername': 'mcpBroker',
+    });
+    expect(response).toEqual({ response_headers: {}, response: 'response_headers' });
+  });
+
+  it('closes the stream cleanly on a phase it does not handle', async () => {
+    const answers = await exchange([{ response_trailers: { trailers: { headers: [] } } }]);
+    expect(answers).toEqual([]);
+  });
+});

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import {
+  immediateResponse,
+  toHeaders,
+  type HttpBody,
+  type HttpHeaders,
+  type ProcessingResponse,
+} from './ext-proc-messages.ts';
+import { loadExtProc } from './load-ext-proc.ts';
+import type { ProcessorDeps } from './processor-deps.ts';
+import { translateRequestBody } from './translate-request-body.ts';
+import { translateRequestHeaders } from './translate-request-headers.ts';
+import { translateResponseHeaders, type UpstreamRoute } from './translate-response-headers.ts';
+
+/** A decoded ProcessingRequest; `request` names the active oneof member. */
+interface ProcessingRequest {
+  readonly request?: string;
+  readonly request_headers?: HttpHeaders;
+  readonly request_body?: HttpBody;
+  readonly response_headers?: HttpHeaders;
+}
+
+type ProcessStream = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
+
+/** What one stream (one HTTP request) remembers between phases. */
+interface StreamState {
+  requestHeaders: ReadonlyMap<string, string>;
+  route: UpstreamRoute | undefined;
+}
+
+/**
+ * Handles one `Process` stream: one answer per phase message, in order. After the response
+ * headers the stream is closed cleanly, so Envoy stops consulting the processor for this
+ * request (the response body is never needed). A phase that fails unexpectedly gets a 500 local
+ * reply; details go to the log under a request id, never to the client.
+ * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto
+ */
+export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps): void {
+  const state: StreamState = { requestHeaders: new Map(), route: undefined };
+  // Envoy waits for each answer before the next phase, but a chain keeps order regardless.
+  let queue = Promise.resolve();
+  stream.on('data', (message: ProcessingRequest) => {
+    queue = queue.then(() => answer(stream, message, state, deps));
+  });
+  stream.on('end', () => {
+    // Envoy half-closed: finish once the pending answers are written (unless already ended).
+    void queue.then(() => {
+      if (!stream.writableEnded) stream.end();
+    });
+  });
+  stream.on('error', (error: Error) => {
+    deps.logger.debug('ext_proc stream ended by Envoy', { error: error.message });
+  });
+}
+
+async function answer(
+  stream: ProcessStream,
+  message: ProcessingRequest,
+  state: StreamState,
+  deps: ProcessorDeps,
+): Promise<void> {
+  if (stream.destroyed || stream.writableEnded) return;
+  let response: ProcessingResponse | undefined;
+  try {
+    response = await translate(message, state, deps);
+  } catch (error) {
+    const requestId = randomUUID();
+    deps.logger.error('ext_proc phase failed', { requestId, phase: message.request, error: String(error) });
+    response = immediateResponse(500, `Internal error (request id ${requestId})`);
+  }
+  if (stream.destroyed || stream.writableEnded) return;
+  if (response === undefined) {
+    stream.end();
+    return;
+  }
+  stream.write(response);
+  if ('response_headers' in response || 'immediate_response' in response) stream.end();
+}
+
+async function translate(
+  message: ProcessingRequest,
+  state: StreamState,
+  deps: ProcessorDeps,
+): Promise<ProcessingResponse | undefined> {
+  switch (message.request) {
+    case 'request_headers':
+      state.requestHeaders = toHeaders(message.request_headers ?? {});
+      return translateRequestHeaders(deps.publicHost);
+    case 'request_body': {
+      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps);
+      state.route = result.route;
+      return result.response;
+    }
+    case 'response_headers':
+      return translateResponseHeaders(toHeaders(message.response_headers ?? {}), state.route, deps);
+    default:
+      // A phase the processor does not enable (trailers, response body): closing the stream
+      // cleanly lets Envoy continue without it instead of waiting for the message timeout.
+      deps.logger.warn('ext_proc message for a phase the processor does not handle', { phase: message.request });
+      return undefined;
+  }
+}
+
+/** Options of {@link startExtProcServer}. */
+export interface ExtProcServerOptions {
+  /** `host:port` to listen on; port 0 picks a free one. */
+  readonly address: string;
+  readonly deps: ProcessorDeps;
+}
+
+/** A listening processor. */
+export interface ExtProcServer {
+  readonly port: number;
+  /** Stops accepting streams and waits for open ones to finish (then forces them closed). */
+  stop(): Promise<void>;
+}
+
+/**
+ * Serves `envoy.service.ext_proc.v3.ExternalProcessor/Process` over plaintext HTTP/2 (Envoy
+ * reaches it on a local or cluster-internal address).
+ */
+export async function startExtProcServer(options: ExtProcServerOptions): Promise<ExtProcServer> {
+  const server = new Server();
+  server.addService(loadExtProc().service, {
+    Process: (stream: ProcessStream) => handleProcessStream(stream, options.deps),
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(options.address, ServerCredentials.createInsecure(), (error, bound) =>
+      error === null ? resolve(bound) : reject(error),
+    );
+  });
+  return {
+    port,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => server.forceShutdown(), 5_000);
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      }),
+  };
+}
