@@ -174,6 +174,39 @@ describe('mcp-gateway start-up checks', () => {
     expect(run.stderr).toMatch(/--mcp-broker-public-address must be HOST:PORT/);
   });
 
+  it('refuses --mcp-router-address without --mcp-gateway-public-host before it listens', async () => {
+    const run = await runGatewayCli(
+      ['--mcp-broker-public-address', await address(), '--mcp-router-address', await address()],
+      { GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('--mcp-router-address needs --mcp-gateway-public-host');
+    expect(run.stdout + run.stderr).not.toMatch(/listening/);
+  });
+
+  it('names the router address when its port is already in use, and does not keep the broker running', async () => {
+    const port = await freePort();
+    const occupant: Server = createServer();
+    await new Promise<void>((resolve) => occupant.listen(port, '127.0.0.1', resolve));
+    try {
+      const run = await runGatewayCli(
+        [
+          '--mcp-broker-public-address',
+          await address(),
+          '--mcp-router-address',
+          `127.0.0.1:${port}`,
+          '--mcp-gateway-public-host',
+          'mcp.example.com',
+        ],
+        { GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`--mcp-router-address 127.0.0.1:${port}: cannot listen`);
+    } finally {
+      await new Promise<void>((resolve) => occupant.close(() => resolve()));
+    }
+  });
+
   it('names the address when its port is already in use', async () => {
     const port = await freePort();
     const occupant: Server = createServer();

@@ -54,7 +54,7 @@ export type { UpstreamManager } from './upstream/upstream-manager.ts';
 export type { InvalidItem, JsonObject, UpstreamSnapshot, UpstreamTool } from './upstream/types.ts';
 
 export { createGateway } from './gateway/create-gateway.ts';
-export type { Gateway, GatewayOptions } from './gateway/create-gateway.ts';
+export type { Gateway, GatewayOptions, GatewayRouting } from './gateway/create-gateway.ts';
 export { createMcpEndpoint } from './gateway/mcp-endpoint.ts';
 export { planCall } from './gateway/route-call.ts';
 export type { ForwardPlan } from './gateway/forward-call.ts';

@@ -11,15 +11,19 @@ import {
 } from '@mcp-gateway/core';
 import { createBrokerApp } from '@mcp-gateway/edge-broker';
 import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node';
+import type { ExtProcServer } from '@mcp-gateway/node-extproc';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
 import { connectSharedState, type SharedState } from './shared-state.ts';
+import { startRouter } from './start-router.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
 
 /** A running standalone gateway. */
 export interface RunningGateway {
   readonly gateway: Gateway;
   readonly broker: NodeBroker;
+  /** The Envoy ext_proc router, when `--mcp-router-address` was given. */
+  readonly router: ExtProcServer | undefined;
   stop(): Promise<void>;
 }
 
@@ -30,8 +34,10 @@ export interface RunningGateway {
  */
 export async function runGateway(options: CliOptions, logger: Logger): Promise<RunningGateway> {
   const signingKey = resolveSigningKey(options, logger);
-  if (options.routerAddress !== undefined) {
-    throw new Error('--mcp-router-address: the Envoy ext_proc router is not part of this build yet; omit the flag');
+  if (options.routerAddress !== undefined && options.publicHost === undefined) {
+    throw new Error(
+      '--mcp-router-address needs --mcp-gateway-public-host: the router sends every request that is not routed to an upstream to the broker under that host name; add --mcp-gateway-public-host HOST',
+    );
   }
   let gateway: Gateway | undefined = undefined;
   let watcher: ConfigWatcher | undefined;
@@ -81,11 +87,21 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     logger,
     oauth: () => process.env,
   });
-  let broker: NodeBroker;
+  let broker: NodeBroker | undefined;
+  let router: ExtProcServer | undefined;
   try {
     broker = await startNodeBroker(app, { host: options.brokerHost, port: options.brokerPort });
+    if (options.routerAddress !== undefined && options.publicHost !== undefined) {
+      router = await startRouter(started, {
+        address: options.routerAddress,
+        publicHost: options.publicHost,
+        maxBodyBytes: options.maxRequestBodyBytes,
+        logger,
+      });
+    }
   } catch (error) {
     watcher?.close();
+    await broker?.close();
     await started.stop();
     await upstreamFetch.close();
     await shared?.close();
@@ -95,12 +111,18 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     url: `http://${displayHost(options.brokerHost)}:${broker.port}/mcp`,
     servers: config.servers.length,
   });
+  if (router !== undefined) {
+    logger.info('mcp router (Envoy ext_proc) listening', { address: options.routerAddress, port: router.port });
+  }
+  const listening = broker;
   return {
     gateway: started,
-    broker,
+    broker: listening,
+    router,
     async stop() {
       watcher?.close();
-      await broker.close();
+      await router?.stop();
+      await listening.close();
       await started.stop();
       await upstreamFetch.close();
       await shared?.close();

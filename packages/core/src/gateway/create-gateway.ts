@@ -1,11 +1,13 @@
+import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
-import { createSessionTokens } from '../session/session-token.ts';
+import { createSessionTokens, type SessionTokens } from '../session/session-token.ts';
 import { buildStatusReport, type ServerStatus, type StatusReport } from '../status/status-report.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
+import type { UpstreamClient } from '../upstream/upstream-client.ts';
 import type { CatalogChange } from './upstream-pool.ts';
 import { createUpstreamPool } from './upstream-pool.ts';
 import { createMcpEndpoint, type McpEndpoint } from './mcp-endpoint.ts';
@@ -35,9 +37,27 @@ export interface GatewayOptions {
   serverInfo?: { name: string; version: string };
 }
 
+/**
+ * The broker's shared state, as a processor in the same process (the Envoy ext_proc router)
+ * routes with it: the same catalog, upstream clients, session tokens and store, so a session
+ * the broker opened is valid for the router and a backend session either opens is reused by both.
+ */
+export interface GatewayRouting {
+  /** The current catalog (swapped atomically on every change, config reloads included). */
+  catalog(): Catalog;
+  /** The configured server of that name; undefined once a reload removed it. */
+  server(name: string): ServerConfig | undefined;
+  /** The server's upstream client (its fetch carries the server's TLS trust); undefined as above. */
+  client(name: string): UpstreamClient | undefined;
+  readonly tokens: SessionTokens;
+  readonly store: SessionStore;
+}
+
 /** A running gateway: the MCP endpoint plus what the other endpoints report. */
 export interface Gateway {
   readonly endpoint: McpEndpoint;
+  /** The state a co-located router shares with the broker; the same object on every call. */
+  routing(): GatewayRouting;
   /** Applies a new config without restart; clients are told the lists may have changed. */
   applyConfig(config: GatewayConfig): void;
   status(): StatusReport;
@@ -91,11 +111,19 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
     ...(options.serverInfo === undefined ? {} : { serverInfo: options.serverInfo }),
   });
+  const routing: GatewayRouting = {
+    catalog: () => pool.catalog(),
+    server: (name) => pool.server(name),
+    client: (name) => pool.client(name),
+    tokens,
+    store,
+  };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
 
   return {
     endpoint,
+    routing: () => routing,
     applyConfig(config) {
       pool.apply(config);
       logger.info('config applied', { servers: config.servers.length });

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_CONFIG } from '../config/schema.ts';
 import { NOOP_LOGGER } from '../logger.ts';
+import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.ts';
 
 const KEY = 'gateway-signing-key-for-tests-0001';
@@ -201,5 +202,24 @@ describe('MCP endpoint', () => {
 
       expect((await target.endpoint.handle(listTools(sessionId, bob))).status).toBe(404);
     });
+  });
+});
+
+describe('Gateway.routing', () => {
+  it("shares the broker's session tokens, store and catalog with a co-located router", async () => {
+    const store = createMemorySessionStore();
+    const target = gateway({ store });
+    const routing = target.routing();
+    expect(target.routing()).toBe(routing);
+    expect(routing.store).toBe(store);
+    const sessionId = await initialize(target);
+    const verified = await routing.tokens.verify(sessionId);
+    expect(verified.ok).toBe(true);
+    if (!verified.ok) return;
+    await store.ensureBackendSession(verified.claims.jti, 'server1', 60, async () => 'backend-1');
+    expect(await routing.store.lookup(verified.claims.jti, 'server1')).toMatchObject({ backendSessionId: 'backend-1' });
+    expect(routing.catalog().tools).toEqual([]);
+    expect(routing.server('server1')).toBeUndefined();
+    expect(routing.client('server1')).toBeUndefined();
   });
 });

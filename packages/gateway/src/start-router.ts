@@ -1,0 +1,45 @@
+import { GatewayError, type Gateway, type Logger } from '@mcp-gateway/core';
+import { createProcessorDeps, startExtProcServer, type ExtProcServer } from '@mcp-gateway/node-extproc';
+
+/** Options of {@link startRouter}. */
+export interface StartRouterOptions {
+  /** `HOST:PORT` of the ext_proc gRPC listener (`--mcp-router-address`). */
+  readonly address: string;
+  /** `:authority` of every request the router sends to the broker (`--mcp-gateway-public-host`). */
+  readonly publicHost: string;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+}
+
+/**
+ * Starts the Envoy ext_proc router in this process, on the broker's own state: the same
+ * catalog, upstream clients, session tokens and store, so sessions the broker opened route
+ * through Envoy and config reloads reach both at once.
+ * @throws Error naming `--mcp-router-address` when the address cannot be bound.
+ * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto
+ */
+export async function startRouter(gateway: Gateway, options: StartRouterOptions): Promise<ExtProcServer> {
+  const routing = gateway.routing();
+  const deps = createProcessorDeps({
+    publicHost: options.publicHost,
+    maxBodyBytes: options.maxBodyBytes,
+    catalog: routing.catalog,
+    serverOf: routing.server,
+    tokens: routing.tokens,
+    store: routing.store,
+    upstreamClient(server) {
+      const client = routing.client(server.name);
+      // serverOf and client read the same pool entry, so a served server always has one.
+      if (client === undefined)
+        throw new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is not configured`);
+      return client;
+    },
+    logger: options.logger,
+  });
+  try {
+    return await startExtProcServer({ address: options.address, deps });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`--mcp-router-address ${options.address}: cannot listen (${reason})`, { cause: error });
+  }
+}
