@@ -100,7 +100,8 @@ ${clusters.join('')}`;
 }
 
 // Settings of the anchor's EnvoyFilter: buffered request body (routing needs the JSON-RPC
-// method and tool name), fail closed, mode override and routing mutations allowed.
+// method and tool name), fail closed, mode override and routing mutations allowed; the
+// routing facts the processor publishes (namespace mcp-gateway) reach later filters and logs.
 const EXT_PROC_FILTER = `                  - name: envoy.filters.http.ext_proc
                     typed_config:
                       '@type': type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor
@@ -109,6 +110,8 @@ const EXT_PROC_FILTER = `                  - name: envoy.filters.http.ext_proc
                       allow_mode_override: true
                       mutation_rules: { allow_all_routing: true }
                       message_timeout: 10s
+                      # Envoy keeps the processor's dynamic metadata only for the namespaces listed.
+                      metadata_options: { receiving_namespaces: { untyped: ['mcp-gateway'] } }
                       processing_mode:
                         request_header_mode: SEND
                         response_header_mode: SEND

