@@ -11,6 +11,7 @@ const DESIGN_FLAGS = [
   '--mcp-gateway-config',
   '--mcp-broker-public-address',
   '--mcp-router-address',
+  '--router-only',
   '--mcp-gateway-public-host',
   '--mcp-gateway-private-host',
   '--help',
@@ -181,6 +182,27 @@ describe('mcp-gateway start-up checks', () => {
     );
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('--mcp-router-address needs --mcp-gateway-public-host');
+    expect(run.stdout + run.stderr).not.toMatch(/listening/);
+  });
+
+  it('refuses --router-only with --mcp-broker-public-address, which it would not serve', async () => {
+    const run = await runGatewayCli(['--router-only', '--mcp-broker-public-address', await address()]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--router-only runs no broker: drop --mcp-broker-public-address');
+  });
+
+  it('refuses --router-only without the router address, public host, signing key and Redis it shares', async () => {
+    const run = await runGatewayCli(['--router-only']);
+    expect(run.code).toBe(1);
+    for (const missing of [
+      '--mcp-router-address',
+      '--mcp-gateway-public-host',
+      'GATEWAY_SIGNING_KEY',
+      'CACHE_CONNECTION_STRING',
+    ]) {
+      expect(run.stderr).toContain(missing);
+    }
+    expect(run.stderr).toContain('--router-only needs');
     expect(run.stdout + run.stderr).not.toMatch(/listening/);
   });
 

@@ -7,6 +7,8 @@ export interface CliOptions {
   brokerHost: string;
   brokerPort: number;
   routerAddress?: string;
+  /** `--router-only`: run the router without the broker's HTTP listener. */
+  routerOnly: boolean;
   publicHost?: string;
   privateHost?: string;
   checkIntervalSeconds: number;
@@ -34,6 +36,9 @@ Flags:
   --mcp-broker-public-address H:P    Address of the broker's HTTP endpoint (/mcp, /status, ...). Default 0.0.0.0:8080
   --mcp-router-address H:P           Address of the Envoy ext_proc gRPC router (default 0.0.0.0:50051).
                                      The router runs only when this flag is given.
+  --router-only                      Run only the router, as its own process: no broker HTTP listener.
+                                     Needs --mcp-router-address, --mcp-gateway-public-host,
+                                     GATEWAY_SIGNING_KEY and CACHE_CONNECTION_STRING shared with the broker.
   --mcp-gateway-public-host HOST     Public host name of the gateway (accepted as Host and Origin).
   --mcp-gateway-private-host HOST    Host name the gateway is reached by inside the cluster.
   --mcp-check-interval SECONDS       Upstream health check and re-list interval. Default 60
@@ -97,6 +102,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       allowPositionals: false,
       options: {
         ...Object.fromEntries(Object.keys(CliSchema.entries).map((name) => [name, { type: 'string' as const }])),
+        'router-only': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -106,7 +112,13 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
   if (values['help'] === true) return { kind: 'help' };
   if (values['version'] === true) return { kind: 'version' };
-  const { help: _help, version: _version, ...flags } = values;
+  const { help: _help, version: _version, 'router-only': routerOnly, ...flags } = values;
+  if (routerOnly === true && flags['mcp-broker-public-address'] !== undefined) {
+    return {
+      kind: 'error',
+      message: '--router-only runs no broker: drop --mcp-broker-public-address, or drop --router-only to run both',
+    };
+  }
   const parsed = v.safeParse(CliSchema, flags);
   if (!parsed.success) {
     return { kind: 'error', message: parsed.issues.map((issue) => issue.message).join('\n') };
@@ -125,6 +137,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       .map((s) => s.trim())
       .filter((s) => s !== ''),
     logLevel: o['log-level'],
+    routerOnly: routerOnly === true,
   };
   if (o['mcp-gateway-config'] !== undefined) options.configPath = o['mcp-gateway-config'];
   if (o['mcp-router-address'] !== undefined) options.routerAddress = o['mcp-router-address'];

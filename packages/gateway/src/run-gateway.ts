@@ -21,7 +21,8 @@ import { createUpstreamFetch } from './upstream-fetch.ts';
 /** A running standalone gateway. */
 export interface RunningGateway {
   readonly gateway: Gateway;
-  readonly broker: NodeBroker;
+  /** The broker's HTTP listener; none with `--router-only`. */
+  readonly broker: NodeBroker | undefined;
   /** The Envoy ext_proc router, when `--mcp-router-address` was given. */
   readonly router: ExtProcServer | undefined;
   stop(): Promise<void>;
@@ -29,16 +30,13 @@ export interface RunningGateway {
 
 /**
  * Starts the standalone gateway: validates the key, loads and watches the config, connects the
- * upstreams and serves the broker. Rejects, before listening, on wrong configuration with a
+ * upstreams and serves the broker, the router, or both (`--router-only` runs the router alone,
+ * on its own catalog and the broker's Redis session store). Rejects, before listening, on wrong configuration with a
  * message naming the option and the fix.
  */
 export async function runGateway(options: CliOptions, logger: Logger): Promise<RunningGateway> {
+  checkRouterOptions(options);
   const signingKey = resolveSigningKey(options, logger);
-  if (options.routerAddress !== undefined && options.publicHost === undefined) {
-    throw new Error(
-      '--mcp-router-address needs --mcp-gateway-public-host: the router sends every request that is not routed to an upstream to the broker under that host name; add --mcp-gateway-public-host HOST',
-    );
-  }
   let gateway: Gateway | undefined = undefined;
   let watcher: ConfigWatcher | undefined;
   let config: GatewayConfig = EMPTY_CONFIG;
@@ -82,15 +80,13 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     ...(shared === undefined ? {} : { store: shared.store, bus: shared.bus }),
   });
   const started = gateway;
-  const app = createBrokerApp({
-    gateway: started,
-    logger,
-    oauth: () => process.env,
-  });
   let broker: NodeBroker | undefined;
   let router: ExtProcServer | undefined;
   try {
-    broker = await startNodeBroker(app, { host: options.brokerHost, port: options.brokerPort });
+    if (!options.routerOnly) {
+      const app = createBrokerApp({ gateway: started, logger, oauth: () => process.env });
+      broker = await startNodeBroker(app, { host: options.brokerHost, port: options.brokerPort });
+    }
     if (options.routerAddress !== undefined && options.publicHost !== undefined) {
       router = await startRouter(started, {
         address: options.routerAddress,
@@ -107,12 +103,18 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     await shared?.close();
     throw error;
   }
-  logger.info('mcp gateway listening', {
-    url: `http://${displayHost(options.brokerHost)}:${broker.port}/mcp`,
-    servers: config.servers.length,
-  });
+  if (broker !== undefined) {
+    logger.info('mcp gateway listening', {
+      url: `http://${displayHost(options.brokerHost)}:${broker.port}/mcp`,
+      servers: config.servers.length,
+    });
+  }
   if (router !== undefined) {
-    logger.info('mcp router (Envoy ext_proc) listening', { address: options.routerAddress, port: router.port });
+    logger.info('mcp router (Envoy ext_proc) listening', {
+      address: options.routerAddress,
+      port: router.port,
+      ...(options.routerOnly && { routerOnly: true, servers: config.servers.length }),
+    });
   }
   const listening = broker;
   return {
@@ -122,12 +124,36 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     async stop() {
       watcher?.close();
       await router?.stop();
-      await listening.close();
+      await listening?.close();
       await started.stop();
       await upstreamFetch.close();
       await shared?.close();
     },
   };
+}
+
+/**
+ * Rejects router settings that cannot work, naming the flag and the fix. A router-only process
+ * must verify the broker's session tokens (the same GATEWAY_SIGNING_KEY) and see its sessions'
+ * backend sessions and terminations (the same Redis), or it would route sessions the broker
+ * closed and open backend sessions twice.
+ */
+function checkRouterOptions(options: CliOptions): void {
+  if (options.routerOnly) {
+    const missing = [
+      options.routerAddress === undefined && '--mcp-router-address HOST:PORT (where Envoy reaches the router)',
+      options.publicHost === undefined && "--mcp-gateway-public-host HOST (the broker's public host)",
+      options.signingKey === undefined && "GATEWAY_SIGNING_KEY (the broker's key, to verify its sessions)",
+      options.cacheConnectionString === undefined &&
+        "CACHE_CONNECTION_STRING (the broker's Redis, to share its session store)",
+    ].filter((item): item is string => typeof item === 'string');
+    if (missing.length > 0) throw new Error(`--router-only needs ${missing.join(', ')}`);
+  }
+  if (options.routerAddress !== undefined && options.publicHost === undefined) {
+    throw new Error(
+      '--mcp-router-address needs --mcp-gateway-public-host: the router sends every request that is not routed to an upstream to the broker under that host name; add --mcp-gateway-public-host HOST',
+    );
+  }
 }
 
 function resolveSigningKey(options: CliOptions, logger: Logger): string | Uint8Array {
