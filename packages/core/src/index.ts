@@ -59,6 +59,7 @@ export { createMcpEndpoint } from './gateway/mcp-endpoint.ts';
 export { planCall } from './gateway/route-call.ts';
 export type { ForwardPlan } from './gateway/forward-call.ts';
 export { ROUTER_HEADERS, clientIdentityHeaders } from './gateway/upstream-headers.ts';
+export { NO_BACKEND_SESSION, ensureBackendSession } from './gateway/backend-session.ts';
 export type { McpEndpoint } from './gateway/mcp-endpoint.ts';
 export type { McpEndpointOptions, RequestContext } from './gateway/endpoint-context.ts';
 export { DEFAULT_CALL_TIMEOUT_MS } from './gateway/endpoint-context.ts';

@@ -27,6 +27,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     serverOf: routing.server,
     tokens: routing.tokens,
     store: routing.store,
+    bus: routing.bus,
     upstreamClient(server) {
       const client = routing.client(server.name);
       // serverOf and client read the same pool entry, so a served server always has one.

@@ -1,9 +1,10 @@
 import {
-  clientIdentityHeaders,
+  createMemoryNotificationBus,
   createUpstreamClient,
   DEFAULT_MAX_BODY_BYTES,
-  GatewayError,
+  ensureBackendSession,
   type Catalog,
+  type NotificationBus,
   type Logger,
   type ServerConfig,
   type SessionClaims,
@@ -30,6 +31,8 @@ export interface ProcessorDepsOptions {
   serverOf(name: string): ServerConfig | undefined;
   readonly tokens: SessionTokens;
   readonly store: SessionStore;
+  /** Where new backend sessions are announced (the broker's bus); default: nowhere. */
+  readonly bus?: NotificationBus;
   /** The client that opens backend sessions on `server`; default one per server, created on first use. */
   upstreamClient?(server: ServerConfig): UpstreamClient;
   readonly logger: Logger;
@@ -43,6 +46,7 @@ export interface ProcessorDepsOptions {
  */
 export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDeps {
   const { store, tokens, logger } = options;
+  const bus = options.bus ?? createMemoryNotificationBus();
   const clients = new Map<string, UpstreamClient>();
   const clientFor =
     options.upstreamClient ??
@@ -67,24 +71,8 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
       return state.terminated ? undefined : verified.claims;
     },
     ensureBackendSession(claims: SessionClaims, server: ServerConfig, clientHeaders: ReadonlyMap<string, string>) {
-      const ttlSeconds = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
-      return store.ensureBackendSession(claims.jti, server.name, ttlSeconds, async () => {
-        try {
-          const created = await clientFor(server).initialize({
-            capabilities: claims.clientCapabilities,
-            headers: clientIdentityHeaders(new Headers([...clientHeaders].filter(([name]) => !name.startsWith(':')))),
-            useCredential: false,
-          });
-          logger.debug('backend session created', { jti: claims.jti, server: server.name });
-          return created.sessionId ?? '';
-        } catch (error) {
-          throw error instanceof GatewayError
-            ? error
-            : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
-                cause: error,
-              });
-        }
-      });
+      const headers = new Headers([...clientHeaders].filter(([name]) => !name.startsWith(':')));
+      return ensureBackendSession({ store, bus, logger }, claims, headers, server, clientFor(server));
     },
     evictBackendSession(jti, server, backendSessionId) {
       logger.debug('backend session evicted', { jti, server });

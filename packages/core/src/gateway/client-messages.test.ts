@@ -128,7 +128,8 @@ async function backendSession(options: McpEndpointOptions, session: SessionReque
   const server = options.pool.server(name);
   const client = options.pool.client(name);
   if (server === undefined || client === undefined) throw new Error(`no server ${name}`);
-  return ensureBackendSession(options, session, server, client, undefined);
+  const deps = { store: options.store, bus: options.bus, logger: session.logger };
+  return ensureBackendSession(deps, session.claims, session.request.headers, server, client);
 }
 
 /** Calls a tool on the backend session directly and relays its SSE answer as the gateway does. */

@@ -51,6 +51,8 @@ export interface GatewayRouting {
   client(name: string): UpstreamClient | undefined;
   readonly tokens: SessionTokens;
   readonly store: SessionStore;
+  /** Where new backend sessions are announced (see ensureBackendSession). */
+  readonly bus: NotificationBus;
 }
 
 /** A running gateway: the MCP endpoint plus what the other endpoints report. */
@@ -117,6 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     client: (name) => pool.client(name),
     tokens,
     store,
+    bus,
   };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);

@@ -52,7 +52,14 @@ export async function forwardCall(
   for (let attempt = 0; ; attempt++) {
     let backendSessionId: string;
     try {
-      backendSessionId = await ensureBackendSession(options, session, server, client, known);
+      backendSessionId = await ensureBackendSession(
+        { store: options.store, bus: options.bus, logger: session.logger },
+        session.claims,
+        session.request.headers,
+        server,
+        client,
+        known,
+      );
     } catch (error) {
       return rpcErrorResponse(message.id, error, session.logger);
     }
