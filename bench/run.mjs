@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: the gateway's overhead, measured in one run through the gateway and
 // directly against the same upstream. Three processes at a time: this one (the load
-// generator), the upstream(s) and the gateway. See bench/README.md.
+// generator), the upstream(s) and the gateway (and Envoy in the Envoy phase). See bench/README.md.
 //
 // Environment: BENCH_QUICK=1 runs smaller counts (a smoke test, not for figures);
 // BENCH_CPU_PROF=1 runs the tools/call gateway under --cpu-prof (bench/results/profiles/);
@@ -12,6 +12,7 @@ import { startRedis } from '../test/harness/redis.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { measureIdleSessionMemory, measureListLatency, waitForTools } from './lib/list-memory-phases.mjs';
+import { envoyPhases } from './lib/envoy-phases.mjs';
 import { createInitializer, openMcpSession } from './lib/mcp-http.mjs';
 import { startBareRelay, startBenchGateway, startUpstreams } from './lib/processes.mjs';
 import { connectRedisProbe, measureRedisCommands, measureRedisSessionMemory } from './lib/redis-phases.mjs';
@@ -218,24 +219,42 @@ async function main() {
   const mib = (bytes) => (bytes / 1048576).toFixed(1);
   log(`gateway RSS by sessions opened: ${memory.curve.map((p) => `${p.sessions}: ${mib(p.rss)} MiB`).join(', ')}`);
   const redis = await redisPhases(upstream.urls[0], upstream.process.pid);
+  const envoy = await envoyPhases(upstream.urls[0], upstream.process.pid, {
+    sizes: SIZES,
+    warmupMs: QUICK ? 500 : 2_000,
+    grpcCount: SIZES.calls,
+    log,
+    defer,
+  });
   await upstream.stop();
   const list = await listPhase();
 
-  const rows = toRows({ latency, throughput, list, memory, redis });
+  const rows = toRows({ latency, throughput, list, memory, redis, envoy });
   process.stdout.write('\n');
   printTable(rows);
   const errors = [latency, throughput, list.latency, redis.latency, redis.throughput].flatMap((r) =>
     Object.values(r).map((t) => t.errors),
   );
+  // Calls that fail through Envoy + processor are a finding of the Envoy phase, shown in a row of
+  // its own (target 0); the phase's other paths must not fail.
+  const { latency: envoyLatency, throughput: envoyLoad } = envoy;
+  const envoyErrors =
+    envoyLatency.passThrough.errors +
+    envoyLatency.broker.errors +
+    envoyLoad.passThrough.errors +
+    envoyLoad.broker.errors +
+    envoy.grpc.errors;
   const failedRequests =
-    errors.reduce((a, b) => a + b, 0) + memory.errors + redis.commands.errors + redis.memory.errors;
+    errors.reduce((a, b) => a + b, 0) + memory.errors + redis.commands.errors + redis.memory.errors + envoyErrors;
+  const processorErrors = envoyLatency.processor.errors + envoyLoad.processor.errors;
+  if (processorErrors > 0) log(`${processorErrors} calls through Envoy + processor failed (see the table)`);
   await writeJson(join(RESULTS, 'latest.json'), {
     startedAt,
     finishedAt: new Date().toISOString(),
     quick: QUICK,
     machine: { ...machine, loadavgAtEnd: loadavg() },
     rows,
-    results: { latency, throughput, list, memory, redis },
+    results: { latency, throughput, list, memory, redis, envoy },
     ...(profile ? { profileDir: profile } : {}),
   });
   log(`wrote bench/results/latest.json${profile ? `; CPU profiles in ${profile}` : ''}`);

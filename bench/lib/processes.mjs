@@ -36,15 +36,21 @@ export async function startBareRelay(upstreamUrl, inbound = 'node', outbound = '
 }
 
 /**
- * Starts the built gateway in front of `upstreams` (`[{ name, url, prefix }]`) on a free
- * port. `nodeArgs` go before the script (--cpu-prof, --expose-gc …); `gcSignal` preloads
+ * Starts the built gateway in front of `upstreams` (`[{ name, url, prefix, hostname? }]`) on a
+ * free port; `args` are more gateway flags (--mcp-router-address …). `nodeArgs` go before the script (--cpu-prof, --expose-gc …); `gcSignal` preloads
  * bench/gc-signal.mjs so that `settle()` can force a full GC; `cacheConnectionString` sets
  * CACHE_CONNECTION_STRING (shared state in that Redis; without it the store is in memory).
  */
-export async function startBenchGateway(upstreams, { nodeArgs = [], gcSignal = false, cacheConnectionString } = {}) {
+export async function startBenchGateway(
+  upstreams,
+  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString } = {},
+) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-bench-'));
   const configPath = join(dir, 'config.yaml');
-  const servers = upstreams.map((u) => `  - name: ${u.name}\n    url: ${u.url}\n    prefix: ${u.prefix}\n`);
+  const servers = upstreams.map(
+    (u) =>
+      `  - name: ${u.name}\n    url: ${u.url}\n    prefix: ${u.prefix}\n${u.hostname ? `    hostname: ${u.hostname}\n` : ''}`,
+  );
   await writeFile(configPath, `servers:\n${servers.join('')}`);
   const port = await freePort();
   const preload = gcSignal ? ['--expose-gc', '--import', GC_PRELOAD] : [];
@@ -60,6 +66,7 @@ export async function startBenchGateway(upstreams, { nodeArgs = [], gcSignal = f
         configPath,
         '--mcp-broker-public-address',
         `127.0.0.1:${port}`,
+        ...args,
       ],
       {
         cwd: REPO_ROOT,

@@ -11,7 +11,7 @@ const fmt = (value, digits = 2) =>
  * with `section` starts a group whose two value columns mean `gateway` and `direct` as given
  * there instead of the header's; a row with `note` is a line of text under the rows before it.
  */
-export function toRows({ latency, throughput, list, memory, redis }) {
+export function toRows({ latency, throughput, list, memory, redis, envoy }) {
   const rows = [];
   if (latency) {
     const { gateway: g, direct: d, relay: r } = latency;
@@ -92,6 +92,57 @@ export function toRows({ latency, throughput, list, memory, redis }) {
     );
   }
   if (redis) rows.push(...redisRows(redis));
+  if (envoy) rows.push(...envoyRows(envoy));
+  return rows;
+}
+
+/**
+ * Envoy in front of the gateway (issue 5): Envoy with the ext_proc processor against Envoy's
+ * pass-through route, the broker alone as a reference, then the processor driven over gRPC.
+ */
+function envoyRows({ latency, throughput, grpc }) {
+  const rows = [{ section: 'Envoy in front of the gateway (issue 5)', gateway: 'Envoy+proc', direct: 'pass-thru' }];
+  const { processor: p, passThrough: t, broker: b } = latency;
+  const added50 = p.p50 - t.p50;
+  rows.push(
+    row(
+      'tools/call p50, c=1 (ms)',
+      p.p50,
+      t.p50,
+      `${signed(added50, 3)} ms`,
+      'processor adds ≤ 0.5 ms',
+      added50 <= 0.5,
+    ),
+  );
+  rows.push(row('tools/call p99, c=1 (ms)', p.p99, t.p99, `${signed(p.p99 - t.p99, 3)} ms`, '(info)', null));
+  rows.push(row('  broker alone p50, c=1 (ms)', b.p50, t.p50, `${signed(b.p50 - t.p50, 3)} ms`, '(reference)', null));
+  const { processor: pc, passThrough: tc, broker: bc } = throughput;
+  const share = (x) => `${fmt((x.perSecond / tc.perSecond) * 100, 1)} %`;
+  rows.push(row('tools/call rate, c=64 (req/s)', pc.perSecond, tc.perSecond, share(pc), '(info)', null, 0));
+  rows.push(row('tools/call p50, c=64 (ms)', pc.p50, tc.p50, `×${fmt(pc.p50 / tc.p50)}`, '(info)', null));
+  rows.push(row('  broker alone rate, c=64 (req/s)', bc.perSecond, tc.perSecond, share(bc), '(reference)', null, 0));
+  rows.push(row('gateway CPU per routed call, c=64 (µs)', pc.relayCpuUsPerCall, undefined, '', '(info)', null, 0));
+  rows.push(row('  broker alone CPU per call, c=64 (µs)', bc.relayCpuUsPerCall, undefined, '', '(reference)', null, 0));
+  const failed = p.errors + pc.errors;
+  const tried = p.n + pc.count;
+  rows.push(row('failed calls through Envoy+proc, c=1 and 64', failed, undefined, `of ${tried}`, '0', failed === 0, 0));
+  const { c1, c64 } = grpc;
+  rows.push(row('processor alone (gRPC) p50, c=1 (ms)', c1.p50, undefined, '', '(info)', null));
+  rows.push(row('processor alone (gRPC) p99, c=1 (ms)', c1.p99, undefined, '', '(info)', null));
+  rows.push(row('processor alone rate, c=64 (req/s)', c64.perSecond, undefined, '', '(info)', null, 0));
+  rows.push(row('  p50 / p99 at c=64 (ms)', c64.p50, c64.p99, '', '(info)', null));
+  rows.push(row('processor CPU per request, c=64 (µs)', c64.cpuUsPerRequest, undefined, '', '(info)', null, 0));
+  rows.push(
+    row(
+      'processor requests/s per core',
+      c64.perSecondPerCore,
+      undefined,
+      '',
+      '≥ 5000',
+      c64.perSecondPerCore >= 5000,
+      0,
+    ),
+  );
   return rows;
 }
 
