@@ -122,6 +122,7 @@ export interface ExtProcServer {
  */
 export async function startExtProcServer(options: ExtProcServerOptions): Promise<ExtProcServer> {
   const server = new Server();
+  relaxStreamResetLimits(server);
   server.addService(loadExtProc().service, {
     Process: (stream: ProcessStream) => handleProcessStream(stream, options.deps),
   });
@@ -141,4 +142,18 @@ export async function startExtProcServer(options: ExtProcServerOptions): Promise
         });
       }),
   };
+}
+
+/**
+ * Envoy opens one stream per HTTP request and resets each one it is done with. Node's HTTP/2
+ * server treats a burst of resets as the "rapid reset" attack (by default more than 1000 at
+ * once or 33 a second) and closes the whole connection, failing every request in flight on it.
+ * The processor only ever talks to its own Envoy, so that protection is lifted here. grpc-js
+ * passes these options to http2.createServer but offers no setting for them.
+ */
+function relaxStreamResetLimits(server: Server): void {
+  const internals = server as unknown as { commonServerOptions?: Record<string, unknown> };
+  if (internals.commonServerOptions === undefined) return;
+  internals.commonServerOptions['streamResetBurst'] = Number.MAX_SAFE_INTEGER;
+  internals.commonServerOptions['streamResetRate'] = Number.MAX_SAFE_INTEGER;
 }
