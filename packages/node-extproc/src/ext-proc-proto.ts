@@ -1,6 +1,6 @@
 /**
- * The text of proto/ext_proc.proto, embedded so that a bundled build needs no file beside it.
- * A test keeps it identical to the .proto file.
+ * The ext_proc message definitions (proto3 source), kept in a module rather than a .proto file
+ * so that a bundled build needs no file beside it; `loadExtProc` compiles it at start-up.
  */
 export const EXT_PROC_PROTO = `// A self-contained subset of Envoy's ext_proc API, wire-compatible with
 // envoy/service/ext_proc/v3/external_processor.proto and the messages it uses: field numbers
@@ -8,7 +8,6 @@ export const EXT_PROC_PROTO = `// A self-contained subset of Envoy's ext_proc AP
 // one package, so the few messages Envoy keeps in envoy.config.core.v3, envoy.type.v3 and
 // envoy.extensions.filters.http.ext_proc.v3 live here too; message package names never
 // travel on the wire, only the method path does.
-// Embedded at run time from src/ext-proc-proto.ts; a test keeps the two identical.
 syntax = "proto3";
 
 package envoy.service.ext_proc.v3;
