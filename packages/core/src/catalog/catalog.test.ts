@@ -1,43 +1,12 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { ServerConfig, VirtualServerConfig } from '../config/schema.ts';
+import type { VirtualServerConfig } from '../config/schema.ts';
 import type { UpstreamSnapshot } from '../upstream/types.ts';
 import { buildCatalog, diffCatalogs } from './catalog.ts';
+import { fakeServer as server, fakeSnapshot as snapshot } from './catalog.fixtures.ts';
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
-
-function server(name: string, prefix: string, extra: Partial<ServerConfig> = {}): ServerConfig {
-  return {
-    name,
-    url: `http://${name}.internal/mcp`,
-    hostname: `${name}.internal`,
-    prefix,
-    enabled: true,
-    userSpecificList: false,
-    category: [],
-    tags: [],
-    ...extra,
-  };
-}
-
-function snapshot(name: string, extra: Partial<UpstreamSnapshot> = {}): UpstreamSnapshot {
-  return {
-    server: name,
-    ready: true,
-    message: 'server added successfully',
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    tools: [],
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    invalidTools: [],
-    invalidPrompts: [],
-    consecutiveFailures: 0,
-    ...extra,
-  };
-}
 
 const tool = (name: string, description = `${name} tool`) => ({ name, description, inputSchema: { type: 'object' } });
 const prompt = (name: string) => ({ name, description: `${name} prompt` });

@@ -3,40 +3,10 @@ import { buildCatalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
-import type { UpstreamSnapshot } from '../upstream/types.ts';
 import type { ForwardPlan } from './forward-call.ts';
+import { fakeServer as server, fakeSnapshot as snapshot } from '../catalog/catalog.fixtures.ts';
 import { planCall } from './route-call.ts';
 import { ROUTER_HEADERS } from './upstream-headers.ts';
-
-function server(name: string, prefix: string): ServerConfig {
-  return {
-    name,
-    url: `http://${name}.internal/mcp`,
-    hostname: `${name}.internal`,
-    prefix,
-    enabled: true,
-    userSpecificList: false,
-    category: [],
-    tags: [],
-  };
-}
-
-function snapshot(name: string, extra: Partial<UpstreamSnapshot>): UpstreamSnapshot {
-  return {
-    server: name,
-    ready: true,
-    message: 'ready',
-    capabilities: {},
-    tools: [],
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    invalidTools: [],
-    invalidPrompts: [],
-    consecutiveFailures: 0,
-    ...extra,
-  };
-}
 
 const SERVERS = [server('weather', 'w_'), server('plain', '')];
 const CATALOG = buildCatalog(

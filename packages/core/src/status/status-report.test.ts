@@ -2,39 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { buildCatalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import type { UpstreamSnapshot } from '../upstream/types.ts';
+import { fakeServer, fakeSnapshot as snapshot } from '../catalog/catalog.fixtures.ts';
 import { buildStatusReport } from './status-report.ts';
 
 const EXPECTED_VERSION = '2025-11-25';
 
 function server(name: string, prefix: string, hostname = `${name}.internal:8080`): ServerConfig {
-  return {
-    name,
-    url: `http://${hostname}/mcp`,
-    hostname,
-    prefix,
-    enabled: true,
-    userSpecificList: false,
-    category: [],
-    tags: [],
-  };
-}
-
-function snapshot(name: string, extra: Partial<UpstreamSnapshot> = {}): UpstreamSnapshot {
-  return {
-    server: name,
-    ready: true,
-    message: 'server added successfully',
-    protocolVersion: '2025-06-18',
-    capabilities: {},
-    tools: [],
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    invalidTools: [],
-    invalidPrompts: [],
-    consecutiveFailures: 0,
-    ...extra,
-  };
+  return fakeServer(name, prefix, { hostname, url: `http://${hostname}/mcp` });
 }
 
 const tool = (name: string) => ({ name, inputSchema: { type: 'object' } });
