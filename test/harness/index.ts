@@ -32,3 +32,9 @@ export {
   type RunningEnvoy,
   type StartEnvoyOptions,
 } from './envoy.ts';
+export {
+  startModernUpstream,
+  type ModernRecordedRequest,
+  type ModernUpstream,
+  type ModernUpstreamOptions,
+} from './modern-upstream.ts';

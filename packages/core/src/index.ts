@@ -11,6 +11,18 @@ export type { ConfigResult } from './config/parse-config.ts';
 export { parseJsonRpcMessage } from './protocol/json-rpc.ts';
 export type { JsonRpcId, JsonRpcMessage, JsonRpcParseResult, JsonRpcRequest } from './protocol/json-rpc.ts';
 export { createSseParser, encodeSseEvent } from './protocol/sse.ts';
+export {
+  META,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  checkModernHeaders,
+  claimedVersion,
+  decodeHeaderValue,
+  encodeHeaderValue,
+  isModernRequest,
+  isModernVersion,
+  nameSource,
+  requestMeta,
+} from './protocol/modern-request.ts';
 export type { SseEvent } from './protocol/sse.ts';
 export {
   DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
@@ -38,6 +50,19 @@ export type {
   SessionVerifyResult,
 } from './session/session-token.ts';
 export { callerIdentity } from './session/caller-identity.ts';
+export {
+  BACKEND_INIT_AUDIENCE,
+  BACKEND_INIT_HEADERS,
+  BACKEND_INIT_PURPOSE,
+  BACKEND_INIT_TTL_SECONDS,
+  createBackendInitTokens,
+} from './session/backend-init-token.ts';
+export type {
+  BackendInitClaims,
+  BackendInitTokenOptions,
+  BackendInitTokens,
+  BackendInitVerifyResult,
+} from './session/backend-init-token.ts';
 
 export { createMemorySessionStore } from './store/memory-session-store.ts';
 export type { MemorySessionStoreOptions } from './store/memory-session-store.ts';
@@ -60,6 +85,8 @@ export { planCall } from './gateway/route-call.ts';
 export type { ForwardPlan } from './gateway/forward-call.ts';
 export { ROUTER_HEADERS, clientIdentityHeaders } from './gateway/upstream-headers.ts';
 export { NO_BACKEND_SESSION, ensureBackendSession } from './gateway/backend-session.ts';
+export { isServerRequest, rememberServerRequest } from './gateway/server-requests.ts';
+export { toJsonRpcError } from './gateway/error-mapping.ts';
 export type { McpEndpoint } from './gateway/mcp-endpoint.ts';
 export type { McpEndpointOptions, RequestContext } from './gateway/endpoint-context.ts';
 export { DEFAULT_CALL_TIMEOUT_MS } from './gateway/endpoint-context.ts';

@@ -1,5 +1,5 @@
 import type { ServerConfig, VirtualServerConfig } from '../config/schema.ts';
-import type { JsonObject, UpstreamSnapshot } from '../upstream/types.ts';
+import type { JsonObject, ListCacheHint, UpstreamSnapshot } from '../upstream/types.ts';
 import { prefixName, prefixUri, prefixUriTemplate, unprefixUri } from './tool-prefix.ts';
 
 /** The four lists the gateway aggregates. */
@@ -38,6 +38,11 @@ export interface Catalog {
    * Undefined when `virtualServer` names no configured virtual server.
    */
   listResultJson(kind: CatalogKind, virtualServer?: string): string | undefined;
+  /**
+   * The 2026-07-28 cache hints of an aggregated list: the smallest non-zero ttlMs among the
+   * contributing upstreams that gave one (0 when none did), `private` when any contributor is.
+   */
+  cacheHints(kind: CatalogKind): ListCacheHint;
 }
 
 const LIST_KEYS: Record<CatalogKind, string> = {
@@ -117,6 +122,11 @@ export function buildCatalog(
   const byPrefix = [...resourceServers].sort((a, b) => b.prefix.length - a.prefix.length);
   const virtual = new Map(virtualServers.map((vs) => [vs.name, vs]));
   const bodies = new Map<string, string>();
+  const hints = new Map<CatalogKind, ListCacheHint>();
+  const contributing = servers
+    .map((server) => snapshots.get(server.name))
+    .filter((snapshot): snapshot is UpstreamSnapshot => snapshot !== undefined && snapshot.ready)
+    .filter((snapshot) => servers.find((s) => s.name === snapshot.server)?.enabled === true);
 
   return {
     ...lists,
@@ -131,6 +141,21 @@ export function buildCatalog(
         if (uri !== undefined) return { server: server.name, name: uri };
       }
       return undefined;
+    },
+    cacheHints(kind) {
+      const known = hints.get(kind);
+      if (known !== undefined) return known;
+      let ttlMs = 0;
+      let cacheScope: ListCacheHint['cacheScope'] = 'public';
+      for (const snapshot of contributing) {
+        const hint = snapshot.listCache?.[kind];
+        if (hint === undefined) continue;
+        if (hint.ttlMs > 0 && (ttlMs === 0 || hint.ttlMs < ttlMs)) ttlMs = hint.ttlMs;
+        if (hint.cacheScope === 'private') cacheScope = 'private';
+      }
+      const computed = { ttlMs, cacheScope };
+      hints.set(kind, computed);
+      return computed;
     },
     listResultJson(kind, virtualServer) {
       // A distinct key for "no virtual server", so a virtual server named "" is not served the full list.

@@ -49,6 +49,8 @@ export interface GatewayRouting {
   server(name: string): ServerConfig | undefined;
   /** The server's upstream client (its fetch carries the server's TLS trust); undefined as above. */
   client(name: string): UpstreamClient | undefined;
+  /** The protocol version the upstream speaks, as its last discovery found; undefined before one. */
+  protocolVersion(name: string): string | undefined;
   readonly tokens: SessionTokens;
   readonly store: SessionStore;
   /** Where new backend sessions are announced (see ensureBackendSession). */
@@ -117,6 +119,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     catalog: () => pool.catalog(),
     server: (name) => pool.server(name),
     client: (name) => pool.client(name),
+    protocolVersion: (name) => pool.snapshot(name)?.protocolVersion,
     tokens,
     store,
     bus,

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import { parseJsonRpcMessage, type JsonRpcRequest } from '../protocol/json-rpc.ts';
+import { isModernRequest, isModernVersion } from '../protocol/modern-request.ts';
 import { isLegacyProtocolVersion } from '../protocol/versions.ts';
 import { callerIdentity } from '../session/caller-identity.ts';
 import type { Logger } from '../logger.ts';
@@ -12,6 +13,8 @@ import { openNotificationStream } from './notification-stream.ts';
 import { checkOrigin, preflightResponse, withCors } from './origin-policy.ts';
 import { DEFAULT_MAX_BODY_BYTES, readBody } from './read-body.ts';
 import { FORWARDED_METHODS, planCall } from './route-call.ts';
+import { handleModernPost, unsupportedVersion, type ModernContext } from './modern-endpoint.ts';
+import { createParkedCalls } from './parked-calls.ts';
 
 /** The MCP endpoint: a fetch-style handler for POST, GET and DELETE on /mcp. */
 export interface McpEndpoint {
@@ -19,9 +22,10 @@ export interface McpEndpoint {
 }
 
 /**
- * Creates the MCP endpoint of the legacy protocol era (2024-11-05 … 2025-11-25, Streamable HTTP).
- * Sessions are signed tokens validated without storage; the store holds only what must be shared
- * (termination, backend sessions, pending server-to-client requests).
+ * Creates the MCP endpoint, serving both protocol eras on one path. Legacy (2024-11-05 …
+ * 2025-11-25, Streamable HTTP with sessions): session ids are signed tokens validated without
+ * storage; the store holds only what must be shared (termination, backend sessions, pending
+ * server-to-client requests). Modern (2026-07-28): sessionless, see modern-endpoint.ts.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
  */
 export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
@@ -30,6 +34,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
   // The notification stream open on this process per session: a newer one replaces it.
   const openStreams = new Map<string, () => void>();
   const { logger } = options;
+  const modern: ModernContext = {
+    options,
+    identify: (authorization) => callers.identify(authorization),
+    parked: createParkedCalls(),
+  };
 
   async function handle(request: Request, context: RequestContext = {}): Promise<Response> {
     const refused = checkOrigin(request.headers, options.originPolicy);
@@ -47,6 +56,14 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
           return await handlePost(request, context);
         case 'GET':
         case 'DELETE': {
+          if (isModernVersion(request.headers.get('mcp-protocol-version'))) {
+            // 2026-07-28 has no GET stream and no sessions to end: subscriptions/listen replaces both.
+            const error = new GatewayError(
+              'METHOD_NOT_ALLOWED',
+              `${request.method} is not used in protocol 2026-07-28: POST subscriptions/listen for notifications`,
+            );
+            return toErrorResponse(error, null, logger, { allow: 'POST' });
+          }
           const session = await openSession(request, context);
           if (session instanceof Response) return session;
           if (request.method === 'GET') return openNotificationStream(options, session, openStreams);
@@ -90,9 +107,11 @@ export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
     }
     const { message, kind } = parsed;
     const version = request.headers.get('mcp-protocol-version');
+    if (isModernRequest(version, message as { params?: unknown })) {
+      return handleModernPost(modern, request, message, kind);
+    }
     if (version !== null && !isLegacyProtocolVersion(version)) {
-      const error = new GatewayError('UNSUPPORTED_PROTOCOL_VERSION', `Unsupported protocol version: ${version}`);
-      return toErrorResponse(error, kind === 'request' ? (message as JsonRpcRequest).id : null, logger);
+      return unsupportedVersion(version, kind === 'request' ? (message as JsonRpcRequest).id : null, options);
     }
     if (kind === 'request' && (message as JsonRpcRequest).method === 'initialize') {
       return answerInitialize(options, request, message as JsonRpcRequest);

@@ -18,7 +18,7 @@ export function isServerRequest(message: Record<string, unknown>): boolean {
  */
 export async function rememberServerRequest(
   store: SessionStore,
-  session: SessionRequest,
+  session: { readonly claims: Pick<SessionRequest['claims'], 'jti'> },
   server: string,
   backendSessionId: string,
   message: Record<string, unknown>,

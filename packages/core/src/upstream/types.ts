@@ -37,6 +37,12 @@ export interface UpstreamItems {
   readonly invalidPrompts: readonly InvalidItem[];
 }
 
+/** How long a list may be cached and by whom, as a 2026-07-28 upstream said. */
+export interface ListCacheHint {
+  readonly ttlMs: number;
+  readonly cacheScope: 'public' | 'private';
+}
+
 /** What one upstream currently contributes, published by its manager on every change. */
 export interface UpstreamSnapshot extends UpstreamItems {
   /** Config `name` of the server. */
@@ -51,6 +57,10 @@ export interface UpstreamSnapshot extends UpstreamItems {
   readonly capabilities: JsonObject;
   /** ISO time of the last successful validation (list). */
   readonly lastValidated?: string;
+  /** Cache hints of each list, from 2026-07-28 upstreams (legacy upstreams give none). */
+  readonly listCache?: Readonly<
+    Partial<Record<'tools' | 'prompts' | 'resources' | 'resourceTemplates', ListCacheHint>>
+  >;
   /** Consecutive failed connect/list/health attempts (3 withdraws the items). */
   readonly consecutiveFailures: number;
 }

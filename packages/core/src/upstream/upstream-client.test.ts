@@ -376,7 +376,7 @@ describe('createUpstreamClient', () => {
 
     expect(error).toMatchObject({
       code: 'UPSTREAM_PROTOCOL_ERROR',
-      message: 'upstream speaks only MCP 2026-07-28, which this gateway does not serve yet',
+      message: 'upstream speaks only MCP 2026-07-28 but did not answer server/discover',
     });
   });
 

@@ -1,12 +1,15 @@
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { JsonObject } from './types.ts';
+import type { JsonObject, ListCacheHint } from './types.ts';
 import { isGatewayError } from '../errors.ts';
 import { isUpstreamRpcError, isUpstreamSessionExpiredError, upstreamProtocolError } from './upstream-errors.ts';
 import { isJsonObject, readRpcResult, type ExchangeContext, type RpcId } from './upstream-exchange.ts';
 import type { UpstreamHeaderSession } from './upstream-headers.ts';
 import { createUpstreamHttp, type UpstreamHttp } from './upstream-http.ts';
 import { listAllPages, type UpstreamListKind } from './upstream-list.ts';
+import { discoverVersions, modernRequestHeaders, withModernEnvelope } from './modern-envelope.ts';
+import { META } from '../protocol/modern-request.ts';
+import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { openUpstreamStream, type NotificationStreamOutcome } from './upstream-stream.ts';
 import {
   PROPOSED_PROTOCOL_VERSION,
@@ -24,7 +27,7 @@ export const DEFAULT_CLIENT_INFO = { name: 'mcp-gateway', version: '0.1.0' } as 
 export interface UpstreamSession {
   /** The upstream's `Mcp-Session-Id`; absent for upstreams that issue none. */
   readonly sessionId?: string;
-  /** Negotiated version, one of LEGACY_PROTOCOL_VERSIONS. */
+  /** Negotiated version: one of LEGACY_PROTOCOL_VERSIONS, or MODERN_PROTOCOL_VERSION for a sessionless modern upstream. */
   readonly protocolVersion: string;
   readonly capabilities: JsonObject;
   readonly serverInfo?: JsonObject;
@@ -38,6 +41,12 @@ export interface UpstreamCallOptions {
   readonly signal?: AbortSignal;
   /** Added to, or overriding, the gateway's headers (case-insensitive). */
   readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Options of {@link UpstreamClient.listAll}. */
+export interface UpstreamListOptions extends UpstreamCallOptions {
+  /** Receives the cache hint of a 2026-07-28 list (its first page's ttlMs and cacheScope). */
+  readonly onCacheHint?: (hint: ListCacheHint) => void;
 }
 
 /** Options of {@link UpstreamClient.initialize}. */
@@ -74,6 +83,13 @@ export interface UpstreamClient {
    */
   initialize(options?: UpstreamInitializeOptions): Promise<UpstreamSession>;
   /**
+   * Connects in the upstream's own era: asks `server/discover` first and, when the upstream
+   * offers 2026-07-28, resolves a sessionless modern session (every later request carries the
+   * per-request envelope and standard headers); otherwise initializes a legacy session. Once an
+   * upstream proved legacy, later connects go straight to initialize.
+   */
+  connect(options?: UpstreamCallOptions): Promise<UpstreamSession>;
+  /**
    * Sends a request and resolves with its `result` (JSON or SSE answer; upstream `ping`s are
    * answered). Rejects with UpstreamRpcError, UpstreamSessionExpiredError (404),
    * UPSTREAM_UNAVAILABLE, UPSTREAM_PROTOCOL_ERROR or UPSTREAM_TIMEOUT.
@@ -87,7 +103,7 @@ export interface UpstreamClient {
   /** Sends a notification (the upstream answers 202). Rejects like `request`. */
   notify(session: UpstreamSession, method: string, params?: JsonObject, options?: UpstreamCallOptions): Promise<void>;
   /** Lists every item of `kind`, following `nextCursor` (at most 1000 pages, no repeated cursor). */
-  listAll(session: UpstreamSession, kind: UpstreamListKind, options?: UpstreamCallOptions): Promise<JsonObject[]>;
+  listAll(session: UpstreamSession, kind: UpstreamListKind, options?: UpstreamListOptions): Promise<JsonObject[]>;
   /**
    * Opens the standalone GET stream and delivers its notifications to `onMessage` (upstream
    * requests are answered, not delivered: `ping` with `{}`, others with -32601). Resolves
@@ -132,9 +148,12 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     onResponse?: (response: Response) => void,
   ): Promise<JsonObject> {
     const id = issueId();
-    const body = { jsonrpc: '2.0', id, method, ...(params === undefined ? {} : { params }) };
+    const modern = session.protocolVersion === MODERN_PROTOCOL_VERSION;
+    const sent = modern ? withModernEnvelope(params, { clientInfo }) : params;
+    const body = { jsonrpc: '2.0', id, method, ...(sent === undefined ? {} : { params: sent }) };
+    const headers = modern ? { ...modernRequestHeaders(method, sent), ...call.headers } : call.headers;
     return http.deadline(method, call.signal, async (signal) => {
-      const response = await http.send({ method: 'POST', session, body, headers: call.headers, signal, what: method });
+      const response = await http.send({ method: 'POST', session, body, headers, signal, what: method });
       await http.ensureOk(response, session, method);
       onResponse?.(response);
       const context: ExchangeContext = {
@@ -194,8 +213,65 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     }
   }
 
-  return {
+  let provedLegacy = false;
+
+  /**
+   * Asks server/discover. Any HTTP error status or JSON-RPC error means "not a modern server"
+   * (legacy servers answer 400/404/405 to a request without a session); network failures and
+   * timeouts reject, since they say nothing about the era.
+   */
+  async function discover(call: UpstreamCallOptions): Promise<UpstreamSession | undefined> {
+    const session = { protocolVersion: MODERN_PROTOCOL_VERSION };
+    const id = issueId();
+    const params = withModernEnvelope(undefined, { clientInfo });
+    const body = { jsonrpc: '2.0', id, method: 'server/discover', params };
+    const headers = { ...modernRequestHeaders('server/discover', params), ...call.headers };
+    const result = await http.deadline('server/discover', call.signal, async (signal) => {
+      const response = await http.send({ method: 'POST', session, body, headers, signal, what: 'server/discover' });
+      if (!response.ok) {
+        await response.body?.cancel().catch(() => {});
+        return undefined;
+      }
+      const context: ExchangeContext = {
+        server: server.name,
+        method: 'server/discover',
+        signal,
+        onServerRequest: async () => {},
+        resume: () => Promise.reject(new Error('no resumption for server/discover')),
+      };
+      try {
+        return await readRpcResult(response, id, context);
+      } catch (error) {
+        if (signal.aborted) throw error;
+        return undefined;
+      }
+    });
+    const versions = result === undefined ? undefined : discoverVersions(result);
+    if (result === undefined || versions === undefined || !versions.includes(MODERN_PROTOCOL_VERSION)) return undefined;
+    const meta = isJsonObject(result['_meta']) ? result['_meta'] : {};
+    const serverInfo = meta[META.serverInfo];
+    const { capabilities, instructions } = result;
+    logger.debug('upstream speaks the modern protocol', { versions: versions.join(',') });
+    return {
+      protocolVersion: MODERN_PROTOCOL_VERSION,
+      capabilities: isJsonObject(capabilities) ? capabilities : {},
+      ...(isJsonObject(serverInfo) ? { serverInfo } : {}),
+      ...(typeof instructions === 'string' ? { instructions } : {}),
+    };
+  }
+
+  const client: UpstreamClient = {
     server,
+
+    async connect(call = {}) {
+      if (!provedLegacy) {
+        const modern = await discover(call);
+        if (modern !== undefined) return modern;
+      }
+      const session = await client.initialize(call);
+      provedLegacy = true;
+      return session;
+    },
 
     async initialize(init = {}) {
       const useCredential = init.useCredential ?? true;
@@ -242,10 +318,33 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
         kind,
         (method, params) => exchange(session, method, params, call),
         (count) => logger.warn('upstream listed items that are not objects; dropped', { kind, count }),
+        (result) => {
+          const { ttlMs, cacheScope } = result;
+          if (call.onCacheHint === undefined || typeof ttlMs !== 'number' || !Number.isFinite(ttlMs) || ttlMs < 0)
+            return;
+          call.onCacheHint({ ttlMs, cacheScope: cacheScope === 'public' ? 'public' : 'private' });
+        },
       );
     },
 
     openNotificationStream(session, onMessage, signal) {
+      if (session.protocolVersion === MODERN_PROTOCOL_VERSION) {
+        const params = withModernEnvelope(
+          { notifications: { toolsListChanged: true, promptsListChanged: true, resourcesListChanged: true } },
+          { clientInfo },
+        );
+        return openUpstreamStream({
+          http,
+          session,
+          signal,
+          lastEventId: undefined,
+          onEventId: () => {},
+          onMessage,
+          onServerRequest: async () => {},
+          logger,
+          listen: { id: issueId(), params, headers: modernRequestHeaders('subscriptions/listen', params) },
+        });
+      }
       return openUpstreamStream({
         http,
         session,
@@ -260,6 +359,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     close,
   };
+  return client;
 }
 
 function toSession(result: JsonObject, sessionId: string | undefined, useCredential: boolean): UpstreamSession {

@@ -1,6 +1,7 @@
+import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { isGatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { JsonObject } from './types.ts';
+import type { JsonObject, ListCacheHint } from './types.ts';
 import type { UpstreamClient, UpstreamSession } from './upstream-client.ts';
 import { isUpstreamRpcError, isUpstreamSessionExpiredError, rootCauseMessage } from './upstream-errors.ts';
 import type { UpstreamListKind } from './upstream-list.ts';
@@ -19,7 +20,9 @@ export async function pingUpstream(
   signal: AbortSignal,
 ): Promise<void> {
   try {
-    await client.request(session, 'ping', undefined, { signal });
+    // 2026-07-28 removed ping; server/discover is the cheap request every modern server answers.
+    const method = session.protocolVersion === MODERN_PROTOCOL_VERSION ? 'server/discover' : 'ping';
+    await client.request(session, method, undefined, { signal });
   } catch (error) {
     if (!isUpstreamRpcError(error)) throw error;
   }
@@ -35,9 +38,10 @@ export async function listKind(
   kind: UpstreamListKind,
   signal: AbortSignal,
   logger: Logger,
+  onCacheHint?: (hint: ListCacheHint) => void,
 ): Promise<JsonObject[]> {
   try {
-    return await client.listAll(session, kind, { signal });
+    return await client.listAll(session, kind, { signal, ...(onCacheHint === undefined ? {} : { onCacheHint }) });
   } catch (error) {
     if (!isUpstreamRpcError(error) || error.code !== METHOD_NOT_FOUND) throw error;
     logger.debug('upstream does not implement this list', { kind });

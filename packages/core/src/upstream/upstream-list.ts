@@ -32,6 +32,7 @@ export async function listAllPages(
   kind: UpstreamListKind,
   requestPage: ListPageRequest,
   onDropped?: (count: number) => void,
+  onFirstPage?: (result: JsonObject) => void,
 ): Promise<JsonObject[]> {
   const method = LIST_METHODS[kind];
   const items: JsonObject[] = [];
@@ -39,6 +40,7 @@ export async function listAllPages(
   let cursor: string | undefined;
   for (let page = 1; ; page++) {
     const result = await requestPage(method, cursor === undefined ? undefined : { cursor });
+    if (page === 1) onFirstPage?.(result);
     const list = result[kind];
     if (!Array.isArray(list))
       throw upstreamProtocolError(`upstream ${server} answered ${method} without a "${kind}" array`);

@@ -251,7 +251,7 @@ describe('createUpstreamManager', () => {
     const watched = manage(serverConfig(url), { healthIntervalMs: 100 });
 
     const unsupported = await watched.until((s) => !s.ready);
-    expect(unsupported.message).toBe('upstream speaks only MCP 2026-07-28, which this gateway does not serve yet');
+    expect(unsupported.message).toBe('upstream speaks only MCP 2026-07-28 but did not answer server/discover');
     await waitFor(() => attempts >= 3);
     expect(watched.published).toHaveLength(1);
   });

@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { computeBackoff } from './backoff.ts';
 import { watchUpstreamNotifications } from './notification-watcher.ts';
-import type { JsonObject, UpstreamItems, UpstreamSnapshot } from './types.ts';
+import type { JsonObject, ListCacheHint, UpstreamItems, UpstreamSnapshot } from './types.ts';
 import { createUpstreamClient, type UpstreamClient, type UpstreamSession } from './upstream-client.ts';
 import { isUpstreamSessionExpiredError } from './upstream-errors.ts';
 import { describeFailure, listKind, pingUpstream } from './upstream-health.ts';
@@ -94,6 +94,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   let protocolVersion: string | undefined;
   let capabilities: JsonObject = {};
   let lastValidated: string | undefined;
+  let listCache: Partial<Record<UpstreamListKind, ListCacheHint>> = {};
   let failures = 0;
   let failureReason: string | undefined;
   let current = buildSnapshot();
@@ -116,6 +117,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       capabilities,
       ...items,
       ...(lastValidated === undefined ? {} : { lastValidated }),
+      ...(Object.keys(listCache).length === 0 ? {} : { listCache }),
       consecutiveFailures: failures,
     };
   }
@@ -176,7 +178,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
         dropSession(false);
       }
     }
-    const fresh = await client.initialize({ signal });
+    const fresh = await client.connect({ signal });
     if (stopped) {
       track(client.close(fresh, { signal: AbortSignal.timeout(CLOSE_TIMEOUT_MS) }));
       return;
@@ -197,7 +199,10 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     const declared =
       kind === 'tools' ||
       (kind === 'prompts' ? live.capabilities['prompts'] : live.capabilities['resources']) !== undefined;
-    return declared ? listKind(client, live, kind, signal, logger) : Promise.resolve([]);
+    const onHint = (hint: ListCacheHint) => {
+      listCache = { ...listCache, [kind]: hint };
+    };
+    return declared ? listKind(client, live, kind, signal, logger, onHint) : Promise.resolve([]);
   }
 
   function applyLists(lists: ReadonlyMap<UpstreamListKind, readonly JsonObject[]>): void {

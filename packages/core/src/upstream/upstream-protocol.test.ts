@@ -9,7 +9,7 @@ describe('protocolErrorFromRpcError', () => {
   it('reports an upstream whose supported versions are only 2026-07-28', () => {
     const error = protocolErrorFromRpcError(-32602, { supported: ['2026-07-28'], requested: '2025-11-25' });
 
-    expect(error?.message).toBe('upstream speaks only MCP 2026-07-28, which this gateway does not serve yet');
+    expect(error?.message).toBe('upstream speaks only MCP 2026-07-28 but did not answer server/discover');
     expect(isUnsupportedProtocolError(error)).toBe(true);
   });
 
@@ -26,7 +26,7 @@ describe('protocolErrorFromRpcError', () => {
 
   it('treats -32022 without a version list as a 2026-07-28-only upstream', () => {
     expect(protocolErrorFromRpcError(-32022, null)?.message).toBe(
-      'upstream speaks only MCP 2026-07-28, which this gateway does not serve yet',
+      'upstream speaks only MCP 2026-07-28 but did not answer server/discover',
     );
   });
 });

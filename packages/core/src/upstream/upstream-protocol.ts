@@ -17,7 +17,7 @@ export const PROPOSED_PROTOCOL_VERSION = LEGACY_PROTOCOL_VERSIONS[0];
 export const UNSUPPORTED_PROTOCOL_VERSION_CODE = -32022;
 
 /** The message of an upstream that speaks only the modern protocol. */
-export const MODERN_ONLY_MESSAGE = `upstream speaks only MCP ${MODERN_PROTOCOL_VERSION}, which this gateway does not serve yet`;
+export const MODERN_ONLY_MESSAGE = `upstream speaks only MCP ${MODERN_PROTOCOL_VERSION} but did not answer server/discover`;
 
 const unsupportedProtocolErrors = new WeakSet<object>();
 

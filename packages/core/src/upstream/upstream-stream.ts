@@ -19,6 +19,15 @@ export interface UpstreamStreamInit {
   /** Answers an upstream request; must not throw. */
   readonly onServerRequest: (message: JsonObject) => Promise<void>;
   readonly logger: Logger;
+  /**
+   * Open a 2026-07-28 `subscriptions/listen` POST stream instead of the legacy GET stream:
+   * the request id, params (with envelope) and standard headers.
+   */
+  readonly listen?: {
+    readonly id: number | string;
+    readonly params: JsonObject;
+    readonly headers: Record<string, string>;
+  };
 }
 
 /**
@@ -56,12 +65,29 @@ export async function openUpstreamStream(init: UpstreamStreamInit): Promise<Noti
 
 async function receiveHeaders(init: UpstreamStreamInit, stream: AbortController): Promise<Response | undefined> {
   const { http, session, signal } = init;
-  const headers = init.lastEventId === undefined ? undefined : { 'last-event-id': init.lastEventId };
+  const { listen } = init;
+  const headers =
+    listen !== undefined
+      ? listen.headers
+      : init.lastEventId === undefined
+        ? undefined
+        : { 'last-event-id': init.lastEventId };
   try {
     return await http.deadline('GET stream', signal, async (deadlineSignal) => {
       const expire = (): void => stream.abort(deadlineSignal.reason);
       deadlineSignal.addEventListener('abort', expire, { once: true });
       try {
+        if (listen !== undefined) {
+          const body = { jsonrpc: '2.0', id: listen.id, method: 'subscriptions/listen', params: listen.params };
+          return await http.send({
+            method: 'POST',
+            session,
+            body,
+            headers,
+            signal: stream.signal,
+            what: 'subscriptions/listen',
+          });
+        }
         return await http.send({ method: 'GET', session, headers, signal: stream.signal, what: 'GET stream' });
       } finally {
         deadlineSignal.removeEventListener('abort', expire);

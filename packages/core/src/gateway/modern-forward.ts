@@ -1,0 +1,559 @@
+import type { ServerConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+import { NOOP_LOGGER, type Logger } from '../logger.ts';
+import type { JsonRpcId, JsonRpcRequest } from '../protocol/json-rpc.ts';
+import { META, requestMeta } from '../protocol/modern-request.ts';
+import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import type { SessionClaims } from '../session/session-token.ts';
+import { modernRequestHeaders } from '../upstream/modern-envelope.ts';
+import { ensureBackendSession, NO_BACKEND_SESSION } from './backend-session.ts';
+import type { McpEndpointOptions } from './endpoint-context.ts';
+import { DEFAULT_CALL_TIMEOUT_MS } from './endpoint-context.ts';
+import { toJsonRpcError } from './error-mapping.ts';
+import type { ForwardPlan } from './forward-call.ts';
+import { relayMessages, SSE_HEADERS, upstreamMessages, type RelayedMessage, type RelayStep } from './message-relay.ts';
+import type { ModernContext } from './modern-endpoint.ts';
+import { PARKED_STATE_PREFIX, type ParkedCall } from './parked-calls.ts';
+import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
+
+/** How long a modern caller's backend session on a legacy upstream lives (then a new one is made). */
+export const CALLER_SESSION_TTL_SECONDS = 15 * 60;
+
+/** Server-to-client requests a legacy upstream may send during a call, which become input requests. */
+const INPUT_METHODS = new Set(['elicitation/create', 'sampling/createMessage', 'roots/list']);
+
+/** True when the upstream `server` speaks 2026-07-28 (as its last discovery found). */
+export function isModernUpstream(options: McpEndpointOptions, server: ServerConfig): boolean {
+  return options.pool.snapshot(server.name)?.protocolVersion === MODERN_PROTOCOL_VERSION;
+}
+
+/**
+ * Forwards a modern client's call to the upstream that owns it: statelessly to a modern
+ * upstream (the client's envelope passes through; closing the client's stream closes the
+ * upstream's, which is the cancellation), or over a backend session keyed by the caller to a
+ * legacy upstream, whose elicitation, sampling and roots requests become an InputRequiredResult.
+ */
+export async function forwardModernCall(
+  context: ModernContext,
+  request: Request,
+  message: JsonRpcRequest,
+  plan: ForwardPlan,
+): Promise<Response> {
+  const { options } = context;
+  if (isModernUpstream(options, plan.server)) {
+    return callModernUpstream(options, {
+      server: plan.server,
+      message: { ...message, params: plan.params },
+      clientHeaders: request.headers,
+      rewriteResult: plan.rewriteResult,
+      logger: options.logger,
+    });
+  }
+  return callLegacyUpstreamForModern(context, request, message, plan);
+}
+
+/** A stateless call to a 2026-07-28 upstream. */
+export interface ModernUpstreamCall {
+  readonly server: ServerConfig;
+  /** The request as the upstream gets it (prefix removed, envelope in `_meta`). */
+  readonly message: JsonRpcRequest;
+  /** The client's request headers (identity and trace headers are forwarded). */
+  readonly clientHeaders: Headers;
+  readonly rewriteResult?: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined;
+  readonly logger: Logger;
+}
+
+/**
+ * Sends one request to a 2026-07-28 upstream and relays its answer: JSON as bytes (or
+ * rewritten), SSE message by message. The upstream's errors at the HTTP level keep their
+ * status when they carry a JSON-RPC error; silence past the call timeout is an error answer.
+ */
+export async function callModernUpstream(options: McpEndpointOptions, call: ModernUpstreamCall): Promise<Response> {
+  const { server, message } = call;
+  const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const headers = {
+    ...forwardedCallHeaders(
+      call.clientHeaders,
+      { method: message.method, server: server.name },
+      { backendSessionId: '' },
+    ),
+    ...modernRequestHeaders(message.method, message.params),
+  };
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let response: Response;
+  try {
+    response = await options.fetchFor(server)(server.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(message),
+      signal: abort.signal,
+    });
+  } catch (error) {
+    const failure = abort.signal.aborted
+      ? new GatewayError(
+          'UPSTREAM_TIMEOUT',
+          `upstream ${server.name} did not answer ${message.method} within ${timeoutMs} ms`,
+        )
+      : new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is unreachable`, { cause: error });
+    return errorAnswer(message.id, failure, call.logger);
+  } finally {
+    clearTimeout(timer);
+  }
+  const type = response.headers.get('content-type') ?? '';
+  if (response.status === 401 || response.status === 403) {
+    const passed = new Headers({ 'content-type': type || 'text/plain' });
+    const challenge = response.headers.get('www-authenticate');
+    if (challenge !== null) passed.set('www-authenticate', challenge);
+    return new Response(response.body, { status: response.status, headers: passed });
+  }
+  if (!response.ok) {
+    const text = (await response.text().catch(() => '')).slice(0, 16_384);
+    if (type.includes('json') && /"error"/.test(text)) {
+      // The upstream's own JSON-RPC error (an unknown tool, a bad argument): the client sees it as sent.
+      return new Response(text, { status: response.status, headers: { 'content-type': 'application/json' } });
+    }
+    const detail = text.slice(0, 200);
+    const error = new GatewayError(
+      'UPSTREAM_UNAVAILABLE',
+      `upstream ${server.name} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+    );
+    return errorAnswer(message.id, error, call.logger);
+  }
+  if (type.includes('text/event-stream') && response.body !== null) {
+    const rewrite = call.rewriteResult;
+    const stream = relayMessages({
+      upstream: upstreamMessages(response.body),
+      silenceMs: timeoutMs,
+      onMessage: (relayed) => {
+        if (isAnswerTo(relayed, message.id)) return { send: [rewriteAnswer(relayed, rewrite)], next: 'end' };
+        return { send: [relayed], next: 'continue' };
+      },
+      onUpstreamEnd: () => [
+        errorMessage(
+          message.id,
+          new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} closed the stream without answering`),
+          call.logger,
+        ),
+      ],
+      onSilence: () => [
+        errorMessage(
+          message.id,
+          new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} stayed silent for ${timeoutMs} ms`),
+          call.logger,
+        ),
+      ],
+    });
+    return new Response(stream, { status: 200, headers: SSE_HEADERS });
+  }
+  if (call.rewriteResult === undefined) {
+    return new Response(await response.arrayBuffer(), { status: 200, headers: { 'content-type': 'application/json' } });
+  }
+  try {
+    const parsed = JSON.parse(await response.text()) as RelayedMessage;
+    return jsonAnswer(rewriteAnswer(parsed, call.rewriteResult));
+  } catch {
+    const error = new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream ${server.name} answered with invalid JSON`);
+    return errorAnswer(message.id, error, call.logger);
+  }
+}
+
+/**
+ * A modern client's call to a legacy upstream: over a backend session held per caller (the
+ * bearer identity; anonymous callers get one per call, closed after it), with the modern
+ * envelope removed and `resultType` added. A server-to-client request on the call's stream
+ * parks the upstream exchange and answers the client with an InputRequiredResult; the
+ * client's retry (same call, `inputResponses` and the gateway's `requestState`) answers the
+ * waiting upstream and continues the relay.
+ */
+async function callLegacyUpstreamForModern(
+  context: ModernContext,
+  request: Request,
+  message: JsonRpcRequest,
+  plan: ForwardPlan,
+): Promise<Response> {
+  const { options } = context;
+  const { server } = plan;
+  const logger = options.logger;
+  const params = plan.params;
+  const caller = await context.identify(request.headers.get('authorization'));
+  const requestState = params['requestState'];
+  if (typeof requestState === 'string' && requestState.startsWith(PARKED_STATE_PREFIX)) {
+    return resumeParked(context, message, requestState, params['inputResponses'], caller, plan);
+  }
+  const client = options.pool.client(server.name);
+  if (client === undefined) {
+    return errorAnswer(
+      message.id,
+      new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is not configured`),
+      logger,
+    );
+  }
+  const meta = requestMeta(message) ?? {};
+  const capabilities = meta[META.clientCapabilities];
+  const claims: SessionClaims = {
+    // Callers share a backend session only with themselves; anonymous calls share none.
+    jti: caller === undefined ? `anonymous:${crypto.randomUUID()}` : `caller:${caller}`,
+    exp: Math.floor(Date.now() / 1000) + CALLER_SESSION_TTL_SECONDS,
+    protocolVersion: options.pool.snapshot(server.name)?.protocolVersion ?? '',
+    clientCapabilities:
+      typeof capabilities === 'object' && capabilities !== null ? (capabilities as Record<string, unknown>) : {},
+    ...(caller === undefined ? {} : { caller }),
+  };
+  const identityHeaders = clientIdentityHeaders(request.headers);
+  const release = () => {
+    if (caller !== undefined) return;
+    void options.store.terminate(claims.jti, 60).then((held) => {
+      for (const id of Object.values(held)) {
+        if (id !== NO_BACKEND_SESSION)
+          void client.close(
+            { sessionId: id, protocolVersion: claims.protocolVersion, capabilities: {}, useCredential: false },
+            { headers: identityHeaders },
+          );
+      }
+    });
+  };
+  const upstreamParams = withoutModernFields(params);
+  let known: string | undefined;
+  for (let attempt = 0; ; attempt++) {
+    let backendSessionId: string;
+    try {
+      backendSessionId = await ensureBackendSession(
+        { store: options.store, bus: options.bus, logger },
+        claims,
+        request.headers,
+        server,
+        client,
+        known,
+      );
+    } catch (error) {
+      release();
+      return errorAnswer(message.id, error, logger);
+    }
+    const protocolVersion = options.pool.snapshot(server.name)?.protocolVersion;
+    const exchange = await postLegacy(options, server, {
+      body: { jsonrpc: '2.0', id: message.id, method: message.method, params: upstreamParams },
+      headers: forwardedCallHeaders(
+        request.headers,
+        { method: message.method, server: server.name, ...(plan.nameHeader ? { name: plan.nameHeader } : {}) },
+        { backendSessionId, ...(protocolVersion === undefined ? {} : { protocolVersion }) },
+      ),
+    });
+    if (exchange instanceof GatewayError) {
+      release();
+      return errorAnswer(message.id, exchange, logger);
+    }
+    const { response, abort, timeoutMs } = exchange;
+    if (response.status === 404 && backendSessionId !== NO_BACKEND_SESSION && attempt === 0) {
+      await response.body?.cancel().catch(() => {});
+      await options.store.dropBackendSession(claims.jti, server.name, backendSessionId);
+      known = undefined;
+      continue;
+    }
+    const parkBase = {
+      server,
+      backendSessionId,
+      identityHeaders,
+      ...(protocolVersion === undefined ? {} : { protocolVersion }),
+      caller,
+      upstreamCallId: message.id,
+      release,
+    };
+    return relayLegacyForModern(context, response, abort, timeoutMs, message.id, message.id, plan, parkBase);
+  }
+}
+
+/** The parts of a parked call known before the upstream asks for input. */
+type ParkBase = Omit<ParkedCall, 'waiting' | 'upstream'>;
+
+/** Relays a legacy upstream's answer to a modern client (see callLegacyUpstreamForModern). */
+async function relayLegacyForModern(
+  context: ModernContext,
+  response: Response,
+  abort: AbortController,
+  timeoutMs: number,
+  upstreamCallId: JsonRpcId,
+  clientId: JsonRpcId,
+  plan: ForwardPlan,
+  park: ParkBase,
+): Promise<Response> {
+  const { options } = context;
+  const { server } = plan;
+  const logger = options.logger;
+  if (!response.ok) {
+    park.release();
+    const detail = (await response.text().catch(() => '')).slice(0, 200);
+    const error = new GatewayError(
+      'UPSTREAM_UNAVAILABLE',
+      `upstream ${server.name} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+    );
+    return errorAnswer(clientId, error, logger);
+  }
+  const type = response.headers.get('content-type') ?? '';
+  if (!type.includes('text/event-stream') || response.body === null) {
+    park.release();
+    try {
+      const parsed = JSON.parse(await response.text()) as RelayedMessage;
+      return jsonAnswer(completeAnswer({ ...parsed, id: clientId }, plan.rewriteResult));
+    } catch {
+      return errorAnswer(
+        clientId,
+        new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream ${server.name} answered with invalid JSON`),
+        logger,
+      );
+    }
+  }
+  return streamLegacyForModern(
+    context,
+    upstreamMessages(response.body),
+    abort,
+    timeoutMs,
+    upstreamCallId,
+    clientId,
+    plan,
+    park,
+  );
+}
+
+function streamLegacyForModern(
+  context: ModernContext,
+  upstream: ReturnType<typeof upstreamMessages>,
+  abort: AbortController,
+  timeoutMs: number,
+  upstreamCallId: JsonRpcId,
+  clientId: JsonRpcId,
+  plan: ForwardPlan,
+  park: ParkBase,
+): Response {
+  const { options } = context;
+  const logger = options.logger;
+  const { server } = plan;
+  let parked = false;
+  const stream = relayMessages({
+    upstream,
+    silenceMs: timeoutMs,
+    onMessage: async (relayed): Promise<RelayStep> => {
+      if (isAnswerTo(relayed, upstreamCallId)) {
+        park.release();
+        return { send: [completeAnswer({ ...relayed, id: clientId }, plan.rewriteResult)], next: 'end' };
+      }
+      const method = relayed['method'];
+      if (typeof method === 'string' && 'id' in relayed) {
+        const upstreamId = relayed['id'] as JsonRpcId;
+        if (!INPUT_METHODS.has(method)) {
+          // ping and anything else: answered here, as the gateway's own connection would.
+          const answer =
+            method === 'ping'
+              ? { jsonrpc: '2.0', id: upstreamId, result: {} }
+              : { jsonrpc: '2.0', id: upstreamId, error: { code: -32601, message: 'Method not found' } };
+          await postLegacyAnswer(options, park, answer);
+          return { send: [], next: 'continue' };
+        }
+        const key = `input-${String(upstreamId)}`;
+        parked = true;
+        const state = context.parked.park({
+          ...park,
+          waiting: new Map([[key, upstreamId]]),
+          upstream,
+        });
+        const result = {
+          resultType: 'input_required',
+          inputRequests: { [key]: { method, params: relayed['params'] ?? {} } },
+          requestState: state,
+        };
+        return { send: [{ jsonrpc: '2.0', id: clientId, result }], next: 'park' };
+      }
+      // Progress and log notifications stay on the call's stream.
+      return { send: [relayed], next: 'continue' };
+    },
+    onUpstreamEnd: () => {
+      park.release();
+      return [
+        errorMessage(
+          clientId,
+          new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} closed the stream without answering`),
+          logger,
+        ),
+      ];
+    },
+    onSilence: () => {
+      park.release();
+      return [
+        errorMessage(
+          clientId,
+          new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} stayed silent for ${timeoutMs} ms`),
+          logger,
+        ),
+      ];
+    },
+    onClientGone: () => {
+      if (parked) return;
+      abort.abort();
+      // Closing a modern stream is the cancellation: tell the legacy upstream in its own terms.
+      void postLegacyAnswer(options, park, {
+        jsonrpc: '2.0',
+        method: 'notifications/cancelled',
+        params: { requestId: upstreamCallId, reason: 'client closed the request stream' },
+      });
+      park.release();
+    },
+  });
+  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+}
+
+/** The retry of a parked call: answers the waiting upstream, then relays the rest of its stream. */
+async function resumeParked(
+  context: ModernContext,
+  message: JsonRpcRequest,
+  requestState: string,
+  inputResponses: unknown,
+  caller: string | undefined,
+  plan: ForwardPlan,
+): Promise<Response> {
+  const { options } = context;
+  const logger = options.logger;
+  const call = context.parked.take(requestState);
+  if (call === undefined || call.caller !== caller || call.server.name !== plan.server.name) {
+    if (call !== undefined) {
+      call.upstream.cancel();
+      call.release();
+    }
+    const error = new GatewayError(
+      'INVALID_PARAMS',
+      'requestState names no waiting call on this gateway (it expired, was already answered, or is held by another replica): call again without requestState',
+    );
+    return errorAnswer(message.id, error, logger);
+  }
+  const responses =
+    typeof inputResponses === 'object' && inputResponses !== null ? (inputResponses as Record<string, unknown>) : {};
+  for (const [key, upstreamId] of call.waiting) {
+    const answer = responses[key];
+    const body =
+      typeof answer === 'object' && answer !== null
+        ? { jsonrpc: '2.0', id: upstreamId, result: answer }
+        : {
+            jsonrpc: '2.0',
+            id: upstreamId,
+            error: { code: -32603, message: 'The client gave no answer to this request' },
+          };
+    await postLegacyAnswer(options, call, body);
+  }
+  const abort = new AbortController();
+  return streamLegacyForModern(
+    context,
+    call.upstream,
+    abort,
+    options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    call.upstreamCallId,
+    message.id,
+    plan,
+    call,
+  );
+}
+
+/** POSTs to a legacy upstream with the call timeout on the response headers. */
+async function postLegacy(
+  options: McpEndpointOptions,
+  server: ServerConfig,
+  init: { body: unknown; headers: Record<string, string> },
+): Promise<{ response: Response; abort: AbortController; timeoutMs: number } | GatewayError> {
+  const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  try {
+    const response = await options.fetchFor(server)(server.url, {
+      method: 'POST',
+      headers: init.headers,
+      body: JSON.stringify(init.body),
+      signal: abort.signal,
+    });
+    return { response, abort, timeoutMs };
+  } catch (error) {
+    return abort.signal.aborted
+      ? new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} did not answer within ${timeoutMs} ms`)
+      : new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is unreachable`, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends an answer or notification to a legacy upstream on the parked call's backend session. Never throws. */
+async function postLegacyAnswer(
+  options: McpEndpointOptions,
+  call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>,
+  body: unknown,
+): Promise<void> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    'user-agent': 'mcp-gateway',
+    ...call.identityHeaders,
+  };
+  if (call.backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = call.backendSessionId;
+  if (call.protocolVersion !== undefined) headers['mcp-protocol-version'] = call.protocolVersion;
+  try {
+    const response = await options.fetchFor(call.server)(call.server.url, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS),
+    });
+    await response.body?.cancel().catch(() => {});
+  } catch (error) {
+    options.logger.debug('could not deliver to the upstream', { server: call.server.name, error: String(error) });
+  }
+}
+
+/** Params without the 2026-07-28 envelope keys and retry fields a legacy upstream does not know. */
+function withoutModernFields(params: Record<string, unknown>): Record<string, unknown> {
+  const { inputResponses: _responses, requestState: _state, ...rest } = params;
+  const meta = rest['_meta'];
+  if (typeof meta !== 'object' || meta === null) return rest;
+  const kept = Object.fromEntries(
+    Object.entries(meta as Record<string, unknown>).filter(([key]) => !key.startsWith('io.modelcontextprotocol/')),
+  );
+  if (Object.keys(kept).length === 0) {
+    const { _meta: _dropped, ...withoutMeta } = rest;
+    return withoutMeta;
+  }
+  return { ...rest, _meta: kept };
+}
+
+function isAnswerTo(message: RelayedMessage, id: JsonRpcId): boolean {
+  return message['id'] === id && !('method' in message) && ('result' in message || 'error' in message);
+}
+
+/** Applies the result rewrite (resource URIs) to an answer message. */
+function rewriteAnswer(message: RelayedMessage, rewrite: ModernUpstreamCall['rewriteResult']): RelayedMessage {
+  const result = message['result'];
+  if (rewrite === undefined || typeof result !== 'object' || result === null) return message;
+  try {
+    return { ...message, result: rewrite(result as Record<string, unknown>) };
+  } catch (error) {
+    // A rewrite refuses what cannot be translated (see forward-call's modern branch).
+    return { jsonrpc: '2.0', id: message['id'], error: toJsonRpcError(error, silentLogger) };
+  }
+}
+
+/** Rewrites throw only exposed GatewayErrors, which toJsonRpcError does not log. */
+const silentLogger: Logger = NOOP_LOGGER;
+
+/** A legacy answer made modern: `resultType: 'complete'` on results. */
+function completeAnswer(message: RelayedMessage, rewrite: ModernUpstreamCall['rewriteResult']): RelayedMessage {
+  const rewritten = rewriteAnswer(message, rewrite);
+  const result = rewritten['result'];
+  if (typeof result !== 'object' || result === null) return rewritten;
+  return { ...rewritten, result: { resultType: 'complete', ...(result as Record<string, unknown>) } };
+}
+
+function errorMessage(id: JsonRpcId, error: unknown, logger: Logger): RelayedMessage {
+  return { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
+}
+
+function errorAnswer(id: JsonRpcId, error: unknown, logger: Logger): Response {
+  return jsonAnswer(errorMessage(id, error, logger));
+}
+
+function jsonAnswer(message: RelayedMessage): Response {
+  return new Response(JSON.stringify(message), { status: 200, headers: { 'content-type': 'application/json' } });
+}
