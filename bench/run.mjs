@@ -13,6 +13,7 @@ import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { measureIdleSessionMemory, measureListLatency, waitForTools } from './lib/list-memory-phases.mjs';
 import { envoyPhases } from './lib/envoy-phases.mjs';
+import { measureEras } from './lib/era-phases.mjs';
 import { createInitializer, openMcpSession } from './lib/mcp-http.mjs';
 import { startBareRelay, startBenchGateway, startUpstreams } from './lib/processes.mjs';
 import { connectRedisProbe, measureRedisCommands, measureRedisSessionMemory } from './lib/redis-phases.mjs';
@@ -78,9 +79,16 @@ async function callPhases(upstreamUrl, upstreamPid) {
     warmupMs: QUICK ? 500 : 2_000,
     upstreamPid,
   });
+  log(`eras: legacy vs 2026-07-28 client through the gateway, c=1 and c=64`);
+  const eras = await measureEras(gateway, {
+    sizes: SIZES,
+    warmupMs: QUICK ? 500 : 2_000,
+    upstreamPid,
+    defer,
+  });
   await relay.stop();
   await gateway.stop();
-  return { latency, throughput, profile: profiling ? PROFILE_DIR : undefined };
+  return { latency, throughput, eras, profile: profiling ? PROFILE_DIR : undefined };
 }
 
 /** RSS of a fresh gateway before and after opening many idle sessions. */
@@ -214,7 +222,7 @@ async function main() {
 
   const upstream = await startUpstreams(1, 1);
   defer(() => upstream.stop());
-  const { latency, throughput, profile } = await callPhases(upstream.urls[0], upstream.process.pid);
+  const { latency, throughput, eras, profile } = await callPhases(upstream.urls[0], upstream.process.pid);
   const memory = await memoryPhase(upstream.urls[0]);
   const mib = (bytes) => (bytes / 1048576).toFixed(1);
   log(`gateway RSS by sessions opened: ${memory.curve.map((p) => `${p.sessions}: ${mib(p.rss)} MiB`).join(', ')}`);
@@ -229,12 +237,18 @@ async function main() {
   await upstream.stop();
   const list = await listPhase();
 
-  const rows = toRows({ latency, throughput, list, memory, redis, envoy });
+  const rows = toRows({ latency, throughput, eras, list, memory, redis, envoy });
   process.stdout.write('\n');
   printTable(rows);
-  const errors = [latency, throughput, list.latency, redis.latency, redis.throughput].flatMap((r) =>
-    Object.values(r).map((t) => t.errors),
-  );
+  const errors = [
+    latency,
+    throughput,
+    eras.latency,
+    eras.throughput,
+    list.latency,
+    redis.latency,
+    redis.throughput,
+  ].flatMap((r) => Object.values(r).map((t) => t.errors));
   // Calls through Envoy + processor also have a row of their own (target 0).
   const { latency: envoyLatency, throughput: envoyLoad } = envoy;
   const envoyErrors =
@@ -253,7 +267,7 @@ async function main() {
     quick: QUICK,
     machine: { ...machine, loadavgAtEnd: loadavg() },
     rows,
-    results: { latency, throughput, list, memory, redis, envoy },
+    results: { latency, throughput, eras, list, memory, redis, envoy },
     ...(profile ? { profileDir: profile } : {}),
   });
   log(`wrote bench/results/latest.json${profile ? `; CPU profiles in ${profile}` : ''}`);

@@ -27,11 +27,12 @@ const withoutAccessLog = (yaml) => yaml.replace(/^ {16}access_log:\n(?: {18}.*\n
  * Starts the gateway with its router, an Envoy with the ext_proc bootstrap and an Envoy with the
  * pass-through one, all on `upstreamUrl`. `defer` registers cleanups. Resolves with the targets.
  */
-async function startStack(upstreamUrl, defer) {
+async function startStack(upstreamUrl, defer, nodeArgs) {
   const routerPort = await freePort();
   const gateway = await startBenchGateway(
     [{ name: 'bench', url: upstreamUrl, prefix: 'e_', hostname: UPSTREAM_HOST }],
     {
+      nodeArgs,
       args: ['--mcp-router-address', `127.0.0.1:${routerPort}`, '--mcp-gateway-public-host', PUBLIC_HOST],
     },
   );
@@ -60,9 +61,10 @@ async function startStack(upstreamUrl, defer) {
 /**
  * tools/call at c=1 (ABBA rounds) and c=64 (windows) through Envoy + processor, Envoy
  * pass-through and the broker alone; then the processor's gRPC server driven directly.
+ * `nodeArgs` go to the gateway's node (e.g. --cpu-prof).
  */
-export async function envoyPhases(upstreamUrl, upstreamPid, { sizes, warmupMs, grpcCount, log, defer }) {
-  const { gateway, routerPort, processed, passThrough } = await startStack(upstreamUrl, defer);
+export async function envoyPhases(upstreamUrl, upstreamPid, { sizes, warmupMs, grpcCount, log, defer, nodeArgs = [] }) {
+  const { gateway, routerPort, processed, passThrough } = await startStack(upstreamUrl, defer, nodeArgs);
   const viaProcessor = await openMcpSession(processed.url, { connections: 64 });
   defer(() => viaProcessor.close());
   const viaPassThrough = await openMcpSession(passThrough.url, { connections: 64, host: UPSTREAM_HOST });

@@ -134,3 +134,36 @@ export function createInitializer(url, { connections = 64 } = {}) {
     close: () => pool.close(),
   };
 }
+
+/**
+ * A 2026-07-28 client: no session, every request carrying the per-request `_meta` envelope and
+ * the standard headers (MCP-Protocol-Version, Mcp-Method, Mcp-Name). `authorization` makes the
+ * caller known, so the gateway keeps one backend session for it on legacy upstreams.
+ */
+export function openModernClient(url, { connections = 1, authorization } = {}) {
+  const { send, close } = poolSender(url, connections);
+  const base = {
+    'content-type': 'application/json',
+    accept: ACCEPT,
+    'mcp-protocol-version': '2026-07-28',
+    ...(authorization ? { authorization } : {}),
+  };
+  const meta = {
+    'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+    'io.modelcontextprotocol/clientCapabilities': {},
+    'io.modelcontextprotocol/clientInfo': { name: 'mcp-bench', version: '1.0.0' },
+  };
+  let nextId = 1;
+  return {
+    url,
+    request(method, params) {
+      const headers = { ...base, 'mcp-method': method };
+      if (typeof params?.name === 'string') headers['mcp-name'] = params.name;
+      return send(
+        headers,
+        JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params: { ...params, _meta: meta } }),
+      );
+    },
+    close,
+  };
+}

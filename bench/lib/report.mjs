@@ -11,8 +11,33 @@ const fmt = (value, digits = 2) =>
  * with `section` starts a group whose two value columns mean `gateway` and `direct` as given
  * there instead of the header's; a row with `note` is a line of text under the rows before it.
  */
-export function toRows({ latency, throughput, list, memory, redis, envoy }) {
+export function toRows({ latency, throughput, eras, list, memory, redis, envoy }) {
   const rows = [];
+  if (eras) {
+    const { legacy: l50, modern: m50 } = eras.latency;
+    const { legacy: lr, modern: mr } = eras.throughput;
+    rows.push(
+      row(
+        '2026-07-28 vs legacy client, tools/call p50 c=1 (ms)',
+        m50.p50,
+        l50.p50,
+        `${signed(m50.p50 - l50.p50, 3)} ms`,
+        'modern ≤ legacy (+5 % noise)',
+        m50.p50 <= l50.p50 * 1.05,
+      ),
+    );
+    rows.push(
+      row(
+        '2026-07-28 vs legacy client, rate c=64 (req/s)',
+        mr.perSecond,
+        lr.perSecond,
+        `${fmt((mr.perSecond / lr.perSecond) * 100, 1)} %`,
+        'modern ≥ legacy (-5 % noise)',
+        mr.perSecond >= lr.perSecond * 0.95,
+        0,
+      ),
+    );
+  }
   if (latency) {
     const { gateway: g, direct: d, relay: r } = latency;
     const added50 = g.p50 - d.p50;

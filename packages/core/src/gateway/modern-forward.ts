@@ -292,8 +292,14 @@ async function relayLegacyForModern(
   const type = response.headers.get('content-type') ?? '';
   if (!type.includes('text/event-stream') || response.body === null) {
     park.release();
+    const text = await response.text();
+    if (plan.rewriteResult === undefined && upstreamCallId === clientId) {
+      const marked = markComplete(text);
+      if (marked !== undefined)
+        return new Response(marked, { status: 200, headers: { 'content-type': 'application/json' } });
+    }
     try {
-      const parsed = JSON.parse(await response.text()) as RelayedMessage;
+      const parsed = JSON.parse(text) as RelayedMessage;
       return jsonAnswer(completeAnswer({ ...parsed, id: clientId }, plan.rewriteResult));
     } catch {
       return errorAnswer(
@@ -537,6 +543,24 @@ function rewriteAnswer(message: RelayedMessage, rewrite: ModernUpstreamCall['rew
 
 /** Rewrites throw only exposed GatewayErrors, which toJsonRpcError does not log. */
 const silentLogger: Logger = NOOP_LOGGER;
+
+const RESULT_KEY = '"result":{';
+
+/**
+ * Adds `"resultType":"complete"` to a legacy JSON answer's result without decoding it: the
+ * first `"result":{` of a response object is its top-level key (only `jsonrpc` and `id`, which
+ * hold no objects, can precede it; an error response's `"error":` comes first). Undefined when
+ * the text is not that simple shape (then the caller parses it).
+ */
+function markComplete(text: string): string | undefined {
+  const at = text.indexOf(RESULT_KEY);
+  if (at < 0 || text.charCodeAt(0) !== 0x7b) return undefined;
+  const error = text.indexOf('"error":');
+  if ((error >= 0 && error < at) || text.includes('"resultType"')) return undefined;
+  const open = at + RESULT_KEY.length;
+  const empty = text.charCodeAt(open) === 0x7d;
+  return `${text.slice(0, open)}"resultType":"complete"${empty ? '' : ','}${text.slice(open)}`;
+}
 
 /** A legacy answer made modern: `resultType: 'complete'` on results. */
 function completeAnswer(message: RelayedMessage, rewrite: ModernUpstreamCall['rewriteResult']): RelayedMessage {
