@@ -3,7 +3,7 @@
 // (SDK 2.x createMcpHandler) and a legacy upstream (SDK 1.x), each seeing and calling both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { inputRequired, acceptedContent } from '@modelcontextprotocol/server';
 import {
   connectSdkClient,
@@ -235,13 +235,26 @@ describe('a legacy client (SDK 1.x)', () => {
     }
   });
 
-  it('gets a clear error for a modern multi-round-trip tool', async () => {
+  it('answers a modern multi-round-trip tool: input requests become elicitation requests on the call stream', async () => {
     const client = await connectSdkClient(gateway.url, { version: 1, capabilities: { elicitation: {} } });
+    try {
+      client.client.setRequestHandler(ElicitRequestSchema, () => ({ action: 'accept', content: { sure: true } }));
+      const result = await client.client.callTool({ name: 'm_confirm', arguments: { what: 'ship' } });
+      expect(result.content).toEqual([{ type: 'text', text: 'ship: {"sure":true}' }]);
+      const retry = modern.calls('tools/call').at(-1);
+      expect(retry?.body?.params?.['inputResponses']).toEqual({ ok: { action: 'accept', content: { sure: true } } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('gets an error naming the capability when it cannot answer input requests', async () => {
+    const client = await connectSdkClient(gateway.url, { version: 1 });
     try {
       const error = await client.client
         .callTool({ name: 'm_confirm', arguments: { what: 'x' } })
         .catch((e: unknown) => e as Error);
-      expect(String((error as Error).message)).toMatch(/multi-round-trip/);
+      expect(String((error as Error).message)).toMatch(/capabilit/);
     } finally {
       await client.close();
     }

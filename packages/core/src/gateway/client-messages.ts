@@ -1,3 +1,4 @@
+import { INPUT_REQUEST_MARKER, inputAnswerTopic } from './server-requests.ts';
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcId, JsonRpcMessage } from '../protocol/json-rpc.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
@@ -28,6 +29,11 @@ export async function deliverClientResponse(
       null,
       session.logger,
     );
+  }
+  if (pending.backendSessionId === INPUT_REQUEST_MARKER) {
+    // The answer to an input request of a 2026-07-28 upstream: the waiting call (on any replica) retries with it.
+    await options.bus.publish(inputAnswerTopic(id as string), { ...(message as unknown as Record<string, unknown>) });
+    return new Response(null, { status: 202 });
   }
   await postToUpstream(options, session, pending.server, pending.backendSessionId, {
     ...message,

@@ -9,9 +9,8 @@ import { DEFAULT_CALL_TIMEOUT_MS } from './endpoint-context.ts';
 import { jsonResponse, rpcErrorResponse } from './error-mapping.ts';
 import { relayUpstreamStream } from './relay-stream.ts';
 import { forwardedCallHeaders } from './upstream-headers.ts';
-import { callModernUpstream, isModernUpstream } from './modern-forward.ts';
-import { withModernEnvelope } from '../upstream/modern-envelope.ts';
-import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { isModernUpstream } from './modern-forward.ts';
+import { forwardLegacyToModern } from './legacy-to-modern.ts';
 
 /** A call to forward: the upstream, the rewritten params and an optional rewrite of the result. */
 export interface ForwardPlan {
@@ -47,7 +46,7 @@ export async function forwardCall(
       session.logger,
     );
   }
-  if (isModernUpstream(options, server)) return forwardToModernUpstream(options, session, message, plan);
+  if (isModernUpstream(options, server)) return forwardLegacyToModern(options, session, message, plan);
   const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
   const protocolVersion = options.pool.snapshot(server.name)?.protocolVersion;
   const body = JSON.stringify({ ...message, params: plan.params });
@@ -175,47 +174,6 @@ async function relayResponse(
       session.logger,
     );
   }
-}
-
-/**
- * A legacy client's call to a 2026-07-28 upstream: sent statelessly with the per-request
- * envelope made from the session (its negotiated capabilities, the gateway as client). What a
- * legacy client cannot receive is answered with an error naming why: resources/subscribe
- * (modern upstreams only offer subscriptions/listen) and multi-round-trip input requests.
- */
-async function forwardToModernUpstream(
-  options: McpEndpointOptions,
-  session: SessionRequest,
-  message: JsonRpcRequest,
-  plan: ForwardPlan,
-): Promise<Response> {
-  const { server } = plan;
-  if (message.method === 'resources/subscribe' || message.method === 'resources/unsubscribe') {
-    const error = new GatewayError(
-      'METHOD_NOT_FOUND',
-      `upstream ${server.name} speaks MCP ${MODERN_PROTOCOL_VERSION}, which has no ${message.method} (only subscriptions/listen)`,
-    );
-    return rpcErrorResponse(message.id, error, session.logger);
-  }
-  const params = withModernEnvelope(plan.params, {
-    clientInfo: { name: 'mcp-gateway', version: '0.1.0' },
-    clientCapabilities: session.claims.clientCapabilities,
-  });
-  return callModernUpstream(options, {
-    server,
-    message: { ...message, params },
-    clientHeaders: session.request.headers,
-    rewriteResult: (result) => {
-      if (result['resultType'] === 'input_required') {
-        throw new GatewayError(
-          'UPSTREAM_PROTOCOL_ERROR',
-          `upstream ${server.name} asked for client input with a ${MODERN_PROTOCOL_VERSION} multi-round-trip result, which the gateway does not relay to ${session.claims.protocolVersion} clients; use a ${MODERN_PROTOCOL_VERSION} client for this tool`,
-        );
-      }
-      return plan.rewriteResult === undefined ? result : plan.rewriteResult(result);
-    },
-    logger: session.logger,
-  });
 }
 
 /** Reopens an upstream call stream with GET + Last-Event-ID on the same backend session. */

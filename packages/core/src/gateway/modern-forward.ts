@@ -61,6 +61,8 @@ export interface ModernUpstreamCall {
   readonly clientHeaders: Headers;
   readonly rewriteResult?: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined;
   readonly logger: Logger;
+  /** Aborts the upstream exchange (the client went away). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -81,6 +83,7 @@ export async function callModernUpstream(options: McpEndpointOptions, call: Mode
   };
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
+  call.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   let response: Response;
   try {
     response = await options.fetchFor(server)(server.url, {

@@ -5,6 +5,18 @@ import type { SessionRequest } from './endpoint-context.ts';
 /** How long a server-to-client request waits for the client's answer: 1 h. */
 export const PENDING_REQUEST_TTL_SECONDS = 3600;
 
+/**
+ * Marks a pending request the gateway itself asked on behalf of a 2026-07-28 upstream's
+ * `input_required` result: the client's answer is handed to the waiting call over the bus
+ * (topic {@link inputAnswerTopic}) instead of being posted to an upstream.
+ */
+export const INPUT_REQUEST_MARKER = 'mcpgw:input-request';
+
+/** The bus topic where the answer to gateway request `id` is handed to the call waiting for it. */
+export function inputAnswerTopic(id: string): string {
+  return `input:${id}`;
+}
+
 /** True for a JSON-RPC request (a method and an id) that an upstream sends to the client. */
 export function isServerRequest(message: Record<string, unknown>): boolean {
   return typeof message['method'] === 'string' && 'id' in message && message['id'] !== null;

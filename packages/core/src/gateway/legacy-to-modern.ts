@@ -1,0 +1,266 @@
+import { GatewayError } from '../errors.ts';
+import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
+import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { withModernEnvelope } from '../upstream/modern-envelope.ts';
+import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
+import { rpcErrorResponse, toJsonRpcError } from './error-mapping.ts';
+import type { ForwardPlan } from './forward-call.ts';
+import { SSE_HEADERS, upstreamMessages, type RelayedMessage } from './message-relay.ts';
+import { callModernUpstream } from './modern-forward.ts';
+import { INPUT_REQUEST_MARKER, inputAnswerTopic, PENDING_REQUEST_TTL_SECONDS } from './server-requests.ts';
+
+/** Rounds of input requests one call may go through before the gateway gives up. */
+const MAX_INPUT_ROUNDS = 8;
+/** How long the gateway waits for the client to answer one round of input requests. */
+const INPUT_WAIT_MS = 5 * 60_000;
+
+/** The client capability each input request needs. */
+const NEEDED_CAPABILITY: Readonly<Record<string, string>> = {
+  'elicitation/create': 'elicitation',
+  'sampling/createMessage': 'sampling',
+  'roots/list': 'roots',
+};
+
+const encoder = new TextEncoder();
+
+/**
+ * A legacy client's call to a 2026-07-28 upstream. Sent statelessly with an envelope made from
+ * the gateway session (its declared capabilities, the gateway as client). A plain answer is
+ * relayed as it came. A multi-round-trip answer (`input_required`) is translated to the
+ * client's era: each input request goes to the client as a server-to-client request on the
+ * call's SSE stream (with a gateway id; the client's answer may reach any replica, which hands
+ * it over the bus), and once every answer is in, the gateway retries the call with
+ * `inputResponses` and the upstream's `requestState`, relaying the final result.
+ */
+export async function forwardLegacyToModern(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  message: JsonRpcRequest,
+  plan: ForwardPlan,
+): Promise<Response> {
+  const { server } = plan;
+  if (message.method === 'resources/subscribe' || message.method === 'resources/unsubscribe') {
+    const error = new GatewayError(
+      'METHOD_NOT_FOUND',
+      `upstream ${server.name} speaks MCP ${MODERN_PROTOCOL_VERSION}, which has no ${message.method} (only subscriptions/listen)`,
+    );
+    return rpcErrorResponse(message.id, error, session.logger);
+  }
+  const base = withModernEnvelope(plan.params, {
+    clientInfo: { name: 'mcp-gateway', version: '0.1.0' },
+    clientCapabilities: session.claims.clientCapabilities,
+  });
+  const send = (params: Record<string, unknown>, signal?: AbortSignal) =>
+    callModernUpstream(options, {
+      server,
+      message: { ...message, params },
+      clientHeaders: session.request.headers,
+      rewriteResult: plan.rewriteResult,
+      logger: session.logger,
+      ...(signal === undefined ? {} : { signal }),
+    });
+  const first = await send(base);
+  const type = first.headers.get('content-type') ?? '';
+  if (!first.ok || type.includes('application/json')) {
+    const text = await first.text();
+    if (!first.ok || !text.includes('"input_required"')) {
+      return new Response(text, { status: first.status, headers: first.headers });
+    }
+    return translateRounds(options, session, message, base, send, jsonOnce(text));
+  }
+  if (first.body === null) return first;
+  return translateRounds(options, session, message, base, send, upstreamMessages(first.body));
+}
+
+/** One parsed JSON answer as a message source. */
+function jsonOnce(text: string): ReturnType<typeof upstreamMessages> {
+  let done = false;
+  return {
+    next: () => {
+      if (done) return Promise.resolve(undefined);
+      done = true;
+      try {
+        return Promise.resolve(JSON.parse(text) as RelayedMessage);
+      } catch {
+        return Promise.resolve(undefined);
+      }
+    },
+    cancel: () => {
+      done = true;
+    },
+  };
+}
+
+function translateRounds(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  message: JsonRpcRequest,
+  base: Record<string, unknown>,
+  send: (params: Record<string, unknown>, signal?: AbortSignal) => Promise<Response>,
+  first: ReturnType<typeof upstreamMessages>,
+): Response {
+  const abort = new AbortController();
+  const { logger } = session;
+  let current = first;
+  const fail = (error: unknown): RelayedMessage => ({
+    jsonrpc: '2.0',
+    id: message.id,
+    error: toJsonRpcError(error, logger),
+  });
+  const stream = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const emit = (payload: RelayedMessage) => {
+        if (!abort.signal.aborted)
+          controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(payload)}\n\n`));
+      };
+      try {
+        for (let round = 0; ; round++) {
+          const answer = await relayUntilAnswer(current, message.id, emit);
+          const result = answer?.['result'] as Record<string, unknown> | undefined;
+          if (answer === undefined) {
+            emit(fail(new GatewayError('UPSTREAM_UNAVAILABLE', 'upstream closed the stream without answering')));
+            break;
+          }
+          if (result?.['resultType'] !== 'input_required') {
+            emit(answer);
+            break;
+          }
+          if (round >= MAX_INPUT_ROUNDS) {
+            emit(
+              fail(
+                new GatewayError(
+                  'UPSTREAM_PROTOCOL_ERROR',
+                  `upstream asked for input more than ${MAX_INPUT_ROUNDS} times in one call`,
+                ),
+              ),
+            );
+            break;
+          }
+          const responses = await askClient(options, session, result, emit, abort.signal);
+          if (responses instanceof GatewayError) {
+            emit(fail(responses));
+            break;
+          }
+          const state = result['requestState'];
+          const retry = {
+            ...base,
+            inputResponses: responses,
+            ...(typeof state === 'string' ? { requestState: state } : {}),
+          };
+          const next = await send(retry, abort.signal);
+          const type = next.headers.get('content-type') ?? '';
+          current =
+            type.includes('text/event-stream') && next.body !== null
+              ? upstreamMessages(next.body)
+              : jsonOnce(await next.text());
+        }
+      } catch (error) {
+        if (!abort.signal.aborted) emit(fail(error));
+      } finally {
+        current.cancel();
+        if (!abort.signal.aborted) controller.close();
+      }
+    },
+    cancel() {
+      abort.abort();
+      current.cancel();
+    },
+  });
+  return new Response(stream, { status: 200, headers: SSE_HEADERS });
+}
+
+/** Relays notifications until the answer to `id` arrives; resolves with it (undefined when the stream ends). */
+async function relayUntilAnswer(
+  source: ReturnType<typeof upstreamMessages>,
+  id: unknown,
+  emit: (message: RelayedMessage) => void,
+): Promise<RelayedMessage | undefined> {
+  for (;;) {
+    const next = await source.next();
+    if (next === undefined) return undefined;
+    if (next['id'] === id && !('method' in next)) return next;
+    if (typeof next['method'] === 'string' && !('id' in next)) emit(next);
+  }
+}
+
+/**
+ * Sends each input request to the client as a server-to-client request and waits for all
+ * answers (delivered by deliverClientResponse, on this or another replica, over the bus).
+ */
+async function askClient(
+  options: McpEndpointOptions,
+  session: SessionRequest,
+  result: Record<string, unknown>,
+  emit: (message: RelayedMessage) => void,
+  signal: AbortSignal,
+): Promise<Record<string, unknown> | GatewayError> {
+  const requests = result['inputRequests'];
+  const entries =
+    typeof requests === 'object' && requests !== null ? Object.entries(requests as Record<string, unknown>) : [];
+  const answers: Record<string, unknown> = {};
+  const waits: Promise<void>[] = [];
+  const unsubscribes: (() => void)[] = [];
+  try {
+    for (const [key, raw] of entries) {
+      const request = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+      const method = typeof request['method'] === 'string' ? request['method'] : '';
+      const capability = NEEDED_CAPABILITY[method];
+      if (capability === undefined) {
+        return new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream asked for input of unknown kind "${method}"`);
+      }
+      if (session.claims.clientCapabilities[capability] === undefined) {
+        return new GatewayError(
+          'MISSING_CLIENT_CAPABILITY',
+          `the tool needs the client capability "${capability}" (for ${method}), which this session did not declare`,
+          {
+            data: { requiredCapabilities: { [capability]: {} } },
+          },
+        );
+      }
+      const gatewayId = crypto.randomUUID();
+      waits.push(
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(
+            () =>
+              reject(
+                new GatewayError(
+                  'UPSTREAM_TIMEOUT',
+                  `the client did not answer ${method} within ${INPUT_WAIT_MS / 1000} s`,
+                ),
+              ),
+            INPUT_WAIT_MS,
+          );
+          const stop = options.bus.subscribe(inputAnswerTopic(gatewayId), (answer) => {
+            clearTimeout(timer);
+            if (answer['result'] !== undefined) answers[key] = answer['result'];
+            resolve();
+          });
+          unsubscribes.push(() => {
+            clearTimeout(timer);
+            stop();
+          });
+          signal.addEventListener('abort', () => reject(new GatewayError('INTERNAL', 'the client went away')), {
+            once: true,
+          });
+        }),
+      );
+      await options.store.putPending(
+        gatewayId,
+        {
+          jti: session.claims.jti,
+          server: INPUT_REQUEST_MARKER,
+          backendSessionId: INPUT_REQUEST_MARKER,
+          upstreamId: key,
+        },
+        PENDING_REQUEST_TTL_SECONDS,
+      );
+      emit({ jsonrpc: '2.0', id: gatewayId, method, params: request['params'] ?? {} });
+    }
+    await Promise.all(waits);
+    return answers;
+  } catch (error) {
+    return error instanceof GatewayError ? error : new GatewayError('INTERNAL', String(error));
+  } finally {
+    for (const stop of unsubscribes) stop();
+  }
+}
