@@ -5,7 +5,7 @@ import { META, SUPPORTED_PROTOCOL_VERSIONS, checkModernHeaders, claimedVersion }
 import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { BROADCAST_TOPIC } from '../store/notification-bus.ts';
 import type { McpEndpointOptions } from './endpoint-context.ts';
-import { rpcErrorResponse, toErrorResponse, toJsonRpcError } from './error-mapping.ts';
+import { toErrorResponse, toJsonRpcError } from './error-mapping.ts';
 import { DEFAULT_SERVER_INFO } from './local-methods.ts';
 import { SSE_HEADERS } from './message-relay.ts';
 import { forwardModernCall } from './modern-forward.ts';
