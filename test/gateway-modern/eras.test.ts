@@ -18,6 +18,8 @@ import { startGatewayFor, waitFor } from '../gateway-calls/helpers.ts';
 let modern: ModernUpstream;
 /** Whether the modern upstream offers its `late` tool (it builds a server per request). */
 let lateTool = false;
+/** Set when the modern upstream's `slow` tool saw its request aborted. */
+let slowCancelled = false;
 let legacy: SdkUpstream;
 let gateway: RunningGateway;
 
@@ -34,6 +36,14 @@ beforeAll(async () => {
         { description: 'Upper-cases text', inputSchema: z.object({ text: z.string() }) },
         ({ text }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] }),
       );
+      server.registerTool('slow', { description: 'Waits until cancelled', inputSchema: z.object({}) }, (_args, ctx) => {
+        return new Promise((resolve) => {
+          ctx.mcpReq.signal.addEventListener('abort', () => {
+            slowCancelled = true;
+            resolve({ content: [{ type: 'text', text: 'cancelled' }] });
+          });
+        });
+      });
       server.registerTool(
         'confirm',
         {
@@ -123,7 +133,7 @@ describe('a 2026-07-28 client (SDK 2.x, auto negotiation)', () => {
     try {
       expect(client.sessionId()).toBeUndefined();
       const { tools } = await client.client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(['l_ask', 'l_whisper', 'm_confirm', 'm_shout']);
+      expect(tools.map((t) => t.name)).toEqual(['l_ask', 'l_whisper', 'm_confirm', 'm_shout', 'm_slow']);
     } finally {
       await client.close();
     }
@@ -199,6 +209,25 @@ describe('a 2026-07-28 client (SDK 2.x, auto negotiation)', () => {
   });
 });
 
+describe('cancellation by a 2026-07-28 client', () => {
+  it('closing the request stream cancels the call upstream', async () => {
+    slowCancelled = false;
+    const client = await connectSdkClient(gateway.url, { version: 2, negotiation: 'auto' });
+    try {
+      const abort = new AbortController();
+      const call = client.client.callTool({ name: 'm_slow', arguments: {} }, { signal: abort.signal });
+      await waitFor('the slow call upstream', () =>
+        modern.calls('tools/call').filter((c) => c.body?.params?.['name'] === 'slow').length > 0 ? true : undefined,
+      );
+      abort.abort();
+      await expect(call).rejects.toThrow();
+      await waitFor('the upstream saw the cancellation', () => (slowCancelled ? true : undefined));
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('a 2026-07-28 upstream', () => {
   it('is watched with subscriptions/listen: its list change reaches the catalog', async () => {
     await waitFor('the gateway listening to the modern upstream', () =>
@@ -224,7 +253,9 @@ describe('a legacy client (SDK 1.x)', () => {
     const client = await connectSdkClient(gateway.url, { version: 1 });
     try {
       const { tools } = await client.client.listTools();
-      expect(tools.map((t) => t.name)).toEqual(expect.arrayContaining(['l_ask', 'l_whisper', 'm_confirm', 'm_shout']));
+      expect(tools.map((t) => t.name)).toEqual(
+        expect.arrayContaining(['l_ask', 'l_whisper', 'm_confirm', 'm_shout', 'm_slow']),
+      );
       const result = await client.client.callTool({ name: 'm_shout', arguments: { text: 'legacy' } });
       expect(result.content).toEqual([{ type: 'text', text: 'LEGACY' }]);
       const call = modern.calls('tools/call').at(-1);
@@ -243,6 +274,23 @@ describe('a legacy client (SDK 1.x)', () => {
       expect(result.content).toEqual([{ type: 'text', text: 'ship: {"sure":true}' }]);
       const retry = modern.calls('tools/call').at(-1);
       expect(retry?.body?.params?.['inputResponses']).toEqual({ ok: { action: 'accept', content: { sure: true } } });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('cancels a call to a modern upstream with notifications/cancelled', async () => {
+    slowCancelled = false;
+    const client = await connectSdkClient(gateway.url, { version: 1 });
+    try {
+      const abort = new AbortController();
+      const call = client.client.callTool({ name: 'm_slow', arguments: {} }, undefined, { signal: abort.signal });
+      await waitFor('the slow call upstream', () =>
+        modern.calls('tools/call').some((c) => c.body?.params?.['name'] === 'slow') ? true : undefined,
+      );
+      abort.abort();
+      await expect(call).rejects.toThrow();
+      await waitFor('the upstream saw the cancellation', () => (slowCancelled ? true : undefined));
     } finally {
       await client.close();
     }
@@ -278,7 +326,7 @@ describe('the 2026-07-28 wire rules', () => {
     const body = (await response.json()) as { result: Record<string, unknown> };
     // The SDK 2.x upstream marks its lists private with ttlMs 0: the aggregate is private too.
     expect(body.result).toMatchObject({ resultType: 'complete', ttlMs: 0, cacheScope: 'private' });
-    expect((body.result['tools'] as unknown[]).length).toBeGreaterThanOrEqual(4);
+    expect((body.result['tools'] as unknown[]).length).toBeGreaterThanOrEqual(5);
   });
 
   it('refuses a Mcp-Method header that disagrees with the body (400, -32020)', async () => {

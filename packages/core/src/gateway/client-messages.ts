@@ -1,4 +1,5 @@
 import { INPUT_REQUEST_MARKER, inputAnswerTopic } from './server-requests.ts';
+import { modernCallKey } from './endpoint-context.ts';
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcId, JsonRpcMessage } from '../protocol/json-rpc.ts';
 import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
@@ -52,6 +53,10 @@ export async function deliverClientNotification(
   session: SessionRequest,
   message: JsonRpcMessage & { method: string },
 ): Promise<Response> {
+  if (message.method === 'notifications/cancelled') {
+    const params = (message as { params?: { requestId?: unknown } }).params;
+    options.modernCalls?.get(modernCallKey(session.claims.jti, params?.requestId))?.abort();
+  }
   if (FANNED_OUT_NOTIFICATIONS.has(message.method)) {
     const held = await options.store.backendSessions(session.claims.jti);
     const deliveries = Object.entries(held).map(([server, backendSessionId]) =>

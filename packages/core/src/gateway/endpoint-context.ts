@@ -27,6 +27,17 @@ export interface McpEndpointOptions {
   serverInfo?: { name: string; version: string };
   /** Interval of keep-alive comments on GET notification streams; default 15 s. */
   keepAliveMs?: number;
+  /**
+   * Calls of this process to 2026-07-28 upstreams on behalf of legacy clients, by
+   * `modernCallKey(jti, id)`: a legacy client's notifications/cancelled aborts them (that era
+   * cancels by closing the stream). Created by the endpoint.
+   */
+  modernCalls?: Map<string, AbortController>;
+}
+
+/** The key of an in-flight call in `McpEndpointOptions.modernCalls`. */
+export function modernCallKey(jti: string, id: unknown): string {
+  return `${jti} ${JSON.stringify(id)}`;
 }
 
 /** Per-request extras a host may pass (e.g. workerd's waitUntil). */

@@ -2,7 +2,7 @@ import { GatewayError } from '../errors.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
+import { modernCallKey, type McpEndpointOptions, type SessionRequest } from './endpoint-context.ts';
 import { rpcErrorResponse, toJsonRpcError } from './error-mapping.ts';
 import type { ForwardPlan } from './forward-call.ts';
 import { SSE_HEADERS, upstreamMessages, type RelayedMessage } from './message-relay.ts';
@@ -59,17 +59,34 @@ export async function forwardLegacyToModern(
       logger: session.logger,
       ...(signal === undefined ? {} : { signal }),
     });
-  const first = await send(base);
+  // A legacy client cancels with notifications/cancelled (client-messages.ts aborts this).
+  const abort = new AbortController();
+  const key = modernCallKey(session.claims.jti, message.id);
+  options.modernCalls?.set(key, abort);
+  const forget = () => {
+    if (options.modernCalls?.get(key) === abort) options.modernCalls.delete(key);
+  };
+  let first: Response;
+  try {
+    first = await send(base, abort.signal);
+  } catch (error) {
+    forget();
+    throw error;
+  }
   const type = first.headers.get('content-type') ?? '';
   if (!first.ok || type.includes('application/json')) {
     const text = await first.text();
     if (!first.ok || !text.includes('"input_required"')) {
+      forget();
       return new Response(text, { status: first.status, headers: first.headers });
     }
-    return translateRounds(options, session, message, base, send, jsonOnce(text));
+    return translateRounds(session, message, base, send, jsonOnce(text), abort, forget, options);
   }
-  if (first.body === null) return first;
-  return translateRounds(options, session, message, base, send, upstreamMessages(first.body));
+  if (first.body === null) {
+    forget();
+    return first;
+  }
+  return translateRounds(session, message, base, send, upstreamMessages(first.body), abort, forget, options);
 }
 
 /** One parsed JSON answer as a message source. */
@@ -92,14 +109,16 @@ function jsonOnce(text: string): ReturnType<typeof upstreamMessages> {
 }
 
 function translateRounds(
-  options: McpEndpointOptions,
   session: SessionRequest,
   message: JsonRpcRequest,
   base: Record<string, unknown>,
   send: (params: Record<string, unknown>, signal?: AbortSignal) => Promise<Response>,
   first: ReturnType<typeof upstreamMessages>,
+  abort: AbortController,
+  forget: () => void,
+  options: McpEndpointOptions,
 ): Response {
-  const abort = new AbortController();
+  abort.signal.addEventListener('abort', () => first.cancel(), { once: true });
   const { logger } = session;
   let current = first;
   const fail = (error: unknown): RelayedMessage => ({
@@ -107,6 +126,7 @@ function translateRounds(
     id: message.id,
     error: toJsonRpcError(error, logger),
   });
+  let cancelled = false;
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const emit = (payload: RelayedMessage) => {
@@ -155,13 +175,19 @@ function translateRounds(
               : jsonOnce(await next.text());
         }
       } catch (error) {
-        if (!abort.signal.aborted) emit(fail(error));
+        emit(fail(abort.signal.aborted ? new GatewayError('UPSTREAM_UNAVAILABLE', 'the call was cancelled') : error));
       } finally {
+        forget();
         current.cancel();
-        if (!abort.signal.aborted) controller.close();
+        try {
+          controller.close();
+        } catch {
+          // Already closed by a cancel.
+        }
       }
     },
     cancel() {
+      cancelled = true;
       abort.abort();
       current.cancel();
     },

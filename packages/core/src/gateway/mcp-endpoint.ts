@@ -28,7 +28,8 @@ export interface McpEndpoint {
  * server-to-client requests). Modern (2026-07-28): sessionless, see modern-endpoint.ts.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
  */
-export function createMcpEndpoint(options: McpEndpointOptions): McpEndpoint {
+export function createMcpEndpoint(endpointOptions: McpEndpointOptions): McpEndpoint {
+  const options: McpEndpointOptions = { ...endpointOptions, modernCalls: new Map() };
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const callers = createCallerCache();
   // The notification stream open on this process per session: a newer one replaces it.

@@ -47,6 +47,8 @@ export async function forwardModernCall(
       clientHeaders: request.headers,
       rewriteResult: plan.rewriteResult,
       logger: options.logger,
+      // A client that goes away before the answer cancels the call (2026-07-28: closing is cancelling).
+      signal: request.signal,
     });
   }
   return callLegacyUpstreamForModern(context, request, message, plan);
