@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as esbuild from 'esbuild';
+import { WORKERD_BUNDLE_OPTIONS } from '../packages/edge-broker/build/workerd-bundle.mjs';
 
 const root = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -49,19 +50,9 @@ const TARGETS = [
     name: 'edge worker',
     entry: 'packages/edge-broker/src/entries/workerd.ts',
     outfile: 'packages/edge-broker/dist/worker.js',
-    options: {
-      bundle: true,
-      platform: 'neutral',
-      format: 'esm',
-      target: 'es2022',
-      conditions: ['workerd', 'worker', 'browser'],
-      mainFields: ['module', 'main'],
-      minify: true,
-      sourcemap: true,
-      // node:* stays an import: workerd serves it under the nodejs_compat flag.
-      external: ['cloudflare:*', 'node:*'],
-      legalComments: 'none',
-    },
+    // node:* stays an import (workerd serves it under nodejs_compat); CommonJS requires of
+    // built-ins (ioredis) become such imports too.
+    options: WORKERD_BUNDLE_OPTIONS,
   },
   {
     name: 'ext_proc',
@@ -71,7 +62,7 @@ const TARGETS = [
   },
   {
     name: 'controller',
-    entry: 'packages/controller/src/entries/node.ts',
+    entry: 'packages/controller/src/main.ts',
     outfile: 'packages/controller/dist/controller.js',
     options: nodeBundle,
   },

@@ -14,6 +14,9 @@ export const WORKER_BUNDLE = fileURLToPath(new URL('../../packages/edge-broker/d
  */
 export const COMPATIBILITY_DATE = '2026-07-01';
 
+/** The flags wrangler.toml deploys with. */
+export const COMPATIBILITY_FLAGS = ['nodejs_compat'] as const;
+
 /** The version the tests negotiate and then send in `mcp-protocol-version`. */
 export const PROTOCOL_VERSION = '2025-11-25';
 
@@ -35,24 +38,55 @@ export interface RunningWorker {
   dispose(): Promise<void>;
 }
 
-/**
- * Runs the built worker bundle in workerd through Miniflare, with the bindings a deployment
- * sets: MCP_GATEWAY_CONFIG (YAML naming `servers`) and GATEWAY_SIGNING_KEY. The worker
- * reaches loopback upstreams with its ordinary outbound fetch.
- */
-export async function startWorker(servers: readonly WorkerServer[]): Promise<RunningWorker> {
+/** Options of `startWorker`. */
+export interface StartWorkerOptions {
+  /**
+   * Where the worker keeps session state: 'durable-object' (default, as wrangler.toml deploys:
+   * the GATEWAY_SESSIONS binding), or 'memory' (no binding: each isolate on its own).
+   */
+  sessionState?: 'durable-object' | 'memory';
+  /** Further vars, e.g. CACHE_CONNECTION_STRING or OAUTH_*. */
+  bindings?: Record<string, string>;
+}
+
+/** The Durable Object binding wrangler.toml declares, as Miniflare takes it. */
+export const SESSION_OBJECT_BINDING = {
+  GATEWAY_SESSIONS: { className: 'GatewaySessionObject', useSQLite: true },
+} as const;
+
+/** MCP_GATEWAY_CONFIG for `servers`, in the config file's YAML schema. */
+export function workerConfig(servers: readonly WorkerServer[]): string {
+  const entries = servers
+    .map(({ name, url, prefix }) => `  - name: ${name}\n    url: ${url}\n    prefix: ${prefix}\n`)
+    .join('');
+  return `servers:\n${entries}`;
+}
+
+/** Throws the build hint when the bundle is missing. */
+export function assertWorkerBuilt(): void {
   if (!existsSync(WORKER_BUNDLE)) {
     throw new Error(`${WORKER_BUNDLE} does not exist: run \`npm run build\` before the workerd suite`);
   }
-  const config = servers
-    .map(({ name, url, prefix }) => `  - name: ${name}\n    url: ${url}\n    prefix: ${prefix}\n`)
-    .join('');
+}
+
+/**
+ * Runs the built worker bundle in workerd through Miniflare, with the bindings a deployment
+ * sets: MCP_GATEWAY_CONFIG (YAML naming `servers`), GATEWAY_SIGNING_KEY and, by default, the
+ * GATEWAY_SESSIONS Durable Object. The worker reaches loopback upstreams with its ordinary
+ * outbound fetch.
+ */
+export async function startWorker(
+  servers: readonly WorkerServer[],
+  options: StartWorkerOptions = {},
+): Promise<RunningWorker> {
+  assertWorkerBuilt();
   const mf = new Miniflare({
     modules: true,
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: ['nodejs_compat'],
-    bindings: { MCP_GATEWAY_CONFIG: `servers:\n${config}`, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
+    compatibilityFlags: [...COMPATIBILITY_FLAGS],
+    bindings: { MCP_GATEWAY_CONFIG: workerConfig(servers), GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, ...options.bindings },
+    ...(options.sessionState === 'memory' ? {} : { durableObjects: SESSION_OBJECT_BINDING }),
   });
   await mf.ready;
 

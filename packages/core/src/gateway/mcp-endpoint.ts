@@ -68,7 +68,8 @@ export function createMcpEndpoint(endpointOptions: McpEndpointOptions): McpEndpo
           const session = await openSession(request, context);
           if (session instanceof Response) return session;
           if (request.method === 'GET') return openNotificationStream(options, session, openStreams);
-          openStreams.get(session.claims.jti)?.();
+          // The session's GET stream (here or on another replica) ends on the bus's terminated
+          // message: closing it from this request directly is what workerd forbids (I/O of another request).
           return await terminateSession(options, session);
         }
         default:

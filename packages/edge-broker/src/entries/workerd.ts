@@ -1,10 +1,16 @@
 import { createGateway, parseConfig, type Gateway, type LogFields, type Logger } from '@mcp-gateway/core';
 import type { Hono } from 'hono';
 import { createBrokerApp } from '../app.ts';
+import { chooseSessionState, type SessionState, type SessionStateEnv } from '../edge-session-state.ts';
 import type { ProtectedResourceEnv } from '../protected-resource.ts';
+import { createRequestSafeNotificationBus } from '../request-safe-bus.ts';
+import { closeAfterResponse } from '../request-scoped-store.ts';
 
-/** Bindings the worker reads (wrangler.toml vars and secrets). */
-export interface WorkerEnv extends ProtectedResourceEnv {
+// The Durable Object class the GATEWAY_SESSIONS binding names (wrangler.toml).
+export { GatewaySessionObject } from '../session-object.ts';
+
+/** Bindings the worker reads (wrangler.toml vars, secrets and the Durable Object binding). */
+export interface WorkerEnv extends ProtectedResourceEnv, SessionStateEnv {
   /** The gateway config as YAML text, same schema as the config file. */
   MCP_GATEWAY_CONFIG?: string;
   /** HS256 key for session ids, at least 32 bytes (a secret). */
@@ -20,25 +26,48 @@ interface Runtime {
   readonly fingerprint: string;
   readonly gateway: Gateway;
   readonly app: Hono;
+  readonly state: SessionState;
 }
 
 let runtime: Runtime | undefined;
 
 /**
  * The worker entry: the same broker app as on Node, built from bindings on the first request
- * of an isolate (and rebuilt when the config or key binding changes). Upstreams are discovered
- * within requests (workerd binds I/O to the request that started it), and refreshed when stale.
+ * of an isolate (and rebuilt when the config, key or store binding changes). Upstreams are
+ * discovered within requests (workerd binds I/O to the request that started it), and refreshed
+ * when stale. Session state lives where `chooseSessionState` says; with Redis, each request
+ * gets its own connection, closed once its response has been sent.
  */
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<Response> {
     const current = getRuntime(env);
     if (current instanceof Response) return current;
-    return current.app.fetch(request, env, ctx as Parameters<Hono['fetch']>[2]);
+    const executionCtx = ctx as Parameters<Hono['fetch']>[2];
+    const { state } = current;
+    if (state.kind !== 'redis') return current.app.fetch(request, env, executionCtx);
+    const scope = state.scope();
+    let response: Response;
+    try {
+      response = await state.run(scope, () => current.app.fetch(request, env, executionCtx));
+    } catch (error) {
+      await scope.close();
+      throw error;
+    }
+    return closeAfterResponse(
+      response,
+      () => scope.close(),
+      (promise) => ctx.waitUntil(promise),
+    );
   },
 };
 
 function getRuntime(env: WorkerEnv): Runtime | Response {
-  const fingerprint = `${env.MCP_GATEWAY_CONFIG ?? ''}\u0000${env.GATEWAY_SIGNING_KEY ?? ''}`;
+  const fingerprint = [
+    env.MCP_GATEWAY_CONFIG ?? '',
+    env.GATEWAY_SIGNING_KEY ?? '',
+    env.CACHE_CONNECTION_STRING ?? '',
+    env.GATEWAY_SESSIONS === undefined ? '' : 'do',
+  ].join('\u0000');
   if (runtime?.fingerprint === fingerprint) return runtime;
   const logger = consoleLogger({});
   const parsed = parseConfig(env.MCP_GATEWAY_CONFIG ?? '', 'MCP_GATEWAY_CONFIG');
@@ -47,18 +76,23 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
     return misconfigured(logger, 'GATEWAY_SIGNING_KEY secret is not set (wrangler secret put GATEWAY_SIGNING_KEY)');
   }
   let gateway: Gateway;
+  let state: SessionState;
   try {
+    state = chooseSessionState(env, logger);
     gateway = createGateway({
       config: parsed.config,
       signingKey: env.GATEWAY_SIGNING_KEY,
       logger,
+      store: state.store,
+      bus: createRequestSafeNotificationBus(),
       discovery: 'on-demand',
     });
   } catch (error) {
     return misconfigured(logger, (error as Error).message);
   }
+  logger.info('worker ready', { sessionState: state.describe, servers: parsed.config.servers.length });
   const app = createBrokerApp({ gateway, logger, oauth: () => env });
-  runtime = { fingerprint, gateway, app };
+  runtime = { fingerprint, gateway, app, state };
   return runtime;
 }
 
