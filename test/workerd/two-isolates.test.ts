@@ -82,16 +82,18 @@ describe('a client session served by two isolates sharing the Durable Object', (
     const [backendSession] = backendSessions;
     expect(upstream.sessions()).toContain(backendSession);
 
-    // DELETE through the isolate that does not hold the client's GET stream; the other one,
-    // which served calls of this session too, must refuse the session afterwards.
+    // DELETE through the isolate that holds the client's GET stream (its stream ends through the
+    // bus, not from the DELETE request, which workerd would refuse); the other isolate, which
+    // served calls of this session too, must refuse the session afterwards.
     const streamHolder = front.served.find((r) => r.method === 'GET')?.worker ?? 'isolate-a';
-    const deleter = streamHolder === 'isolate-a' ? 'isolate-b' : 'isolate-a';
+    const deleter = streamHolder;
+    const otherIsolate = streamHolder === 'isolate-a' ? 'isolate-b' : 'isolate-a';
     front.pinNext(deleter);
     await connected.close();
     expect(front.served.at(-1)).toMatchObject({ worker: deleter, method: 'DELETE' });
     await expect.poll(() => upstream.sessions()).not.toContain(backendSession);
 
-    const other = await workerFetcher(mf, streamHolder);
+    const other = await workerFetcher(mf, otherIsolate);
     const after = await other.fetch('http://localhost/mcp', {
       method: 'POST',
       headers: {
