@@ -35,6 +35,11 @@ export interface ExtProcStackOptions {
   editBootstrap?: (yaml: string) => string;
   /** Passed to startEnvoy: how often Envoy flushes file access logs. */
   fileFlushIntervalMs?: number;
+  /**
+   * Starts the gateway with `--mcp-gateway-private-host` naming Envoy's listener, so the router
+   * opens backend sessions by a hairpin initialize through Envoy. Default false.
+   */
+  hairpin?: boolean;
 }
 
 export interface ExtProcStack {
@@ -68,6 +73,7 @@ export async function startExtProcStack(options: ExtProcStackOptions): Promise<E
   try {
     for (const server of SERVERS) upstreams.push(await startSdkUpstream({ name: server.name, setup: options.setup }));
     const routerPort = await freePort();
+    const listenerPort = await freePort();
     gateway = await startGateway({
       config: configYaml(upstreams),
       args: [
@@ -75,10 +81,10 @@ export async function startExtProcStack(options: ExtProcStackOptions): Promise<E
         `127.0.0.1:${routerPort}`,
         '--mcp-gateway-public-host',
         PUBLIC_HOST,
+        ...(options.hairpin === true ? ['--mcp-gateway-private-host', `127.0.0.1:${listenerPort}`] : []),
         ...(options.gatewayArgs ?? []),
       ],
     });
-    const listenerPort = await freePort();
     const envoyUpstreams: EnvoyUpstream[] = SERVERS.map((server, i) => ({
       name: server.name,
       hostname: server.hostname,

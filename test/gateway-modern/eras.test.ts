@@ -362,6 +362,20 @@ describe('the 2026-07-28 wire rules', () => {
     expect(body.error.data.supported).toContain('2026-07-28');
   });
 
+  it('refuses a forged gateway requestState with an error that says what to do', async () => {
+    const params = {
+      name: 'l_ask',
+      arguments: {},
+      requestState: 'mcpgw-parked:eyJhbGciOiJIUzI1NiJ9.e30.forged',
+      inputResponses: {},
+      _meta: envelope,
+    };
+    const response = await modernPost({ id: 7, method: 'tools/call', params }, { 'mcp-name': 'l_ask' });
+    const body = (await response.json()) as { error: { code: number; message: string } };
+    expect(body.error.code).toBe(-32602);
+    expect(body.error.message).toMatch(/call again without requestState/);
+  });
+
   it('answers an unknown method with 404 and -32601, and GET/DELETE with 405', async () => {
     const unknown = await modernPost({ id: 6, method: 'no/such', params: { _meta: envelope } });
     expect(unknown.status).toBe(404);

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { InMemoryEventStore } from '@modelcontextprotocol/sdk/examples/shared/inMemoryEventStore.js';
 import { isInitializeRequest, type JSONRPCMessage, type ServerCapabilities } from '@modelcontextprotocol/sdk/types.js';
 
 export interface SdkUpstreamOptions {
@@ -18,6 +19,8 @@ export interface SdkUpstreamOptions {
   enableJsonResponse?: boolean;
   /** Port to bind on 127.0.0.1. Default: one the OS picks. */
   port?: number;
+  /** Keep SSE events per session so streams can be resumed with Last-Event-ID. Default false. */
+  resumable?: boolean;
 }
 
 /** One JSON-RPC message the upstream received, with the HTTP headers it came with. */
@@ -94,6 +97,7 @@ export async function startSdkUpstream(options: SdkUpstreamOptions): Promise<Sdk
     const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       enableJsonResponse: options.enableJsonResponse ?? false,
+      ...(options.resumable === true ? { eventStore: new InMemoryEventStore() } : {}),
       onsessioninitialized: (id) => {
         pending.delete(session);
         sessions.set(id, session);

@@ -40,7 +40,8 @@ Flags:
                                      Needs --mcp-router-address, --mcp-gateway-public-host,
                                      GATEWAY_SIGNING_KEY and CACHE_CONNECTION_STRING shared with the broker.
   --mcp-gateway-public-host HOST     Public host name of the gateway (accepted as Host and Origin).
-  --mcp-gateway-private-host HOST    Host name the gateway is reached by inside the cluster.
+  --mcp-gateway-private-host HOST    Host[:port] the gateway (Envoy) is reached by inside the cluster;
+                                     the router opens backend sessions through it (hairpin initialize).
   --mcp-check-interval SECONDS       Upstream health check and re-list interval. Default 60
   --session-length MINUTES           Lifetime of a gateway session. Default 1440 (24 h)
   --max-request-body-size BYTES      Largest accepted request body (413 above). Default 10485760 (10 MiB)

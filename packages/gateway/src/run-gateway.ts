@@ -92,6 +92,8 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
         address: options.routerAddress,
         publicHost: options.publicHost,
         maxBodyBytes: options.maxRequestBodyBytes,
+        signingKey,
+        privateHost: options.privateHost,
         logger,
       });
     }

@@ -8,6 +8,10 @@ export interface StartRouterOptions {
   /** `:authority` of every request the router sends to the broker (`--mcp-gateway-public-host`). */
   readonly publicHost: string;
   readonly maxBodyBytes: number;
+  /** The gateway's signing key: backend-init tokens of the hairpin initialize. */
+  readonly signingKey: string | Uint8Array;
+  /** `--mcp-gateway-private-host`: when set, backend sessions are opened through Envoy there. */
+  readonly privateHost?: string | undefined;
   readonly logger: Logger;
 }
 
@@ -25,7 +29,10 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     maxBodyBytes: options.maxBodyBytes,
     catalog: routing.catalog,
     serverOf: routing.server,
+    upstreamProtocolVersion: routing.protocolVersion,
     tokens: routing.tokens,
+    signingKey: options.signingKey,
+    ...(options.privateHost !== undefined && { privateHost: options.privateHost }),
     store: routing.store,
     bus: routing.bus,
     upstreamClient(server) {

@@ -50,13 +50,26 @@ export interface Struct {
   readonly fields: Readonly<Record<string, StructValue>>;
 }
 
+/**
+ * ext_proc.v3.ProcessingMode as a `mode_override` (honoured on a headers answer only, with
+ * `allow_mode_override`). Enum members by name. It replaces the whole mode; members left out are
+ * 0 (headers DEFAULT, that is sent; bodies NONE; trailers not sent). On the response headers
+ * only the response body's mode still matters.
+ */
+export interface ProcessingModeOverride {
+  readonly response_header_mode?: 'SEND' | 'SKIP';
+  readonly request_body_mode?: 'NONE' | 'BUFFERED';
+  readonly response_body_mode?: 'NONE' | 'STREAMED' | 'BUFFERED';
+}
+
 /** ext_proc.v3.ProcessingResponse: exactly one of the phase members (or an immediate response). */
 export type ProcessingResponse = (
   | { readonly request_headers: { readonly response?: CommonResponse } }
   | { readonly request_body: { readonly response?: CommonResponse } }
   | { readonly response_headers: { readonly response?: CommonResponse } }
+  | { readonly response_body: { readonly response?: CommonResponse } }
   | { readonly immediate_response: ImmediateResponse }
-) & { readonly dynamic_metadata?: Struct };
+) & { readonly dynamic_metadata?: Struct; readonly mode_override?: ProcessingModeOverride };
 
 /** ext_proc.v3.HttpHeaders as decoded: header values arrive in `raw_value`. */
 export interface HttpHeaders {

@@ -6,9 +6,10 @@
 /** gRPC method Envoy calls, one bidirectional stream per HTTP request. */
 export const EXTERNAL_PROCESSOR_METHOD = '/envoy.service.ext_proc.v3.ExternalProcessor/Process';
 
-export { BROKER_SERVER_NAME, translateRequestBody } from './translate-request-body.ts';
+export { translateRequestBody } from './translate-request-body.ts';
 export type { RequestBodyDeps, RequestBodyResult } from './translate-request-body.ts';
-export { INTERNAL_HEADERS, translateRequestHeaders } from './translate-request-headers.ts';
+export { BROKER_SERVER_NAME, INTERNAL_HEADERS, translateRequestHeaders } from './translate-request-headers.ts';
+export type { RequestHeadersInput } from './translate-request-headers.ts';
 export { translateResponseHeaders } from './translate-response-headers.ts';
 export type { ResponseHeadersDeps, UpstreamRoute } from './translate-response-headers.ts';
 export { METADATA_NAMESPACE } from './ext-proc-messages.ts';

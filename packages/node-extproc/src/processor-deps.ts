@@ -1,8 +1,10 @@
 import {
+  createBackendInitTokens,
   createMemoryNotificationBus,
   createUpstreamClient,
   DEFAULT_MAX_BODY_BYTES,
   ensureBackendSession,
+  rememberServerRequest,
   type Catalog,
   type NotificationBus,
   type Logger,
@@ -12,11 +14,13 @@ import {
   type SessionTokens,
   type UpstreamClient,
 } from '@mcp-gateway/core';
+import { createHairpinFetch, privateHostBase } from './hairpin-fetch.ts';
 import type { RequestBodyDeps } from './translate-request-body.ts';
+import type { ResponseBodyDeps } from './translate-response-body.ts';
 import type { ResponseHeadersDeps } from './translate-response-headers.ts';
 
 /** Everything the processor needs per request: the translators' dependencies plus its own. */
-export interface ProcessorDeps extends RequestBodyDeps, ResponseHeadersDeps {
+export interface ProcessorDeps extends RequestBodyDeps, ResponseHeadersDeps, ResponseBodyDeps {
   /** The gateway's public host: every request's `:authority` until a call is routed. */
   readonly publicHost: string;
   readonly logger: Logger;
@@ -29,7 +33,17 @@ export interface ProcessorDepsOptions {
   readonly maxBodyBytes?: number;
   catalog(): Catalog;
   serverOf(name: string): ServerConfig | undefined;
+  /** The protocol version an upstream speaks (its last discovery); default: unknown (legacy). */
+  upstreamProtocolVersion?(name: string): string | undefined;
   readonly tokens: SessionTokens;
+  /** The gateway's signing key (GATEWAY_SIGNING_KEY): signs and verifies backend-init tokens. */
+  readonly signingKey: string | Uint8Array;
+  /**
+   * `--mcp-gateway-private-host` (`host:port`, or a URL with scheme): when set, backend sessions
+   * are opened by an initialize sent back through Envoy at this address (a hairpin), so Envoy's
+   * per-server policies apply to it; otherwise straight to the upstream URL.
+   */
+  readonly privateHost?: string;
   readonly store: SessionStore;
   /** Where new backend sessions are announced (the broker's bus); default: nowhere. */
   readonly bus?: NotificationBus;
@@ -41,22 +55,30 @@ export interface ProcessorDepsOptions {
 /**
  * Binds the translators to the gateway's session tokens, store and upstream clients. A
  * backend session is opened at most once per (gateway session, upstream), whatever the
- * concurrency (the store's single flight), by an initialize sent directly to the upstream URL
- * with the client's identity headers and declared capabilities, never the server's credential.
+ * concurrency (the store's single flight), by an initialize with the client's identity headers
+ * and declared capabilities, never the server's credential: through Envoy at the private host
+ * with a backend-init token when `privateHost` is set (see createHairpinFetch), else directly
+ * to the upstream URL.
  */
 export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDeps {
   const { store, tokens, logger } = options;
   const bus = options.bus ?? createMemoryNotificationBus();
+  const initTokens = createBackendInitTokens({ key: options.signingKey });
+  const { privateHost } = options;
+  if (privateHost !== undefined) privateHostBase(privateHost); // a malformed flag fails at start-up
   const clients = new Map<string, UpstreamClient>();
-  const clientFor =
-    options.upstreamClient ??
-    ((server: ServerConfig) => {
-      const known = clients.get(server.name);
-      if (known !== undefined && known.server === server) return known;
-      const created = createUpstreamClient({ server, logger });
-      clients.set(server.name, created);
-      return created;
+  const ownClient = (server: ServerConfig) => {
+    const known = clients.get(server.name);
+    if (known !== undefined && known.server === server) return known;
+    const created = createUpstreamClient({
+      server,
+      logger,
+      ...(privateHost !== undefined && { fetch: createHairpinFetch(privateHost, server, initTokens) }),
     });
+    clients.set(server.name, created);
+    return created;
+  };
+  const clientFor = privateHost === undefined ? (options.upstreamClient ?? ownClient) : ownClient;
 
   return {
     publicHost: options.publicHost,
@@ -64,6 +86,8 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     logger,
     catalog: () => options.catalog(),
     serverOf: (name) => options.serverOf(name),
+    upstreamProtocolVersion: (name) => options.upstreamProtocolVersion?.(name),
+    verifyBackendInit: (token, host) => initTokens.verify(token, host),
     async verifySession(token) {
       const verified = await tokens.verify(token);
       if (!verified.ok) return undefined;
@@ -74,6 +98,8 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
       const headers = new Headers([...clientHeaders].filter(([name]) => !name.startsWith(':')));
       return ensureBackendSession({ store, bus, logger }, claims, headers, server, clientFor(server));
     },
+    relayServerRequest: (route, message) =>
+      rememberServerRequest(store, { claims: { jti: route.jti } }, route.server, route.backendSessionId, message),
     evictBackendSession(jti, server, backendSessionId) {
       logger.debug('backend session evicted', { jti, server });
       return store.dropBackendSession(jti, server, backendSessionId);

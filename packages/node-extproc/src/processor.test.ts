@@ -20,7 +20,8 @@ import { startExtProcServer, type ExtProcServer } from './processor.ts';
  */
 type Decoded = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const tokens = createSessionTokens({ key: 'an-ext-proc-test-signing-key-of-32-bytes-or-more' });
+const SIGNING_KEY = 'an-ext-proc-test-signing-key-of-32-bytes-or-more';
+const tokens = createSessionTokens({ key: SIGNING_KEY });
 let upstream: SdkUpstream;
 let processor: ExtProcServer;
 let store: SessionStore;
@@ -78,6 +79,7 @@ beforeAll(async () => {
     catalog: () => catalog,
     serverOf: (name) => (name === weather.name ? weather : undefined),
     tokens,
+    signingKey: SIGNING_KEY,
     store,
     logger: NOOP_LOGGER,
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Server, ServerCredentials, type ServerDuplexStream } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import {
   immediateResponse,
   toHeaders,
@@ -11,6 +11,7 @@ import { loadExtProc } from './load-ext-proc.ts';
 import type { ProcessorDeps } from './processor-deps.ts';
 import { translateRequestBody } from './translate-request-body.ts';
 import { translateRequestHeaders } from './translate-request-headers.ts';
+import { createResponseBodyTranslator, type ResponseBodyTranslator } from './translate-response-body.ts';
 import { translateResponseHeaders, type UpstreamRoute } from './translate-response-headers.ts';
 
 /** A decoded ProcessingRequest; `request` names the active oneof member. */
@@ -19,6 +20,7 @@ interface ProcessingRequest {
   readonly request_headers?: HttpHeaders;
   readonly request_body?: HttpBody;
   readonly response_headers?: HttpHeaders;
+  readonly response_body?: HttpBody;
 }
 
 type ProcessStream = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
@@ -27,17 +29,27 @@ type ProcessStream = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 interface StreamState {
   requestHeaders: ReadonlyMap<string, string>;
   route: UpstreamRoute | undefined;
+  /** The request-headers answer told Envoy not to send the response headers. */
+  responseHeadersSkipped: boolean;
+  /** Set when the response headers switched the body to the processor (a rewrite is needed). */
+  responseBody: ResponseBodyTranslator | undefined;
 }
 
 /**
  * Handles one `Process` stream: one answer per phase message, in order. After the response
- * headers the stream is closed cleanly, so Envoy stops consulting the processor for this
- * request (the response body is never needed). A phase that fails unexpectedly gets a 500 local
+ * headers (or the request headers, when their answer asked for nothing more) the stream is
+ * closed cleanly, so Envoy stops consulting the processor for this request, unless their answer switched the response body to the processor (mode override, for
+ * a body that must be rewritten); then it closes after the body's last chunk. A phase that fails unexpectedly gets a 500 local
  * reply; details go to the log under a request id, never to the client.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto
  */
 export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps): void {
-  const state: StreamState = { requestHeaders: new Map(), route: undefined };
+  const state: StreamState = {
+    requestHeaders: new Map(),
+    route: undefined,
+    responseHeadersSkipped: false,
+    responseBody: undefined,
+  };
   // Envoy waits for each answer before the next phase, but a chain keeps order regardless.
   let queue = Promise.resolve();
   stream.on('data', (message: ProcessingRequest) => {
@@ -75,7 +87,19 @@ async function answer(
     return;
   }
   stream.write(response);
-  if ('response_headers' in response || 'immediate_response' in response) stream.end();
+  if (isLastAnswer(message, response)) stream.end();
+}
+
+/** Whether the processor has nothing more to say on this stream after `response`. */
+function isLastAnswer(message: ProcessingRequest, response: ProcessingResponse): boolean {
+  if ('immediate_response' in response) return true;
+  if ('request_headers' in response) {
+    // Neither a body nor the response headers will come: the broker has it.
+    const mode = response.mode_override;
+    return mode?.response_header_mode === 'SKIP' && (mode.request_body_mode ?? 'NONE') === 'NONE';
+  }
+  if ('response_headers' in response) return response.mode_override === undefined;
+  return 'response_body' in response && message.response_body?.end_of_stream === true;
 }
 
 async function translate(
@@ -84,22 +108,55 @@ async function translate(
   deps: ProcessorDeps,
 ): Promise<ProcessingResponse | undefined> {
   switch (message.request) {
-    case 'request_headers':
+    case 'request_headers': {
       state.requestHeaders = toHeaders(message.request_headers ?? {});
-      return translateRequestHeaders(deps.publicHost);
+      const endOfStream = message.request_headers?.end_of_stream === true;
+      const response = translateRequestHeaders(deps.publicHost, { headers: state.requestHeaders, endOfStream });
+      state.responseHeadersSkipped = response.mode_override?.response_header_mode === 'SKIP';
+      return response;
+    }
     case 'request_body': {
-      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps);
+      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps, {
+        responseHeadersSkipped: state.responseHeadersSkipped,
+      });
       state.route = result.route;
       return result.response;
     }
-    case 'response_headers':
-      return translateResponseHeaders(toHeaders(message.response_headers ?? {}), state.route, deps);
+    case 'response_headers': {
+      const response = await translateResponseHeaders(toHeaders(message.response_headers ?? {}), state.route, deps);
+      const mode = response.mode_override?.response_body_mode;
+      if (state.route !== undefined && (mode === 'STREAMED' || mode === 'BUFFERED')) {
+        state.responseBody = createResponseBodyTranslator(state.route, mode, deps);
+      }
+      return response;
+    }
+    case 'response_body':
+      if (state.responseBody === undefined) return undefined;
+      return state.responseBody.translate(message.response_body ?? {});
     default:
       // A phase the processor does not enable (trailers, response body): closing the stream
       // cleanly lets Envoy continue without it instead of waiting for the message timeout.
       deps.logger.warn('ext_proc message for a phase the processor does not handle', { phase: message.request });
       return undefined;
   }
+}
+
+/**
+ * The service definition with a response serializer that encodes each frozen answer once (the
+ * request-headers answer is the same object for every request) and everything else as usual.
+ */
+function withEncodingCache(service: ServiceDefinition): ServiceDefinition {
+  const process = service['Process'];
+  if (process === undefined) throw new Error('ext_proc service definition has no Process method');
+  const encoded = new WeakMap<object, Buffer>();
+  const serialize = (value: object): Buffer => {
+    const known = encoded.get(value);
+    if (known !== undefined) return known;
+    const bytes = process.responseSerialize(value);
+    if (Object.isFrozen(value)) encoded.set(value, bytes);
+    return bytes;
+  };
+  return { ...service, Process: { ...process, responseSerialize: serialize } };
 }
 
 /** Options of {@link startExtProcServer}. */
@@ -122,8 +179,8 @@ export interface ExtProcServer {
  */
 export async function startExtProcServer(options: ExtProcServerOptions): Promise<ExtProcServer> {
   const server = new Server();
-  relaxStreamResetLimits(server);
-  server.addService(loadExtProc().service, {
+  tuneHttp2Server(server);
+  server.addService(withEncodingCache(loadExtProc().service), {
     Process: (stream: ProcessStream) => handleProcessStream(stream, options.deps),
   });
   const port = await new Promise<number>((resolve, reject) => {
@@ -145,15 +202,19 @@ export async function startExtProcServer(options: ExtProcServerOptions): Promise
 }
 
 /**
- * Envoy opens one stream per HTTP request and resets each one it is done with. Node's HTTP/2
- * server treats a burst of resets as the "rapid reset" attack (by default more than 1000 at
- * once or 33 a second) and closes the whole connection, failing every request in flight on it.
- * The processor only ever talks to its own Envoy, so that protection is lifted here. grpc-js
- * passes these options to http2.createServer but offers no setting for them.
+ * Settings of grpc-js's HTTP/2 server that grpc-js offers no option for (it passes these to
+ * http2.createServer, which passes them to net.Server):
+ * - Envoy opens one stream per HTTP request and resets each one it is done with. Node's HTTP/2
+ *   server treats a burst of resets as the "rapid reset" attack (by default more than 1000 at
+ *   once or 33 a second) and closes the whole connection, failing every request in flight on
+ *   it. The processor only ever talks to its own Envoy, so that protection is lifted here.
+ * - `noDelay`: every answer is a small frame Envoy waits for, so Nagle's algorithm must not
+ *   hold one back until the previous one is acknowledged.
  */
-function relaxStreamResetLimits(server: Server): void {
+function tuneHttp2Server(server: Server): void {
   const internals = server as unknown as { commonServerOptions?: Record<string, unknown> };
   if (internals.commonServerOptions === undefined) return;
   internals.commonServerOptions['streamResetBurst'] = Number.MAX_SAFE_INTEGER;
   internals.commonServerOptions['streamResetRate'] = Number.MAX_SAFE_INTEGER;
+  internals.commonServerOptions['noDelay'] = true;
 }

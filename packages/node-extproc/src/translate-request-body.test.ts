@@ -1,114 +1,7 @@
-import {
-  buildCatalog,
-  GatewayError,
-  prefixUri,
-  type ServerConfig,
-  type SessionClaims,
-  type UpstreamSnapshot,
-} from '@mcp-gateway/core';
+import { GatewayError, prefixUri } from '@mcp-gateway/core';
 import { describe, expect, it } from 'vitest';
-import type { ProcessingResponse } from './ext-proc-messages.ts';
-import { translateRequestBody, type RequestBodyDeps } from './translate-request-body.ts';
-
-const weather: ServerConfig = {
-  name: 'ns/weather',
-  url: 'http://weather.internal:8080/v1/mcp',
-  hostname: 'weather.mcp.local',
-  prefix: 'weather_',
-  enabled: true,
-  userSpecificList: false,
-  category: [],
-  tags: [],
-};
-const plain: ServerConfig = {
-  ...weather,
-  name: 'ns/plain',
-  url: 'http://plain.internal/mcp',
-  hostname: 'plain.mcp.local',
-  prefix: 'plain_',
-};
-
-function snapshot(server: string, items: Partial<UpstreamSnapshot>): UpstreamSnapshot {
-  return {
-    server,
-    ready: true,
-    message: 'ok',
-    capabilities: {},
-    tools: [],
-    prompts: [],
-    resources: [],
-    resourceTemplates: [],
-    invalidTools: [],
-    invalidPrompts: [],
-    consecutiveFailures: 0,
-    ...items,
-  };
-}
-
-const catalog = buildCatalog(
-  [weather, plain],
-  new Map([
-    [
-      weather.name,
-      snapshot(weather.name, {
-        tools: [{ name: 'forecast', inputSchema: { type: 'object' } }],
-        prompts: [{ name: 'summary' }],
-        resources: [{ uri: 'file:///today.txt', name: 'today' }],
-      }),
-    ],
-    [plain.name, snapshot(plain.name, { tools: [{ name: 'echo', inputSchema: { type: 'object' } }] })],
-  ]),
-);
-
-const claims: SessionClaims = {
-  jti: 'jti-1',
-  exp: 4_000_000_000,
-  protocolVersion: '2025-11-25',
-  clientCapabilities: {},
-};
-const clientHeaders = new Map([
-  ['mcp-session-id', 'gateway-token'],
-  ['authorization', 'Bearer user'],
-]);
-
-function deps(overrides: Partial<RequestBodyDeps> = {}) {
-  const ensured: [string, string, string | undefined][] = [];
-  const value: RequestBodyDeps = {
-    maxBodyBytes: 1024,
-    catalog: () => catalog,
-    serverOf: (name) => [weather, plain].find((s) => s.name === name),
-    verifySession: async (token) => (token === 'gateway-token' ? claims : undefined),
-    ensureBackendSession: async (session, server, headers) => {
-      ensured.push([session.jti, server.name, headers.get('authorization')]);
-      return server.name === plain.name ? '' : 'backend-1';
-    },
-    ...overrides,
-  };
-  return { deps: value, ensured };
-}
-
-const encode = (value: unknown) => new TextEncoder().encode(typeof value === 'string' ? value : JSON.stringify(value));
-const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
-
-/** The answer with bytes decoded, for exact comparisons. */
-function readable(response: ProcessingResponse) {
-  if ('immediate_response' in response) {
-    const { status, body, headers } = response.immediate_response;
-    const set = headers?.set_headers?.map((o) => [o.header.key, text(o.header.raw_value)]);
-    return { immediate: { status: status.code, body: text(body), headers: set } };
-  }
-  if (!('request_body' in response)) throw new Error('expected a request_body answer');
-  const common = response.request_body.response;
-  return {
-    set: common?.header_mutation?.set_headers?.map((o) => [o.header.key, text(o.header.raw_value)]),
-    remove: common?.header_mutation?.remove_headers,
-    body: common?.body_mutation === undefined ? undefined : JSON.parse(text(common.body_mutation.body)),
-    clearRouteCache: common?.clear_route_cache,
-    metadata: response.dynamic_metadata,
-  };
-}
-
-const call = (method: string, params: unknown) => encode({ jsonrpc: '2.0', id: 7, method, params });
+import { translateRequestBody } from './translate-request-body.ts';
+import { call, clientHeaders, deps, encode, readable } from './translate-request-body.fixtures.ts';
 
 describe('translateRequestBody', () => {
   it('routes a tools/call for a served tool to its upstream with the prefix stripped', async () => {
@@ -154,6 +47,9 @@ describe('translateRequestBody', () => {
       jti: 'jti-1',
       server: 'ns/weather',
       backendSessionId: 'backend-1',
+      requestId: 7,
+      // The client declared no elicitation, sampling or roots: nothing for the upstream to ask it.
+      relayServerRequests: false,
     });
     expect(ensured).toEqual([['jti-1', 'ns/weather', 'Bearer user']]);
   });

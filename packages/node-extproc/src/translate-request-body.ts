@@ -1,5 +1,7 @@
 import {
   isGatewayError,
+  isModernRequest,
+  isModernVersion,
   parseJsonRpcMessage,
   planCall,
   ROUTER_HEADERS,
@@ -16,21 +18,26 @@ import {
   type HttpBody,
   type ProcessingResponse,
 } from './ext-proc-messages.ts';
+import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
+import { routeModernRequest } from './route-modern-request.ts';
+import { BROKER_SERVER_NAME } from './translate-request-headers.ts';
 import type { UpstreamRoute } from './translate-response-headers.ts';
 
-/** Value of x-mcp-servername for requests the broker answers (the anchor's name). */
-export const BROKER_SERVER_NAME = 'mcpBroker';
+/** Client capabilities that let an upstream send the client requests during a call. */
+const SERVER_REQUEST_CAPABILITIES = ['elicitation', 'sampling', 'roots'] as const;
 
 /** Methods Envoy sends straight to the owning upstream; everything else goes to the broker. */
 const ROUTED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /** What the request-body phase needs; effects are injected so the translation stays testable. */
-export interface RequestBodyDeps {
+export interface RequestBodyDeps extends BackendInitDeps {
   /** Largest body accepted, in bytes; larger bodies get 413. */
   readonly maxBodyBytes: number;
   /** The current catalog (swapped atomically on change). */
   catalog(): Catalog;
   serverOf(name: string): ServerConfig | undefined;
+  /** The protocol version an upstream speaks (its last discovery); calls cross eras through the broker. */
+  upstreamProtocolVersion(name: string): string | undefined;
   /** The claims of a gateway session id; undefined when invalid, expired or terminated. */
   verifySession(token: string): Promise<SessionClaims | undefined>;
   /**
@@ -42,6 +49,15 @@ export interface RequestBodyDeps {
     server: ServerConfig,
     clientHeaders: ReadonlyMap<string, string>,
   ): Promise<string>;
+}
+
+/** What the request-headers phase decided that the body phase must respect. */
+export interface RequestBodyOptions {
+  /**
+   * The response headers will not come to the processor (a 2026-07-28 request by its headers):
+   * a call that needs its session id mapped back on the response goes to the broker instead.
+   */
+  readonly responseHeadersSkipped?: boolean;
 }
 
 /** The request-body phase's answer and, for an upstream-routed call, what the response phase needs. */
@@ -56,7 +72,8 @@ const encoder = new TextEncoder();
  * The request-body phase (BUFFERED). tools/call, prompts/get and resources/read naming a
  * served item are sent by Envoy straight to the owning upstream: `:authority` and `:path` of
  * that server, the router headers, the backend session and the body with the prefix removed.
- * Everything else, unknown names included (the broker answers them with a JSON-RPC -32602 that
+ * A hairpin initialize (`mcp-init-host`, `router-key`) goes to its upstream when its token is
+ * valid (see routeBackendInit). Everything else, unknown names included (the broker answers them with a JSON-RPC -32602 that
  * SDK clients can read, which an ImmediateResponse is not), goes to the broker. Malformed JSON
  * gets 400, an oversized body 413, a call without a session 400 and one with an unknown,
  * expired or terminated session 404, as the broker would answer.
@@ -66,27 +83,43 @@ export async function translateRequestBody(
   body: HttpBody,
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
+  options: RequestBodyOptions = {},
 ): Promise<RequestBodyResult> {
   const bytes = body.body ?? new Uint8Array();
   if (bytes.byteLength > deps.maxBodyBytes) {
     return { response: immediateResponse(413, `Request body too large (limit ${deps.maxBodyBytes} bytes)`) };
   }
-  if (bytes.byteLength === 0) return { response: toBroker(undefined) };
+  const backendInit = isBackendInit(headers);
+  if (bytes.byteLength === 0 && !backendInit) return { response: toBroker(undefined) };
   const parsed = parseJsonRpcMessage(bytes);
   if (!parsed.ok) return { response: immediateResponse(400, parsed.message) };
   const message = parsed.message;
+  if (backendInit) return { response: await routeBackendInit(message, headers, deps) };
   if (parsed.kind !== 'request' || !('method' in message)) return { response: toBroker(undefined) };
+  const request = message as JsonRpcRequest;
+  if (isModernRequest(headers.get('mcp-protocol-version') ?? null, request)) {
+    return routeModernRequest(request, headers, deps, toBroker);
+  }
   if (!ROUTED_METHODS.has(message.method)) return { response: toBroker(message.method) };
-  return routeCall(message as JsonRpcRequest, headers, deps);
+  return routeCall(request, headers, deps, options);
 }
 
 async function routeCall(
   message: JsonRpcRequest,
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
+  options: RequestBodyOptions,
 ): Promise<RequestBodyResult> {
   const plan = planCall(message, deps.catalog(), (name) => deps.serverOf(name));
-  if (isGatewayError(plan)) return { response: toBroker(message.method) };
+  // A 2026-07-28 upstream has no sessions: the broker translates legacy calls for it. Without the
+  // response headers the backend session id could not be mapped back: the broker answers.
+  if (
+    isGatewayError(plan) ||
+    options.responseHeadersSkipped === true ||
+    isModernVersion(deps.upstreamProtocolVersion(plan.server.name))
+  ) {
+    return { response: toBroker(message.method) };
+  }
   const token = headers.get('mcp-session-id');
   if (token === undefined || token === '') {
     return { response: immediateResponse(400, 'Bad Request: Mcp-Session-Id header is required') };
@@ -134,7 +167,15 @@ async function routeCall(
         session: claims.jti,
       }),
     },
-    route: { gatewaySessionId: token, jti: claims.jti, server: server.name, backendSessionId },
+    route: {
+      gatewaySessionId: token,
+      jti: claims.jti,
+      server: server.name,
+      backendSessionId,
+      requestId: message.id,
+      relayServerRequests: SERVER_REQUEST_CAPABILITIES.some((name) => name in claims.clientCapabilities),
+      ...(plan.rewriteResult !== undefined && { rewriteResult: plan.rewriteResult }),
+    },
   };
 }
 

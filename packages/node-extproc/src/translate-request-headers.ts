@@ -1,4 +1,5 @@
-import { setHeader, type ProcessingResponse } from './ext-proc-messages.ts';
+import { routingMetadata, setHeader, type ProcessingResponse } from './ext-proc-messages.ts';
+import { isBackendInit } from './route-backend-init.ts';
 
 /**
  * Internal headers only the processor may set. Clients' copies are removed before routing, so
@@ -13,21 +14,83 @@ export const INTERNAL_HEADERS = [
   'x-mcp-resourceuri',
   'x-mcp-authorized',
   'x-mcp-virtualserver',
+  // The hairpin initialize's host and token: read by the processor, never passed on.
+  'mcp-init-host',
+  'router-key',
 ] as const;
+
+/** The request as the request-headers phase sees it. */
+export interface RequestHeadersInput {
+  readonly headers: ReadonlyMap<string, string>;
+  /** True when the request has no body (GET, DELETE): no body phase follows. */
+  readonly endOfStream: boolean;
+}
+
+/** Value of x-mcp-servername for requests the broker answers (the anchor's name). */
+export const BROKER_SERVER_NAME = 'mcpBroker';
+
+/** 2026-07-28 methods that may be routed to an upstream; only resources/read's answer may need rewriting. */
+const MODERN_ROUTED = new Set(['tools/call', 'prompts/get', 'resources/read']);
+
+/** One plain answer per public host (there is one): built and frozen once, so its encoding is reused. */
+const answers = new Map<string, ProcessingResponse>();
 
 /**
  * The request-headers phase: `:authority` forced to the gateway's public host (so the request
  * cannot bypass the broker's virtual host) and the client's internal headers removed, with
- * `clear_route_cache` so Envoy routes on the result.
+ * `clear_route_cache` so Envoy routes on the result. The processor asks for no more than it
+ * needs (a `mode_override`, honoured on a headers answer):
+ * - a request without a body (GET, DELETE) goes to the broker, and its response needs nothing:
+ *   response headers SKIP, so this is the stream's only message;
+ * - a 2026-07-28 request (by its MCP-Protocol-Version) whose Mcp-Method no upstream is routed for
+ *   goes to the broker without its body being sent (request body NONE, response headers SKIP;
+ *   the broker checks the headers against the body itself);
+ * - a 2026-07-28 tools/call or prompts/get keeps its body phase but skips the response headers
+ *   (no session to map back; the body phase sends it to the broker if its body says otherwise).
+ * Otherwise (legacy POSTs) the answer is the same frozen object every time.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto#service-ext-proc-v3-commonresponse
  */
-export function translateRequestHeaders(publicHost: string): ProcessingResponse {
-  return {
+export function translateRequestHeaders(publicHost: string, request?: RequestHeadersInput): ProcessingResponse {
+  // A hairpin initialize's token is checked against its body: it always gets its body phase.
+  const modernMethod =
+    request?.headers.get('mcp-protocol-version') === '2026-07-28' && !isBackendInit(request.headers)
+      ? request.headers.get('mcp-method')
+      : undefined;
+  if (request?.endOfStream === true || (modernMethod !== undefined && !MODERN_ROUTED.has(modernMethod))) {
+    return brokerOnly(publicHost, modernMethod);
+  }
+  const plain = plainAnswer(publicHost);
+  if (modernMethod === undefined || modernMethod === 'resources/read') return plain;
+  return { ...plain, mode_override: { request_body_mode: 'BUFFERED', response_header_mode: 'SKIP' } };
+}
+
+function plainAnswer(publicHost: string): ProcessingResponse {
+  const known = answers.get(publicHost);
+  if (known !== undefined) return known;
+  const answer: ProcessingResponse = Object.freeze({
     request_headers: {
       response: {
         header_mutation: { set_headers: [setHeader(':authority', publicHost)], remove_headers: [...INTERNAL_HEADERS] },
         clear_route_cache: true,
       },
     },
+  });
+  if (answers.size < 16) answers.set(publicHost, answer);
+  return answer;
+}
+
+/** To the broker, with nothing more to ask: the stream's last answer. */
+function brokerOnly(publicHost: string, method: string | undefined): ProcessingResponse {
+  const set = [setHeader(':authority', publicHost), setHeader('x-mcp-servername', BROKER_SERVER_NAME)];
+  if (method !== undefined) set.push(setHeader('x-mcp-method', method));
+  return {
+    request_headers: {
+      response: {
+        header_mutation: { set_headers: set, remove_headers: [...INTERNAL_HEADERS] },
+        clear_route_cache: true,
+      },
+    },
+    mode_override: { request_body_mode: 'NONE', response_header_mode: 'SKIP' },
+    dynamic_metadata: routingMetadata({ method, server: BROKER_SERVER_NAME }),
   };
 }

@@ -59,3 +59,30 @@ describe('translateResponseHeaders', () => {
     expect(evicted).toEqual([]);
   });
 });
+
+describe('translateResponseHeaders body modes', () => {
+  const ok = (type: string) =>
+    new Map([
+      [':status', '200'],
+      ['content-type', type],
+    ]);
+  const mode = async (headers: Map<string, string>, extra: Partial<UpstreamRoute>) =>
+    (await translateResponseHeaders(headers, { ...route, ...extra }, recorder().deps)).mode_override;
+
+  it('streams an SSE answer through the processor when the client may be asked something', async () => {
+    expect(await mode(ok('text/event-stream'), { relayServerRequests: true })).toEqual({
+      response_body_mode: 'STREAMED',
+    });
+  });
+
+  it('buffers a JSON answer only when its result must be rewritten', async () => {
+    const rewriteResult = (result: Record<string, unknown>) => result;
+    expect(await mode(ok('application/json'), { rewriteResult })).toEqual({ response_body_mode: 'BUFFERED' });
+    expect(await mode(ok('application/json'), { relayServerRequests: true })).toBeUndefined();
+  });
+
+  it('leaves the body out of the processor when nothing in it must change', async () => {
+    expect(await mode(ok('text/event-stream'), {})).toBeUndefined();
+    expect(await mode(new Map([[':status', '404']]), { relayServerRequests: true })).toBeUndefined();
+  });
+});

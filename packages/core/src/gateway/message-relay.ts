@@ -26,16 +26,20 @@ export interface UpstreamMessages {
   next(): Promise<RelayedMessage | undefined>;
   /** Ends the upstream exchange (cancels the body: for 2026-07-28 upstreams that is the cancellation). */
   cancel(): void;
+  /** The last SSE event id seen (for resuming a legacy stream with Last-Event-ID). */
+  lastEventId?(): string | undefined;
 }
 
 /** Parses an SSE body into JSON-RPC messages; events that are not JSON objects are skipped. */
 export function upstreamMessages(body: ReadableStream<Uint8Array>): UpstreamMessages {
   const reader = body.pipeThrough(createSseParser({ maxEventBytes: MAX_ANSWER_EVENT_BYTES })).getReader();
+  let lastEventId: string | undefined;
   return {
     async next() {
       for (;;) {
         const read = await reader.read();
         if (read.done) return undefined;
+        if (read.value.id !== undefined && read.value.id !== '') lastEventId = read.value.id;
         const message = parseEvent(read.value);
         if (message !== undefined) return message;
       }
@@ -43,6 +47,7 @@ export function upstreamMessages(body: ReadableStream<Uint8Array>): UpstreamMess
     cancel() {
       reader.cancel().catch(() => {});
     },
+    lastEventId: () => lastEventId,
   };
 }
 

@@ -11,9 +11,16 @@ import type { McpEndpointOptions } from './endpoint-context.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from './endpoint-context.ts';
 import { toJsonRpcError } from './error-mapping.ts';
 import type { ForwardPlan } from './forward-call.ts';
-import { relayMessages, SSE_HEADERS, upstreamMessages, type RelayedMessage, type RelayStep } from './message-relay.ts';
+import {
+  relayMessages,
+  SSE_HEADERS,
+  upstreamMessages,
+  type RelayedMessage,
+  type RelayStep,
+  type UpstreamMessages,
+} from './message-relay.ts';
 import type { ModernContext } from './modern-endpoint.ts';
-import { PARKED_STATE_PREFIX, type ParkedCall } from './parked-calls.ts';
+import { DEFAULT_PARK_MS, PARKED_STATE_PREFIX, type ParkedCall } from './parked-calls.ts';
 import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
 
 /** How long a modern caller's backend session on a legacy upstream lives (then a new one is made). */
@@ -184,7 +191,7 @@ async function callLegacyUpstreamForModern(
   const caller = await context.identify(request.headers.get('authorization'));
   const requestState = params['requestState'];
   if (typeof requestState === 'string' && requestState.startsWith(PARKED_STATE_PREFIX)) {
-    return resumeParked(context, message, requestState, params['inputResponses'], caller, plan);
+    return resumeParked(context, request, message, requestState, params['inputResponses'], caller, plan);
   }
   const client = options.pool.client(server.name);
   if (client === undefined) {
@@ -362,15 +369,25 @@ function streamLegacyForModern(
         }
         const key = `input-${String(upstreamId)}`;
         parked = true;
-        const state = context.parked.park({
-          ...park,
-          waiting: new Map([[key, upstreamId]]),
-          upstream,
-        });
+        const local = context.parked.park({ ...park, waiting: new Map([[key, upstreamId]]), upstream });
+        // Everything a retry needs, sealed: any replica can answer the upstream and resume its stream.
+        const sealed = await options.tokens.seal(
+          {
+            p: local,
+            s: server.name,
+            b: park.backendSessionId,
+            c: upstreamCallId,
+            w: [[key, upstreamId]],
+            ...(upstream.lastEventId?.() === undefined ? {} : { e: upstream.lastEventId() }),
+            ...(park.protocolVersion === undefined ? {} : { v: park.protocolVersion }),
+            ...(park.caller === undefined ? {} : { u: park.caller }),
+          },
+          Math.ceil(DEFAULT_PARK_MS / 1000),
+        );
         const result = {
           resultType: 'input_required',
           inputRequests: { [key]: { method, params: relayed['params'] ?? {} } },
-          requestState: state,
+          requestState: `${PARKED_STATE_PREFIX}${sealed}`,
         };
         return { send: [{ jsonrpc: '2.0', id: clientId, result }], next: 'park' };
       }
@@ -412,9 +429,16 @@ function streamLegacyForModern(
   return new Response(stream, { status: 200, headers: SSE_HEADERS });
 }
 
-/** The retry of a parked call: answers the waiting upstream, then relays the rest of its stream. */
+/**
+ * The retry of a parked call: answers the waiting upstream on the backend session the sealed
+ * state names, then relays the rest of the call. The upstream's stream is read on from where it
+ * was parked when this process holds it; otherwise (another replica, or a runtime that binds
+ * streams to the request that opened them, as workerd does) it is resumed with GET and
+ * Last-Event-ID, which upstreams that keep their events (an event store) support.
+ */
 async function resumeParked(
   context: ModernContext,
+  request: Request,
   message: JsonRpcRequest,
   requestState: string,
   inputResponses: unknown,
@@ -423,21 +447,30 @@ async function resumeParked(
 ): Promise<Response> {
   const { options } = context;
   const logger = options.logger;
-  const call = context.parked.take(requestState);
-  if (call === undefined || call.caller !== caller || call.server.name !== plan.server.name) {
-    if (call !== undefined) {
-      call.upstream.cancel();
-      call.release();
-    }
+  const state = await options.tokens.open(requestState.slice(PARKED_STATE_PREFIX.length));
+  const valid = state !== undefined && state['s'] === plan.server.name && (state['u'] as string | undefined) === caller;
+  if (!valid) {
     const error = new GatewayError(
       'INVALID_PARAMS',
-      'requestState names no waiting call on this gateway (it expired, was already answered, or is held by another replica): call again without requestState',
+      'requestState names no waiting call of this caller (it expired, is forged, or belongs to another tool or caller): call again without requestState',
     );
     return errorAnswer(message.id, error, logger);
   }
+  const local = context.parked.take(String(state['p']));
+  const protocolVersion = typeof state['v'] === 'string' ? state['v'] : undefined;
+  const call = {
+    server: plan.server,
+    backendSessionId: String(state['b']),
+    identityHeaders: clientIdentityHeaders(request.headers),
+    ...(protocolVersion === undefined ? {} : { protocolVersion }),
+    caller,
+    upstreamCallId: state['c'] as JsonRpcId,
+    release: local?.release ?? (() => {}),
+  };
   const responses =
     typeof inputResponses === 'object' && inputResponses !== null ? (inputResponses as Record<string, unknown>) : {};
-  for (const [key, upstreamId] of call.waiting) {
+  const waiting = Array.isArray(state['w']) ? (state['w'] as [string, JsonRpcId][]) : [];
+  for (const [key, upstreamId] of waiting) {
     const answer = responses[key];
     const body =
       typeof answer === 'object' && answer !== null
@@ -449,10 +482,14 @@ async function resumeParked(
           };
     await postLegacyAnswer(options, call, body);
   }
+  const lastEventId = typeof state['e'] === 'string' ? state['e'] : undefined;
   const abort = new AbortController();
+  const source = resumable(local?.upstream, lastEventId, (from) =>
+    resumeLegacyStream(options, call, from, abort.signal),
+  );
   return streamLegacyForModern(
     context,
-    call.upstream,
+    source,
     abort,
     options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
     call.upstreamCallId,
@@ -460,6 +497,77 @@ async function resumeParked(
     plan,
     call,
   );
+}
+
+/**
+ * Reads `first` (when there is one) and, when it ends or fails, resumes the stream from the last
+ * event id seen with `resume` (at most 3 times; never without an event id).
+ */
+function resumable(
+  first: UpstreamMessages | undefined,
+  lastEventId: string | undefined,
+  resume: (lastEventId: string) => Promise<UpstreamMessages | undefined>,
+): UpstreamMessages {
+  let current = first;
+  let last = lastEventId;
+  let resumes = 0;
+  return {
+    async next() {
+      for (;;) {
+        if (current !== undefined) {
+          let message: RelayedMessage | undefined;
+          try {
+            message = await current.next();
+          } catch {
+            message = undefined;
+          }
+          last = current.lastEventId?.() ?? last;
+          if (message !== undefined) return message;
+          current.cancel();
+          current = undefined;
+        }
+        if (last === undefined || resumes >= 3) return undefined;
+        resumes += 1;
+        current = await resume(last);
+        if (current === undefined) return undefined;
+      }
+    },
+    cancel() {
+      current?.cancel();
+    },
+    lastEventId: () => last,
+  };
+}
+
+/** GET + Last-Event-ID on the backend session: the upstream replays the call's stream from there. */
+async function resumeLegacyStream(
+  options: McpEndpointOptions,
+  call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>,
+  lastEventId: string,
+  signal: AbortSignal,
+): Promise<UpstreamMessages | undefined> {
+  const headers: Record<string, string> = {
+    accept: 'text/event-stream',
+    'user-agent': 'mcp-gateway',
+    'last-event-id': lastEventId,
+    ...call.identityHeaders,
+  };
+  if (call.backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = call.backendSessionId;
+  if (call.protocolVersion !== undefined) headers['mcp-protocol-version'] = call.protocolVersion;
+  try {
+    const response = await options.fetchFor(call.server)(call.server.url, { method: 'GET', headers, signal });
+    if (
+      !response.ok ||
+      !(response.headers.get('content-type') ?? '').includes('text/event-stream') ||
+      response.body === null
+    ) {
+      await response.body?.cancel().catch(() => {});
+      return undefined;
+    }
+    return upstreamMessages(response.body);
+  } catch {
+    return undefined;
+  }
 }
 
 /** POSTs to a legacy upstream with the call timeout on the response headers. */

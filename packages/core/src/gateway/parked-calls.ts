@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { JsonRpcId } from '../protocol/json-rpc.ts';
 import type { UpstreamMessages } from './message-relay.ts';
 
-/** Prefix of the requestState the gateway mints for a parked legacy call (never an upstream's own). */
+/** Prefix of the requestState the gateway mints for a parked legacy call (then a sealed token; never an upstream's own). */
 export const PARKED_STATE_PREFIX = 'mcpgw-parked:';
 
 /** How long a parked call waits for the client's retry. */
@@ -33,10 +33,10 @@ export interface ParkedCall {
 
 /** Parked calls of this process, bounded in number and time. */
 export interface ParkedCalls {
-  /** Parks a call and returns the requestState that resumes it. */
+  /** Parks a call and returns its local id (sealed into the requestState the client echoes). */
   park(call: ParkedCall): string;
-  /** Takes the call `requestState` names, if it is parked here and not expired. */
-  take(requestState: string): ParkedCall | undefined;
+  /** Takes the call of that id, if it is parked in this process and not expired. */
+  take(id: string): ParkedCall | undefined;
   /** Cancels every parked call. */
   clear(): void;
 }
@@ -57,7 +57,7 @@ export function createParkedCalls(options: { parkMs?: number; limit?: number } =
   return {
     park(call) {
       if (calls.size >= limit) drop(calls.keys().next().value as string);
-      const state = `${PARKED_STATE_PREFIX}${crypto.randomUUID()}`;
+      const state = crypto.randomUUID();
       const timer = setTimeout(() => drop(state), parkMs);
       (timer as { unref?: () => void }).unref?.();
       calls.set(state, { call, timer });

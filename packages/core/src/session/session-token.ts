@@ -45,7 +45,18 @@ export interface SessionTokens {
   issue(input: Omit<SessionClaims, 'jti' | 'exp'>): Promise<{ token: string; claims: SessionClaims }>;
   verify(token: string): Promise<SessionVerifyResult>;
   readonly ttlSeconds: number;
+  /**
+   * Seals state the gateway hands a client to echo back (a 2026-07-28 `requestState`): signed
+   * with the session key for its own audience (never valid as a session id), expiring after
+   * `ttlSeconds`. Any replica holding the key opens it.
+   */
+  seal(state: Record<string, unknown>, ttlSeconds: number): Promise<string>;
+  /** Opens sealed state; undefined when forged, expired or malformed. */
+  open(sealed: string): Promise<Record<string, unknown> | undefined>;
 }
+
+/** Audience of sealed state (see SessionTokens.seal). */
+export const SEALED_STATE_AUDIENCE = 'mcp-gateway/request-state';
 
 /**
  * Creates the session token service: HS256 JWTs with iss, aud, jti, iat and exp, validated
@@ -64,6 +75,32 @@ export function createSessionTokens(options: SessionTokenOptions): SessionTokens
 
   return {
     ttlSeconds,
+    async seal(state, stateTtlSeconds) {
+      const iat = Math.floor(now() / 1000);
+      return new SignJWT({ st: state })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setIssuer(SESSION_TOKEN_ISSUER)
+        .setAudience(SEALED_STATE_AUDIENCE)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + stateTtlSeconds)
+        .sign(key);
+    },
+    async open(sealed) {
+      if (sealed.length > 16_384) return undefined;
+      try {
+        const { payload } = await jwtVerify(sealed, key, {
+          algorithms: ['HS256'],
+          issuer: SESSION_TOKEN_ISSUER,
+          audience: SEALED_STATE_AUDIENCE,
+          requiredClaims: ['exp'],
+          currentDate: new Date(now()),
+        });
+        const state = payload['st'];
+        return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     async issue(input) {
       const iat = Math.floor(now() / 1000);
       const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), exp: iat + ttlSeconds };

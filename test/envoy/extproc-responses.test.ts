@@ -1,0 +1,104 @@
+// Response rewriting through a real Envoy: the processor takes a routed call's response body
+// (mode override) only when something in it must be rewritten: an SSE answer that may carry
+// requests to the client (elicitation ids mapped to gateway ids, so the client's answer reaches
+// the broker and then the upstream that asked), or a resources/read result whose URIs get the
+// server's prefix back. Other answers never pass through the processor.
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sdk/types.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoAndGreet, onSession, openSession, post, request } from '../gateway-http/helpers.ts';
+import { connectSdkClient, type RunningEnvoy, type SdkUpstream } from '../harness/index.ts';
+import { envoyStat, startExtProcStack, toolCalls, type ExtProcStack } from './extproc-stack.ts';
+
+/** Messages Envoy sent the processor, over all streams. */
+const EXT_PROC_MESSAGES = 'http.mcp.ext_proc.stream_msgs_sent';
+
+const elicited: unknown[] = [];
+
+function setup(server: McpServer): void {
+  echoAndGreet(server);
+  server.registerTool('ask', {}, async (extra) => {
+    const answer = await server.server.elicitInput(
+      {
+        message: 'Which colour?',
+        requestedSchema: { type: 'object', properties: { colour: { type: 'string' } }, required: ['colour'] },
+      },
+      { relatedRequestId: extra.requestId },
+    );
+    elicited.push(answer);
+    return { content: [{ type: 'text', text: `colour: ${String(answer.content?.['colour'])}` }] };
+  });
+  server.registerResource('report', 'file:///reports/today.txt', { mimeType: 'text/plain' }, async (uri) => ({
+    contents: [{ uri: uri.href, mimeType: 'text/plain', text: 'all good' }],
+  }));
+}
+
+describe('Envoy with the processor rewriting routed answers only when needed', () => {
+  let stack: ExtProcStack;
+  let envoy: RunningEnvoy;
+  let server1: SdkUpstream;
+
+  beforeAll(async () => {
+    stack = await startExtProcStack({ setup });
+    ({ envoy } = stack);
+    [server1] = stack.upstreams;
+  });
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('lets an upstream elicit during a call Envoy routed straight to it, and gives it the client’s answer', async () => {
+    const { client, close } = await connectSdkClient(stack.mcpUrl, {
+      version: 1,
+      capabilities: { elicitation: { form: {} } },
+    });
+    const answer: ElicitResult = { action: 'accept', content: { colour: 'green' } };
+    const asked: unknown[] = [];
+    client.setRequestHandler(ElicitRequestSchema, (req) => {
+      asked.push(req.params.message);
+      return answer;
+    });
+    try {
+      const result = await client.callTool({ name: 's1_ask', arguments: {} });
+      expect(result.content).toEqual([{ type: 'text', text: 'colour: green' }]);
+      expect(asked).toEqual(['Which colour?']);
+      expect(elicited.at(-1)).toEqual(answer);
+      // The call went from Envoy straight to server1's virtual host, not through the broker.
+      expect(toolCalls(server1).at(-1)?.headers.host).toBe('server1.mcp.local');
+      // The upstream's own id never reached the client: its answer came back under that id.
+      const delivered = server1.requests.filter((r) => r.method === undefined).at(-1);
+      expect(delivered?.message).toMatchObject({ result: answer });
+    } finally {
+      await close();
+    }
+  });
+
+  it('restores the prefix of the URIs in a routed resources/read result', async () => {
+    const sessionId = await openSession(stack.mcpUrl);
+    const reply = await post(
+      stack.mcpUrl,
+      request('resources/read', { uri: 'file://s1_/reports/today.txt' }),
+      onSession(sessionId),
+    );
+    expect(reply.status).toBe(200);
+    expect(reply.json?.result).toEqual({
+      contents: [{ uri: 'file://s1_/reports/today.txt', mimeType: 'text/plain', text: 'all good' }],
+    });
+    const read = server1.requests.filter((r) => r.method === 'resources/read').at(-1);
+    expect(read?.params).toMatchObject({ uri: 'file:///reports/today.txt' });
+  });
+
+  it('keeps the body of an answer with nothing to rewrite out of the processor', async () => {
+    // A session whose client declared nothing the upstream could ask it.
+    const sessionId = await openSession(stack.mcpUrl);
+    const call = () =>
+      post(stack.mcpUrl, request('tools/call', { name: 's1_echo', arguments: { text: 'x' } }), onSession(sessionId));
+    expect((await call()).status).toBe(200); // opens the backend session
+    const before = await envoyStat(envoy, EXT_PROC_MESSAGES);
+    const reply = await call();
+    expect(reply.json?.result).toEqual({ content: [{ type: 'text', text: 'echo: x' }] });
+    // Request headers, request body, response headers: no response body message.
+    expect(await envoyStat(envoy, EXT_PROC_MESSAGES)).toBe(before + 3);
+  });
+});
