@@ -1,0 +1,365 @@
+// The CRDs installed into a real kube-apiserver: the server itself enforces their OpenAPI
+// and CEL validation, applies their defaults and serves their status subresource and
+// printer columns, with no controller running.
+import {
+  CustomObjectsApi,
+  KubeConfig,
+  KubernetesObjectApi,
+  PatchStrategy,
+  type KubernetesObject,
+} from '@kubernetes/client-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKubeApiServer, type KubeApiServer } from '../harness/kube.ts';
+import { CRD_FILES } from './install-files.ts';
+import { failureCode, failureMessage, kubeGetJson } from './kube-raw.ts';
+
+const API = 'mcp.kuadrant.io/v1';
+const NAMESPACE = 'team-alpha';
+
+let kube: KubeApiServer;
+let client: KubernetesObjectApi;
+let customObjects: CustomObjectsApi;
+
+beforeAll(async () => {
+  kube = await startKubeApiServer({ crdFiles: CRD_FILES });
+  const kubeConfig = new KubeConfig();
+  kubeConfig.loadFromFile(kube.kubeconfigPath);
+  client = KubernetesObjectApi.makeApiClient(kubeConfig);
+  customObjects = kubeConfig.makeApiClient(CustomObjectsApi);
+  await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: NAMESPACE } });
+}, 120_000);
+
+afterAll(async () => {
+  await kube?.stop();
+});
+
+type Spec = Record<string, unknown>;
+type Stored = KubernetesObject & { spec: Spec; status?: Spec };
+
+function registration(name: string, spec: Spec): KubernetesObject & { spec: Spec } {
+  return { apiVersion: API, kind: 'MCPServerRegistration', metadata: { name, namespace: NAMESPACE }, spec };
+}
+
+function extension(name: string, spec: Spec): KubernetesObject & { spec: Spec } {
+  return { apiVersion: API, kind: 'MCPGatewayExtension', metadata: { name, namespace: NAMESPACE }, spec };
+}
+
+async function create(object: KubernetesObject): Promise<Stored> {
+  await client.create(object);
+  return read(object);
+}
+
+async function read(object: KubernetesObject): Promise<Stored> {
+  const { apiVersion, kind, metadata } = object;
+  return (await client.read({
+    apiVersion: apiVersion!,
+    kind: kind!,
+    metadata: { name: metadata!.name!, namespace: NAMESPACE },
+  })) as Stored;
+}
+
+async function mergePatchSpec(object: KubernetesObject, spec: Spec): Promise<Stored> {
+  const { apiVersion, kind, metadata } = object;
+  const patch = { apiVersion, kind, metadata: { name: metadata!.name, namespace: NAMESPACE }, spec };
+  return (await client.patch(patch, undefined, undefined, undefined, undefined, PatchStrategy.MergePatch)) as Stored;
+}
+
+/** Resolves with the API server's refusal (HTTP code and Status message); fails the test if it succeeded. */
+async function refusal(attempt: Promise<unknown>): Promise<{ code: number | undefined; message: string }> {
+  const error = await attempt.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (error === undefined) throw new Error('the API server accepted a request it should have refused');
+  return { code: failureCode(error), message: failureMessage(error) };
+}
+
+const TARGET = { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'alpha-server-route' };
+
+describe('MCPServerRegistration prefix', () => {
+  it('refuses a prefix outside the pattern, naming the field and the pattern', async () => {
+    const { code, message } = await refusal(
+      client.create(registration('bad', { prefix: 'Alpha-', targetRef: TARGET })),
+    );
+    expect(code).toBe(422);
+    expect(message).toContain('spec.prefix');
+    expect(message).toContain('^[a-z0-9][a-z0-9_]*$');
+  });
+
+  it('refuses a change of prefix after creation, and its removal', async () => {
+    const object = registration('immutable', { prefix: 'weather_', targetRef: TARGET });
+    await create(object);
+    const changed = await refusal(mergePatchSpec(object, { prefix: 'climate_' }));
+    expect(changed.code).toBe(422);
+    expect(changed.message).toContain('prefix is immutable once set');
+    const removed = await refusal(mergePatchSpec(object, { prefix: null }));
+    expect(removed.message).toContain('prefix is immutable once set');
+    expect((await read(object)).spec['prefix']).toBe('weather_');
+  });
+
+  it('lets other fields change while the prefix stays', async () => {
+    const object = registration('mutable', { prefix: 'docs_', targetRef: TARGET });
+    await create(object);
+    const updated = await mergePatchSpec(object, { state: 'Disabled', path: '/v1/mcp' });
+    expect(updated.spec).toMatchObject({ prefix: 'docs_', state: 'Disabled', path: '/v1/mcp' });
+  });
+
+  it('accepts the seed walkthrough registration that spells the prefix toolPrefix', async () => {
+    // Seed 000, step 4, with only the apiVersion updated.
+    const seed = registration('team-alpha-server', { toolPrefix: 'alpha_', targetRef: TARGET });
+    const stored = await create(seed);
+    expect(stored.spec['toolPrefix']).toBe('alpha_');
+    // Writing the same prefix under its main spelling is not a change.
+    const both = await mergePatchSpec(seed, { prefix: 'alpha_' });
+    expect(both.spec).toMatchObject({ prefix: 'alpha_', toolPrefix: 'alpha_' });
+  });
+
+  it('keeps a toolPrefix immutable too, whichever spelling the change uses', async () => {
+    const object = registration('alias-immutable', { toolPrefix: 'beta_', targetRef: TARGET });
+    await create(object);
+    expect((await refusal(mergePatchSpec(object, { toolPrefix: 'gamma_' }))).message).toContain(
+      'prefix is immutable once set',
+    );
+    expect((await refusal(mergePatchSpec(object, { toolPrefix: null, prefix: 'gamma_' }))).message).toContain(
+      'prefix is immutable once set',
+    );
+  });
+
+  it('refuses prefix and toolPrefix with different values', async () => {
+    const { code, message } = await refusal(
+      client.create(registration('both', { prefix: 'one_', toolPrefix: 'two_', targetRef: TARGET })),
+    );
+    expect(code).toBe(422);
+    expect(message).toContain('spec.prefix and spec.toolPrefix are two spellings of one field');
+  });
+
+  it('requires a prefix when userSpecificList is Enabled', async () => {
+    const { message } = await refusal(
+      client.create(registration('per-user', { userSpecificList: 'Enabled', targetRef: TARGET })),
+    );
+    expect(message).toContain('prefix is required when userSpecificList is Enabled');
+    await create(registration('per-user', { userSpecificList: 'Enabled', toolPrefix: 'mine_', targetRef: TARGET }));
+  });
+});
+
+describe('defaults and other validation', () => {
+  it('fills in the defaults of a minimal registration', async () => {
+    const stored = await create(registration('minimal', { targetRef: { name: 'route' } }));
+    expect(stored.spec).toEqual({
+      targetRef: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'route' },
+      path: '/mcp',
+      state: 'Enabled',
+      userSpecificList: 'Disabled',
+      category: ['uncategorised'],
+    });
+    const withRefs = await create(
+      registration('with-refs', {
+        targetRef: { name: 'r' },
+        credentialRef: { name: 'c' },
+        caCertSecretRef: { name: 'ca' },
+      }),
+    );
+    expect(withRefs.spec).toMatchObject({
+      credentialRef: { name: 'c', key: 'token' },
+      caCertSecretRef: { name: 'ca', key: 'ca.crt' },
+    });
+  });
+
+  it('fills in the defaults of a minimal extension', async () => {
+    const stored = await create(extension('minimal', { targetRef: { name: 'mcp-gateway', sectionName: 'mcp' } }));
+    expect(stored.spec).toEqual({
+      targetRef: { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'mcp-gateway', sectionName: 'mcp' },
+      backendPingIntervalSeconds: 60,
+      httpRouteManagement: 'Enabled',
+      urlElicitation: 'Disabled',
+      maxBodyBytes: 1048576,
+    });
+  });
+
+  it('refuses an extension without a listener, with a URL as public host or with a bad interval', async () => {
+    const missing = await refusal(client.create(extension('no-listener', { targetRef: { name: 'gw' } })));
+    expect(missing.message).toContain('spec.targetRef.sectionName: Required value');
+    const url = await refusal(
+      client.create(
+        extension('url-host', { targetRef: { name: 'gw', sectionName: 'mcp' }, publicHost: 'https://mcp.example.com' }),
+      ),
+    );
+    expect(url.message).toContain('publicHost must be a host name such as mcp.example.com, not a URL');
+    const interval = await refusal(
+      client.create(
+        extension('fast', { targetRef: { name: 'gw', sectionName: 'mcp' }, backendPingIntervalSeconds: 5 }),
+      ),
+    );
+    expect(interval.message).toContain('spec.backendPingIntervalSeconds');
+    const namespace = await refusal(
+      client.create(
+        extension('bad-ns', { targetRef: { name: 'gw', sectionName: 'mcp', namespace: 'Gateway_System' } }),
+      ),
+    );
+    expect(namespace.message).toContain('targetRef.namespace must be a namespace name');
+  });
+
+  it('refuses a virtual server without tools and stores one with tools', async () => {
+    const virtualServer = (tools: string[]) => ({
+      apiVersion: API,
+      kind: 'MCPVirtualServer',
+      metadata: { name: 'dev-tools', namespace: NAMESPACE },
+      spec: { description: 'Tools for developers', tools },
+    });
+    expect((await refusal(client.create(virtualServer([])))).message).toContain('spec.tools');
+    expect((await create(virtualServer(['alpha_search', 'beta_time']))).spec['tools']).toEqual([
+      'alpha_search',
+      'beta_time',
+    ]);
+  });
+
+  it('stores an anchor v1 extension and registration that set every field, unchanged', async () => {
+    const ext = extension('anchor-full', {
+      targetRef: {
+        group: 'gateway.networking.k8s.io',
+        kind: 'Gateway',
+        name: 'gw',
+        namespace: 'gateway-system',
+        sectionName: 'mcp',
+      },
+      publicHost: 'mcp.example.com',
+      privateHost: 'https://gw-istio.gateway-system.svc.cluster.local:443',
+      backendPingIntervalSeconds: 120,
+      trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
+      httpRouteManagement: 'Disabled',
+      logLevel: 'debug',
+      sessionStore: { secretName: 'redis' },
+      urlElicitation: 'Enabled',
+      oauthProtectedResource: {
+        authorizationServers: ['https://auth.example.com/realms/mcp'],
+        resourceName: 'Team MCP',
+        resource: 'https://mcp.example.com/mcp',
+        bearerMethodsSupported: ['header'],
+        scopesSupported: ['basic', 'tools'],
+      },
+      caCertBundleRef: { name: 'bundle', key: 'bundle.pem' },
+      maxBodyBytes: 2097152,
+    });
+    expect((await create(ext)).spec).toEqual(ext.spec);
+    const reg = registration('anchor-full', {
+      targetRef: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: 'route', namespace: NAMESPACE },
+      prefix: 'full_',
+      path: '/api/mcp',
+      credentialRef: { name: 'cred', key: 'authorization' },
+      state: 'Enabled',
+      caCertSecretRef: { name: 'ca', key: 'ca.pem' },
+      tokenURLElicitation: { url: 'https://vault.example.com/ui' },
+      userSpecificList: 'Enabled',
+      category: ['data', 'search'],
+      hint: 'Searches the team wiki',
+      tags: ['wiki', 'search'],
+    });
+    expect((await create(reg)).spec).toEqual(reg.spec);
+  });
+});
+
+describe('status subresource', () => {
+  it('takes status only through /status, without bumping the generation', async () => {
+    const object = registration('status', { prefix: 'status_', targetRef: TARGET });
+    const created = await create(object);
+    const condition = {
+      type: 'Ready',
+      status: 'False',
+      reason: 'NotReady',
+      message: 'no valid mcpgatewayextensions configured',
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+      observedGeneration: created.metadata!.generation,
+    };
+    // Status sent with the main resource is dropped.
+    await client.replace({ ...created, status: { conditions: [condition] } });
+    expect((await read(object)).status).toBeUndefined();
+
+    await customObjects.replaceNamespacedCustomObjectStatus({
+      group: 'mcp.kuadrant.io',
+      version: 'v1',
+      namespace: NAMESPACE,
+      plural: 'mcpserverregistrations',
+      name: 'status',
+      body: { ...(await read(object)), status: { conditions: [condition] } },
+    });
+    const stored = await read(object);
+    expect(stored.status).toEqual({ conditions: [condition] });
+    expect(stored.metadata!.generation).toBe(created.metadata!.generation);
+  });
+
+  it('refuses a condition with an invalid status value', async () => {
+    const object = registration('bad-status', { targetRef: TARGET });
+    const created = await create(object);
+    const { message } = await refusal(
+      customObjects.replaceNamespacedCustomObjectStatus({
+        group: 'mcp.kuadrant.io',
+        version: 'v1',
+        namespace: NAMESPACE,
+        plural: 'mcpserverregistrations',
+        name: 'bad-status',
+        body: {
+          ...created,
+          status: {
+            conditions: [
+              {
+                type: 'Ready',
+                status: 'Yes',
+                reason: 'Ready',
+                message: '',
+                lastTransitionTime: '2026-01-01T00:00:00Z',
+              },
+            ],
+          },
+        },
+      }),
+    );
+    expect(message).toContain('status.conditions[0].status');
+  });
+});
+
+describe('discovery and printer columns', () => {
+  it('serves the kinds with their short names and the mcp category', async () => {
+    const { body } = await kubeGetJson(kube, '/apis/mcp.kuadrant.io/v1');
+    const resources = (
+      body as { resources: { name: string; kind: string; shortNames?: string[]; categories?: string[] }[] }
+    ).resources
+      .filter((resource) => !resource.name.includes('/'))
+      .map(({ kind, shortNames, categories }) => ({ kind, shortNames, categories }))
+      .sort((a, b) => a.kind.localeCompare(b.kind));
+    expect(resources).toEqual([
+      { kind: 'MCPGatewayExtension', shortNames: ['mcpge'], categories: ['mcp'] },
+      { kind: 'MCPServerRegistration', shortNames: ['mcpsr'], categories: ['mcp'] },
+      { kind: 'MCPVirtualServer', shortNames: ['mcpvs'], categories: ['mcp'] },
+    ]);
+  });
+
+  it('prints the columns kubectl get shows for registrations', async () => {
+    const { status, body } = await kubeGetJson(
+      kube,
+      `/apis/mcp.kuadrant.io/v1/namespaces/${NAMESPACE}/mcpserverregistrations/status`,
+      'application/json;as=Table;v=v1;g=meta.k8s.io',
+    );
+    expect(status).toBe(200);
+    const table = body as { columnDefinitions: { name: string }[]; rows: { cells: unknown[] }[] };
+    const columns = table.columnDefinitions.map((column) => column.name);
+    expect(columns).toEqual([
+      'Name',
+      'Prefix',
+      'Tool Prefix',
+      'Target',
+      'Path',
+      'Ready',
+      'Category',
+      'Credentials',
+      'Age',
+    ]);
+    const cells = Object.fromEntries(columns.map((name, index) => [name, table.rows[0]!.cells[index]]));
+    expect(cells).toMatchObject({
+      Name: 'status',
+      Prefix: 'status_',
+      Target: 'alpha-server-route',
+      Path: '/mcp',
+      Ready: 'False',
+    });
+  });
+});

@@ -1,0 +1,191 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import {
+  CHART_CRD_DIR,
+  CRD_DIR,
+  CRD_FILE_NAMES,
+  readCrd,
+  specSchema,
+  type Crd,
+  type SchemaNode,
+} from './install-files.ts';
+
+const crds = Object.fromEntries(
+  Object.entries(CRD_FILE_NAMES).map(([kind, file]) => [kind, readCrd(CRD_DIR + file)]),
+) as Record<keyof typeof CRD_FILE_NAMES, Crd>;
+
+/** The spec fields of the anchor's mcp.kuadrant.io/v1, which its manifests may set. */
+const ANCHOR_V1_SPEC_FIELDS = {
+  MCPGatewayExtension: [
+    'targetRef',
+    'publicHost',
+    'privateHost',
+    'backendPingIntervalSeconds',
+    'trustedHeadersKey',
+    'httpRouteManagement',
+    'logLevel',
+    'sessionStore',
+    'urlElicitation',
+    'oauthProtectedResource',
+    'caCertBundleRef',
+    'maxBodyBytes',
+  ],
+  MCPServerRegistration: [
+    'targetRef',
+    'prefix',
+    'path',
+    'credentialRef',
+    'state',
+    'caCertSecretRef',
+    'tokenURLElicitation',
+    'userSpecificList',
+    'category',
+    'hint',
+    'tags',
+  ],
+  MCPVirtualServer: ['description', 'tools', 'prompts'],
+} as const;
+
+const SHORT_NAMES = {
+  MCPGatewayExtension: 'mcpge',
+  MCPServerRegistration: 'mcpsr',
+  MCPVirtualServer: 'mcpvs',
+} as const;
+
+const PRINTER_COLUMNS = {
+  MCPGatewayExtension: ['Ready', 'Gateway', 'Listener', 'Age'],
+  MCPServerRegistration: ['Prefix', 'Tool Prefix', 'Target', 'Path', 'Ready', 'Category', 'Credentials', 'Age'],
+  MCPVirtualServer: ['Ready', 'Tools', 'Age'],
+} as const;
+
+function rules(node: SchemaNode | undefined): string[] {
+  return (node?.['x-kubernetes-validations'] ?? []).map((validation) => validation.rule);
+}
+
+function messages(node: SchemaNode | undefined): string[] {
+  return (node?.['x-kubernetes-validations'] ?? []).map((validation) => validation.message ?? '');
+}
+
+describe.each(Object.keys(CRD_FILE_NAMES) as (keyof typeof CRD_FILE_NAMES)[])('the %s CRD', (kind) => {
+  const crd = crds[kind];
+  const [version] = crd.spec.versions;
+
+  it('is an apiextensions v1 CRD of group mcp.kuadrant.io serving and storing v1 only', () => {
+    expect(crd.apiVersion).toBe('apiextensions.k8s.io/v1');
+    expect(crd.kind).toBe('CustomResourceDefinition');
+    expect(crd.spec.group).toBe('mcp.kuadrant.io');
+    expect(crd.metadata.name).toBe(`${crd.spec.names.plural}.mcp.kuadrant.io`);
+    expect(crd.spec.scope).toBe('Namespaced');
+    expect(crd.spec.versions.map((v) => [v.name, v.served, v.storage])).toEqual([['v1', true, true]]);
+  });
+
+  it('names the kind as the anchor does, with its short name and the mcp category', () => {
+    expect(crd.spec.names.kind).toBe(kind);
+    expect(crd.spec.names.listKind).toBe(`${kind}List`);
+    expect(crd.spec.names.plural).toBe(`${kind.toLowerCase()}s`);
+    expect(crd.spec.names.singular).toBe(kind.toLowerCase());
+    expect(crd.spec.names.shortNames).toEqual([SHORT_NAMES[kind]]);
+    expect(crd.spec.names.categories).toEqual(['mcp']);
+  });
+
+  it('has a status subresource with Kubernetes conditions keyed by type', () => {
+    expect(version?.subresources?.status).toEqual({});
+    const conditions = version?.schema.openAPIV3Schema.properties?.['status']?.properties?.['conditions'];
+    expect(conditions?.type).toBe('array');
+    expect(conditions?.items?.required).toEqual(['type', 'status', 'reason', 'message', 'lastTransitionTime']);
+    expect(conditions).toMatchObject({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['type'] });
+  });
+
+  it('shows its printer columns', () => {
+    expect(version?.additionalPrinterColumns?.map((column) => column.name)).toEqual(PRINTER_COLUMNS[kind]);
+    const ready = version?.additionalPrinterColumns?.find((column) => column.name === 'Ready');
+    expect(ready?.jsonPath).toBe(".status.conditions[?(@.type=='Ready')].status");
+  });
+
+  it("accepts every spec field of the anchor's v1 and documents each", () => {
+    const properties = specSchema(crd).properties ?? {};
+    for (const field of ANCHOR_V1_SPEC_FIELDS[kind]) {
+      expect(properties[field], `spec.${field}`).toBeDefined();
+    }
+    for (const [field, schema] of Object.entries(properties)) {
+      expect(schema.description, `spec.${field} has a description`).toMatch(/\w{3}/);
+    }
+  });
+});
+
+describe('MCPServerRegistration validation', () => {
+  const spec = specSchema(crds.MCPServerRegistration);
+  const properties = spec.properties ?? {};
+
+  it("validates prefix with the anchor's pattern and accepts toolPrefix as its documented alias", () => {
+    expect(properties['prefix']?.pattern).toBe('^[a-z0-9][a-z0-9_]*$');
+    expect(properties['toolPrefix']?.pattern).toBe(properties['prefix']?.pattern);
+    expect(properties['toolPrefix']?.description).toMatch(/alias of prefix/i);
+  });
+
+  it('refuses prefix and toolPrefix set to different values, and a changed prefix of either spelling', () => {
+    expect(rules(spec)).toContain('!has(self.prefix) || !has(self.toolPrefix) || self.prefix == self.toolPrefix');
+    const immutability = spec['x-kubernetes-validations']?.find((v) => v.rule.includes('oldSelf'));
+    expect(immutability?.rule).toMatch(/oldSelf\.prefix/);
+    expect(immutability?.rule).toMatch(/oldSelf\.toolPrefix/);
+    expect(immutability?.message).toMatch(/^prefix is immutable once set/);
+    expect(messages(spec)).toContain('prefix is required when userSpecificList is Enabled');
+  });
+
+  it('defaults what the anchor defaults and keeps its enums and limits', () => {
+    expect(properties['path']?.default).toBe('/mcp');
+    expect(properties['state']).toMatchObject({ default: 'Enabled', enum: ['Enabled', 'Disabled'] });
+    expect(properties['userSpecificList']).toMatchObject({ default: 'Disabled', enum: ['Enabled', 'Disabled'] });
+    expect(properties['category']).toMatchObject({ default: ['uncategorised'], maxItems: 3 });
+    expect(properties['tags']?.maxItems).toBe(10);
+    expect(properties['hint']?.maxLength).toBe(256);
+    expect(properties['credentialRef']?.properties?.['key']?.default).toBe('token');
+    expect(properties['caCertSecretRef']?.properties?.['key']?.default).toBe('ca.crt');
+    expect(properties['targetRef']?.properties?.['kind']).toMatchObject({ default: 'HTTPRoute', enum: ['HTTPRoute'] });
+    expect(spec.required).toEqual(['targetRef']);
+  });
+});
+
+describe('MCPGatewayExtension validation', () => {
+  const spec = specSchema(crds.MCPGatewayExtension);
+  const properties = spec.properties ?? {};
+
+  it('requires the Gateway and listener and checks the target namespace and public host', () => {
+    const targetRef = properties['targetRef'];
+    expect(targetRef?.required).toEqual(['name', 'sectionName']);
+    expect(targetRef?.properties?.['kind']).toMatchObject({ default: 'Gateway', enum: ['Gateway'] });
+    expect(rules(targetRef).join(' ')).toContain('self.__namespace__');
+    expect(messages(properties['publicHost'])).toEqual([
+      'publicHost must be a host name such as mcp.example.com, not a URL',
+    ]);
+  });
+
+  it("defaults and bounds the anchor's fields", () => {
+    expect(properties['backendPingIntervalSeconds']).toMatchObject({ default: 60, minimum: 10, maximum: 7200 });
+    expect(properties['httpRouteManagement']).toMatchObject({ default: 'Enabled', enum: ['Enabled', 'Disabled'] });
+    expect(properties['urlElicitation']).toMatchObject({ default: 'Disabled' });
+    expect(properties['logLevel']?.enum).toEqual(['debug', 'info', 'warn', 'error']);
+    expect(properties['maxBodyBytes']?.default).toBe(1048576);
+    expect(properties['oauthProtectedResource']?.properties?.['authorizationServers']).toMatchObject({
+      minItems: 1,
+      maxItems: 10,
+      items: { pattern: '^https?://[^,]+$' },
+    });
+  });
+});
+
+describe('the CRD files', () => {
+  it('are listed in the kustomization, so kubectl apply -k infra/crds installs all three', () => {
+    const kustomization = parse(readFileSync(CRD_DIR + 'kustomization.yaml', 'utf8')) as { resources: string[] };
+    expect([...kustomization.resources].sort()).toEqual(Object.values(CRD_FILE_NAMES).sort());
+  });
+
+  it("are byte-identical in the Helm chart's crds/ directory (node infra/helm/sync-crds.mjs copies them)", () => {
+    const chartFiles = readdirSync(CHART_CRD_DIR).sort();
+    expect(chartFiles).toEqual(Object.values(CRD_FILE_NAMES).sort());
+    for (const file of chartFiles) {
+      expect(readFileSync(CHART_CRD_DIR + file, 'utf8'), file).toBe(readFileSync(CRD_DIR + file, 'utf8'));
+    }
+  });
+});
