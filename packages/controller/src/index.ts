@@ -1,12 +1,52 @@
 /**
  * The Kubernetes controller host: MCPGatewayExtension, MCPServerRegistration and
- * MCPVirtualServer (plus Gateway API objects) in, gateway config Secrets and deployments out.
- * The reconcilers land with the controller work; this package holds the API's stable names.
+ * MCPVirtualServer (plus Gateway API objects) in; gateway config Secrets, gateway
+ * Deployments, Services, HTTPRoutes and Istio EnvoyFilters out. The model (`planCluster`
+ * and its parts) is pure; the kube modules do the I/O.
  */
-
-/** API group of the gateway's custom resources (field-compatible with the anchor's v1). */
-export const MCP_API_GROUP = 'mcp.kuadrant.io';
-/** Served and stored version of the custom resources. */
-export const MCP_API_VERSION = 'v1';
-/** Name of the per-namespace Secret that holds the gateway config (key `config.yaml`). */
-export const CONFIG_SECRET_NAME = 'mcp-gateway-config';
+export {
+  AGGREGATED_LABEL,
+  CONFIG_SECRET_KEY,
+  CONFIG_SECRET_NAME,
+  DEFAULT_GATEWAY_IMAGE,
+  FIELD_MANAGER,
+  FINALIZER,
+  GATEWAY_NAME,
+  GATEWAY_ROUTE_NAME,
+  MCP_API,
+  MCP_API_GROUP,
+  MCP_API_VERSION,
+  SECRET_LABEL,
+  SIGNING_KEY_SECRET_KEY,
+  SIGNING_KEY_SECRET_NAME,
+} from './names.ts';
+export type {
+  Condition,
+  Gateway,
+  HttpRoute,
+  KubeObject,
+  Listener,
+  McpGatewayExtension,
+  McpServerRegistration,
+  McpVirtualServer,
+  ReferenceGrant,
+  Secret,
+  Service,
+} from './model/api-types.ts';
+export { EMPTY_STATE } from './model/cluster-state.ts';
+export type { ClusterState } from './model/cluster-state.ts';
+export { conditionHolds, setCondition } from './model/conditions.ts';
+export { derivePrivateHost, derivePublicHost } from './model/hosts.ts';
+export { EXTENSION_REASONS, validateExtensions } from './model/extension-validation.ts';
+export type { ExtensionVerdict } from './model/extension-validation.ts';
+export { REGISTRATION_REASONS } from './model/registrations.ts';
+export { toConfigYaml } from './model/config-builder.ts';
+export { envoyFilterName } from './model/gateway-resources.ts';
+export { planCluster } from './model/plan.ts';
+export type { ClusterPlan } from './model/plan.ts';
+export { createKubeApi, KubeApiError, objectPath } from './kube/kube-api.ts';
+export type { KubeApi } from './kube/kube-api.ts';
+export { startController } from './kube/controller.ts';
+export type { Controller, ControllerOptions } from './kube/controller.ts';
+export { runController } from './kube/run-controller.ts';
+export type { RunControllerOptions, RunningController } from './kube/run-controller.ts';

@@ -1,0 +1,146 @@
+#!/usr/bin/env node
+import { createServer } from 'node:http';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { LogFields, Logger } from '@mcp-gateway/core';
+import { pino, type Logger as Pino } from 'pino';
+import { runController } from './kube/run-controller.ts';
+import { DEFAULT_GATEWAY_IMAGE } from './names.ts';
+
+const HELP = `mcp-gateway-controller: reconciles MCPGatewayExtension, MCPServerRegistration and
+MCPVirtualServer into gateway config Secrets, gateway Deployments and EnvoyFilters.
+
+Usage: mcp-gateway-controller [flags]
+
+Flags:
+  --kubeconfig PATH          kubeconfig file. Default: $KUBECONFIG, ~/.kube/config, or in-cluster.
+  --gateway-image IMAGE      Image of the gateway Deployments. Default: $MCP_GATEWAY_IMAGE,
+                             $RELATED_IMAGE_ROUTER_BROKER or ${DEFAULT_GATEWAY_IMAGE}
+  --gateway-log-level LEVEL  --log-level of gateways whose extension sets none (debug|info|warn|error).
+  --lease-namespace NS       Namespace of the leader-election Lease. Default: $POD_NAMESPACE, $NAMESPACE or default
+  --no-leader-elect          Reconcile without leader election (a single replica only).
+  --health-address H:P       /healthz and /readyz. Default 0.0.0.0:8081 ("" to disable)
+  --log-level LEVEL          debug, info, warn or error. Default info
+  -h, --help                 Show this help.
+`;
+
+const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+type Level = (typeof LEVELS)[number];
+
+function createLogger(level: Level): Logger {
+  const wrap = (log: Pino): Logger => ({
+    debug: (msg, fields?: LogFields) => log.debug(fields ?? {}, msg),
+    info: (msg, fields?: LogFields) => log.info(fields ?? {}, msg),
+    warn: (msg, fields?: LogFields) => log.warn(fields ?? {}, msg),
+    error: (msg, fields?: LogFields) => log.error(fields ?? {}, msg),
+    child: (fields) => wrap(log.child(fields)),
+  });
+  return wrap(
+    pino({
+      level,
+      base: { service: 'mcp-gateway-controller' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    }),
+  );
+}
+
+function fail(message: string): never {
+  process.stderr.write(`mcp-gateway-controller: ${message}\n`);
+  process.exit(2);
+}
+
+function parseLevel(value: string | undefined, flag: string): Level | undefined {
+  if (value === undefined) return undefined;
+  if (!(LEVELS as readonly string[]).includes(value))
+    fail(`${flag} must be one of ${LEVELS.join(', ')} (got "${value}")`);
+  return value as Level;
+}
+
+const { values } = (() => {
+  try {
+    return parseArgs({
+      allowNegative: true,
+      options: {
+        kubeconfig: { type: 'string' },
+        'gateway-image': { type: 'string' },
+        'gateway-log-level': { type: 'string' },
+        'lease-namespace': { type: 'string' },
+        'leader-elect': { type: 'boolean', default: true },
+        'health-address': { type: 'string', default: '0.0.0.0:8081' },
+        'log-level': { type: 'string', default: 'info' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    return fail(`${error instanceof Error ? error.message : String(error)}; see --help`);
+  }
+})();
+
+if (values.help === true) {
+  process.stdout.write(HELP);
+  process.exit(0);
+}
+
+const logger = createLogger(parseLevel(values['log-level'], '--log-level') ?? 'info');
+const gatewayLogLevel = parseLevel(values['gateway-log-level'], '--gateway-log-level');
+const kubeConfig = new KubeConfig();
+try {
+  if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
+  else kubeConfig.loadFromDefault();
+} catch (error) {
+  fail(`cannot load the kubeconfig: ${error instanceof Error ? error.message : String(error)}`);
+}
+if (kubeConfig.getCurrentCluster() === null) fail('no cluster: pass --kubeconfig, set KUBECONFIG or run in a cluster');
+
+const env = process.env;
+const image =
+  values['gateway-image'] ?? env.MCP_GATEWAY_IMAGE ?? env.RELATED_IMAGE_ROUTER_BROKER ?? DEFAULT_GATEWAY_IMAGE;
+let ready = false;
+const replica = runController({
+  kubeConfig,
+  logger,
+  resources: { image, ...(gatewayLogLevel !== undefined ? { defaultLogLevel: gatewayLogLevel } : {}) },
+  leaderElection: values['leader-elect'],
+  leaseNamespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? env.NAMESPACE ?? 'default',
+  identity: `${hostname()}-${randomBytes(4).toString('hex')}`,
+  onLostLeadership: () => {
+    logger.error('leadership lost: exiting so that this replica restarts as a follower');
+    process.exit(1);
+  },
+});
+void replica.leading.then(() => {
+  ready = true;
+});
+
+const health = values['health-address'];
+const server =
+  health === undefined || health === ''
+    ? undefined
+    : createServer((req, res) => {
+        // A standby replica is healthy and ready: it is waiting for the lease, as it should.
+        const ok = req.url === '/healthz' || (req.url === '/readyz' && (ready || !replica.isLeader));
+        res.writeHead(ok ? 200 : 503, { 'content-type': 'text/plain' }).end(ok ? 'ok\n' : 'not ready\n');
+      });
+if (server !== undefined && health !== undefined) {
+  const at = health.lastIndexOf(':');
+  server.listen(Number(health.slice(at + 1)), health.slice(0, at) || '0.0.0.0');
+}
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('shutting down', { signal });
+  const force = setTimeout(() => process.exit(1), 20_000);
+  force.unref();
+  await replica.stop();
+  server?.close();
+  process.exit(0);
+}
+// SIGUSR2 logs the process's memory use (diagnostics without a debugger).
+process.on('SIGUSR2', () => logger.warn('memory usage', { ...process.memoryUsage() }));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+process.on('SIGINT', () => void shutdown('SIGINT'));

@@ -1,0 +1,210 @@
+/**
+ * The shapes of the Kubernetes objects the controller reads and writes, as JSON (the API
+ * server's wire form). Only the fields the controller uses are typed; everything else passes
+ * through untouched.
+ */
+
+/** Object metadata (subset). Timestamps are RFC 3339 strings. */
+export interface ObjectMeta {
+  readonly name: string;
+  readonly namespace?: string;
+  readonly uid?: string;
+  readonly generation?: number;
+  readonly resourceVersion?: string;
+  readonly creationTimestamp?: string;
+  readonly deletionTimestamp?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+  readonly finalizers?: readonly string[];
+  readonly ownerReferences?: readonly OwnerReference[];
+}
+
+export interface OwnerReference {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly name: string;
+  readonly uid: string;
+  readonly controller?: boolean;
+  readonly blockOwnerDeletion?: boolean;
+}
+
+/** Any object the controller handles. */
+export interface KubeObject {
+  readonly apiVersion?: string;
+  readonly kind?: string;
+  readonly metadata: ObjectMeta;
+}
+
+/** A status condition per Kubernetes API conventions. */
+export interface Condition {
+  readonly type: string;
+  readonly status: 'True' | 'False' | 'Unknown';
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+  readonly lastTransitionTime: string;
+}
+
+export interface ObjectStatus {
+  readonly conditions?: readonly Condition[];
+}
+
+export interface SecretKeyRef {
+  readonly name: string;
+  readonly key?: string;
+}
+
+/** MCPGatewayExtension spec (mcp.kuadrant.io/v1), field-compatible with the anchor. */
+export interface McpGatewayExtensionSpec {
+  readonly targetRef: {
+    readonly group?: string;
+    readonly kind?: string;
+    readonly name: string;
+    readonly namespace?: string;
+    readonly sectionName?: string;
+  };
+  readonly publicHost?: string;
+  readonly privateHost?: string;
+  readonly backendPingIntervalSeconds?: number;
+  readonly httpRouteManagement?: 'Enabled' | 'Disabled';
+  readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
+  readonly sessionStore?: { readonly secretName: string };
+  readonly oauthProtectedResource?: {
+    readonly authorizationServers?: readonly string[];
+    readonly resourceName?: string;
+    readonly resource?: string;
+    readonly bearerMethodsSupported?: readonly string[];
+    readonly scopesSupported?: readonly string[];
+  };
+  readonly caCertBundleRef?: SecretKeyRef;
+}
+
+export interface McpGatewayExtension extends KubeObject {
+  readonly spec: McpGatewayExtensionSpec;
+  readonly status?: ObjectStatus;
+}
+
+/** MCPServerRegistration spec; `toolPrefix` is the seed documents' alias of `prefix`. */
+export interface McpServerRegistrationSpec {
+  readonly targetRef: {
+    readonly group?: string;
+    readonly kind?: string;
+    readonly name: string;
+    readonly namespace?: string;
+  };
+  readonly prefix?: string;
+  readonly toolPrefix?: string;
+  readonly path?: string;
+  readonly credentialRef?: SecretKeyRef;
+  readonly caCertSecretRef?: SecretKeyRef;
+  readonly state?: 'Enabled' | 'Disabled';
+  readonly userSpecificList?: 'Enabled' | 'Disabled';
+  readonly category?: readonly string[];
+  readonly hint?: string;
+  readonly tags?: readonly string[];
+}
+
+export interface McpServerRegistration extends KubeObject {
+  readonly spec: McpServerRegistrationSpec;
+  readonly status?: ObjectStatus;
+}
+
+export interface McpVirtualServer extends KubeObject {
+  readonly spec: {
+    readonly description?: string;
+    readonly tools: readonly string[];
+    readonly prompts?: readonly string[];
+  };
+}
+
+export interface LabelSelector {
+  readonly matchLabels?: Readonly<Record<string, string>>;
+  readonly matchExpressions?: readonly {
+    readonly key: string;
+    readonly operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist';
+    readonly values?: readonly string[];
+  }[];
+}
+
+/** A Gateway API listener (gateway.networking.k8s.io/v1). */
+export interface Listener {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: string;
+  readonly hostname?: string;
+  readonly allowedRoutes?: {
+    readonly namespaces?: { readonly from?: 'All' | 'Same' | 'Selector' | 'None'; readonly selector?: LabelSelector };
+  };
+}
+
+export interface Gateway extends KubeObject {
+  readonly spec: { readonly gatewayClassName?: string; readonly listeners?: readonly Listener[] };
+  readonly status?: {
+    readonly listeners?: readonly { readonly name: string; readonly conditions?: readonly Condition[] }[];
+  };
+}
+
+export interface ParentRef {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly sectionName?: string;
+  readonly port?: number;
+}
+
+export interface BackendRef {
+  readonly group?: string;
+  readonly kind?: string;
+  readonly name: string;
+  readonly namespace?: string;
+  readonly port?: number;
+}
+
+export interface HttpRoute extends KubeObject {
+  readonly spec: {
+    readonly parentRefs?: readonly ParentRef[];
+    readonly hostnames?: readonly string[];
+    readonly rules?: readonly { readonly backendRefs?: readonly BackendRef[] }[];
+  };
+  readonly status?: {
+    readonly parents?: readonly { readonly parentRef: ParentRef; readonly conditions?: readonly Condition[] }[];
+  };
+}
+
+export interface ReferenceGrant extends KubeObject {
+  readonly spec: {
+    readonly from: readonly { readonly group: string; readonly kind: string; readonly namespace: string }[];
+    readonly to: readonly { readonly group: string; readonly kind?: string; readonly name?: string }[];
+  };
+}
+
+export interface Service extends KubeObject {
+  readonly spec?: {
+    readonly type?: string;
+    readonly externalName?: string;
+    readonly ports?: readonly { readonly name?: string; readonly port: number; readonly appProtocol?: string }[];
+  };
+}
+
+export interface Secret extends KubeObject {
+  readonly data?: Readonly<Record<string, string>>;
+  readonly type?: string;
+}
+
+export interface Deployment extends KubeObject {
+  readonly spec?: {
+    readonly replicas?: number;
+    readonly template?: {
+      readonly spec?: {
+        readonly containers?: readonly { readonly name: string; readonly args?: readonly string[] }[];
+      };
+    };
+  };
+  readonly status?: { readonly replicas?: number; readonly readyReplicas?: number };
+}
+
+/** `<namespace>/<name>` of an object. */
+export function keyOf(object: KubeObject): string {
+  return `${object.metadata.namespace ?? ''}/${object.metadata.name}`;
+}

@@ -1,0 +1,92 @@
+import type { GatewayConfig, ServerConfig, VirtualServerConfig } from '@mcp-gateway/core';
+import { stringify } from 'yaml';
+import { byAge, type StateIndex } from './cluster-state.ts';
+import type { ExtensionVerdict } from './extension-validation.ts';
+import type { RegistrationResolution } from './registrations.ts';
+import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
+
+/**
+ * The gateway config for every namespace that needs one: each valid extension's namespace gets
+ * the servers whose HTTPRoutes attach to its listener plus every virtual server (as the anchor
+ * does); a namespace that still has a config Secret but no valid extension gets the empty config.
+ */
+export function buildConfigs(
+  index: StateIndex,
+  extensions: ReadonlyMap<string, ExtensionVerdict>,
+  resolution: RegistrationResolution,
+): Map<string, GatewayConfig> {
+  const virtualServers: VirtualServerConfig[] = [...index.state.virtualServers].sort(byAge).map((vs) => ({
+    name: `${vs.metadata.namespace}/${vs.metadata.name}`,
+    tools: vs.spec.tools,
+    ...(vs.spec.prompts !== undefined && vs.spec.prompts.length > 0 ? { prompts: vs.spec.prompts } : {}),
+  }));
+  const configs = new Map<string, GatewayConfig>();
+  for (const secret of index.state.secrets) {
+    if (secret.metadata.name === CONFIG_SECRET_NAME && secret.metadata.labels?.[AGGREGATED_LABEL] === 'true') {
+      configs.set(secret.metadata.namespace ?? '', { servers: [], virtualServers: [] });
+    }
+  }
+  for (const verdict of extensions.values()) {
+    if (!verdict.valid) continue;
+    const namespace = verdict.extension.metadata.namespace ?? '';
+    const servers = [...(resolution.serversByNamespace.get(namespace) ?? [])].sort((a, b) =>
+      a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
+    );
+    const bundle = caBundle(index, verdict.extension.metadata.namespace ?? '', verdict.extension.spec.caCertBundleRef);
+    configs.set(namespace, { servers, virtualServers, ...(bundle !== undefined ? { gatewayCACertPEM: bundle } : {}) });
+  }
+  return configs;
+}
+
+/** Largest CA bundle an extension may reference (the anchor's limit). */
+const MAX_CA_BUNDLE_BYTES = 256 * 1024;
+
+/**
+ * The PEM of `spec.caCertBundleRef` (key `ca.crt` by default) from a labelled Secret, or
+ * undefined when it is not set, missing, too large or not PEM.
+ */
+function caBundle(
+  index: StateIndex,
+  namespace: string,
+  ref: { readonly name: string; readonly key?: string } | undefined,
+): string | undefined {
+  if (ref === undefined) return undefined;
+  const encoded = index.secrets.get(`${namespace}/${ref.name}`)?.data?.[ref.key ?? 'ca.crt'];
+  if (encoded === undefined) return undefined;
+  const pem = Buffer.from(encoded, 'base64').toString('utf8');
+  return pem.length <= MAX_CA_BUNDLE_BYTES && pem.includes('-----BEGIN CERTIFICATE-----') ? pem : undefined;
+}
+
+/** One `servers[]` entry in the file's spelling (`state: Enabled`), empty optionals left out. */
+function toFileServer(server: ServerConfig): Record<string, unknown> {
+  return {
+    name: server.name,
+    url: server.url,
+    hostname: server.hostname,
+    prefix: server.prefix,
+    state: server.enabled ? 'Enabled' : 'Disabled',
+    ...(server.credential !== undefined ? { credential: server.credential } : {}),
+    ...(server.caCert !== undefined ? { caCert: server.caCert } : {}),
+    userSpecificList: server.userSpecificList,
+    category: server.category,
+    ...(server.hint !== undefined ? { hint: server.hint } : {}),
+    ...(server.tags.length > 0 ? { tags: server.tags } : {}),
+  };
+}
+
+/**
+ * The config file (`config.yaml`) for a config, in the schema of docs/configuration.md
+ * (the anchor's). The output is deterministic, so an unchanged config is never rewritten.
+ */
+export function toConfigYaml(config: GatewayConfig): string {
+  const file = {
+    servers: config.servers.map(toFileServer),
+    virtualServers: config.virtualServers.map((vs) => ({
+      name: vs.name,
+      tools: vs.tools,
+      ...(vs.prompts !== undefined ? { prompts: vs.prompts } : {}),
+    })),
+    ...(config.gatewayCACertPEM !== undefined ? { gatewayCACertPEM: config.gatewayCACertPEM } : {}),
+  };
+  return stringify(file, { lineWidth: 0 });
+}

@@ -1,0 +1,121 @@
+import { describe, expect, it } from 'vitest';
+import { indexState } from './cluster-state.ts';
+import { validateExtensions, type ValidExtension } from './extension-validation.ts';
+import { gatewayArgs, gatewayDeployment, gatewayEnvoyFilter, gatewayRoute } from './gateway-resources.ts';
+import { extension, gateway, listener, secret, state } from './test-objects.ts';
+import type { Deployment } from './api-types.ts';
+
+function valid(spec = {}, protocol = 'HTTP'): ValidExtension {
+  const gw = gateway('gateway-system', 'mcp-gateway', [listener('web', 8443, '*.example.com', { protocol })]);
+  const ext = extension('gateway-system', 'ext', { name: 'mcp-gateway', sectionName: 'web' }, spec);
+  const secrets = [secret('gateway-system', 'redis', { CACHE_CONNECTION_STRING: 'redis://r:6379' })];
+  const verdict = validateExtensions(indexState(state({ gateways: [gw], extensions: [ext], secrets }))).get(
+    'gateway-system/ext',
+  );
+  if (!verdict?.valid) throw new Error('fixture extension is not valid');
+  return verdict;
+}
+const options = { image: 'example/mcp-gateway:1' };
+
+describe('gateway resources', () => {
+  it('derives the gateway flags from the listener and runs the router in the same process', () => {
+    expect(gatewayArgs(valid({ backendPingIntervalSeconds: 30, logLevel: 'debug' }, 'HTTPS'), options)).toEqual([
+      '--mcp-broker-public-address=0.0.0.0:8080',
+      '--mcp-router-address=0.0.0.0:50051',
+      '--mcp-gateway-private-host=https://mcp-gateway-istio.gateway-system.svc.cluster.local:8443',
+      '--mcp-gateway-public-host=mcp.example.com',
+      '--mcp-gateway-config=/config/config.yaml',
+      '--mcp-check-interval=30',
+      '--log-level=debug',
+    ]);
+  });
+
+  it('keeps flags a user added to the Deployment and replaces the managed ones', () => {
+    const current: Deployment = {
+      metadata: { name: 'mcp-gateway', namespace: 'gateway-system' },
+      spec: {
+        template: {
+          spec: {
+            containers: [
+              {
+                name: 'mcp-gateway',
+                args: [
+                  '--mcp-gateway-public-host',
+                  'old.example.com',
+                  '--upstream-timeout=60',
+                  '--allowed-origins',
+                  '*',
+                ],
+              },
+            ],
+          },
+        },
+      },
+    };
+    const args = gatewayArgs(valid(), options, current);
+    expect(args).toContain('--mcp-gateway-public-host=mcp.example.com');
+    expect(args).not.toContain('old.example.com');
+    expect(args.slice(-3)).toEqual(['--upstream-timeout=60', '--allowed-origins', '*']);
+  });
+
+  it('mounts the config Secret as a directory and takes Redis from the session store Secret', () => {
+    const deployment = gatewayDeployment(valid({ sessionStore: { secretName: 'redis' } }), options) as unknown as {
+      spec: {
+        template: { spec: { containers: Array<{ env: unknown[]; volumeMounts: unknown[] }>; volumes: unknown[] } };
+      };
+    };
+    const pod = deployment.spec.template.spec;
+    expect(pod.containers[0]?.volumeMounts).toEqual([
+      { name: 'config-volume', mountPath: '/config', readOnly: true },
+      { name: 'tmp', mountPath: '/tmp' },
+    ]);
+    expect(pod.volumes).toEqual([
+      { name: 'config-volume', secret: { secretName: 'mcp-gateway-config', defaultMode: 0o644 } },
+      { name: 'tmp', emptyDir: {} },
+    ]);
+    expect(pod.containers[0]?.env).toContainEqual({
+      name: 'CACHE_CONNECTION_STRING',
+      valueFrom: { secretKeyRef: { name: 'redis', key: 'CACHE_CONNECTION_STRING' } },
+    });
+    expect(deployment).not.toHaveProperty('spec.replicas');
+  });
+
+  it('builds the EnvoyFilter for the listener port, fail-closed with buffered request bodies', () => {
+    const filter = gatewayEnvoyFilter(valid()) as unknown as {
+      metadata: { name: string; namespace: string };
+      spec: {
+        configPatches: Array<{
+          match: { listener: { portNumber: number } };
+          patch: { operation: string; value: { typed_config: Record<string, unknown> } };
+        }>;
+      };
+    };
+    expect(filter.metadata).toMatchObject({ name: 'mcp-ext-proc-gateway-system-gateway', namespace: 'gateway-system' });
+    const [patch] = filter.spec.configPatches;
+    expect(patch?.match.listener.portNumber).toBe(8443);
+    expect(patch?.patch.operation).toBe('INSERT_FIRST');
+    expect(patch?.patch.value.typed_config).toMatchObject({
+      failure_mode_allow: false,
+      allow_mode_override: true,
+      processing_mode: { request_body_mode: 'BUFFERED' },
+      grpc_service: { envoy_grpc: { cluster_name: 'outbound|50051||mcp-gateway.gateway-system.svc.cluster.local' } },
+    });
+  });
+
+  it('routes the public host’s /mcp, OAuth metadata and /status to the gateway Service', () => {
+    const r = gatewayRoute(valid()) as unknown as {
+      spec: { hostnames: string[]; parentRefs: unknown[]; rules: Array<{ name: string }> };
+    };
+    expect(r.spec.hostnames).toEqual(['mcp.example.com']);
+    expect(r.spec.parentRefs).toEqual([
+      {
+        group: 'gateway.networking.k8s.io',
+        kind: 'Gateway',
+        name: 'mcp-gateway',
+        namespace: 'gateway-system',
+        sectionName: 'web',
+      },
+    ]);
+    expect(r.spec.rules.map((rule) => rule.name)).toEqual(['mcp', 'well-known', 'status']);
+  });
+});

@@ -1,0 +1,355 @@
+import type { Deployment, KubeObject, OwnerReference } from './api-types.ts';
+import type { ValidExtension } from './extension-validation.ts';
+import {
+  BROKER_PORT,
+  CONFIG_MOUNT_PATH,
+  CONFIG_SECRET_KEY,
+  CONFIG_SECRET_NAME,
+  EXTENSION_NAME_LABEL,
+  EXTENSION_NAMESPACE_LABEL,
+  GATEWAY_API_GROUP,
+  GATEWAY_NAME,
+  GATEWAY_ROUTE_NAME,
+  MANAGED_LABELS,
+  MCP_API,
+  NAME_LABEL,
+  ROUTER_PORT,
+  SIGNING_KEY_SECRET_KEY,
+  SIGNING_KEY_SECRET_NAME,
+} from '../names.ts';
+
+/** Options of the objects built per extension. */
+export interface GatewayResourceOptions {
+  /** Image of the gateway container (broker and ext_proc router in one process). */
+  readonly image: string;
+  /** Log level when the extension sets none. */
+  readonly defaultLogLevel?: string;
+}
+
+/** A plain object for server-side apply. */
+export type ApplyObject = KubeObject & Record<string, unknown>;
+
+/** The flags the controller owns on the gateway container (user-added flags are kept beside them). */
+export const MANAGED_FLAGS = [
+  '--mcp-broker-public-address',
+  '--mcp-router-address',
+  '--mcp-gateway-private-host',
+  '--mcp-gateway-public-host',
+  '--mcp-gateway-config',
+  '--mcp-check-interval',
+  '--log-level',
+] as const;
+
+/** Owner reference to the extension: its namespaced children are garbage-collected with it. */
+export function ownerReference(valid: ValidExtension): OwnerReference {
+  return {
+    apiVersion: MCP_API,
+    kind: 'MCPGatewayExtension',
+    name: valid.extension.metadata.name,
+    uid: valid.extension.metadata.uid ?? '',
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+function meta(valid: ValidExtension, name: string) {
+  return {
+    name,
+    namespace: valid.extension.metadata.namespace ?? '',
+    labels: { ...MANAGED_LABELS },
+    ownerReferences: [ownerReference(valid)],
+  };
+}
+
+/** The gateway container's flags: the managed ones derived from the listener, then user-added ones. */
+export function gatewayArgs(valid: ValidExtension, options: GatewayResourceOptions, current?: Deployment): string[] {
+  const spec = valid.extension.spec;
+  const logLevel = spec.logLevel ?? options.defaultLogLevel;
+  const managed = [
+    `--mcp-broker-public-address=0.0.0.0:${BROKER_PORT}`,
+    `--mcp-router-address=0.0.0.0:${ROUTER_PORT}`,
+    `--mcp-gateway-private-host=${valid.privateHost}`,
+    `--mcp-gateway-public-host=${valid.publicHost}`,
+    `--mcp-gateway-config=${CONFIG_MOUNT_PATH}/${CONFIG_SECRET_KEY}`,
+    ...(spec.backendPingIntervalSeconds !== undefined
+      ? [`--mcp-check-interval=${spec.backendPingIntervalSeconds}`]
+      : []),
+    ...(logLevel !== undefined ? [`--log-level=${logLevel}`] : []),
+  ];
+  const currentArgs = current?.spec?.template?.spec?.containers?.find((c) => c.name === GATEWAY_NAME)?.args ?? [];
+  return [...managed, ...userArgs(currentArgs)];
+}
+
+/** Flags a user added to the container (anything not managed), with the values that follow them. */
+function userArgs(args: readonly string[]): string[] {
+  const kept: string[] = [];
+  let skipValue = false;
+  for (const arg of args) {
+    if (skipValue) {
+      skipValue = false;
+      if (!arg.startsWith('-')) continue;
+    }
+    const flag = arg.split('=', 1)[0] ?? arg;
+    if ((MANAGED_FLAGS as readonly string[]).includes(flag)) {
+      skipValue = !arg.includes('=');
+      continue;
+    }
+    kept.push(arg);
+  }
+  return kept;
+}
+
+function env(valid: ValidExtension): Record<string, unknown>[] {
+  const spec = valid.extension.spec;
+  const vars: Record<string, unknown>[] = [
+    {
+      name: 'GATEWAY_SIGNING_KEY',
+      valueFrom: { secretKeyRef: { name: SIGNING_KEY_SECRET_NAME, key: SIGNING_KEY_SECRET_KEY } },
+    },
+  ];
+  if (spec.sessionStore !== undefined) {
+    vars.push({
+      name: 'CACHE_CONNECTION_STRING',
+      valueFrom: { secretKeyRef: { name: spec.sessionStore.secretName, key: 'CACHE_CONNECTION_STRING' } },
+    });
+  }
+  const oauth = spec.oauthProtectedResource;
+  if (oauth !== undefined) {
+    const add = (name: string, value: string | undefined) => {
+      if (value !== undefined && value !== '') vars.push({ name, value });
+    };
+    add('OAUTH_RESOURCE_NAME', oauth.resourceName ?? 'MCP Server');
+    add('OAUTH_RESOURCE', oauth.resource ?? `https://${valid.publicHost}/mcp`);
+    add('OAUTH_AUTHORIZATION_SERVERS', oauth.authorizationServers?.join(','));
+    add('OAUTH_BEARER_METHODS_SUPPORTED', (oauth.bearerMethodsSupported ?? ['header']).join(','));
+    add('OAUTH_SCOPES_SUPPORTED', (oauth.scopesSupported ?? ['basic']).join(','));
+  }
+  return vars;
+}
+
+/**
+ * The gateway Deployment as the controller applies it (server-side apply: fields other managers
+ * own, such as a user's env var, annotation or replica count, are left alone). The config Secret
+ * is mounted as a directory so the kubelet's updates reach the running gateway (hot reload).
+ */
+export function gatewayDeployment(
+  valid: ValidExtension,
+  options: GatewayResourceOptions,
+  current?: Deployment,
+): ApplyObject {
+  const selector = { [NAME_LABEL]: GATEWAY_NAME, [EXTENSION_NAME_LABEL]: valid.extension.metadata.name };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: meta(valid, GATEWAY_NAME),
+    spec: {
+      selector: { matchLabels: selector },
+      template: {
+        metadata: { labels: { ...MANAGED_LABELS, ...selector } },
+        spec: {
+          serviceAccountName: GATEWAY_NAME,
+          containers: [
+            {
+              name: GATEWAY_NAME,
+              image: options.image,
+              args: gatewayArgs(valid, options, current),
+              env: env(valid),
+              ports: [
+                { name: 'http', containerPort: BROKER_PORT, protocol: 'TCP' },
+                { name: 'grpc', containerPort: ROUTER_PORT, protocol: 'TCP' },
+              ],
+              volumeMounts: [
+                { name: 'config-volume', mountPath: CONFIG_MOUNT_PATH, readOnly: true },
+                // The router writes its protocol definitions to a temp file at start.
+                { name: 'tmp', mountPath: '/tmp' },
+              ],
+              securityContext: {
+                runAsNonRoot: true,
+                allowPrivilegeEscalation: false,
+                readOnlyRootFilesystem: true,
+                capabilities: { drop: ['ALL'] },
+              },
+              readinessProbe: {
+                httpGet: { path: '/readyz', port: 'http' },
+                initialDelaySeconds: 5,
+                periodSeconds: 10,
+                timeoutSeconds: 1,
+                failureThreshold: 3,
+              },
+            },
+          ],
+          volumes: [
+            { name: 'config-volume', secret: { secretName: CONFIG_SECRET_NAME, defaultMode: 0o644 } },
+            { name: 'tmp', emptyDir: {} },
+          ],
+        },
+      },
+    },
+  };
+}
+
+export function gatewayService(valid: ValidExtension): ApplyObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: meta(valid, GATEWAY_NAME),
+    spec: {
+      selector: { [NAME_LABEL]: GATEWAY_NAME, [EXTENSION_NAME_LABEL]: valid.extension.metadata.name },
+      ports: [
+        { name: 'http', port: BROKER_PORT, targetPort: 'http', protocol: 'TCP' },
+        { name: 'grpc', port: ROUTER_PORT, targetPort: 'grpc', protocol: 'TCP', appProtocol: 'grpc' },
+      ],
+    },
+  };
+}
+
+export function gatewayServiceAccount(valid: ValidExtension): ApplyObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: meta(valid, GATEWAY_NAME),
+    automountServiceAccountToken: false,
+  };
+}
+
+/** HTTPRoute `mcp-gateway-route`: the public host's /mcp, OAuth metadata and /status to the gateway. */
+export function gatewayRoute(valid: ValidExtension): ApplyObject {
+  const backendRefs = [{ name: GATEWAY_NAME, port: BROKER_PORT }];
+  const rule = (name: string, path: string) => ({
+    name,
+    matches: [{ path: { type: 'PathPrefix', value: path } }],
+    backendRefs,
+  });
+  return {
+    apiVersion: `${GATEWAY_API_GROUP}/v1`,
+    kind: 'HTTPRoute',
+    metadata: meta(valid, GATEWAY_ROUTE_NAME),
+    spec: {
+      parentRefs: [
+        {
+          group: GATEWAY_API_GROUP,
+          kind: 'Gateway',
+          name: valid.gateway.metadata.name,
+          namespace: valid.gateway.metadata.namespace,
+          sectionName: valid.listener.name,
+        },
+      ],
+      hostnames: [valid.publicHost],
+      rules: [
+        {
+          ...rule('mcp', '/mcp'),
+          filters: [
+            { type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['mcp-init-host', 'router-key'] } },
+          ],
+        },
+        rule('well-known', '/.well-known/oauth-protected-resource'),
+        rule('status', '/status'),
+      ],
+    },
+  };
+}
+
+/** Name of the EnvoyFilter for an extension (in the Gateway's namespace). */
+export function envoyFilterName(extensionNamespace: string): string {
+  return `mcp-ext-proc-${extensionNamespace}-gateway`;
+}
+
+/**
+ * The Istio EnvoyFilter that puts the gateway's ext_proc router first in the listener's HTTP
+ * filter chain: buffered request bodies, fail closed, mode override and route mutations allowed.
+ * It lives in the Gateway's namespace, so it has no owner reference; a finalizer removes it.
+ */
+export function gatewayEnvoyFilter(valid: ValidExtension): ApplyObject {
+  const namespace = valid.extension.metadata.namespace ?? '';
+  return {
+    apiVersion: 'networking.istio.io/v1alpha3',
+    kind: 'EnvoyFilter',
+    metadata: {
+      name: envoyFilterName(namespace),
+      namespace: valid.gateway.metadata.namespace ?? '',
+      labels: {
+        ...MANAGED_LABELS,
+        [EXTENSION_NAME_LABEL]: valid.extension.metadata.name,
+        [EXTENSION_NAMESPACE_LABEL]: namespace,
+        'istio.io/rev': valid.gateway.metadata.labels?.['istio.io/rev'] ?? 'default',
+      },
+    },
+    spec: {
+      workloadSelector: { labels: { 'gateway.networking.k8s.io/gateway-name': valid.gateway.metadata.name } },
+      configPatches: [
+        {
+          applyTo: 'HTTP_FILTER',
+          match: {
+            context: 'GATEWAY',
+            listener: {
+              portNumber: valid.listener.port,
+              filterChain: {
+                filter: {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  subFilter: { name: 'envoy.filters.http.router' },
+                },
+              },
+            },
+          },
+          patch: {
+            operation: 'INSERT_FIRST',
+            value: {
+              name: 'envoy.filters.http.ext_proc',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.filters.http.ext_proc.v3.ExternalProcessor',
+                failure_mode_allow: false,
+                allow_mode_override: true,
+                mutation_rules: { allow_all_routing: true },
+                message_timeout: '10s',
+                // Keep the router's dynamic metadata (method, server, tool) for RBAC, ext_authz and access logs.
+                metadata_options: { receiving_namespaces: { untyped: ['mcp-gateway'] } },
+                processing_mode: {
+                  request_header_mode: 'SEND',
+                  response_header_mode: 'SEND',
+                  request_body_mode: 'BUFFERED',
+                  response_body_mode: 'NONE',
+                  request_trailer_mode: 'SKIP',
+                  response_trailer_mode: 'SKIP',
+                },
+                grpc_service: {
+                  envoy_grpc: {
+                    cluster_name: `outbound|${ROUTER_PORT}||${GATEWAY_NAME}.${namespace}.svc.cluster.local`,
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    },
+  };
+}
+
+/** The config Secret (no owner reference: it outlives the extension, emptied rather than deleted). */
+export function configSecret(namespace: string, configYaml: string): ApplyObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      name: CONFIG_SECRET_NAME,
+      namespace,
+      labels: { app: GATEWAY_NAME, 'mcp.kuadrant.io/aggregated': 'true', 'mcp.kuadrant.io/secret': 'true' },
+    },
+    type: 'Opaque',
+    stringData: { [CONFIG_SECRET_KEY]: configYaml },
+  };
+}
+
+/** The session signing key Secret, created once with a fresh random key (hex of 32 bytes). */
+export function signingKeySecret(valid: ValidExtension, keyHex: string): ApplyObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: {
+      ...meta(valid, SIGNING_KEY_SECRET_NAME),
+      labels: { ...MANAGED_LABELS, 'mcp.kuadrant.io/secret': 'true' },
+    },
+    type: 'Opaque',
+    stringData: { [SIGNING_KEY_SECRET_KEY]: keyHex },
+  };
+}

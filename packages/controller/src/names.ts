@@ -1,0 +1,42 @@
+/** API group of the gateway's custom resources (field-compatible with the anchor's v1). */
+export const MCP_API_GROUP = 'mcp.kuadrant.io';
+/** Served and stored version of the custom resources. */
+export const MCP_API_VERSION = 'v1';
+/** `apiVersion` of the custom resources. */
+export const MCP_API = `${MCP_API_GROUP}/${MCP_API_VERSION}`;
+/** The Gateway API group. */
+export const GATEWAY_API_GROUP = 'gateway.networking.k8s.io';
+/** Name of the per-namespace Secret that holds the gateway config (key `config.yaml`). */
+export const CONFIG_SECRET_NAME = 'mcp-gateway-config';
+/** Key of the config file in the config Secret. */
+export const CONFIG_SECRET_KEY = 'config.yaml';
+/** Name of the per-namespace Secret holding the session signing key (key `key`). */
+export const SIGNING_KEY_SECRET_NAME = 'mcp-gateway-session-signing-key';
+export const SIGNING_KEY_SECRET_KEY = 'key';
+/** Name of the gateway's Deployment, Service and ServiceAccount in an extension's namespace. */
+export const GATEWAY_NAME = 'mcp-gateway';
+/** Name of the HTTPRoute that sends the gateway's public host to the gateway Service. */
+export const GATEWAY_ROUTE_NAME = 'mcp-gateway-route';
+/** Field manager of every server-side apply the controller makes. */
+export const FIELD_MANAGER = 'mcp-gateway-controller';
+/** Finalizer on MCPGatewayExtension: removes the EnvoyFilter (in another namespace) first. */
+export const FINALIZER = 'mcp.kuadrant.io/finalizer';
+/** Label that a Secret must carry to be read by the controller (credentials, CA, Redis). */
+export const SECRET_LABEL = 'mcp.kuadrant.io/secret';
+/** Label on config Secrets the controller writes. */
+export const AGGREGATED_LABEL = 'mcp.kuadrant.io/aggregated';
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const NAME_LABEL = 'app.kubernetes.io/name';
+export const EXTENSION_NAME_LABEL = 'mcp.kuadrant.io/extension-name';
+export const EXTENSION_NAMESPACE_LABEL = 'mcp.kuadrant.io/extension-namespace';
+/** Labels on everything the controller creates. */
+export const MANAGED_LABELS = { [NAME_LABEL]: GATEWAY_NAME, [MANAGED_BY_LABEL]: FIELD_MANAGER } as const;
+/** Ports of the gateway container. */
+export const BROKER_PORT = 8080;
+export const ROUTER_PORT = 50051;
+/** Where the config Secret is mounted in the gateway container (a directory, so updates reach it). */
+export const CONFIG_MOUNT_PATH = '/config';
+/** Default image of the gateway Deployment. */
+export const DEFAULT_GATEWAY_IMAGE = 'ghcr.io/mcp-gateway/mcp-gateway:latest';
+/** Condition type on extensions and registrations. */
+export const READY = 'Ready';

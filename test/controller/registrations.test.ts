@@ -1,0 +1,250 @@
+// MCPServerRegistration lifecycle and seed 001's namespace strategies against a real API server.
+import { KubeApiError, objectPath } from '@mcp-gateway/controller';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  configServers,
+  extension,
+  gateway,
+  httpRoute,
+  ns,
+  registration,
+  service,
+  startTestCluster,
+  waitConfigNames,
+  waitFor,
+  waitReason,
+  type TestCluster,
+} from './cluster.ts';
+
+let cluster: TestCluster;
+const mcpPath = (kind: string, namespace: string, name: string) =>
+  objectPath('mcp.kuadrant.io/v1', kind, namespace, name);
+const parent = { name: 'mcp-gateway', namespace: 'mcp-system' };
+
+beforeAll(async () => {
+  cluster = await startTestCluster();
+  cluster.startReplica();
+  // The Gateway and extension live in mcp-system (same namespace: no ReferenceGrant needed).
+  await cluster.apply(
+    ns('mcp-system'),
+    ns('mcp-test'),
+    ns('moon-server'),
+    ns('quotes-server'),
+    gateway('mcp-system', 'mcp-gateway', [
+      {
+        name: 'http',
+        port: 8080,
+        protocol: 'HTTP',
+        hostname: '*.mcp.local',
+        allowedRoutes: { namespaces: { from: 'All' } },
+      },
+    ]),
+    extension('mcp-system', 'mcp-gateway', { name: 'mcp-gateway', sectionName: 'http' }),
+  );
+}, 120_000);
+
+afterAll(async () => {
+  await cluster?.stop();
+});
+
+describe('registration lifecycle', () => {
+  it('adds a new registration to the config and reports it Ready', async () => {
+    await cluster.apply(
+      service('mcp-test', 'weather', 8000),
+      httpRoute('mcp-test', 'weather-route', parent, { name: 'weather', port: 8000 }, ['weather.mcp.local']),
+      registration('mcp-test', 'weather', 'weather-route', {
+        prefix: 'weather_',
+        category: ['forecasts'],
+        hint: 'Weather',
+      }),
+    );
+    await waitConfigNames(cluster.api, 'mcp-system', ['mcp-test/weather']);
+    const [server] = (await configServers(cluster.api, 'mcp-system')) ?? [];
+    expect(server).toMatchObject({
+      prefix: 'weather_',
+      category: ['forecasts'],
+      hint: 'Weather',
+      hostname: 'weather.mcp.local',
+    });
+    const ready = await waitReason(cluster.api, 'MCPServerRegistration', 'mcp-test', 'weather', 'Ready');
+    expect(ready).toMatchObject({ status: 'True', observedGeneration: 1 });
+  });
+
+  it('applies an update (a new path) to the config', async () => {
+    await cluster.api.mergePatch(mcpPath('MCPServerRegistration', 'mcp-test', 'weather'), {
+      spec: { path: '/v2/mcp' },
+    });
+    await waitFor(
+      'the new path in the config',
+      async () => (await configServers(cluster.api, 'mcp-system'))?.[0]?.url,
+      (url) => url === 'http://weather.mcp-test.svc.cluster.local:8000/v2/mcp',
+    );
+    await waitFor(
+      'observedGeneration 2',
+      async () =>
+        (
+          await cluster.api.get<{
+            metadata: { name: string };
+            status?: { conditions?: Array<{ observedGeneration?: number }> };
+          }>(mcpPath('MCPServerRegistration', 'mcp-test', 'weather'))
+        )?.status?.conditions?.[0]?.observedGeneration,
+      (g) => g === 2,
+    );
+  });
+
+  it('refuses a prefix change (the CRD keeps the prefix immutable)', async () => {
+    const change = cluster.api.mergePatch(mcpPath('MCPServerRegistration', 'mcp-test', 'weather'), {
+      spec: { prefix: 'other_' },
+    });
+    await expect(change).rejects.toSatisfy(
+      (error) => error instanceof KubeApiError && error.status === 422 && /immutable/.test(error.message),
+    );
+  });
+
+  it('takes a Disabled registration out of the config and back in when enabled', async () => {
+    await cluster.api.mergePatch(mcpPath('MCPServerRegistration', 'mcp-test', 'weather'), {
+      spec: { state: 'Disabled' },
+    });
+    await waitConfigNames(cluster.api, 'mcp-system', []);
+    expect((await waitReason(cluster.api, 'MCPServerRegistration', 'mcp-test', 'weather', 'Disabled'))?.status).toBe(
+      'False',
+    );
+    await cluster.api.mergePatch(mcpPath('MCPServerRegistration', 'mcp-test', 'weather'), {
+      spec: { state: 'Enabled' },
+    });
+    await waitConfigNames(cluster.api, 'mcp-system', ['mcp-test/weather']);
+  });
+
+  it('reports PrefixConflict for a second registration with a prefix already in use', async () => {
+    await cluster.apply(
+      httpRoute('mcp-test', 'weather2-route', parent, { name: 'weather', port: 8000 }, ['weather2.mcp.local']),
+      registration('mcp-test', 'weather-copy', 'weather2-route', { prefix: 'weather_' }),
+    );
+    const conflict = await waitReason(
+      cluster.api,
+      'MCPServerRegistration',
+      'mcp-test',
+      'weather-copy',
+      'PrefixConflict',
+    );
+    expect(conflict?.message).toContain('mcp-test/weather');
+    expect((await configServers(cluster.api, 'mcp-system'))?.map((s) => s.name)).toEqual(['mcp-test/weather']);
+    await cluster.api.delete(mcpPath('MCPServerRegistration', 'mcp-test', 'weather-copy'));
+  });
+
+  it('removes a deleted registration from the config', async () => {
+    await cluster.api.delete(mcpPath('MCPServerRegistration', 'mcp-test', 'weather'));
+    await waitConfigNames(cluster.api, 'mcp-system', []);
+  });
+});
+
+describe('HTTPRoute status', () => {
+  type RouteStatus = {
+    metadata: { name: string };
+    status?: { parents?: Array<{ conditions: Array<{ type: string; reason: string }> }> };
+  };
+  const routePath = objectPath('gateway.networking.k8s.io/v1', 'HTTPRoute', 'mcp-test', 'sun-route');
+  const inUse = (route: RouteStatus | undefined) =>
+    route?.status?.parents?.[0]?.conditions.some((c) => c.reason === 'InUseByMCPServerRegistration') ?? false;
+
+  it('marks the route’s parent Programmed while a registration uses it, and clears it afterwards', async () => {
+    await cluster.apply(
+      service('mcp-test', 'sun', 8000),
+      httpRoute('mcp-test', 'sun-route', parent, { name: 'sun', port: 8000 }, ['sun.mcp.local']),
+      registration('mcp-test', 'sun', 'sun-route', { prefix: 'sun_' }),
+    );
+    // Play Istio: accept the route on the Gateway, as a Gateway implementation does.
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    await cluster.api.mergePatch(`${routePath}/status`, {
+      status: {
+        parents: [
+          {
+            parentRef: {
+              group: 'gateway.networking.k8s.io',
+              kind: 'Gateway',
+              name: 'mcp-gateway',
+              namespace: 'mcp-system',
+            },
+            controllerName: 'istio.io/gateway-controller',
+            conditions: [
+              { type: 'Accepted', status: 'True', reason: 'Accepted', message: '', lastTransitionTime: now },
+            ],
+          },
+        ],
+      },
+    });
+    const marked = await waitFor('the Programmed condition', () => cluster.api.get<RouteStatus>(routePath), inUse);
+    expect(marked?.status?.parents?.[0]?.conditions.map((c) => c.type).sort()).toEqual(['Accepted', 'Programmed']);
+    await cluster.api.delete(mcpPath('MCPServerRegistration', 'mcp-test', 'sun'));
+    const cleared = await waitFor(
+      'the condition to go',
+      () => cluster.api.get<RouteStatus>(routePath),
+      (r) => !inUse(r),
+    );
+    expect(cleared?.status?.parents?.[0]?.conditions.map((c) => c.type)).toEqual(['Accepted']);
+  });
+});
+
+describe('seed 001: namespace strategies', () => {
+  it('strategy 1: everything in one namespace', async () => {
+    await cluster.apply(
+      service('mcp-test', 'moon-service', 8081),
+      httpRoute('mcp-test', 'moon-route', parent, { name: 'moon-service', port: 8081 }, ['moon.mcp.local']),
+      registration('mcp-test', 'moon-mcp-server', 'moon-route', { prefix: 'moon_' }),
+    );
+    await waitConfigNames(cluster.api, 'mcp-system', ['mcp-test/moon-mcp-server']);
+  });
+
+  it('strategy 2: a namespace per server, the route attaching to the Gateway in mcp-system', async () => {
+    await cluster.apply(
+      service('quotes-server', 'quotes-service', 8082),
+      httpRoute('quotes-server', 'quotes-route', parent, { name: 'quotes-service', port: 8082 }, ['quotes.mcp.local']),
+      registration('quotes-server', 'quotes-mcp-server', 'quotes-route', { prefix: 'quotes_' }),
+    );
+    await waitConfigNames(cluster.api, 'mcp-system', ['mcp-test/moon-mcp-server', 'quotes-server/quotes-mcp-server']);
+    const quotes = (await configServers(cluster.api, 'mcp-system'))?.find(
+      (s) => s.name === 'quotes-server/quotes-mcp-server',
+    );
+    expect(quotes?.url).toBe('http://quotes-service.quotes-server.svc.cluster.local:8082/mcp');
+  });
+
+  it('strategy 3: routes in mcp-test, backends elsewhere, allowed by a ReferenceGrant', async () => {
+    await cluster.apply(
+      service('moon-server', 'moon-backend', 8081),
+      httpRoute(
+        'mcp-test',
+        'moon-remote-route',
+        parent,
+        { name: 'moon-backend', namespace: 'moon-server', port: 8081 },
+        ['moon-remote.mcp.local'],
+      ),
+      registration('mcp-test', 'moon-remote', 'moon-remote-route', { prefix: 'moonr_' }),
+    );
+    const waiting = await waitReason(cluster.api, 'MCPServerRegistration', 'mcp-test', 'moon-remote', 'NotReady');
+    expect(waiting?.message).toContain('ReferenceGrant required in namespace moon-server');
+    await cluster.apply({
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'allow-mcp-test-httproutes', namespace: 'moon-server' },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'mcp-test' }],
+        to: [{ group: '', kind: 'Service' }],
+      },
+    });
+    await waitReason(cluster.api, 'MCPServerRegistration', 'mcp-test', 'moon-remote', 'Ready');
+    const remote = (await configServers(cluster.api, 'mcp-system'))?.find((s) => s.name === 'mcp-test/moon-remote');
+    expect(remote?.url).toBe('http://moon-backend.moon-server.svc.cluster.local:8081/mcp');
+  });
+
+  it('reports a registration whose HTTPRoute is in another namespace as NotReady (not supported)', async () => {
+    await cluster.apply(registration('moon-server', 'wrong-namespace', 'moon-route', { prefix: 'wrong_' }));
+    const condition = await waitReason(
+      cluster.api,
+      'MCPServerRegistration',
+      'moon-server',
+      'wrong-namespace',
+      'NotReady',
+    );
+    expect(condition?.message).toBe('HTTPRoute moon-server/moon-route not found');
+  });
+});
