@@ -130,8 +130,7 @@ function translateRounds(
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const emit = (payload: RelayedMessage) => {
-        if (!abort.signal.aborted)
-          controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(payload)}\n\n`));
+        if (!cancelled) controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(payload)}\n\n`));
       };
       try {
         for (let round = 0; ; round++) {
