@@ -18,7 +18,8 @@ import { startGatewayFor, waitFor } from '../gateway-calls/helpers.ts';
 let modern: ModernUpstream;
 /** Whether the modern upstream offers its `late` tool (it builds a server per request). */
 let lateTool = false;
-/** Set when the modern upstream's `slow` tool saw its request aborted. */
+/** Set when the modern upstream's `slow` tool started, and when it saw its request aborted. */
+let slowStarted = false;
 let slowCancelled = false;
 let legacy: SdkUpstream;
 let gateway: RunningGateway;
@@ -37,6 +38,7 @@ beforeAll(async () => {
         ({ text }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] }),
       );
       server.registerTool('slow', { description: 'Waits until cancelled', inputSchema: z.object({}) }, (_args, ctx) => {
+        slowStarted = true;
         return new Promise((resolve) => {
           ctx.mcpReq.signal.addEventListener('abort', () => {
             slowCancelled = true;
@@ -212,13 +214,12 @@ describe('a 2026-07-28 client (SDK 2.x, auto negotiation)', () => {
 describe('cancellation by a 2026-07-28 client', () => {
   it('closing the request stream cancels the call upstream', async () => {
     slowCancelled = false;
+    slowStarted = false;
     const client = await connectSdkClient(gateway.url, { version: 2, negotiation: 'auto' });
     try {
       const abort = new AbortController();
       const call = client.client.callTool({ name: 'm_slow', arguments: {} }, { signal: abort.signal });
-      await waitFor('the slow call upstream', () =>
-        modern.calls('tools/call').filter((c) => c.body?.params?.['name'] === 'slow').length > 0 ? true : undefined,
-      );
+      await waitFor('the slow tool running upstream', () => (slowStarted ? true : undefined));
       abort.abort();
       await expect(call).rejects.toThrow();
       await waitFor('the upstream saw the cancellation', () => (slowCancelled ? true : undefined));
@@ -281,13 +282,12 @@ describe('a legacy client (SDK 1.x)', () => {
 
   it('cancels a call to a modern upstream with notifications/cancelled', async () => {
     slowCancelled = false;
+    slowStarted = false;
     const client = await connectSdkClient(gateway.url, { version: 1 });
     try {
       const abort = new AbortController();
       const call = client.client.callTool({ name: 'm_slow', arguments: {} }, undefined, { signal: abort.signal });
-      await waitFor('the slow call upstream', () =>
-        modern.calls('tools/call').some((c) => c.body?.params?.['name'] === 'slow') ? true : undefined,
-      );
+      await waitFor('the slow tool running upstream', () => (slowStarted ? true : undefined));
       abort.abort();
       await expect(call).rejects.toThrow();
       await waitFor('the upstream saw the cancellation', () => (slowCancelled ? true : undefined));
