@@ -23,6 +23,8 @@ export const ERROR_CODES = {
   METHOD_NOT_ALLOWED: { http: 405, rpc: -32600 },
   UNSUPPORTED_PROTOCOL_VERSION: { http: 400, rpc: -32022 },
   HEADER_MISMATCH: { http: 400, rpc: -32020 },
+  /** A 2026-07-28 request whose `_meta` envelope is missing or malformed: HTTP 400, invalid params. */
+  ENVELOPE_INVALID: { http: 400, rpc: -32602 },
   MISSING_CLIENT_CAPABILITY: { http: 400, rpc: -32021 },
   UPSTREAM_UNAVAILABLE: { http: 502, rpc: -32603 },
   UPSTREAM_TIMEOUT: { http: 504, rpc: -32603 },

@@ -30,6 +30,8 @@ export interface Catalog {
   /** Per server, the served names it lost to an earlier server. */
   readonly conflicts: ReadonlyMap<string, ServerConflicts>;
   findTool(servedName: string): CatalogTarget | undefined;
+  /** The tool as served (prefixed name, upstream's schema), for what its schema declares. */
+  toolItem(servedName: string): JsonObject | undefined;
   findPrompt(servedName: string): CatalogTarget | undefined;
   /** Maps a served resource URI back to its server and upstream URI (listed resources, then templates). */
   resolveResourceUri(servedUri: string): CatalogTarget | undefined;
@@ -132,6 +134,7 @@ export function buildCatalog(
     ...lists,
     conflicts,
     findTool: (served) => tools.get(served)?.target,
+    toolItem: (served) => tools.get(served)?.item,
     findPrompt: (served) => prompts.get(served)?.target,
     resolveResourceUri(servedUri) {
       const listed = resources.get(servedUri);

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
+import { paramHeaders } from '../protocol/modern-request.ts';
 import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
 import { modernCallKey, type McpEndpointOptions, type SessionRequest } from './endpoint-context.ts';
@@ -50,6 +51,13 @@ export async function forwardLegacyToModern(
     clientInfo: { name: 'mcp-gateway', version: '0.1.0' },
     clientCapabilities: session.claims.clientCapabilities,
   });
+  // A legacy client knows nothing of Mcp-Param-* headers: the gateway derives them from the tool's schema.
+  const servedName = (message.params as Record<string, unknown> | undefined)?.['name'];
+  const tool =
+    message.method === 'tools/call' && typeof servedName === 'string'
+      ? options.pool.catalog().toolItem(servedName)
+      : undefined;
+  const extraHeaders = tool === undefined ? {} : paramHeaders(tool['inputSchema'], plan.params['arguments']);
   const send = (params: Record<string, unknown>, signal?: AbortSignal) =>
     callModernUpstream(options, {
       server,
@@ -57,6 +65,7 @@ export async function forwardLegacyToModern(
       clientHeaders: session.request.headers,
       rewriteResult: plan.rewriteResult,
       logger: session.logger,
+      extraHeaders,
       ...(signal === undefined ? {} : { signal }),
     });
   // A legacy client cancels with notifications/cancelled (client-messages.ts aborts this).

@@ -1,7 +1,13 @@
 import type { CatalogKind } from '../catalog/catalog.ts';
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../protocol/json-rpc.ts';
-import { META, SUPPORTED_PROTOCOL_VERSIONS, checkModernHeaders, claimedVersion } from '../protocol/modern-request.ts';
+import {
+  META,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  checkEnvelope,
+  checkModernHeaders,
+  claimedVersion,
+} from '../protocol/modern-request.ts';
 import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { BROADCAST_TOPIC } from '../store/notification-bus.ts';
 import type { McpEndpointOptions } from './endpoint-context.ts';
@@ -73,6 +79,8 @@ export async function handleModernPost(
   if (version !== MODERN_PROTOCOL_VERSION) {
     return unsupportedVersion(version ?? '', id, options);
   }
+  const envelope = kind === 'request' ? checkEnvelope(rpc) : undefined;
+  if (envelope !== undefined) return toErrorResponse(envelope, id, logger);
   const mismatch = checkModernHeaders((name) => request.headers.get(name), rpc);
   if (mismatch !== undefined) return toErrorResponse(mismatch, id, logger);
   // 2026-07-28 defines no client-to-server notifications over HTTP (cancelling is closing the stream).

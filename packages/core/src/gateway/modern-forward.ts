@@ -2,7 +2,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import { NOOP_LOGGER, type Logger } from '../logger.ts';
 import type { JsonRpcId, JsonRpcRequest } from '../protocol/json-rpc.ts';
-import { META, requestMeta } from '../protocol/modern-request.ts';
+import { MCP_PARAM_HEADER_PREFIX, META, requestMeta } from '../protocol/modern-request.ts';
 import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import type { SessionClaims } from '../session/session-token.ts';
 import { modernRequestHeaders } from '../upstream/modern-envelope.ts';
@@ -72,6 +72,8 @@ export interface ModernUpstreamCall {
   readonly logger: Logger;
   /** Aborts the upstream exchange (the client went away). */
   readonly signal?: AbortSignal;
+  /** Headers to add (the Mcp-Param-* a legacy client cannot send). */
+  readonly extraHeaders?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -82,14 +84,19 @@ export interface ModernUpstreamCall {
 export async function callModernUpstream(options: McpEndpointOptions, call: ModernUpstreamCall): Promise<Response> {
   const { server, message } = call;
   const timeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
-  const headers = {
+  const headers: Record<string, string> = {
     ...forwardedCallHeaders(
       call.clientHeaders,
       { method: message.method, server: server.name },
       { backendSessionId: '' },
     ),
     ...modernRequestHeaders(message.method, message.params),
+    ...call.extraHeaders,
   };
+  // A tool's x-mcp-header arguments travel as Mcp-Param-* headers too; the upstream checks them.
+  call.clientHeaders.forEach((value, name) => {
+    if (name.startsWith(MCP_PARAM_HEADER_PREFIX)) headers[name] = value;
+  });
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), timeoutMs);
   call.signal?.addEventListener('abort', () => abort.abort(), { once: true });

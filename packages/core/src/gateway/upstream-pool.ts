@@ -77,13 +77,21 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   let config: GatewayConfig = EMPTY_CONFIG;
   let catalog: Catalog = buildCatalog([], snapshots);
   let rebuildQueued = false;
+  /** Lists an upstream said changed since the last rebuild: clients hear of them even when identical. */
+  let touched: CatalogChange = { tools: false, prompts: false, resources: false };
   const onDemand = options.discovery === 'on-demand';
   const maxAgeMs = options.maxSnapshotAgeMs ?? 30_000;
 
   function rebuild(): void {
     rebuildQueued = false;
     const next = buildCatalog(config.servers, snapshots, config.virtualServers);
-    const change = diffCatalogs(catalog, next);
+    const diff = diffCatalogs(catalog, next);
+    const change = {
+      tools: diff.tools || touched.tools,
+      prompts: diff.prompts || touched.prompts,
+      resources: diff.resources || touched.resources,
+    };
+    touched = { tools: false, prompts: false, resources: false };
     catalog = next;
     if (change.tools || change.prompts || change.resources) options.onCatalogChange?.(change, next);
   }
@@ -112,6 +120,15 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       onSnapshot(snapshot) {
         if (members.get(server.name)?.manager !== manager) return;
         snapshots.set(server.name, snapshot);
+        scheduleRebuild();
+      },
+      onListChanged(kinds) {
+        if (members.get(server.name)?.manager !== manager) return;
+        touched = {
+          tools: touched.tools || kinds.includes('tools'),
+          prompts: touched.prompts || kinds.includes('prompts'),
+          resources: touched.resources || kinds.includes('resources') || kinds.includes('resourceTemplates'),
+        };
         scheduleRebuild();
       },
     });

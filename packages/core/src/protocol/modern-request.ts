@@ -158,3 +158,71 @@ export function checkModernHeaders(
     );
   return undefined;
 }
+
+/**
+ * Checks the per-request envelope of a modern request: `_meta` must name the protocol version
+ * (a string) and the client's capabilities (an object). Returns ENVELOPE_INVALID (HTTP 400,
+ * -32602) naming what is missing, or undefined.
+ * @see MCP 2026-07-28 basic/versioning (SEP-2575)
+ */
+export function checkEnvelope(message: { params?: unknown }): GatewayError | undefined {
+  const meta = requestMeta(message);
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  const version = meta?.[META.protocolVersion];
+  const capabilities = meta?.[META.clientCapabilities];
+  if (version === undefined) missing.push(META.protocolVersion);
+  else if (typeof version !== 'string') wrong.push(`${META.protocolVersion} must be a string`);
+  if (capabilities === undefined) missing.push(META.clientCapabilities);
+  else if (typeof capabilities !== 'object' || capabilities === null || Array.isArray(capabilities))
+    wrong.push(`${META.clientCapabilities} must be an object`);
+  if (missing.length === 0 && wrong.length === 0) return undefined;
+  const problems = [
+    ...(missing.length === 0 ? [] : [`missing the required per-request _meta key(s): ${missing.join(', ')}`]),
+    ...wrong,
+  ];
+  return new GatewayError(
+    'ENVELOPE_INVALID',
+    `Invalid params: a ${MODERN_PROTOCOL_VERSION} request is ${problems.join('; ')}`,
+    {
+      data: { envelope: { missing, invalid: wrong } },
+    },
+  );
+}
+
+/** The header name of an `x-mcp-header` declaration. */
+export const MCP_PARAM_HEADER_PREFIX = 'mcp-param-';
+
+/**
+ * The `Mcp-Param-*` headers a tools/call must carry for the tool's `x-mcp-header` declarations
+ * (properties reachable through `properties` chains only), from the call's arguments: strings as
+ * they are, integers and booleans as text, Base64 form when not plain ASCII. Absent or null
+ * arguments get no header.
+ * @see MCP 2026-07-28 basic/transports §Custom Parameter Headers (SEP-2243)
+ */
+export function paramHeaders(inputSchema: unknown, args: unknown): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const visit = (schema: unknown, value: unknown) => {
+    if (typeof schema !== 'object' || schema === null) return;
+    const properties = (schema as Record<string, unknown>)['properties'];
+    if (typeof properties !== 'object' || properties === null) return;
+    for (const [key, child] of Object.entries(properties as Record<string, unknown>)) {
+      if (typeof child !== 'object' || child === null) continue;
+      const argument =
+        typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+      const name = (child as Record<string, unknown>)['x-mcp-header'];
+      if (typeof name === 'string' && name !== '') {
+        const text =
+          typeof argument === 'string'
+            ? argument
+            : typeof argument === 'boolean' || (typeof argument === 'number' && Number.isSafeInteger(argument))
+              ? String(argument)
+              : undefined;
+        if (text !== undefined) headers[`${MCP_PARAM_HEADER_PREFIX}${name.toLowerCase()}`] = encodeHeaderValue(text);
+      }
+      visit(child, argument);
+    }
+  };
+  visit(inputSchema, args);
+  return headers;
+}

@@ -40,6 +40,11 @@ export interface UpstreamManagerOptions {
   readonly validatePrompt?: ItemValidator;
   /** Receives every snapshot that differs visibly from the previous one. */
   readonly onSnapshot: (snapshot: UpstreamSnapshot) => void;
+  /**
+   * Called after the lists an upstream's list_changed named were re-read, changed or not (the
+   * notification means "may have changed": clients are told in turn).
+   */
+  readonly onListChanged?: (kinds: readonly UpstreamListKind[]) => void;
   readonly logger: Logger;
   /** Randomness for the ±10% backoff jitter, in [0, 1). Defaults to Math.random. */
   readonly random?: () => number;
@@ -305,6 +310,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       applyLists(new Map(kinds.map((kind, i) => [kind, lists[i] ?? []])));
       message = readyMessage(items, capabilities);
       publish();
+      options.onListChanged?.(kinds);
     } catch (error) {
       if (stopped) return;
       logger.info('re-list after list_changed failed; checking the upstream now', { reason: describeFailure(error) });
