@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
+  checkEnvelope,
   checkModernHeaders,
   decodeHeaderValue,
   encodeHeaderValue,
   isModernRequest,
   META,
+  paramHeaders,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from './modern-request.ts';
 
@@ -93,5 +95,49 @@ describe('header value encoding', () => {
 describe('SUPPORTED_PROTOCOL_VERSIONS', () => {
   it('lists the modern version first, then every legacy one', () => {
     expect(SUPPORTED_PROTOCOL_VERSIONS).toEqual(['2026-07-28', '2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']);
+  });
+});
+
+describe('checkEnvelope', () => {
+  it('accepts a request naming its version and capabilities', () => {
+    expect(checkEnvelope({ params: { _meta: envelope } })).toBeUndefined();
+  });
+
+  it.each([
+    ['no _meta at all', {}, /missing the required per-request _meta key\(s\): .*protocolVersion, .*clientCapabilities/],
+    ['no version', { _meta: { [META.clientCapabilities]: {} } }, /missing .*protocolVersion/],
+    [
+      'capabilities that are not an object',
+      { _meta: { ...envelope, [META.clientCapabilities]: 'all' } },
+      /must be an object/,
+    ],
+  ])('refuses %s with 400 and -32602', (_what, params, message) => {
+    const error = checkEnvelope({ params });
+    expect(error).toMatchObject({ code: 'ENVELOPE_INVALID', status: 400, rpcCode: -32602 });
+    expect(error?.message).toMatch(message);
+  });
+});
+
+describe('paramHeaders', () => {
+  const schema = {
+    type: 'object',
+    properties: {
+      region: { type: 'string', 'x-mcp-header': 'Region' },
+      limit: { type: 'integer', 'x-mcp-header': 'Limit' },
+      nested: { type: 'object', properties: { flag: { type: 'boolean', 'x-mcp-header': 'Flag' } } },
+      plain: { type: 'string' },
+    },
+  };
+
+  it('derives Mcp-Param-* from the declared arguments, encoding what is not plain ASCII', () => {
+    expect(paramHeaders(schema, { region: 'Zürich', limit: 5, nested: { flag: true }, plain: 'x' })).toEqual({
+      'mcp-param-region': encodeHeaderValue('Zürich'),
+      'mcp-param-limit': '5',
+      'mcp-param-flag': 'true',
+    });
+  });
+
+  it('sends no header for an absent or null argument', () => {
+    expect(paramHeaders(schema, { region: null })).toEqual({});
   });
 });
