@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseResultDirs, parseSingleScenario, parseSuiteSummary } from './conformance-output.ts';
+import { parseNotScored, parseResultDirs, parseSingleScenario, parseSuiteSummary } from './conformance-output.ts';
 
 const SUITE_OUTPUT = `Running all suite (3 scenarios) against http://127.0.0.1:3000/mcp
 
@@ -67,5 +67,45 @@ describe('parseResultDirs', () => {
     const dirs = parseResultDirs(SUITE_OUTPUT);
     expect(dirs.get('tools-call-sampling')).toBe('/tmp/out/server-tools-call-sampling-2026-11-21T19-50-45-112Z');
     expect(dirs.size).toBe(3);
+  });
+});
+
+/** The shape of a 0.2.0 `--requirements 2026-07-28` run, shortened to three scenarios. */
+const REQUIREMENTS_OUTPUT = `Running requirements 2026-07-28 (3 scenarios) against http://127.0.0.1:3000/mcp
+
+
+=== Running scenario: server-stateless ===
+Running client scenario 'server-stateless' against server: http://127.0.0.1:3000/mcp
+Results saved to /tmp/out/server-server-stateless-2026-11-21T22-06-08-963Z
+
+
+=== SUMMARY ===
+✓ server-stateless: 30 passed, 0 failed
+✗ tasks-lifecycle: 1 passed, 8 failed
+✓ http-header-validation: 14 passed, 0 failed
+
+Total: 45 passed, 8 failed
+
+Not scored for 2026-07-28: 2 scenario(s) run, 1 failing. These do not affect conformance.
+  ✗ tasks-lifecycle (extension)
+  ✓ http-header-validation (pending)
+`;
+
+describe('requirements runs (0.2.0)', () => {
+  it('reads the summary and checks it against the scenario count of the requirements header', () => {
+    expect(parseSuiteSummary(REQUIREMENTS_OUTPUT)?.map((s) => s.name)).toEqual([
+      'server-stateless',
+      'tasks-lifecycle',
+      'http-header-validation',
+    ]);
+    expect(parseSuiteSummary(REQUIREMENTS_OUTPUT.replace('(3 scenarios)', '(4 scenarios)'))).toBeUndefined();
+  });
+
+  it('reads which scenarios were run without being scored, and why', () => {
+    expect(Object.fromEntries(parseNotScored(REQUIREMENTS_OUTPUT))).toEqual({
+      'tasks-lifecycle': 'extension',
+      'http-header-validation': 'pending',
+    });
+    expect(parseNotScored(SUITE_OUTPUT).size).toBe(0);
   });
 });

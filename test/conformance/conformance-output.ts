@@ -15,7 +15,8 @@ export interface ConformanceCheck {
   readonly id: string;
   readonly name: string;
   readonly description: string;
-  readonly status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO';
+  /** SKIPPED (0.2.0) marks a check the scenario could not exercise; like INFO it neither passes nor fails. */
+  readonly status: 'SUCCESS' | 'FAILURE' | 'WARNING' | 'INFO' | 'SKIPPED';
   readonly errorMessage?: string;
 }
 
@@ -24,7 +25,10 @@ export interface ConformanceCheck {
 const ANSI_ESCAPE = /\x1b\[[0-9;]*m/g;
 const SUMMARY_LINE = /^([✓✗]) (\S+): (\d+) passed, (\d+) failed$/;
 const TOTAL_LINE = /^Total: (\d+) passed, (\d+) failed/m;
-const SUITE_HEADER = /^Running \S+ suite \((\d+) scenarios\)/m;
+// `Running active suite (32 scenarios)` (0.1.16) or `Running requirements 2026-07-28 (50 scenarios)` (0.2.0).
+const SUITE_HEADER = /^Running (?:\S+ suite|requirements \S+) \((\d+) scenarios\)/m;
+const NOT_SCORED_HEADER = /^Not scored for \S+:/m;
+const NOT_SCORED_LINE = /^\s+[✓✗] (\S+) \(([^)]+)\)$/;
 const SINGLE_RESULT = /^Passed: (\d+)\/(\d+), (\d+) failed, (\d+) warnings$/m;
 const SCENARIO_START = /^Running client scenario '([^']+)' against server:/;
 const RESULTS_SAVED = /^Results saved to (.+)$/;
@@ -68,6 +72,24 @@ export function parseSingleScenario(name: string, stdout: string): ScenarioCount
   const match = SINGLE_RESULT.exec(stripAnsi(stdout));
   if (match === null) return undefined;
   return { name, passed: Number(match[1]), failed: Number(match[3]) };
+}
+
+/**
+ * Reads the list a requirements run (0.2.0 `--requirements`) prints after its totals:
+ * scenarios it ran and reported but does not count toward conformance, each with the
+ * reason (`extension`, `pending`, `added-after-release`). Empty for other runs.
+ */
+export function parseNotScored(stdout: string): ReadonlyMap<string, string> {
+  const text = stripAnsi(stdout);
+  const header = NOT_SCORED_HEADER.exec(text);
+  const notScored = new Map<string, string>();
+  if (header === null) return notScored;
+  for (const line of text.slice(header.index).split('\n').slice(1)) {
+    const match = NOT_SCORED_LINE.exec(line);
+    if (match === null) break;
+    notScored.set(match[1]!, match[2]!);
+  }
+  return notScored;
 }
 
 /** Maps each scenario to the directory its `checks.json` was saved in (`-o` runs only). */

@@ -6,44 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningGateway } from '../harness/index.ts';
 import { loadExpectedFailures } from './expected-failures.ts';
 import { startConformanceFixture, type ConformanceFixture } from './fixture-server.ts';
-import { compareThroughGateway, summarizeReport } from './gateway-parity.ts';
+import { compareThroughGateway, summarizeReport, toUnprefixedGatewayConfig } from './gateway-parity.ts';
 import { runConformance, type ConformanceReport } from './run-conformance.ts';
-
-/** Every server scenario of @modelcontextprotocol/conformance 0.1.16, pending ones included. */
-const SERVER_SCENARIOS = [
-  'server-initialize',
-  'logging-set-level',
-  'ping',
-  'completion-complete',
-  'tools-list',
-  'tools-call-simple-text',
-  'tools-call-image',
-  'tools-call-audio',
-  'tools-call-embedded-resource',
-  'tools-call-mixed-content',
-  'tools-call-with-logging',
-  'tools-call-error',
-  'tools-call-with-progress',
-  'tools-call-sampling',
-  'tools-call-elicitation',
-  'json-schema-2020-12',
-  'elicitation-sep1034-defaults',
-  'server-sse-polling',
-  'server-sse-multiple-streams',
-  'elicitation-sep1330-enums',
-  'resources-list',
-  'resources-read-text',
-  'resources-read-binary',
-  'resources-templates-read',
-  'resources-subscribe',
-  'resources-unsubscribe',
-  'prompts-list',
-  'prompts-get-simple',
-  'prompts-get-with-args',
-  'prompts-get-embedded-resource',
-  'prompts-get-with-image',
-  'dns-rebinding-protection',
-];
+import { LEGACY_SERVER_SCENARIOS } from './scenarios.ts';
 
 /** One suite run takes a few seconds locally; the budget leaves room for slow CI. */
 const RUN_TIMEOUT_MS = 120_000;
@@ -81,7 +46,7 @@ describe('MCP conformance suite (server scenarios)', () => {
   function startedGateway(): Promise<RunningGateway> {
     // Imported lazily so that the direct run does not depend on the gateway harness or build.
     gateway ??= import('../harness/index.ts').then(({ startGateway }) =>
-      startGateway({ config: toGatewayConfig(fixture!.url) }),
+      startGateway({ config: toUnprefixedGatewayConfig(fixture!.url) }),
     );
     return gateway;
   }
@@ -92,7 +57,7 @@ describe('MCP conformance suite (server scenarios)', () => {
       const report = await directReport();
       console.log(`conformance direct: ${summarizeReport(report)}`);
 
-      expect(report.scenarios.map((s) => s.name)).toEqual(expect.arrayContaining(SERVER_SCENARIOS));
+      expect(report.scenarios.map((s) => s.name)).toEqual(expect.arrayContaining([...LEGACY_SERVER_SCENARIOS]));
       const failing = report.scenarios
         .filter((s) => !s.ok)
         .map((s) => `${s.name}: ${s.failures.join('; ') || `${s.failed} failed`}`);
@@ -152,10 +117,3 @@ describe('MCP conformance suite (server scenarios)', () => {
     TEST_TIMEOUT_MS,
   );
 });
-
-/** The fixture as the gateway's only server, unprefixed, so scenario names reach it unchanged. */
-function toGatewayConfig(fixtureUrl: string): string {
-  return ['servers:', '  - name: conformance', `    url: ${JSON.stringify(fixtureUrl)}`, '    prefix: ""', ''].join(
-    '\n',
-  );
-}

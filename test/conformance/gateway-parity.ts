@@ -66,3 +66,13 @@ export function summarizeReport(report: ConformanceReport): string {
     `${report.totals.passed} checks passed, ${report.totals.failed} failed`
   );
 }
+
+/**
+ * A gateway config (YAML) whose only server is the fixture at `fixtureUrl`, unprefixed,
+ * so that the names the scenarios call reach the fixture unchanged.
+ */
+export function toUnprefixedGatewayConfig(fixtureUrl: string): string {
+  return ['servers:', '  - name: conformance', `    url: ${JSON.stringify(fixtureUrl)}`, '    prefix: ""', ''].join(
+    '\n',
+  );
+}

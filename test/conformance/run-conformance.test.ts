@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startModernConformanceFixture, type ModernConformanceFixture } from './fixture-modern-server.ts';
 import { startConformanceFixture, type ConformanceFixture } from './fixture-server.ts';
 import { ConformanceRunError, runConformance } from './run-conformance.ts';
 
@@ -56,4 +57,33 @@ describe('runConformance', () => {
       /timed out/,
     );
   }, 90_000);
+});
+
+describe('runConformance with the 0.2.0 CLI', () => {
+  let modern: ModernConformanceFixture;
+  beforeAll(async () => {
+    modern = await startModernConformanceFixture();
+  });
+  afterAll(async () => {
+    await modern.stop();
+  });
+
+  it('runs a single scenario at the 2026-07-28 wire', async () => {
+    const report = await runConformance({
+      url: modern.url,
+      cli: 'next',
+      specVersion: '2026-07-28',
+      scenarios: ['tools-list'],
+      outDir,
+      timeoutMs: 60_000,
+    });
+    expect(report.scenarios).toMatchObject([{ name: 'tools-list', ok: true, failures: [] }]);
+    expect(report.scenarios[0]?.passed).toBeGreaterThan(0);
+  }, 90_000);
+
+  it('refuses 0.2.0-only options with the 0.1.16 CLI', async () => {
+    await expect(
+      runConformance({ url: modern.url, requirements: '2026-07-28', outDir, timeoutMs: 60_000 }),
+    ).rejects.toThrow(/--requirements needs cli 'next'/);
+  });
 });

@@ -4,6 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import {
+  parseNotScored,
   parseResultDirs,
   parseSingleScenario,
   parseSuiteSummary,
@@ -14,13 +15,35 @@ import {
 /** Which scenarios a suite run covers: `active` (the default) or `all` (active plus pending). */
 export type ConformanceSuite = 'active' | 'all';
 
+/**
+ * The installed conformance CLIs, by the package name each resolves from: `legacy` is
+ * @modelcontextprotocol/conformance 0.1.16 (2025-era scenarios), `next` the 0.2.0
+ * prerelease installed under the npm alias `conformance-next` (adds 2026-07-28).
+ */
+export const CONFORMANCE_CLIS = {
+  legacy: '@modelcontextprotocol/conformance',
+  next: 'conformance-next',
+} as const;
+
+/** A key of {@link CONFORMANCE_CLIS}. */
+export type ConformanceCli = keyof typeof CONFORMANCE_CLIS;
+
 /** Options of {@link runConformance}. */
 export interface RunConformanceOptions {
   /** The MCP endpoint under test, e.g. `http://127.0.0.1:3000/mcp`. */
   url: string;
+  /** Which CLI runs; default `legacy`. */
+  cli?: ConformanceCli;
+  /**
+   * Run exactly the scenarios a spec revision requires, e.g. `2026-07-28` (`--requirements`,
+   * `next` CLI only), in one CLI process. Takes precedence over `scenarios` and `suite`.
+   */
+  requirements?: string;
   /** Run exactly these scenarios, one CLI process each; when set, `suite` is ignored. */
   scenarios?: readonly string[];
-  /** Suite to run when `scenarios` is not given; default `active`. */
+  /** Wire version of single-scenario runs (`--spec-version`, `next` CLI only), e.g. `2026-07-28`. */
+  specVersion?: string;
+  /** Suite to run when neither `requirements` nor `scenarios` is given; default `active`. */
   suite?: ConformanceSuite;
   /** Directory the CLI writes `<dir>/server-<scenario>-<timestamp>/checks.json` into. */
   outDir: string;
@@ -37,6 +60,8 @@ export interface ConformanceScenarioResult extends ScenarioCounts {
   /** `<check id>: <error message>` of each failed check, from `checks.json`. */
   readonly failures: readonly string[];
   readonly resultDir?: string;
+  /** Why a requirements run reports this scenario without scoring it (`extension`, `pending`, …). */
+  readonly notScored?: string;
 }
 
 /** What a conformance run found. */
@@ -58,30 +83,45 @@ export class ConformanceRunError extends Error {
 }
 
 /**
- * Runs the @modelcontextprotocol/conformance CLI (`conformance server --url …`) as a
+ * Runs a @modelcontextprotocol/conformance CLI (`conformance server --url …`) as a
  * child process on the current Node (it needs Node ≥ 22) and parses its output: the
- * `=== SUMMARY ===` block of a suite run, or the `Passed: X/Y` line of each
- * single-scenario run, enriched with warnings and failure messages from `checks.json`.
+ * `=== SUMMARY ===` block of a suite or requirements run (plus its "Not scored" list),
+ * or the `Passed: X/Y` line of each single-scenario run, enriched with warnings and
+ * failure messages from `checks.json`.
  * A failing scenario is data in the report; only an unusable run rejects.
  */
 export async function runConformance(options: RunConformanceOptions): Promise<ConformanceReport> {
   const outDir = resolve(options.outDir);
   await mkdir(outDir, { recursive: true });
   const deadline = Date.now() + options.timeoutMs;
+  const cli = options.cli ?? 'legacy';
   const base = ['server', '--url', options.url, '--output-dir', outDir];
   const counts: ScenarioCounts[] = [];
   const raws: string[] = [];
+  for (const [flag, value] of [
+    ['--requirements', options.requirements],
+    ['--spec-version', options.specVersion],
+  ] as const) {
+    if (value !== undefined && cli !== 'next') throw new Error(`runConformance: ${flag} needs cli 'next' (0.2.0)`);
+  }
 
-  if (options.scenarios !== undefined && options.scenarios.length > 0) {
+  if (options.requirements !== undefined) {
+    const run = await runCli(cli, [...base, '--requirements', options.requirements], deadline);
+    raws.push(run.raw);
+    const parsed = parseSuiteSummary(run.stdout);
+    if (parsed === undefined) throw new ConformanceRunError('no complete === SUMMARY === in the output', run.raw);
+    counts.push(...parsed);
+  } else if (options.scenarios !== undefined && options.scenarios.length > 0) {
+    const version = options.specVersion === undefined ? [] : ['--spec-version', options.specVersion];
     for (const scenario of options.scenarios) {
-      const run = await runCli([...base, '--scenario', scenario], deadline);
+      const run = await runCli(cli, [...base, ...version, '--scenario', scenario], deadline);
       raws.push(run.raw);
       const parsed = parseSingleScenario(scenario, run.stdout);
       if (parsed === undefined) throw new ConformanceRunError(`no result for scenario ${scenario}`, raws.join('\n'));
       counts.push(parsed);
     }
   } else {
-    const run = await runCli([...base, '--suite', options.suite ?? 'active'], deadline);
+    const run = await runCli(cli, [...base, '--suite', options.suite ?? 'active'], deadline);
     raws.push(run.raw);
     const parsed = parseSuiteSummary(run.stdout);
     if (parsed === undefined) throw new ConformanceRunError('no complete === SUMMARY === in the output', run.raw);
@@ -90,7 +130,10 @@ export async function runConformance(options: RunConformanceOptions): Promise<Co
 
   const raw = raws.join('\n');
   const resultDirs = parseResultDirs(raw);
-  const scenarios = await Promise.all(counts.map((c) => toScenarioResult(c, resultDirs.get(c.name))));
+  const notScored = parseNotScored(raw);
+  const scenarios = await Promise.all(
+    counts.map((c) => toScenarioResult(c, resultDirs.get(c.name), notScored.get(c.name))),
+  );
   return {
     scenarios,
     totals: {
@@ -104,6 +147,7 @@ export async function runConformance(options: RunConformanceOptions): Promise<Co
 async function toScenarioResult(
   counts: ScenarioCounts,
   resultDir: string | undefined,
+  notScored: string | undefined,
 ): Promise<ConformanceScenarioResult> {
   const checks = resultDir === undefined ? undefined : await readChecks(resultDir);
   return {
@@ -114,6 +158,7 @@ async function toScenarioResult(
       .filter((check) => check.status === 'FAILURE')
       .map((check) => `${check.id}: ${check.errorMessage ?? check.description}`),
     ...(resultDir === undefined ? {} : { resultDir }),
+    ...(notScored === undefined ? {} : { notScored }),
   };
 }
 
@@ -123,9 +168,9 @@ interface CliRun {
 }
 
 /** Runs the CLI until it exits; its exit code only says whether some check failed. */
-function runCli(args: readonly string[], deadline: number): Promise<CliRun> {
+function runCli(cli: ConformanceCli, args: readonly string[], deadline: number): Promise<CliRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [conformanceCliPath(), ...args], {
+    const child = spawn(process.execPath, [conformanceCliPath(cli), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' },
     });
@@ -152,14 +197,19 @@ function runCli(args: readonly string[], deadline: number): Promise<CliRun> {
   });
 }
 
-let cliPath: string | undefined;
+const cliPaths = new Map<ConformanceCli, string>();
 
-/** Absolute path of the CLI entry (`bin.conformance` of the installed package). */
-export function conformanceCliPath(): string {
-  if (cliPath === undefined) {
-    const packageJson = createRequire(import.meta.url).resolve('@modelcontextprotocol/conformance/package.json');
+/**
+ * Absolute path of a CLI's entry (`bin.conformance` of the installed package). Both
+ * packages name their bin `conformance`, so `npx conformance` may run either; this does not.
+ */
+export function conformanceCliPath(cli: ConformanceCli = 'legacy'): string {
+  let path = cliPaths.get(cli);
+  if (path === undefined) {
+    const packageJson = createRequire(import.meta.url).resolve(`${CONFORMANCE_CLIS[cli]}/package.json`);
     const { bin } = JSON.parse(readFileSync(packageJson, 'utf8')) as { bin: Record<string, string> };
-    cliPath = join(dirname(packageJson), bin.conformance ?? 'dist/index.js');
+    path = join(dirname(packageJson), bin.conformance ?? 'dist/index.js');
+    cliPaths.set(cli, path);
   }
-  return cliPath;
+  return path;
 }
