@@ -5,7 +5,8 @@ import { startGateway, type RunningGateway } from '../harness/index.ts';
 import { startConformanceFixture, type ConformanceFixture } from './fixture-server.ts';
 import { compareThroughGateway, summarizeReport, toUnprefixedGatewayConfig } from './gateway-parity.ts';
 import { runConformance } from './run-conformance.ts';
-import { LEGACY_SERVER_SCENARIOS } from './scenarios.ts';
+import { LEGACY_SERVER_SCENARIOS, MODERN_DIRECT_PASSING } from './scenarios.ts';
+import { startModernConformanceFixture, type ModernConformanceFixture } from './fixture-modern-server.ts';
 import { startWorkerGateway, type WorkerGateway } from './worker-gateway.ts';
 
 /** One legacy suite run takes a few seconds locally; the budget leaves room for slow CI. */
@@ -57,6 +58,41 @@ describe('MCP conformance suite 0.1.16 through the worker build', () => {
         parity.regressions,
         `scenarios passing through the Node gateway but not through the worker; workerd output (tail):\n${worker!.logs().slice(-3000)}`,
       ).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
+});
+
+// The 2026-07-28 requirements (0.2.0) through the worker build, with the modern fixture as its
+// only, unprefixed server: every scenario that passes against the fixture directly.
+describe('MCP conformance suite 0.2.0 (--requirements 2026-07-28) through the worker build', () => {
+  let fixture: ModernConformanceFixture | undefined;
+  let worker: WorkerGateway | undefined;
+
+  beforeAll(async () => {
+    fixture = await startModernConformanceFixture();
+    worker = await startWorkerGateway(toUnprefixedGatewayConfig(fixture.url));
+  });
+  afterAll(async () => {
+    await worker?.stop();
+    await fixture?.stop();
+  });
+
+  it(
+    'passes through the worker every scenario that passes against the fixture directly',
+    async () => {
+      const report = await runConformance({
+        url: worker!.url,
+        cli: 'next',
+        requirements: '2026-07-28',
+        outDir: join(OUT_DIR, 'worker-2026-07-28'),
+        timeoutMs: RUN_TIMEOUT_MS,
+      });
+      console.log(`conformance 2026-07-28 through the worker: ${summarizeReport(report)}`);
+      const failing = report.scenarios
+        .filter((s) => MODERN_DIRECT_PASSING.includes(s.name) && !(s.ok && s.passed > 0))
+        .map((s) => `${s.name}: ${s.failures.join('; ') || `${s.failed} failed`}`);
+      expect(failing, `workerd output (tail):\n${worker!.logs().slice(-3000)}`).toEqual([]);
     },
     TEST_TIMEOUT_MS,
   );
