@@ -3,7 +3,8 @@
 // (SDK 2.x createMcpHandler) and a legacy upstream (SDK 1.x), each seeing and calling both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { ElicitRequestSchema, ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { ElicitRequestSchema } from '@modelcontextprotocol/sdk/types.js';
+import { registerShout, registerWhisperAndAsk } from '../harness/era-tools.ts';
 import { inputRequired, acceptedContent } from '@modelcontextprotocol/server';
 import {
   connectSdkClient,
@@ -32,11 +33,7 @@ beforeAll(async () => {
           content: [{ type: 'text', text: 'late' }],
         }));
       }
-      server.registerTool(
-        'shout',
-        { description: 'Upper-cases text', inputSchema: z.object({ text: z.string() }) },
-        ({ text }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] }),
-      );
+      registerShout(server);
       server.registerTool('slow', { description: 'Waits until cancelled', inputSchema: z.object({}) }, (_args, ctx) => {
         slowStarted = true;
         return new Promise((resolve) => {
@@ -69,29 +66,7 @@ beforeAll(async () => {
       );
     },
   });
-  legacy = await startSdkUpstream({
-    setup(server) {
-      server.registerTool(
-        'whisper',
-        { description: 'Lower-cases text', inputSchema: { text: z.string() } },
-        ({ text }) => ({ content: [{ type: 'text', text: text.toLowerCase() }] }),
-      );
-      server.registerTool('ask', { description: 'Elicits a name', inputSchema: {} }, async (_args, extra) => {
-        // Sent on the call's own stream (related to the request), as tool handlers do.
-        const answer = await extra.sendRequest(
-          {
-            method: 'elicitation/create',
-            params: {
-              message: 'Your name?',
-              requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-            },
-          },
-          ElicitResultSchema,
-        );
-        return { content: [{ type: 'text', text: `hello ${String(answer.content?.['name'])} (${answer.action})` }] };
-      });
-    },
-  });
+  legacy = await startSdkUpstream({ setup: registerWhisperAndAsk });
   gateway = await startGatewayFor([
     { name: 'modern', url: modern.url, prefix: 'm_' },
     { name: 'legacy', url: legacy.url, prefix: 'l_' },

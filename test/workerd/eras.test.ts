@@ -3,8 +3,6 @@
 // clients negotiating 2026-07-28 and by SDK 1.x clients, each seeing and calling both upstreams.
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { z } from 'zod';
-import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import {
   TEST_SIGNING_KEY,
   connectSdkClient,
@@ -13,6 +11,7 @@ import {
   type ModernUpstream,
   type SdkUpstream,
 } from '../harness/index.ts';
+import { registerShout, registerWhisperAndAsk } from '../harness/era-tools.ts';
 import { startIsolateFront, type IsolateFront } from './isolate-front.ts';
 import {
   COMPATIBILITY_DATE,
@@ -30,39 +29,9 @@ let front: IsolateFront;
 
 beforeAll(async () => {
   assertWorkerBuilt();
-  modern = await startModernUpstream({
-    setup(server) {
-      server.registerTool(
-        'shout',
-        { description: 'Upper-cases text', inputSchema: z.object({ text: z.string() }) },
-        ({ text }) => ({ content: [{ type: 'text', text: text.toUpperCase() }] }),
-      );
-    },
-  });
-  legacy = await startSdkUpstream({
-    // Keeps its events, so a call parked in one request is resumed (Last-Event-ID) by the retry's.
-    resumable: true,
-    setup(server) {
-      server.registerTool(
-        'whisper',
-        { description: 'Lower-cases text', inputSchema: { text: z.string() } },
-        ({ text }) => ({ content: [{ type: 'text', text: text.toLowerCase() }] }),
-      );
-      server.registerTool('ask', { description: 'Elicits a name', inputSchema: {} }, async (_args, extra) => {
-        const answer = await extra.sendRequest(
-          {
-            method: 'elicitation/create',
-            params: {
-              message: 'Your name?',
-              requestedSchema: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
-            },
-          },
-          ElicitResultSchema,
-        );
-        return { content: [{ type: 'text', text: `hello ${String(answer.content?.['name'])}` }] };
-      });
-    },
-  });
+  modern = await startModernUpstream({ setup: registerShout });
+  // Keeps its events, so a call parked in one request is resumed (Last-Event-ID) by the retry's.
+  legacy = await startSdkUpstream({ resumable: true, setup: registerWhisperAndAsk });
   const common = {
     modules: true,
     scriptPath: WORKER_BUNDLE,
@@ -136,7 +105,7 @@ describe('the worker serving both protocol eras', () => {
     try {
       client.client.setRequestHandler('elicitation/create', () => ({ action: 'accept', content: { name: 'Grace' } }));
       const result = await client.client.callTool({ name: 'l_ask', arguments: {} });
-      expect(result.content).toEqual([{ type: 'text', text: 'hello Grace' }]);
+      expect(result.content).toEqual([{ type: 'text', text: 'hello Grace (accept)' }]);
       // The call and its retry were served by different isolates (the front alternates).
       const calls = front.served.filter((r) => r.rpcMethod === 'tools/call').slice(-2);
       expect(new Set(calls.map((r) => r.worker)).size).toBe(2);

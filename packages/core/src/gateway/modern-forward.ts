@@ -148,20 +148,8 @@ export async function callModernUpstream(options: McpEndpointOptions, call: Mode
         if (isAnswerTo(relayed, message.id)) return { send: [rewriteAnswer(relayed, rewrite)], next: 'end' };
         return { send: [relayed], next: 'continue' };
       },
-      onUpstreamEnd: () => [
-        errorMessage(
-          message.id,
-          new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} closed the stream without answering`),
-          call.logger,
-        ),
-      ],
-      onSilence: () => [
-        errorMessage(
-          message.id,
-          new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} stayed silent for ${timeoutMs} ms`),
-          call.logger,
-        ),
-      ],
+      onUpstreamEnd: () => [errorMessage(message.id, endedEarly(server), call.logger)],
+      onSilence: () => [errorMessage(message.id, staySilent(server, timeoutMs), call.logger)],
     });
     return new Response(stream, { status: 200, headers: SSE_HEADERS });
   }
@@ -403,23 +391,11 @@ function streamLegacyForModern(
     },
     onUpstreamEnd: () => {
       park.release();
-      return [
-        errorMessage(
-          clientId,
-          new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} closed the stream without answering`),
-          logger,
-        ),
-      ];
+      return [errorMessage(clientId, endedEarly(server), logger)];
     },
     onSilence: () => {
       park.release();
-      return [
-        errorMessage(
-          clientId,
-          new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} stayed silent for ${timeoutMs} ms`),
-          logger,
-        ),
-      ];
+      return [errorMessage(clientId, staySilent(server, timeoutMs), logger)];
     },
     onClientGone: () => {
       if (parked) return;
@@ -643,6 +619,16 @@ function withoutModernFields(params: Record<string, unknown>): Record<string, un
     return withoutMeta;
   }
   return { ...rest, _meta: kept };
+}
+
+/** The error of an upstream stream that ended before the call's answer. */
+function endedEarly(server: ServerConfig): GatewayError {
+  return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} closed the stream without answering`);
+}
+
+/** The error of an upstream that sent nothing for the call timeout. */
+function staySilent(server: ServerConfig, timeoutMs: number): GatewayError {
+  return new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} stayed silent for ${timeoutMs} ms`);
 }
 
 function isAnswerTo(message: RelayedMessage, id: JsonRpcId): boolean {
