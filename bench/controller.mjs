@@ -23,8 +23,8 @@ const TIMED = 100;
 const TOTAL = 1000;
 const NAMESPACE = 'mcp-system';
 const SETTLE_MS = Number(process.env.CONTROLLER_SETTLE_MS ?? 20_000);
-/** Heap flags of the controller's image: old space 64 MB, young generation 3 × 2 MB. */
-export const RECOMMENDED_NODE_FLAGS = ['--max-old-space-size=64', '--max-semi-space-size=2'];
+/** Heap flags of the controller's image: old space 96 MB, young generation 3 × 2 MB. */
+export const RECOMMENDED_NODE_FLAGS = ['--max-old-space-size=96', '--max-semi-space-size=2'];
 const jsonOut = process.argv.includes('--json') ? process.argv[process.argv.indexOf('--json') + 1] : undefined;
 
 const percentile = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
