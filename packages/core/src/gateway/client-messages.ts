@@ -1,11 +1,11 @@
-import { INPUT_REQUEST_MARKER, inputAnswerTopic } from './server-requests.ts';
-import { modernCallKey } from './endpoint-context.ts';
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcId, JsonRpcMessage } from '../protocol/json-rpc.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
-import { toErrorResponse } from './error-mapping.ts';
+import { postToBackend } from './backend-exchange.ts';
 import { NO_BACKEND_SESSION } from './backend-session.ts';
-import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
+import { modernCallKey, type McpEndpointOptions, type SessionRequest } from './endpoint-context.ts';
+import { toErrorResponse } from './error-mapping.ts';
+import { INPUT_REQUEST_MARKER, inputAnswerTopic } from './server-requests.ts';
+import { clientIdentityHeaders } from './upstream-headers.ts';
 import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { SESSION_TERMINATED_MESSAGE, sessionTopic } from '../store/notification-bus.ts';
 
@@ -129,23 +129,10 @@ async function postToUpstream(
   const server = options.pool.server(serverName);
   if (server === undefined) return;
   const protocolVersion = options.pool.snapshot(serverName)?.protocolVersion;
-  const method = (message as { method?: unknown }).method;
-  const headers = forwardedCallHeaders(
-    session.request.headers,
-    { method: typeof method === 'string' ? method : 'response', server: serverName },
-    { backendSessionId, ...(protocolVersion === undefined ? {} : { protocolVersion }) },
+  await postToBackend(
+    options,
+    { server, backendSessionId, protocolVersion, clientHeaders: session.request.headers },
+    message,
+    session.logger,
   );
-  try {
-    const response = await options.fetchFor(server)(server.url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(message),
-      signal: AbortSignal.timeout(options.callTimeoutMs ?? 30_000),
-    });
-    await response.body?.cancel().catch(() => {});
-    if (!response.ok)
-      session.logger.warn('upstream refused a relayed message', { server: serverName, status: response.status });
-  } catch (error) {
-    session.logger.warn('could not relay a message to the upstream', { server: serverName, error: String(error) });
-  }
 }

@@ -11,6 +11,7 @@ import { relayUpstreamStream } from './relay-stream.ts';
 import { forwardedCallHeaders } from './upstream-headers.ts';
 import { isModernUpstream } from './modern-forward.ts';
 import { forwardLegacyToModern } from './legacy-to-modern.ts';
+import { resumeBackendStream } from './backend-exchange.ts';
 
 /** A call to forward: the upstream, the rewritten params and an optional rewrite of the result. */
 export interface ForwardPlan {
@@ -148,7 +149,18 @@ async function relayResponse(
       ...(plan.rewriteResult ? { rewriteResult: plan.rewriteResult } : {}),
       onAbandon: (reason) =>
         void cancelUpstreamCall(options, session, server.name, backendSessionId, message.id, reason),
-      resume: (lastEventId) => resumeUpstream(options, session, server, response, backendSessionId, lastEventId, abort),
+      resume: (lastEventId) =>
+        resumeBackendStream(
+          options,
+          {
+            server,
+            backendSessionId,
+            protocolVersion: options.pool.snapshot(server.name)?.protocolVersion,
+            clientHeaders: session.request.headers,
+          },
+          lastEventId,
+          abort.signal,
+        ),
     });
     return new Response(stream, {
       status: 200,
@@ -174,30 +186,6 @@ async function relayResponse(
       session.logger,
     );
   }
-}
-
-/** Reopens an upstream call stream with GET + Last-Event-ID on the same backend session. */
-async function resumeUpstream(
-  options: McpEndpointOptions,
-  session: SessionRequest,
-  server: ServerConfig,
-  original: Response,
-  backendSessionId: string,
-  lastEventId: string,
-  abort: AbortController,
-): Promise<ReadableStream<Uint8Array> | undefined> {
-  const headers: Record<string, string> = { accept: 'text/event-stream', 'last-event-id': lastEventId };
-  if (backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = backendSessionId;
-  const version = original.headers.get('mcp-protocol-version');
-  if (version !== null) headers['mcp-protocol-version'] = version;
-  const authorization = session.request.headers.get('authorization');
-  if (authorization !== null) headers['authorization'] = authorization;
-  const response = await options.fetchFor(server)(server.url, { method: 'GET', headers, signal: abort.signal });
-  if (!response.ok || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
-    await response.body?.cancel().catch(() => {});
-    return undefined;
-  }
-  return response.body ?? undefined;
 }
 
 function causeOf(error: unknown): string {

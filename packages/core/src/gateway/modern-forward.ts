@@ -22,6 +22,7 @@ import {
 import type { ModernContext } from './modern-endpoint.ts';
 import { DEFAULT_PARK_MS, PARKED_STATE_PREFIX, type ParkedCall } from './parked-calls.ts';
 import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
+import { postToBackend, resumeBackendStream, type BackendTarget } from './backend-exchange.ts';
 
 /** How long a modern caller's backend session on a legacy upstream lives (then a new one is made). */
 export const CALLER_SESSION_TTL_SECONDS = 15 * 60;
@@ -467,9 +468,10 @@ async function resumeParked(
   }
   const lastEventId = typeof state['e'] === 'string' ? state['e'] : undefined;
   const abort = new AbortController();
-  const source = resumable(local?.upstream, lastEventId, (from) =>
-    resumeLegacyStream(options, call, from, abort.signal),
-  );
+  const source = resumable(local?.upstream, lastEventId, async (from) => {
+    const body = await resumeBackendStream(options, backendTarget(call), from, abort.signal);
+    return body === undefined ? undefined : upstreamMessages(body);
+  });
   return streamLegacyForModern(
     context,
     source,
@@ -522,37 +524,6 @@ function resumable(
   };
 }
 
-/** GET + Last-Event-ID on the backend session: the upstream replays the call's stream from there. */
-async function resumeLegacyStream(
-  options: McpEndpointOptions,
-  call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>,
-  lastEventId: string,
-  signal: AbortSignal,
-): Promise<UpstreamMessages | undefined> {
-  const headers: Record<string, string> = {
-    accept: 'text/event-stream',
-    'user-agent': 'mcp-gateway',
-    'last-event-id': lastEventId,
-    ...call.identityHeaders,
-  };
-  if (call.backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = call.backendSessionId;
-  if (call.protocolVersion !== undefined) headers['mcp-protocol-version'] = call.protocolVersion;
-  try {
-    const response = await options.fetchFor(call.server)(call.server.url, { method: 'GET', headers, signal });
-    if (
-      !response.ok ||
-      !(response.headers.get('content-type') ?? '').includes('text/event-stream') ||
-      response.body === null
-    ) {
-      await response.body?.cancel().catch(() => {});
-      return undefined;
-    }
-    return upstreamMessages(response.body);
-  } catch {
-    return undefined;
-  }
-}
-
 /** POSTs to a legacy upstream with the call timeout on the response headers. */
 async function postLegacy(
   options: McpEndpointOptions,
@@ -580,30 +551,24 @@ async function postLegacy(
 }
 
 /** Sends an answer or notification to a legacy upstream on the parked call's backend session. Never throws. */
-async function postLegacyAnswer(
+function postLegacyAnswer(
   options: McpEndpointOptions,
   call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>,
-  body: unknown,
+  body: object,
 ): Promise<void> {
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    accept: 'application/json, text/event-stream',
-    'user-agent': 'mcp-gateway',
-    ...call.identityHeaders,
+  return postToBackend(options, backendTarget(call), body, options.logger);
+}
+
+/** A parked call's backend session as a BackendTarget. */
+function backendTarget(
+  call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>,
+): BackendTarget {
+  return {
+    server: call.server,
+    backendSessionId: call.backendSessionId,
+    protocolVersion: call.protocolVersion,
+    clientHeaders: new Headers(call.identityHeaders),
   };
-  if (call.backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = call.backendSessionId;
-  if (call.protocolVersion !== undefined) headers['mcp-protocol-version'] = call.protocolVersion;
-  try {
-    const response = await options.fetchFor(call.server)(call.server.url, {
-      method: 'POST',
-      headers,
-      body: JSON.stringify(body),
-      signal: AbortSignal.timeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS),
-    });
-    await response.body?.cancel().catch(() => {});
-  } catch (error) {
-    options.logger.debug('could not deliver to the upstream', { server: call.server.name, error: String(error) });
-  }
 }
 
 /** Params without the 2026-07-28 envelope keys and retry fields a legacy upstream does not know. */
