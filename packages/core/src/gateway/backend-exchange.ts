@@ -80,3 +80,16 @@ export async function resumeBackendStream(
     return undefined;
   }
 }
+
+/**
+ * An upstream's 401 or 403, passed to the client with its body and `WWW-Authenticate`: the
+ * caller's credentials were refused by the upstream's policy, and the client must see it.
+ * Undefined for any other status.
+ */
+export function authRefusal(response: Response): Response | undefined {
+  if (response.status !== 401 && response.status !== 403) return undefined;
+  const headers = new Headers({ 'content-type': response.headers.get('content-type') ?? 'text/plain' });
+  const challenge = response.headers.get('www-authenticate');
+  if (challenge !== null) headers.set('www-authenticate', challenge);
+  return new Response(response.body, { status: response.status, headers });
+}

@@ -11,7 +11,7 @@ import { relayUpstreamStream } from './relay-stream.ts';
 import { forwardedCallHeaders } from './upstream-headers.ts';
 import { isModernUpstream } from './modern-forward.ts';
 import { forwardLegacyToModern } from './legacy-to-modern.ts';
-import { resumeBackendStream } from './backend-exchange.ts';
+import { authRefusal, resumeBackendStream } from './backend-exchange.ts';
 
 /** A call to forward: the upstream, the rewritten params and an optional rewrite of the result. */
 export interface ForwardPlan {
@@ -117,13 +117,8 @@ async function relayResponse(
   timeoutMs: number,
 ): Promise<Response> {
   const { server } = plan;
-  if (response.status === 401 || response.status === 403) {
-    // The caller's credentials were refused by the upstream's policy: the client must see it.
-    const headers = new Headers({ 'content-type': response.headers.get('content-type') ?? 'text/plain' });
-    const challenge = response.headers.get('www-authenticate');
-    if (challenge !== null) headers.set('www-authenticate', challenge);
-    return new Response(response.body, { status: response.status, headers });
-  }
+  const refused = authRefusal(response);
+  if (refused !== undefined) return refused;
   if (!response.ok) {
     const detail = (await response.text().catch(() => '')).slice(0, 200);
     return rpcErrorResponse(

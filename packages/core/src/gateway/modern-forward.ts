@@ -22,7 +22,7 @@ import {
 import type { ModernContext } from './modern-endpoint.ts';
 import { DEFAULT_PARK_MS, PARKED_STATE_PREFIX, type ParkedCall } from './parked-calls.ts';
 import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
-import { postToBackend, resumeBackendStream, type BackendTarget } from './backend-exchange.ts';
+import { authRefusal, postToBackend, resumeBackendStream, type BackendTarget } from './backend-exchange.ts';
 
 /** How long a modern caller's backend session on a legacy upstream lives (then a new one is made). */
 export const CALLER_SESSION_TTL_SECONDS = 15 * 60;
@@ -121,12 +121,8 @@ export async function callModernUpstream(options: McpEndpointOptions, call: Mode
     clearTimeout(timer);
   }
   const type = response.headers.get('content-type') ?? '';
-  if (response.status === 401 || response.status === 403) {
-    const passed = new Headers({ 'content-type': type || 'text/plain' });
-    const challenge = response.headers.get('www-authenticate');
-    if (challenge !== null) passed.set('www-authenticate', challenge);
-    return new Response(response.body, { status: response.status, headers: passed });
-  }
+  const refused = authRefusal(response);
+  if (refused !== undefined) return refused;
   if (!response.ok) {
     const text = (await response.text().catch(() => '')).slice(0, 16_384);
     if (type.includes('json') && /"error"/.test(text)) {
@@ -608,12 +604,9 @@ function rewriteAnswer(message: RelayedMessage, rewrite: ModernUpstreamCall['rew
     return { ...message, result: rewrite(result as Record<string, unknown>) };
   } catch (error) {
     // A rewrite refuses what cannot be translated (see forward-call's modern branch).
-    return { jsonrpc: '2.0', id: message['id'], error: toJsonRpcError(error, silentLogger) };
+    return { jsonrpc: '2.0', id: message['id'], error: toJsonRpcError(error, NOOP_LOGGER) };
   }
 }
-
-/** Rewrites throw only exposed GatewayErrors, which toJsonRpcError does not log. */
-const silentLogger: Logger = NOOP_LOGGER;
 
 const RESULT_KEY = '"result":{';
 
