@@ -238,3 +238,22 @@ export function registration(namespace: string, name: string, routeName: string,
     spec: { targetRef: { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', name: routeName }, ...spec },
   };
 }
+
+/**
+ * The Gateway `mcp-gateway` in mcp-system with one HTTP listener `http` on *.mcp.local admitting
+ * routes from every namespace, and the extension that targets it (the suites' common base).
+ */
+export function sharedGatewayAndExtension() {
+  return [
+    gateway('mcp-system', 'mcp-gateway', [
+      {
+        name: 'http',
+        port: 8080,
+        protocol: 'HTTP',
+        hostname: '*.mcp.local',
+        allowedRoutes: { namespaces: { from: 'All' } },
+      },
+    ]),
+    extension('mcp-system', 'mcp-gateway', { name: 'mcp-gateway', sectionName: 'http' }),
+  ];
+}

@@ -3,12 +3,11 @@ import { KubeApiError, objectPath } from '@mcp-gateway/controller';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   configServers,
-  extension,
-  gateway,
   httpRoute,
   ns,
   registration,
   service,
+  sharedGatewayAndExtension,
   startTestCluster,
   waitConfigNames,
   waitFor,
@@ -30,16 +29,7 @@ beforeAll(async () => {
     ns('mcp-test'),
     ns('moon-server'),
     ns('quotes-server'),
-    gateway('mcp-system', 'mcp-gateway', [
-      {
-        name: 'http',
-        port: 8080,
-        protocol: 'HTTP',
-        hostname: '*.mcp.local',
-        allowedRoutes: { namespaces: { from: 'All' } },
-      },
-    ]),
-    extension('mcp-system', 'mcp-gateway', { name: 'mcp-gateway', sectionName: 'http' }),
+    ...sharedGatewayAndExtension(),
   );
 }, 120_000);
 

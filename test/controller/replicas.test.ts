@@ -4,12 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { objectPath } from '@mcp-gateway/controller';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  extension,
-  gateway,
   httpRoute,
   ns,
   registration,
   service,
+  sharedGatewayAndExtension,
   startTestCluster,
   waitConfigNames,
   waitReason,
@@ -30,20 +29,7 @@ const register = (name: string) => [
 
 beforeAll(async () => {
   cluster = await startTestCluster();
-  await cluster.apply(
-    ns('mcp-system'),
-    ns('mcp-test'),
-    gateway('mcp-system', 'mcp-gateway', [
-      {
-        name: 'http',
-        port: 8080,
-        protocol: 'HTTP',
-        hostname: '*.mcp.local',
-        allowedRoutes: { namespaces: { from: 'All' } },
-      },
-    ]),
-    extension('mcp-system', 'mcp-gateway', { name: 'mcp-gateway', sectionName: 'http' }),
-  );
+  await cluster.apply(ns('mcp-system'), ns('mcp-test'), ...sharedGatewayAndExtension());
 }, 120_000);
 
 afterAll(async () => {
