@@ -258,6 +258,7 @@ async function main() {
     envoyLatency.passThrough.errors +
     envoyLatency.broker.errors +
     envoyLatency.processor.errors +
+    envoyLatency.nullProcessor.errors +
     envoyLoad.passThrough.errors +
     envoyLoad.broker.errors +
     envoyLoad.processor.errors +

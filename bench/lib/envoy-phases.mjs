@@ -1,8 +1,14 @@
 // Envoy in front of the gateway (issue 5): tools/call through Envoy with the ext_proc
 // processor (routed straight to the upstream), through a second Envoy with the pass-through
-// bootstrap (no ext_proc, routed by Host), and to the broker alone; then the processor's own
-// cost, driving its gRPC server directly with a grpc-js client.
+// bootstrap (no ext_proc, routed by Host), through a third with the ext_proc bootstrap and a
+// do-nothing processor (bench/null-ext-proc.mjs, routed by Host: what ext_proc costs by
+// itself), and to the broker alone; the processor's time per call as Envoy clocks it (its
+// ext_proc filter state, from an access log); then the processor's own cost, driving its gRPC
+// server directly with a grpc-js client.
 import { credentials } from '@grpc/grpc-js';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { renderEnvoyBootstrap } from '../../infra/envoy/render-bootstrap.mjs';
 import { loadExtProc } from '../../packages/node-extproc/src/load-ext-proc.ts';
@@ -12,7 +18,7 @@ import { echoCall, echoParams, measureCallLatency, measureCallThroughput } from 
 import { waitForTools } from './list-memory-phases.mjs';
 import { concurrent, sequential, summarize } from './load.mjs';
 import { openMcpSession } from './mcp-http.mjs';
-import { readCpuMs, startBenchGateway } from './processes.mjs';
+import { readCpuMs, startBenchGateway, startNullExtProc } from './processes.mjs';
 
 const PUBLIC_HOST = 'mcp.bench.local';
 const UPSTREAM_HOST = 'bench.mcp.local';
@@ -21,7 +27,33 @@ const UPSTREAM_HOST = 'bench.mcp.local';
  * The bootstrap without its stdout access log: at thousands of requests per second the log
  * lines would cost Envoy CPU and fill the bench's memory (startProcess keeps the output).
  */
-const withoutAccessLog = (yaml) => yaml.replace(/^ {16}access_log:\n(?: {18}.*\n)+/m, '');
+const withoutAccessLog = (yaml) => yaml.replace(ACCESS_LOG, '');
+const ACCESS_LOG = /^ {16}access_log:\n(?: {18}.*\n)+/m;
+
+/**
+ * Per request: the routed server (the processor's dynamic metadata, `-` when none) and the time
+ * Envoy waited for the processor's answers to the request headers, the request body and the
+ * response headers, in µs (the ext_proc filter's own clock, its filter state).
+ */
+const TIMING_FORMAT = [
+  '%DYNAMIC_METADATA(mcp-gateway:server)%',
+  ...['request_header_latency_us', 'request_body_total_latency_us', 'response_header_latency_us'].map(
+    (field) => `%FILTER_STATE(envoy.filters.http.ext_proc:FIELD:${field})%`,
+  ),
+].join(' ');
+
+/** The bootstrap with a file access log of {@link TIMING_FORMAT} at `path` instead of stdout's. */
+const withTimingLog = (yaml, path) =>
+  yaml.replace(
+    ACCESS_LOG,
+    `                access_log:
+                  - name: envoy.access_loggers.file
+                    typed_config:
+                      '@type': type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog
+                      path: '${path}'
+                      log_format: { text_format_source: { inline_string: "${TIMING_FORMAT}\\n" } }
+`,
+  );
 
 /**
  * Starts the gateway with its router, an Envoy with the ext_proc bootstrap and an Envoy with the
@@ -37,25 +69,46 @@ async function startStack(upstreamUrl, defer, nodeArgs) {
     },
   );
   defer(() => gateway.stop());
+  const nullProcessor = await startNullExtProc();
+  defer(() => nullProcessor.stop());
+  const logDir = await mkdtemp(join(tmpdir(), 'mcpgw-bench-envoy-'));
+  defer(() => rm(logDir, { recursive: true, force: true }));
   const brokerAddress = `127.0.0.1:${new URL(gateway.url).port}`;
   const upstreams = [{ name: 'bench', hostname: UPSTREAM_HOST, address: new URL(upstreamUrl).host, path: '/mcp' }];
-  const start = async (extProc) => {
+  const start = async (extProcPort, timingLog) => {
     const listenerPort = await freePort();
     const yaml = renderEnvoyBootstrap({
       listenerPort,
       adminPort: await freePort(),
       brokerAddress,
-      extProcAddress: `127.0.0.1:${routerPort}`,
-      extProc,
+      extProcAddress: `127.0.0.1:${extProcPort ?? routerPort}`,
+      extProc: extProcPort !== undefined,
       upstreams,
     });
-    const envoy = await startEnvoy({ config: withoutAccessLog(yaml) });
+    const config = timingLog === undefined ? withoutAccessLog(yaml) : withTimingLog(yaml, timingLog);
+    const envoy = await startEnvoy({ config, fileFlushIntervalMs: 100 });
     defer(() => envoy.stop());
-    return { envoy, url: `${envoy.listenerUrl(listenerPort)}/mcp` };
+    return { envoy, url: `${envoy.listenerUrl(listenerPort)}/mcp`, timingLog };
   };
-  const processed = await start(true);
-  const passThrough = await start(false);
-  return { gateway, routerPort, processed, passThrough };
+  const processed = await start(routerPort, join(logDir, 'processor.log'));
+  const passThrough = await start(undefined);
+  const nullProcessed = await start(nullProcessor.port, join(logDir, 'null.log'));
+  return { gateway, routerPort, processed, passThrough, nullProcessed };
+}
+
+/**
+ * The processor's time per request as Envoy clocked it, from a timing log: the sum of its
+ * phases, in ms, for the requests `server` names (routed calls; `-` for the do-nothing
+ * processor), skipping the first `skip` (warm-up).
+ */
+async function processorTime(path, server, skip) {
+  const samples = [];
+  for (const line of (await readFile(path, 'utf8')).split('\n')) {
+    const [name, ...phases] = line.split(' ');
+    if (name !== server || phases.length !== 3 || phases.some((phase) => !/^\d+$/.test(phase))) continue;
+    samples.push(phases.reduce((sum, phase) => sum + Number(phase), 0) / 1000);
+  }
+  return summarize(samples.slice(skip));
 }
 
 /**
@@ -64,23 +117,32 @@ async function startStack(upstreamUrl, defer, nodeArgs) {
  * `nodeArgs` go to the gateway's node (e.g. --cpu-prof).
  */
 export async function envoyPhases(upstreamUrl, upstreamPid, { sizes, warmupMs, grpcCount, log, defer, nodeArgs = [] }) {
-  const { gateway, routerPort, processed, passThrough } = await startStack(upstreamUrl, defer, nodeArgs);
+  const { gateway, routerPort, processed, passThrough, nullProcessed } = await startStack(upstreamUrl, defer, nodeArgs);
   const viaProcessor = await openMcpSession(processed.url, { connections: 64 });
   defer(() => viaProcessor.close());
   const viaPassThrough = await openMcpSession(passThrough.url, { connections: 64, host: UPSTREAM_HOST });
   defer(() => viaPassThrough.close());
   const viaBroker = await openMcpSession(gateway.url, { connections: 64, host: PUBLIC_HOST });
   defer(() => viaBroker.close());
+  const viaNullProcessor = await openMcpSession(nullProcessed.url, { connections: 64, host: UPSTREAM_HOST });
+  defer(() => viaNullProcessor.close());
   await waitForTools(viaBroker, 1);
   const targets = {
     processor: { send: echoCall(viaProcessor, 'e_echo'), pid: gateway.pid },
     passThrough: { send: echoCall(viaPassThrough, 'echo') },
     broker: { send: echoCall(viaBroker, 'e_echo'), pid: gateway.pid },
+    nullProcessor: { send: echoCall(viaNullProcessor, 'echo') },
   };
   log(`Envoy tools/call latency, c=1: ${sizes.warmup} warm-up + ${sizes.calls} calls per path`);
   const latency = await measureCallLatency(targets, { warmup: sizes.warmup, count: sizes.calls });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the access logs' flush interval is 100 ms
+  const envoyClock = {
+    processor: await processorTime(processed.timingLog, 'bench', sizes.warmup),
+    nullProcessor: await processorTime(nullProcessed.timingLog, '-', sizes.warmup),
+  };
   log(`Envoy tools/call throughput, c=64: ${sizes.windows} × ${sizes.windowMs} ms per path`);
-  const throughput = await measureCallThroughput(targets, {
+  const { nullProcessor: _floorOnly, ...loaded } = targets; // the floor is a latency reference only
+  const throughput = await measureCallThroughput(loaded, {
     windowMs: sizes.windowMs,
     windows: sizes.windows,
     warmupMs,
@@ -89,8 +151,10 @@ export async function envoyPhases(upstreamUrl, upstreamPid, { sizes, warmupMs, g
   const extProcStats = await envoyStats(processed.envoy, 'ext_proc');
   await viaPassThrough.close();
   await viaBroker.close();
+  await viaNullProcessor.close();
   await passThrough.envoy.stop();
   await processed.envoy.stop();
+  await nullProcessed.envoy.stop();
 
   log(`processor over gRPC: ${grpcCount} streams at c=1, then ${sizes.windows} × ${sizes.windowMs} ms at c=64`);
   const grpc = await measureProcessor(routerPort, viaProcessor.sessionId, gateway.pid, {
@@ -101,7 +165,7 @@ export async function envoyPhases(upstreamUrl, upstreamPid, { sizes, warmupMs, g
   });
   await viaProcessor.close();
   await gateway.stop();
-  return { latency, throughput, grpc, extProcStats };
+  return { latency, envoyClock, throughput, grpc, extProcStats };
 }
 
 /** Envoy's non-zero counters whose names contain `filter`, from the admin /stats, as an object. */

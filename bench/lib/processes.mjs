@@ -11,6 +11,7 @@ import { GATEWAY_CLI, REPO_ROOT } from '../../test/harness/repo-paths.ts';
 const UPSTREAM_SCRIPT = join(REPO_ROOT, 'bench', 'upstream.mjs');
 const GC_PRELOAD = join(REPO_ROOT, 'bench', 'gc-signal.mjs');
 const RELAY_SCRIPT = join(REPO_ROOT, 'bench', 'bare-relay.mjs');
+const NULL_EXT_PROC_SCRIPT = join(REPO_ROOT, 'bench', 'null-ext-proc.mjs');
 const SIGNING_KEY = 'mcp-gateway-bench-signing-key-0123456789abcdef';
 
 /** Starts `servers` SDK upstreams with `tools` tools each in one process; resolves with their URLs. */
@@ -33,6 +34,17 @@ export async function startBareRelay(upstreamUrl, inbound = 'node', outbound = '
   });
   const line = /BENCH_RELAY_READY (.*)\n/.exec(child.stdout())[1];
   return { process: child, pid: child.pid, url: JSON.parse(line).url, stop: () => child.stop() };
+}
+
+/** Starts bench/null-ext-proc.mjs, a do-nothing ext_proc processor; resolves with its port. */
+export async function startNullExtProc() {
+  const child = await startProcess(process.execPath, [NULL_EXT_PROC_SCRIPT], {
+    cwd: REPO_ROOT,
+    readyWhen: { stdout: /BENCH_NULL_EXT_PROC_READY .*\n/ },
+    timeoutMs: 30_000,
+  });
+  const line = /BENCH_NULL_EXT_PROC_READY (.*)\n/.exec(child.stdout())[1];
+  return { port: JSON.parse(line).port, stop: () => child.stop() };
 }
 
 /**

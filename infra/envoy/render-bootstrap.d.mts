@@ -32,7 +32,7 @@ export declare const DEFAULT_BOOTSTRAP_OPTIONS: Readonly<
   Required<Omit<EnvoyBootstrapOptions, 'extProc' | 'bufferLimitBytes'>>
 >;
 
-/** Envoy's default buffer limit, 1 MiB. */
+/** The listener's default buffer limit, 5 MiB (the anchor router's body limit; Envoy's own is 1 MiB). */
 export declare const DEFAULT_BUFFER_LIMIT_BYTES: number;
 
 /**

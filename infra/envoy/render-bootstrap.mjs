@@ -23,8 +23,12 @@ export const DEFAULT_BOOTSTRAP_OPTIONS = Object.freeze({
   ]),
 });
 
-/** Envoy's own default for buffered bodies (1 MiB); a larger BUFFERED request body gets 413. */
-export const DEFAULT_BUFFER_LIMIT_BYTES = 1_048_576;
+/**
+ * The listener's buffer limit, which bounds the request body the ext_proc filter buffers (a larger
+ * body gets 413 from Envoy): 5 MiB, the anchor router's request body limit, where Envoy's own
+ * default (1 MiB) would refuse tool arguments the anchor accepts.
+ */
+export const DEFAULT_BUFFER_LIMIT_BYTES = 5 * 1024 * 1024;
 
 const NAME = /^[A-Za-z0-9_.-]+$/;
 const HOSTNAME = /^[A-Za-z0-9.-]+$/;

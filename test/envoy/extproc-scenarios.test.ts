@@ -20,7 +20,7 @@ import {
   type ExtProcStack,
 } from './extproc-stack.ts';
 
-/** The gateway's (and so the router's) body limit in this suite, below Envoy's 1 MiB. */
+/** The gateway's (and so the router's) body limit in this suite, below the bootstrap's 5 MiB buffer. */
 const GATEWAY_BODY_LIMIT = 256 * 1024;
 
 /** `echo`, and `steps`, which reports progress twice before its result. */
@@ -64,6 +64,33 @@ function withMetadataAccessLog(yaml: string, path: string): string {
   );
 }
 
+const ROUTER_FILTER = `                  - name: envoy.filters.http.router
+`;
+
+/**
+ * The bootstrap with an Envoy RBAC filter after ext_proc that reads the router's dynamic
+ * metadata: calls of server2's tool `steps` are denied, everything else passes.
+ */
+function withToolPolicy(yaml: string): string {
+  if (!yaml.includes(ROUTER_FILTER)) throw new Error('the bootstrap no longer has the router filter');
+  const metadata = (key: string, exact: string) =>
+    `{ sourced_metadata: { metadata_matcher: { filter: mcp-gateway, path: [{ key: ${key} }], value: { string_match: { exact: ${exact} } } } } }`;
+  return yaml.replace(
+    ROUTER_FILTER,
+    `                  - name: envoy.filters.http.rbac
+                    typed_config:
+                      '@type': type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC
+                      rules:
+                        action: DENY
+                        policies:
+                          no-steps-on-server2:
+                            permissions:
+                              - and_rules: { rules: [${metadata('server', 'server2')}, ${metadata('tool', 'steps')}] }
+                            principals: [{ any: true }]
+${ROUTER_FILTER}`,
+  );
+}
+
 /** A tools/call body of about `bytes` bytes (the padding is in the tool's argument). */
 function callOfSize(bytes: number) {
   return request('tools/call', { name: 's1_echo', arguments: { text: 'x'.repeat(bytes) } });
@@ -82,7 +109,7 @@ describe('issue 5 scenarios through Envoy with the ext_proc filter', () => {
     stack = await startExtProcStack({
       setup: tools,
       gatewayArgs: ['--max-request-body-size', String(GATEWAY_BODY_LIMIT)],
-      editBootstrap: (yaml) => withMetadataAccessLog(yaml, accessLog),
+      editBootstrap: (yaml) => withToolPolicy(withMetadataAccessLog(yaml, accessLog)),
       fileFlushIntervalMs: 100,
     });
     [server1] = stack.upstreams;
@@ -167,7 +194,7 @@ describe('issue 5 scenarios through Envoy with the ext_proc filter', () => {
     expect(stack.upstreams.map((upstream) => toolCalls(upstream).length)).toEqual(callsBefore);
   });
 
-  it("answers 413 from the router above the gateway's body limit and from Envoy above its 1 MiB buffer", async () => {
+  it("answers 413 from the router above the gateway's body limit and from Envoy above its 5 MiB buffer", async () => {
     const sessionId = await openSession(mcpUrl);
     const brokerBefore = await envoyStat(stack.envoy, BROKER_REQUESTS);
     const callsBefore = toolCalls(server1).length;
@@ -205,6 +232,29 @@ describe('issue 5 scenarios through Envoy with the ext_proc filter', () => {
     } finally {
       await connected.close();
     }
+  });
+
+  it("lets an Envoy RBAC policy on the router's metadata deny one upstream's tool before it is called", async () => {
+    const server2 = stack.upstreams[1];
+    if (server2 === undefined) throw new Error('no second upstream');
+    const sessionId = await openSession(mcpUrl);
+    const callsBefore = toolCalls(server2).length;
+    const denied = await post(mcpUrl, request('tools/call', { name: 's2_steps', arguments: {} }), onSession(sessionId));
+    expect(denied.status).toBe(403);
+    expect(denied.text).toBe('RBAC: access denied');
+    // server2's other tool passes (server1's own `steps` passes in the streaming test).
+    const allowed = await post(
+      mcpUrl,
+      request('tools/call', { name: 's2_echo', arguments: { text: 'allowed' } }),
+      onSession(sessionId),
+    );
+    expect(allowed.json?.result).toEqual({ content: [{ type: 'text', text: 'echo: allowed' }] });
+    // The denied call never reached server2; the allowed one did.
+    expect(
+      toolCalls(server2)
+        .slice(callsBefore)
+        .map((call) => call.params),
+    ).toEqual([expect.objectContaining({ name: 'echo' })]);
   });
 
   it("exposes the router's dynamic metadata to Envoy: the access log names the server and tool", async () => {

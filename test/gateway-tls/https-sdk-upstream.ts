@@ -1,7 +1,7 @@
 // A real MCP SDK 1.x server (McpServer + StreamableHTTPServerTransport, stateful) on
 // node:https at 127.0.0.1, recording each JSON-RPC request with the TLS version it came over.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -22,6 +22,8 @@ export interface TlsRecordedRequest {
   method: string;
   /** The connection's negotiated TLS version, e.g. 'TLSv1.3'. */
   tlsVersion: string | null;
+  /** The HTTP request's headers (names in lower case). */
+  headers: IncomingHttpHeaders;
 }
 
 export interface HttpsSdkUpstream {
@@ -70,7 +72,7 @@ export async function startHttpsSdkUpstream(options: HttpsSdkUpstreamOptions): P
       const tlsVersion = (req.socket as TLSSocket).getProtocol();
       for (const message of [body].flat() as { method?: unknown; id?: unknown }[]) {
         if (typeof message.method === 'string' && message.id !== undefined) {
-          requests.push({ method: message.method, tlsVersion });
+          requests.push({ method: message.method, tlsVersion, headers: req.headers });
         }
       }
     }

@@ -94,6 +94,8 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
         maxBodyBytes: options.maxRequestBodyBytes,
         signingKey,
         privateHost: options.privateHost,
+        // An https:// private host is one of the gateway's own: trusted with gatewayCACertPEM.
+        privateHostFetch: upstreamFetch.gatewayFetch,
         logger,
       });
     }

@@ -12,6 +12,8 @@ export interface StartRouterOptions {
   readonly signingKey: string | Uint8Array;
   /** `--mcp-gateway-private-host`: when set, backend sessions are opened through Envoy there. */
   readonly privateHost?: string | undefined;
+  /** The fetch the hairpin goes through: the gateway's TLS trust (`gatewayCACertPEM`) for an https private host. */
+  readonly privateHostFetch?: typeof fetch | undefined;
   readonly logger: Logger;
 }
 
@@ -33,6 +35,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     tokens: routing.tokens,
     signingKey: options.signingKey,
     ...(options.privateHost !== undefined && { privateHost: options.privateHost }),
+    ...(options.privateHostFetch !== undefined && { privateHostFetch: options.privateHostFetch }),
     store: routing.store,
     bus: routing.bus,
     upstreamClient(server) {

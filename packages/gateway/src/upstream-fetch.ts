@@ -7,6 +7,11 @@ import { Agent, request, type Dispatcher } from 'undici';
 export interface UpstreamFetch {
   /** The fetch for one server: Node's default trust plus its `caCert` and, for https, `gatewayCACertPEM`. */
   fetchFor(server: ServerConfig): typeof fetch;
+  /**
+   * The fetch for the gateway's own hosts (the router's hairpin to `--mcp-gateway-private-host`):
+   * Node's default trust plus, for https URLs, `gatewayCACertPEM` as it stands at each request.
+   */
+  readonly gatewayFetch: typeof fetch;
   /** Sets the gateway-wide extra trust (`gatewayCACertPEM`), applied to later requests. */
   setGatewayCA(pem: string | undefined): void;
   close(): Promise<void>;
@@ -27,9 +32,9 @@ export function createUpstreamFetch(): UpstreamFetch {
   const agents = new Map<string, Agent>();
   let gatewayCA: string | undefined;
 
-  const dispatcherFor = (server: ServerConfig): Dispatcher => {
-    const https = server.url.toLowerCase().startsWith('https:');
-    const extra = [server.caCert, https ? gatewayCA : undefined].filter(
+  const dispatcherFor = (url: string, caCert: string | undefined): Dispatcher => {
+    const https = url.toLowerCase().startsWith('https:');
+    const extra = [caCert, https ? gatewayCA : undefined].filter(
       (pem): pem is string => pem !== undefined && pem !== '',
     );
     if (extra.length === 0) return plain;
@@ -48,8 +53,10 @@ export function createUpstreamFetch(): UpstreamFetch {
   return {
     fetchFor(server) {
       return ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
-        dispatch(dispatcherFor(server), input, init)) as typeof fetch;
+        dispatch(dispatcherFor(server.url, server.caCert), input, init)) as typeof fetch;
     },
+    gatewayFetch: ((input: Parameters<typeof fetch>[0], init?: RequestInit) =>
+      dispatch(dispatcherFor(requestUrl(input), undefined), input, init)) as typeof fetch,
     setGatewayCA(pem) {
       gatewayCA = pem;
     },
@@ -65,7 +72,7 @@ async function dispatch(
   input: Parameters<typeof fetch>[0],
   init: RequestInit = {},
 ): Promise<Response> {
-  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  const url = requestUrl(input);
   const method = (init.method ?? 'GET').toUpperCase();
   let response: Dispatcher.ResponseData;
   try {
@@ -114,6 +121,10 @@ async function readLimited(body: Dispatcher.ResponseData['body'], limit: number)
   }
   // Response copies the bytes it is given, so a view onto Node's buffer is enough.
   return (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, total)) as Uint8Array<ArrayBuffer>;
+}
+
+function requestUrl(input: Parameters<typeof fetch>[0]): string {
+  return typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
 }
 
 function toHeaderRecord(headers: HeadersInit | undefined): Record<string, string> {

@@ -16,6 +16,7 @@ export { METADATA_NAMESPACE } from './ext-proc-messages.ts';
 export type { ProcessingResponse } from './ext-proc-messages.ts';
 export { loadExtProc, PROTO_LOADER_OPTIONS } from './load-ext-proc.ts';
 export type { ExtProcPackage } from './load-ext-proc.ts';
+export { createHairpinFetch } from './hairpin-fetch.ts';
 export { createProcessorDeps } from './processor-deps.ts';
 export type { ProcessorDeps, ProcessorDepsOptions } from './processor-deps.ts';
 export { handleProcessStream, startExtProcServer } from './processor.ts';

@@ -44,6 +44,12 @@ export interface ProcessorDepsOptions {
    * per-server policies apply to it; otherwise straight to the upstream URL.
    */
   readonly privateHost?: string;
+  /**
+   * The fetch the hairpin's requests to `privateHost` go through, with the host's TLS trust (the
+   * Node gateway passes one that adds `gatewayCACertPEM` for an `https://` private host and follows
+   * config reloads); default the global fetch, which trusts the system's CAs only.
+   */
+  readonly privateHostFetch?: typeof fetch;
   readonly store: SessionStore;
   /** Where new backend sessions are announced (the broker's bus); default: nowhere. */
   readonly bus?: NotificationBus;
@@ -73,7 +79,9 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     const created = createUpstreamClient({
       server,
       logger,
-      ...(privateHost !== undefined && { fetch: createHairpinFetch(privateHost, server, initTokens) }),
+      ...(privateHost !== undefined && {
+        fetch: createHairpinFetch(privateHost, server, initTokens, options.privateHostFetch),
+      }),
     });
     clients.set(server.name, created);
     return created;

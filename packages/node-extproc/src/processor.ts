@@ -36,11 +36,13 @@ interface StreamState {
 }
 
 /**
- * Handles one `Process` stream: one answer per phase message, in order. After the response
- * headers (or the request headers, when their answer asked for nothing more) the stream is
- * closed cleanly, so Envoy stops consulting the processor for this request, unless their answer switched the response body to the processor (mode override, for
- * a body that must be rewritten); then it closes after the body's last chunk. A phase that fails unexpectedly gets a 500 local
- * reply; details go to the log under a request id, never to the client.
+ * Handles one `Process` stream: one answer per phase message, in order. The stream is closed
+ * cleanly as soon as the processor needs nothing more, so Envoy stops consulting it for this
+ * request: after the request body of a request the broker answers, after the response headers
+ * of a routed call (or the request headers, when their answer asked for nothing more), unless an
+ * answer switched the response body to the processor (mode override, for a body that must be
+ * rewritten); then after the body's last chunk. A phase that fails unexpectedly gets a 500
+ * local reply; details go to the log under a request id, never to the client.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto
  */
 export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps): void {
@@ -87,12 +89,18 @@ async function answer(
     return;
   }
   stream.write(response);
-  if (isLastAnswer(message, response)) stream.end();
+  if (isLastAnswer(message, response, state)) stream.end();
 }
 
-/** Whether the processor has nothing more to say on this stream after `response`. */
-function isLastAnswer(message: ProcessingRequest, response: ProcessingResponse): boolean {
+/**
+ * Whether the processor has nothing more to say on this stream after `response`. A request-body
+ * answer is the last unless the call was routed to an upstream (its response headers map the
+ * session back and evict a lost backend session, or switch its body to the processor): a request
+ * the broker answers costs two messages, not three.
+ */
+function isLastAnswer(message: ProcessingRequest, response: ProcessingResponse, state: StreamState): boolean {
   if ('immediate_response' in response) return true;
+  if ('request_body' in response) return state.route === undefined;
   if ('request_headers' in response) {
     // Neither a body nor the response headers will come: the broker has it.
     const mode = response.mode_override;
