@@ -98,17 +98,18 @@ async function startStack(upstreamUrl, defer, nodeArgs) {
 
 /**
  * The processor's time per request as Envoy clocked it, from a timing log: the sum of its
- * phases, in ms, for the requests `server` names (routed calls; `-` for the do-nothing
- * processor), skipping the first `skip` (warm-up).
+ * phases, in ms, for the last `count` requests `server` names (the measured calls, after the
+ * session's own requests and the warm-up; `-` for the do-nothing processor, which sets no
+ * metadata).
  */
-async function processorTime(path, server, skip) {
+async function processorTime(path, server, count) {
   const samples = [];
   for (const line of (await readFile(path, 'utf8')).split('\n')) {
     const [name, ...phases] = line.split(' ');
     if (name !== server || phases.length !== 3 || phases.some((phase) => !/^\d+$/.test(phase))) continue;
     samples.push(phases.reduce((sum, phase) => sum + Number(phase), 0) / 1000);
   }
-  return summarize(samples.slice(skip));
+  return summarize(samples.slice(-count));
 }
 
 /**
@@ -137,8 +138,8 @@ export async function envoyPhases(upstreamUrl, upstreamPid, { sizes, warmupMs, g
   const latency = await measureCallLatency(targets, { warmup: sizes.warmup, count: sizes.calls });
   await new Promise((resolve) => setTimeout(resolve, 300)); // the access logs' flush interval is 100 ms
   const envoyClock = {
-    processor: await processorTime(processed.timingLog, 'bench', sizes.warmup),
-    nullProcessor: await processorTime(nullProcessed.timingLog, '-', sizes.warmup),
+    processor: await processorTime(processed.timingLog, 'bench', sizes.calls),
+    nullProcessor: await processorTime(nullProcessed.timingLog, '-', sizes.calls),
   };
   log(`Envoy tools/call throughput, c=64: ${sizes.windows} × ${sizes.windowMs} ms per path`);
   const { nullProcessor: _floorOnly, ...loaded } = targets; // the floor is a latency reference only
