@@ -56,8 +56,10 @@ const withTimingLog = (yaml, path) =>
   );
 
 /**
- * Starts the gateway with its router, an Envoy with the ext_proc bootstrap and an Envoy with the
- * pass-through one, all on `upstreamUrl`. `defer` registers cleanups. Resolves with the targets.
+ * Starts the gateway with its router, the do-nothing processor, and three Envoys on `upstreamUrl`:
+ * the ext_proc bootstrap on the router, the pass-through one, and the ext_proc bootstrap on the
+ * do-nothing processor; the two ext_proc ones write timing logs. `defer` registers cleanups.
+ * Resolves with the targets.
  */
 async function startStack(upstreamUrl, defer, nodeArgs) {
   const routerPort = await freePort();
