@@ -13,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import { renderEnvoyBootstrap } from '../../infra/envoy/render-bootstrap.mjs';
 import { loadExtProc } from '../../packages/node-extproc/src/load-ext-proc.ts';
 import { startEnvoy } from '../../test/harness/envoy.ts';
+import { httpHeaders } from '../../test/harness/ext-proc-client.ts';
 import { freePort } from '../../test/harness/free-port.ts';
 import { echoCall, echoParams, measureCallLatency, measureCallThroughput } from './call-phases.mjs';
 import { waitForTools } from './list-memory-phases.mjs';
@@ -183,11 +184,6 @@ async function envoyStats(envoy, filter) {
   }
   return stats;
 }
-
-/** An HttpHeaders message: header values in raw_value, as Envoy sends them. */
-const httpHeaders = (entries) => ({
-  headers: { headers: Object.entries(entries).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) },
-});
 
 /** The :authority a request_body answer sets (the upstream's hostname when the call was routed). */
 function routedAuthority(answer) {

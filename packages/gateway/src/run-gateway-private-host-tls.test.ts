@@ -8,12 +8,17 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import { BACKEND_INIT_HEADERS, createSessionTokens, NOOP_LOGGER } from '@mcp-gateway/core';
-import { loadExtProc } from '@mcp-gateway/node-extproc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openSession, pollUntil } from '../../../test/gateway-http/helpers.ts';
+import {
+  connectExtProc,
+  exchange,
+  httpHeaders,
+  type DecodedAnswer as Decoded,
+  type ExtProcClient,
+} from '../../../test/harness/ext-proc-client.ts';
 import { startRedis, type RunningRedis } from '../../../test/harness/redis.ts';
 import { startHttpsSdkUpstream, type HttpsSdkUpstream } from '../../../test/gateway-tls/https-sdk-upstream.ts';
 import { createPrivateCa, type PrivateCa } from '../../../test/gateway-tls/private-ca.ts';
@@ -21,14 +26,6 @@ import { parseCli } from './cli-options.ts';
 import { runGateway, type RunningGateway } from './run-gateway.ts';
 
 const SIGNING_KEY = 'a-run-gateway-private-host-tls-test-key-32-bytes';
-
-/** A ProcessingResponse as the grpc-js client decodes it; the assertions pin the parts they read. */
-type Decoded = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-
-interface ExtProcClient {
-  Process(): ClientDuplexStream<object, Decoded>;
-  close(): void;
-}
 
 function indent(pem: string, spaces: number): string[] {
   return pem
@@ -50,11 +47,6 @@ function configYaml(upstreamUrl: string, caPem: string, gatewayCACertPEM?: strin
   if (gatewayCACertPEM !== undefined) lines.push('gatewayCACertPEM: |', ...indent(gatewayCACertPEM, 2));
   return `${lines.join('\n')}\n`;
 }
-
-/** An HttpHeaders message: values in raw_value, as Envoy sends them. */
-const httpHeaders = (entries: Record<string, string>) => ({
-  headers: { headers: Object.entries(entries).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) },
-});
 
 describe.each([
   { mode: 'beside the broker', routerOnly: false },
@@ -104,8 +96,7 @@ describe.each([
     );
     if (parsed.kind !== 'run') throw new Error(`unexpected parse result: ${JSON.stringify(parsed)}`);
     running = await runGateway(parsed.options, NOOP_LOGGER);
-    const { Client } = loadExtProc();
-    client = new Client(`127.0.0.1:${running.router!.port}`, credentials.createInsecure()) as unknown as ExtProcClient;
+    client = connectExtProc(running.router!.port);
   });
 
   afterAll(async () => {
@@ -151,23 +142,7 @@ describe.each([
         },
       },
     ];
-    return new Promise((resolve, reject) => {
-      const stream = client.Process();
-      const answers: Decoded[] = [];
-      let next = 0;
-      const send = () => {
-        const message = messages[next++];
-        if (message === undefined) stream.end();
-        else stream.write(message);
-      };
-      stream.on('data', (answer: Decoded) => {
-        answers.push(answer);
-        send();
-      });
-      stream.on('error', reject);
-      stream.on('end', () => resolve(answers));
-      send();
-    });
+    return exchange(client, messages);
   }
 
   const initializes = () => upstream.requests.filter((request) => request.method === 'initialize');

@@ -1,4 +1,3 @@
-import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
 import {
   buildCatalog,
   createMemorySessionStore,
@@ -9,16 +8,16 @@ import {
 } from '@mcp-gateway/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import {
+  connectExtProc,
+  exchange as exchangeWith,
+  httpHeaders,
+  type DecodedAnswer as Decoded,
+  type ExtProcClient,
+} from '../../../test/harness/ext-proc-client.ts';
 import { startSdkUpstream, type SdkUpstream } from '../../../test/harness/sdk-upstream.ts';
-import { loadExtProc } from './load-ext-proc.ts';
 import { createProcessorDeps } from './processor-deps.ts';
 import { startExtProcServer, type ExtProcServer } from './processor.ts';
-
-/**
- * A ProcessingResponse as the grpc-js client decodes it (bytes as Buffer, enums as names).
- * Loosely typed on purpose: the assertions below pin its exact shape.
- */
-type Decoded = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SIGNING_KEY = 'an-ext-proc-test-signing-key-of-32-bytes-or-more';
 const tokens = createSessionTokens({ key: SIGNING_KEY });
@@ -27,12 +26,6 @@ let processor: ExtProcServer;
 let store: SessionStore;
 let weather: ServerConfig;
 let client: ExtProcClient;
-
-/** The generated client's one method, typed for these tests. */
-interface ExtProcClient {
-  Process(): ClientDuplexStream<object, Decoded>;
-  close(): void;
-}
 
 beforeAll(async () => {
   upstream = await startSdkUpstream({
@@ -84,8 +77,7 @@ beforeAll(async () => {
     logger: NOOP_LOGGER,
   });
   processor = await startExtProcServer({ address: '127.0.0.1:0', deps });
-  const { Client } = loadExtProc();
-  client = new Client(`127.0.0.1:${processor.port}`, credentials.createInsecure()) as unknown as ExtProcClient;
+  client = connectExtProc(processor.port);
 });
 
 afterAll(async () => {
@@ -95,31 +87,8 @@ afterAll(async () => {
   await store?.close();
 });
 
-/** An HttpHeaders message: header values in raw_value, as Envoy sends them. */
-const httpHeaders = (entries: Record<string, string>) => ({
-  headers: { headers: Object.entries(entries).map(([key, value]) => ({ key, raw_value: Buffer.from(value) })) },
-});
-
-/** Sends each message in turn, waiting for its answer, and returns the answers once the processor ends the stream. */
-function exchange(messages: object[]): Promise<Decoded[]> {
-  return new Promise((resolve, reject) => {
-    const stream = client.Process();
-    const answers: Decoded[] = [];
-    let next = 0;
-    const send = () => {
-      const message = messages[next++];
-      if (message === undefined) stream.end();
-      else stream.write(message);
-    };
-    stream.on('data', (answer: Decoded) => {
-      answers.push(answer);
-      send();
-    });
-    stream.on('error', reject);
-    stream.on('end', () => resolve(answers));
-    send();
-  });
-}
+/** One stream's exchange with the processor under test. */
+const exchange = (messages: object[]): Promise<Decoded[]> => exchangeWith(client, messages);
 
 const setHeaders = (common: Decoded | undefined): Record<string, string> =>
   Object.fromEntries(
