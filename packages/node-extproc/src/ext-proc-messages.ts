@@ -143,3 +143,29 @@ export function routingMetadata(facts: Readonly<Record<string, string | undefine
   }
   return { fields: { [METADATA_NAMESPACE]: { structValue: { fields } } } };
 }
+
+/** The item field each routed method names in the metadata. */
+const ITEM_FIELD: Readonly<Record<string, string>> = {
+  'tools/call': 'tool',
+  'prompts/get': 'prompt',
+  'resources/read': 'resource',
+};
+
+/**
+ * The metadata of a call routed to an upstream: method, server, the item it names (`tool`,
+ * `prompt` or `resource`, without the prefix) and, for a legacy call, the gateway session's jti.
+ */
+export function routedCallMetadata(call: {
+  readonly method: string;
+  readonly server: string;
+  readonly name: string | undefined;
+  readonly session?: string;
+}): Struct {
+  const item = ITEM_FIELD[call.method];
+  return routingMetadata({
+    method: call.method,
+    server: call.server,
+    ...(item !== undefined && { [item]: call.name }),
+    session: call.session,
+  });
+}

@@ -10,7 +10,7 @@ import {
   type GatewayError,
   type JsonRpcRequest,
 } from '@mcp-gateway/core';
-import { routingMetadata, setHeader, type HeaderValueOption, type ProcessingResponse } from './ext-proc-messages.ts';
+import { routedCallMetadata, setHeader, type HeaderValueOption, type ProcessingResponse } from './ext-proc-messages.ts';
 import type { RequestBodyDeps, RequestBodyResult } from './translate-request-body.ts';
 
 /** Methods a modern request may be routed straight to an upstream for. */
@@ -68,13 +68,7 @@ export function routeModernRequest(
           clear_route_cache: true,
         },
       },
-      dynamic_metadata: routingMetadata({
-        method: message.method,
-        server: server.name,
-        tool: message.method === 'tools/call' ? name : undefined,
-        prompt: message.method === 'prompts/get' ? name : undefined,
-        resource: message.method === 'resources/read' ? name : undefined,
-      }),
+      dynamic_metadata: routedCallMetadata({ method: message.method, server: server.name, name }),
     },
     ...(plan.rewriteResult !== undefined && {
       route: {

@@ -12,6 +12,7 @@ import {
 } from '@mcp-gateway/core';
 import {
   immediateResponse,
+  routedCallMetadata,
   routingMetadata,
   setHeader,
   type HeaderValueOption,
@@ -158,14 +159,7 @@ async function routeCall(
           clear_route_cache: true,
         },
       },
-      dynamic_metadata: routingMetadata({
-        method: message.method,
-        server: server.name,
-        tool: message.method === 'tools/call' ? name : undefined,
-        prompt: message.method === 'prompts/get' ? name : undefined,
-        resource: message.method === 'resources/read' ? name : undefined,
-        session: claims.jti,
-      }),
+      dynamic_metadata: routedCallMetadata({ method: message.method, server: server.name, name, session: claims.jti }),
     },
     route: {
       gatewaySessionId: token,
