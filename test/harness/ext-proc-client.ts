@@ -1,7 +1,7 @@
 // Driving an ext_proc processor over real gRPC as Envoy does: one bidi stream per HTTP request,
 // each message sent after the answer to the one before.
 import { credentials, type ClientDuplexStream } from '@grpc/grpc-js';
-import { loadExtProc } from '../../packages/node-extproc/src/load-ext-proc.ts';
+import { loadExtProc } from '@mcp-gateway/node-extproc';
 
 /** A ProcessingResponse as the grpc-js client decodes it; the assertions pin the parts they read. */
 export type DecodedAnswer = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
