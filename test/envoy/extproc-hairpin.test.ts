@@ -4,7 +4,7 @@
 // checks it and routes it to the upstream's virtual host, where Envoy's per-server policies
 // apply. The bootstrap variant adds a header on server1's route, so the upstream can tell what
 // came through that route.
-import { createBackendInitTokens } from '@mcp-gateway/core';
+import { createBackendInitTokens } from '@mcp-gateway/core/router';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoAndGreet, onSession, openSession, post, request } from '../gateway-http/helpers.ts';
 import { TEST_SIGNING_KEY, type RunningEnvoy, type SdkUpstream } from '../harness/index.ts';

@@ -29,10 +29,8 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
   const deps = createProcessorDeps({
     publicHost: options.publicHost,
     maxBodyBytes: options.maxBodyBytes,
-    catalog: routing.catalog,
-    serverOf: routing.server,
-    upstreamProtocolVersion: routing.protocolVersion,
-    tokens: routing.tokens,
+    gate: routing.gate,
+    routeContext: routing.routeContext,
     signingKey: options.signingKey,
     ...(options.privateHost !== undefined && { privateHost: options.privateHost }),
     ...(options.privateHostFetch !== undefined && { privateHostFetch: options.privateHostFetch }),

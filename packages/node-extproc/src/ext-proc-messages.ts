@@ -4,6 +4,8 @@
  * builders the translators share.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto
  */
+import { isGatewayError, NOOP_LOGGER, type Logger } from '@mcp-gateway/core';
+import { toJsonRpcError, type ForwardPlan, type JsonRpcId } from '@mcp-gateway/core/router';
 
 /** core.v3.HeaderValue. Envoy reads and writes `raw_value` only; `value` is never set. */
 export interface HeaderValue {
@@ -144,28 +146,34 @@ export function routingMetadata(facts: Readonly<Record<string, string | undefine
   return { fields: { [METADATA_NAMESPACE]: { structValue: { fields } } } };
 }
 
-/** The item field each routed method names in the metadata. */
-const ITEM_FIELD: Readonly<Record<string, string>> = {
-  'tools/call': 'tool',
-  'prompts/get': 'prompt',
-  'resources/read': 'resource',
-};
-
 /**
  * The metadata of a call routed to an upstream: method, server, the item it names (`tool`,
  * `prompt` or `resource`, without the prefix) and, for a legacy call, the gateway session's jti.
  */
-export function routedCallMetadata(call: {
-  readonly method: string;
-  readonly server: string;
-  readonly name: string | undefined;
-  readonly session?: string;
-}): Struct {
-  const item = ITEM_FIELD[call.method];
+export function routedCallMetadata(plan: ForwardPlan, session?: string): Struct {
   return routingMetadata({
-    method: call.method,
-    server: call.server,
-    ...(item !== undefined && { [item]: call.name }),
-    session: call.session,
+    method: plan.method,
+    server: plan.server.name,
+    ...(plan.target !== undefined && { [plan.target.kind]: plan.target.name }),
+    session,
   });
+}
+
+/**
+ * A refusal as Envoy's local reply, the broker's answer to the same request: the error's HTTP
+ * status and its JSON-RPC error (with `id` when known). An unexpected error is a 500 naming a
+ * reference, its details in the log only.
+ */
+export function refusalResponse(error: unknown, id: JsonRpcId | null, logger: Logger = NOOP_LOGGER): ProcessingResponse {
+  const status = isGatewayError(error) && error.expose ? error.status : 500;
+  const body = { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
+  const code = isGatewayError(error) ? error.code : 'INTERNAL';
+  return {
+    immediate_response: {
+      status: { code: status },
+      headers: { set_headers: [setHeader('content-type', 'application/json')] },
+      body: encoder.encode(JSON.stringify(body)),
+      details: `ext_proc: ${code}`,
+    },
+  };
 }

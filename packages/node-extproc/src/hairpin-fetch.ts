@@ -1,4 +1,5 @@
-import { BACKEND_INIT_HEADERS, type BackendInitTokens, type ServerConfig } from '@mcp-gateway/core';
+import type { ServerConfig } from '@mcp-gateway/core';
+import { BACKEND_INIT_HEADERS, type BackendInitTokens } from '@mcp-gateway/core/router';
 
 /**
  * The base URL of `--mcp-gateway-private-host`: taken as is when it names a scheme, else

@@ -1,19 +1,15 @@
+import { createMemoryNotificationBus, type Logger, type NotificationBus, type ServerConfig, type SessionStore } from '@mcp-gateway/core';
 import {
   createBackendInitTokens,
-  createMemoryNotificationBus,
   createUpstreamClient,
   DEFAULT_MAX_BODY_BYTES,
   ensureBackendSession,
   rememberServerRequest,
-  type Catalog,
-  type NotificationBus,
-  type Logger,
-  type ServerConfig,
+  type RouteContext,
   type SessionClaims,
-  type SessionStore,
-  type SessionTokens,
+  type SessionGate,
   type UpstreamClient,
-} from '@mcp-gateway/core';
+} from '@mcp-gateway/core/router';
 import { createHairpinFetch, privateHostBase } from './hairpin-fetch.ts';
 import type { RequestBodyDeps } from './translate-request-body.ts';
 import type { ResponseBodyDeps } from './translate-response-body.ts';
@@ -31,11 +27,10 @@ export interface ProcessorDepsOptions {
   readonly publicHost: string;
   /** Default DEFAULT_MAX_BODY_BYTES (10 MiB); Envoy's own buffer limit may be lower. */
   readonly maxBodyBytes?: number;
-  catalog(): Catalog;
-  serverOf(name: string): ServerConfig | undefined;
-  /** The protocol version an upstream speaks (its last discovery); default: unknown (legacy). */
-  upstreamProtocolVersion?(name: string): string | undefined;
-  readonly tokens: SessionTokens;
+  /** The broker's session gate: the router admits exactly the sessions the broker admits. */
+  readonly gate: SessionGate;
+  /** What the broker's routing decision reads (catalog, servers, their eras). */
+  routeContext(): RouteContext;
   /** The gateway's signing key (GATEWAY_SIGNING_KEY): signs and verifies backend-init tokens. */
   readonly signingKey: string | Uint8Array;
   /**
@@ -67,7 +62,7 @@ export interface ProcessorDepsOptions {
  * to the upstream URL.
  */
 export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDeps {
-  const { store, tokens, logger } = options;
+  const { store, logger } = options;
   const bus = options.bus ?? createMemoryNotificationBus();
   const initTokens = createBackendInitTokens({ key: options.signingKey });
   const { privateHost } = options;
@@ -92,22 +87,22 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     publicHost: options.publicHost,
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     logger,
-    catalog: () => options.catalog(),
-    serverOf: (name) => options.serverOf(name),
-    upstreamProtocolVersion: (name) => options.upstreamProtocolVersion?.(name),
+    gate: options.gate,
+    routeContext: () => options.routeContext(),
+    serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
-    async verifySession(token) {
-      const verified = await tokens.verify(token);
-      if (!verified.ok) return undefined;
-      const state = await store.lookup(verified.claims.jti);
-      return state.terminated ? undefined : verified.claims;
-    },
-    ensureBackendSession(claims: SessionClaims, server: ServerConfig, clientHeaders: ReadonlyMap<string, string>) {
+    ensureBackendSession(
+      claims: SessionClaims,
+      server: ServerConfig,
+      clientHeaders: ReadonlyMap<string, string>,
+      known: string | undefined,
+    ) {
+      if (known !== undefined) return Promise.resolve(known);
       const headers = new Headers([...clientHeaders].filter(([name]) => !name.startsWith(':')));
       return ensureBackendSession({ store, bus, logger }, claims, headers, server, clientFor(server));
     },
     relayServerRequest: (route, message) =>
-      rememberServerRequest(store, { claims: { jti: route.jti } }, route.server, route.backendSessionId, message),
+      rememberServerRequest(store, route.jti, route.server, route.backendSessionId, message),
     evictBackendSession(jti, server, backendSessionId) {
       logger.debug('backend session evicted', { jti, server });
       return store.dropBackendSession(jti, server, backendSessionId);

@@ -29,8 +29,6 @@ type ProcessStream = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 interface StreamState {
   requestHeaders: ReadonlyMap<string, string>;
   route: UpstreamRoute | undefined;
-  /** The request-headers answer told Envoy not to send the response headers. */
-  responseHeadersSkipped: boolean;
   /** Set when the response headers switched the body to the processor (a rewrite is needed). */
   responseBody: ResponseBodyTranslator | undefined;
 }
@@ -49,7 +47,6 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
   const state: StreamState = {
     requestHeaders: new Map(),
     route: undefined,
-    responseHeadersSkipped: false,
     responseBody: undefined,
   };
   // Envoy waits for each answer before the next phase, but a chain keeps order regardless.
@@ -119,24 +116,24 @@ async function translate(
     case 'request_headers': {
       state.requestHeaders = toHeaders(message.request_headers ?? {});
       const endOfStream = message.request_headers?.end_of_stream === true;
-      const response = translateRequestHeaders(deps.publicHost, { headers: state.requestHeaders, endOfStream });
-      state.responseHeadersSkipped = response.mode_override?.response_header_mode === 'SKIP';
-      return response;
+      return translateRequestHeaders(deps.publicHost, { headers: state.requestHeaders, endOfStream });
     }
     case 'request_body': {
-      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps, {
-        responseHeadersSkipped: state.responseHeadersSkipped,
-      });
+      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps);
       state.route = result.route;
       return result.response;
     }
     case 'response_headers': {
-      const response = await translateResponseHeaders(toHeaders(message.response_headers ?? {}), state.route, deps);
-      const mode = response.mode_override?.response_body_mode;
-      if (state.route !== undefined && (mode === 'STREAMED' || mode === 'BUFFERED')) {
-        state.responseBody = createResponseBodyTranslator(state.route, mode, deps);
+      const headers = message.response_headers ?? {};
+      const result = await translateResponseHeaders(
+        { headers: toHeaders(headers), endOfStream: headers.end_of_stream === true },
+        state.route,
+        deps,
+      );
+      if (state.route !== undefined && result.bodyKind !== undefined) {
+        state.responseBody = createResponseBodyTranslator(state.route, result.bodyKind, deps);
       }
-      return response;
+      return result.response;
     }
     case 'response_body':
       if (state.responseBody === undefined) return undefined;

@@ -1,18 +1,33 @@
 /**
  * Rewrites JSON-RPC messages in an upstream's response body as Envoy streams it through the
- * processor (ext_proc response body STREAMED after a mode override, or BUFFERED for JSON).
+ * processor (ext_proc response body STREAMED after a mode override): SSE event by event, or a
+ * JSON body as a whole.
  */
 
-/** Returns the message as the client must see it, or undefined to pass it unchanged. */
-export type MessageRewrite = (message: Record<string, unknown>) => Promise<Record<string, unknown> | undefined>;
+/** A JSON-RPC message as found in a body. */
+export type BodyMessage = Record<string, unknown>;
 
-/** Largest SSE event held back for rewriting (32 MiB, the broker's answer limit); larger ones pass through unchanged. */
-export const MAX_REWRITE_EVENT_BYTES = 32 * 1024 * 1024;
+/**
+ * What becomes of the messages of one event or body: undefined keeps them byte for byte;
+ * otherwise the messages to send in their place (none drops them).
+ */
+export type MessageRewrite = (messages: readonly BodyMessage[]) => Promise<readonly BodyMessage[] | undefined>;
 
-/** Feeds an SSE body chunk by chunk; each chunk's answer is what Envoy sends on in its place. */
-export interface SseBodyRewriter {
-  /** The bytes to send for this chunk: the complete events so far, rewritten; the rest is held back. */
+/** Largest SSE event or JSON body held for rewriting (32 MiB, the broker's answer limit). */
+export const MAX_REWRITE_BYTES = 32 * 1024 * 1024;
+
+/** Feeds a body chunk by chunk; each chunk's answer is what Envoy sends on in its place. */
+export interface BodyRewriter {
+  /** The bytes to send for this chunk: what is complete so far, rewritten; the rest is held back. */
   push(chunk: Uint8Array, endOfStream: boolean): Promise<Uint8Array>;
+}
+
+/** What a rewriter sends when the upstream's body cannot be checked or ends without the call's answer. */
+export interface BodyEndings {
+  /** The text that replaces everything from an event (or body) larger than the limit on. */
+  tooLarge(): string;
+  /** The text appended at the end of the body (an error answer when the call had none), or ''. */
+  atEnd(): string;
 }
 
 const encoder = new TextEncoder();
@@ -20,43 +35,49 @@ const encoder = new TextEncoder();
 const EVENT_END = /(?:\r\n|\r(?!\n)|\n)(?:\r\n|\r(?!\n)|\n)/;
 
 /**
- * Creates the rewriter of one SSE response. Complete events whose data is one JSON object are
- * given to `rewrite`; a rewritten event keeps its other fields (`event`, `id`, `retry`,
- * comments) and gets the new JSON as its one data line. Incomplete events wait for the next
- * chunk (an event split across chunks reaches the client when it is whole); one past
- * `maxEventBytes` is passed on unchanged and rewriting stops, so memory stays bounded. At the
- * end of the stream whatever is held goes out unchanged.
+ * Creates the rewriter of one SSE response. Complete events whose data is a JSON-RPC message
+ * (or a batch) go through `rewrite`; a rewritten event keeps its other fields (`event`, `id`,
+ * `retry`, comments) with the new JSON as its one data line, a dropped one disappears, and an
+ * event whose data is not a JSON object or array is dropped too. Events without data pass.
+ * Incomplete events wait for the next chunk. An event past `maxBytes` is not passed on: the rest
+ * of the stream is replaced by `endings.tooLarge()`, so nothing unchecked reaches the client.
  * @see https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
  */
 export function createSseBodyRewriter(
   rewrite: MessageRewrite,
-  maxEventBytes = MAX_REWRITE_EVENT_BYTES,
-): SseBodyRewriter {
+  endings: BodyEndings,
+  maxBytes = MAX_REWRITE_BYTES,
+): BodyRewriter {
   const decoder = new TextDecoder();
   let held = '';
-  let passThrough = false;
+  let closed = false;
   return {
     async push(chunk, endOfStream) {
-      if (passThrough) return chunk;
+      if (closed) return new Uint8Array();
       held += decoder.decode(chunk, { stream: !endOfStream });
       let out = '';
       for (let match = EVENT_END.exec(held); match !== null; match = EVENT_END.exec(held)) {
         const end = match.index + match[0].length;
-        out += (await rewriteEvent(held.slice(0, match.index), rewrite)) ?? held.slice(0, end);
+        out += await rewriteEvent(held.slice(0, match.index), held.slice(0, end), rewrite);
         held = held.slice(end);
       }
-      if (endOfStream || held.length > maxEventBytes) {
-        out += held;
+      if (held.length > maxBytes) {
+        closed = true;
         held = '';
-        passThrough = !endOfStream;
+        return encoder.encode(out + endings.tooLarge());
+      }
+      if (endOfStream) {
+        // An unterminated event at the end is discarded, as an SSE parser would.
+        held = '';
+        out += endings.atEnd();
       }
       return encoder.encode(out);
     },
   };
 }
 
-/** The event re-encoded with the rewritten message (ending in a blank line), or undefined to keep it. */
-async function rewriteEvent(block: string, rewrite: MessageRewrite): Promise<string | undefined> {
+/** The event as it must be sent: unchanged, re-encoded with the rewritten messages, or '' when dropped. */
+async function rewriteEvent(block: string, original: string, rewrite: MessageRewrite): Promise<string> {
   const lines = block.split(/\r\n|\r|\n/);
   const data: string[] = [];
   const others: string[] = [];
@@ -64,32 +85,77 @@ async function rewriteEvent(block: string, rewrite: MessageRewrite): Promise<str
     if (line === 'data' || line.startsWith('data:')) data.push(line.slice(line.startsWith('data: ') ? 6 : 5));
     else others.push(line);
   }
-  if (data.length === 0) return undefined;
-  const message = parseObject(data.join('\n'));
-  if (message === undefined) return undefined;
-  const rewritten = await rewrite(message);
-  if (rewritten === undefined) return undefined;
-  return `${[...others, `data: ${JSON.stringify(rewritten)}`].join('\n')}\n\n`;
+  if (data.length === 0) return original;
+  const parsed = parseMessages(data.join('\n'));
+  if (parsed === undefined) return '';
+  const rewritten = await rewrite(parsed.messages);
+  if (rewritten === undefined) return original;
+  if (rewritten.length === 0) return '';
+  const json = parsed.batch ? JSON.stringify(rewritten) : rewritten.map((m) => JSON.stringify(m)).join('\n');
+  const kept = others.filter((line) => line !== '');
+  if (parsed.batch || rewritten.length === 1) return `${[...kept, `data: ${json}`].join('\n')}\n\n`;
+  // One message became several: one event each.
+  return rewritten.map((m) => `${[...kept, `data: ${JSON.stringify(m)}`].join('\n')}\n\n`).join('');
 }
 
 /**
- * Rewrites a whole JSON body (one JSON-RPC message); undefined when there is nothing to change
- * (not a JSON object, or `rewrite` keeps it).
+ * Creates the rewriter of one JSON response: the body is held (empty chunks go out) until its
+ * end, then rewritten as a whole: the original bytes when `rewrite` keeps it, else the one
+ * message it leaves (a body with none is replaced by `endings.atEnd()`). A body past `maxBytes`
+ * is replaced by `endings.tooLarge()`.
  */
-export async function rewriteJsonBody(body: Uint8Array, rewrite: MessageRewrite): Promise<Uint8Array | undefined> {
-  const message = parseObject(new TextDecoder().decode(body));
-  if (message === undefined) return undefined;
-  const rewritten = await rewrite(message);
-  return rewritten === undefined ? undefined : encoder.encode(JSON.stringify(rewritten));
+export function createJsonBodyRewriter(
+  rewrite: MessageRewrite,
+  endings: BodyEndings,
+  maxBytes = MAX_REWRITE_BYTES,
+): BodyRewriter {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let closed = false;
+  return {
+    async push(chunk, endOfStream) {
+      if (closed) return new Uint8Array();
+      size += chunk.byteLength;
+      if (size > maxBytes) {
+        closed = true;
+        chunks.length = 0;
+        return encoder.encode(endings.tooLarge());
+      }
+      chunks.push(chunk);
+      if (!endOfStream) return new Uint8Array();
+      const body = concat(chunks, size);
+      const parsed = parseMessages(new TextDecoder().decode(body));
+      const rewritten = parsed === undefined ? [] : await rewrite(parsed.messages);
+      if (rewritten === undefined && parsed?.batch === false) return body;
+      const messages = rewritten ?? parsed?.messages ?? [];
+      return encoder.encode(messages.length === 0 ? endings.atEnd() : JSON.stringify(messages[0]));
+    },
+  };
 }
 
-function parseObject(text: string): Record<string, unknown> | undefined {
+/** The JSON-RPC messages of a JSON text and whether it was a batch; undefined when not a JSON object or array. */
+function parseMessages(text: string): { messages: BodyMessage[]; batch: boolean } | undefined {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null && !Array.isArray(value)
-      ? (value as Record<string, unknown>)
-      : undefined;
+    value = JSON.parse(text);
   } catch {
     return undefined;
   }
+  if (Array.isArray(value)) return { messages: value.filter(isMessage), batch: true };
+  return isMessage(value) ? { messages: [value], batch: false } : undefined;
+}
+
+function isMessage(value: unknown): value is BodyMessage {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
+  if (chunks.length === 1) return chunks[0] as Uint8Array;
+  const out = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }

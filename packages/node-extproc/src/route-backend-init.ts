@@ -3,8 +3,8 @@ import {
   ROUTER_HEADERS,
   type BackendInitVerifyResult,
   type JsonRpcMessage,
-  type ServerConfig,
-} from '@mcp-gateway/core';
+} from '@mcp-gateway/core/router';
+import type { ServerConfig } from '@mcp-gateway/core';
 import { immediateResponse, routingMetadata, setHeader, type ProcessingResponse } from './ext-proc-messages.ts';
 
 /** What routing a hairpin initialize needs. */

@@ -1,17 +1,21 @@
 import {
-  isGatewayError,
+  checkModernHeaders,
+  decideRoute,
+  encodeHeaderValue,
   isModernRequest,
   isModernVersion,
   parseJsonRpcMessage,
-  planCall,
-  ROUTER_HEADERS,
-  type Catalog,
+  routerHeaders,
+  type ForwardPlan,
   type JsonRpcRequest,
-  type ServerConfig,
+  type RouteContext,
   type SessionClaims,
-} from '@mcp-gateway/core';
+  type SessionGate,
+} from '@mcp-gateway/core/router';
+import type { ServerConfig } from '@mcp-gateway/core';
 import {
   immediateResponse,
+  refusalResponse,
   routedCallMetadata,
   routingMetadata,
   setHeader,
@@ -20,45 +24,28 @@ import {
   type ProcessingResponse,
 } from './ext-proc-messages.ts';
 import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
-import { routeModernRequest } from './route-modern-request.ts';
 import { BROKER_SERVER_NAME } from './translate-request-headers.ts';
 import type { UpstreamRoute } from './translate-response-headers.ts';
-
-/** Client capabilities that let an upstream send the client requests during a call. */
-const SERVER_REQUEST_CAPABILITIES = ['elicitation', 'sampling', 'roots'] as const;
-
-/** Methods Envoy sends straight to the owning upstream; everything else goes to the broker. */
-const ROUTED_METHODS = new Set(['tools/call', 'prompts/get', 'resources/read']);
 
 /** What the request-body phase needs; effects are injected so the translation stays testable. */
 export interface RequestBodyDeps extends BackendInitDeps {
   /** Largest body accepted, in bytes; larger bodies get 413. */
   readonly maxBodyBytes: number;
-  /** The current catalog (swapped atomically on change). */
-  catalog(): Catalog;
-  serverOf(name: string): ServerConfig | undefined;
-  /** The protocol version an upstream speaks (its last discovery); calls cross eras through the broker. */
-  upstreamProtocolVersion(name: string): string | undefined;
-  /** The claims of a gateway session id; undefined when invalid, expired or terminated. */
-  verifySession(token: string): Promise<SessionClaims | undefined>;
+  /** The session decision the broker makes (the same gate). */
+  readonly gate: SessionGate;
+  /** What the routing decision reads now (the same decision the broker makes). */
+  routeContext(): RouteContext;
   /**
-   * The backend session for (session, server): the one held, or one opened once (single flight)
-   * by an initialize carrying the client's identity headers. "" for an upstream without sessions.
+   * The backend session for (session, server): `known` when the store named one, else one opened
+   * once (single flight) by an initialize carrying the client's identity headers. "" for an
+   * upstream without sessions.
    */
   ensureBackendSession(
     claims: SessionClaims,
     server: ServerConfig,
     clientHeaders: ReadonlyMap<string, string>,
+    known: string | undefined,
   ): Promise<string>;
-}
-
-/** What the request-headers phase decided that the body phase must respect. */
-export interface RequestBodyOptions {
-  /**
-   * The response headers will not come to the processor (a 2026-07-28 request by its headers):
-   * a call that needs its session id mapped back on the response goes to the broker instead.
-   */
-  readonly responseHeadersSkipped?: boolean;
 }
 
 /** The request-body phase's answer and, for an upstream-routed call, what the response phase needs. */
@@ -70,21 +57,21 @@ export interface RequestBodyResult {
 const encoder = new TextEncoder();
 
 /**
- * The request-body phase (BUFFERED). tools/call, prompts/get and resources/read naming a
- * served item are sent by Envoy straight to the owning upstream: `:authority` and `:path` of
- * that server, the router headers, the backend session and the body with the prefix removed.
- * A hairpin initialize (`mcp-init-host`, `router-key`) goes to its upstream when its token is
- * valid (see routeBackendInit). Everything else, unknown names included (the broker answers them with a JSON-RPC -32602 that
- * SDK clients can read, which an ImmediateResponse is not), goes to the broker. Malformed JSON
- * gets 400, an oversized body 413, a call without a session 400 and one with an unknown,
- * expired or terminated session 404, as the broker would answer.
+ * The request-body phase (BUFFERED): the broker's own decisions mapped onto Envoy. The routing
+ * decision (core's decideRoute, for the client's era) says forward: a call whose upstream speaks
+ * the client's era goes straight to it (`:authority` and `:path` of that server, the router
+ * headers, the body with the prefix removed; for a legacy client, the backend session, after the
+ * session gate admitted the session exactly as the broker would). Everything else (calls that
+ * cross eras, local methods, unknown names, whose -32602 the broker answers in a form SDK
+ * clients can read) goes to the broker. A hairpin initialize goes to its upstream when its token
+ * is valid (see routeBackendInit). Malformed JSON gets 400, an oversized body 413, a refused
+ * session the broker's status and JSON-RPC error.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/processing_mode.proto
  */
 export async function translateRequestBody(
   body: HttpBody,
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
-  options: RequestBodyOptions = {},
 ): Promise<RequestBodyResult> {
   const bytes = body.body ?? new Uint8Array();
   if (bytes.byteLength > deps.maxBodyBytes) {
@@ -96,94 +83,119 @@ export async function translateRequestBody(
   if (!parsed.ok) return { response: immediateResponse(400, parsed.message) };
   const message = parsed.message;
   if (backendInit) return { response: await routeBackendInit(message, headers, deps) };
-  if (parsed.kind !== 'request' || !('method' in message)) return { response: toBroker(undefined) };
+  if (parsed.kind !== 'request') return { response: toBroker(undefined) };
   const request = message as JsonRpcRequest;
-  if (isModernRequest(headers.get('mcp-protocol-version') ?? null, request)) {
-    return routeModernRequest(request, headers, deps, toBroker);
+  const version = headers.get('mcp-protocol-version') ?? null;
+  const modern = isModernRequest(version, request);
+  if (modern) {
+    const mismatch = checkModernHeaders((name) => headers.get(name) ?? null, request);
+    if (mismatch !== undefined) return { response: refusalResponse(mismatch, request.id) };
+    // A version the gateway does not serve: the broker answers UnsupportedProtocolVersion.
+    if (!isModernVersion(version)) return { response: toBroker(request.method) };
   }
-  if (!ROUTED_METHODS.has(message.method)) return { response: toBroker(message.method) };
-  return routeCall(request, headers, deps, options);
+  const era = modern ? 'modern' : 'legacy';
+  const decision = decideRoute(request, era, deps.routeContext());
+  if (decision.kind !== 'forward' || decision.plan.upstreamEra !== era) {
+    return { response: toBroker(request.method) };
+  }
+  return modern ? routeModernCall(request, decision.plan) : routeLegacyCall(request, decision.plan, headers, deps);
 }
 
-async function routeCall(
+/** A legacy call on the client's backend session, once the session gate admitted the session. */
+async function routeLegacyCall(
   message: JsonRpcRequest,
+  plan: ForwardPlan,
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
-  options: RequestBodyOptions,
 ): Promise<RequestBodyResult> {
-  const plan = planCall(message, deps.catalog(), (name) => deps.serverOf(name));
-  // A 2026-07-28 upstream has no sessions: the broker translates legacy calls for it. Without the
-  // response headers the backend session id could not be mapped back: the broker answers.
-  if (
-    isGatewayError(plan) ||
-    options.responseHeadersSkipped === true ||
-    isModernVersion(deps.upstreamProtocolVersion(plan.server.name))
-  ) {
-    return { response: toBroker(message.method) };
-  }
   const token = headers.get('mcp-session-id');
-  if (token === undefined || token === '') {
-    return { response: immediateResponse(400, 'Bad Request: Mcp-Session-Id header is required') };
-  }
-  const claims = await deps.verifySession(token);
-  if (claims === undefined) return { response: immediateResponse(404, 'Session not found or expired') };
+  const checked = await deps.gate.check({ sessionId: token, authorization: headers.get('authorization') });
+  if (!checked.ok) return { response: refusalResponse(checked.error, null) };
   const { server } = plan;
+  const admitted = await deps.gate.admit(checked.claims, server.name);
+  if (!admitted.ok) return { response: refusalResponse(admitted.error, null) };
   let backendSessionId: string;
   try {
-    backendSessionId = await deps.ensureBackendSession(claims, server, headers);
+    backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);
   } catch (error) {
-    const status = isGatewayError(error) && error.expose ? error.status : 500;
-    const text = isGatewayError(error) && error.expose ? error.message : 'Internal error';
-    return { response: immediateResponse(status, text) };
+    return { response: refusalResponse(error, message.id) };
   }
+  const routed = forwardMutations(message, plan, { backendSessionId });
+  return {
+    response: {
+      ...routed,
+      dynamic_metadata: routedCallMetadata(plan, checked.claims.jti),
+    },
+    route: upstreamRoute(message, plan, { gatewaySessionId: token ?? '', jti: checked.claims.jti, backendSessionId }),
+  };
+}
+
+/** A 2026-07-28 call to a 2026-07-28 upstream: sessionless, `Mcp-Name` without the prefix. */
+function routeModernCall(message: JsonRpcRequest, plan: ForwardPlan): RequestBodyResult {
+  return {
+    response: { ...forwardMutations(message, plan, { backendSessionId: '' }), dynamic_metadata: routedCallMetadata(plan) },
+    route: upstreamRoute(message, plan, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
+  };
+}
+
+/**
+ * The request-body answer that sends Envoy's request to the plan's upstream: its host and path,
+ * the router headers (the broker's own encoding), the backend session (or none), `Mcp-Name`
+ * for 2026-07-28, and the body with the prefix removed.
+ */
+function forwardMutations(
+  message: JsonRpcRequest,
+  plan: ForwardPlan,
+  session: { backendSessionId: string },
+): ProcessingResponse {
+  const { server } = plan;
   const newBody = encoder.encode(JSON.stringify({ ...message, params: plan.params }));
   const set: HeaderValueOption[] = [
     setHeader(':authority', server.hostname),
     setHeader(':path', new URL(server.url).pathname),
-    setHeader(ROUTER_HEADERS.method, message.method),
-    setHeader(ROUTER_HEADERS.server, server.name),
     setHeader('content-length', String(newBody.byteLength)),
   ];
-  if (plan.nameHeader !== undefined) set.push(setHeader(plan.nameHeader.header, toHeaderValue(plan.nameHeader.value)));
-  if (backendSessionId !== '') set.push(setHeader('mcp-session-id', backendSessionId));
-  const name = plan.nameHeader?.value;
+  for (const [name, value] of Object.entries(routerHeaders(message.method, server.name, plan.target))) {
+    set.push(setHeader(name, value));
+  }
+  if (plan.upstreamEra === 'modern' && plan.target !== undefined) {
+    set.push(setHeader('mcp-name', encodeHeaderValue(plan.target.name)));
+  }
+  if (session.backendSessionId !== '') set.push(setHeader('mcp-session-id', session.backendSessionId));
   return {
-    response: {
-      request_body: {
-        response: {
-          header_mutation: {
-            set_headers: set,
-            ...(backendSessionId === '' ? { remove_headers: ['mcp-session-id'] } : {}),
-          },
-          body_mutation: { body: newBody },
-          clear_route_cache: true,
+    request_body: {
+      response: {
+        header_mutation: {
+          set_headers: set,
+          ...(session.backendSessionId === '' ? { remove_headers: ['mcp-session-id'] } : {}),
         },
+        body_mutation: { body: newBody },
+        clear_route_cache: true,
       },
-      dynamic_metadata: routedCallMetadata({ method: message.method, server: server.name, name, session: claims.jti }),
     },
-    route: {
-      gatewaySessionId: token,
-      jti: claims.jti,
-      server: server.name,
-      backendSessionId,
-      requestId: message.id,
-      relayServerRequests: SERVER_REQUEST_CAPABILITIES.some((name) => name in claims.clientCapabilities),
-      ...(plan.rewriteResult !== undefined && { rewriteResult: plan.rewriteResult }),
-    },
+  };
+}
+
+function upstreamRoute(
+  message: JsonRpcRequest,
+  plan: ForwardPlan,
+  session: { gatewaySessionId: string; jti: string; backendSessionId: string },
+): UpstreamRoute {
+  return {
+    ...session,
+    server: plan.server.name,
+    requestId: message.id,
+    params: plan.params,
+    ...(plan.rewriteResult !== undefined && { rewriteResult: plan.rewriteResult }),
   };
 }
 
 /** Routes to the broker: the `:authority` set in the headers phase already selects it. */
 function toBroker(method: string | undefined): ProcessingResponse {
-  const set = [setHeader(ROUTER_HEADERS.server, BROKER_SERVER_NAME)];
-  if (method !== undefined) set.unshift(setHeader(ROUTER_HEADERS.method, method));
+  const set = [setHeader('x-mcp-servername', BROKER_SERVER_NAME)];
+  if (method !== undefined) set.unshift(setHeader('x-mcp-method', method));
   return {
     request_body: { response: { header_mutation: { set_headers: set }, clear_route_cache: true } },
     dynamic_metadata: routingMetadata({ method, server: BROKER_SERVER_NAME }),
   };
-}
-
-/** Header values must be visible ASCII; anything else is percent-encoded (as the broker does). */
-function toHeaderValue(value: string): string {
-  return /^[\x20-\x7e]*$/.test(value) ? value : encodeURIComponent(value);
 }

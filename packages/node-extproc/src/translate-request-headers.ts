@@ -1,3 +1,4 @@
+import { isForwardedMethod } from '@mcp-gateway/core/router';
 import { routingMetadata, setHeader, type ProcessingResponse } from './ext-proc-messages.ts';
 import { isBackendInit } from './route-backend-init.ts';
 
@@ -29,9 +30,6 @@ export interface RequestHeadersInput {
 /** Value of x-mcp-servername for requests the broker answers (the anchor's name). */
 export const BROKER_SERVER_NAME = 'mcpBroker';
 
-/** 2026-07-28 methods that may be routed to an upstream; only resources/read's answer may need rewriting. */
-const MODERN_ROUTED = new Set(['tools/call', 'prompts/get', 'resources/read']);
-
 /** One plain answer per public host (there is one): built and frozen once, so its encoding is reused. */
 const answers = new Map<string, ProcessingResponse>();
 
@@ -42,12 +40,11 @@ const answers = new Map<string, ProcessingResponse>();
  * needs (a `mode_override`, honoured on a headers answer):
  * - a request without a body (GET, DELETE) goes to the broker, and its response needs nothing:
  *   response headers SKIP, so this is the stream's only message;
- * - a 2026-07-28 request (by its MCP-Protocol-Version) whose Mcp-Method no upstream is routed for
- *   goes to the broker without its body being sent (request body NONE, response headers SKIP;
- *   the broker checks the headers against the body itself);
- * - a 2026-07-28 tools/call or prompts/get keeps its body phase but skips the response headers
- *   (no session to map back; the body phase sends it to the broker if its body says otherwise).
- * Otherwise (legacy POSTs) the answer is the same frozen object every time.
+ * - a 2026-07-28 request (by its MCP-Protocol-Version) whose Mcp-Method is not one the gateway
+ *   forwards goes to the broker without its body being sent (request body NONE, response
+ *   headers SKIP; the broker checks the headers against the body itself).
+ * Otherwise (legacy POSTs, and 2026-07-28 calls, whose answers the response phases check) the
+ * answer is the same frozen object every time.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/service/ext_proc/v3/external_processor.proto#service-ext-proc-v3-commonresponse
  */
 export function translateRequestHeaders(publicHost: string, request?: RequestHeadersInput): ProcessingResponse {
@@ -56,12 +53,10 @@ export function translateRequestHeaders(publicHost: string, request?: RequestHea
     request?.headers.get('mcp-protocol-version') === '2026-07-28' && !isBackendInit(request.headers)
       ? request.headers.get('mcp-method')
       : undefined;
-  if (request?.endOfStream === true || (modernMethod !== undefined && !MODERN_ROUTED.has(modernMethod))) {
+  if (request?.endOfStream === true || (modernMethod !== undefined && !isForwardedMethod('modern', modernMethod))) {
     return brokerOnly(publicHost, modernMethod);
   }
-  const plain = plainAnswer(publicHost);
-  if (modernMethod === undefined || modernMethod === 'resources/read') return plain;
-  return { ...plain, mode_override: { request_body_mode: 'BUFFERED', response_header_mode: 'SKIP' } };
+  return plainAnswer(publicHost);
 }
 
 function plainAnswer(publicHost: string): ProcessingResponse {

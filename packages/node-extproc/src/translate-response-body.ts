@@ -1,10 +1,13 @@
-import { isServerRequest } from '@mcp-gateway/core';
-import { setHeader, type HttpBody, type ProcessingResponse } from './ext-proc-messages.ts';
+import { NOOP_LOGGER, type Logger } from '@mcp-gateway/core';
+import { createCallScope, noAnswer, toJsonRpcError, type CallScope, type CallVerdict } from '@mcp-gateway/core/router';
+import type { HttpBody, ProcessingResponse } from './ext-proc-messages.ts';
 import {
+  createJsonBodyRewriter,
   createSseBodyRewriter,
-  rewriteJsonBody,
+  type BodyEndings,
+  type BodyMessage,
+  type BodyRewriter,
   type MessageRewrite,
-  type SseBodyRewriter,
 } from './rewrite-response-body.ts';
 import type { UpstreamRoute } from './translate-response-headers.ts';
 
@@ -15,7 +18,8 @@ export interface ResponseBodyDeps {
    * ping) a gateway id remembered in the session store with the upstream's own id, and returns
    * the message as the client must see it (the broker's rememberServerRequest).
    */
-  relayServerRequest(route: UpstreamRoute, message: Record<string, unknown>): Promise<Record<string, unknown>>;
+  relayServerRequest(route: UpstreamRoute, message: BodyMessage): Promise<BodyMessage>;
+  readonly logger?: Logger;
 }
 
 /** Answers the response-body messages of one routed call (after a mode override). */
@@ -23,58 +27,101 @@ export interface ResponseBodyTranslator {
   translate(body: HttpBody): Promise<ProcessingResponse>;
 }
 
+/** How the body of a routed call's answer is read: as an SSE stream, or as one JSON body. */
+export type ResponseBodyKind = 'sse' | 'json';
+
 /**
- * The response-body phase of a routed call whose answer must be rewritten (see
- * translateResponseHeaders): STREAMED SSE chunk by chunk, each answered with the complete events
- * so far (server-to-client requests mapped to gateway ids, the call's result rewritten), or a
- * BUFFERED JSON answer as a whole, with its new content-length.
+ * The response-body phase of a routed call (STREAMED): the broker's relay rules applied to the
+ * bytes Envoy streams through. Only what belongs to the call reaches the client (core's call
+ * scope: the answer to the forwarded id, with its result rewritten into the gateway's namespace;
+ * progress with the call's token; log messages); server-to-client requests get gateway ids;
+ * everything else is dropped and logged. An SSE answer is rewritten event by event as it comes;
+ * a JSON answer as a whole at its end. A body that ends without the call's answer ends with a
+ * JSON-RPC error for the call, as the broker answers.
  * @see https://www.envoyproxy.io/docs/envoy/latest/api-v3/extensions/filters/http/ext_proc/v3/processing_mode.proto
  */
 export function createResponseBodyTranslator(
   route: UpstreamRoute,
-  mode: 'STREAMED' | 'BUFFERED',
+  kind: ResponseBodyKind,
   deps: ResponseBodyDeps,
 ): ResponseBodyTranslator {
-  const rewrite = messageRewrite(route, deps);
-  if (mode === 'BUFFERED') {
-    return {
-      async translate(body) {
-        const rewritten = await rewriteJsonBody(body.body ?? new Uint8Array(), rewrite);
-        if (rewritten === undefined) return { response_body: {} };
-        return {
-          response_body: {
-            response: {
-              header_mutation: { set_headers: [setHeader('content-length', String(rewritten.byteLength))] },
-              body_mutation: { body: rewritten },
-            },
-          },
-        };
-      },
-    };
-  }
-  const sse: SseBodyRewriter = createSseBodyRewriter(rewrite);
+  const logger = deps.logger ?? NOOP_LOGGER;
+  const scope = createCallScope({ requestId: route.requestId, params: route.params });
+  let answered = false;
+  const rewrite: MessageRewrite = async (messages) => {
+    const out: BodyMessage[] = [];
+    let changed = false;
+    for (const message of messages) {
+      // The call is answered: nothing more of this exchange reaches the client (the broker ends its stream there).
+      if (answered) {
+        changed = true;
+        continue;
+      }
+      const verdict = scope.judge(message);
+      const sent = await sendable(verdict, route, scope, deps, logger);
+      if (verdict.kind === 'answer') answered = true;
+      if (sent !== message) changed = true;
+      if (sent !== undefined) out.push(sent);
+    }
+    return changed ? out : undefined;
+  };
+  const endings: BodyEndings = {
+    tooLarge: () => errorText(kind, route, 'answered with a message too large to check'),
+    atEnd: () => (answered ? '' : errorText(kind, route, undefined)),
+  };
+  const rewriter: BodyRewriter =
+    kind === 'sse' ? createSseBodyRewriter(rewrite, endings) : createJsonBodyRewriter(rewrite, endings);
   return {
     async translate(body) {
-      const out = await sse.push(body.body ?? new Uint8Array(), body.end_of_stream === true);
+      const out = await rewriter.push(body.body ?? new Uint8Array(), body.end_of_stream === true);
       return { response_body: { response: { body_mutation: { body: out } } } };
     },
   };
 }
 
-function messageRewrite(route: UpstreamRoute, deps: ResponseBodyDeps): MessageRewrite {
-  return async (message) => {
-    if (route.relayServerRequests === true && isServerRequest(message)) {
-      return deps.relayServerRequest(route, message);
+/** The message the client gets for one verdict; undefined when it must not reach the client. */
+async function sendable(
+  verdict: CallVerdict,
+  route: UpstreamRoute,
+  scope: CallScope,
+  deps: ResponseBodyDeps,
+  logger: Logger,
+): Promise<BodyMessage | undefined> {
+  switch (verdict.kind) {
+    case 'answer': {
+      const result = verdict.message['result'];
+      if (route.rewriteResult === undefined || typeof result !== 'object' || result === null) return verdict.message;
+      return { ...verdict.message, result: route.rewriteResult(result as Record<string, unknown>) };
     }
-    const result = message['result'];
-    if (
-      route.rewriteResult !== undefined &&
-      message['id'] === route.requestId &&
-      typeof result === 'object' &&
-      result !== null
-    ) {
-      return { ...message, result: route.rewriteResult(result as Record<string, unknown>) };
+    case 'notification':
+      return verdict.message;
+    case 'server-request': {
+      // A 2026-07-28 call has no session to answer on: its upstream asks with input_required instead.
+      if (route.jti === '') return drop(scope, route, logger, 'a request on a 2026-07-28 stream');
+      const mapped = await deps.relayServerRequest(route, verdict.message);
+      scope.noteServerRequest(verdict.message, mapped['id'] as string);
+      return mapped;
     }
-    return undefined;
-  };
+    default:
+      return drop(scope, route, logger, verdict.reason);
+  }
+}
+
+function drop(scope: CallScope, route: UpstreamRoute, logger: Logger, reason: string): undefined {
+  const fields = { server: route.server, reason, ...(route.jti === '' ? {} : { jti: route.jti }) };
+  if (scope.countDrop()) logger.warn('dropped an upstream message that does not belong to the call', fields);
+  else logger.debug('dropped an upstream message that does not belong to the call', fields);
+  return undefined;
+}
+
+/** The JSON-RPC error for the call, as an SSE event or a JSON body. */
+function errorText(kind: ResponseBodyKind, route: UpstreamRoute, problem: string | undefined): string {
+  const error = noAnswer(route.server);
+  const message = problem === undefined ? error.message : `upstream ${route.server} ${problem}`;
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: route.requestId,
+    error: { ...toJsonRpcError(error, NOOP_LOGGER), message },
+  });
+  return kind === 'sse' ? `event: message\ndata: ${body}\n\n` : body;
 }

@@ -1,5 +1,6 @@
-import type { JsonRpcId } from '@mcp-gateway/core';
-import { setHeader, type ProcessingModeOverride, type ProcessingResponse } from './ext-proc-messages.ts';
+import type { JsonRpcId, ResultRewrite } from '@mcp-gateway/core/router';
+import { setHeader, type ProcessingResponse } from './ext-proc-messages.ts';
+import type { ResponseBodyKind } from './translate-response-body.ts';
 
 /** What the request-body phase decided for a call routed straight to an upstream. */
 export interface UpstreamRoute {
@@ -10,15 +11,12 @@ export interface UpstreamRoute {
   readonly server: string;
   /** The backend session the call was sent on; "" for an upstream without sessions. */
   readonly backendSessionId: string;
-  /** The client's JSON-RPC id of the call: the answer carrying it is the call's result. */
-  readonly requestId?: JsonRpcId;
-  /**
-   * The client declared elicitation, sampling or roots: requests the upstream sends it during the
-   * call get gateway ids (so its answer, which goes to the broker, finds the upstream).
-   */
-  readonly relayServerRequests?: boolean;
-  /** Maps the upstream's result back into the gateway's namespace (resource URIs). */
-  readonly rewriteResult?: (result: Record<string, unknown>) => Record<string, unknown>;
+  /** The client's JSON-RPC id of the call: only the answer carrying it may reach the client. */
+  readonly requestId: JsonRpcId;
+  /** The params sent upstream (their `_meta.progressToken` names the call's progress). */
+  readonly params: Record<string, unknown>;
+  /** Maps the upstream's result back into the gateway's namespace (resource URIs and links). */
+  readonly rewriteResult?: ResultRewrite;
 }
 
 /** Injected effects of the response-headers phase. */
@@ -31,39 +29,51 @@ export interface ResponseHeadersDeps {
  * The response-headers phase. A broker-bound request passes unchanged (the broker speaks for
  * itself). For an upstream-routed call the backend's `mcp-session-id` is replaced by the
  * client's gateway session id, so clients never see backend ids; a 404 means the backend
- * session is gone (MCP: the client must start a new session) and evicts it. The body stays out
- * of the processor (response body NONE) unless something in it must be rewritten: then the
- * answer carries a `mode_override`, STREAMED for an SSE answer that may carry server-to-client
- * requests or a result to rewrite, BUFFERED for a JSON result to rewrite.
+ * session is gone (MCP: the client must start a new session) and evicts it. A successful answer's
+ * body comes to the processor (a `mode_override` to STREAMED), since only what belongs to the
+ * call may reach the client (an upstream is trusted only to answer the request it was sent): an
+ * SSE answer event by event, so progress reaches the client as it comes, anything else as one
+ * JSON body (held by the processor, not Envoy's buffer, so its size is the processor's limit).
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
  */
 export async function translateResponseHeaders(
-  headers: ReadonlyMap<string, string>,
+  response: ResponseHeadersInput,
   route: UpstreamRoute | undefined,
   deps: ResponseHeadersDeps,
-): Promise<ProcessingResponse> {
-  if (route === undefined) return { response_headers: {} };
-  const status = headers.get(':status');
+): Promise<ResponseHeadersResult> {
+  if (route === undefined) return { response: { response_headers: {} } };
+  const status = response.headers.get(':status');
   if (status === '404' && route.backendSessionId !== '') {
     await deps.evictBackendSession(route.jti, route.server, route.backendSessionId);
   }
-  const override = status === '200' ? bodyMode(headers.get('content-type') ?? '', route) : undefined;
   const set_headers = route.gatewaySessionId === '' ? [] : [setHeader('mcp-session-id', route.gatewaySessionId)];
-  if (override === undefined) return { response_headers: { response: { header_mutation: { set_headers } } } };
-  // The rewritten body's length differs, and Envoy refuses a body that disagrees with the
+  if (status !== '200' || response.endOfStream) {
+    return { response: { response_headers: { response: { header_mutation: { set_headers } } } } };
+  }
+  // SDK clients read an answer as SSE when its type names text/event-stream, else as JSON.
+  const bodyKind = (response.headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream')
+    ? 'sse'
+    : 'json';
+  // The checked body's length may differ, and Envoy refuses a body that disagrees with the
   // content-length it already has; without one it sends the body chunked.
   return {
-    response_headers: { response: { header_mutation: { set_headers, remove_headers: ['content-length'] } } },
-    mode_override: override,
+    response: {
+      response_headers: { response: { header_mutation: { set_headers, remove_headers: ['content-length'] } } },
+      mode_override: { response_body_mode: 'STREAMED' },
+    },
+    bodyKind,
   };
 }
 
-/** The response body mode an answer of `contentType` needs for `route`; undefined: NONE. */
-function bodyMode(contentType: string, route: UpstreamRoute): ProcessingModeOverride | undefined {
-  const type = contentType.toLowerCase();
-  if (type.startsWith('text/event-stream') && (route.relayServerRequests === true || route.rewriteResult !== undefined))
-    return { response_body_mode: 'STREAMED' };
-  if (type.startsWith('application/json') && route.rewriteResult !== undefined)
-    return { response_body_mode: 'BUFFERED' };
-  return undefined;
+/** The response as the response-headers phase sees it. */
+export interface ResponseHeadersInput {
+  readonly headers: ReadonlyMap<string, string>;
+  /** True when the response has no body. */
+  readonly endOfStream: boolean;
+}
+
+/** The response-headers answer and, when the body comes to the processor, how to read it. */
+export interface ResponseHeadersResult {
+  readonly response: ProcessingResponse;
+  readonly bodyKind?: ResponseBodyKind;
 }

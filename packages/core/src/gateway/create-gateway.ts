@@ -1,17 +1,31 @@
+import { DEFAULT_CALL_TIMEOUT_MS } from '../backend/backend-exchange.ts';
+import { createParkedCalls } from '../calls/parked-calls.ts';
+import type { UpstreamDirectory } from '../calls/call-context.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
+import type { RouteContext } from '../decision/route.ts';
+import { upstreamEraFor } from '../decision/routed-methods.ts';
+import { createSessionGate, type SessionGate } from '../decision/session-gate.ts';
+import type { EndpointContext } from '../endpoint/endpoint-context.ts';
+import { createMcpEndpoint, type McpEndpoint } from '../endpoint/mcp-endpoint.ts';
+import type { OriginPolicy } from '../endpoint/origin-policy.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../endpoint/read-body.ts';
 import type { Logger } from '../logger.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { createCallerIdentities, type CallerIdentities } from '../session/caller-identity.ts';
 import { createSessionTokens, type SessionTokens } from '../session/session-token.ts';
 import { buildStatusReport, type ServerStatus, type StatusReport } from '../status/status-report.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
-import type { CatalogChange } from './upstream-pool.ts';
-import { createUpstreamPool } from './upstream-pool.ts';
-import { createMcpEndpoint, type McpEndpoint } from './mcp-endpoint.ts';
-import type { OriginPolicy } from './origin-policy.ts';
+import { createUpstreamPool, type CatalogChange, type UpstreamPool } from './upstream-pool.ts';
+
+/** Default name and version the gateway reports at initialize. */
+export const DEFAULT_SERVER_INFO = { name: 'mcp-gateway', version: '0.1.0' } as const;
+
+/** Default interval of keep-alive comments on notification and listen streams: 15 s. */
+export const DEFAULT_KEEP_ALIVE_MS = 15_000;
 
 /** Options of `createGateway`: what a host decides at start-up. */
 export interface GatewayOptions {
@@ -35,26 +49,32 @@ export interface GatewayOptions {
   /** How upstreams are discovered: on timers (default) or inside requests (workerd). */
   discovery?: 'background' | 'on-demand';
   serverInfo?: { name: string; version: string };
+  /** Interval of keep-alive comments on notification streams; default 15 s. */
+  keepAliveMs?: number;
 }
 
 /**
- * The broker's shared state, as a processor in the same process (the Envoy ext_proc router)
- * routes with it: the same catalog, upstream clients, session tokens and store, so a session
- * the broker opened is valid for the router and a backend session either opens is reused by both.
+ * The decisions and state a processor in the same process (the Envoy ext_proc router) shares
+ * with the broker: the same session gate and routing decision, catalog, upstream clients, session
+ * tokens and store, so a session the broker opened is valid for the router, the router refuses
+ * exactly what the broker refuses, and a backend session either opens is reused by both.
  */
 export interface GatewayRouting {
-  /** The current catalog (swapped atomically on every change, config reloads included). */
+  /** The session decision (signature, expiry, caller binding, termination). */
+  readonly gate: SessionGate;
+  /** What the routing decision reads now (swapped atomically on every change, config reloads included). */
+  routeContext(): RouteContext;
+  /** The current catalog. */
   catalog(): Catalog;
   /** The configured server of that name; undefined once a reload removed it. */
   server(name: string): ServerConfig | undefined;
   /** The server's upstream client (its fetch carries the server's TLS trust); undefined as above. */
   client(name: string): UpstreamClient | undefined;
-  /** The protocol version the upstream speaks, as its last discovery found; undefined before one. */
-  protocolVersion(name: string): string | undefined;
   readonly tokens: SessionTokens;
   readonly store: SessionStore;
   /** Where new backend sessions are announced (see ensureBackendSession). */
   readonly bus: NotificationBus;
+  readonly callers: CallerIdentities;
 }
 
 /** A running gateway: the MCP endpoint plus what the other endpoints report. */
@@ -103,26 +123,44 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
   });
   pool.apply(options.config);
-  const endpoint = createMcpEndpoint({
-    pool,
-    tokens,
+  const callers = createCallerIdentities();
+  const gate = createSessionGate({ tokens, store, callers, logger });
+  const upstreams = directoryOf(pool);
+  const routeContext = (): RouteContext => ({
+    catalog: pool.catalog(),
+    serverOf: pool.server,
+    upstreamEra: (server, clientEra) => upstreamEraFor(pool.snapshot(server.name)?.protocolVersion, clientEra),
+  });
+  const context: EndpointContext = {
+    upstreams,
     store,
     bus,
+    tokens,
+    callers,
     logger,
-    originPolicy: options.originPolicy ?? { allowedOrigins: [], allowedHosts: [] },
+    gate,
+    routeContext,
+    refreshIfStale: () => pool.refreshIfStale(),
     fetchFor: options.fetchFor ?? (() => fetch),
-    ...(options.maxBodyBytes === undefined ? {} : { maxBodyBytes: options.maxBodyBytes }),
-    ...(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs }),
-    ...(options.serverInfo === undefined ? {} : { serverInfo: options.serverInfo }),
-  });
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    modernCalls: new Map(),
+    parked: createParkedCalls(),
+    originPolicy: options.originPolicy ?? { allowedOrigins: [], allowedHosts: [] },
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
+    keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+  };
+  const endpoint = createMcpEndpoint(context);
   const routing: GatewayRouting = {
+    gate,
+    routeContext,
     catalog: () => pool.catalog(),
     server: (name) => pool.server(name),
     client: (name) => pool.client(name),
-    protocolVersion: (name) => pool.snapshot(name)?.protocolVersion,
     tokens,
     store,
     bus,
+    callers,
   };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
@@ -143,8 +181,19 @@ export function createGateway(options: GatewayOptions): Gateway {
       return enabled.length === 0 || snapshots.some((snapshot) => snapshot.ready);
     },
     async stop() {
+      context.parked.clear();
       await pool.stop();
       await Promise.allSettled([store.close(), bus.close()]);
     },
+  };
+}
+
+/** The pool as calls see it. */
+function directoryOf(pool: UpstreamPool): UpstreamDirectory {
+  return {
+    catalog: () => pool.catalog(),
+    server: (name) => pool.server(name),
+    client: (name) => pool.client(name),
+    protocolVersion: (name) => pool.snapshot(name)?.protocolVersion,
   };
 }

@@ -72,6 +72,13 @@ export type JsonRpcParseResult =
 /** Internal outcome of checking a parsed value's shape: its kind, or what is wrong with it. */
 type Classification = { kind: JsonRpcMessageKind } | { problem: string };
 
+/**
+ * Deepest nesting of arrays and objects accepted in a message: 128 levels. JSON-RPC messages of
+ * MCP nest a few levels (tool arguments a few more); much deeper input only serves to exhaust the
+ * stack of whoever re-serializes it.
+ */
+export const MAX_JSON_DEPTH = 128;
+
 /** Longest engine message quoted in a parse error (V8 quotes part of the input). */
 const MAX_CAUSE_LENGTH = 160;
 
@@ -97,6 +104,13 @@ export function parseJsonRpcMessage(body: string | Uint8Array): JsonRpcParseResu
       text = utf8.decode(body);
     } catch {
       return parseError('Parse error: request body is not valid UTF-8');
+    }
+  }
+  // Nesting d needs at least d bytes: short bodies cannot be too deep.
+  if (text.length > MAX_JSON_DEPTH) {
+    const deep = scanNesting(text, MAX_JSON_DEPTH);
+    if (deep !== undefined) {
+      return invalid(`Invalid Request: the JSON nests deeper than the limit of ${MAX_JSON_DEPTH} levels`, deep.id);
     }
   }
   let value: unknown;
@@ -209,6 +223,54 @@ function errorObjectProblem(error: unknown): string | undefined {
   if (!Number.isSafeInteger(code)) return 'error.code must be an integer';
   if (typeof message !== 'string') return 'error.message must be a string';
   return undefined;
+}
+
+/**
+ * Scans JSON text for nesting deeper than `limit` without parsing it. Undefined when the text
+ * stays within the limit (or is not JSON: the parser says why); otherwise the top-level `id`
+ * read on the way, when it came before the point where the limit was passed.
+ */
+function scanNesting(text: string, limit: number): { id: JsonRpcId | null } | undefined {
+  let depth = 0;
+  let id: JsonRpcId | null = null;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x22) {
+      const end = stringEnd(text, i);
+      if (depth === 1 && id === null && end - i === 3 && text.startsWith('"id"', i)) id = idAfterKey(text, end + 1);
+      i = end;
+    } else if (code === 0x5b || code === 0x7b) {
+      depth += 1;
+      if (depth > limit) return { id };
+    } else if (code === 0x5d || code === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return undefined;
+}
+
+/** Index of the quote that closes the string opening at `start` (or the text's end). */
+function stringEnd(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x5c) i += 1;
+    else if (code === 0x22) return i;
+  }
+  return text.length;
+}
+
+const SCALAR_ID = /^\s*:\s*("(?:[^"\\]|\\.){0,256}"|-?\d{1,16}(?:\.\d+)?(?:[eE][+-]?\d+)?)/;
+
+/** The id value after a top-level `"id"` key at `from`, when it is a string or a number. */
+function idAfterKey(text: string, from: number): JsonRpcId | null {
+  const match = SCALAR_ID.exec(text.slice(from, from + 300));
+  if (match === null) return null;
+  try {
+    const value: unknown = JSON.parse(match[1] as string);
+    return isJsonRpcId(value) ? value : null;
+  } catch {
+    return null;
+  }
 }
 
 function describeCause(error: unknown): string {

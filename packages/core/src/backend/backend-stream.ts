@@ -1,14 +1,10 @@
 import { prefixUri } from '../catalog/tool-prefix.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import { createSseParser } from '../protocol/sse.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
-import { isServerRequest, rememberServerRequest } from './server-requests.ts';
+import { isServerRequest, rememberServerRequest } from '../relay/server-requests.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { UpstreamAccess } from './backend-exchange.ts';
 import { clientIdentityHeaders } from './upstream-headers.ts';
-
-/** Bus topic on which a gateway session's newly created backend sessions are announced. */
-export function backendSessionTopic(jti: string): string {
-  return `backend:${jti}`;
-}
 
 /**
  * Notifications an upstream sends on a backend session that the client must not see raw: the
@@ -26,8 +22,14 @@ const MAX_FAILURES = 10;
 
 /** Options of `relayBackendStream`. */
 export interface BackendStreamOptions {
-  endpoint: McpEndpointOptions;
-  session: SessionRequest;
+  access: Pick<UpstreamAccess, 'fetchFor'>;
+  store: SessionStore;
+  /** The gateway session the stream belongs to. */
+  jti: string;
+  /** The client's request headers (its identity goes with the GET). */
+  clientHeaders: Headers;
+  /** The version negotiated on the backend session, read at each (re)connect. */
+  protocolVersion: () => string | undefined;
   server: ServerConfig;
   backendSessionId: string;
   /** Delivers one message to the client's notification stream. */
@@ -44,22 +46,22 @@ export interface BackendStreamOptions {
  * such stream (405), the backend session is gone (404) or another listener holds it (409).
  */
 export async function relayBackendStream(options: BackendStreamOptions): Promise<void> {
-  const { endpoint, server, session, signal } = options;
+  const { access, server, signal } = options;
   let lastEventId: string | undefined;
   let retryMs = 1000;
   let failures = 0;
   while (!signal.aborted && failures < MAX_FAILURES) {
     const headers: Record<string, string> = {
-      ...clientIdentityHeaders(session.request.headers),
+      ...clientIdentityHeaders(options.clientHeaders),
       accept: 'text/event-stream',
       'mcp-session-id': options.backendSessionId,
     };
-    const version = endpoint.pool.snapshot(server.name)?.protocolVersion;
+    const version = options.protocolVersion();
     if (version !== undefined) headers['mcp-protocol-version'] = version;
     if (lastEventId !== undefined) headers['last-event-id'] = lastEventId;
     let response: Response;
     try {
-      response = await endpoint.fetchFor(server)(server.url, { method: 'GET', headers, signal });
+      response = await access.fetchFor(server)(server.url, { method: 'GET', headers, signal });
     } catch {
       if (signal.aborted) return;
       failures++;
@@ -105,8 +107,8 @@ async function toClientMessage(
   }
   if (typeof message !== 'object' || message === null || typeof message['method'] !== 'string') return undefined;
   if (isServerRequest(message)) {
-    const { endpoint, session, server, backendSessionId } = options;
-    return rememberServerRequest(endpoint.store, session, server.name, backendSessionId, message);
+    const { store, jti, server, backendSessionId } = options;
+    return rememberServerRequest(store, jti, server.name, backendSessionId, message);
   }
   if (GATEWAY_OWNED_NOTIFICATIONS.has(message['method'])) return undefined;
   const params = message['params'] as Record<string, unknown> | undefined;

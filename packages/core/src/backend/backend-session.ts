@@ -5,11 +5,15 @@ import type { SessionClaims } from '../session/session-token.ts';
 import type { NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
-import { backendSessionTopic } from './backend-stream.ts';
 import { clientIdentityHeaders } from './upstream-headers.ts';
 
 /** Sentinel stored for upstreams that run without sessions (they issue no Mcp-Session-Id). */
 export const NO_BACKEND_SESSION = '';
+
+/** Bus topic on which a gateway session's newly created backend sessions are announced. */
+export function backendSessionTopic(jti: string): string {
+  return `backend:${jti}`;
+}
 
 /**
  * Returns the backend session for (gateway session, server): the one already held, or a new one

@@ -1,14 +1,15 @@
 import { GatewayError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { toJsonRpcError } from '../protocol/error-mapping.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { paramHeaders } from '../protocol/modern-request.ts';
-import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { SSE_HEADERS } from '../relay/relay-engine.ts';
+import { INPUT_REQUEST_MARKER, inputAnswerTopic, PENDING_REQUEST_TTL_SECONDS } from '../relay/server-requests.ts';
+import { jsonMessages, sseMessages, type MessageSource, type RelayedMessage } from '../relay/upstream-messages.ts';
+import type { SessionClaims } from '../session/session-token.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
-import { modernCallKey, type McpEndpointOptions, type SessionRequest } from './endpoint-context.ts';
-import { rpcErrorResponse, toJsonRpcError } from './error-mapping.ts';
-import type { ForwardPlan } from './forward-call.ts';
-import { SSE_HEADERS, upstreamMessages, type RelayedMessage } from './message-relay.ts';
-import { callModernUpstream } from './modern-forward.ts';
-import { INPUT_REQUEST_MARKER, inputAnswerTopic, PENDING_REQUEST_TTL_SECONDS } from './server-requests.ts';
+import { modernCallKey, type CallContext, type ClientCall, type LegacySession } from './call-context.ts';
+import { callModernUpstream } from './rev2026-07-28.ts';
 
 /** Rounds of input requests one call may go through before the gateway gives up. */
 const MAX_INPUT_ROUNDS = 8;
@@ -25,28 +26,19 @@ const NEEDED_CAPABILITY: Readonly<Record<string, string>> = {
 const encoder = new TextEncoder();
 
 /**
- * A legacy client's call to a 2026-07-28 upstream. Sent statelessly with an envelope made from
- * the gateway session (its declared capabilities, the gateway as client). A plain answer is
- * relayed as it came. A multi-round-trip answer (`input_required`) is translated to the
- * client's era: each input request goes to the client as a server-to-client request on the
- * call's SSE stream (with a gateway id; the client's answer may reach any replica, which hands
- * it over the bus), and once every answer is in, the gateway retries the call with
- * `inputResponses` and the upstream's `requestState`, relaying the final result.
+ * A legacy client's call to a 2026-07-28 upstream (a named shim between the eras). Sent
+ * statelessly with an envelope made from the gateway session (its declared capabilities, the
+ * gateway as client). A plain answer is relayed as it came. A multi-round-trip answer
+ * (`input_required`) is translated to the client's era: each input request goes to the client
+ * as a server-to-client request on the call's SSE stream (with a gateway id; the client's answer
+ * may reach any replica, which hands it over the bus), and once every answer is in, the gateway
+ * retries the call with `inputResponses` and the upstream's `requestState`, relaying the final
+ * result.
  */
-export async function forwardLegacyToModern(
-  options: McpEndpointOptions,
-  session: SessionRequest,
-  message: JsonRpcRequest,
-  plan: ForwardPlan,
-): Promise<Response> {
+export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: ClientCall): Promise<Response> {
+  const { message, plan } = call;
+  const session = call.session as LegacySession;
   const { server } = plan;
-  if (message.method === 'resources/subscribe' || message.method === 'resources/unsubscribe') {
-    const error = new GatewayError(
-      'METHOD_NOT_FOUND',
-      `upstream ${server.name} speaks MCP ${MODERN_PROTOCOL_VERSION}, which has no ${message.method} (only subscriptions/listen)`,
-    );
-    return rpcErrorResponse(message.id, error, session.logger);
-  }
   const base = withModernEnvelope(plan.params, {
     clientInfo: { name: 'mcp-gateway', version: '0.1.0' },
     clientCapabilities: session.claims.clientCapabilities,
@@ -55,25 +47,26 @@ export async function forwardLegacyToModern(
   const servedName = (message.params as Record<string, unknown> | undefined)?.['name'];
   const tool =
     message.method === 'tools/call' && typeof servedName === 'string'
-      ? options.pool.catalog().toolItem(servedName)
+      ? ctx.upstreams.catalog().toolItem(servedName)
       : undefined;
   const extraHeaders = tool === undefined ? {} : paramHeaders(tool['inputSchema'], plan.params['arguments']);
   const send = (params: Record<string, unknown>, signal?: AbortSignal) =>
-    callModernUpstream(options, {
+    callModernUpstream(ctx, {
       server,
       message: { ...message, params },
-      clientHeaders: session.request.headers,
+      clientHeaders: call.request.headers,
+      target: plan.target,
       rewriteResult: plan.rewriteResult,
-      logger: session.logger,
+      logger: call.logger,
       extraHeaders,
       ...(signal === undefined ? {} : { signal }),
     });
   // A legacy client cancels with notifications/cancelled (client-messages.ts aborts this).
   const abort = new AbortController();
   const key = modernCallKey(session.claims.jti, message.id);
-  options.modernCalls?.set(key, abort);
+  ctx.modernCalls.set(key, abort);
   const forget = () => {
-    if (options.modernCalls?.get(key) === abort) options.modernCalls.delete(key);
+    if (ctx.modernCalls.get(key) === abort) ctx.modernCalls.delete(key);
   };
   let first: Response;
   try {
@@ -82,6 +75,7 @@ export async function forwardLegacyToModern(
     forget();
     throw error;
   }
+  const rounds = { ctx, claims: session.claims, logger: call.logger, message, base, send, abort, forget };
   const type = first.headers.get('content-type') ?? '';
   if (!first.ok || type.includes('application/json')) {
     const text = await first.text();
@@ -89,46 +83,30 @@ export async function forwardLegacyToModern(
       forget();
       return new Response(text, { status: first.status, headers: first.headers });
     }
-    return translateRounds(session, message, base, send, jsonOnce(text), abort, forget, options);
+    return translateRounds(rounds, jsonMessages(text) ?? emptySource());
   }
   if (first.body === null) {
     forget();
     return first;
   }
-  return translateRounds(session, message, base, send, upstreamMessages(first.body), abort, forget, options);
+  return translateRounds(rounds, sseMessages(first.body));
 }
 
-/** One parsed JSON answer as a message source. */
-function jsonOnce(text: string): ReturnType<typeof upstreamMessages> {
-  let done = false;
-  return {
-    next: () => {
-      if (done) return Promise.resolve(undefined);
-      done = true;
-      try {
-        return Promise.resolve(JSON.parse(text) as RelayedMessage);
-      } catch {
-        return Promise.resolve(undefined);
-      }
-    },
-    cancel: () => {
-      done = true;
-    },
-  };
+/** What the rounds of one translated call share. */
+interface Rounds {
+  readonly ctx: CallContext;
+  readonly claims: SessionClaims;
+  readonly logger: Logger;
+  readonly message: JsonRpcRequest;
+  readonly base: Record<string, unknown>;
+  readonly send: (params: Record<string, unknown>, signal?: AbortSignal) => Promise<Response>;
+  readonly abort: AbortController;
+  readonly forget: () => void;
 }
 
-function translateRounds(
-  session: SessionRequest,
-  message: JsonRpcRequest,
-  base: Record<string, unknown>,
-  send: (params: Record<string, unknown>, signal?: AbortSignal) => Promise<Response>,
-  first: ReturnType<typeof upstreamMessages>,
-  abort: AbortController,
-  forget: () => void,
-  options: McpEndpointOptions,
-): Response {
+function translateRounds(rounds: Rounds, first: MessageSource): Response {
+  const { ctx, message, base, send, abort, forget, logger } = rounds;
   abort.signal.addEventListener('abort', () => first.cancel(), { once: true });
-  const { logger } = session;
   let current = first;
   const fail = (error: unknown): RelayedMessage => ({
     jsonrpc: '2.0',
@@ -164,7 +142,7 @@ function translateRounds(
             );
             break;
           }
-          const responses = await askClient(options, session, result, emit, abort.signal);
+          const responses = await askClient(ctx, rounds.claims, result, emit, abort.signal);
           if (responses instanceof GatewayError) {
             emit(fail(responses));
             break;
@@ -179,8 +157,8 @@ function translateRounds(
           const type = next.headers.get('content-type') ?? '';
           current =
             type.includes('text/event-stream') && next.body !== null
-              ? upstreamMessages(next.body)
-              : jsonOnce(await next.text());
+              ? sseMessages(next.body)
+              : (jsonMessages(await next.text()) ?? emptySource());
         }
       } catch (error) {
         emit(fail(abort.signal.aborted ? new GatewayError('UPSTREAM_UNAVAILABLE', 'the call was cancelled') : error));
@@ -205,7 +183,7 @@ function translateRounds(
 
 /** Relays notifications until the answer to `id` arrives; resolves with it (undefined when the stream ends). */
 async function relayUntilAnswer(
-  source: ReturnType<typeof upstreamMessages>,
+  source: MessageSource,
   id: unknown,
   emit: (message: RelayedMessage) => void,
 ): Promise<RelayedMessage | undefined> {
@@ -222,8 +200,8 @@ async function relayUntilAnswer(
  * answers (delivered by deliverClientResponse, on this or another replica, over the bus).
  */
 async function askClient(
-  options: McpEndpointOptions,
-  session: SessionRequest,
+  ctx: CallContext,
+  claims: SessionClaims,
   result: Record<string, unknown>,
   emit: (message: RelayedMessage) => void,
   signal: AbortSignal,
@@ -238,11 +216,11 @@ async function askClient(
     for (const [key, raw] of entries) {
       const request = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
       const method = typeof request['method'] === 'string' ? request['method'] : '';
-      const capability = NEEDED_CAPABILITY[method];
+      const capability = Object.hasOwn(NEEDED_CAPABILITY, method) ? NEEDED_CAPABILITY[method] : undefined;
       if (capability === undefined) {
         return new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream asked for input of unknown kind "${method}"`);
       }
-      if (session.claims.clientCapabilities[capability] === undefined) {
+      if (!Object.hasOwn(claims.clientCapabilities, capability)) {
         return new GatewayError(
           'MISSING_CLIENT_CAPABILITY',
           `the tool needs the client capability "${capability}" (for ${method}), which this session did not declare`,
@@ -264,7 +242,7 @@ async function askClient(
               ),
             INPUT_WAIT_MS,
           );
-          const stop = options.bus.subscribe(inputAnswerTopic(gatewayId), (answer) => {
+          const stop = ctx.bus.subscribe(inputAnswerTopic(gatewayId), (answer) => {
             clearTimeout(timer);
             if (answer['result'] !== undefined) answers[key] = answer['result'];
             resolve();
@@ -278,10 +256,10 @@ async function askClient(
           });
         }),
       );
-      await options.store.putPending(
+      await ctx.store.putPending(
         gatewayId,
         {
-          jti: session.claims.jti,
+          jti: claims.jti,
           server: INPUT_REQUEST_MARKER,
           backendSessionId: INPUT_REQUEST_MARKER,
           upstreamId: key,
@@ -297,4 +275,9 @@ async function askClient(
   } finally {
     for (const stop of unsubscribes) stop();
   }
+}
+
+/** A source with nothing in it (an answer that was not JSON). */
+function emptySource(): MessageSource {
+  return { next: () => Promise.resolve(undefined), cancel: () => {} };
 }

@@ -1,8 +1,18 @@
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
 import { NO_BACKEND_SESSION } from './backend-session.ts';
-import { DEFAULT_CALL_TIMEOUT_MS, type McpEndpointOptions } from './endpoint-context.ts';
-import { clientIdentityHeaders, forwardedCallHeaders } from './upstream-headers.ts';
+import { clientIdentityHeaders, forwardedCallHeaders, routerHeaders } from './upstream-headers.ts';
+
+/** Default time an upstream may stay silent during a forwarded call: 30 s. */
+export const DEFAULT_CALL_TIMEOUT_MS = 30_000;
+
+/** How the gateway reaches upstreams on clients' behalf. */
+export interface UpstreamAccess {
+  /** The fetch for one upstream (its TLS trust on Node). */
+  fetchFor(server: ServerConfig): typeof fetch;
+  /** How long an upstream may stay silent during a call. */
+  readonly callTimeoutMs: number;
+}
 
 /** A backend session on an upstream, and the client on whose behalf the gateway talks on it. */
 export interface BackendTarget {
@@ -20,7 +30,7 @@ export interface BackendTarget {
  * notification) on a backend session. Never throws: failures are logged.
  */
 export async function postToBackend(
-  options: McpEndpointOptions,
+  access: UpstreamAccess,
   target: BackendTarget,
   message: object,
   logger: Logger,
@@ -29,18 +39,18 @@ export async function postToBackend(
   const method = (message as { method?: unknown }).method;
   const headers = forwardedCallHeaders(
     target.clientHeaders,
-    { method: typeof method === 'string' ? method : 'response', server: server.name },
+    routerHeaders(typeof method === 'string' ? method : 'response', server.name),
     {
       backendSessionId: target.backendSessionId,
       ...(target.protocolVersion === undefined ? {} : { protocolVersion: target.protocolVersion }),
     },
   );
   try {
-    const response = await options.fetchFor(server)(server.url, {
+    const response = await access.fetchFor(server)(server.url, {
       method: 'POST',
       headers,
       body: JSON.stringify(message),
-      signal: AbortSignal.timeout(options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS),
+      signal: AbortSignal.timeout(access.callTimeoutMs),
     });
     await response.body?.cancel().catch(() => {});
     if (!response.ok)
@@ -56,7 +66,7 @@ export async function postToBackend(
  * @see MCP 2025-11-25 basic/transports §Resumability and Redelivery
  */
 export async function resumeBackendStream(
-  options: McpEndpointOptions,
+  access: UpstreamAccess,
   target: BackendTarget,
   lastEventId: string,
   signal: AbortSignal,
@@ -70,7 +80,7 @@ export async function resumeBackendStream(
   if (target.backendSessionId !== NO_BACKEND_SESSION) headers['mcp-session-id'] = target.backendSessionId;
   if (target.protocolVersion !== undefined) headers['mcp-protocol-version'] = target.protocolVersion;
   try {
-    const response = await options.fetchFor(target.server)(target.server.url, { method: 'GET', headers, signal });
+    const response = await access.fetchFor(target.server)(target.server.url, { method: 'GET', headers, signal });
     if (!response.ok || !(response.headers.get('content-type') ?? '').includes('text/event-stream')) {
       await response.body?.cancel().catch(() => {});
       return undefined;
@@ -82,14 +92,17 @@ export async function resumeBackendStream(
 }
 
 /**
- * An upstream's 401 or 403, passed to the client with its body and `WWW-Authenticate`: the
- * caller's credentials were refused by the upstream's policy, and the client must see it.
- * Undefined for any other status.
+ * Tells an upstream that the gateway gave up on a call (the upstream stayed silent past the
+ * call timeout), so the tool can stop: notifications/cancelled on the call's backend session.
+ * Best effort; never throws.
  */
-export function authRefusal(response: Response): Response | undefined {
-  if (response.status !== 401 && response.status !== 403) return undefined;
-  const headers = new Headers({ 'content-type': response.headers.get('content-type') ?? 'text/plain' });
-  const challenge = response.headers.get('www-authenticate');
-  if (challenge !== null) headers.set('www-authenticate', challenge);
-  return new Response(response.body, { status: response.status, headers });
+export function cancelUpstreamCall(
+  access: UpstreamAccess,
+  target: BackendTarget,
+  requestId: string | number,
+  reason: string,
+  logger: Logger,
+): Promise<void> {
+  const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason } };
+  return postToBackend(access, target, cancel, logger);
 }

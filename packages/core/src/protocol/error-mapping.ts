@@ -1,6 +1,6 @@
 import { isGatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import type { JsonRpcId } from '../protocol/json-rpc.ts';
+import type { JsonRpcId } from './json-rpc.ts';
 
 /** A JSON-RPC error object as sent to clients. */
 export interface JsonRpcErrorObject {

@@ -1,13 +1,5 @@
-import {
-  createSseParser,
-  encodeSseComment,
-  encodeSseEvent,
-  MAX_ANSWER_EVENT_BYTES,
-  type SseEvent,
-} from '../protocol/sse.ts';
-
-/** A JSON-RPC message as relayed (kept as an object so handlers can inspect it). */
-export type RelayedMessage = Record<string, unknown>;
+import { encodeSseComment, encodeSseEvent } from '../protocol/sse.ts';
+import type { MessageSource, RelayedMessage } from './upstream-messages.ts';
 
 /** What a relay does with one upstream message. */
 export interface RelayStep {
@@ -20,49 +12,20 @@ export interface RelayStep {
   readonly next: 'continue' | 'end' | 'park';
 }
 
-/** An upstream message stream as a pull source of parsed JSON-RPC messages. */
-export interface UpstreamMessages {
-  /** Resolves the next message, or undefined when the upstream stream ended. */
-  next(): Promise<RelayedMessage | undefined>;
-  /** Ends the upstream exchange (cancels the body: for 2026-07-28 upstreams that is the cancellation). */
-  cancel(): void;
-  /** The last SSE event id seen (for resuming a legacy stream with Last-Event-ID). */
-  lastEventId?(): string | undefined;
-}
-
-/** Parses an SSE body into JSON-RPC messages; events that are not JSON objects are skipped. */
-export function upstreamMessages(body: ReadableStream<Uint8Array>): UpstreamMessages {
-  const reader = body.pipeThrough(createSseParser({ maxEventBytes: MAX_ANSWER_EVENT_BYTES })).getReader();
-  let lastEventId: string | undefined;
-  return {
-    async next() {
-      for (;;) {
-        const read = await reader.read();
-        if (read.done) return undefined;
-        if (read.value.id !== undefined && read.value.id !== '') lastEventId = read.value.id;
-        const message = parseEvent(read.value);
-        if (message !== undefined) return message;
-      }
-    },
-    cancel() {
-      reader.cancel().catch(() => {});
-    },
-    lastEventId: () => lastEventId,
-  };
-}
-
 /** Options of {@link relayMessages}. */
 export interface RelayMessagesOptions {
-  readonly upstream: UpstreamMessages;
+  readonly upstream: MessageSource;
   /** Decides, per upstream message, what the client gets and whether the relay goes on. */
   readonly onMessage: (message: RelayedMessage) => RelayStep | Promise<RelayStep>;
   /** Messages sent when the upstream stream ends before a step said 'end' (an error answer). */
   readonly onUpstreamEnd: () => readonly RelayedMessage[];
+  /** Messages sent when `onMessage` fails (the store is unreachable, say): the relay ends. */
+  readonly onError: (error: unknown) => readonly RelayedMessage[];
   /** The upstream stayed silent this long: `onSilence` answers, the exchange is cancelled. */
   readonly silenceMs: number;
   readonly onSilence: () => readonly RelayedMessage[];
   /** Called with the still-open upstream when a step said 'park'. */
-  readonly onPark?: (upstream: UpstreamMessages) => void;
+  readonly onPark?: (upstream: MessageSource) => void;
   /** The client went away before the end (for 2026-07-28 this is the cancellation). */
   readonly onClientGone?: () => void;
   /** Keep-alive comment interval while waiting; 0 disables. */
@@ -83,7 +46,7 @@ export function relayMessages(options: RelayMessagesOptions): ReadableStream<Uin
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>, messages: readonly RelayedMessage[]) => {
     finished = true;
     if (keepAlive !== undefined) clearInterval(keepAlive);
-    for (const message of messages) controller.enqueue(encode(message));
+    for (const message of messages) enqueue(controller, message);
     controller.close();
   };
   return new ReadableStream<Uint8Array>({
@@ -109,6 +72,8 @@ export function relayMessages(options: RelayMessagesOptions): ReadableStream<Uin
       } finally {
         clearTimeout(timer);
       }
+      // The client may have gone away while the upstream was read.
+      if (finished) return;
       if (message === 'silent') {
         upstream.cancel();
         finish(controller, options.onSilence());
@@ -118,9 +83,18 @@ export function relayMessages(options: RelayMessagesOptions): ReadableStream<Uin
         finish(controller, options.onUpstreamEnd());
         return;
       }
-      const step = await options.onMessage(message);
+      let step: RelayStep;
+      try {
+        step = await options.onMessage(message);
+      } catch (error) {
+        if (finished) return;
+        upstream.cancel();
+        finish(controller, options.onError(error));
+        return;
+      }
+      if (finished) return;
       if (step.next === 'continue') {
-        for (const sent of step.send) controller.enqueue(encode(sent));
+        for (const sent of step.send) enqueue(controller, sent);
         return;
       }
       if (step.next === 'park') options.onPark?.(upstream);
@@ -144,18 +118,13 @@ export const SSE_HEADERS = {
   'x-accel-buffering': 'no',
 } as const;
 
-function encode(message: RelayedMessage): Uint8Array {
-  return encoder.encode(encodeSseEvent({ event: 'message', data: JSON.stringify(message) }));
-}
-
-function parseEvent(event: SseEvent): RelayedMessage | undefined {
-  if (event.data.trim() === '') return undefined;
+/** Sends one message as an SSE event; a message that cannot be serialized (nested too deep) is skipped. */
+function enqueue(controller: ReadableStreamDefaultController<Uint8Array>, message: RelayedMessage): void {
+  let data: string;
   try {
-    const parsed: unknown = JSON.parse(event.data);
-    return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)
-      ? (parsed as RelayedMessage)
-      : undefined;
+    data = JSON.stringify(message);
   } catch {
-    return undefined;
+    return;
   }
+  controller.enqueue(encoder.encode(encodeSseEvent({ event: 'message', data })));
 }

@@ -1,6 +1,5 @@
 import type { JsonRpcId } from '../protocol/json-rpc.ts';
 import type { SessionStore } from '../store/session-store.ts';
-import type { SessionRequest } from './endpoint-context.ts';
 
 /** How long a server-to-client request waits for the client's answer: 1 h. */
 export const PENDING_REQUEST_TTL_SECONDS = 3600;
@@ -30,7 +29,7 @@ export function isServerRequest(message: Record<string, unknown>): boolean {
  */
 export async function rememberServerRequest(
   store: SessionStore,
-  session: { readonly claims: Pick<SessionRequest['claims'], 'jti'> },
+  jti: string,
   server: string,
   backendSessionId: string,
   message: Record<string, unknown>,
@@ -38,7 +37,7 @@ export async function rememberServerRequest(
   const gatewayId = crypto.randomUUID();
   await store.putPending(
     gatewayId,
-    { jti: session.claims.jti, server, backendSessionId, upstreamId: message['id'] as JsonRpcId },
+    { jti, server, backendSessionId, upstreamId: message['id'] as JsonRpcId },
     PENDING_REQUEST_TTL_SECONDS,
   );
   return { ...message, id: gatewayId };

@@ -1,15 +1,14 @@
-import { encodeSseComment, encodeSseEvent } from '../protocol/sse.ts';
+import { backendSessionTopic } from '../../backend/backend-session.ts';
+import { relayBackendStream } from '../../backend/backend-stream.ts';
+import { encodeSseComment, encodeSseEvent } from '../../protocol/sse.ts';
+import type { SessionClaims } from '../../session/session-token.ts';
 import {
   BROADCAST_TOPIC,
   isSessionTerminatedMessage,
   sessionTopic,
   type BusMessage,
-} from '../store/notification-bus.ts';
-import { backendSessionTopic, relayBackendStream } from './backend-stream.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
-
-/** Default interval of keep-alive comments on notification streams: 15 s. */
-export const DEFAULT_KEEP_ALIVE_MS = 15_000;
+} from '../../store/notification-bus.ts';
+import type { EndpointContext } from '../endpoint-context.ts';
 
 /**
  * Opens the client's standalone notification stream (GET /mcp): list_changed notifications for
@@ -19,11 +18,12 @@ export const DEFAULT_KEEP_ALIVE_MS = 15_000;
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#listening-for-messages-from-the-server
  */
 export function openNotificationStream(
-  options: McpEndpointOptions,
-  session: SessionRequest,
+  ctx: EndpointContext,
+  request: Request,
+  claims: SessionClaims,
   open: Map<string, () => void>,
 ): Response {
-  const { jti } = session.claims;
+  const { jti } = claims;
   open.get(jti)?.();
   const encoder = new TextEncoder();
   const unsubscribers: (() => void)[] = [];
@@ -57,9 +57,9 @@ export function openNotificationStream(
           close();
         }
       };
-      unsubscribers.push(options.bus.subscribe(BROADCAST_TOPIC, deliver));
+      unsubscribers.push(ctx.bus.subscribe(BROADCAST_TOPIC, deliver));
       unsubscribers.push(
-        options.bus.subscribe(sessionTopic(jti), (message) => {
+        ctx.bus.subscribe(sessionTopic(jti), (message) => {
           // The session ended on some replica (DELETE): end this stream; the message stays internal.
           if (isSessionTerminatedMessage(message)) replace();
           else deliver(message);
@@ -69,13 +69,16 @@ export function openNotificationStream(
       const attached = new Set<string>();
       const attach = (serverName: unknown, backendSessionId: unknown) => {
         if (typeof serverName !== 'string' || typeof backendSessionId !== 'string') return;
-        const server = options.pool.server(serverName);
+        const server = ctx.upstreams.server(serverName);
         const key = `${serverName}\u0000${backendSessionId}`;
         if (server === undefined || backendSessionId === '' || attached.has(key) || upstreams.signal.aborted) return;
         attached.add(key);
         void relayBackendStream({
-          endpoint: options,
-          session,
+          access: ctx,
+          store: ctx.store,
+          jti,
+          clientHeaders: request.headers,
+          protocolVersion: () => ctx.upstreams.protocolVersion(serverName),
           server,
           backendSessionId,
           deliver,
@@ -83,11 +86,11 @@ export function openNotificationStream(
         }).finally(() => attached.delete(key));
       };
       unsubscribers.push(
-        options.bus.subscribe(backendSessionTopic(session.claims.jti), (m) =>
+        ctx.bus.subscribe(backendSessionTopic(jti), (m) =>
           attach(m['server'], m['backendSessionId']),
         ),
       );
-      options.store.backendSessions(session.claims.jti).then(
+      ctx.store.backendSessions(jti).then(
         (held) => {
           for (const [server, id] of Object.entries(held)) attach(server, id);
         },
@@ -100,8 +103,8 @@ export function openNotificationStream(
         } catch {
           close();
         }
-      }, options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS);
-      session.request.signal.addEventListener('abort', () => {
+      }, ctx.keepAliveMs);
+      request.signal.addEventListener('abort', () => {
         close();
         try {
           controller.close();

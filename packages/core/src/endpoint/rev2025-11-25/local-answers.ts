@@ -1,10 +1,10 @@
-import type { CatalogKind } from '../catalog/catalog.ts';
-import { GatewayError } from '../errors.ts';
-import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
-import { LATEST_LEGACY_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../protocol/versions.ts';
-import { callerIdentity } from '../session/caller-identity.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
-import { jsonResponse, rpcErrorResponse } from './error-mapping.ts';
+import type { CatalogKind } from '../../catalog/catalog.ts';
+import { GatewayError } from '../../errors.ts';
+import type { Logger } from '../../logger.ts';
+import { jsonResponse, rpcErrorResponse } from '../../protocol/error-mapping.ts';
+import type { JsonRpcRequest } from '../../protocol/json-rpc.ts';
+import { LATEST_LEGACY_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../../protocol/versions.ts';
+import type { EndpointContext } from '../endpoint-context.ts';
 
 /** What the gateway itself offers at initialize: everything it aggregates. */
 export const GATEWAY_CAPABILITIES = {
@@ -18,17 +18,13 @@ export const GATEWAY_CAPABILITIES = {
 /** Default serverInfo reported at initialize. */
 export const DEFAULT_SERVER_INFO = { name: 'mcp-gateway', version: '0.1.0' };
 
-const LIST_METHODS: Record<string, CatalogKind> = {
-  'tools/list': 'tools',
-  'prompts/list': 'prompts',
-  'resources/list': 'resources',
-  'resources/templates/list': 'resourceTemplates',
-};
-
-/** True for methods the gateway answers itself once a session is established. */
-export function isLocalMethod(method: string): boolean {
-  return method in LIST_METHODS || method === 'ping' || method === 'logging/setLevel';
-}
+/** The catalog list each list method answers from. */
+export const LIST_KINDS: ReadonlyMap<string, CatalogKind> = new Map<string, CatalogKind>([
+  ['tools/list', 'tools'],
+  ['prompts/list', 'prompts'],
+  ['resources/list', 'resources'],
+  ['resources/templates/list', 'resourceTemplates'],
+]);
 
 /**
  * Answers initialize: negotiates the version (the client's if the gateway serves it, else the
@@ -37,7 +33,7 @@ export function isLocalMethod(method: string): boolean {
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle#initialization
  */
 export async function answerInitialize(
-  options: McpEndpointOptions,
+  ctx: EndpointContext,
   request: Request,
   message: JsonRpcRequest,
 ): Promise<Response> {
@@ -49,39 +45,47 @@ export async function answerInitialize(
     typeof capabilities === 'object' && capabilities !== null && JSON.stringify(capabilities).length <= 2048
       ? (capabilities as Record<string, unknown>)
       : {};
-  const caller = await callerIdentity(request.headers.get('authorization'));
-  const { token, claims } = await options.tokens.issue({
+  const caller = await ctx.callers.identify(request.headers.get('authorization'));
+  const { token, claims } = await ctx.tokens.issue({
     protocolVersion,
     clientCapabilities,
     ...(caller === undefined ? {} : { caller }),
   });
-  options.logger.info('session started', { jti: claims.jti, protocolVersion });
+  ctx.logger.info('session started', { jti: claims.jti, protocolVersion });
   const result = {
     protocolVersion,
     capabilities: GATEWAY_CAPABILITIES,
-    serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
+    serverInfo: ctx.serverInfo,
   };
   return jsonResponse({ jsonrpc: '2.0', id: message.id, result }, 200, { 'mcp-session-id': token });
 }
 
 /** Answers ping, logging/setLevel and the four list methods from the current catalog. */
-export function answerLocal(options: McpEndpointOptions, session: SessionRequest, message: JsonRpcRequest): Response {
+export function answerLocal(
+  ctx: EndpointContext,
+  request: Request,
+  message: JsonRpcRequest,
+  logger: Logger,
+): Response {
   if (message.method === 'ping' || message.method === 'logging/setLevel') {
     return jsonResponse({ jsonrpc: '2.0', id: message.id, result: {} });
   }
-  const kind = LIST_METHODS[message.method] as CatalogKind;
+  const kind = LIST_KINDS.get(message.method);
+  if (kind === undefined) {
+    return rpcErrorResponse(message.id, new GatewayError('METHOD_NOT_FOUND', `Method not found: ${message.method}`), logger);
+  }
   const params = (message.params ?? {}) as Record<string, unknown>;
   if (params['cursor'] !== undefined) {
     // The gateway lists everything in one page, so it never hands out a cursor.
-    return rpcErrorResponse(message.id, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), session.logger);
+    return rpcErrorResponse(message.id, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), logger);
   }
-  const virtualServer = session.request.headers.get('x-mcp-virtualserver') ?? undefined;
-  const body = options.pool.catalog().listResultJson(kind, virtualServer);
+  const virtualServer = request.headers.get('x-mcp-virtualserver') ?? undefined;
+  const body = ctx.upstreams.catalog().listResultJson(kind, virtualServer);
   if (body === undefined) {
     return rpcErrorResponse(
       message.id,
       new GatewayError('INVALID_PARAMS', `Unknown virtual server: ${virtualServer ?? ''}`),
-      session.logger,
+      logger,
     );
   }
   return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${body}}`, {

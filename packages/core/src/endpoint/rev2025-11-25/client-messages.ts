@@ -1,13 +1,14 @@
-import { GatewayError } from '../errors.ts';
-import type { JsonRpcId, JsonRpcMessage } from '../protocol/json-rpc.ts';
-import { postToBackend } from './backend-exchange.ts';
-import { NO_BACKEND_SESSION } from './backend-session.ts';
-import { modernCallKey, type McpEndpointOptions, type SessionRequest } from './endpoint-context.ts';
-import { toErrorResponse } from './error-mapping.ts';
-import { INPUT_REQUEST_MARKER, inputAnswerTopic } from './server-requests.ts';
-import { clientIdentityHeaders } from './upstream-headers.ts';
-import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '../protocol/versions.ts';
-import { SESSION_TERMINATED_MESSAGE, sessionTopic } from '../store/notification-bus.ts';
+import { postToBackend } from '../../backend/backend-exchange.ts';
+import { NO_BACKEND_SESSION } from '../../backend/backend-session.ts';
+import { clientIdentityHeaders } from '../../backend/upstream-headers.ts';
+import { modernCallKey } from '../../calls/call-context.ts';
+import { GatewayError } from '../../errors.ts';
+import { toErrorResponse } from '../../protocol/error-mapping.ts';
+import type { JsonRpcMessage } from '../../protocol/json-rpc.ts';
+import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '../../protocol/versions.ts';
+import { INPUT_REQUEST_MARKER, inputAnswerTopic } from '../../relay/server-requests.ts';
+import { SESSION_TERMINATED_MESSAGE, sessionTopic } from '../../store/notification-bus.ts';
+import type { EndpointContext, SessionRequest } from '../endpoint-context.ts';
 
 /** Notifications a client sends that concern every upstream holding a backend session for it. */
 const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notifications/roots/list_changed']);
@@ -18,12 +19,12 @@ const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notificati
  * 202 when delivered; 400 when the id is unknown, already answered or belongs to another session.
  */
 export async function deliverClientResponse(
-  options: McpEndpointOptions,
+  ctx: EndpointContext,
   session: SessionRequest,
   message: JsonRpcMessage,
 ): Promise<Response> {
   const id = (message as { id?: unknown }).id;
-  const pending = typeof id === 'string' ? await options.store.takePending(id) : undefined;
+  const pending = typeof id === 'string' ? await ctx.store.takePending(id) : undefined;
   if (pending === undefined || pending.jti !== session.claims.jti) {
     return toErrorResponse(
       new GatewayError('INVALID_REQUEST', `No pending request with id ${JSON.stringify(id)} for this session`),
@@ -33,10 +34,10 @@ export async function deliverClientResponse(
   }
   if (pending.backendSessionId === INPUT_REQUEST_MARKER) {
     // The answer to an input request of a 2026-07-28 upstream: the waiting call (on any replica) retries with it.
-    await options.bus.publish(inputAnswerTopic(id as string), { ...(message as unknown as Record<string, unknown>) });
+    await ctx.bus.publish(inputAnswerTopic(id as string), { ...(message as unknown as Record<string, unknown>) });
     return new Response(null, { status: 202 });
   }
-  await postToUpstream(options, session, pending.server, pending.backendSessionId, {
+  await postToUpstream(ctx, session, pending.server, pending.backendSessionId, {
     ...message,
     id: pending.upstreamId,
   });
@@ -49,18 +50,18 @@ export async function deliverClientResponse(
  * upstream that does not know the id ignores the cancel); the rest need no upstream.
  */
 export async function deliverClientNotification(
-  options: McpEndpointOptions,
+  ctx: EndpointContext,
   session: SessionRequest,
   message: JsonRpcMessage & { method: string },
 ): Promise<Response> {
   if (message.method === 'notifications/cancelled') {
     const params = (message as { params?: { requestId?: unknown } }).params;
-    options.modernCalls?.get(modernCallKey(session.claims.jti, params?.requestId))?.abort();
+    ctx.modernCalls.get(modernCallKey(session.claims.jti, params?.requestId))?.abort();
   }
   if (FANNED_OUT_NOTIFICATIONS.has(message.method)) {
-    const held = await options.store.backendSessions(session.claims.jti);
+    const held = await ctx.store.backendSessions(session.claims.jti);
     const deliveries = Object.entries(held).map(([server, backendSessionId]) =>
-      postToUpstream(options, session, server, backendSessionId, message),
+      postToUpstream(ctx, session, server, backendSessionId, message),
     );
     const sent = Promise.allSettled(deliveries);
     if (session.context.waitUntil !== undefined) session.context.waitUntil(sent);
@@ -70,22 +71,21 @@ export async function deliverClientNotification(
 }
 
 /** Ends a gateway session (DELETE): marks it terminated and closes its backend sessions upstream. */
-export async function terminateSession(options: McpEndpointOptions, session: SessionRequest): Promise<Response> {
+export async function terminateSession(ctx: EndpointContext, session: SessionRequest): Promise<Response> {
   const ttlSeconds = Math.max(1, session.claims.exp - Math.floor(Date.now() / 1000));
-  const held = await options.store.terminate(session.claims.jti, ttlSeconds);
+  const held = await ctx.store.terminate(session.claims.jti, ttlSeconds);
   // The client's GET stream may be held by another replica: tell whichever holds it to end it.
-  options.bus.publish(sessionTopic(session.claims.jti), SESSION_TERMINATED_MESSAGE).catch((error: unknown) => {
+  ctx.bus.publish(sessionTopic(session.claims.jti), SESSION_TERMINATED_MESSAGE).catch((error: unknown) => {
     session.logger.warn('could not announce the end of a session', { error: String(error) });
   });
   const closing = Promise.allSettled(
     Object.entries(held).map(async ([server, backendSessionId]) => {
-      const client = options.pool.client(server);
+      const client = ctx.upstreams.client(server);
       if (client === undefined || backendSessionId === NO_BACKEND_SESSION) return;
-      const snapshot = options.pool.snapshot(server);
       await client.close(
         {
           sessionId: backendSessionId,
-          protocolVersion: snapshot?.protocolVersion ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+          protocolVersion: ctx.upstreams.protocolVersion(server) ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
           capabilities: {},
           useCredential: false,
         },
@@ -99,38 +99,18 @@ export async function terminateSession(options: McpEndpointOptions, session: Ses
   return new Response(null, { status: 200 });
 }
 
-/**
- * Tells an upstream that the gateway gave up on a call (the upstream stayed silent past the
- * call timeout), so the tool can stop: notifications/cancelled on the call's backend session.
- * Best effort; never throws.
- */
-export async function cancelUpstreamCall(
-  options: McpEndpointOptions,
-  session: SessionRequest,
-  server: string,
-  backendSessionId: string,
-  requestId: JsonRpcId,
-  reason: string,
-): Promise<void> {
-  await postToUpstream(options, session, server, backendSessionId, {
-    jsonrpc: '2.0',
-    method: 'notifications/cancelled',
-    params: { requestId, reason },
-  });
-}
-
 async function postToUpstream(
-  options: McpEndpointOptions,
+  ctx: EndpointContext,
   session: SessionRequest,
   serverName: string,
   backendSessionId: string,
   message: object,
 ): Promise<void> {
-  const server = options.pool.server(serverName);
+  const server = ctx.upstreams.server(serverName);
   if (server === undefined) return;
-  const protocolVersion = options.pool.snapshot(serverName)?.protocolVersion;
+  const protocolVersion = ctx.upstreams.protocolVersion(serverName);
   await postToBackend(
-    options,
+    ctx,
     { server, backendSessionId, protocolVersion, clientHeaders: session.request.headers },
     message,
     session.logger,

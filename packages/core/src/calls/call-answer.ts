@@ -1,0 +1,111 @@
+import type { ServerConfig } from '../config/schema.ts';
+import { GatewayError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+import { toJsonRpcError } from '../protocol/error-mapping.ts';
+import type { JsonRpcId } from '../protocol/json-rpc.ts';
+import type { CallScope } from '../relay/call-scope.ts';
+import { parseMessages, type RelayedMessage } from '../relay/upstream-messages.ts';
+
+/** The JSON response headers of an answer. */
+export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
+
+/** A JSON-RPC error message for `id`. */
+export function errorMessage(id: JsonRpcId, error: unknown, logger: Logger): RelayedMessage {
+  return { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
+}
+
+/** A JSON-RPC error answer for `id` (HTTP 200). */
+export function errorAnswer(id: JsonRpcId, error: unknown, logger: Logger): Response {
+  return jsonAnswer(errorMessage(id, error, logger));
+}
+
+/** One message as a JSON answer (HTTP 200). */
+export function jsonAnswer(message: RelayedMessage): Response {
+  return new Response(JSON.stringify(message), { status: 200, headers: JSON_HEADERS });
+}
+
+/**
+ * An upstream's 401 or 403, passed to the client with its body and `WWW-Authenticate`: the
+ * caller's credentials were refused by the upstream's policy, and the client must see it.
+ * Undefined for any other status.
+ */
+export function authRefusal(response: Response): Response | undefined {
+  if (response.status !== 401 && response.status !== 403) return undefined;
+  const headers = new Headers({ 'content-type': response.headers.get('content-type') ?? 'text/plain' });
+  const challenge = response.headers.get('www-authenticate');
+  if (challenge !== null) headers.set('www-authenticate', challenge);
+  return new Response(response.body, { status: response.status, headers });
+}
+
+/** The error of an upstream that answered with an HTTP error status, quoting the start of its body. */
+export async function httpFailure(server: ServerConfig, response: Response): Promise<GatewayError> {
+  const detail = (await response.text().catch(() => '')).slice(0, 200);
+  return new GatewayError(
+    'UPSTREAM_UNAVAILABLE',
+    `upstream ${server.name} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
+  );
+}
+
+/** The error of an upstream stream that ended before the call's answer. */
+export function endedEarly(server: ServerConfig): GatewayError {
+  return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} closed the stream without answering`);
+}
+
+/** The error of an upstream that sent nothing for the call timeout. */
+export function staySilent(server: ServerConfig, timeoutMs: number): GatewayError {
+  return new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} sent nothing for ${timeoutMs} ms; call abandoned`);
+}
+
+/** The error of an upstream whose answer holds no response to the call. */
+export function noAnswer(serverName: string): GatewayError {
+  return new GatewayError(
+    'UPSTREAM_PROTOCOL_ERROR',
+    `upstream ${serverName} answered without a response to the call (messages that do not belong to it are dropped)`,
+  );
+}
+
+/** Logs a message dropped from a call's stream (the first few per call at warn), never its content. */
+export function logDrop(logger: Logger, scope: CallScope, server: ServerConfig, reason: string): void {
+  const fields = { server: server.name, reason };
+  if (scope.countDrop()) logger.warn('dropped an upstream message that does not belong to the call', fields);
+  else logger.debug('dropped an upstream message that does not belong to the call', fields);
+}
+
+/**
+ * The answer to the call in an upstream's JSON body (one message, or a batch): the response
+ * carrying the forwarded id. Everything else in it is dropped and logged. A GatewayError when
+ * the body is not JSON or holds no such response.
+ */
+export function pickJsonAnswer(
+  text: string,
+  scope: CallScope,
+  server: ServerConfig,
+  logger: Logger,
+): RelayedMessage | GatewayError {
+  const messages = parseMessages(text);
+  if (messages === undefined) {
+    return new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream ${server.name} answered with invalid JSON`);
+  }
+  let answer: RelayedMessage | undefined;
+  for (const message of messages) {
+    const verdict = scope.judge(message);
+    if (verdict.kind === 'answer' && answer === undefined) answer = verdict.message;
+    else logDrop(logger, scope, server, verdict.kind === 'drop' ? verdict.reason : `a ${verdict.kind} in a JSON answer`);
+  }
+  return answer ?? noAnswer(server.name);
+}
+
+/** Applies a result rewrite to an answer message; a rewrite that refuses becomes the call's error. */
+export function rewriteAnswer(
+  message: RelayedMessage,
+  rewrite: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined,
+  logger: Logger,
+): RelayedMessage {
+  const result = message['result'];
+  if (rewrite === undefined || typeof result !== 'object' || result === null || Array.isArray(result)) return message;
+  try {
+    return { ...message, result: rewrite(result as Record<string, unknown>) };
+  } catch (error) {
+    return { jsonrpc: '2.0', id: message['id'], error: toJsonRpcError(error, logger) };
+  }
+}

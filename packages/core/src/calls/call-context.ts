@@ -1,0 +1,67 @@
+import type { UpstreamAccess } from '../backend/backend-exchange.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import type { ForwardPlan } from '../decision/route.ts';
+import type { Logger } from '../logger.ts';
+import type { JsonRpcId, JsonRpcRequest } from '../protocol/json-rpc.ts';
+import type { CallerIdentities } from '../session/caller-identity.ts';
+import type { SessionClaims, SessionTokens } from '../session/session-token.ts';
+import type { NotificationBus } from '../store/notification-bus.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import type { UpstreamClient } from '../upstream/upstream-client.ts';
+import type { ParkedCalls } from './parked-calls.ts';
+
+/** The configured upstreams as calls see them (the gateway's pool behind it). */
+export interface UpstreamDirectory {
+  catalog(): Catalog;
+  server(name: string): ServerConfig | undefined;
+  client(name: string): UpstreamClient | undefined;
+  /** The version the upstream speaks, as its last discovery found; undefined before one. */
+  protocolVersion(name: string): string | undefined;
+}
+
+/** Everything forwarding a call needs; the endpoint builds it once. */
+export interface CallContext extends UpstreamAccess {
+  readonly upstreams: UpstreamDirectory;
+  readonly store: SessionStore;
+  readonly bus: NotificationBus;
+  readonly tokens: SessionTokens;
+  readonly callers: CallerIdentities;
+  readonly logger: Logger;
+  /**
+   * Calls of this process to 2026-07-28 upstreams on behalf of legacy clients, by
+   * `modernCallKey(jti, id)`: a legacy client's notifications/cancelled aborts them (that era
+   * cancels by closing the stream).
+   */
+  readonly modernCalls: Map<string, AbortController>;
+  /** Legacy upstreams' calls waiting for a 2026-07-28 client's input (this process only). */
+  readonly parked: ParkedCalls;
+}
+
+/** A legacy client's validated session, as a call on it sees it. */
+export interface LegacySession {
+  /** The session id as presented (the signed token). */
+  readonly token: string;
+  readonly claims: SessionClaims;
+  /** The backend session the store holds for the call's server, when one exists. */
+  readonly backendSessionId?: string | undefined;
+  /** Where a host takes work that must outlive the response (workerd's waitUntil). */
+  readonly waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
+}
+
+/** One client request forwarded to an upstream: what every era direction takes. */
+export interface ClientCall {
+  /** The request as the client sent it. */
+  readonly message: JsonRpcRequest;
+  readonly plan: ForwardPlan;
+  /** The client's HTTP request: its identity, trace and Mcp-Param-* headers, and its signal. */
+  readonly request: Request;
+  readonly logger: Logger;
+  /** The legacy client's session; absent for 2026-07-28 clients, which have none. */
+  readonly session?: LegacySession;
+}
+
+/** The key of an in-flight call in `CallContext.modernCalls`. */
+export function modernCallKey(jti: string, id: JsonRpcId | unknown): string {
+  return `${jti} ${JSON.stringify(id)}`;
+}

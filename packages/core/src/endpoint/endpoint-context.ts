@@ -1,0 +1,42 @@
+import type { CallContext } from '../calls/call-context.ts';
+import type { RouteContext } from '../decision/route.ts';
+import type { SessionGate } from '../decision/session-gate.ts';
+import type { Logger } from '../logger.ts';
+import type { SessionClaims } from '../session/session-token.ts';
+import type { OriginPolicy } from './origin-policy.ts';
+
+/** Everything the MCP endpoint needs; `createGateway` builds it once. */
+export interface EndpointContext extends CallContext {
+  /** The session decision, shared with the Envoy router. */
+  readonly gate: SessionGate;
+  /** What the routing decision reads now (the current catalog and servers). */
+  routeContext(): RouteContext;
+  /**
+   * On-demand discovery (workerd): refreshes stale upstreams first; undefined when nothing to
+   * wait for, so the hot path stays synchronous.
+   */
+  refreshIfStale(): Promise<void> | undefined;
+  readonly originPolicy: OriginPolicy;
+  /** Request body limit in bytes. */
+  readonly maxBodyBytes: number;
+  /** Name and version the gateway reports at initialize and in 2026-07-28 results. */
+  readonly serverInfo: { readonly name: string; readonly version: string };
+  /** Interval of keep-alive comments on GET notification and listen streams. */
+  readonly keepAliveMs: number;
+}
+
+/** Per-request extras a host may pass (e.g. workerd's waitUntil). */
+export interface RequestContext {
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/** A request on a legacy session the gate admitted. */
+export interface SessionRequest {
+  readonly request: Request;
+  /** The session id as presented (the signed token). */
+  readonly token: string;
+  readonly claims: SessionClaims;
+  /** The request's logger, carrying the session's jti. */
+  readonly logger: Logger;
+  readonly context: RequestContext;
+}

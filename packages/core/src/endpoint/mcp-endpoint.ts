@@ -1,0 +1,96 @@
+import { GatewayError } from '../errors.ts';
+import { toErrorResponse } from '../protocol/error-mapping.ts';
+import { parseJsonRpcMessage, type JsonRpcRequest } from '../protocol/json-rpc.ts';
+import { isModernRequest, isModernVersion } from '../protocol/modern-request.ts';
+import { isLegacyProtocolVersion } from '../protocol/versions.ts';
+import type { EndpointContext, RequestContext } from './endpoint-context.ts';
+import { checkOrigin, preflightResponse, withCors } from './origin-policy.ts';
+import { readBody } from './read-body.ts';
+import { handleLegacyPost, handleLegacyStream, type LegacyStreams } from './rev2025-11-25/legacy-dispatch.ts';
+import { handleModernPost, unsupportedVersion } from './rev2026-07-28/modern-post.ts';
+
+/** The MCP endpoint: a fetch-style handler for POST, GET and DELETE on /mcp. */
+export interface McpEndpoint {
+  handle(request: Request, context?: RequestContext): Promise<Response>;
+}
+
+/**
+ * Creates the MCP endpoint, serving both protocol eras on one path: Origin and Host checks,
+ * CORS, content negotiation, the body limit and JSON-RPC parsing here; then the era's own
+ * dispatcher (folders rev2025-11-25 and rev2026-07-28). The era is decided by the body's
+ * `_meta` envelope, else by the MCP-Protocol-Version header.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#streamable-http
+ */
+export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
+  const { logger } = ctx;
+  const streams: LegacyStreams = { open: new Map() };
+
+  async function handle(request: Request, context: RequestContext = {}): Promise<Response> {
+    const refused = checkOrigin(request.headers, ctx.originPolicy);
+    if (refused !== undefined) return toErrorResponse(refused, null, logger);
+    const origin = request.headers.get('origin');
+    if (request.method === 'OPTIONS') return preflightResponse(origin);
+    const response = await route(request, context);
+    return origin === null ? response : withCors(response, origin);
+  }
+
+  async function route(request: Request, context: RequestContext): Promise<Response> {
+    try {
+      switch (request.method) {
+        case 'POST':
+          return await handlePost(request, context);
+        case 'GET':
+        case 'DELETE': {
+          if (isModernVersion(request.headers.get('mcp-protocol-version'))) {
+            // 2026-07-28 has no GET stream and no sessions to end: subscriptions/listen replaces both.
+            const error = new GatewayError(
+              'METHOD_NOT_ALLOWED',
+              `${request.method} is not used in protocol 2026-07-28: POST subscriptions/listen for notifications`,
+            );
+            return toErrorResponse(error, null, logger, { allow: 'POST' });
+          }
+          return await handleLegacyStream(ctx, request, context, streams);
+        }
+        default:
+          return toErrorResponse(
+            new GatewayError('METHOD_NOT_ALLOWED', `Method ${request.method} is not allowed on the MCP endpoint`),
+            null,
+            logger,
+            { allow: 'GET, POST, DELETE' },
+          );
+      }
+    } catch (error) {
+      return toErrorResponse(error, null, logger);
+    }
+  }
+
+  async function handlePost(request: Request, context: RequestContext): Promise<Response> {
+    const accept = request.headers.get('accept');
+    if (accept !== null && !/application\/json|text\/event-stream|\*\/\*/i.test(accept)) {
+      const error = new GatewayError('NOT_ACCEPTABLE', 'Client must accept application/json and text/event-stream');
+      return toErrorResponse(error, null, logger);
+    }
+    const contentType = request.headers.get('content-type');
+    if (contentType !== null && !/^application\/json/i.test(contentType)) {
+      const error = new GatewayError('UNSUPPORTED_MEDIA_TYPE', 'Content-Type must be application/json');
+      return toErrorResponse(error, null, logger);
+    }
+    const body = await readBody(request, ctx.maxBodyBytes);
+    const parsed = parseJsonRpcMessage(body);
+    if (!parsed.ok) {
+      const error = new GatewayError(parsed.code === -32700 ? 'PARSE_ERROR' : 'INVALID_REQUEST', parsed.message);
+      return toErrorResponse(error, parsed.id, logger);
+    }
+    const { message, kind } = parsed;
+    const version = request.headers.get('mcp-protocol-version');
+    if (isModernRequest(version, message as { params?: unknown })) {
+      return handleModernPost(ctx, request, message, kind);
+    }
+    if (version !== null && !isLegacyProtocolVersion(version)) {
+      return unsupportedVersion(version, kind === 'request' ? (message as JsonRpcRequest).id : null, ctx);
+    }
+    return handleLegacyPost(ctx, request, context, message, kind);
+  }
+
+  return { handle };
+}

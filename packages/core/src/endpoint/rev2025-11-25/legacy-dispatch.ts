@@ -1,0 +1,117 @@
+import { forwardCall } from '../../calls/forward-call.ts';
+import { decideRoute, type RouteDecision } from '../../decision/route.ts';
+import type { Logger } from '../../logger.ts';
+import { rpcErrorResponse, toErrorResponse } from '../../protocol/error-mapping.ts';
+import type { JsonRpcMessage, JsonRpcMessageKind, JsonRpcRequest } from '../../protocol/json-rpc.ts';
+import type { SessionClaims } from '../../session/session-token.ts';
+import type { EndpointContext, RequestContext, SessionRequest } from '../endpoint-context.ts';
+import { deliverClientNotification, deliverClientResponse, terminateSession } from './client-messages.ts';
+import { answerInitialize, answerLocal } from './local-answers.ts';
+import { openNotificationStream } from './notification-stream.ts';
+
+/** The legacy-era state of one endpoint: the GET stream open on this process per session. */
+export interface LegacyStreams {
+  /** Closes the notification stream this process holds for a session (a newer one replaces it). */
+  readonly open: Map<string, () => void>;
+}
+
+/**
+ * Serves one legacy POST (protocol 2024-11-05 to 2025-11-25): initialize opens a session; every
+ * other message needs one, which the session gate admits (a valid token of this gateway,
+ * presented with the credential that opened it, not ended) before anything else happens, so a
+ * request on an ended or foreign session gets 404 whatever it asks. Requests are then routed:
+ * answered here, forwarded to the owning upstream, or refused.
+ * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#sending-messages-to-the-server
+ */
+export async function handleLegacyPost(
+  ctx: EndpointContext,
+  request: Request,
+  context: RequestContext,
+  message: JsonRpcMessage,
+  kind: JsonRpcMessageKind,
+): Promise<Response> {
+  if (kind === 'request' && (message as JsonRpcRequest).method === 'initialize') {
+    return answerInitialize(ctx, request, message as JsonRpcRequest);
+  }
+  const checked = await ctx.gate.check(presentedSession(request));
+  if (!checked.ok) return toErrorResponse(checked.error, null, ctx.logger);
+  let route: RouteDecision | undefined;
+  if (kind === 'request') {
+    const refreshing = ctx.refreshIfStale();
+    if (refreshing !== undefined) await refreshing;
+    route = decideRoute(message as JsonRpcRequest, 'legacy', ctx.routeContext());
+  }
+  const server = route?.kind === 'forward' ? route.plan.server.name : undefined;
+  const admitted = await ctx.gate.admit(checked.claims, server);
+  if (!admitted.ok) return toErrorResponse(admitted.error, null, ctx.logger);
+  const session = sessionRequest(ctx.logger, request, checked.claims, context);
+  if (kind === 'response') return deliverClientResponse(ctx, session, message);
+  if (kind === 'notification') return deliverClientNotification(ctx, session, message as JsonRpcRequest);
+  const rpc = message as JsonRpcRequest;
+  switch (route?.kind) {
+    case 'forward':
+      return forwardCall(
+        ctx,
+        {
+          message: rpc,
+          plan: route.plan,
+          request,
+          logger: session.logger,
+          session: {
+            token: session.token,
+            claims: checked.claims,
+            backendSessionId: admitted.backendSessionId,
+            waitUntil: context.waitUntil,
+          },
+        },
+        'legacy',
+      );
+    case 'refuse':
+      return rpcErrorResponse(rpc.id, route.error, session.logger);
+    default:
+      return answerLocal(ctx, request, rpc, session.logger);
+  }
+}
+
+/**
+ * Serves GET (the session's notification stream) and DELETE (the end of the session) of the
+ * legacy era, on a session the gate admits.
+ */
+export async function handleLegacyStream(
+  ctx: EndpointContext,
+  request: Request,
+  context: RequestContext,
+  streams: LegacyStreams,
+): Promise<Response> {
+  const checked = await ctx.gate.check(presentedSession(request));
+  if (!checked.ok) return toErrorResponse(checked.error, null, ctx.logger);
+  const admitted = await ctx.gate.admit(checked.claims);
+  if (!admitted.ok) return toErrorResponse(admitted.error, null, ctx.logger);
+  if (request.method === 'GET') return openNotificationStream(ctx, request, checked.claims, streams.open);
+  // The session's GET stream (here or on another replica) ends on the bus's terminated message:
+  // closing it from this request directly is what workerd forbids (I/O of another request).
+  return terminateSession(ctx, sessionRequest(ctx.logger, request, checked.claims, context));
+}
+
+function presentedSession(request: Request) {
+  return { sessionId: request.headers.get('mcp-session-id'), authorization: request.headers.get('authorization') };
+}
+
+function sessionRequest(
+  logger: Logger,
+  request: Request,
+  claims: SessionClaims,
+  context: RequestContext,
+): SessionRequest {
+  let sessionLogger: Logger | undefined;
+  return {
+    request,
+    token: request.headers.get('mcp-session-id') ?? '',
+    claims,
+    context,
+    // Created on first use: most requests never log.
+    get logger() {
+      return (sessionLogger ??= logger.child({ jti: claims.jti }));
+    },
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * What the Envoy ext_proc router needs of the core beyond the hosts' entry: the same decisions
+ * the broker makes (the session gate, the routing decision, the scope of a call's answer),
+ * backend sessions, the hairpin's backend-init tokens, and the JSON-RPC and MCP header rules.
+ * The router only maps these decisions onto Envoy header and body mutations.
+ */
+export { decideRoute } from './decision/route.ts';
+export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './decision/route.ts';
+export type { ResultRewrite } from './decision/result-rewrite.ts';
+export { isForwardedMethod, isLocalMethod } from './decision/routed-methods.ts';
+export type { Era } from './decision/routed-methods.ts';
+export type { PresentedSession, SessionAdmission, SessionCheck, SessionGate } from './decision/session-gate.ts';
+
+export { createCallScope } from './relay/call-scope.ts';
+export type { CallScope, CallVerdict } from './relay/call-scope.ts';
+export { rememberServerRequest } from './relay/server-requests.ts';
+export { parseMessages } from './relay/upstream-messages.ts';
+export type { RelayedMessage } from './relay/upstream-messages.ts';
+export { noAnswer } from './calls/call-answer.ts';
+
+export { ensureBackendSession, NO_BACKEND_SESSION } from './backend/backend-session.ts';
+export { ROUTER_HEADERS, routerHeaders } from './backend/upstream-headers.ts';
+
+export {
+  BACKEND_INIT_AUDIENCE,
+  BACKEND_INIT_HEADERS,
+  BACKEND_INIT_PURPOSE,
+  BACKEND_INIT_TTL_SECONDS,
+  createBackendInitTokens,
+} from './session/backend-init-token.ts';
+export type {
+  BackendInitClaims,
+  BackendInitTokenOptions,
+  BackendInitTokens,
+  BackendInitVerifyResult,
+} from './session/backend-init-token.ts';
+export type { SessionClaims } from './session/session-token.ts';
+
+export { parseJsonRpcMessage } from './protocol/json-rpc.ts';
+export type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from './protocol/json-rpc.ts';
+export { checkModernHeaders, encodeHeaderValue, isModernRequest, isModernVersion } from './protocol/modern-request.ts';
+export { toJsonRpcError } from './protocol/error-mapping.ts';
+export { DEFAULT_MAX_BODY_BYTES } from './endpoint/read-body.ts';
+
+export { createUpstreamClient } from './upstream/upstream-client.ts';
+export type { UpstreamClient } from './upstream/upstream-client.ts';
