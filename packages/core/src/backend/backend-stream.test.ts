@@ -9,9 +9,11 @@ import { NOOP_LOGGER } from '../logger.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import { createMemoryNotificationBus } from '../store/notification-bus.ts';
-import { backendSessionTopic, relayBackendStream } from './backend-stream.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
-import { createUpstreamPool, type UpstreamPool } from './upstream-pool.ts';
+import { createUpstreamPool, type UpstreamPool } from '../gateway/upstream-pool.ts';
+import type { SessionClaims } from '../session/session-token.ts';
+import type { SessionStore } from '../store/session-store.ts';
+import { backendSessionTopic } from './backend-session.ts';
+import { relayBackendStream } from './backend-stream.ts';
 
 const KEY = 'gateway-signing-key-for-tests-0001';
 
@@ -61,8 +63,11 @@ async function faultServer(handle: (req: IncomingMessage, res: ServerResponse) =
 }
 
 interface Harness {
-  readonly endpoint: McpEndpointOptions & { pool: UpstreamPool };
-  readonly session: SessionRequest;
+  readonly pool: UpstreamPool;
+  readonly store: SessionStore;
+  readonly fetchFor: (server: ServerConfig) => typeof fetch;
+  readonly claims: SessionClaims;
+  readonly clientHeaders: Headers;
   readonly server: ServerConfig;
   /** Headers of every GET the relay sent. */
   readonly gets: Record<string, string>[];
@@ -94,29 +99,13 @@ async function harness(url: string, headers: Record<string, string> = {}): Promi
     () => pool.stop(),
   );
   const tokens = createSessionTokens({ key: KEY });
-  const { token, claims } = await tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: { roots: {} } });
-  const session: SessionRequest = {
-    request: new Request('http://localhost:8080/mcp', { method: 'GET', headers }),
-    token,
-    claims,
-    logger: NOOP_LOGGER,
-    context: {},
-  };
-  const endpoint = {
-    pool,
-    tokens,
-    store,
-    bus,
-    logger: NOOP_LOGGER,
-    fetchFor,
-    originPolicy: { allowedOrigins: [], allowedHosts: [] },
-  };
-  return { endpoint, session, server, gets, streamOpen };
+  const { claims } = await tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: { roots: {} } });
+  return { pool, store, fetchFor, claims, clientHeaders: new Headers(headers), server, gets, streamOpen };
 }
 
 /** Opens a backend session on the upstream with the core upstream client, as the gateway does for a client. */
 async function openBackendSession(target: Harness): Promise<string> {
-  const client = target.endpoint.pool.client(target.server.name);
+  const client = target.pool.client(target.server.name);
   const created = await client?.initialize({ capabilities: { roots: {} }, useCredential: false });
   if (created?.sessionId === undefined) throw new Error('the upstream issued no session id');
   return created.sessionId;
@@ -147,13 +136,23 @@ interface Running {
   readonly backendSessionId: string;
 }
 
+/** The relay's options for the harness's session and server. */
+function streamOptions(target: Harness) {
+  return {
+    access: { fetchFor: target.fetchFor },
+    store: target.store,
+    jti: target.claims.jti,
+    clientHeaders: target.clientHeaders,
+    protocolVersion: () => target.pool.snapshot(target.server.name)?.protocolVersion,
+    server: target.server,
+  };
+}
+
 function relay(target: Harness, backendSessionId: string): Running {
   const abort = new AbortController();
   const messages = inbox();
   const done = relayBackendStream({
-    endpoint: target.endpoint,
-    session: target.session,
-    server: target.server,
+    ...streamOptions(target),
     backendSessionId,
     deliver: messages.deliver,
     signal: abort.signal,
@@ -230,8 +229,8 @@ describe('relayBackendStream', () => {
     const request = await messages.next();
 
     expect(request).toMatchObject({ jsonrpc: '2.0', method: 'roots/list', id: expect.any(String) });
-    expect(await target.endpoint.store.takePending(request['id'] as string)).toEqual({
-      jti: target.session.claims.jti,
+    expect(await target.store.takePending(request['id'] as string)).toEqual({
+      jti: target.claims.jti,
       server: 'weather',
       backendSessionId,
       upstreamId: expect.any(Number),
@@ -241,7 +240,7 @@ describe('relayBackendStream', () => {
   it("opens the stream with the client's identity, the backend session and the negotiated version", async () => {
     const upstream = await sdkUpstream();
     const target = await harness(upstream.url, { authorization: 'Bearer alice-token', cookie: 'secret=1' });
-    await target.endpoint.pool.refreshIfStale();
+    await target.pool.refreshIfStale();
     const backendSessionId = await openBackendSession(target);
 
     relay(target, backendSessionId);
@@ -252,7 +251,7 @@ describe('relayBackendStream', () => {
         authorization: 'Bearer alice-token',
         accept: 'text/event-stream',
         'mcp-session-id': backendSessionId,
-        'mcp-protocol-version': target.endpoint.pool.snapshot('weather')?.protocolVersion,
+        'mcp-protocol-version': target.pool.snapshot('weather')?.protocolVersion,
       },
     ]);
   });
@@ -273,9 +272,7 @@ describe('relayBackendStream', () => {
     abort.abort();
 
     await relayBackendStream({
-      endpoint: target.endpoint,
-      session: target.session,
-      server: target.server,
+      ...streamOptions(target),
       backendSessionId: 'backend-1',
       deliver: () => {},
       signal: abort.signal,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { clientIdentityHeaders, forwardedCallHeaders, ROUTER_HEADERS } from './upstream-headers.ts';
+import { decodeHeaderValue } from '../protocol/modern-request.ts';
+import { clientIdentityHeaders, forwardedCallHeaders, routerHeaders } from './upstream-headers.ts';
 
 const CLIENT = new Headers({
   authorization: 'Bearer alice-token',
@@ -21,7 +22,7 @@ describe('forwardedCallHeaders', () => {
   it('sets the JSON-RPC content headers, the routing facts and the backend session', () => {
     const headers = forwardedCallHeaders(
       new Headers(),
-      { method: 'tools/call', server: 'weather', name: { header: ROUTER_HEADERS.tool, value: 'forecast' } },
+      routerHeaders('tools/call', 'weather', { kind: 'tool', name: 'forecast' }),
       { backendSessionId: 'backend-1', protocolVersion: '2025-06-18' },
     );
 
@@ -40,7 +41,7 @@ describe('forwardedCallHeaders', () => {
   it("forwards the client's identity and trace headers and nothing else of the client's", () => {
     const headers = forwardedCallHeaders(
       CLIENT,
-      { method: 'tools/call', server: 'weather', name: { header: ROUTER_HEADERS.tool, value: 'forecast' } },
+      routerHeaders('tools/call', 'weather', { kind: 'tool', name: 'forecast' }),
       { backendSessionId: 'backend-1' },
     );
 
@@ -58,7 +59,7 @@ describe('forwardedCallHeaders', () => {
   it("replaces the client's copies of router headers, session id, version and content type with the gateway's", () => {
     const headers = forwardedCallHeaders(
       CLIENT,
-      { method: 'prompts/get', server: 'weather', name: { header: ROUTER_HEADERS.prompt, value: 'summary' } },
+      routerHeaders('prompts/get', 'weather', { kind: 'prompt', name: 'summary' }),
       { backendSessionId: 'backend-1', protocolVersion: '2025-11-25' },
     );
 
@@ -72,7 +73,7 @@ describe('forwardedCallHeaders', () => {
   });
 
   it('leaves out the session id for an upstream without sessions and the version when none is known', () => {
-    const headers = forwardedCallHeaders(new Headers(), { method: 'ping', server: 'plain' }, { backendSessionId: '' });
+    const headers = forwardedCallHeaders(new Headers(), routerHeaders('ping', 'plain'), { backendSessionId: '' });
 
     expect(headers).not.toHaveProperty('mcp-session-id');
     expect(headers).not.toHaveProperty('mcp-protocol-version');
@@ -85,25 +86,22 @@ describe('forwardedCallHeaders', () => {
   it('passes a visible ASCII name as it is', () => {
     const headers = forwardedCallHeaders(
       new Headers(),
-      {
-        method: 'resources/read',
-        server: 'weather',
-        name: { header: ROUTER_HEADERS.resource, value: 'test://a b?c=1' },
-      },
+      routerHeaders('resources/read', 'weather', { kind: 'resource', name: 'test://a b?c=1' }),
       { backendSessionId: '' },
     );
 
     expect(headers['x-mcp-resourceuri']).toBe('test://a b?c=1');
   });
 
-  it('percent-encodes a name that is not visible ASCII, so it is a valid header value', () => {
+  it('encodes a name that is not visible ASCII as MCP encodes Mcp-Name, so it is a valid header value', () => {
     const headers = forwardedCallHeaders(
       new Headers(),
-      { method: 'tools/call', server: 'weather', name: { header: ROUTER_HEADERS.tool, value: 'météo\nx' } },
+      routerHeaders('tools/call', 'weather', { kind: 'tool', name: 'météo\nx' }),
       { backendSessionId: '' },
     );
 
-    expect(headers['x-mcp-toolname']).toBe(encodeURIComponent('météo\nx'));
+    expect(headers['x-mcp-toolname']).toMatch(/^=\?base64\?.*\?=$/);
+    expect(decodeHeaderValue(headers['x-mcp-toolname'] as string)).toBe('météo\nx');
     expect(() => new Headers(headers)).not.toThrow();
   });
 });

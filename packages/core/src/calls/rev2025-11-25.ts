@@ -1,11 +1,16 @@
 import { cancelUpstreamCall, resumeBackendStream, type BackendTarget } from '../backend/backend-exchange.ts';
 import { forwardedCallHeaders, routerHeaders } from '../backend/upstream-headers.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import type { ResultRewrite } from '../decision/result-rewrite.ts';
 import { GatewayError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
 import { rpcErrorResponse } from '../protocol/error-mapping.ts';
-import { createCallScope, type CallScope } from '../relay/call-scope.ts';
+import type { JsonRpcId } from '../protocol/json-rpc.ts';
+import { createCallScope } from '../relay/call-scope.ts';
 import { relayMessages, SSE_HEADERS, type RelayStep } from '../relay/relay-engine.ts';
 import { rememberServerRequest } from '../relay/server-requests.ts';
 import { resumableSource, sseMessages } from '../relay/upstream-messages.ts';
+import type { SessionStore } from '../store/session-store.ts';
 import {
   authRefusal,
   endedEarly,
@@ -95,55 +100,105 @@ async function relayAnswer(
     }
     return jsonAnswer(rewriteAnswer(answer, plan.rewriteResult, logger));
   }
-  // The client closing its request stops the upstream exchange (not the call: that takes notifications/cancelled).
-  call.request.signal.addEventListener('abort', () => abort.abort(), { once: true });
   const jti = (call.session as LegacySession).claims.jti;
-  const source = resumableSource(sseMessages(response.body), {
-    resume: async (lastEventId) => {
-      const resumed = await resumeBackendStream(ctx, target, lastEventId, abort.signal);
-      return resumed === undefined ? undefined : sseMessages(resumed);
-    },
-    signal: abort.signal,
-  });
-  const stream = relayMessages({
-    upstream: source,
-    silenceMs: ctx.callTimeoutMs,
-    onMessage: (relayed) => legacyStep(ctx, call, scope, target, jti, relayed),
-    onUpstreamEnd: () => [errorMessage(message.id, endedEarly(server), logger)],
-    onError: (error) => [errorMessage(message.id, error, logger)],
-    onSilence: () => {
-      const error = staySilent(server, ctx.callTimeoutMs);
-      abort.abort();
-      void cancelUpstreamCall(ctx, target, message.id, error.message, logger);
-      return [errorMessage(message.id, error, logger)];
-    },
-    onClientGone: () => abort.abort(),
+  const stream = relayLegacyStream({
+    body: response.body,
+    requestId: message.id,
+    params: plan.params,
+    server,
+    backendSessionId: target.backendSessionId,
+    jti,
+    store: ctx.store,
+    abort,
+    timeoutMs: ctx.callTimeoutMs,
+    logger,
+    rewriteResult: plan.rewriteResult,
+    signal: call.request.signal,
+    resume: (lastEventId) => resumeBackendStream(ctx, target, lastEventId, abort.signal),
+    onAbandon: (reason) => void cancelUpstreamCall(ctx, target, message.id, reason, logger),
   });
   return new Response(stream, { status: 200, headers: SSE_HEADERS });
 }
 
-/** What the client of a legacy call gets for one upstream message. */
-async function legacyStep(
-  ctx: CallContext,
-  call: ClientCall,
-  scope: CallScope,
-  target: BackendTarget,
-  jti: string,
-  relayed: Record<string, unknown>,
-): Promise<RelayStep> {
-  const verdict = scope.judge(relayed);
-  switch (verdict.kind) {
-    case 'answer':
-      return { send: [rewriteAnswer(verdict.message, call.plan.rewriteResult, call.logger)], next: 'end' };
-    case 'notification':
-      return { send: [verdict.message], next: 'continue' };
-    case 'server-request': {
-      const mapped = await rememberServerRequest(ctx.store, jti, target.server.name, target.backendSessionId, verdict.message);
-      scope.noteServerRequest(verdict.message, mapped['id'] as string);
-      return { send: [mapped], next: 'continue' };
-    }
-    default:
-      logDrop(call.logger, scope, target.server, verdict.reason);
-      return { send: [], next: 'continue' };
-  }
+/** Options of {@link relayLegacyStream}. */
+export interface LegacyRelayOptions {
+  /** The upstream's SSE body. */
+  readonly body: ReadableStream<Uint8Array>;
+  /** The id of the forwarded call: only its answer ends the relay. */
+  readonly requestId: JsonRpcId;
+  /** The params sent upstream (`_meta.progressToken` names the call's progress). */
+  readonly params?: unknown;
+  readonly server: ServerConfig;
+  readonly backendSessionId: string;
+  /** The gateway session the call belongs to (server requests are remembered under it). */
+  readonly jti: string;
+  readonly store: SessionStore;
+  /** Aborts the upstream exchange. */
+  readonly abort: AbortController;
+  /** Longest silence allowed from the upstream. */
+  readonly timeoutMs: number;
+  readonly logger: Logger;
+  readonly rewriteResult?: ResultRewrite | undefined;
+  /** The client's request signal: the client going away stops the upstream exchange (not the call). */
+  readonly signal?: AbortSignal;
+  /** Reopens the upstream stream after `lastEventId`; undefined when the upstream cannot. */
+  readonly resume?: (lastEventId: string) => Promise<ReadableStream<Uint8Array> | undefined>;
+  /** Called once when the relay gives up on a silent upstream, so it can be told to cancel. */
+  readonly onAbandon?: (reason: string) => void;
+}
+
+/**
+ * Relays a legacy upstream's SSE answer to a legacy client as one SSE stream: what belongs to
+ * the call (see createCallScope) as it arrives, server-to-client requests under gateway ids
+ * remembered in the store (the client's answer may reach any replica), the call's answer
+ * rewritten and last. An upstream that closes its stream before the answer is resumed with
+ * Last-Event-ID; one that closes for good, fails or stays silent past the timeout yields an
+ * error answer naming it (and a silent one is told to cancel).
+ */
+export function relayLegacyStream(options: LegacyRelayOptions): ReadableStream<Uint8Array> {
+  const { server, abort, logger, requestId } = options;
+  const scope = createCallScope({ requestId, params: options.params });
+  options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
+  const { resume } = options;
+  const source = resumableSource(sseMessages(options.body), {
+    resume:
+      resume === undefined
+        ? undefined
+        : async (lastEventId) => {
+            const resumed = await resume(lastEventId);
+            return resumed === undefined ? undefined : sseMessages(resumed);
+          },
+    signal: abort.signal,
+  });
+  return relayMessages({
+    upstream: source,
+    silenceMs: options.timeoutMs,
+    onMessage: async (relayed): Promise<RelayStep> => {
+      const verdict = scope.judge(relayed);
+      switch (verdict.kind) {
+        case 'answer':
+          return { send: [rewriteAnswer(verdict.message, options.rewriteResult, logger)], next: 'end' };
+        case 'notification':
+          return { send: [verdict.message], next: 'continue' };
+        case 'server-request': {
+          const { store, jti, backendSessionId } = options;
+          const mapped = await rememberServerRequest(store, jti, server.name, backendSessionId, verdict.message);
+          scope.noteServerRequest(verdict.message, mapped['id'] as string);
+          return { send: [mapped], next: 'continue' };
+        }
+        default:
+          logDrop(logger, scope, server, verdict.reason);
+          return { send: [], next: 'continue' };
+      }
+    },
+    onUpstreamEnd: () => [errorMessage(requestId, endedEarly(server), logger)],
+    onError: (error) => [errorMessage(requestId, error, logger)],
+    onSilence: () => {
+      const error = staySilent(server, options.timeoutMs);
+      abort.abort();
+      options.onAbandon?.(error.message);
+      return [errorMessage(requestId, error, logger)];
+    },
+    onClientGone: () => abort.abort(),
+  });
 }

@@ -3,10 +3,10 @@ import { buildCatalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
-import type { ForwardPlan } from './forward-call.ts';
 import { fakeServer as server, fakeSnapshot as snapshot } from '../catalog/catalog.fixtures.ts';
-import { planCall } from './route-call.ts';
-import { ROUTER_HEADERS } from './upstream-headers.ts';
+import type { Catalog } from '../catalog/catalog.ts';
+import { decideRoute, type ForwardPlan, type RouteContext, type RouteDecision } from './route.ts';
+import type { Era } from './routed-methods.ts';
 
 const SERVERS = [server('weather', 'w_'), server('plain', '')];
 const CATALOG = buildCatalog(
@@ -32,6 +32,23 @@ const CATALOG = buildCatalog(
 );
 const serverOf = (name: string) => SERVERS.find((s) => s.name === name);
 
+/** A route context over CATALOG; every upstream speaks `upstreamEra`. */
+function context(catalog: Catalog = CATALOG, lookup = serverOf, upstreamEra: Era = 'legacy'): RouteContext {
+  return { catalog, serverOf: lookup, upstreamEra: () => upstreamEra };
+}
+
+function decide(message: JsonRpcRequest, era: Era = 'legacy', ctx = context()): RouteDecision {
+  return decideRoute(message, era, ctx);
+}
+
+/** The plan of a forward decision, or the refusal's error. */
+function planCall(message: JsonRpcRequest, catalog: Catalog, lookup: typeof serverOf): ForwardPlan | GatewayError {
+  const decision = decide(message, 'legacy', context(catalog, lookup));
+  if (decision.kind === 'forward') return decision.plan;
+  if (decision.kind === 'refuse') return decision.error;
+  throw new Error(`expected a forward or a refusal, got ${decision.kind}`);
+}
+
 function request(method: string, params?: JsonRpcRequest['params']): JsonRpcRequest {
   return params === undefined ? { jsonrpc: '2.0', id: 1, method } : { jsonrpc: '2.0', id: 1, method, params };
 }
@@ -48,7 +65,7 @@ function refusal(method: string, params?: JsonRpcRequest['params']): GatewayErro
   return result as GatewayError;
 }
 
-describe('planCall', () => {
+describe('decideRoute', () => {
   describe('tools/call', () => {
     it('routes to the owning server with the prefix removed and other params untouched', () => {
       const params = { name: 'w_forecast', arguments: { city: 'Oslo' }, _meta: { progressToken: 'p1' } };
@@ -57,8 +74,8 @@ describe('planCall', () => {
 
       expect(result.server).toBe(SERVERS[0]);
       expect(result.params).toEqual({ name: 'forecast', arguments: { city: 'Oslo' }, _meta: { progressToken: 'p1' } });
-      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.tool, value: 'forecast' });
-      expect(result.rewriteResult).toBeUndefined();
+      expect(result.target).toEqual({ kind: 'tool', name: 'forecast' });
+      expect(result.upstreamEra).toBe('legacy');
       expect(params.name).toBe('w_forecast');
     });
 
@@ -67,6 +84,31 @@ describe('planCall', () => {
 
       expect(result.server.name).toBe('plain');
       expect(result.params).toEqual({ name: 'echo', arguments: {} });
+      expect(result.rewriteResult).toBeUndefined();
+    });
+
+    it('puts the prefix into resource links, embedded resources and the UI resource of a result', () => {
+      const result = plan('tools/call', { name: 'w_forecast' });
+
+      expect(
+        result.rewriteResult?.({
+          content: [
+            { type: 'text', text: 'see the link' },
+            { type: 'resource_link', uri: 'test://stations', name: 'stations' },
+            { type: 'resource', resource: { uri: 'test://station/4', text: 'Oslo' } },
+          ],
+          structuredContent: { uri: 'test://kept' },
+          _meta: { ui: { resourceUri: 'ui://forecast.html', other: 1 }, kept: true },
+        }),
+      ).toEqual({
+        content: [
+          { type: 'text', text: 'see the link' },
+          { type: 'resource_link', uri: 'test://w_stations', name: 'stations' },
+          { type: 'resource', resource: { uri: 'test://w_station/4', text: 'Oslo' } },
+        ],
+        structuredContent: { uri: 'test://kept' },
+        _meta: { ui: { resourceUri: 'ui://w_forecast.html', other: 1 }, kept: true },
+      });
     });
 
     it('refuses an unknown tool with TOOL_NOT_FOUND naming it', () => {
@@ -105,7 +147,27 @@ describe('planCall', () => {
 
       expect(result.server.name).toBe('weather');
       expect(result.params).toEqual({ name: 'summary', arguments: { day: 'today' } });
-      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.prompt, value: 'summary' });
+      expect(result.target).toEqual({ kind: 'prompt', name: 'summary' });
+    });
+
+    it('puts the prefix into the resources a prompt message embeds or links', () => {
+      const result = plan('prompts/get', { name: 'w_summary' });
+
+      expect(
+        result.rewriteResult?.({
+          messages: [
+            { role: 'user', content: { type: 'resource', resource: { uri: 'test://stations', text: 'x' } } },
+            { role: 'user', content: { type: 'resource_link', uri: 'test://station/1', name: 'one' } },
+            { role: 'assistant', content: { type: 'text', text: 'hi' } },
+          ],
+        }),
+      ).toEqual({
+        messages: [
+          { role: 'user', content: { type: 'resource', resource: { uri: 'test://w_stations', text: 'x' } } },
+          { role: 'user', content: { type: 'resource_link', uri: 'test://w_station/1', name: 'one' } },
+          { role: 'assistant', content: { type: 'text', text: 'hi' } },
+        ],
+      });
     });
 
     it('refuses an unknown prompt with PROMPT_NOT_FOUND naming it', () => {
@@ -126,7 +188,7 @@ describe('planCall', () => {
 
       expect(result.server.name).toBe('weather');
       expect(result.params).toEqual({ uri: 'test://stations', _meta: { x: 1 } });
-      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.resource, value: 'test://stations' });
+      expect(result.target).toEqual({ kind: 'resource', name: 'test://stations' });
       expect(
         result.rewriteResult?.({
           contents: [
@@ -191,8 +253,21 @@ describe('planCall', () => {
 
       expect(result.server.name).toBe('weather');
       expect(result.params).toEqual({ uri: 'test://station/7' });
-      expect(result.nameHeader).toEqual({ header: ROUTER_HEADERS.resource, value: 'test://station/7' });
+      expect(result.target).toEqual({ kind: 'resource', name: 'test://station/7' });
       expect(result.rewriteResult).toBeUndefined();
+    });
+
+    it('refuses it for an upstream that speaks only 2026-07-28, which has no such method', () => {
+      const decision = decide(request(method, { uri: 'test://w_station/7' }), 'legacy', context(CATALOG, serverOf, 'modern'));
+
+      expect(decision.kind).toBe('refuse');
+      expect(decision.kind === 'refuse' && decision.error.message).toContain('subscriptions/listen');
+    });
+
+    it('is not a 2026-07-28 method', () => {
+      const decision = decide(request(method, { uri: 'test://w_station/7' }), 'modern');
+
+      expect(decision.kind === 'refuse' && decision.error.code).toBe('MODERN_METHOD_NOT_FOUND');
     });
   });
 
@@ -240,11 +315,33 @@ describe('planCall', () => {
     });
   });
 
-  it('refuses a method it does not forward with METHOD_NOT_FOUND', () => {
-    const error = refusal('tools/list');
+  it('refuses a method it neither answers nor forwards with METHOD_NOT_FOUND', () => {
+    const error = refusal('tools/delete');
 
     expect(error.code).toBe('METHOD_NOT_FOUND');
     expect(error.rpcCode).toBe(-32601);
-    expect(error.message).toContain('tools/list');
+    expect(error.message).toContain('tools/delete');
+  });
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf'])(
+    'refuses the Object.prototype member %s as an unknown method in both eras',
+    (method) => {
+      expect(refusal(method).code).toBe('METHOD_NOT_FOUND');
+      const modern = decide(request(method), 'modern');
+      expect(modern.kind === 'refuse' && modern.error.code).toBe('MODERN_METHOD_NOT_FOUND');
+    },
+  );
+
+  it.each([
+    ['legacy', ['initialize', 'ping', 'logging/setLevel', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']],
+    ['modern', ['server/discover', 'subscriptions/listen', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']],
+  ] as const)('answers the %s methods the gateway serves itself locally', (era, methods) => {
+    for (const method of methods) expect(decide(request(method), era).kind).toBe('local');
+  });
+
+  it("forwards in the era the context names for the upstream, whatever the client's", () => {
+    const decision = decide(request('tools/call', { name: 'w_forecast' }), 'legacy', context(CATALOG, serverOf, 'modern'));
+
+    expect(decision.kind === 'forward' && decision.plan.upstreamEra).toBe('modern');
   });
 });

@@ -59,47 +59,53 @@ export function relayMessages(options: RelayMessagesOptions): ReadableStream<Uin
       }
     },
     async pull(controller) {
-      if (finished) return;
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const silence = new Promise<'silent'>((resolve) => {
-        timer = setTimeout(() => resolve('silent'), options.silenceMs);
-      });
-      let message: RelayedMessage | undefined | 'silent';
-      try {
-        message = await Promise.race([upstream.next(), silence]);
-      } catch {
-        message = undefined;
-      } finally {
-        clearTimeout(timer);
-      }
-      // The client may have gone away while the upstream was read.
-      if (finished) return;
-      if (message === 'silent') {
-        upstream.cancel();
-        finish(controller, options.onSilence());
-        return;
-      }
-      if (message === undefined) {
-        finish(controller, options.onUpstreamEnd());
-        return;
-      }
-      let step: RelayStep;
-      try {
-        step = await options.onMessage(message);
-      } catch (error) {
+      // One pull reads until something is sent or the relay ends: a pull that enqueues nothing
+      // would not be called again while the client waits.
+      for (;;) {
         if (finished) return;
-        upstream.cancel();
-        finish(controller, options.onError(error));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const silence = new Promise<'silent'>((resolve) => {
+          timer = setTimeout(() => resolve('silent'), options.silenceMs);
+        });
+        let message: RelayedMessage | undefined | 'silent';
+        try {
+          message = await Promise.race([upstream.next(), silence]);
+        } catch {
+          message = undefined;
+        } finally {
+          clearTimeout(timer);
+        }
+        // The client may have gone away while the upstream was read.
+        if (finished) return;
+        if (message === 'silent') {
+          upstream.cancel();
+          finish(controller, options.onSilence());
+          return;
+        }
+        if (message === undefined) {
+          finish(controller, options.onUpstreamEnd());
+          return;
+        }
+        let step: RelayStep;
+        try {
+          step = await options.onMessage(message);
+        } catch (error) {
+          if (finished) return;
+          upstream.cancel();
+          finish(controller, options.onError(error));
+          return;
+        }
+        if (finished) return;
+        if (step.next === 'continue') {
+          for (const sent of step.send) enqueue(controller, sent);
+          if (step.send.length > 0) return;
+          continue;
+        }
+        if (step.next === 'park') options.onPark?.(upstream);
+        else upstream.cancel();
+        finish(controller, step.send);
         return;
       }
-      if (finished) return;
-      if (step.next === 'continue') {
-        for (const sent of step.send) enqueue(controller, sent);
-        return;
-      }
-      if (step.next === 'park') options.onPark?.(upstream);
-      else upstream.cancel();
-      finish(controller, step.send);
     },
     cancel() {
       if (keepAlive !== undefined) clearInterval(keepAlive);

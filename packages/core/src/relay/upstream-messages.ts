@@ -66,8 +66,8 @@ export function jsonMessages(text: string): MessageSource | undefined {
 export interface ResumableOptions {
   /** The last event id seen before `first` (a parked call's). */
   readonly lastEventId?: string | undefined;
-  /** Reopens the stream after that event id (GET with Last-Event-ID); undefined when it cannot. */
-  readonly resume: (lastEventId: string) => Promise<MessageSource | undefined>;
+  /** Reopens the stream after that event id (GET with Last-Event-ID); undefined when it cannot. Absent: no resuming. */
+  readonly resume?: ((lastEventId: string) => Promise<MessageSource | undefined>) | undefined;
   /** Stops waiting and resuming (the call ended). */
   readonly signal?: AbortSignal;
 }
@@ -99,10 +99,11 @@ export function resumableSource(first: MessageSource | undefined, options: Resum
           if (message !== undefined) return message;
           current.cancel();
           current = undefined;
-          if (last === undefined || resumes >= MAX_STREAM_RESUMES) return undefined;
+          if (options.resume === undefined || last === undefined || resumes >= MAX_STREAM_RESUMES) return undefined;
           await pause(retry ?? DEFAULT_RESUME_DELAY_MS, options.signal);
         }
-        if (last === undefined || resumes >= MAX_STREAM_RESUMES || options.signal?.aborted === true) return undefined;
+        if (options.resume === undefined || last === undefined || resumes >= MAX_STREAM_RESUMES) return undefined;
+        if (options.signal?.aborted === true) return undefined;
         resumes += 1;
         current = await options.resume(last).catch(() => undefined);
         if (current === undefined) return undefined;

@@ -3,8 +3,10 @@ import { NOOP_LOGGER } from '../logger.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import type { SessionStore } from '../store/session-store.ts';
-import type { SessionRequest } from './endpoint-context.ts';
-import { MAX_STREAM_RESUMES, relayUpstreamStream, type RelayOptions } from './relay-stream.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import type { SessionClaims } from '../session/session-token.ts';
+import { MAX_STREAM_RESUMES } from '../relay/upstream-messages.ts';
+import { relayLegacyStream, type LegacyRelayOptions } from './rev2025-11-25.ts';
 
 const KEY = 'gateway-signing-key-for-tests-0001';
 const encoder = new TextEncoder();
@@ -70,46 +72,51 @@ const progress = (n: number) => ({
 });
 const RESULT = { jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'sunny' }] } };
 
-async function sessionRequest(init: RequestInit = {}): Promise<SessionRequest> {
-  const tokens = createSessionTokens({ key: KEY });
-  const { token, claims } = await tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: {} });
-  return {
-    request: new Request('http://localhost:8080/mcp', { method: 'POST', ...init }),
-    token,
-    claims,
-    logger: NOOP_LOGGER,
-    context: {},
-  };
-}
+const WEATHER: ServerConfig = {
+  name: 'weather',
+  url: 'http://weather.invalid/mcp',
+  hostname: 'weather.invalid',
+  prefix: 'w_',
+  enabled: true,
+  userSpecificList: false,
+  category: [],
+  tags: [],
+};
 
 interface Relay {
   readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   readonly abort: AbortController;
   readonly store: SessionStore;
-  readonly session: SessionRequest;
+  readonly claims: SessionClaims;
+  /** What the relay logged at warn. */
+  readonly warnings: string[];
 }
 
 async function relay(
   upstream: ReadableStream<Uint8Array>,
-  extra: Partial<RelayOptions> = {},
-  init: RequestInit = {},
+  extra: Partial<LegacyRelayOptions> = {},
 ): Promise<Relay> {
   const store = createMemorySessionStore();
   stores.push(store);
-  const session = await sessionRequest(init);
+  const tokens = createSessionTokens({ key: KEY });
+  const { claims } = await tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: {} });
   const abort = new AbortController();
-  const stream = relayUpstreamStream({
-    upstream,
+  const warnings: string[] = [];
+  const stream = relayLegacyStream({
+    body: upstream,
     requestId: 7,
-    server: 'weather',
+    // The call asked for progress under token 'p'.
+    params: { name: 'forecast', _meta: { progressToken: 'p' } },
+    server: WEATHER,
     backendSessionId: 'backend-1',
-    session,
+    jti: claims.jti,
     store,
     abort,
     timeoutMs: 10_000,
+    logger: { ...NOOP_LOGGER, warn: (message, fields) => warnings.push(`${message} ${JSON.stringify(fields)}`) },
     ...extra,
   });
-  return { reader: stream.getReader(), abort, store, session };
+  return { reader: stream.getReader(), abort, store, claims, warnings };
 }
 
 interface ClientEvent {
@@ -146,7 +153,7 @@ async function expectEnd(reader: ReadableStreamDefaultReader<Uint8Array>): Promi
   expect(done).toBe(true);
 }
 
-describe('relayUpstreamStream', () => {
+describe('relayLegacyStream', () => {
   it('relays each upstream event to the client as it arrives, in order', async () => {
     const feed = upstreamFeed();
     const { reader } = await relay(feed.stream);
@@ -183,10 +190,10 @@ describe('relayUpstreamStream', () => {
     expect(event?.raw).not.toMatch(/^id:/m);
   });
 
-  it('keeps the event type the upstream gave', async () => {
+  it('sends a message event whatever event type the upstream gave', async () => {
     const { reader } = await relay(upstreamBody(sse(RESULT, { event: 'custom' })));
 
-    expect((await nextEvent(reader))?.event).toBe('custom');
+    expect((await nextEvent(reader))?.event).toBe('message');
   });
 
   it('skips events with empty data', async () => {
@@ -196,11 +203,11 @@ describe('relayUpstreamStream', () => {
     await expectEnd(reader);
   });
 
-  it('passes data that is not JSON through unchanged', async () => {
-    const { reader } = await relay(upstreamBody(`data: not json\n\n${sse(RESULT)}`));
+  it('drops data that is not a JSON-RPC message', async () => {
+    const { reader } = await relay(upstreamBody(`data: not json\n\ndata: [1,"x"]\n\n${sse(RESULT)}`));
 
-    expect((await nextEvent(reader))?.data).toBe('not json');
     expect(await nextMessage(reader)).toEqual(RESULT);
+    await expectEnd(reader);
   });
 
   it('gives a server-to-client request a gateway id stored as pending with the upstream id', async () => {
@@ -210,14 +217,14 @@ describe('relayUpstreamStream', () => {
       method: 'elicitation/create',
       params: { message: 'Which city?', requestedSchema: { type: 'object', properties: {} } },
     };
-    const { reader, store, session } = await relay(upstreamBody(sse(elicitation) + sse(RESULT)));
+    const { reader, store, claims } = await relay(upstreamBody(sse(elicitation) + sse(RESULT)));
 
     const relayed = await nextMessage(reader);
 
     expect(relayed).toEqual({ ...elicitation, id: expect.any(String) });
     expect(relayed['id']).not.toBe(3);
     expect(await store.takePending(relayed['id'] as string)).toEqual({
-      jti: session.claims.jti,
+      jti: claims.jti,
       server: 'weather',
       backendSessionId: 'backend-1',
       upstreamId: 3,
@@ -254,14 +261,50 @@ describe('relayUpstreamStream', () => {
     expect(rewriteResult).not.toHaveBeenCalled();
   });
 
-  it('does not rewrite a response that carries another id', async () => {
+  it('drops and logs a response that carries another id, also inside a batch, and relays the answer', async () => {
     const rewriteResult = vi.fn((result: Record<string, unknown>) => result);
-    const other = { jsonrpc: '2.0', id: 8, result: {} };
-    const { reader } = await relay(upstreamBody(sse(other) + sse(RESULT)), { rewriteResult });
+    const other = { jsonrpc: '2.0', id: 8, result: { stolen: true } };
+    const batch = [{ jsonrpc: '2.0', id: 9, error: { code: 1, message: 'x' } }, progress(1)];
+    const { reader, warnings } = await relay(upstreamBody(sse(other) + sse(batch) + sse(RESULT)), { rewriteResult });
 
-    expect(await nextMessage(reader)).toEqual(other);
+    expect(await nextMessage(reader)).toEqual(progress(1));
     expect(await nextMessage(reader)).toEqual(RESULT);
+    await expectEnd(reader);
     expect(rewriteResult).toHaveBeenCalledExactlyOnceWith(RESULT.result);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toContain('a response to another request');
+    expect(warnings.join('\n')).not.toContain('stolen');
+  });
+
+  it("drops progress of another call's token and notifications that do not belong to the call", async () => {
+    const foreign = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'q', progress: 1 } };
+    const log = { jsonrpc: '2.0', method: 'notifications/message', params: { level: 'info', data: 'working' } };
+    const changed = { jsonrpc: '2.0', method: 'notifications/tools/list_changed' };
+    const cancelOther = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3 } };
+    const body = [foreign, changed, cancelOther, log, progress(1)].map((m) => sse(m)).join('') + sse(RESULT);
+    const { reader, warnings } = await relay(upstreamBody(body));
+
+    expect(await nextMessage(reader)).toEqual(log);
+    expect(await nextMessage(reader)).toEqual(progress(1));
+    expect(await nextMessage(reader)).toEqual(RESULT);
+    await expectEnd(reader);
+    expect(warnings).toHaveLength(3);
+  });
+
+  it('drops all progress of a call that asked for none', async () => {
+    const { reader } = await relay(upstreamBody(sse(progress(1)) + sse(RESULT)), { params: { name: 'forecast' } });
+
+    expect(await nextMessage(reader)).toEqual(RESULT);
+  });
+
+  it('passes the cancellation of a request the upstream asked on this call under its gateway id', async () => {
+    const ask = { jsonrpc: '2.0', id: 3, method: 'elicitation/create', params: { message: '?' } };
+    const cancel = { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 3, reason: 'late' } };
+    const { reader } = await relay(upstreamBody(sse(ask) + sse(cancel) + sse(RESULT)));
+
+    const relayed = await nextMessage(reader);
+    expect(await nextMessage(reader)).toEqual({ ...cancel, params: { requestId: relayed['id'], reason: 'late' } });
+    expect(await nextMessage(reader)).toEqual(RESULT);
   });
 
   it('ends the client stream after the result even when the upstream keeps its stream open', async () => {
@@ -365,7 +408,7 @@ describe('relayUpstreamStream', () => {
 
     const error = await nextMessage(reader);
     expect(error).toMatchObject({ id: 7, error: { code: -32603 } });
-    expect((error['error'] as { message: string }).message).toContain('upstream weather stream failed');
+    expect((error['error'] as { message: string }).message).toContain('upstream weather closed the stream');
     await expectEnd(reader);
   });
 
@@ -403,7 +446,7 @@ describe('relayUpstreamStream', () => {
   it("aborts the upstream when the client's request is aborted", async () => {
     const client = new AbortController();
     const feed = upstreamFeed();
-    const { abort } = await relay(feed.stream, {}, { signal: client.signal });
+    const { abort } = await relay(feed.stream, { signal: client.signal });
     const aborted = new Promise((resolve) => abort.signal.addEventListener('abort', resolve));
 
     client.abort();
