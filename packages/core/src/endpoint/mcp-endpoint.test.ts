@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_CONFIG } from '../config/schema.ts';
 import { NOOP_LOGGER } from '../logger.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
-import { createGateway, type Gateway, type GatewayOptions } from './create-gateway.ts';
+import { createGateway, type Gateway, type GatewayOptions } from '../gateway/create-gateway.ts';
 
 const KEY = 'gateway-signing-key-for-tests-0001';
 const OTHER_KEY = 'another-gateway-signing-key-000002';
@@ -132,6 +132,68 @@ describe('MCP endpoint', () => {
     expect(response.status).toBe(404);
   });
 
+  it('answers 404 to every request on a session after it was deleted, unknown methods and tools included', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+    await target.endpoint.handle(new Request(ENDPOINT, { method: 'DELETE', headers: { 'mcp-session-id': sessionId } }));
+    const onSession = { 'mcp-session-id': sessionId };
+
+    for (const message of [
+      { jsonrpc: '2.0', id: 1, method: 'tools/dance' },
+      { jsonrpc: '2.0', id: 2, method: 'tools/call', params: { name: 'nowhere_tool' } },
+      { jsonrpc: '2.0', id: 3, method: 'ping' },
+      { jsonrpc: '2.0', id: 4, method: 'toString' },
+      { jsonrpc: '2.0', id: 'x', result: {} },
+    ]) {
+      const response = await target.endpoint.handle(post(message, onSession));
+      expect(response.status, JSON.stringify(message)).toBe(404);
+    }
+    for (const method of ['GET', 'DELETE']) {
+      const response = await target.endpoint.handle(new Request(ENDPOINT, { method, headers: onSession }));
+      expect(response.status, method).toBe(404);
+    }
+  });
+
+  it.each(['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf'])(
+    'answers the Object.prototype member %s as an unknown method in both eras',
+    async (method) => {
+      const target = gateway();
+      const sessionId = await initialize(target);
+
+      const legacy = await target.endpoint.handle(post({ jsonrpc: '2.0', id: 5, method }, { 'mcp-session-id': sessionId }));
+      expect(legacy.status).toBe(200);
+      expect(await json(legacy)).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32601, message: `Method not found: ${method}` } });
+
+      const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+      const modern = await target.endpoint.handle(
+        post({ jsonrpc: '2.0', id: 6, method, params: { _meta: envelope } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method }),
+      );
+      expect(modern.status).toBe(404);
+      expect(await json(modern)).toMatchObject({ jsonrpc: '2.0', id: 6, error: { code: -32601 } });
+    },
+  );
+
+  it('refuses JSON nested deeper than the limit with 400 and the request id, and accepts 100 levels', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+    const deep = (levels: number) => `${'['.repeat(levels)}1${']'.repeat(levels)}`;
+    const call = (levels: number) =>
+      post(`{"jsonrpc":"2.0","id":42,"method":"tools/list","params":{"deep":${deep(levels)}}}`, {
+        'mcp-session-id': sessionId,
+      });
+
+    const refused = await target.endpoint.handle(call(20_000));
+    expect(refused.status).toBe(400);
+    const body = await json(refused);
+    expect(body.id).toBe(42);
+    expect(body.error?.code).toBe(-32600);
+    expect(body.error?.message).toMatch(/deeper than the limit of 128 levels/);
+    expect((await target.endpoint.handle(call(100))).status).toBe(200);
+    const whole = await target.endpoint.handle(post(deep(20_000), { 'mcp-session-id': sessionId }));
+    expect(whole.status).toBe(400);
+    expect((await json(whole)).id).toBeNull();
+  });
+
   it('answers 404 to a notification on a session after it was deleted', async () => {
     const target = gateway();
     const sessionId = await initialize(target);
@@ -213,6 +275,7 @@ describe('Gateway.routing', () => {
     expect(target.routing()).toBe(routing);
     expect(routing.store).toBe(store);
     const sessionId = await initialize(target);
+    expect(await routing.gate.check({ sessionId, authorization: 'Bearer someone' })).toMatchObject({ ok: false });
     const verified = await routing.tokens.verify(sessionId);
     expect(verified.ok).toBe(true);
     if (!verified.ok) return;

@@ -123,44 +123,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
   });
   pool.apply(options.config);
-  const callers = createCallerIdentities();
-  const gate = createSessionGate({ tokens, store, callers, logger });
-  const upstreams = directoryOf(pool);
-  const routeContext = (): RouteContext => ({
-    catalog: pool.catalog(),
-    serverOf: pool.server,
-    upstreamEra: (server, clientEra) => upstreamEraFor(pool.snapshot(server.name)?.protocolVersion, clientEra),
-  });
-  const context: EndpointContext = {
-    upstreams,
-    store,
-    bus,
-    tokens,
-    callers,
-    logger,
-    gate,
-    routeContext,
-    refreshIfStale: () => pool.refreshIfStale(),
-    fetchFor: options.fetchFor ?? (() => fetch),
-    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
-    modernCalls: new Map(),
-    parked: createParkedCalls(),
-    originPolicy: options.originPolicy ?? { allowedOrigins: [], allowedHosts: [] },
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
-    serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
-    keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
-  };
+  const context = createEndpointContext(pool, { ...options, tokens, store, bus });
   const endpoint = createMcpEndpoint(context);
   const routing: GatewayRouting = {
-    gate,
-    routeContext,
+    gate: context.gate,
+    routeContext: context.routeContext,
     catalog: () => pool.catalog(),
     server: (name) => pool.server(name),
     client: (name) => pool.client(name),
     tokens,
     store,
     bus,
-    callers,
+    callers: context.callers,
   };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
@@ -188,8 +162,50 @@ export function createGateway(options: GatewayOptions): Gateway {
   };
 }
 
+/** The upstreams an endpoint context reads: the gateway's pool, or a test's stand-in. */
+export type EndpointPool = Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 'snapshot' | 'refreshIfStale'>;
+
+/** What {@link createEndpointContext} takes beyond the pool: the shared parts and the host's settings. */
+export type EndpointContextOptions = Pick<
+  GatewayOptions,
+  'logger' | 'fetchFor' | 'originPolicy' | 'maxBodyBytes' | 'callTimeoutMs' | 'serverInfo' | 'keepAliveMs'
+> & { readonly tokens: SessionTokens; readonly store: SessionStore; readonly bus: NotificationBus };
+
+/**
+ * The endpoint's context over a pool of upstreams: the session gate, the routing decision over
+ * the pool's current catalog and the eras its upstreams speak, and the settings with their defaults.
+ */
+export function createEndpointContext(pool: EndpointPool, options: EndpointContextOptions): EndpointContext {
+  const { tokens, store, bus, logger } = options;
+  const callers = createCallerIdentities();
+  const routeContext = (): RouteContext => ({
+    catalog: pool.catalog(),
+    serverOf: (name) => pool.server(name),
+    upstreamEra: (server, clientEra) => upstreamEraFor(pool.snapshot(server.name)?.protocolVersion, clientEra),
+  });
+  return {
+    upstreams: directoryOf(pool),
+    store,
+    bus,
+    tokens,
+    callers,
+    logger,
+    gate: createSessionGate({ tokens, store, callers, logger }),
+    routeContext,
+    refreshIfStale: () => pool.refreshIfStale(),
+    fetchFor: options.fetchFor ?? (() => fetch),
+    callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,
+    modernCalls: new Map(),
+    parked: createParkedCalls(),
+    originPolicy: options.originPolicy ?? { allowedOrigins: [], allowedHosts: [] },
+    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
+    keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+  };
+}
+
 /** The pool as calls see it. */
-function directoryOf(pool: UpstreamPool): UpstreamDirectory {
+function directoryOf(pool: EndpointPool): UpstreamDirectory {
   return {
     catalog: () => pool.catalog(),
     server: (name) => pool.server(name),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
+  MAX_JSON_DEPTH,
   isJsonRpcNotification,
   isJsonRpcRequest,
   isJsonRpcResponse,
@@ -163,9 +164,31 @@ describe('parseJsonRpcMessage', () => {
 
   it('survives deep nesting and huge numbers', () => {
     const deep = `{"jsonrpc":"2.0","method":"m","params":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
-    const result = parseJsonRpcMessage(deep);
-    expect(result.ok || result.code === -32700).toBe(true);
+    expect(parseJsonRpcMessage(deep)).toMatchObject({ ok: false, code: -32600 });
     expect(parseJsonRpcMessage('{"jsonrpc":"2.0","method":"m","params":[1e999999]}')).toMatchObject({ ok: true });
+  });
+
+  it(`refuses JSON nested deeper than ${MAX_JSON_DEPTH} levels, with the id when it comes first`, () => {
+    const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+    const body = (id: string, levels: number) => `{"jsonrpc":"2.0","id":${id},"method":"m","params":{"a":${nest(levels)}}}`;
+
+    expect(parseJsonRpcMessage(body('7', 20_000))).toEqual({
+      ok: false,
+      code: -32600,
+      message: `Invalid Request: the JSON nests deeper than the limit of ${MAX_JSON_DEPTH} levels`,
+      id: 7,
+    });
+    expect(parseJsonRpcMessage(body('"a\\"b"', 200))).toMatchObject({ ok: false, id: 'a"b' });
+    expect(parseJsonRpcMessage(body('7', MAX_JSON_DEPTH - 2))).toMatchObject({ ok: true });
+    expect(parseJsonRpcMessage(body('7', MAX_JSON_DEPTH))).toMatchObject({ ok: false, id: 7 });
+    // The id after the deep part, or only inside a nested object, is not read.
+    const late = `{"jsonrpc":"2.0","method":"m","params":{"a":${nest(200)}},"id":7}`;
+    expect(parseJsonRpcMessage(late)).toMatchObject({ ok: false, id: null });
+    const nested = `{"jsonrpc":"2.0","params":{"id":9,"a":${nest(200)}},"method":"m"}`;
+    expect(parseJsonRpcMessage(nested)).toMatchObject({ ok: false, id: null });
+    // Brackets inside strings do not count.
+    const quoted = `{"jsonrpc":"2.0","id":1,"method":"m","params":{"s":"${'['.repeat(500)}"}}`;
+    expect(parseJsonRpcMessage(quoted)).toMatchObject({ ok: true });
   });
 
   it('never throws for arbitrary strings and yields ok or a described -32700/-32600', () => {

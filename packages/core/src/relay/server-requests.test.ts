@@ -3,7 +3,6 @@ import { NOOP_LOGGER } from '../logger.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import type { SessionStore } from '../store/session-store.ts';
-import type { SessionRequest } from './endpoint-context.ts';
 import { isServerRequest, PENDING_REQUEST_TTL_SECONDS, rememberServerRequest } from './server-requests.ts';
 
 const KEY = 'gateway-signing-key-for-tests-0001';
@@ -14,10 +13,11 @@ afterEach(async () => {
   await Promise.all(stores.splice(0).map((store) => store.close()));
 });
 
-async function sessionRequest(): Promise<SessionRequest> {
+/** The jti of a fresh gateway session. */
+async function sessionJti(): Promise<string> {
   const tokens = createSessionTokens({ key: KEY });
-  const { token, claims } = await tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: {} });
-  return { request: new Request('http://localhost:8080/mcp'), token, claims, logger: NOOP_LOGGER, context: {} };
+  const { claims } = await tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: {} });
+  return claims.jti;
 }
 
 function store(now?: () => number): SessionStore {
@@ -55,7 +55,7 @@ describe('isServerRequest', () => {
 
 describe('rememberServerRequest', () => {
   it('returns the request under a fresh gateway id with every other field unchanged', async () => {
-    const mapped = await rememberServerRequest(store(), await sessionRequest(), 'weather', 'backend-1', ELICITATION);
+    const mapped = await rememberServerRequest(store(), await sessionJti(), 'weather', 'backend-1', ELICITATION);
 
     expect(mapped).toEqual({ ...ELICITATION, id: expect.stringMatching(/^[0-9a-f-]{36}$/) });
     expect(ELICITATION.id).toBe(4);
@@ -63,12 +63,12 @@ describe('rememberServerRequest', () => {
 
   it('stores the upstream that asked, its backend session and its own id under the gateway id', async () => {
     const pending = store();
-    const session = await sessionRequest();
+    const jti = await sessionJti();
 
-    const mapped = await rememberServerRequest(pending, session, 'weather', 'backend-1', ELICITATION);
+    const mapped = await rememberServerRequest(pending, jti, 'weather', 'backend-1', ELICITATION);
 
     expect(await pending.takePending(mapped['id'] as string)).toEqual({
-      jti: session.claims.jti,
+      jti,
       server: 'weather',
       backendSessionId: 'backend-1',
       upstreamId: 4,
@@ -77,10 +77,10 @@ describe('rememberServerRequest', () => {
 
   it('gives the same upstream id a different gateway id each time', async () => {
     const pending = store();
-    const session = await sessionRequest();
+    const jti = await sessionJti();
 
-    const first = await rememberServerRequest(pending, session, 'weather', 'backend-1', ELICITATION);
-    const second = await rememberServerRequest(pending, session, 'weather', 'backend-2', ELICITATION);
+    const first = await rememberServerRequest(pending, jti, 'weather', 'backend-1', ELICITATION);
+    const second = await rememberServerRequest(pending, jti, 'weather', 'backend-2', ELICITATION);
 
     expect(first['id']).not.toBe(second['id']);
     expect((await pending.takePending(first['id'] as string))?.backendSessionId).toBe('backend-1');
@@ -90,7 +90,7 @@ describe('rememberServerRequest', () => {
   it('keeps a string upstream id as a string', async () => {
     const pending = store();
 
-    const mapped = await rememberServerRequest(pending, await sessionRequest(), 'weather', 'backend-1', {
+    const mapped = await rememberServerRequest(pending, await sessionJti(), 'weather', 'backend-1', {
       ...ELICITATION,
       id: 'upstream-7',
     });
@@ -101,9 +101,9 @@ describe('rememberServerRequest', () => {
   it(`keeps the pending request for ${PENDING_REQUEST_TTL_SECONDS} seconds`, async () => {
     let time = Date.UTC(2026, 0, 1);
     const pending = store(() => time);
-    const session = await sessionRequest();
-    const kept = await rememberServerRequest(pending, session, 'weather', 'backend-1', ELICITATION);
-    const dropped = await rememberServerRequest(pending, session, 'weather', 'backend-1', ELICITATION);
+    const jti = await sessionJti();
+    const kept = await rememberServerRequest(pending, jti, 'weather', 'backend-1', ELICITATION);
+    const dropped = await rememberServerRequest(pending, jti, 'weather', 'backend-1', ELICITATION);
 
     time += PENDING_REQUEST_TTL_SECONDS * 1000 - 1;
     expect(await pending.takePending(kept['id'] as string)).toBeDefined();

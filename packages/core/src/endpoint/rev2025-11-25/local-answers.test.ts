@@ -1,22 +1,17 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { buildCatalog } from '../catalog/catalog.ts';
-import type { ServerConfig } from '../config/schema.ts';
-import { NOOP_LOGGER } from '../logger.ts';
-import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
-import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
-import { callerIdentity } from '../session/caller-identity.ts';
-import { createSessionTokens } from '../session/session-token.ts';
-import { createMemorySessionStore } from '../store/memory-session-store.ts';
-import { createMemoryNotificationBus } from '../store/notification-bus.ts';
-import type { UpstreamSnapshot } from '../upstream/types.ts';
-import type { McpEndpointOptions, SessionRequest } from './endpoint-context.ts';
-import {
-  answerInitialize,
-  answerLocal,
-  DEFAULT_SERVER_INFO,
-  GATEWAY_CAPABILITIES,
-  isLocalMethod,
-} from './local-methods.ts';
+import { buildCatalog } from '../../catalog/catalog.ts';
+import type { ServerConfig } from '../../config/schema.ts';
+import { createEndpointContext, DEFAULT_SERVER_INFO } from '../../gateway/create-gateway.ts';
+import { NOOP_LOGGER } from '../../logger.ts';
+import type { JsonRpcRequest } from '../../protocol/json-rpc.ts';
+import { LATEST_LEGACY_PROTOCOL_VERSION } from '../../protocol/versions.ts';
+import { callerIdentity } from '../../session/caller-identity.ts';
+import { createSessionTokens } from '../../session/session-token.ts';
+import { createMemorySessionStore } from '../../store/memory-session-store.ts';
+import { createMemoryNotificationBus } from '../../store/notification-bus.ts';
+import type { UpstreamSnapshot } from '../../upstream/types.ts';
+import type { EndpointContext } from '../endpoint-context.ts';
+import { answerInitialize, answerLocal, GATEWAY_CAPABILITIES } from './local-answers.ts';
 
 const KEY = 'gateway-signing-key-for-tests-0001';
 const ENDPOINT = 'http://localhost:8080/mcp';
@@ -59,44 +54,38 @@ afterEach(async () => {
   await Promise.all(closers.splice(0).map((close) => close()));
 });
 
-/** Endpoint options whose pool serves a fixed catalog (the local methods only read the catalog). */
-function endpointOptions(extra: Partial<McpEndpointOptions> = {}): McpEndpointOptions {
+/** An endpoint context whose pool serves a fixed catalog (the local methods only read the catalog). */
+function endpointOptions(extra: { serverInfo?: { name: string; version: string } } = {}): EndpointContext {
   const store = createMemorySessionStore();
   const bus = createMemoryNotificationBus();
   closers.push(
     () => store.close(),
     () => bus.close(),
   );
-  return {
-    pool: {
-      catalog: () => CATALOG,
-      server: () => undefined,
-      client: () => undefined,
-      snapshot: () => undefined,
-      refreshIfStale: () => undefined,
-    },
+  const pool = {
+    catalog: () => CATALOG,
+    server: () => undefined,
+    client: () => undefined,
+    snapshot: () => undefined,
+    refreshIfStale: () => undefined,
+  };
+  return createEndpointContext(pool, {
     tokens: createSessionTokens({ key: KEY }),
     store,
     bus,
     logger: NOOP_LOGGER,
-    fetchFor: () => fetch,
-    originPolicy: { allowedOrigins: [], allowedHosts: [] },
     ...extra,
-  };
+  });
 }
 
-async function sessionRequest(
-  options: McpEndpointOptions,
-  headers: Record<string, string> = {},
-): Promise<SessionRequest> {
-  const { token, claims } = await options.tokens.issue({ protocolVersion: '2025-06-18', clientCapabilities: {} });
-  return {
-    request: new Request(ENDPOINT, { method: 'POST', headers }),
-    token,
-    claims,
-    logger: NOOP_LOGGER,
-    context: {},
-  };
+/** A request on a session (the local answers read only its headers). */
+function sessionRequest(_options: EndpointContext, headers: Record<string, string> = {}): Request {
+  return new Request(ENDPOINT, { method: 'POST', headers });
+}
+
+/** answerLocal with the test's defaults. */
+function local(options: EndpointContext, request: Request, message: JsonRpcRequest): Response {
+  return answerLocal(options, request, message, NOOP_LOGGER);
 }
 
 function request(method: string, params?: JsonRpcRequest['params'], id: JsonRpcRequest['id'] = 1): JsonRpcRequest {
@@ -120,22 +109,6 @@ interface RpcBody {
 async function body(response: Response): Promise<RpcBody> {
   return (await response.json()) as RpcBody;
 }
-
-describe('isLocalMethod', () => {
-  it.each(['tools/list', 'prompts/list', 'resources/list', 'resources/templates/list', 'ping', 'logging/setLevel'])(
-    'answers %s locally',
-    (method) => {
-      expect(isLocalMethod(method)).toBe(true);
-    },
-  );
-
-  it.each(['initialize', 'tools/call', 'prompts/get', 'resources/read', 'resources/subscribe', 'completion/complete'])(
-    'leaves %s to the upstreams',
-    (method) => {
-      expect(isLocalMethod(method)).toBe(false);
-    },
-  );
-});
 
 describe('answerInitialize', () => {
   it("agrees to the client's version when the gateway serves it", async () => {
@@ -225,7 +198,7 @@ describe('answerLocal', () => {
   it.each(['ping', 'logging/setLevel'])('answers %s with an empty result', async (method) => {
     const options = endpointOptions();
 
-    const response = answerLocal(options, await sessionRequest(options), request(method, { level: 'info' }, 'p-1'));
+    const response = local(options, sessionRequest(options), request(method, { level: 'info' }, 'p-1'));
 
     expect(response.status).toBe(200);
     expect(await body(response)).toEqual({ jsonrpc: '2.0', id: 'p-1', result: {} });
@@ -239,7 +212,7 @@ describe('answerLocal', () => {
   ])('answers %s from the catalog', async (method, result) => {
     const options = endpointOptions();
 
-    const response = answerLocal(options, await sessionRequest(options), request(method));
+    const response = local(options, sessionRequest(options), request(method));
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
@@ -249,7 +222,7 @@ describe('answerLocal', () => {
   it('lists the served, prefixed names', async () => {
     const options = endpointOptions();
 
-    const response = answerLocal(options, await sessionRequest(options), request('tools/list'));
+    const response = local(options, sessionRequest(options), request('tools/list'));
 
     const tools = (await body(response)).result?.['tools'] as { name: string }[];
     expect(tools.map((tool) => tool.name)).toEqual(['w_alerts', 'w_forecast']);
@@ -258,7 +231,7 @@ describe('answerLocal', () => {
   it('keeps a string request id', async () => {
     const options = endpointOptions();
 
-    const response = answerLocal(options, await sessionRequest(options), request('tools/list', undefined, 'list-"1"'));
+    const response = local(options, sessionRequest(options), request('tools/list', undefined, 'list-"1"'));
 
     expect((await body(response)).id).toBe('list-"1"');
   });
@@ -266,7 +239,7 @@ describe('answerLocal', () => {
   it('refuses a cursor, since the gateway lists everything in one page', async () => {
     const options = endpointOptions();
 
-    const response = answerLocal(options, await sessionRequest(options), request('tools/list', { cursor: 'next' }));
+    const response = local(options, sessionRequest(options), request('tools/list', { cursor: 'next' }));
 
     expect(response.status).toBe(200);
     expect(await body(response)).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'Invalid cursor' } });
@@ -274,9 +247,9 @@ describe('answerLocal', () => {
 
   it('lists only the tools of the virtual server the request names', async () => {
     const options = endpointOptions();
-    const session = await sessionRequest(options, { 'x-mcp-virtualserver': 'forecasts' });
+    const session = sessionRequest(options, { 'x-mcp-virtualserver': 'forecasts' });
 
-    const response = answerLocal(options, session, request('tools/list'));
+    const response = local(options, session, request('tools/list'));
 
     const tools = (await body(response)).result?.['tools'] as { name: string }[];
     expect(tools.map((tool) => tool.name)).toEqual(['w_forecast']);
@@ -284,9 +257,9 @@ describe('answerLocal', () => {
 
   it('answers an invalid params error naming an unknown virtual server', async () => {
     const options = endpointOptions();
-    const session = await sessionRequest(options, { 'x-mcp-virtualserver': 'nowhere' });
+    const session = sessionRequest(options, { 'x-mcp-virtualserver': 'nowhere' });
 
-    const response = answerLocal(options, session, request('tools/list'));
+    const response = local(options, session, request('tools/list'));
 
     expect(await body(response)).toEqual({
       jsonrpc: '2.0',

@@ -15,9 +15,6 @@ export const GATEWAY_CAPABILITIES = {
   logging: {},
 } as const;
 
-/** Default serverInfo reported at initialize. */
-export const DEFAULT_SERVER_INFO = { name: 'mcp-gateway', version: '0.1.0' };
-
 /** The catalog list each list method answers from. */
 export const LIST_KINDS: ReadonlyMap<string, CatalogKind> = new Map<string, CatalogKind>([
   ['tools/list', 'tools'],
