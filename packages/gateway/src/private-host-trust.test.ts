@@ -2,13 +2,8 @@
 // server on node:https with a certificate from a throwaway private CA stands in for the private
 // host (Envoy's TLS listener in a cluster). The hairpin goes through the fetch run-gateway gives
 // the router (createUpstreamFetch().gatewayFetch), which trusts gatewayCACertPEM.
-import {
-  BACKEND_INIT_HEADERS,
-  createBackendInitTokens,
-  createUpstreamClient,
-  NOOP_LOGGER,
-  type ServerConfig,
-} from '@mcp-gateway/core';
+import { NOOP_LOGGER, type ServerConfig } from '@mcp-gateway/core';
+import { BACKEND_INIT_HEADERS, createBackendInitTokens, createUpstreamClient } from '@mcp-gateway/core/router';
 import { createHairpinFetch } from '@mcp-gateway/node-extproc';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpsSdkUpstream, type HttpsSdkUpstream } from '../../../test/gateway-tls/https-sdk-upstream.ts';

@@ -8,7 +8,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BACKEND_INIT_HEADERS, createSessionTokens, NOOP_LOGGER } from '@mcp-gateway/core';
+import { NOOP_LOGGER } from '@mcp-gateway/core';
+import { BACKEND_INIT_HEADERS } from '@mcp-gateway/core/router';
+import { createCallerIdentities, createSessionTokens } from '@mcp-gateway/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { openSession, pollUntil } from '../../../test/gateway-http/helpers.ts';
@@ -108,11 +110,17 @@ describe.each([
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
 
-  /** A gateway session: opened on the broker, or (router only) issued with the broker's key as the broker would. */
+  /**
+   * A session of the `Bearer user-token` caller the router is asked about: opened on the broker,
+   * or (router only) issued with the broker's key as the broker would.
+   */
   async function newSession(): Promise<string> {
-    if (!routerOnly) return openSession(`http://127.0.0.1:${running.broker!.port}/mcp`);
+    if (!routerOnly) {
+      return openSession(`http://127.0.0.1:${running.broker!.port}/mcp`, { authorization: 'Bearer user-token' });
+    }
     const tokens = createSessionTokens({ key: SIGNING_KEY });
-    return (await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} })).token;
+    const caller = (await createCallerIdentities().identify('Bearer user-token')) as string;
+    return (await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {}, caller })).token;
   }
 
   /** Envoy's first two phases of a tools/call on `sessionId`; resolves with the processor's answers. */

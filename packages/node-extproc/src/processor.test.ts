@@ -1,11 +1,10 @@
+import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig, type SessionStore } from '@mcp-gateway/core';
 import {
   buildCatalog,
-  createMemorySessionStore,
+  createCallerIdentities,
+  createSessionGate,
   createSessionTokens,
-  NOOP_LOGGER,
-  type ServerConfig,
-  type SessionStore,
-} from '@mcp-gateway/core';
+} from '@mcp-gateway/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -67,11 +66,15 @@ beforeAll(async () => {
     ]),
   );
   store = createMemorySessionStore();
+  const gate = createSessionGate({ tokens, store, callers: createCallerIdentities(), logger: NOOP_LOGGER });
   const deps = createProcessorDeps({
     publicHost: 'mcp.example.com',
-    catalog: () => catalog,
-    serverOf: (name) => (name === weather.name ? weather : undefined),
-    tokens,
+    gate,
+    routeContext: () => ({
+      catalog,
+      serverOf: (name) => (name === weather.name ? weather : undefined),
+      upstreamEra: () => 'legacy',
+    }),
     signingKey: SIGNING_KEY,
     store,
     logger: NOOP_LOGGER,
@@ -98,8 +101,14 @@ const setHeaders = (common: Decoded | undefined): Record<string, string> =>
     ]),
   );
 
+/** A session the broker opened for the `Bearer user-token` caller the call messages carry. */
 async function newSession(): Promise<string> {
-  const { token } = await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+  const caller = await createCallerIdentities().identify('Bearer user-token');
+  const { token } = await tokens.issue({
+    protocolVersion: '2025-11-25',
+    clientCapabilities: {},
+    ...(caller === undefined ? {} : { caller }),
+  });
   return token;
 }
 

@@ -1,4 +1,4 @@
-import { createBackendInitTokens } from '@mcp-gateway/core';
+import { createBackendInitTokens } from '@mcp-gateway/core/router';
 import { describe, expect, it } from 'vitest';
 import { translateRequestBody } from './translate-request-body.ts';
 import { call, deps, encode, initTokens, readable } from './translate-request-body.fixtures.ts';

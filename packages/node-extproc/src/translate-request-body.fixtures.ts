@@ -1,12 +1,14 @@
 // Shared fixtures of the request-body translator's tests: two servers, their catalog, a session,
 // injected effects that record what they were asked, and a readable form of the answers.
+import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig } from '@mcp-gateway/core';
+import { createBackendInitTokens, type RouteContext, type SessionClaims } from '@mcp-gateway/core/router';
 import {
   buildCatalog,
-  createBackendInitTokens,
-  type ServerConfig,
-  type SessionClaims,
+  createCallerIdentities,
+  createSessionGate,
+  createSessionTokens,
   type UpstreamSnapshot,
-} from '@mcp-gateway/core';
+} from '@mcp-gateway/core/testing';
 import type { ProcessingResponse } from './ext-proc-messages.ts';
 import type { RequestBodyDeps } from './translate-request-body.ts';
 
@@ -63,28 +65,47 @@ export const catalog = buildCatalog(
 export const INIT_KEY = 'a-backend-init-test-key-of-32-bytes-or-more';
 export const initTokens = createBackendInitTokens({ key: INIT_KEY });
 
-export const claims: SessionClaims = {
-  jti: 'jti-1',
-  exp: 4_000_000_000,
+/** The gateway's session tokens and store: sessions are opened as the broker opens them. */
+export const tokens = createSessionTokens({ key: 'a-session-key-of-the-router-tests-0123' });
+export const store = createMemorySessionStore();
+export const gate = createSessionGate({ tokens, store, callers: createCallerIdentities(), logger: NOOP_LOGGER });
+
+/** A session the broker opened for `Bearer user` (its token is the client's Mcp-Session-Id). */
+export const session = await tokens.issue({
   protocolVersion: '2025-11-25',
   clientCapabilities: {},
-};
+  caller: await callerOf('Bearer user'),
+});
+export const claims: SessionClaims = session.claims;
 export const clientHeaders = new Map([
-  ['mcp-session-id', 'gateway-token'],
+  ['mcp-session-id', session.token],
   ['authorization', 'Bearer user'],
 ]);
 
-export function deps(overrides: Partial<RequestBodyDeps> = {}) {
+async function callerOf(authorization: string): Promise<string> {
+  return (await createCallerIdentities().identify(authorization)) as string;
+}
+
+/** The route context over the catalog; upstreams speak `modern` when named there. */
+export function routeContext(modern: readonly string[] = []): RouteContext {
+  return {
+    catalog,
+    serverOf: (name) => [weather, plain].find((s) => s.name === name),
+    upstreamEra: (server) => (modern.includes(server.name) ? 'modern' : 'legacy'),
+  };
+}
+
+export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly string[] = []) {
   const ensured: [string, string, string | undefined][] = [];
   const value: RequestBodyDeps = {
     maxBodyBytes: 1024,
-    catalog: () => catalog,
-    serverOf: (name) => [weather, plain].find((s) => s.name === name),
-    verifySession: async (token) => (token === 'gateway-token' ? claims : undefined),
+    gate,
+    routeContext: () => routeContext(modern),
+    serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
-    upstreamProtocolVersion: () => undefined,
-    ensureBackendSession: async (session, server, headers) => {
-      ensured.push([session.jti, server.name, headers.get('authorization')]);
+    ensureBackendSession: async (owner, server, headers, known) => {
+      ensured.push([owner.jti, server.name, headers.get('authorization')]);
+      if (known !== undefined) return known;
       return server.name === plain.name ? '' : 'backend-1';
     },
     ...overrides,

@@ -1,7 +1,22 @@
-import { GatewayError, prefixUri } from '@mcp-gateway/core';
+import { GatewayError } from '@mcp-gateway/core';
+import { prefixUri } from '@mcp-gateway/core/testing';
 import { describe, expect, it } from 'vitest';
 import { translateRequestBody } from './translate-request-body.ts';
-import { call, clientHeaders, deps, encode, readable } from './translate-request-body.fixtures.ts';
+import {
+  call,
+  claims,
+  clientHeaders,
+  deps,
+  encode,
+  readable,
+  session,
+  store,
+  tokens,
+  weather,
+} from './translate-request-body.fixtures.ts';
+
+/** The JSON-RPC error of an immediate answer's body. */
+const rpcError = (view: ReturnType<typeof readable>) => JSON.parse(view.immediate?.body ?? '{}') as Record<string, unknown>;
 
 describe('translateRequestBody', () => {
   it('routes a tools/call for a served tool to its upstream with the prefix stripped', async () => {
@@ -18,9 +33,9 @@ describe('translateRequestBody', () => {
       set: [
         [':authority', 'weather.mcp.local'],
         [':path', '/v1/mcp'],
+        ['content-length', String(JSON.stringify(newBody).length)],
         ['x-mcp-method', 'tools/call'],
         ['x-mcp-servername', 'ns/weather'],
-        ['content-length', String(JSON.stringify(newBody).length)],
         ['x-mcp-toolname', 'forecast'],
         ['mcp-session-id', 'backend-1'],
       ],
@@ -35,7 +50,7 @@ describe('translateRequestBody', () => {
                 method: { stringValue: 'tools/call' },
                 server: { stringValue: 'ns/weather' },
                 tool: { stringValue: 'forecast' },
-                session: { stringValue: 'jti-1' },
+                session: { stringValue: claims.jti },
               },
             },
           },
@@ -43,15 +58,16 @@ describe('translateRequestBody', () => {
       },
     });
     expect(result.route).toEqual({
-      gatewaySessionId: 'gateway-token',
-      jti: 'jti-1',
+      gatewaySessionId: session.token,
+      jti: claims.jti,
       server: 'ns/weather',
       backendSessionId: 'backend-1',
       requestId: 7,
-      // The client declared no elicitation, sampling or roots: nothing for the upstream to ask it.
-      relayServerRequests: false,
+      params: newBody.params,
+      // Links in the result get the prefix, as in the broker.
+      rewriteResult: expect.any(Function),
     });
-    expect(ensured).toEqual([['jti-1', 'ns/weather', 'Bearer user']]);
+    expect(ensured).toEqual([[claims.jti, 'ns/weather', 'Bearer user']]);
   });
 
   it('routes prompts/get with x-mcp-promptname', async () => {
@@ -134,6 +150,27 @@ describe('translateRequestBody', () => {
     }
   });
 
+  it('routes completion/complete and resources/subscribe like the broker forwards them', async () => {
+    const complete = await translateRequestBody(
+      { body: call('completion/complete', { ref: { type: 'ref/prompt', name: 'weather_summary' } }) },
+      clientHeaders,
+      deps().deps,
+    );
+    expect(readable(complete.response).body).toMatchObject({ params: { ref: { name: 'summary' } } });
+    const subscribe = await translateRequestBody(
+      { body: call('resources/subscribe', { uri: prefixUri('weather_', 'file:///today.txt') }) },
+      clientHeaders,
+      deps().deps,
+    );
+    expect(readable(subscribe.response).set).toContainEqual(['x-mcp-resourceuri', 'file:///today.txt']);
+  });
+
+  it('answers JSON nested deeper than the limit with 400 naming the limit', async () => {
+    const deep = encode(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`);
+    const result = await translateRequestBody({ body: deep }, clientHeaders, deps({ maxBodyBytes: 100_000 }).deps);
+    expect(readable(result.response).immediate).toMatchObject({ status: 400, body: expect.stringContaining('128 levels') });
+  });
+
   it('answers malformed JSON with 400 and a plain-text reason', async () => {
     const result = await translateRequestBody({ body: encode('{"jsonrpc":') }, clientHeaders, deps().deps);
     const view = readable(result.response);
@@ -157,18 +194,62 @@ describe('translateRequestBody', () => {
       new Map(),
       deps().deps,
     );
-    expect(readable(result.response).immediate).toMatchObject({
-      status: 400,
-      body: 'Bad Request: Mcp-Session-Id header is required',
-    });
+    const view = readable(result.response);
+    expect(view.immediate?.status).toBe(400);
+    expect(rpcError(view)).toMatchObject({ error: { code: -32600, message: expect.stringContaining('Mcp-Session-Id') } });
   });
 
-  it('answers a call on an unknown or expired session with 404', async () => {
+  it('answers a call on an unknown or forged session with 404, as the broker does', async () => {
     const { deps: d, ensured } = deps();
-    const headers = new Map([['mcp-session-id', 'forged']]);
-    const result = await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d);
-    expect(readable(result.response).immediate).toMatchObject({ status: 404, body: 'Session not found or expired' });
+    const other = await (await import('@mcp-gateway/core/testing'))
+      .createSessionTokens({ key: 'another-gateway-key-0123456789abcdef' })
+      .issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+    for (const token of ['forged', other.token, session.token.slice(0, -2)]) {
+      const headers = new Map([['mcp-session-id', token], ['authorization', 'Bearer user']]);
+      const result = await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d);
+      const view = readable(result.response);
+      expect(view.immediate?.status).toBe(404);
+      expect(rpcError(view)).toMatchObject({ error: { code: -32001, message: expect.stringMatching(/Session not found/) } });
+      expect(view.set).toBeUndefined();
+    }
     expect(ensured).toEqual([]);
+  });
+
+  it.each([
+    ["another caller's token", 'Bearer ATTACKER'],
+    ['no Authorization', undefined],
+    ['Basic credentials', 'Basic dXNlcjpwdw=='],
+  ])("refuses a session presented with %s, routing nothing and opening no backend session", async (_label, authorization) => {
+    const { deps: d, ensured } = deps();
+    const headers = new Map([['mcp-session-id', session.token]]);
+    if (authorization !== undefined) headers.set('authorization', authorization);
+    for (const body of [
+      call('tools/call', { name: 'weather_forecast' }),
+      call('prompts/get', { name: 'weather_summary' }),
+      call('resources/read', { uri: prefixUri('weather_', 'file:///today.txt') }),
+    ]) {
+      const view = readable((await translateRequestBody({ body }, headers, d)).response);
+      expect(view.immediate?.status).toBe(404);
+      expect(view.set).toBeUndefined();
+    }
+    expect(ensured).toEqual([]);
+  });
+
+  it('refuses a session that ended (DELETE on any replica) with 404', async () => {
+    const ended = await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+    await store.terminate(ended.claims.jti, 60);
+    const { deps: d, ensured } = deps();
+    const headers = new Map([['mcp-session-id', ended.token]]);
+    const view = readable((await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d)).response);
+    expect(view.immediate?.status).toBe(404);
+    expect(ensured).toEqual([]);
+  });
+
+  it('reuses the backend session the store already holds for the session and server', async () => {
+    await store.ensureBackendSession(claims.jti, weather.name, 60, async () => 'held-backend');
+    const result = await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, clientHeaders, deps().deps);
+    expect(readable(result.response).set).toContainEqual(['mcp-session-id', 'held-backend']);
+    await store.dropBackendSession(claims.jti, weather.name, 'held-backend');
   });
 
   it('answers with the upstream error when the backend session cannot be opened', async () => {
@@ -182,10 +263,9 @@ describe('translateRequestBody', () => {
       clientHeaders,
       d,
     );
-    expect(readable(result.response).immediate).toMatchObject({
-      status: 502,
-      body: 'could not open a session on upstream ns/weather',
-    });
+    const view = readable(result.response);
+    expect(view.immediate?.status).toBe(502);
+    expect(rpcError(view)).toMatchObject({ id: 7, error: { message: 'could not open a session on upstream ns/weather' } });
   });
 
   it('hides unexpected failures behind "Internal error"', async () => {
@@ -199,6 +279,65 @@ describe('translateRequestBody', () => {
       clientHeaders,
       d,
     );
-    expect(readable(result.response).immediate).toMatchObject({ status: 500, body: 'Internal error' });
+    const view = readable(result.response);
+    expect(view.immediate?.status).toBe(500);
+    expect(rpcError(view)).toMatchObject({ error: { message: expect.stringMatching(/^Internal error \(reference /) } });
+    expect(view.immediate?.body).not.toContain('10.0.0.1');
+  });
+});
+
+describe('translateRequestBody, a 2026-07-28 request', () => {
+  /** weather speaks 2026-07-28, plain a legacy version. */
+  const eras = () => deps({}, [weather.name]);
+  const modern = (method: string, params: Record<string, unknown>, extra: Record<string, string> = {}) => ({
+    body: { body: encode({ jsonrpc: '2.0', id: 9, method, params }) },
+    headers: new Map([['mcp-protocol-version', '2026-07-28'], ['mcp-method', method], ...Object.entries(extra)]),
+  });
+
+  it('goes straight to a 2026-07-28 upstream with the prefix stripped in Mcp-Name and the body, no session', async () => {
+    const { body, headers } = modern(
+      'tools/call',
+      { name: 'weather_forecast', arguments: {} },
+      {
+        'mcp-name': 'weather_forecast',
+        'mcp-session-id': 'stale',
+      },
+    );
+    const answer = await translateRequestBody(body, headers, eras().deps);
+    const got = readable(answer.response);
+    expect(got.set).toContainEqual([':authority', 'weather.mcp.local']);
+    expect(got.set).toContainEqual(['mcp-name', 'forecast']);
+    expect(got.set).toContainEqual(['x-mcp-toolname', 'forecast']);
+    expect(got.set?.map(([key]) => key)).not.toContain('mcp-session-id');
+    expect(got.remove).toEqual(['mcp-session-id']);
+    expect(got.body).toMatchObject({ params: { name: 'forecast' } });
+    // No session to map back, but the answer is checked on the way back.
+    expect(answer.route).toMatchObject({ gatewaySessionId: '', jti: '', server: 'ns/weather', requestId: 9 });
+  });
+
+  it('answers HeaderMismatch (400, -32020) when Mcp-Name disagrees with the body', async () => {
+    const { body, headers } = modern('tools/call', { name: 'weather_forecast' }, { 'mcp-name': 'weather_other' });
+    const got = readable((await translateRequestBody(body, headers, eras().deps)).response);
+    expect(got.immediate?.status).toBe(400);
+    const error = JSON.parse(got.immediate?.body ?? '{}');
+    expect(error).toMatchObject({ jsonrpc: '2.0', id: 9, error: { code: -32020 } });
+    expect(got.immediate?.headers).toEqual([['content-type', 'application/json']]);
+  });
+
+  it('goes to the broker for an unknown tool or a legacy upstream', async () => {
+    for (const name of ['weather_nothing', 'plain_echo']) {
+      const { body, headers } = modern('tools/call', { name }, { 'mcp-name': name });
+      const got = readable((await translateRequestBody(body, headers, eras().deps)).response);
+      expect(got.set).toContainEqual(['x-mcp-servername', 'mcpBroker']);
+    }
+  });
+
+  it('sends a legacy call for a 2026-07-28 upstream to the broker, which translates it', async () => {
+    const answer = await translateRequestBody(
+      { body: call('tools/call', { name: 'weather_forecast' }) },
+      clientHeaders,
+      eras().deps,
+    );
+    expect(readable(answer.response).set).toContainEqual(['x-mcp-servername', 'mcpBroker']);
   });
 });

@@ -68,14 +68,11 @@ describe('translateRequestHeaders, asking Envoy for no more than needed', () => 
     });
   });
 
-  it('keeps the body of a 2026-07-28 tools/call but skips its response headers', () => {
-    const call = request({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'tools/call' });
-    expect(translateRequestHeaders('mcp.example.com', call).mode_override).toEqual({
-      request_body_mode: 'BUFFERED',
-      response_header_mode: 'SKIP',
-    });
-    const read = request({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': 'resources/read' });
-    expect(translateRequestHeaders('mcp.example.com', read).mode_override).toBeUndefined();
+  it('keeps the body and the response of a 2026-07-28 call, whose answer is checked on the way back', () => {
+    for (const method of ['tools/call', 'prompts/get', 'resources/read', 'completion/complete']) {
+      const call = request({ 'mcp-protocol-version': '2026-07-28', 'mcp-method': method });
+      expect(translateRequestHeaders('mcp.example.com', call).mode_override, method).toBeUndefined();
+    }
   });
 
   it('always lets a request carrying a backend-init token reach its body phase', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { ProcessingResponse } from './ext-proc-messages.ts';
 import { translateResponseHeaders, type UpstreamRoute } from './translate-response-headers.ts';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
@@ -8,6 +9,8 @@ const route: UpstreamRoute = {
   jti: 'jti-1',
   server: 'ns/weather',
   backendSessionId: 'b-1',
+  requestId: 7,
+  params: { name: 'forecast' },
 };
 
 function recorder() {
@@ -22,67 +25,83 @@ function recorder() {
   };
 }
 
+const answer = (entries: [string, string][], endOfStream = false) => ({ headers: new Map(entries), endOfStream });
+
+function headersOf(response: ProcessingResponse) {
+  if (!('response_headers' in response)) throw new Error('expected a response_headers answer');
+  const mutation = response.response_headers.response?.header_mutation;
+  return {
+    set: mutation?.set_headers?.map((o) => [o.header.key, text(o.header.raw_value)]),
+    remove: mutation?.remove_headers,
+  };
+}
+
 describe('translateResponseHeaders', () => {
   it('maps the backend session id back to the gateway session id', async () => {
     const { deps, evicted } = recorder();
-    const response = await translateResponseHeaders(
-      new Map([
+    const result = await translateResponseHeaders(
+      answer([
         [':status', '200'],
         ['mcp-session-id', 'b-1'],
       ]),
       route,
       deps,
     );
-    if (!('response_headers' in response)) throw new Error('expected a response_headers answer');
-    const set = response.response_headers.response?.header_mutation?.set_headers ?? [];
-    expect(set.map((o) => [o.header.key, text(o.header.raw_value)])).toEqual([['mcp-session-id', 'gateway-token']]);
-    expect(response.response_headers.response?.clear_route_cache).toBeUndefined();
+    expect(headersOf(result.response).set).toEqual([['mcp-session-id', 'gateway-token']]);
     expect(evicted).toEqual([]);
   });
 
   it('evicts the backend session when the upstream answers 404', async () => {
     const { deps, evicted } = recorder();
-    await translateResponseHeaders(new Map([[':status', '404']]), route, deps);
+    await translateResponseHeaders(answer([[':status', '404']]), route, deps);
     expect(evicted).toEqual([['jti-1', 'ns/weather', 'b-1']]);
   });
 
   it('evicts nothing on a 404 from an upstream without sessions', async () => {
     const { deps, evicted } = recorder();
-    await translateResponseHeaders(new Map([[':status', '404']]), { ...route, backendSessionId: '' }, deps);
+    await translateResponseHeaders(answer([[':status', '404']]), { ...route, backendSessionId: '' }, deps);
     expect(evicted).toEqual([]);
   });
 
   it('leaves a broker answer unchanged', async () => {
     const { deps, evicted } = recorder();
-    const response = await translateResponseHeaders(new Map([[':status', '404']]), undefined, deps);
-    expect(response).toEqual({ response_headers: {} });
+    const result = await translateResponseHeaders(answer([[':status', '404']]), undefined, deps);
+    expect(result).toEqual({ response: { response_headers: {} } });
     expect(evicted).toEqual([]);
   });
 });
 
 describe('translateResponseHeaders body modes', () => {
-  const ok = (type: string) =>
-    new Map([
-      [':status', '200'],
-      ['content-type', type],
-    ]);
-  const mode = async (headers: Map<string, string>, extra: Partial<UpstreamRoute>) =>
-    (await translateResponseHeaders(headers, { ...route, ...extra }, recorder().deps)).mode_override;
+  const ok = (type: string, endOfStream = false) =>
+    answer(
+      [
+        [':status', '200'],
+        ['content-type', type],
+        ['content-length', '42'],
+      ],
+      endOfStream,
+    );
+  const result = (headers: ReturnType<typeof answer>) => translateResponseHeaders(headers, route, recorder().deps);
 
-  it('streams an SSE answer through the processor when the client may be asked something', async () => {
-    expect(await mode(ok('text/event-stream'), { relayServerRequests: true })).toEqual({
-      response_body_mode: 'STREAMED',
-    });
+  it('streams every successful answer through the processor, SSE as events and anything else as one JSON body', async () => {
+    for (const [type, kind] of [
+      ['text/event-stream', 'sse'],
+      ['Text/Event-Stream; charset=utf-8', 'sse'],
+      ['application/json', 'json'],
+      ['text/plain; x=application/json', 'json'],
+    ] as const) {
+      const got = await result(ok(type));
+      expect(got.bodyKind, type).toBe(kind);
+      expect(got.response.mode_override).toEqual({ response_body_mode: 'STREAMED' });
+      // The checked body's length may change: Envoy sends it chunked.
+      expect(headersOf(got.response).remove).toEqual(['content-length']);
+    }
   });
 
-  it('buffers a JSON answer only when its result must be rewritten', async () => {
-    const rewriteResult = (result: Record<string, unknown>) => result;
-    expect(await mode(ok('application/json'), { rewriteResult })).toEqual({ response_body_mode: 'BUFFERED' });
-    expect(await mode(ok('application/json'), { relayServerRequests: true })).toBeUndefined();
-  });
-
-  it('leaves the body out of the processor when nothing in it must change', async () => {
-    expect(await mode(ok('text/event-stream'), {})).toBeUndefined();
-    expect(await mode(new Map([[':status', '404']]), { relayServerRequests: true })).toBeUndefined();
+  it('leaves out of the processor an answer without a body or that is not a success', async () => {
+    expect((await result(ok('application/json', true))).bodyKind).toBeUndefined();
+    const refused = await result(answer([[':status', '401']]));
+    expect(refused.bodyKind).toBeUndefined();
+    expect(refused.response.mode_override).toBeUndefined();
   });
 });
