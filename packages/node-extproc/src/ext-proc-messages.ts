@@ -164,7 +164,11 @@ export function routedCallMetadata(plan: ForwardPlan, session?: string): Struct 
  * status and its JSON-RPC error (with `id` when known). An unexpected error is a 500 naming a
  * reference, its details in the log only.
  */
-export function refusalResponse(error: unknown, id: JsonRpcId | null, logger: Logger = NOOP_LOGGER): ProcessingResponse {
+export function refusalResponse(
+  error: unknown,
+  id: JsonRpcId | null,
+  logger: Logger = NOOP_LOGGER,
+): ProcessingResponse {
   const status = isGatewayError(error) && error.expose ? error.status : 500;
   const body = { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
   const code = isGatewayError(error) ? error.code : 'INTERNAL';

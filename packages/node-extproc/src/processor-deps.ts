@@ -1,4 +1,10 @@
-import { createMemoryNotificationBus, type Logger, type NotificationBus, type ServerConfig, type SessionStore } from '@mcp-gateway/core';
+import {
+  createMemoryNotificationBus,
+  type Logger,
+  type NotificationBus,
+  type ServerConfig,
+  type SessionStore,
+} from '@mcp-gateway/core';
 import {
   createBackendInitTokens,
   createUpstreamClient,

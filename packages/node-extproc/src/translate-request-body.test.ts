@@ -16,7 +16,8 @@ import {
 } from './translate-request-body.fixtures.ts';
 
 /** The JSON-RPC error of an immediate answer's body. */
-const rpcError = (view: ReturnType<typeof readable>) => JSON.parse(view.immediate?.body ?? '{}') as Record<string, unknown>;
+const rpcError = (view: ReturnType<typeof readable>) =>
+  JSON.parse(view.immediate?.body ?? '{}') as Record<string, unknown>;
 
 describe('translateRequestBody', () => {
   it('routes a tools/call for a served tool to its upstream with the prefix stripped', async () => {
@@ -166,9 +167,14 @@ describe('translateRequestBody', () => {
   });
 
   it('answers JSON nested deeper than the limit with 400 naming the limit', async () => {
-    const deep = encode(`{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`);
+    const deep = encode(
+      `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`,
+    );
     const result = await translateRequestBody({ body: deep }, clientHeaders, deps({ maxBodyBytes: 100_000 }).deps);
-    expect(readable(result.response).immediate).toMatchObject({ status: 400, body: expect.stringContaining('128 levels') });
+    expect(readable(result.response).immediate).toMatchObject({
+      status: 400,
+      body: expect.stringContaining('128 levels'),
+    });
   });
 
   it('answers malformed JSON with 400 and a plain-text reason', async () => {
@@ -196,20 +202,29 @@ describe('translateRequestBody', () => {
     );
     const view = readable(result.response);
     expect(view.immediate?.status).toBe(400);
-    expect(rpcError(view)).toMatchObject({ error: { code: -32600, message: expect.stringContaining('Mcp-Session-Id') } });
+    expect(rpcError(view)).toMatchObject({
+      error: { code: -32600, message: expect.stringContaining('Mcp-Session-Id') },
+    });
   });
 
   it('answers a call on an unknown or forged session with 404, as the broker does', async () => {
     const { deps: d, ensured } = deps();
-    const other = await (await import('@mcp-gateway/core/testing'))
+    const other = await (
+      await import('@mcp-gateway/core/testing')
+    )
       .createSessionTokens({ key: 'another-gateway-key-0123456789abcdef' })
       .issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
     for (const token of ['forged', other.token, session.token.slice(0, -2)]) {
-      const headers = new Map([['mcp-session-id', token], ['authorization', 'Bearer user']]);
+      const headers = new Map([
+        ['mcp-session-id', token],
+        ['authorization', 'Bearer user'],
+      ]);
       const result = await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d);
       const view = readable(result.response);
       expect(view.immediate?.status).toBe(404);
-      expect(rpcError(view)).toMatchObject({ error: { code: -32001, message: expect.stringMatching(/Session not found/) } });
+      expect(rpcError(view)).toMatchObject({
+        error: { code: -32001, message: expect.stringMatching(/Session not found/) },
+      });
       expect(view.set).toBeUndefined();
     }
     expect(ensured).toEqual([]);
@@ -219,35 +234,44 @@ describe('translateRequestBody', () => {
     ["another caller's token", 'Bearer ATTACKER'],
     ['no Authorization', undefined],
     ['Basic credentials', 'Basic dXNlcjpwdw=='],
-  ])("refuses a session presented with %s, routing nothing and opening no backend session", async (_label, authorization) => {
-    const { deps: d, ensured } = deps();
-    const headers = new Map([['mcp-session-id', session.token]]);
-    if (authorization !== undefined) headers.set('authorization', authorization);
-    for (const body of [
-      call('tools/call', { name: 'weather_forecast' }),
-      call('prompts/get', { name: 'weather_summary' }),
-      call('resources/read', { uri: prefixUri('weather_', 'file:///today.txt') }),
-    ]) {
-      const view = readable((await translateRequestBody({ body }, headers, d)).response);
-      expect(view.immediate?.status).toBe(404);
-      expect(view.set).toBeUndefined();
-    }
-    expect(ensured).toEqual([]);
-  });
+  ])(
+    'refuses a session presented with %s, routing nothing and opening no backend session',
+    async (_label, authorization) => {
+      const { deps: d, ensured } = deps();
+      const headers = new Map([['mcp-session-id', session.token]]);
+      if (authorization !== undefined) headers.set('authorization', authorization);
+      for (const body of [
+        call('tools/call', { name: 'weather_forecast' }),
+        call('prompts/get', { name: 'weather_summary' }),
+        call('resources/read', { uri: prefixUri('weather_', 'file:///today.txt') }),
+      ]) {
+        const view = readable((await translateRequestBody({ body }, headers, d)).response);
+        expect(view.immediate?.status).toBe(404);
+        expect(view.set).toBeUndefined();
+      }
+      expect(ensured).toEqual([]);
+    },
+  );
 
   it('refuses a session that ended (DELETE on any replica) with 404', async () => {
     const ended = await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
     await store.terminate(ended.claims.jti, 60);
     const { deps: d, ensured } = deps();
     const headers = new Map([['mcp-session-id', ended.token]]);
-    const view = readable((await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d)).response);
+    const view = readable(
+      (await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d)).response,
+    );
     expect(view.immediate?.status).toBe(404);
     expect(ensured).toEqual([]);
   });
 
   it('reuses the backend session the store already holds for the session and server', async () => {
     await store.ensureBackendSession(claims.jti, weather.name, 60, async () => 'held-backend');
-    const result = await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, clientHeaders, deps().deps);
+    const result = await translateRequestBody(
+      { body: call('tools/call', { name: 'weather_forecast' }) },
+      clientHeaders,
+      deps().deps,
+    );
     expect(readable(result.response).set).toContainEqual(['mcp-session-id', 'held-backend']);
     await store.dropBackendSession(claims.jti, weather.name, 'held-backend');
   });
@@ -265,7 +289,10 @@ describe('translateRequestBody', () => {
     );
     const view = readable(result.response);
     expect(view.immediate?.status).toBe(502);
-    expect(rpcError(view)).toMatchObject({ id: 7, error: { message: 'could not open a session on upstream ns/weather' } });
+    expect(rpcError(view)).toMatchObject({
+      id: 7,
+      error: { message: 'could not open a session on upstream ns/weather' },
+    });
   });
 
   it('hides unexpected failures behind "Internal error"', async () => {

@@ -133,7 +133,10 @@ async function routeLegacyCall(
 /** A 2026-07-28 call to a 2026-07-28 upstream: sessionless, `Mcp-Name` without the prefix. */
 function routeModernCall(message: JsonRpcRequest, plan: ForwardPlan): RequestBodyResult {
   return {
-    response: { ...forwardMutations(message, plan, { backendSessionId: '' }), dynamic_metadata: routedCallMetadata(plan) },
+    response: {
+      ...forwardMutations(message, plan, { backendSessionId: '' }),
+      dynamic_metadata: routedCallMetadata(plan),
+    },
     route: upstreamRoute(message, plan, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
   };
 }

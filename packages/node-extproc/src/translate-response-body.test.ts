@@ -70,7 +70,10 @@ describe('createResponseBodyTranslator', () => {
       { jsonrpc: '2.0', method: 'notifications/tools/list_changed' },
     ];
     const own = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p', progress: 1 } };
-    const out = await translator.translate({ body: encode(foreign.map(sse).join('') + sse(own)), end_of_stream: false });
+    const out = await translator.translate({
+      body: encode(foreign.map(sse).join('') + sse(own)),
+      end_of_stream: false,
+    });
     expect(bodyOf(out)).toBe(sse(own));
     expect(effects.warnings).toHaveLength(3);
     expect(effects.warnings.join('\n')).not.toContain('stolen');
@@ -78,9 +81,15 @@ describe('createResponseBodyTranslator', () => {
 
   it('ends a stream that closes without the answer with a JSON-RPC error for the call', async () => {
     const translator = createResponseBodyTranslator(route, 'sse', deps());
-    const out = bodyOf(await translator.translate({ body: encode(sse({ jsonrpc: '2.0', id: 8, result: {} })), end_of_stream: true }));
+    const out = bodyOf(
+      await translator.translate({ body: encode(sse({ jsonrpc: '2.0', id: 8, result: {} })), end_of_stream: true }),
+    );
     const message = JSON.parse((out ?? '').replace(/^event: message\ndata: /, '')) as Record<string, unknown>;
-    expect(message).toMatchObject({ jsonrpc: '2.0', id: 7, error: { code: -32603, message: expect.stringContaining('ns/weather') } });
+    expect(message).toMatchObject({
+      jsonrpc: '2.0',
+      id: 7,
+      error: { code: -32603, message: expect.stringContaining('ns/weather') },
+    });
   });
 
   it('sends nothing of the upstream stream after the answer', async () => {
@@ -103,7 +112,9 @@ describe('createResponseBodyTranslator', () => {
   it('answers a JSON body without the answer with a JSON-RPC error for the call', async () => {
     const { rewriteResult: _unused, ...plain } = route;
     const translator = createResponseBodyTranslator(plain, 'json', deps());
-    const out = bodyOf(await translator.translate({ body: encode('{"jsonrpc":"2.0","id":8,"result":{}}'), end_of_stream: true }));
+    const out = bodyOf(
+      await translator.translate({ body: encode('{"jsonrpc":"2.0","id":8,"result":{}}'), end_of_stream: true }),
+    );
     expect(JSON.parse(out ?? '')).toMatchObject({ id: 7, error: { code: -32603 } });
   });
 

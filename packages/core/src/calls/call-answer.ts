@@ -53,7 +53,10 @@ export function endedEarly(server: ServerConfig): GatewayError {
 
 /** The error of an upstream that sent nothing for the call timeout. */
 export function staySilent(server: ServerConfig, timeoutMs: number): GatewayError {
-  return new GatewayError('UPSTREAM_TIMEOUT', `upstream ${server.name} sent nothing for ${timeoutMs} ms; call abandoned`);
+  return new GatewayError(
+    'UPSTREAM_TIMEOUT',
+    `upstream ${server.name} sent nothing for ${timeoutMs} ms; call abandoned`,
+  );
 }
 
 /** The error of an upstream whose answer holds no response to the call. */
@@ -90,7 +93,8 @@ export function pickJsonAnswer(
   for (const message of messages) {
     const verdict = scope.judge(message);
     if (verdict.kind === 'answer' && answer === undefined) answer = verdict.message;
-    else logDrop(logger, scope, server, verdict.kind === 'drop' ? verdict.reason : `a ${verdict.kind} in a JSON answer`);
+    else
+      logDrop(logger, scope, server, verdict.kind === 'drop' ? verdict.reason : `a ${verdict.kind} in a JSON answer`);
   }
   return answer ?? noAnswer(server.name);
 }

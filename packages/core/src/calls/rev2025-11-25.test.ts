@@ -92,10 +92,7 @@ interface Relay {
   readonly warnings: string[];
 }
 
-async function relay(
-  upstream: ReadableStream<Uint8Array>,
-  extra: Partial<LegacyRelayOptions> = {},
-): Promise<Relay> {
+async function relay(upstream: ReadableStream<Uint8Array>, extra: Partial<LegacyRelayOptions> = {}): Promise<Relay> {
   const store = createMemorySessionStore();
   stores.push(store);
   const tokens = createSessionTokens({ key: KEY });

@@ -70,7 +70,8 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     clientHeaders: call.request.headers,
   };
   if (sent.outcome instanceof GatewayError) {
-    if (sent.outcome.code === 'UPSTREAM_TIMEOUT') void cancelUpstreamCall(ctx, target, message.id, sent.outcome.message, logger);
+    if (sent.outcome.code === 'UPSTREAM_TIMEOUT')
+      void cancelUpstreamCall(ctx, target, message.id, sent.outcome.message, logger);
     return rpcErrorResponse(message.id, sent.outcome, logger);
   }
   return relayAnswer(ctx, call, target, sent.outcome);

@@ -49,7 +49,11 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
   }
   const client = ctx.upstreams.client(server.name);
   if (client === undefined) {
-    return errorAnswer(message.id, new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is not configured`), logger);
+    return errorAnswer(
+      message.id,
+      new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is not configured`),
+      logger,
+    );
   }
   const capabilities = (requestMeta(message) ?? {})[META.clientCapabilities];
   const protocolVersion = ctx.upstreams.protocolVersion(server.name);
@@ -75,7 +79,12 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
       }
     });
   };
-  const body = JSON.stringify({ jsonrpc: '2.0', id: message.id, method: message.method, params: withoutModernFields(params) });
+  const body = JSON.stringify({
+    jsonrpc: '2.0',
+    id: message.id,
+    method: message.method,
+    params: withoutModernFields(params),
+  });
   const routing = routerHeaders(message.method, server.name, plan.target);
   const sent = await sendOnBackendSession({
     deps: ctx,
@@ -278,7 +287,11 @@ async function resumeParked(
     const body =
       typeof answer === 'object' && answer !== null
         ? { jsonrpc: '2.0', id: upstreamId, result: answer }
-        : { jsonrpc: '2.0', id: upstreamId, error: { code: -32603, message: 'The client gave no answer to this request' } };
+        : {
+            jsonrpc: '2.0',
+            id: upstreamId,
+            error: { code: -32603, message: 'The client gave no answer to this request' },
+          };
     await postToBackend(ctx, backendTarget(park), body, logger);
   }
   const abort = new AbortController();
@@ -294,7 +307,9 @@ async function resumeParked(
 }
 
 /** A parked call's backend session as a BackendTarget. */
-function backendTarget(call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>): BackendTarget {
+function backendTarget(
+  call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'identityHeaders' | 'protocolVersion'>,
+): BackendTarget {
   return {
     server: call.server,
     backendSessionId: call.backendSessionId,
@@ -304,7 +319,11 @@ function backendTarget(call: Pick<ParkedCall, 'server' | 'backendSessionId' | 'i
 }
 
 function cancellation(requestId: JsonRpcId): object {
-  return { jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId, reason: 'client closed the request stream' } };
+  return {
+    jsonrpc: '2.0',
+    method: 'notifications/cancelled',
+    params: { requestId, reason: 'client closed the request stream' },
+  };
 }
 
 /** Params without the 2026-07-28 envelope keys and retry fields a legacy upstream does not know. */

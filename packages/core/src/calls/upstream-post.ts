@@ -95,14 +95,7 @@ export async function sendOnBackendSession(options: BackendSend): Promise<Backen
   for (let attempt = 0; ; attempt++) {
     let backendSessionId: string;
     try {
-      backendSessionId = await ensureBackendSession(
-        deps,
-        claims,
-        options.clientHeaders,
-        server,
-        options.client,
-        known,
-      );
+      backendSessionId = await ensureBackendSession(deps, claims, options.clientHeaders, server, options.client, known);
     } catch (error) {
       return error instanceof GatewayError
         ? error

@@ -20,7 +20,11 @@ export function resultRewriteFor(method: string, prefix: string): ResultRewrite 
     case 'resources/read':
       return (result) => mapArray(result, 'contents', (item) => withUri(item, prefix));
     case 'tools/call':
-      return (result) => withUiResourceUri(mapArray(result, 'content', (item) => linkedContent(item, prefix)), prefix);
+      return (result) =>
+        withUiResourceUri(
+          mapArray(result, 'content', (item) => linkedContent(item, prefix)),
+          prefix,
+        );
     case 'prompts/get':
       return (result) =>
         mapArray(result, 'messages', (message) =>

@@ -258,7 +258,11 @@ describe('decideRoute', () => {
     });
 
     it('refuses it for an upstream that speaks only 2026-07-28, which has no such method', () => {
-      const decision = decide(request(method, { uri: 'test://w_station/7' }), 'legacy', context(CATALOG, serverOf, 'modern'));
+      const decision = decide(
+        request(method, { uri: 'test://w_station/7' }),
+        'legacy',
+        context(CATALOG, serverOf, 'modern'),
+      );
 
       expect(decision.kind).toBe('refuse');
       expect(decision.kind === 'refuse' && decision.error.message).toContain('subscriptions/listen');
@@ -333,14 +337,39 @@ describe('decideRoute', () => {
   );
 
   it.each([
-    ['legacy', ['initialize', 'ping', 'logging/setLevel', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']],
-    ['modern', ['server/discover', 'subscriptions/listen', 'tools/list', 'prompts/list', 'resources/list', 'resources/templates/list']],
+    [
+      'legacy',
+      [
+        'initialize',
+        'ping',
+        'logging/setLevel',
+        'tools/list',
+        'prompts/list',
+        'resources/list',
+        'resources/templates/list',
+      ],
+    ],
+    [
+      'modern',
+      [
+        'server/discover',
+        'subscriptions/listen',
+        'tools/list',
+        'prompts/list',
+        'resources/list',
+        'resources/templates/list',
+      ],
+    ],
   ] as const)('answers the %s methods the gateway serves itself locally', (era, methods) => {
     for (const method of methods) expect(decide(request(method), era).kind).toBe('local');
   });
 
   it("forwards in the era the context names for the upstream, whatever the client's", () => {
-    const decision = decide(request('tools/call', { name: 'w_forecast' }), 'legacy', context(CATALOG, serverOf, 'modern'));
+    const decision = decide(
+      request('tools/call', { name: 'w_forecast' }),
+      'legacy',
+      context(CATALOG, serverOf, 'modern'),
+    );
 
     expect(decision.kind === 'forward' && decision.plan.upstreamEra).toBe('modern');
   });

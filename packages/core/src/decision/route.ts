@@ -113,7 +113,11 @@ function findTarget(
           : new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`),
       );
       if (hit instanceof GatewayError) return hit;
-      return { server: hit.server, params: { ...params, name: hit.found.name }, target: { kind, name: hit.found.name } };
+      return {
+        server: hit.server,
+        params: { ...params, name: hit.found.name },
+        target: { kind, name: hit.found.name },
+      };
     }
     case 'resources/read':
     case 'resources/subscribe':

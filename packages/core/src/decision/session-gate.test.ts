@@ -15,7 +15,11 @@ function setup(now = () => Date.now()) {
   const gate = createSessionGate({ tokens, store, callers: createCallerIdentities(), logger: NOOP_LOGGER });
   const open = async (authorization?: string) => {
     const caller = await callerIdentity(authorization);
-    return tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {}, ...(caller === undefined ? {} : { caller }) });
+    return tokens.issue({
+      protocolVersion: '2025-11-25',
+      clientCapabilities: {},
+      ...(caller === undefined ? {} : { caller }),
+    });
   };
   return { tokens, store, gate, open };
 }

@@ -14,8 +14,7 @@ export interface PresentedSession {
 
 /** The session id and credential check: the session's claims, or the error to answer. */
 export type SessionCheck =
-  | { readonly ok: true; readonly claims: SessionClaims }
-  | { readonly ok: false; readonly error: GatewayError };
+  { readonly ok: true; readonly claims: SessionClaims } | { readonly ok: false; readonly error: GatewayError };
 
 /**
  * The whole session decision for one request: admitted (with the session's claims and, when a

@@ -160,13 +160,25 @@ describe('MCP endpoint', () => {
       const target = gateway();
       const sessionId = await initialize(target);
 
-      const legacy = await target.endpoint.handle(post({ jsonrpc: '2.0', id: 5, method }, { 'mcp-session-id': sessionId }));
+      const legacy = await target.endpoint.handle(
+        post({ jsonrpc: '2.0', id: 5, method }, { 'mcp-session-id': sessionId }),
+      );
       expect(legacy.status).toBe(200);
-      expect(await json(legacy)).toEqual({ jsonrpc: '2.0', id: 5, error: { code: -32601, message: `Method not found: ${method}` } });
+      expect(await json(legacy)).toEqual({
+        jsonrpc: '2.0',
+        id: 5,
+        error: { code: -32601, message: `Method not found: ${method}` },
+      });
 
-      const envelope = { 'io.modelcontextprotocol/protocolVersion': '2026-07-28', 'io.modelcontextprotocol/clientCapabilities': {} };
+      const envelope = {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientCapabilities': {},
+      };
       const modern = await target.endpoint.handle(
-        post({ jsonrpc: '2.0', id: 6, method, params: { _meta: envelope } }, { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method }),
+        post(
+          { jsonrpc: '2.0', id: 6, method, params: { _meta: envelope } },
+          { 'mcp-protocol-version': '2026-07-28', 'mcp-method': method },
+        ),
       );
       expect(modern.status).toBe(404);
       expect(await json(modern)).toMatchObject({ jsonrpc: '2.0', id: 6, error: { code: -32601 } });

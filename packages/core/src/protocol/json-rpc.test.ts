@@ -170,7 +170,8 @@ describe('parseJsonRpcMessage', () => {
 
   it(`refuses JSON nested deeper than ${MAX_JSON_DEPTH} levels, with the id when it comes first`, () => {
     const nest = (levels: number) => `${'['.repeat(levels)}${']'.repeat(levels)}`;
-    const body = (id: string, levels: number) => `{"jsonrpc":"2.0","id":${id},"method":"m","params":{"a":${nest(levels)}}}`;
+    const body = (id: string, levels: number) =>
+      `{"jsonrpc":"2.0","id":${id},"method":"m","params":{"a":${nest(levels)}}}`;
 
     expect(parseJsonRpcMessage(body('7', 20_000))).toEqual({
       ok: false,

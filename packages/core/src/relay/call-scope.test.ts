@@ -29,7 +29,14 @@ describe('createCallScope', () => {
       { jsonrpc: '2.0', method: 'toString' },
     ];
 
-    expect(kinds(notes.map((m) => call.judge(m)))).toEqual(['notification', 'drop', 'notification', 'drop', 'drop', 'drop']);
+    expect(kinds(notes.map((m) => call.judge(m)))).toEqual([
+      'notification',
+      'drop',
+      'notification',
+      'drop',
+      'drop',
+      'drop',
+    ]);
   });
 
   it('drops all progress of a call that named no progress token', () => {
@@ -67,7 +74,10 @@ describe('createCallScope', () => {
       method: 'notifications/elicitation/complete',
       params: { elicitationId: id },
     });
-    call.noteServerRequest({ jsonrpc: '2.0', id: 4, method: 'elicitation/create', params: { elicitationId: 'e1' } }, 'g');
+    call.noteServerRequest(
+      { jsonrpc: '2.0', id: 4, method: 'elicitation/create', params: { elicitationId: 'e1' } },
+      'g',
+    );
 
     expect(call.judge(complete('e1')).kind).toBe('notification');
     expect(call.judge(complete('e2')).kind).toBe('drop');

@@ -2,7 +2,11 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { startSdkUpstream, type SdkUpstream, type SdkUpstreamOptions } from '../../../../../test/harness/sdk-upstream.ts';
+import {
+  startSdkUpstream,
+  type SdkUpstream,
+  type SdkUpstreamOptions,
+} from '../../../../../test/harness/sdk-upstream.ts';
 import { cancelUpstreamCall as cancelOnBackend } from '../../backend/backend-exchange.ts';
 import { ensureBackendSession } from '../../backend/backend-session.ts';
 import { forwardedCallHeaders, routerHeaders } from '../../backend/upstream-headers.ts';

@@ -58,18 +58,17 @@ export async function answerInitialize(
 }
 
 /** Answers ping, logging/setLevel and the four list methods from the current catalog. */
-export function answerLocal(
-  ctx: EndpointContext,
-  request: Request,
-  message: JsonRpcRequest,
-  logger: Logger,
-): Response {
+export function answerLocal(ctx: EndpointContext, request: Request, message: JsonRpcRequest, logger: Logger): Response {
   if (message.method === 'ping' || message.method === 'logging/setLevel') {
     return jsonResponse({ jsonrpc: '2.0', id: message.id, result: {} });
   }
   const kind = LIST_KINDS.get(message.method);
   if (kind === undefined) {
-    return rpcErrorResponse(message.id, new GatewayError('METHOD_NOT_FOUND', `Method not found: ${message.method}`), logger);
+    return rpcErrorResponse(
+      message.id,
+      new GatewayError('METHOD_NOT_FOUND', `Method not found: ${message.method}`),
+      logger,
+    );
   }
   const params = (message.params ?? {}) as Record<string, unknown>;
   if (params['cursor'] !== undefined) {

@@ -86,9 +86,7 @@ export function openNotificationStream(
         }).finally(() => attached.delete(key));
       };
       unsubscribers.push(
-        ctx.bus.subscribe(backendSessionTopic(jti), (m) =>
-          attach(m['server'], m['backendSessionId']),
-        ),
+        ctx.bus.subscribe(backendSessionTopic(jti), (m) => attach(m['server'], m['backendSessionId'])),
       );
       ctx.store.backendSessions(jti).then(
         (held) => {

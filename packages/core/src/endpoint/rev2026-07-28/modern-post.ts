@@ -126,12 +126,7 @@ function answerDiscover(ctx: EndpointContext, id: JsonRpcId): Response {
  * The four lists, from the catalog, with the cache hints 2026-07-28 requires: the smallest
  * non-zero ttlMs any contributing upstream gave, private when any contributor is private.
  */
-function answerList(
-  ctx: EndpointContext,
-  request: Request,
-  message: JsonRpcRequest,
-  kind: CatalogKind,
-): Response {
+function answerList(ctx: EndpointContext, request: Request, message: JsonRpcRequest, kind: CatalogKind): Response {
   const params = (message.params ?? {}) as Record<string, unknown>;
   if (params['cursor'] !== undefined) {
     return modernResponse(message.id, undefined, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), ctx);
