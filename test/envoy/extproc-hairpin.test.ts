@@ -53,7 +53,7 @@ describe('Envoy with the router opening backend sessions through the private hos
   });
 
   it('sends the backend initialize through Envoy to the upstream’s route, then the call on that session', async () => {
-    const sessionId = await openSession(mcpUrl);
+    const sessionId = await openSession(mcpUrl, { authorization: 'Bearer user-token' });
     const brokerBefore = await envoyStat(envoy, BROKER_REQUESTS);
     const routedBefore = await envoyStat(envoy, SERVER1_REQUESTS);
     const initializesBefore = server1.initializeCount;

@@ -107,8 +107,8 @@ describe('Envoy routing 2026-07-28 requests by their Mcp-Method and Mcp-Name hea
     expect(response.headers.get('mcp-session-id')).toBeNull();
     expect(await envoyStat(envoy, MODERN_CLUSTER_REQUESTS)).toBe(routedBefore + 1);
     expect(await envoyStat(envoy, BROKER_REQUESTS)).toBe(brokerBefore);
-    // Request headers and body only: a sessionless answer needs nothing from the processor.
-    expect(await envoyStat(envoy, EXT_PROC_MESSAGES)).toBe(messagesBefore + 2);
+    // Request headers and body, then the answer's headers and body: only what answers the call may reach the client.
+    expect(await envoyStat(envoy, EXT_PROC_MESSAGES)).toBe(messagesBefore + 4);
 
     const call = modern.calls('tools/call').at(-1);
     expect(call?.body?.params).toMatchObject({ name: 'shout', arguments: { text: 'hi' } });

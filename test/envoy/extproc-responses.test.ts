@@ -33,7 +33,7 @@ function setup(server: McpServer): void {
   }));
 }
 
-describe('Envoy with the processor rewriting routed answers only when needed', () => {
+describe('Envoy with the processor checking and rewriting routed answers', () => {
   let stack: ExtProcStack;
   let envoy: RunningEnvoy;
   let server1: SdkUpstream;
@@ -89,7 +89,7 @@ describe('Envoy with the processor rewriting routed answers only when needed', (
     expect(read?.params).toMatchObject({ uri: 'file:///reports/today.txt' });
   });
 
-  it('keeps the body of an answer with nothing to rewrite out of the processor', async () => {
+  it('checks the body of an answer with nothing to rewrite in one more message', async () => {
     // A session whose client declared nothing the upstream could ask it.
     const sessionId = await openSession(stack.mcpUrl);
     const call = () =>
@@ -98,8 +98,9 @@ describe('Envoy with the processor rewriting routed answers only when needed', (
     const before = await envoyStat(envoy, EXT_PROC_MESSAGES);
     const reply = await call();
     expect(reply.json?.result).toEqual({ content: [{ type: 'text', text: 'echo: x' }] });
-    // Request headers, request body, response headers: no response body message.
-    expect(await envoyStat(envoy, EXT_PROC_MESSAGES)).toBe(before + 3);
+    // Request headers, request body, response headers, and the answer's body (one chunk): an
+    // upstream is trusted only to answer the call it was sent.
+    expect(await envoyStat(envoy, EXT_PROC_MESSAGES)).toBe(before + 4);
   });
 
   it('ends its stream after the request body of a request the broker answers', async () => {
