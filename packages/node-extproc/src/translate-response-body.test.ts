@@ -118,6 +118,21 @@ describe('createResponseBodyTranslator', () => {
     expect(JSON.parse(out ?? '')).toMatchObject({ id: 7, error: { code: -32603 } });
   });
 
+  it('answers a buffered JSON body in one message with its new content-length', async () => {
+    const translator = createResponseBodyTranslator(route, 'json-buffered', deps());
+    const response = await translator.translate({
+      body: encode('{"jsonrpc":"2.0","id":7,"result":{"uri":"x"}}'),
+      end_of_stream: true,
+    });
+    const expected = '{"jsonrpc":"2.0","id":7,"result":{"uri":"weather_x"}}';
+    expect(bodyOf(response)).toBe(expected);
+    if (!('response_body' in response)) throw new Error('expected a response_body answer');
+    const set = response.response_body.response?.header_mutation?.set_headers ?? [];
+    expect(set.map((o) => [o.header.key, text(o.header.raw_value)])).toEqual([
+      ['content-length', String(expected.length)],
+    ]);
+  });
+
   it('passes a JSON answer byte for byte when nothing in it changes', async () => {
     const { rewriteResult: _unused, ...plain } = route;
     const translator = createResponseBodyTranslator(plain, 'json', deps());

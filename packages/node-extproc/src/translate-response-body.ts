@@ -1,6 +1,6 @@
 import { NOOP_LOGGER, type Logger } from '@mcp-gateway/core';
 import { createCallScope, noAnswer, toJsonRpcError, type CallScope, type CallVerdict } from '@mcp-gateway/core/router';
-import type { HttpBody, ProcessingResponse } from './ext-proc-messages.ts';
+import { setHeader, type HttpBody, type ProcessingResponse } from './ext-proc-messages.ts';
 import {
   createJsonBodyRewriter,
   createSseBodyRewriter,
@@ -27,8 +27,11 @@ export interface ResponseBodyTranslator {
   translate(body: HttpBody): Promise<ProcessingResponse>;
 }
 
-/** How the body of a routed call's answer is read: as an SSE stream, or as one JSON body. */
-export type ResponseBodyKind = 'sse' | 'json';
+/**
+ * How the body of a routed call's answer is read: as an SSE stream, or as one JSON body that
+ * comes in chunks (STREAMED) or whole (BUFFERED, with its new content-length set).
+ */
+export type ResponseBodyKind = 'sse' | 'json' | 'json-buffered';
 
 /**
  * The response-body phase of a routed call (STREAMED): the broker's relay rules applied to the
@@ -71,6 +74,16 @@ export function createResponseBodyTranslator(
   };
   const rewriter: BodyRewriter =
     kind === 'sse' ? createSseBodyRewriter(rewrite, endings) : createJsonBodyRewriter(rewrite, endings);
+  if (kind === 'json-buffered') {
+    return {
+      async translate(body) {
+        // BUFFERED: the one message holds the whole body, whatever its end_of_stream says.
+        const out = await rewriter.push(body.body ?? new Uint8Array(), true);
+        const set_headers = [setHeader('content-length', String(out.byteLength))];
+        return { response_body: { response: { header_mutation: { set_headers }, body_mutation: { body: out } } } };
+      },
+    };
+  }
   return {
     async translate(body) {
       const out = await rewriter.push(body.body ?? new Uint8Array(), body.end_of_stream === true);

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessingResponse } from './ext-proc-messages.ts';
-import { translateResponseHeaders, type UpstreamRoute } from './translate-response-headers.ts';
+import {
+  MAX_BUFFERED_ANSWER_BYTES,
+  translateResponseHeaders,
+  type UpstreamRoute,
+} from './translate-response-headers.ts';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
@@ -83,18 +87,31 @@ describe('translateResponseHeaders body modes', () => {
     );
   const result = (headers: ReturnType<typeof answer>) => translateResponseHeaders(headers, route, recorder().deps);
 
-  it('streams every successful answer through the processor, SSE as events and anything else as one JSON body', async () => {
-    for (const [type, kind] of [
-      ['text/event-stream', 'sse'],
-      ['Text/Event-Stream; charset=utf-8', 'sse'],
-      ['application/json', 'json'],
-      ['text/plain; x=application/json', 'json'],
+  it('takes every successful answer through the processor, SSE as events and anything else as one JSON body', async () => {
+    for (const [type, kind, mode] of [
+      ['text/event-stream', 'sse', 'STREAMED'],
+      ['Text/Event-Stream; charset=utf-8', 'sse', 'STREAMED'],
+      ['application/json', 'json-buffered', 'BUFFERED'],
+      ['text/plain; x=application/json', 'json-buffered', 'BUFFERED'],
     ] as const) {
       const got = await result(ok(type));
       expect(got.bodyKind, type).toBe(kind);
-      expect(got.response.mode_override).toEqual({ response_body_mode: 'STREAMED' });
-      // The checked body's length may change: Envoy sends it chunked.
+      expect(got.response.mode_override).toEqual({ response_body_mode: mode });
+      // The checked body's length may change: the answer sets its own, or Envoy sends it chunked.
       expect(headersOf(got.response).remove).toEqual(['content-length']);
+    }
+  });
+
+  it('streams a JSON answer of unknown or large length through the processor instead of Envoy buffering it', async () => {
+    for (const length of [undefined, String(MAX_BUFFERED_ANSWER_BYTES + 1)]) {
+      const entries: [string, string][] = [
+        [':status', '200'],
+        ['content-type', 'application/json'],
+      ];
+      if (length !== undefined) entries.push(['content-length', length]);
+      const got = await result(answer(entries));
+      expect(got.bodyKind).toBe('json');
+      expect(got.response.mode_override).toEqual({ response_body_mode: 'STREAMED' });
     }
   });
 

@@ -51,19 +51,27 @@ export async function translateResponseHeaders(
     return { response: { response_headers: { response: { header_mutation: { set_headers } } } } };
   }
   // SDK clients read an answer as SSE when its type names text/event-stream, else as JSON.
-  const bodyKind = (response.headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream')
-    ? 'sse'
-    : 'json';
+  const sse = (response.headers.get('content-type') ?? '').toLowerCase().includes('text/event-stream');
+  // A JSON answer of known, modest length comes whole in one message (Envoy buffers it); any
+  // other streams through the processor, which holds it (so its size is not Envoy's limit).
+  const length = Number(response.headers.get('content-length') ?? Number.NaN);
+  const buffered = !sse && Number.isSafeInteger(length) && length <= MAX_BUFFERED_ANSWER_BYTES;
   // The checked body's length may differ, and Envoy refuses a body that disagrees with the
-  // content-length it already has; without one it sends the body chunked.
+  // content-length it already has: the buffered answer sets its own, a streamed one goes chunked.
   return {
     response: {
       response_headers: { response: { header_mutation: { set_headers, remove_headers: ['content-length'] } } },
-      mode_override: { response_body_mode: 'STREAMED' },
+      mode_override: { response_body_mode: buffered ? 'BUFFERED' : 'STREAMED' },
     },
-    bodyKind,
+    bodyKind: sse ? 'sse' : buffered ? 'json-buffered' : 'json',
   };
 }
+
+/**
+ * Largest JSON answer Envoy is asked to buffer whole (1 MiB, Envoy's default buffer limit, so any
+ * listener's limit holds it); a larger one is streamed through the processor.
+ */
+export const MAX_BUFFERED_ANSWER_BYTES = 1024 * 1024;
 
 /** The response as the response-headers phase sees it. */
 export interface ResponseHeadersInput {
