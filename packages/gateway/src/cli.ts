@@ -1,3 +1,5 @@
+// First: refuses an old Node before any other module of the bundle runs.
+import './supported-node.ts';
 import { createNodeLogger } from './node-logger.ts';
 import { HELP_TEXT, parseCli } from './cli-options.ts';
 import { runGateway } from './run-gateway.ts';
