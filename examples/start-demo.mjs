@@ -4,6 +4,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { exitUnlessSupportedNode } from 'mcp-gateway/node-version';
+
+// Before anything starts: on an old Node, one line saying which Node is needed, exit code 1.
+exitUnlessSupportedNode('npm start');
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));

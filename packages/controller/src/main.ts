@@ -4,8 +4,7 @@ import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
-import type { LogFields, Logger } from '@mcp-gateway/core';
-import { pino, type Logger as Pino } from 'pino';
+import { createNodeLogger } from '@mcp-gateway/core/node-logger';
 import { runController } from './kube/run-controller.ts';
 import { DEFAULT_GATEWAY_IMAGE } from './names.ts';
 
@@ -28,24 +27,6 @@ Flags:
 
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type Level = (typeof LEVELS)[number];
-
-function createLogger(level: Level): Logger {
-  const wrap = (log: Pino): Logger => ({
-    debug: (msg, fields?: LogFields) => log.debug(fields ?? {}, msg),
-    info: (msg, fields?: LogFields) => log.info(fields ?? {}, msg),
-    warn: (msg, fields?: LogFields) => log.warn(fields ?? {}, msg),
-    error: (msg, fields?: LogFields) => log.error(fields ?? {}, msg),
-    child: (fields) => wrap(log.child(fields)),
-  });
-  return wrap(
-    pino({
-      level,
-      base: { service: 'mcp-gateway-controller' },
-      timestamp: pino.stdTimeFunctions.isoTime,
-      formatters: { level: (label) => ({ level: label }) },
-    }),
-  );
-}
 
 function fail(message: string): never {
   process.stderr.write(`mcp-gateway-controller: ${message}\n`);
@@ -84,7 +65,10 @@ if (values.help === true) {
   process.exit(0);
 }
 
-const logger = createLogger(parseLevel(values['log-level'], '--log-level') ?? 'info');
+const logger = createNodeLogger({
+  level: parseLevel(values['log-level'], '--log-level') ?? 'info',
+  service: 'mcp-gateway-controller',
+});
 const gatewayLogLevel = parseLevel(values['gateway-log-level'], '--gateway-log-level');
 const kubeConfig = new KubeConfig();
 try {

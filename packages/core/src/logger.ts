@@ -3,7 +3,7 @@ export type LogFields = Record<string, unknown>;
 
 /**
  * The logging port. Core never touches the console: every factory takes a Logger.
- * Node hosts log JSON lines (pino); the worker logs through `console`.
+ * Node hosts log JSON lines (`@mcp-gateway/core/node-logger`, pino); the worker logs through `console`.
  */
 export interface Logger {
   debug(msg: string, fields?: LogFields): void;

@@ -1,4 +1,6 @@
-import { createNodeLogger } from './node-logger.ts';
+// First: refuses an old Node before any other module of the bundle runs.
+import './supported-node.ts';
+import { createNodeLogger } from '@mcp-gateway/core/node-logger';
 import { HELP_TEXT, parseCli } from './cli-options.ts';
 import { runGateway } from './run-gateway.ts';
 
@@ -20,7 +22,7 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  const logger = createNodeLogger(parsed.options.logLevel);
+  const logger = createNodeLogger({ level: parsed.options.logLevel, service: 'mcp-gateway' });
   let running;
   try {
     running = await runGateway(parsed.options, logger);
