@@ -102,8 +102,10 @@ async function buildOnce(): Promise<string> {
     });
   } catch (error) {
     const { code, stderr } = error as NodeJS.ErrnoException & { stderr?: string };
-    if (code === 'ENOENT') throw new Error(`startGoUpstream: no go on PATH; ${INSTALL_HINT}`);
-    throw new Error(`startGoUpstream: go build failed in ${GO_UPSTREAM_SOURCES}\n${stderr ?? String(error)}`);
+    if (code === 'ENOENT') throw new Error(`startGoUpstream: no go on PATH; ${INSTALL_HINT}`, { cause: error });
+    throw new Error(`startGoUpstream: go build failed in ${GO_UPSTREAM_SOURCES}\n${stderr ?? String(error)}`, {
+      cause: error,
+    });
   } finally {
     await rm(staging, { recursive: true, force: true });
   }

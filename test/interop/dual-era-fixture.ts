@@ -7,6 +7,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { Server as ServerV1 } from '@modelcontextprotocol/sdk/server/index.js';
 import {
   createMcpHandler,
@@ -106,7 +107,9 @@ type LegacyHandle = (req: IncomingMessage, res: ServerResponse, parsedBody?: unk
 async function route(req: IncomingMessage, res: ServerResponse, legacy: LegacyHandle, modern: McpHttpHandler) {
   if (!isAllowedHostAndOrigin(req.headers.host, req.headers.origin, DEFAULT_ALLOWED_HOSTNAMES)) {
     res.writeHead(403, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Host or Origin not allowed' } }));
+    res.end(
+      JSON.stringify({ jsonrpc: '2.0', id: null, error: { code: -32000, message: 'Host or Origin not allowed' } }),
+    );
     return;
   }
   const body = req.method === 'POST' ? await readBody(req) : undefined;
@@ -128,7 +131,7 @@ async function route(req: IncomingMessage, res: ServerResponse, legacy: LegacyHa
   const response = await modern.fetch(request);
   res.writeHead(response.status, Object.fromEntries(response.headers));
   if (response.body === null) return void res.end();
-  const stream = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+  const stream = Readable.fromWeb(response.body as NodeReadableStream);
   res.once('close', () => stream.destroy());
   stream.pipe(res);
 }
@@ -149,7 +152,10 @@ function createModernServer(): Server {
     { capabilities: { tools: {}, resources: {}, prompts: {}, completions: {} } },
   );
   // The SDK majors type JSON Schemas differently; the definitions are the same wire JSON.
-  server.setRequestHandler('tools/list', () => ({ tools: [...TOOLS.values()].map((tool) => tool.definition) }) as never);
+  server.setRequestHandler(
+    'tools/list',
+    () => ({ tools: [...TOOLS.values()].map((tool) => tool.definition) }) as never,
+  );
   server.setRequestHandler('tools/call', async (request, ctx) => {
     const tool = TOOLS.get(request.params.name);
     if (tool === undefined) return errorResult(`Tool ${request.params.name} not found`);
@@ -168,7 +174,9 @@ function createModernServer(): Server {
     (request) => getFixturePrompt(request.params.name, request.params.arguments) as never,
   );
   server.setRequestHandler('completion/complete', ({ params }) =>
-    toCompletion(completionCandidates(params.ref, params.argument.name).filter((v) => v.startsWith(params.argument.value))),
+    toCompletion(
+      completionCandidates(params.ref, params.argument.name).filter((v) => v.startsWith(params.argument.value)),
+    ),
   );
   return server;
 }

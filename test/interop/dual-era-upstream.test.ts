@@ -62,7 +62,9 @@ describe('the 2025-11-25 conformance scenarios against an upstream of both eras'
         outDir: join(OUT_DIR, 'gateway'),
         timeoutMs: RUN_TIMEOUT_MS,
       });
-      console.log(`dual-era upstream directly: ${summarizeReport(direct)}; through gateway: ${summarizeReport(viaGateway)}`);
+      console.log(
+        `dual-era upstream directly: ${summarizeReport(direct)}; through gateway: ${summarizeReport(viaGateway)}`,
+      );
 
       const ran = direct.scenarios.map((scenario) => scenario.name);
       expect(ran).toEqual(expect.arrayContaining([...LEGACY_SERVER_SCENARIOS, 'server-session-lifecycle']));

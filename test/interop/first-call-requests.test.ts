@@ -42,7 +42,6 @@ function testTimeoutMs(sessions: number): number {
   return Math.ceil(sessions / CONCURRENCY) * (UPSTREAM_TIMEOUT_S * 1000 + 500) + 20_000;
 }
 
-
 /** One fresh 1.x client session through the gateway; its first call is to `tool`. */
 async function firstCall(gateway: RunningGateway, tool: string): Promise<string> {
   const connected = await connectSdkClient(gateway.url, { version: 1, capabilities: ANSWERING_CAPABILITIES });

@@ -6,7 +6,13 @@ import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../gateway-calls/helpers.ts';
 import { connectRotatingClient, createRotatingFetch, startCluster, type Cluster } from '../replicas/cluster.ts';
-import { ANSWERING_CAPABILITIES, answerServerRequests, ELICITED_NAME, firstText, runFirstCalls } from './first-calls.ts';
+import {
+  ANSWERING_CAPABILITIES,
+  answerServerRequests,
+  ELICITED_NAME,
+  firstText,
+  runFirstCalls,
+} from './first-calls.ts';
 
 /** Fresh sessions; today about a third of them lose the elicitation (see the report). */
 const SESSIONS = 40;
