@@ -94,7 +94,7 @@ async function buildOnce(): Promise<string> {
     await promisify(execFile)('go', ['build', '-trimpath', '-o', join(staging, 'go-upstream'), '.'], {
       cwd: GO_UPSTREAM_SOURCES,
       timeout: GO_BUILD_TIMEOUT_MS,
-      env: { ...process.env, GOFLAGS: '-mod=readonly', CGO_ENABLED: '0' },
+      env: { ...process.env, GOFLAGS: '-mod=readonly -buildvcs=false', CGO_ENABLED: '0' },
     });
     await rename(staging, dir).catch((error: NodeJS.ErrnoException) => {
       // Another process renamed its build into place first: use that one.
