@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { isInitializeRequest } from '@modelcontextprotocol/sdk/types.js';
 import { createFixtureServer } from './fixture/create-fixture-server.ts';
@@ -52,11 +53,10 @@ export interface ConformanceFixture {
  */
 export async function startConformanceFixture(options: ConformanceFixtureOptions = {}): Promise<ConformanceFixture> {
   const host = options.host ?? '127.0.0.1';
-  const allowedHostnames = options.allowedHostnames ?? DEFAULT_ALLOWED_HOSTNAMES;
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const sessions = createFixtureSessions(options);
 
   const httpServer = createServer((req, res) => {
-    handleRequest(req, res, sessions, allowedHostnames).catch((error: unknown) => {
+    sessions.handle(req, res).catch((error: unknown) => {
       console.error('conformance fixture: request failed', error);
       if (!res.headersSent) sendJsonRpcError(res, 500, -32603, 'Internal error');
       else res.end();
@@ -71,19 +71,60 @@ export async function startConformanceFixture(options: ConformanceFixtureOptions
   return {
     url: `http://${urlHost(host)}:${port}${FIXTURE_MCP_PATH}`,
     async stop() {
-      await Promise.allSettled([...sessions.values()].map((transport) => transport.close()));
-      sessions.clear();
+      await sessions.close();
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
 }
 
+/** Options of {@link createFixtureSessions}. */
+export interface FixtureSessionsOptions {
+  /** Host names accepted in `Host`/`Origin`; default localhost, 127.0.0.1 and [::1]. */
+  allowedHostnames?: readonly string[];
+  /** Builds each session's MCP server; default {@link createFixtureServer}. */
+  createServer?: () => Server;
+}
+
+/** The fixture's request handling without a listener, for a server that routes to it itself. */
+export interface FixtureSessions {
+  /**
+   * Serves one HTTP request as the fixture does. `parsedBody` is the POST body when the caller
+   * has already read it (the request stream is then consumed).
+   */
+  handle(req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void>;
+  /** Closes every session. */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the fixture's sessions: each `initialize` opens one with its own MCP server,
+ * transport and in-memory event store; later requests are routed by `Mcp-Session-Id`.
+ */
+export function createFixtureSessions(options: FixtureSessionsOptions = {}): FixtureSessions {
+  const allowedHostnames = options.allowedHostnames ?? DEFAULT_ALLOWED_HOSTNAMES;
+  const newServer = options.createServer ?? createFixtureServer;
+  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  return {
+    handle: (req, res, parsedBody) => handleRequest(req, res, { sessions, allowedHostnames, newServer }, parsedBody),
+    async close() {
+      await Promise.allSettled([...sessions.values()].map((transport) => transport.close()));
+      sessions.clear();
+    },
+  };
+}
+
+interface SessionTable {
+  readonly sessions: Map<string, StreamableHTTPServerTransport>;
+  readonly allowedHostnames: readonly string[];
+  readonly newServer: () => Server;
+}
+
 async function handleRequest(
   req: IncomingMessage,
   res: ServerResponse,
-  sessions: Map<string, StreamableHTTPServerTransport>,
-  allowedHostnames: readonly string[],
+  { sessions, allowedHostnames, newServer }: SessionTable,
+  parsedBody?: unknown,
 ): Promise<void> {
   const { pathname } = new URL(req.url ?? '/', 'http://fixture.invalid');
   if (pathname !== FIXTURE_MCP_PATH) return sendJsonRpcError(res, 404, -32601, `Not found: ${pathname}`);
@@ -95,13 +136,13 @@ async function handleRequest(
   if (typeof sessionId === 'string') {
     const transport = sessions.get(sessionId);
     if (transport === undefined) return sendJsonRpcError(res, 404, -32001, 'Session not found');
-    return transport.handleRequest(req, res);
+    return transport.handleRequest(req, res, parsedBody);
   }
   if (req.method !== 'POST') {
     return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
   }
 
-  const body = await readJsonBody(req);
+  const body = parsedBody === undefined ? await readJsonBody(req) : { ok: true as const, value: parsedBody };
   if (!body.ok) return sendJsonRpcError(res, body.status, body.code, body.message);
   if (!isInitializeRequest(body.value)) {
     return sendJsonRpcError(res, 400, -32000, 'Bad Request: no session; the first request must be initialize');
@@ -117,7 +158,7 @@ async function handleRequest(
   transport.onclose = () => {
     if (transport.sessionId !== undefined) sessions.delete(transport.sessionId);
   };
-  await createFixtureServer().connect(transport);
+  await newServer().connect(transport);
   await transport.handleRequest(req, res, body.value);
   // A refused initialize never becomes a session: release its server at once.
   if (transport.sessionId === undefined || !sessions.has(transport.sessionId)) await transport.close();

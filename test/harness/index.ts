@@ -38,3 +38,18 @@ export {
   type ModernUpstream,
   type ModernUpstreamOptions,
 } from './modern-upstream.ts';
+export {
+  PYTHON_MCP_VENV,
+  PYTHON_MCP_VERSION,
+  pythonBinary,
+  startPythonUpstream,
+  type PythonUpstream,
+  type PythonUpstreamOptions,
+} from './python-upstream.ts';
+export {
+  GO_BUILD_TIMEOUT_MS,
+  goUpstreamBinary,
+  startGoUpstream,
+  type GoUpstream,
+  type GoUpstreamOptions,
+} from './go-upstream.ts';

@@ -24,7 +24,13 @@ export interface Cluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(setup: (server: McpServer) => void): Promise<Cluster> {
+/** Options of {@link startCluster}. */
+export interface ClusterOptions {
+  /** Extra CLI arguments for every replica (e.g. `--upstream-timeout`). */
+  gatewayArgs?: readonly string[];
+}
+
+export async function startCluster(setup: (server: McpServer) => void, options: ClusterOptions = {}): Promise<Cluster> {
   const redis = await startRedis();
   const upstream = await startSdkUpstream({ setup, capabilities: { logging: {} } });
   const replicas: RunningGateway[] = [];
@@ -36,7 +42,9 @@ export async function startCluster(setup: (server: McpServer) => void): Promise<
   try {
     const config = configYaml([{ name: 'rep', url: upstream.url, prefix: 'r_' }]);
     for (let i = 0; i < 3; i++) {
-      replicas.push(await startGateway({ config, env: { CACHE_CONNECTION_STRING: redis.url } }));
+      replicas.push(
+        await startGateway({ config, env: { CACHE_CONNECTION_STRING: redis.url }, args: options.gatewayArgs ?? [] }),
+      );
     }
   } catch (error) {
     await stop();
