@@ -49,6 +49,7 @@ export type {
   SessionTokens,
   SessionVerifyResult,
 } from './session/session-token.ts';
+export type { HmacSha256Factory, HmacSha256Signer } from './session/hmac-sha256.ts';
 export { callerIdentity } from './session/caller-identity.ts';
 export {
   BACKEND_INIT_AUDIENCE,
