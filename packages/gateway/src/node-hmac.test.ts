@@ -9,9 +9,7 @@ describe('createNodeHmacSha256', () => {
   it('computes the MAC crypto.subtle computes, for any key and data', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ minLength: 32, maxLength: 96 }), fc.uint8Array(), async (key, data) => {
-        const subtleKey = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, [
-          'sign',
-        ]);
+        const subtleKey = await crypto.subtle.importKey('raw', key, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
         const expected = new Uint8Array(await crypto.subtle.sign('HMAC', subtleKey, data));
 
         const mac = createNodeHmacSha256(key).sign(data);

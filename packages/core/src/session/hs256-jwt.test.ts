@@ -8,8 +8,21 @@ import { createHs256Jwt, type JwtExpectations, type JwtVerifyResult } from './hs
 const KEY = new TextEncoder().encode('k'.repeat(32));
 const OTHER_KEY = new TextEncoder().encode('o'.repeat(32));
 const NOW = 1_800_000_000;
-const EXPECTED: JwtExpectations = { issuer: 'mcp-gateway', audience: 'mcp-gateway', required: ['jti', 'exp'], now: NOW };
-const CLAIMS = { pv: '2025-11-25', cap: {}, iss: 'mcp-gateway', aud: 'mcp-gateway', jti: 'j1', iat: NOW, exp: NOW + 60 };
+const EXPECTED: JwtExpectations = {
+  issuer: 'mcp-gateway',
+  audience: 'mcp-gateway',
+  required: ['jti', 'exp'],
+  now: NOW,
+};
+const CLAIMS = {
+  pv: '2025-11-25',
+  cap: {},
+  iss: 'mcp-gateway',
+  aud: 'mcp-gateway',
+  jti: 'j1',
+  iat: NOW,
+  exp: NOW + 60,
+};
 
 const codec = createHs256Jwt(KEY);
 const utf8 = (text: string) => new TextEncoder().encode(text);
@@ -164,19 +177,15 @@ describe('createHs256Jwt', () => {
     const token = await codec.sign(CLAIMS);
     const alphabet = `${ALPHABET}.!é`;
     await fc.assert(
-      fc.asyncProperty(
-        fc.nat(token.length - 1),
-        fc.constantFrom(...alphabet),
-        async (at, character) => {
-          fc.pre(token[at] !== character);
-          const tampered = `${token.slice(0, at)}${character}${token.slice(at + 1)}`;
+      fc.asyncProperty(fc.nat(token.length - 1), fc.constantFrom(...alphabet), async (at, character) => {
+        fc.pre(token[at] !== character);
+        const tampered = `${token.slice(0, at)}${character}${token.slice(at + 1)}`;
 
-          const verified = await codec.verify(tampered, EXPECTED);
+        const verified = await codec.verify(tampered, EXPECTED);
 
-          expect(verified.ok).toBe(false);
-          if (!verified.ok) expect(['malformed', 'forged']).toContain(verified.reason);
-        },
-      ),
+        expect(verified.ok).toBe(false);
+        if (!verified.ok) expect(['malformed', 'forged']).toContain(verified.reason);
+      }),
       { numRuns: 500 },
     );
   });

@@ -26,8 +26,7 @@ export interface JwtExpectations {
  * meet the expectations; `expired`: a genuine token past its `exp`.
  */
 export type JwtVerifyResult =
-  | { ok: true; claims: Record<string, unknown> }
-  | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
+  { ok: true; claims: Record<string, unknown> } | { ok: false; reason: 'malformed' | 'forged' | 'expired' };
 
 /** Signs and verifies the gateway's own JWTs (HS256, one key). */
 export interface Hs256Jwt {
