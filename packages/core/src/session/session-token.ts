@@ -63,7 +63,8 @@ export const SEALED_STATE_AUDIENCE = 'mcp-gateway/request-state';
 
 /**
  * Creates the session token service: HS256 JWTs with iss, aud, jti, iat and exp, validated
- * without storage so any replica holding the key accepts them.
+ * without storage so any replica holding the key accepts them. Signed on `options.hmac`, created
+ * once here (see createHs256Jwt).
  * @throws GatewayError CONFIG_INVALID when the key is shorter than 32 bytes.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
  */
@@ -85,8 +86,13 @@ export function createSessionTokens(options: SessionTokenOptions): SessionTokens
     ttlSeconds,
     seal(state, stateTtlSeconds) {
       const iat = Math.floor(now() / 1000);
-      const claims = { st: state, iss: SESSION_TOKEN_ISSUER, aud: SEALED_STATE_AUDIENCE };
-      return jwt.sign({ ...claims, iat, exp: iat + stateTtlSeconds });
+      return jwt.sign({
+        st: state,
+        iss: SESSION_TOKEN_ISSUER,
+        aud: SEALED_STATE_AUDIENCE,
+        iat,
+        exp: iat + stateTtlSeconds,
+      });
     },
     async open(sealed) {
       if (sealed.length > 16_384) return undefined;
@@ -99,6 +105,7 @@ export function createSessionTokens(options: SessionTokenOptions): SessionTokens
       const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), exp: iat + ttlSeconds };
       const payload: Record<string, unknown> = { pv: input.protocolVersion, cap: input.clientCapabilities };
       if (input.caller !== undefined) payload['cb'] = input.caller;
+      // Claims in the order jose's SignJWT wrote them, so tokens stay byte for byte what they were.
       const registered = { iss: SESSION_TOKEN_ISSUER, aud: SESSION_TOKEN_AUDIENCE, jti: claims.jti, iat };
       const token = await jwt.sign({ ...payload, ...registered, exp: claims.exp });
       return { token, claims };
