@@ -3,7 +3,8 @@
 // rounds and prints, after each round and a forced GC, VmRSS, the V8 heap and the
 // process's anonymous memory by mapping size, to tell session state from allocator
 // high-water marks.   node bench/diag-memory.mjs [rounds] [sessionsPerRound]
-// Extra node flags for the gateway: BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=1".
+// Extra node flags for the gateway: BENCH_GATEWAY_NODE_ARGS="--max-semi-space-size=1"; another
+// build of the gateway: BENCH_GATEWAY_CLI=/path/to/packages/gateway/dist/cli.js.
 import { readFile } from 'node:fs/promises';
 import { concurrent } from './lib/load.mjs';
 import { createInitializer } from './lib/mcp-http.mjs';
@@ -37,6 +38,7 @@ const upstream = await startUpstreams(1, 1);
 const gateway = await startBenchGateway([{ name: 'bench', url: upstream.urls[0], prefix: 'e_' }], {
   gcSignal: true,
   nodeArgs,
+  ...(process.env.BENCH_GATEWAY_CLI ? { cli: process.env.BENCH_GATEWAY_CLI } : {}),
 });
 const initializer = createInitializer(gateway.url, { connections: 64 });
 try {

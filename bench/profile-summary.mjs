@@ -3,14 +3,17 @@
 // inclusive time per function, and self time per source package, with bundled frames of
 // packages/gateway/dist/cli.js mapped back to their sources through cli.js.map.
 //
-//   node bench/profile-summary.mjs <file.cpuprofile> [top]
+//   node bench/profile-summary.mjs <file.cpuprofile> [top] [regex]
+//
+// With a regex, it also prints the share of the time spent under a function whose name matches
+// (e.g. 'NodeError|PrepareStackTrace' for the cost of building Errors with their stacks).
 import { readFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
-const [file, topArg] = process.argv.slice(2);
+const [file, topArg, stackArg] = process.argv.slice(2);
 if (file === undefined) {
-  process.stderr.write('usage: node bench/profile-summary.mjs <file.cpuprofile> [top]\n');
+  process.stderr.write('usage: node bench/profile-summary.mjs <file.cpuprofile> [top] [regex]\n');
   process.exit(2);
 }
 const top = Number(topArg ?? 25);
@@ -69,9 +72,18 @@ const self = new Map();
 const inclusive = new Map();
 const byPackage = new Map();
 let total = 0;
+const focus = stackArg === undefined ? undefined : new RegExp(stackArg);
+let underFocus = 0;
 profile.samples.forEach((id, i) => {
   const dt = profile.timeDeltas[i] ?? 0;
   total += dt;
+  if (focus !== undefined) {
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      if (!focus.test(nodes.get(at).callFrame.functionName)) continue;
+      underFocus += dt;
+      break;
+    }
+  }
   const node = nodes.get(id);
   const name = node.callFrame.functionName;
   if (name === '(idle)' || name === '(program)' || name === '(garbage collector)') {
@@ -100,3 +112,6 @@ const print = (title, map, n) => {
 print('Self time by package', byPackage, 20);
 print('Self time by function', self, top);
 print('Inclusive time by function', inclusive, top);
+if (focus !== undefined) {
+  process.stdout.write(`\nUnder a function matching /${stackArg}/: ${pct(underFocus).trim()} of non-idle time\n`);
+}

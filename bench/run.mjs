@@ -5,7 +5,8 @@
 //
 // Environment: BENCH_QUICK=1 runs smaller counts (a smoke test, not for figures);
 // BENCH_CPU_PROF=1 runs the tools/call gateway under --cpu-prof (bench/results/profiles/);
-// BENCH_STRICT=1 exits 1 when a target is missed.
+// BENCH_STRICT=1 exits 1 when a target is missed; BENCH_BASELINE=<checkout> measures that
+// checkout's built gateway beside this one's where the table has baseline columns.
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-
 import { measureIdleSessionMemory, measureListLatency, waitForTools } from './lib/list-memory-phases.mjs';
 import { envoyPhases } from './lib/envoy-phases.mjs';
 import { measureEras } from './lib/era-phases.mjs';
+import { baselineCli, measureInitialize } from './lib/initialize-phases.mjs';
 import { createInitializer, openMcpSession } from './lib/mcp-http.mjs';
 import { startBareRelay, startBenchGateway, startUpstreams } from './lib/processes.mjs';
 import { connectRedisProbe, measureRedisCommands, measureRedisSessionMemory } from './lib/redis-phases.mjs';
@@ -217,6 +219,7 @@ async function listPhase() {
 }
 
 async function main() {
+  const baseline = baselineCli();
   const startedAt = new Date().toISOString();
   const machine = { cpus: availableParallelism(), loadavgAtStart: loadavg(), node: process.version };
   log(
@@ -226,6 +229,14 @@ async function main() {
   const upstream = await startUpstreams(1, 1);
   defer(() => upstream.stop());
   const { latency, throughput, eras, profile } = await callPhases(upstream.urls[0], upstream.process.pid);
+  log(`initialize: this build${baseline ? ` and ${baseline}` : ''}, c=1 and c=64`);
+  const initialize = await measureInitialize(upstream.urls[0], {
+    sizes: SIZES,
+    warmupMs: QUICK ? 500 : 2_000,
+    baseline,
+    upstreamPid: upstream.process.pid,
+    defer,
+  });
   const memory = await memoryPhase(upstream.urls[0]);
   const mib = (bytes) => (bytes / 1048576).toFixed(1);
   log(`gateway RSS by sessions opened: ${memory.curve.map((p) => `${p.sessions}: ${mib(p.rss)} MiB`).join(', ')}`);
@@ -240,7 +251,7 @@ async function main() {
   await upstream.stop();
   const list = await listPhase();
 
-  const rows = toRows({ latency, throughput, eras, list, memory, redis, envoy });
+  const rows = toRows({ latency, throughput, eras, initialize, list, memory, redis, envoy });
   process.stdout.write('\n');
   printTable(rows);
   const errors = [
@@ -248,6 +259,8 @@ async function main() {
     throughput,
     eras.latency,
     eras.throughput,
+    initialize.latency,
+    initialize.throughput,
     list.latency,
     redis.latency,
     redis.throughput,
@@ -271,7 +284,7 @@ async function main() {
     quick: QUICK,
     machine: { ...machine, loadavgAtEnd: loadavg() },
     rows,
-    results: { latency, throughput, eras, list, memory, redis, envoy },
+    results: { latency, throughput, eras, initialize, list, memory, redis, envoy },
     ...(profile ? { profileDir: profile } : {}),
   });
   log(`wrote bench/results/latest.json${profile ? `; CPU profiles in ${profile}` : ''}`);

@@ -25,17 +25,21 @@ function turns(names, rounds) {
 
 /**
  * Concurrency 1: `warmup` calls per target, then `count` calls per target in `rounds` rounds.
- * `targets` maps a name to `{ send }`. Resolves with a latency summary and error count per target.
+ * `targets` maps a name to `{ send }`; `isOk(response)` tells a good answer (default: the echo
+ * tool's). Resolves with a latency summary and error count per target.
  */
-export async function measureCallLatency(targets, { warmup = 300, count = 2000, rounds = 8, budgetMs = 60_000 }) {
+export async function measureCallLatency(
+  targets,
+  { warmup = 300, count = 2000, rounds = 8, budgetMs = 60_000, isOk = isCallOk },
+) {
   const deadlineMs = performance.now() + budgetMs;
   const names = Object.keys(targets);
-  for (const name of names) await sequential(targets[name].send, isCallOk, { count: warmup, deadlineMs });
+  for (const name of names) await sequential(targets[name].send, isOk, { count: warmup, deadlineMs });
   const samples = Object.fromEntries(names.map((name) => [name, []]));
   const errors = Object.fromEntries(names.map((name) => [name, 0]));
   for (const order of turns(names, rounds)) {
     for (const name of order) {
-      const run = await sequential(targets[name].send, isCallOk, { count: Math.ceil(count / rounds), deadlineMs });
+      const run = await sequential(targets[name].send, isOk, { count: Math.ceil(count / rounds), deadlineMs });
       samples[name].push(...run.latencies);
       errors[name] += run.errors;
     }
@@ -48,7 +52,7 @@ export async function measureCallLatency(targets, { warmup = 300, count = 2000, 
  * `windowMs` per target. Also reads the CPU time of the target's relaying process
  * (`targets[name].pid`, if any; an array of pids is summed: replicas), of the upstream
  * (`upstreamPid`) and of a Redis server (`redisPid`, if any), for CPU cost per call, which
- * the machine's noise disturbs less than the rate.
+ * the machine's noise disturbs less than the rate. `isOk` as for measureCallLatency.
  */
 export async function measureCallThroughput(
   targets,
@@ -60,10 +64,11 @@ export async function measureCallThroughput(
     maxCountPerWindow = 200_000,
     upstreamPid,
     redisPid,
+    isOk = isCallOk,
   },
 ) {
   const names = Object.keys(targets);
-  for (const name of names) await concurrent(targets[name].send, isCallOk, { concurrency, durationMs: warmupMs });
+  for (const name of names) await concurrent(targets[name].send, isOk, { concurrency, durationMs: warmupMs });
   const totals = Object.fromEntries(
     names.map((name) => [
       name,
@@ -78,7 +83,7 @@ export async function measureCallThroughput(
   for (const order of turns(names, windows)) {
     for (const name of order) {
       const before = await Promise.all([cpu(targets[name].pid), cpu(upstreamPid), cpu(redisPid)]);
-      const run = await concurrent(targets[name].send, isCallOk, {
+      const run = await concurrent(targets[name].send, isOk, {
         concurrency,
         durationMs: windowMs,
         maxCount: maxCountPerWindow,

@@ -114,12 +114,14 @@ export function createSessionOpener(url, { connections = 64 } = {}) {
 
 /**
  * A pool that only opens sessions: `initialize()` sends one initialize without a session
- * header and resolves with the status (the session id is dropped, nothing is kept open).
+ * header and resolves with the status (the session id is dropped, nothing is kept open);
+ * `close()` once or more.
  */
 export function createInitializer(url, { connections = 64 } = {}) {
   const { origin, pathname } = new URL(url);
   const pool = new Pool(origin, POOL_OPTIONS(connections));
   const body = INITIALIZE;
+  let closing;
   return {
     async initialize() {
       const res = await pool.request({
@@ -131,7 +133,7 @@ export function createInitializer(url, { connections = 64 } = {}) {
       await res.body.dump();
       return typeof res.headers['mcp-session-id'] === 'string' ? res.statusCode : -res.statusCode;
     },
-    close: () => pool.close(),
+    close: () => (closing ??= pool.close()),
   };
 }
 

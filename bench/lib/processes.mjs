@@ -52,10 +52,12 @@ export async function startNullExtProc() {
  * free port; `args` are more gateway flags (--mcp-router-address …). `nodeArgs` go before the script (--cpu-prof, --expose-gc …); `gcSignal` preloads
  * bench/gc-signal.mjs so that `settle()` can force a full GC; `cacheConnectionString` sets
  * CACHE_CONNECTION_STRING (shared state in that Redis; without it the store is in memory).
+ * `cli` is the built gateway to run; default this checkout's packages/gateway/dist/cli.js
+ * (BENCH_BASELINE gives another checkout's).
  */
 export async function startBenchGateway(
   upstreams,
-  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString } = {},
+  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString, cli = GATEWAY_CLI } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-bench-'));
   const configPath = join(dir, 'config.yaml');
@@ -73,7 +75,7 @@ export async function startBenchGateway(
       [
         ...preload,
         ...nodeArgs,
-        GATEWAY_CLI,
+        cli,
         '--mcp-gateway-config',
         configPath,
         '--mcp-broker-public-address',

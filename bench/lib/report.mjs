@@ -11,7 +11,7 @@ const fmt = (value, digits = 2) =>
  * with `section` starts a group whose two value columns mean `gateway` and `direct` as given
  * there instead of the header's; a row with `note` is a line of text under the rows before it.
  */
-export function toRows({ latency, throughput, eras, list, memory, redis, envoy }) {
+export function toRows({ latency, throughput, eras, initialize, list, memory, redis, envoy }) {
   const rows = [];
   if (eras) {
     const { legacy: l50, modern: m50 } = eras.latency;
@@ -116,8 +116,61 @@ export function toRows({ latency, throughput, eras, list, memory, redis, envoy }
       ),
     );
   }
+  if (initialize) rows.push(...initializeRows(initialize));
   if (redis) rows.push(...redisRows(redis));
   if (envoy) rows.push(...envoyRows(envoy));
+  return rows;
+}
+
+/**
+ * initialize (issue 11): this build against the baseline build (BENCH_BASELINE), when one was
+ * measured; else this build alone, for information.
+ */
+function initializeRows({ latency, throughput }) {
+  const { build: b, baseline: a } = latency;
+  const { build: bc, baseline: ac } = throughput;
+  const rows = [{ section: 'initialize (issue 11)', gateway: 'this build', direct: 'baseline' }];
+  const versus = (target, pass) => (a === undefined ? ['(info)', null] : [target, pass]);
+  rows.push(
+    row(
+      'initialize p50, c=1 (ms)',
+      b.p50,
+      a?.p50,
+      a === undefined ? '' : `${signed(b.p50 - a.p50, 3)} ms`,
+      ...versus('≤ baseline (+5 % noise)', a !== undefined && b.p50 <= a.p50 * 1.05),
+    ),
+  );
+  rows.push(
+    row(
+      'initialize p99, c=1 (ms)',
+      b.p99,
+      a?.p99,
+      a === undefined ? '' : `${signed(b.p99 - a.p99, 3)} ms`,
+      '(info)',
+      null,
+    ),
+  );
+  rows.push(
+    row(
+      'gateway CPU per initialize, c=64 (µs)',
+      bc.relayCpuUsPerCall,
+      ac?.relayCpuUsPerCall,
+      ac === undefined ? '' : `×${fmt(bc.relayCpuUsPerCall / ac.relayCpuUsPerCall)}`,
+      ...versus('≤ baseline (+5 % noise)', ac !== undefined && bc.relayCpuUsPerCall <= ac.relayCpuUsPerCall * 1.05),
+      0,
+    ),
+  );
+  rows.push(
+    row(
+      '  initialize rate, c=64 (req/s)',
+      bc.perSecond,
+      ac?.perSecond,
+      ac === undefined ? '' : `${fmt((bc.perSecond / ac.perSecond) * 100, 1)} %`,
+      '(info)',
+      null,
+      0,
+    ),
+  );
   return rows;
 }
 

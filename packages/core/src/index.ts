@@ -14,6 +14,7 @@ export { parseConfig } from './config/parse-config.ts';
 export type { ConfigResult } from './config/parse-config.ts';
 
 export { assertSigningKey, MIN_SIGNING_KEY_BYTES } from './session/session-token.ts';
+export type { HmacSha256Factory, HmacSha256Signer } from './session/hmac-sha256.ts';
 
 export { createMemorySessionStore } from './store/memory-session-store.ts';
 export type { MemorySessionStoreOptions } from './store/memory-session-store.ts';

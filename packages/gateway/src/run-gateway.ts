@@ -14,6 +14,7 @@ import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node'
 import type { ExtProcServer } from '@mcp-gateway/node-extproc';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
+import { createNodeHmacSha256 } from './node-hmac.ts';
 import { connectSharedState, type SharedState } from './shared-state.ts';
 import { startRouter } from './start-router.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
@@ -67,6 +68,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   gateway = createGateway({
     config,
     signingKey,
+    hmac: createNodeHmacSha256,
     sessionTtlSeconds: options.sessionLengthMinutes * 60,
     logger,
     originPolicy: {
@@ -93,6 +95,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
         publicHost: options.publicHost,
         maxBodyBytes: options.maxRequestBodyBytes,
         signingKey,
+        hmac: createNodeHmacSha256,
         privateHost: options.privateHost,
         // An https:// private host is one of the gateway's own: trusted with gatewayCACertPEM.
         privateHostFetch: upstreamFetch.gatewayFetch,

@@ -1,4 +1,4 @@
-import { GatewayError, type Gateway, type Logger } from '@mcp-gateway/core';
+import { GatewayError, type Gateway, type HmacSha256Factory, type Logger } from '@mcp-gateway/core';
 import { createProcessorDeps, startExtProcServer, type ExtProcServer } from '@mcp-gateway/node-extproc';
 
 /** Options of {@link startRouter}. */
@@ -10,6 +10,8 @@ export interface StartRouterOptions {
   readonly maxBodyBytes: number;
   /** The gateway's signing key: backend-init tokens of the hairpin initialize. */
   readonly signingKey: string | Uint8Array;
+  /** The HMAC-SHA256 backend-init tokens are signed with (the gateway's, on node:crypto). */
+  readonly hmac?: HmacSha256Factory;
   /** `--mcp-gateway-private-host`: when set, backend sessions are opened through Envoy there. */
   readonly privateHost?: string | undefined;
   /** The fetch the hairpin goes through: the gateway's TLS trust (`gatewayCACertPEM`) for an https private host. */
@@ -32,6 +34,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     gate: routing.gate,
     routeContext: routing.routeContext,
     signingKey: options.signingKey,
+    ...(options.hmac !== undefined && { hmac: options.hmac }),
     ...(options.privateHost !== undefined && { privateHost: options.privateHost }),
     ...(options.privateHostFetch !== undefined && { privateHostFetch: options.privateHostFetch }),
     store: routing.store,

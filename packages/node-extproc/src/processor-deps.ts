@@ -1,5 +1,6 @@
 import {
   createMemoryNotificationBus,
+  type HmacSha256Factory,
   type Logger,
   type NotificationBus,
   type ServerConfig,
@@ -39,6 +40,8 @@ export interface ProcessorDepsOptions {
   routeContext(): RouteContext;
   /** The gateway's signing key (GATEWAY_SIGNING_KEY): signs and verifies backend-init tokens. */
   readonly signingKey: string | Uint8Array;
+  /** The host's HMAC-SHA256 for backend-init tokens; default crypto.subtle, key imported once. */
+  readonly hmac?: HmacSha256Factory;
   /**
    * `--mcp-gateway-private-host` (`host:port`, or a URL with scheme): when set, backend sessions
    * are opened by an initialize sent back through Envoy at this address (a hairpin), so Envoy's
@@ -70,7 +73,10 @@ export interface ProcessorDepsOptions {
 export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDeps {
   const { store, logger } = options;
   const bus = options.bus ?? createMemoryNotificationBus();
-  const initTokens = createBackendInitTokens({ key: options.signingKey });
+  const initTokens = createBackendInitTokens({
+    key: options.signingKey,
+    ...(options.hmac !== undefined && { hmac: options.hmac }),
+  });
   const { privateHost } = options;
   if (privateHost !== undefined) privateHostBase(privateHost); // a malformed flag fails at start-up
   const clients = new Map<string, UpstreamClient>();

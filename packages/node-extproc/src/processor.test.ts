@@ -5,11 +5,14 @@ import {
   createSessionGate,
   createSessionTokens,
 } from '@mcp-gateway/core/testing';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ServerHttp2Stream } from 'node:http2';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
   connectExtProc,
   exchange as exchangeWith,
+  exchangeLikeEnvoy,
   httpHeaders,
   type DecodedAnswer as Decoded,
   type ExtProcClient,
@@ -229,4 +232,34 @@ describe('ext_proc processor', () => {
     const answers = await exchange([{ response_trailers: { trailers: { headers: [] } } }]);
     expect(answers).toEqual([]);
   });
+
+  it.each([
+    ['a routed call (after the response headers)', 3, callMessages],
+    [
+      'a call for the broker (after the request body)',
+      2,
+      (token: string) => [
+        { request_headers: httpHeaders({ ':authority': 'mcp.example.com', ':path': '/mcp', 'mcp-session-id': token }) },
+        { request_body: { body: Buffer.from('{"jsonrpc":"2.0","id":2,"method":"tools/list"}'), end_of_stream: true } },
+      ],
+    ],
+  ])(
+    'closes the stream of %s with its status and RST_STREAM NO_ERROR before Envoy resets it',
+    async (_label, answered, messages) => {
+      // Node turns a peer's reset with any other code than NO_ERROR or CANCEL into an Error with a
+      // stack; Envoy resets every finished ext_proc stream with INTERNAL_ERROR.
+      const closeCodes: (number | undefined)[] = [];
+      const onClose = (message: unknown) => closeCodes.push((message as { stream: ServerHttp2Stream }).stream.rstCode);
+      diagnosticsChannel.subscribe('http2.server.stream.close', onClose);
+      try {
+        const result = await exchangeLikeEnvoy(processor.port, messages(await newSession()));
+
+        expect(result.answers).toHaveLength(answered);
+        expect(result).toMatchObject({ grpcStatus: '0', closedBy: 'processor', rstCode: 0 });
+        expect(closeCodes).toEqual([0]);
+      } finally {
+        diagnosticsChannel.unsubscribe('http2.server.stream.close', onClose);
+      }
+    },
+  );
 });

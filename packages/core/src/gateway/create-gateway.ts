@@ -13,6 +13,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../endpoint/read-body.ts';
 import type { Logger } from '../logger.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { createCallerIdentities, type CallerIdentities } from '../session/caller-identity.ts';
+import type { HmacSha256Factory } from '../session/hmac-sha256.ts';
 import { createSessionTokens, type SessionTokens } from '../session/session-token.ts';
 import { buildStatusReport, type ServerStatus, type StatusReport } from '../status/status-report.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
@@ -32,6 +33,8 @@ export interface GatewayOptions {
   config: GatewayConfig;
   /** HS256 key for session tokens, at least 32 bytes. */
   signingKey: string | Uint8Array;
+  /** The host's HMAC-SHA256 for session tokens; default crypto.subtle, key imported once. */
+  hmac?: HmacSha256Factory;
   /** Session lifetime in seconds; default 24 h. */
   sessionTtlSeconds?: number;
   /** Shared state; default in memory (one process). */
@@ -102,6 +105,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const tokens = createSessionTokens({
     key: options.signingKey,
     ...(options.sessionTtlSeconds === undefined ? {} : { ttlSeconds: options.sessionTtlSeconds }),
+    ...(options.hmac === undefined ? {} : { hmac: options.hmac }),
   });
   const notify = (change: CatalogChange) => {
     const methods = [

@@ -1,5 +1,6 @@
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import { SESSION_TOKEN_ISSUER, assertSigningKey } from './session-token.ts';
+import type { HmacSha256Factory } from './hmac-sha256.ts';
+import { createHs256Jwt } from './hs256-jwt.ts';
+import { SESSION_TOKEN_ISSUER, toSigningKey } from './session-token.ts';
 
 /**
  * Headers of a hairpin initialize: the router opens a backend session by sending the initialize
@@ -40,6 +41,8 @@ export interface BackendInitTokenOptions {
   readonly key: string | Uint8Array;
   /** Clock in ms (tests); default Date.now. */
   readonly now?: () => number;
+  /** The host's HMAC-SHA256 (the Node gateway's is on node:crypto); default crypto.subtle, key imported once. */
+  readonly hmac?: HmacSha256Factory;
 }
 
 /** Issues and verifies backend-init tokens. */
@@ -57,40 +60,25 @@ export interface BackendInitTokens {
  * @throws GatewayError CONFIG_INVALID when the key is shorter than 32 bytes.
  */
 export function createBackendInitTokens(options: BackendInitTokenOptions): BackendInitTokens {
-  const key = typeof options.key === 'string' ? new TextEncoder().encode(options.key) : options.key;
-  assertSigningKey(key);
+  const jwt = createHs256Jwt(toSigningKey(options.key), options.hmac);
   const now = options.now ?? Date.now;
   return {
     issue(host, server) {
       const iat = Math.floor(now() / 1000);
-      return new SignJWT({ purpose: BACKEND_INIT_PURPOSE, host: host.toLowerCase(), server })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setIssuer(SESSION_TOKEN_ISSUER)
-        .setAudience(BACKEND_INIT_AUDIENCE)
-        .setJti(crypto.randomUUID())
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + BACKEND_INIT_TTL_SECONDS)
-        .sign(key);
+      const claims = { purpose: BACKEND_INIT_PURPOSE, host: host.toLowerCase(), server };
+      const registered = { iss: SESSION_TOKEN_ISSUER, aud: BACKEND_INIT_AUDIENCE, jti: crypto.randomUUID(), iat };
+      return jwt.sign({ ...claims, ...registered, exp: iat + BACKEND_INIT_TTL_SECONDS });
     },
     async verify(token, host) {
-      if (token.length > 4096 || token.split('.').length !== 3) return { ok: false, reason: 'malformed' };
-      let payload: Record<string, unknown>;
-      try {
-        ({ payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: SESSION_TOKEN_ISSUER,
-          audience: BACKEND_INIT_AUDIENCE,
-          requiredClaims: ['jti', 'exp', 'iat'],
-          currentDate: new Date(now()),
-        }));
-      } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired' };
-        if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
-          return { ok: false, reason: 'malformed' };
-        }
-        return { ok: false, reason: 'forged' };
-      }
-      const { jti, exp, iat, purpose, server } = payload;
+      if (token.length > 4096) return { ok: false, reason: 'malformed' };
+      const verified = await jwt.verify(token, {
+        issuer: SESSION_TOKEN_ISSUER,
+        audience: BACKEND_INIT_AUDIENCE,
+        required: ['jti', 'exp', 'iat'],
+        now: Math.floor(now() / 1000),
+      });
+      if (!verified.ok) return verified;
+      const { jti, exp, iat, purpose, server } = verified.claims;
       if (purpose !== BACKEND_INIT_PURPOSE || typeof jti !== 'string' || typeof server !== 'string') {
         return { ok: false, reason: 'malformed' };
       }
@@ -98,10 +86,9 @@ export function createBackendInitTokens(options: BackendInitTokenOptions): Backe
       if (typeof exp !== 'number' || typeof iat !== 'number' || exp - iat > BACKEND_INIT_TTL_SECONDS) {
         return { ok: false, reason: 'malformed' };
       }
-      if (typeof payload['host'] !== 'string' || payload['host'] !== host.toLowerCase()) {
-        return { ok: false, reason: 'wrong-host' };
-      }
-      return { ok: true, claims: { jti, host: payload['host'], server } };
+      const claimed = verified.claims['host'];
+      if (typeof claimed !== 'string' || claimed !== host.toLowerCase()) return { ok: false, reason: 'wrong-host' };
+      return { ok: true, claims: { jti, host: claimed, server } };
     },
   };
 }

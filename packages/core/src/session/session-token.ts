@@ -1,5 +1,6 @@
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
 import { GatewayError } from '../errors.ts';
+import type { HmacSha256Factory } from './hmac-sha256.ts';
+import { createHs256Jwt } from './hs256-jwt.ts';
 
 /** Issuer and audience of gateway session tokens (the anchor's values). */
 export const SESSION_TOKEN_ISSUER = 'mcp-gateway';
@@ -38,6 +39,8 @@ export interface SessionTokenOptions {
   now?: () => number;
   /** Size of the cache of verified tokens (hot path); default 4096. */
   cacheSize?: number;
+  /** The host's HMAC-SHA256 (the Node gateway's is on node:crypto); default crypto.subtle, key imported once. */
+  hmac?: HmacSha256Factory;
 }
 
 /** Issues and verifies signed, storage-free gateway session ids. */
@@ -60,60 +63,51 @@ export const SEALED_STATE_AUDIENCE = 'mcp-gateway/request-state';
 
 /**
  * Creates the session token service: HS256 JWTs with iss, aud, jti, iat and exp, validated
- * without storage so any replica holding the key accepts them.
+ * without storage so any replica holding the key accepts them. Signed on `options.hmac`, created
+ * once here (see createHs256Jwt).
  * @throws GatewayError CONFIG_INVALID when the key is shorter than 32 bytes.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#session-management
  */
 export function createSessionTokens(options: SessionTokenOptions): SessionTokens {
-  const key = typeof options.key === 'string' ? new TextEncoder().encode(options.key) : options.key;
-  assertSigningKey(key);
+  const jwt = createHs256Jwt(toSigningKey(options.key), options.hmac);
   const ttlSeconds = options.ttlSeconds ?? DEFAULT_SESSION_TTL_SECONDS;
   const now = options.now ?? Date.now;
   const cacheSize = options.cacheSize ?? 4096;
   // Verified tokens, so the hot path pays one HMAC per session rather than per request.
   const verified = new Map<string, SessionClaims>();
+  const expect = (audience: string, required: readonly string[]) => ({
+    issuer: SESSION_TOKEN_ISSUER,
+    audience,
+    required,
+    now: Math.floor(now() / 1000),
+  });
 
   return {
     ttlSeconds,
-    async seal(state, stateTtlSeconds) {
+    seal(state, stateTtlSeconds) {
       const iat = Math.floor(now() / 1000);
-      return new SignJWT({ st: state })
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setIssuer(SESSION_TOKEN_ISSUER)
-        .setAudience(SEALED_STATE_AUDIENCE)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + stateTtlSeconds)
-        .sign(key);
+      return jwt.sign({
+        st: state,
+        iss: SESSION_TOKEN_ISSUER,
+        aud: SEALED_STATE_AUDIENCE,
+        iat,
+        exp: iat + stateTtlSeconds,
+      });
     },
     async open(sealed) {
       if (sealed.length > 16_384) return undefined;
-      try {
-        const { payload } = await jwtVerify(sealed, key, {
-          algorithms: ['HS256'],
-          issuer: SESSION_TOKEN_ISSUER,
-          audience: SEALED_STATE_AUDIENCE,
-          requiredClaims: ['exp'],
-          currentDate: new Date(now()),
-        });
-        const state = payload['st'];
-        return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : undefined;
-      } catch {
-        return undefined;
-      }
+      const opened = await jwt.verify(sealed, expect(SEALED_STATE_AUDIENCE, ['exp']));
+      const state = opened.ok ? opened.claims['st'] : undefined;
+      return typeof state === 'object' && state !== null ? (state as Record<string, unknown>) : undefined;
     },
     async issue(input) {
       const iat = Math.floor(now() / 1000);
       const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), exp: iat + ttlSeconds };
       const payload: Record<string, unknown> = { pv: input.protocolVersion, cap: input.clientCapabilities };
       if (input.caller !== undefined) payload['cb'] = input.caller;
-      const token = await new SignJWT(payload)
-        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-        .setIssuer(SESSION_TOKEN_ISSUER)
-        .setAudience(SESSION_TOKEN_AUDIENCE)
-        .setJti(claims.jti)
-        .setIssuedAt(iat)
-        .setExpirationTime(claims.exp)
-        .sign(key);
+      // Claims in the order jose's SignJWT wrote them, so tokens stay byte for byte what they were.
+      const registered = { iss: SESSION_TOKEN_ISSUER, aud: SESSION_TOKEN_AUDIENCE, jti: claims.jti, iat };
+      const token = await jwt.sign({ ...payload, ...registered, exp: claims.exp });
       return { token, claims };
     },
     async verify(token) {
@@ -123,29 +117,26 @@ export function createSessionTokens(options: SessionTokenOptions): SessionTokens
         verified.delete(token);
         return { ok: false, reason: 'expired' };
       }
-      if (token.length > 8192 || token.split('.').length !== 3) return { ok: false, reason: 'malformed' };
-      try {
-        const { payload } = await jwtVerify(token, key, {
-          algorithms: ['HS256'],
-          issuer: SESSION_TOKEN_ISSUER,
-          audience: SESSION_TOKEN_AUDIENCE,
-          requiredClaims: ['jti', 'exp'],
-          currentDate: new Date(now()),
-        });
-        const claims = toClaims(payload);
-        if (claims === undefined) return { ok: false, reason: 'malformed' };
-        if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
-        verified.set(token, claims);
-        return { ok: true, claims };
-      } catch (error) {
-        if (error instanceof joseErrors.JWTExpired) return { ok: false, reason: 'expired' };
-        if (error instanceof joseErrors.JWSInvalid || error instanceof joseErrors.JWTInvalid) {
-          return { ok: false, reason: 'malformed' };
-        }
-        return { ok: false, reason: 'forged' };
-      }
+      if (token.length > 8192) return { ok: false, reason: 'malformed' };
+      const result = await jwt.verify(token, expect(SESSION_TOKEN_AUDIENCE, ['jti', 'exp']));
+      if (!result.ok) return result;
+      const claims = toClaims(result.claims);
+      if (claims === undefined) return { ok: false, reason: 'malformed' };
+      if (verified.size >= cacheSize) verified.delete(verified.keys().next().value as string);
+      verified.set(token, claims);
+      return { ok: true, claims };
     },
   };
+}
+
+/**
+ * The HS256 key as bytes (text is UTF-8), refused when shorter than 32 bytes.
+ * @throws GatewayError CONFIG_INVALID naming GATEWAY_SIGNING_KEY and the fix.
+ */
+export function toSigningKey(key: string | Uint8Array): Uint8Array {
+  const bytes = typeof key === 'string' ? new TextEncoder().encode(key) : key;
+  assertSigningKey(bytes);
+  return bytes;
 }
 
 /**
