@@ -61,11 +61,18 @@ export function hostConfig(servers: readonly HostServer[]): string {
 }
 
 /** The built Node gateway in front of `servers`, logging at debug (secrets there count too). */
-export async function startBrokerHost(servers: readonly HostServer[], args: readonly string[] = []): Promise<HttpHost & { gateway: RunningGateway }> {
+export async function startBrokerHost(
+  servers: readonly HostServer[],
+  args: readonly string[] = [],
+): Promise<HttpHost & { gateway: RunningGateway }> {
   const gateway = await startGateway({ config: hostConfig(servers), args: ['--log-level', 'debug', ...args] });
+  return { ...brokerOf(gateway), gateway };
+}
+
+/** The broker of a running gateway as an {@link HttpHost}; stopping it stops the gateway. */
+export function brokerOf(gateway: RunningGateway): HttpHost {
   return {
     kind: 'broker',
-    gateway,
     async fetch(init) {
       const controller = new AbortController();
       const response = await fetch(`${gateway.baseUrl}${init.path ?? '/mcp'}`, {
