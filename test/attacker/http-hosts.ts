@@ -71,11 +71,16 @@ export async function startBrokerHost(
 
 /** The broker of a running gateway as an {@link HttpHost}; stopping it stops the gateway. */
 export function brokerOf(gateway: RunningGateway): HttpHost {
+  return httpHostAt('broker', gateway.baseUrl, () => gateway.logs(), () => gateway.stop().then(() => undefined));
+}
+
+/** Any HTTP endpoint serving the gateway at `baseUrl` (e.g. Envoy in front of it) as an {@link HttpHost}. */
+export function httpHostAt(kind: string, baseUrl: string, logs: () => string, stop: () => Promise<void>): HttpHost {
   return {
-    kind: 'broker',
+    kind,
     async fetch(init) {
       const controller = new AbortController();
-      const response = await fetch(`${gateway.baseUrl}${init.path ?? '/mcp'}`, {
+      const response = await fetch(`${baseUrl}${init.path ?? '/mcp'}`, {
         method: init.method ?? 'POST',
         headers: init.headers ?? {},
         ...(init.body === undefined ? {} : { body: init.body }),
@@ -87,10 +92,8 @@ export function brokerOf(gateway: RunningGateway): HttpHost {
       }
       return readAnswer(response);
     },
-    logs: () => gateway.logs(),
-    async stop() {
-      await gateway.stop();
-    },
+    logs,
+    stop,
   };
 }
 
