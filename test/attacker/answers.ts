@@ -126,13 +126,13 @@ export function answerProblems(answer: Answer, sent: SentRequest): string[] {
     values = [];
     for (const data of sseData(answer.text)) {
       const value = parseOrUndefined(data);
-      if (value === undefined) problems.push(`an SSE event whose data is not JSON: ${clip(data)}`);
+      if (value === undefined) problems.push('an SSE event whose data is not JSON');
       else values.push(value);
     }
   } else {
     const value = parseOrUndefined(answer.text);
     if (value === undefined) {
-      problems.push(`a ${type || 'untyped'} body that is not JSON: ${clip(answer.text)}`);
+      problems.push(`a body of type ${JSON.stringify(type)} that is not JSON`);
       return problems;
     }
     values = [value];
@@ -143,7 +143,7 @@ export function answerProblems(answer: Answer, sent: SentRequest): string[] {
       continue;
     }
     if (!isObject(value)) {
-      problems.push(`a JSON value that is not a message: ${clip(JSON.stringify(value))}`);
+      problems.push('a JSON value that is not a message');
       continue;
     }
     problems.push(...messageProblems(value, sent, REFUSED_UNREAD.has(answer.status)));
@@ -153,7 +153,7 @@ export function answerProblems(answer: Answer, sent: SentRequest): string[] {
 
 function messageProblems(message: RpcMessage, sent: SentRequest, refusedUnread: boolean): string[] {
   const problems: string[] = [];
-  if (message['jsonrpc'] !== '2.0') problems.push(`a message without jsonrpc "2.0": ${clip(JSON.stringify(message))}`);
+  if (message['jsonrpc'] !== '2.0') problems.push('a message without jsonrpc "2.0"');
   if (typeof message['method'] === 'string') return problems; // a notification or server-to-client request
   const hasResult = 'result' in message;
   const hasError = 'error' in message;
@@ -185,8 +185,4 @@ function parseOrUndefined(text: string): unknown {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
-}
-
-function clip(text: string): string {
-  return text.length > 120 ? `${text.slice(0, 120)}…` : text;
 }

@@ -15,21 +15,8 @@ import {
   postModern,
   type HttpHost,
 } from './http-hosts.ts';
+import { PROTOTYPE_METHODS } from './fuzz-cases.ts';
 import { expectSessionNotFound, registerTargets, TARGET_PREFIX, waitForTools, type StartHost } from './sessions.case.ts';
-
-/** Method names that are members of Object.prototype. */
-export const PROTOTYPE_METHODS = [
-  'toString',
-  'constructor',
-  '__proto__',
-  'hasOwnProperty',
-  'valueOf',
-  'isPrototypeOf',
-  'toLocaleString',
-  'propertyIsEnumerable',
-  '__defineGetter__',
-  '__lookupSetter__',
-] as const;
 
 /** The depth limit the gateway documents for JSON bodies. */
 export const MAX_JSON_DEPTH = 128;

@@ -10,7 +10,7 @@ import {
   WORKER_BUNDLE,
   assertWorkerBuilt,
 } from '../workerd/start-worker.ts';
-import { readAnswer, type Answer } from './answers.ts';
+import { readAnswer, toAnswer, type Answer } from './answers.ts';
 
 /** Headers of every Streamable HTTP POST. */
 export const POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
@@ -44,7 +44,12 @@ export interface HostRequest {
   readonly method?: string;
   readonly path?: string;
   readonly headers?: Readonly<Record<string, string>>;
-  readonly body?: string;
+  readonly body?: string | Uint8Array;
+  /**
+   * Stop reading the answer after this long (a stream that stays open, e.g. subscriptions/listen):
+   * what arrived by then is the answer, an SSE body cut after its last complete event. Default: read to the end.
+   */
+  readonly deadlineMs?: number;
 }
 
 /** The config YAML for `servers`. */
@@ -90,7 +95,7 @@ export function httpHostAt(kind: string, baseUrl: string, logs: () => string, st
         controller.abort();
         return { status: response.status, headers: headersOf(response), text: '', messages: [] };
       }
-      return readAnswer(response);
+      return init.deadlineMs === undefined ? readAnswer(response) : readAnswerWithin(response, init.deadlineMs);
     },
     logs,
     stop,
@@ -130,7 +135,7 @@ export async function startWorkerHost(servers: readonly HostServer[]): Promise<H
         await response.body?.cancel();
         return { status: response.status, headers: headersOf(response), text: '', messages: [] };
       }
-      return readAnswer(response);
+      return init.deadlineMs === undefined ? readAnswer(response) : readAnswerWithin(response, init.deadlineMs);
     },
     logs: () => output,
     stop: () => mf.dispose(),
@@ -144,6 +149,40 @@ function isOpenStream(init: HostRequest, response: { status: number; headers: { 
     response.status === 200 &&
     (response.headers.get('content-type') ?? '').includes('text/event-stream')
   );
+}
+
+/** Reads `response` until it ends or `deadlineMs` passes; an SSE body cut short keeps its complete events. */
+async function readAnswerWithin(
+  response: { status: number; body: ReadableStream<Uint8Array> | null; headers: { forEach(callback: (value: string, name: string) => void): void } },
+  deadlineMs: number,
+): Promise<Answer> {
+  const headers = headersOf(response);
+  if (response.body === null) return toAnswer(response.status, headers, '');
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void reader.cancel().catch(() => {});
+  }, deadlineMs);
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) break;
+      text += decoder.decode(next.value, { stream: true });
+    }
+  } catch {
+    timedOut = true;
+  } finally {
+    clearTimeout(timer);
+  }
+  if (timedOut && (headers['content-type'] ?? '').includes('text/event-stream')) {
+    const normalized = text.replaceAll('\r\n', '\n');
+    const end = normalized.lastIndexOf('\n\n');
+    text = end < 0 ? '' : normalized.slice(0, end + 2);
+  }
+  return toAnswer(response.status, headers, text);
 }
 
 function headersOf(response: { headers: { forEach(callback: (value: string, name: string) => void): void } }) {

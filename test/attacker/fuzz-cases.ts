@@ -1,0 +1,405 @@
+// Seeded streams of JSON-RPC-ish requests (brief C): valid and broken shapes, every method the
+// gateway knows plus garbage and Object.prototype member names, ids of every JSON type, unicode,
+// huge numbers, duplicate keys, and MCP-Protocol-Version / Mcp-Method / Mcp-Name headers that
+// agree with the body or not. fast-check generates them from a seed, so a failing run replays
+// with the same seed (ATTACKER_SEED).
+import fc from 'fast-check';
+
+/** Method names that are members of Object.prototype. */
+export const PROTOTYPE_METHODS = [
+  'toString',
+  'constructor',
+  '__proto__',
+  'hasOwnProperty',
+  'valueOf',
+  'isPrototypeOf',
+  'toLocaleString',
+  'propertyIsEnumerable',
+  '__defineGetter__',
+  '__lookupSetter__',
+] as const;
+
+/** Every JSON-RPC method the gateway knows, in either era, from either side. */
+export const KNOWN_METHODS = [
+  'initialize',
+  'ping',
+  'tools/list',
+  'tools/call',
+  'prompts/list',
+  'prompts/get',
+  'resources/list',
+  'resources/read',
+  'resources/templates/list',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'completion/complete',
+  'logging/setLevel',
+  'server/discover',
+  'subscriptions/listen',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+  'notifications/message',
+  'elicitation/create',
+  'sampling/createMessage',
+  'roots/list',
+] as const;
+
+/** What the fuzzer knows of the host under test: sessions it may present, names it may call. */
+export interface FuzzContext {
+  readonly era: 'legacy' | 'modern';
+  /** Live legacy sessions and the Authorization each was made with (undefined: none). */
+  readonly sessions: readonly { readonly id: string; readonly authorization: string | undefined }[];
+  /** Served tool and prompt names. */
+  readonly names: readonly string[];
+  /** Served resource URIs. */
+  readonly uris: readonly string[];
+}
+
+/** One generated request. */
+export interface FuzzRequest {
+  /** Lower-case names, visible ASCII values. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Uint8Array;
+}
+
+/** The seed of this run: ATTACKER_SEED when set (to replay a failure), else a fresh one. */
+export function fuzzSeed(): number {
+  const given = process.env['ATTACKER_SEED'];
+  return given !== undefined && given !== '' ? Number(given) : Math.floor(Math.random() * 0x7fffffff);
+}
+
+/** How many requests a fuzz loop sends: ATTACKER_FUZZ_RUNS when set, else `fallback`. */
+export function fuzzRuns(fallback: number): number {
+  const given = process.env['ATTACKER_FUZZ_RUNS'];
+  return given !== undefined && given !== '' ? Number(given) : fallback;
+}
+
+/** `count` requests of `context`'s era, generated from `seed`. */
+export function sampleRequests(context: FuzzContext, seed: number, count: number): FuzzRequest[] {
+  return fc.sample(fuzzRequest(context), { seed, numRuns: count });
+}
+
+const ENVELOPE_VERSION = 'io.modelcontextprotocol/protocolVersion';
+const ENVELOPE_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
+
+/** A JSON value as text, including texts JSON.stringify never writes (huge numbers, -0, 1.0). */
+const rawNumber = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '-0', '1.0', '9007199254740993', '0.1e-400');
+
+const anyId = fc.oneof(
+  fc.integer().map((n) => JSON.stringify(n)),
+  fc.double({ noNaN: true, noDefaultInfinity: true }).map((n) => JSON.stringify(n)),
+  fc.constantFrom(0, 1.5, 2 ** 53 - 1, 2 ** 53, -(2 ** 53), 1e308, 5e-324).map((n) => JSON.stringify(n)),
+  rawNumber,
+  fc.string().map((s) => JSON.stringify(s)),
+  fc.string({ unit: 'grapheme' }).map((s) => JSON.stringify(s)),
+  fc.string({ unit: 'binary', maxLength: 8 }).map((s) => JSON.stringify(s)),
+  fc.constantFrom('null', 'true', 'false', '{}', '[1]', '""'),
+);
+
+const method = (context: FuzzContext) =>
+  fc.oneof(
+    { weight: 8, arbitrary: fc.constantFrom<string>(...KNOWN_METHODS) },
+    { weight: 2, arbitrary: fc.constantFrom<string>(...PROTOTYPE_METHODS) },
+    { weight: 1, arbitrary: fc.string() },
+    { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
+    { weight: 1, arbitrary: fc.constantFrom<unknown>(1, null, true, {}, ['tools/call']) },
+    { weight: context.era === 'modern' ? 1 : 0, arbitrary: fc.constant('tools/call') },
+  );
+
+/** The 2026-07-28 envelope as a client sends it, sometimes with a progress token. */
+const envelope = fc.record(
+  {
+    [ENVELOPE_VERSION]: fc.constant('2026-07-28'),
+    [ENVELOPE_CAPABILITIES]: fc.constantFrom({}, { elicitation: {} }, { sampling: {}, roots: {} }),
+    progressToken: fc.oneof(fc.string(), fc.integer()),
+  },
+  { requiredKeys: [ENVELOPE_VERSION, ENVELOPE_CAPABILITIES] },
+);
+
+/** `_meta` gone wrong: another or no version, capabilities of the wrong type, not an object at all. */
+const brokenMeta = fc.oneof(
+  fc.record({
+    [ENVELOPE_VERSION]: fc.oneof(fc.constantFrom('2025-11-25', '2099-01-01', ''), fc.string(), fc.integer()),
+    [ENVELOPE_CAPABILITIES]: fc.jsonValue({ maxDepth: 2 }),
+  }),
+  fc.record({ progressToken: fc.oneof(fc.string(), fc.integer(), fc.constant(null), fc.constant({})) }),
+  fc.jsonValue({ maxDepth: 2 }),
+);
+
+/** `_meta` of `era`: mostly the envelope for 2026-07-28, mostly nothing or a progress token for legacy. */
+const meta = (era: FuzzContext['era']) =>
+  fc.oneof(
+    { weight: era === 'modern' ? 8 : 1, arbitrary: envelope as fc.Arbitrary<unknown> },
+    { weight: 2, arbitrary: brokenMeta },
+    { weight: era === 'modern' ? 1 : 6, arbitrary: fc.record({ progressToken: fc.oneof(fc.string(), fc.integer()) }) },
+  );
+
+const params = (context: FuzzContext) =>
+  fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record(
+        {
+          name: fc.oneof(
+            { weight: 4, arbitrary: fc.constantFrom<unknown>(...context.names) },
+            { weight: 1, arbitrary: fc.string() },
+            { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 10 }) },
+            { weight: 1, arbitrary: fc.integer() },
+          ),
+          uri: fc.oneof(
+            { weight: 3, arbitrary: fc.constantFrom<unknown>(...context.uris) },
+            { weight: 1, arbitrary: fc.string() },
+            { weight: 1, arbitrary: fc.webUrl() },
+          ),
+          arguments: fc.oneof(
+            { weight: 3, arbitrary: fc.record({ text: fc.string(), who: fc.string() }) as fc.Arbitrary<unknown> },
+            { weight: 2, arbitrary: fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 4 }) },
+            { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+          ),
+          _meta: meta(context.era),
+          protocolVersion: fc.constantFrom('2025-11-25', '2025-06-18', '2026-07-28', 'garbage'),
+          capabilities: fc.jsonValue({ maxDepth: 2 }),
+          clientInfo: fc.constant({ name: 'fuzzer', version: '0' }),
+          cursor: fc.string(),
+          requestId: fc.oneof(fc.string(), fc.integer()),
+          level: fc.constantFrom('debug', 'info', 'bogus'),
+        },
+        { requiredKeys: context.era === 'modern' ? ['_meta'] : [] },
+      ),
+    },
+    { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
+  );
+
+/**
+ * How far a request strays: 'plausible' requests are well-formed in every part the gateway checks
+ * first (a JSON object, jsonrpc "2.0", a readable id, JSON content type, MCP accept, the era's
+ * version and headers agreeing with the body, a live session of the right caller), so that the
+ * generated methods and params reach the deeper paths; 'wild' ones break anything.
+ */
+type Mode = 'plausible' | 'wild';
+
+/** The parts of a message before serialising; `extra` entries (duplicate keys among them) come last. */
+interface Draft {
+  readonly jsonrpc: string | undefined;
+  readonly id: string | undefined;
+  readonly method: unknown;
+  readonly params: unknown;
+  readonly response: string | undefined;
+  readonly extra: readonly (readonly [string, string])[];
+}
+
+const plausibleId = fc.oneof(
+  fc.integer().map((n) => JSON.stringify(n)),
+  fc.string().map((s) => JSON.stringify(s)),
+  fc.string({ unit: 'grapheme', maxLength: 8 }).map((s) => JSON.stringify(s)),
+);
+
+const draft = (context: FuzzContext, mode: Mode): fc.Arbitrary<Draft> => {
+  const wild = mode === 'wild' ? 1 : 0;
+  return fc.record({
+    jsonrpc: fc.oneof(
+      { weight: 9, arbitrary: fc.constant('"2.0"') },
+      { weight: wild, arbitrary: fc.constantFrom<string | undefined>('"1.0"', '2', 'null', undefined) },
+    ),
+    id: fc.oneof(
+      { weight: 8, arbitrary: mode === 'wild' ? anyId : plausibleId },
+      { weight: 1, arbitrary: fc.constant(undefined) },
+    ),
+    method: fc.oneof({ weight: 9, arbitrary: method(context) }, { weight: wild, arbitrary: fc.constant(undefined) }),
+    params: fc.oneof({ weight: 6, arbitrary: params(context) }, { weight: 1, arbitrary: fc.constant(undefined) }),
+    response: fc.oneof(
+      { weight: 12, arbitrary: fc.constant(undefined) },
+      {
+        weight: wild,
+        arbitrary: fc.constantFrom(
+          '"result":{}',
+          '"error":{"code":-32601,"message":"no"}',
+          '"error":{"code":"x"}',
+          '"result":{},"error":{"code":1,"message":"both"}',
+        ),
+      },
+    ),
+    extra:
+      mode === 'plausible'
+        ? fc.constant([])
+        : fc.array(
+            fc.oneof(
+              fc.tuple(fc.constant('id'), anyId),
+              fc.tuple(fc.constant('method'), method(context).map((m) => JSON.stringify(m) ?? 'null')),
+              fc.tuple(fc.constant('jsonrpc'), fc.constantFrom('"2.0"', '"1.0"')),
+              fc.tuple(
+                fc.constantFrom('__proto__', 'constructor', 'toString'),
+                fc.constantFrom('{}', 'null', '"x"', '{"polluted":true}'),
+              ),
+            ),
+            { maxLength: 2 },
+          ),
+  });
+};
+
+/** JSON text of a draft, keys in order, duplicates kept. */
+function messageText(d: Draft): string {
+  const entries: string[] = [];
+  if (d.jsonrpc !== undefined) entries.push(`"jsonrpc":${d.jsonrpc}`);
+  if (d.id !== undefined) entries.push(`"id":${d.id}`);
+  if (d.method !== undefined) entries.push(`"method":${JSON.stringify(d.method) ?? 'null'}`);
+  if (d.params !== undefined) entries.push(`"params":${JSON.stringify(d.params) ?? 'null'}`);
+  if (d.response !== undefined) entries.push(d.response);
+  for (const [key, value] of d.extra) entries.push(`${JSON.stringify(key)}:${value}`);
+  return `{${entries.join(',')}}`;
+}
+
+/** A body and the draft it was made from (when it was made from one). */
+interface DraftedBody {
+  readonly draft: Draft | undefined;
+  readonly text: string | Uint8Array;
+}
+
+/** One message, or (wild) a batch, a cut text, another JSON value, a BOM, bytes that are not UTF-8, garbage. */
+const body = (context: FuzzContext, mode: Mode): fc.Arbitrary<DraftedBody> => {
+  const one = draft(context, mode).map((d): DraftedBody => ({ draft: d, text: messageText(d) }));
+  if (mode === 'plausible') return one;
+  return fc.oneof(
+    { weight: 20, arbitrary: one },
+    {
+      weight: 3,
+      arbitrary: fc
+        .array(draft(context, mode), { minLength: 0, maxLength: 3 })
+        .map((ds): DraftedBody => ({ draft: ds[0], text: `[${ds.map(messageText).join(',')}]` })),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(draft(context, mode), fc.nat()).map(([d, cut]): DraftedBody => {
+        const text = messageText(d);
+        return { draft: d, text: text.slice(0, cut % text.length) };
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.jsonValue({ maxDepth: 2 }).map((v): DraftedBody => ({ draft: undefined, text: JSON.stringify(v) })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom('', ' ', '\n', 'null', '{', '}', '{}', '[]')
+        .map((t): DraftedBody => ({ draft: undefined, text: t })),
+    },
+    { weight: 1, arbitrary: one.map((b): DraftedBody => ({ ...b, text: `\ufeff${String(b.text)}` })) },
+    {
+      weight: 1,
+      arbitrary: one.map((b): DraftedBody => {
+        const bytes = Buffer.from(String(b.text));
+        return { ...b, text: new Uint8Array([...bytes.subarray(0, 12), 0xff, 0xfe, ...bytes.subarray(12)]) };
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.string({ unit: 'binary', maxLength: 40 }).map((t): DraftedBody => ({ draft: undefined, text: t })),
+    },
+  );
+};
+
+/** A header value as a client can send it: visible ASCII as is, anything else in the `=?base64?…?=` form. */
+export function toHeaderValue(value: string): string {
+  return /^[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?$/.test(value)
+    ? value
+    : `=?base64?${Buffer.from(value, 'utf8').toString('base64')}?=`;
+}
+
+const visibleAscii = fc.string({
+  unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 20,
+});
+
+/** A header value: agreeing with the body (mostly, when plausible), another one, or none. */
+function headerChoice(agreeing: string | undefined, others: fc.Arbitrary<string>, mode: Mode) {
+  return fc.oneof(
+    {
+      weight: agreeing === undefined ? 0 : mode === 'plausible' ? 12 : 3,
+      arbitrary: fc.constant(agreeing === undefined ? undefined : toHeaderValue(agreeing)),
+    },
+    { weight: 1, arbitrary: others.map((v): string | undefined => v) },
+    { weight: 1, arbitrary: fc.constant<string | undefined>(undefined) },
+  );
+}
+
+/** `value` in plausible mode; one of `wild` (or `value`) in wild mode. */
+function plausibly<T>(mode: Mode, value: T, wild: fc.Arbitrary<T>): fc.Arbitrary<T> {
+  return mode === 'plausible' ? fc.constant(value) : fc.oneof({ weight: 3, arbitrary: fc.constant(value) }, { weight: 1, arbitrary: wild });
+}
+
+function request(context: FuzzContext, mode: Mode): fc.Arbitrary<FuzzRequest> {
+  const modern = context.era === 'modern';
+  return body(context, mode).chain(({ draft: d, text }) => {
+    const bodyMethod = typeof d?.method === 'string' ? d.method : undefined;
+    const p = d?.params as Record<string, unknown> | undefined;
+    const named = typeof p === 'object' && p !== null ? (p['name'] ?? p['uri']) : undefined;
+    const bodyName = typeof named === 'string' ? named : undefined;
+    const session = fc.oneof(
+      { weight: modern ? 1 : 12, arbitrary: fc.constantFrom(...context.sessions) },
+      {
+        weight: mode === 'wild' ? 1 : 0,
+        arbitrary: visibleAscii.map((id) => ({ id, authorization: undefined as string | undefined })),
+      },
+      { weight: modern ? 12 : mode === 'wild' ? 2 : 0, arbitrary: fc.constant(undefined) },
+    );
+    return fc
+      .record({
+        session,
+        wrongCaller: plausibly(mode, false, fc.constant(true)),
+        version: plausibly<string | undefined>(
+          mode,
+          modern ? '2026-07-28' : '2025-11-25',
+          fc.oneof(
+            fc.constantFrom<string | undefined>(undefined, '2025-06-18', '2025-03-26', '2024-11-05', '2026-07-28', '2099-01-01'),
+            visibleAscii.map((v): string | undefined => v),
+          ),
+        ),
+        mcpMethod: headerChoice(bodyMethod, fc.constantFrom<string>(...KNOWN_METHODS), mode),
+        mcpName: headerChoice(bodyName, fc.oneof(fc.constantFrom(...context.names), visibleAscii), mode),
+        contentType: plausibly<string | undefined>(
+          mode,
+          'application/json',
+          fc.constantFrom('application/json; charset=utf-8', 'text/plain', undefined),
+        ),
+        accept: plausibly<string | undefined>(
+          mode,
+          'application/json, text/event-stream',
+          fc.constantFrom('application/json', 'text/html', '*/*', undefined),
+        ),
+        origin: plausibly<string | undefined>(mode, undefined, fc.constantFrom('https://evil.example', 'http://localhost:3000')),
+      })
+      .map((h): FuzzRequest => {
+        const headers: Record<string, string> = {};
+        const set = (name: string, value: string | undefined) => {
+          if (value !== undefined) headers[name] = value;
+        };
+        set('content-type', h.contentType);
+        set('accept', h.accept);
+        set('mcp-protocol-version', h.version);
+        set('mcp-method', h.mcpMethod);
+        set('mcp-name', h.mcpName);
+        set('origin', h.origin);
+        if (h.session !== undefined) {
+          set('mcp-session-id', h.session.id);
+          set('authorization', h.wrongCaller ? 'Bearer someone-else' : h.session.authorization);
+        }
+        return { headers, body: text };
+      });
+  });
+}
+
+/** The request arbitrary of `context`'s era: half plausible, half wild. */
+export function fuzzRequest(context: FuzzContext): fc.Arbitrary<FuzzRequest> {
+  return fc.oneof(request(context, 'plausible'), request(context, 'wild'));
+}
+
+/** A short, printable description of a request, for failure reports. */
+export function describeRequest(request: FuzzRequest): string {
+  const body = typeof request.body === 'string' ? request.body : `bytes ${Buffer.from(request.body).toString('hex')}`;
+  const clipped = body.length > 300 ? `${body.slice(0, 300)}…` : body;
+  return `headers ${JSON.stringify(request.headers)} body ${JSON.stringify(clipped)}`;
+}
