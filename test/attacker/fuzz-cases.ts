@@ -98,14 +98,17 @@ const anyId = fc.oneof(
   fc.constantFrom('null', 'true', 'false', '{}', '[1]', '""'),
 );
 
-const method = (context: FuzzContext) =>
+/** The methods that name an item of one upstream, which the gateway forwards (the router routes). */
+const ROUTED_METHODS = ['tools/call', 'prompts/get', 'resources/read'] as const;
+
+const method = (_context: FuzzContext) =>
   fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom<string>(...KNOWN_METHODS) },
+    { weight: 4, arbitrary: fc.constantFrom<string>(...ROUTED_METHODS) },
     { weight: 2, arbitrary: fc.constantFrom<string>(...PROTOTYPE_METHODS) },
     { weight: 1, arbitrary: fc.string() },
     { weight: 1, arbitrary: fc.string({ unit: 'grapheme', maxLength: 12 }) },
     { weight: 1, arbitrary: fc.constantFrom<unknown>(1, null, true, {}, ['tools/call']) },
-    { weight: context.era === 'modern' ? 1 : 0, arbitrary: fc.constant('tools/call') },
   );
 
 /** The 2026-07-28 envelope as a client sends it, sometimes with a progress token. */
