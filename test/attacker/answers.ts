@@ -66,7 +66,9 @@ export function responsesOf(messages: readonly RpcMessage[]): RpcMessage[] {
 
 /** The notifications among `messages`. */
 export function notificationsOf(messages: readonly RpcMessage[], method?: string): RpcMessage[] {
-  return messages.filter((m) => typeof m['method'] === 'string' && !('id' in m) && (method ?? m['method']) === m['method']);
+  return messages.filter(
+    (m) => typeof m['method'] === 'string' && !('id' in m) && (method ?? m['method']) === m['method'],
+  );
 }
 
 /** The server-to-client requests among `messages`. */
@@ -162,7 +164,8 @@ function messageProblems(message: RpcMessage, sent: SentRequest, refusedUnread: 
     const error = message['error'];
     if (!isObject(error)) problems.push('an error that is not an object');
     else {
-      if (!Number.isInteger(error['code'])) problems.push(`an error.code that is not an integer: ${String(error['code'])}`);
+      if (!Number.isInteger(error['code']))
+        problems.push(`an error.code that is not an integer: ${String(error['code'])}`);
       if (typeof error['message'] !== 'string') problems.push('an error.message that is not a string');
     }
   }

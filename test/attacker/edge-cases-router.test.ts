@@ -50,7 +50,8 @@ async function outcome(request: FuzzRequest, id: string | number | undefined) {
   } catch (error) {
     return { threw: String(error).slice(0, 120), problems: [], routedUpstream: false, immediate: undefined };
   }
-  const immediate = answers.find((a) => 'immediate_response' in a) as { immediate_response: { status: { code: number } } } | undefined;
+  const immediate = answers.find((a) => 'immediate_response' in a) as
+    { immediate_response: { status: { code: number } } } | undefined;
   return {
     threw: undefined,
     problems: answers.flatMap((answer) => processingProblems(answer, id)),
@@ -66,9 +67,20 @@ describe('the router and Object.prototype method names', () => {
   it.each(PROTOTYPE_METHODS)('neither routes, throws nor answers invalidly for %s in either era', async (method) => {
     const id = `proto-${method}`;
     const old = await outcome(legacy(JSON.stringify({ jsonrpc: '2.0', id, method })), id);
-    expect({ era: 'legacy', ...old, immediate: undefined }).toEqual({ era: 'legacy', ...NOT_ROUTED, immediate: undefined });
-    const now = await outcome(modern(method, JSON.stringify({ jsonrpc: '2.0', id, method, params: { _meta: modernMeta() } })), id);
-    expect({ era: 'modern', ...now, immediate: undefined }).toEqual({ era: 'modern', ...NOT_ROUTED, immediate: undefined });
+    expect({ era: 'legacy', ...old, immediate: undefined }).toEqual({
+      era: 'legacy',
+      ...NOT_ROUTED,
+      immediate: undefined,
+    });
+    const now = await outcome(
+      modern(method, JSON.stringify({ jsonrpc: '2.0', id, method, params: { _meta: modernMeta() } })),
+      id,
+    );
+    expect({ era: 'modern', ...now, immediate: undefined }).toEqual({
+      era: 'modern',
+      ...NOT_ROUTED,
+      immediate: undefined,
+    });
     // An immediate answer, if the router gives one, is the broker's: 404 in 2026-07-28, 200 in legacy.
     expect([undefined, 200]).toContain(old.immediate);
     expect([undefined, 404]).toContain(now.immediate);
@@ -102,7 +114,9 @@ describe('the router and JSON nested 20 000 levels deep', () => {
 
   it(`still routes a call nesting 100 levels deep (the limit is ${MAX_JSON_DEPTH})`, async () => {
     const result = await outcome(
-      legacy(`{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"t_echo","arguments":{"deep":${nestedArrays(97)}}}}`),
+      legacy(
+        `{"jsonrpc":"2.0","id":11,"method":"tools/call","params":{"name":"t_echo","arguments":{"deep":${nestedArrays(97)}}}}`,
+      ),
       11,
     );
     expect(result).toEqual({ threw: undefined, problems: [], routedUpstream: true, immediate: undefined });

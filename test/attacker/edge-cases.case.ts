@@ -16,7 +16,13 @@ import {
   type HttpHost,
 } from './http-hosts.ts';
 import { PROTOTYPE_METHODS } from './fuzz-cases.ts';
-import { expectSessionNotFound, registerTargets, TARGET_PREFIX, waitForTools, type StartHost } from './sessions.case.ts';
+import {
+  expectSessionNotFound,
+  registerTargets,
+  TARGET_PREFIX,
+  waitForTools,
+  type StartHost,
+} from './sessions.case.ts';
 
 /** The depth limit the gateway documents for JSON bodies. */
 export const MAX_JSON_DEPTH = 128;
@@ -77,7 +83,13 @@ export function describeEdgeCases(hostName: string, start: StartHost): void {
         const id = `proto-${method}`;
         const answer = await postLegacy(host, { jsonrpc: '2.0', id, method }, sessionId);
         const response = responsesOf(answer.messages)[0];
-        expect({ method, status: answer.status, problems: answerProblems(answer, { id }), code: errorOf(answer)?.code, id: response?.['id'] }).toEqual({
+        expect({
+          method,
+          status: answer.status,
+          problems: answerProblems(answer, { id }),
+          code: errorOf(answer)?.code,
+          id: response?.['id'],
+        }).toEqual({
           method,
           status: 200,
           problems: [],
@@ -92,7 +104,13 @@ export function describeEdgeCases(hostName: string, start: StartHost): void {
         const id = `proto-${method}`;
         const answer = await postModern(host, { id, method });
         const response = responsesOf(answer.messages)[0];
-        expect({ method, status: answer.status, problems: answerProblems(answer, { id }), code: errorOf(answer)?.code, id: response?.['id'] }).toEqual({
+        expect({
+          method,
+          status: answer.status,
+          problems: answerProblems(answer, { id }),
+          code: errorOf(answer)?.code,
+          id: response?.['id'],
+        }).toEqual({
           method,
           status: 404,
           problems: [],
@@ -106,12 +124,20 @@ export function describeEdgeCases(hostName: string, start: StartHost): void {
       const deep = nestedArrays(20_000);
 
       it('is refused in a legacy param value with 400, -32600 naming the limit, and the id that precedes it', async () => {
-        const answer = await postLegacy(host, `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t_echo","arguments":{"text":"x","deep":${deep}}}}`, sessionId);
+        const answer = await postLegacy(
+          host,
+          `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"t_echo","arguments":{"text":"x","deep":${deep}}}}`,
+          sessionId,
+        );
         expectTooDeep(answer, 7, 'id before the deep part');
       });
 
       it('is refused in a legacy param value with id null when the id comes after it', async () => {
-        const answer = await postLegacy(host, `{"params":{"name":"t_echo","arguments":{"text":"x","deep":${deep}}},"jsonrpc":"2.0","id":7,"method":"tools/call"}`, sessionId);
+        const answer = await postLegacy(
+          host,
+          `{"params":{"name":"t_echo","arguments":{"text":"x","deep":${deep}}},"jsonrpc":"2.0","id":7,"method":"tools/call"}`,
+          sessionId,
+        );
         expectTooDeep(answer, null, 'id after the deep part');
       });
 
@@ -136,7 +162,11 @@ export function describeEdgeCases(hostName: string, start: StartHost): void {
       });
 
       it('is refused as the whole 2026-07-28 body with id null', async () => {
-        expectTooDeep(await host.fetch({ headers: { ...modernHeaders('tools/call'), 'mcp-name': 't_echo' }, body: deep }), null, 'a deep body');
+        expectTooDeep(
+          await host.fetch({ headers: { ...modernHeaders('tools/call'), 'mcp-name': 't_echo' }, body: deep }),
+          null,
+          'a deep body',
+        );
       });
     });
 
@@ -152,7 +182,10 @@ export function describeEdgeCases(hostName: string, start: StartHost): void {
         headers: { ...modernHeaders('tools/call'), 'mcp-name': 't_echo' },
         body: `{"jsonrpc":"2.0","id":12,"method":"tools/call","params":{"_meta":${ENVELOPE},"name":"t_echo","arguments":{"text":"deep","deep":${deep}}}}`,
       });
-      for (const [era, answer, id] of [['legacy', legacy, 11], ['2026-07-28', modern, 12]] as const) {
+      for (const [era, answer, id] of [
+        ['legacy', legacy, 11],
+        ['2026-07-28', modern, 12],
+      ] as const) {
         const response = responsesOf(answer.messages)[0];
         const content = (response?.['result'] as { content?: unknown } | undefined)?.content;
         expect({ era, status: answer.status, id: response?.['id'], content }).toEqual({
@@ -166,21 +199,53 @@ export function describeEdgeCases(hostName: string, start: StartHost): void {
 
     it('answers 404 to every request on a session after its DELETE', async () => {
       const ended = await openLegacySession(host);
-      const own = await postLegacy(host, { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 't_echo', arguments: { text: 'before' } } }, ended);
+      const own = await postLegacy(
+        host,
+        { jsonrpc: '2.0', id: 1, method: 'tools/call', params: { name: 't_echo', arguments: { text: 'before' } } },
+        ended,
+      );
       expect(responsesOf(own.messages)[0]?.['result']).toBeDefined();
-      const deleted = await host.fetch({ method: 'DELETE', headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION } });
+      const deleted = await host.fetch({
+        method: 'DELETE',
+        headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION },
+      });
       expect(deleted.status).toBe(200);
 
-      const rpc = (method: string, params?: Record<string, unknown>) => ({ jsonrpc: '2.0', id: randomUUID(), method, ...(params ? { params } : {}) });
+      const rpc = (method: string, params?: Record<string, unknown>) => ({
+        jsonrpc: '2.0',
+        id: randomUUID(),
+        method,
+        ...(params ? { params } : {}),
+      });
       const later: [string, () => Promise<Answer>][] = [
         ['a known method', () => postLegacy(host, rpc('tools/list'), ended)],
         ['an unknown method', () => postLegacy(host, rpc('no/such/method'), ended)],
-        ['tools/call of an unknown tool', () => postLegacy(host, rpc('tools/call', { name: 'no_such_tool', arguments: {} }), ended)],
-        ['tools/call of a known tool', () => postLegacy(host, rpc('tools/call', { name: 't_echo', arguments: { text: 'late' } }), ended)],
+        [
+          'tools/call of an unknown tool',
+          () => postLegacy(host, rpc('tools/call', { name: 'no_such_tool', arguments: {} }), ended),
+        ],
+        [
+          'tools/call of a known tool',
+          () => postLegacy(host, rpc('tools/call', { name: 't_echo', arguments: { text: 'late' } }), ended),
+        ],
         ['a notification', () => postLegacy(host, { jsonrpc: '2.0', method: 'notifications/initialized' }, ended)],
         ['a response', () => postLegacy(host, { jsonrpc: '2.0', id: 'elicit-1', result: {} }, ended)],
-        ['GET', () => host.fetch({ method: 'GET', headers: { accept: 'text/event-stream', 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION } })],
-        ['DELETE again', () => host.fetch({ method: 'DELETE', headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION } })],
+        [
+          'GET',
+          () =>
+            host.fetch({
+              method: 'GET',
+              headers: { accept: 'text/event-stream', 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION },
+            }),
+        ],
+        [
+          'DELETE again',
+          () =>
+            host.fetch({
+              method: 'DELETE',
+              headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION },
+            }),
+        ],
       ];
       for (const [what, send] of later) expectSessionNotFound(await send(), what);
     });

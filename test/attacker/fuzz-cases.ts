@@ -85,7 +85,15 @@ const ENVELOPE_VERSION = 'io.modelcontextprotocol/protocolVersion';
 const ENVELOPE_CAPABILITIES = 'io.modelcontextprotocol/clientCapabilities';
 
 /** A JSON value as text, including texts JSON.stringify never writes (huge numbers, -0, 1.0). */
-const rawNumber = fc.constantFrom('1e400', '-1e400', '123456789012345678901234567890', '-0', '1.0', '9007199254740993', '0.1e-400');
+const rawNumber = fc.constantFrom(
+  '1e400',
+  '-1e400',
+  '123456789012345678901234567890',
+  '-0',
+  '1.0',
+  '9007199254740993',
+  '0.1e-400',
+);
 
 const anyId = fc.oneof(
   fc.integer().map((n) => JSON.stringify(n)),
@@ -230,7 +238,10 @@ const draft = (context: FuzzContext, mode: Mode): fc.Arbitrary<Draft> => {
         : fc.array(
             fc.oneof(
               fc.tuple(fc.constant('id'), anyId),
-              fc.tuple(fc.constant('method'), method(context).map((m) => JSON.stringify(m) ?? 'null')),
+              fc.tuple(
+                fc.constant('method'),
+                method(context).map((m) => JSON.stringify(m) ?? 'null'),
+              ),
               fc.tuple(fc.constant('jsonrpc'), fc.constantFrom('"2.0"', '"1.0"')),
               fc.tuple(
                 fc.constantFrom('__proto__', 'constructor', 'toString'),
@@ -331,7 +342,9 @@ function headerChoice(agreeing: string | undefined, others: fc.Arbitrary<string>
 
 /** `value` in plausible mode; one of `wild` (or `value`) in wild mode. */
 function plausibly<T>(mode: Mode, value: T, wild: fc.Arbitrary<T>): fc.Arbitrary<T> {
-  return mode === 'plausible' ? fc.constant(value) : fc.oneof({ weight: 3, arbitrary: fc.constant(value) }, { weight: 1, arbitrary: wild });
+  return mode === 'plausible'
+    ? fc.constant(value)
+    : fc.oneof({ weight: 3, arbitrary: fc.constant(value) }, { weight: 1, arbitrary: wild });
 }
 
 function request(context: FuzzContext, mode: Mode): fc.Arbitrary<FuzzRequest> {
@@ -357,7 +370,14 @@ function request(context: FuzzContext, mode: Mode): fc.Arbitrary<FuzzRequest> {
           mode,
           modern ? '2026-07-28' : '2025-11-25',
           fc.oneof(
-            fc.constantFrom<string | undefined>(undefined, '2025-06-18', '2025-03-26', '2024-11-05', '2026-07-28', '2099-01-01'),
+            fc.constantFrom<string | undefined>(
+              undefined,
+              '2025-06-18',
+              '2025-03-26',
+              '2024-11-05',
+              '2026-07-28',
+              '2099-01-01',
+            ),
             visibleAscii.map((v): string | undefined => v),
           ),
         ),
@@ -373,7 +393,11 @@ function request(context: FuzzContext, mode: Mode): fc.Arbitrary<FuzzRequest> {
           'application/json, text/event-stream',
           fc.constantFrom('application/json', 'text/html', '*/*', undefined),
         ),
-        origin: plausibly<string | undefined>(mode, undefined, fc.constantFrom('https://evil.example', 'http://localhost:3000')),
+        origin: plausibly<string | undefined>(
+          mode,
+          undefined,
+          fc.constantFrom('https://evil.example', 'http://localhost:3000'),
+        ),
       })
       .map((h): FuzzRequest => {
         const headers: Record<string, string> = {};

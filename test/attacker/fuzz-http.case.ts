@@ -6,7 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModernUpstream, startSdkUpstream, type ModernUpstream, type SdkUpstream } from '../harness/index.ts';
 import { registerShout } from '../harness/era-tools.ts';
 import { answerProblems, readableId, type Answer } from './answers.ts';
-import { describeRequest, fuzzRuns, fuzzSeed, sampleRequests, type FuzzContext, type FuzzRequest } from './fuzz-cases.ts';
+import {
+  describeRequest,
+  fuzzRuns,
+  fuzzSeed,
+  sampleRequests,
+  type FuzzContext,
+  type FuzzRequest,
+} from './fuzz-cases.ts';
 import { LEGACY_VERSION, openLegacySession, type HttpHost } from './http-hosts.ts';
 import { registerTargets, TARGET_PREFIX, waitForTools, type StartHost } from './sessions.case.ts';
 
@@ -21,7 +28,11 @@ export interface FuzzFailure {
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight; resolves with the results in order. */
-export async function inPool<T, R>(items: readonly T[], concurrency: number, work: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function inPool<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  work: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results: R[] = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {
@@ -54,7 +65,8 @@ export function fuzzReport(what: string, seed: number, runs: number, failures: r
 
 /** The kind of an answer: its status and, for a JSON-RPC error, its code and the start of its message (values elided). */
 export function answerKind(answer: Answer): string {
-  const error = answer.messages.find((m) => 'error' in m)?.['error'] as { code?: unknown; message?: unknown } | undefined;
+  const error = answer.messages.find((m) => 'error' in m)?.['error'] as
+    { code?: unknown; message?: unknown } | undefined;
   const message = typeof error?.message === 'string' ? error.message.replace(/:.*$/, '').slice(0, 40) : '';
   return `HTTP ${answer.status}${error === undefined ? '' : ` ${String(error.code)} ${message}`}`;
 }
@@ -83,7 +95,10 @@ export function describeHttpFuzz(hostName: string, start: StartHost, runsPerEra:
       await waitForTools(host, ['t_echo', 'm_shout']);
       const owner = 'Bearer fuzz-session-owner';
       const ended = await openLegacySession(host);
-      await host.fetch({ method: 'DELETE', headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION } });
+      await host.fetch({
+        method: 'DELETE',
+        headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION },
+      });
       sessions = [
         { id: await openLegacySession(host), authorization: undefined },
         { id: await openLegacySession(host, { authorization: owner }, { elicitation: {} }), authorization: owner },
@@ -118,12 +133,19 @@ export function describeHttpFuzz(hostName: string, start: StartHost, runsPerEra:
             };
           }
           const problems = answerProblems(answer, { id: readableId(request.body) });
-          return { index, kind: answerKind(answer), request: describeRequest(request), answer: describeAnswer(answer), problems };
+          return {
+            index,
+            kind: answerKind(answer),
+            request: describeRequest(request),
+            answer: describeAnswer(answer),
+            problems,
+          };
         });
         const health = await host.fetch({ method: 'GET', path: '/healthz' });
         const failures = outcomes.filter((outcome) => outcome.problems.length > 0);
         expect({ healthz: health.status }, `after the run (ATTACKER_SEED=${seed})`).toEqual({ healthz: 200 });
-        if (failures.length > 0) throw new Error(fuzzReport(`${era}-era requests to the ${hostName}`, seed, runs, failures));
+        if (failures.length > 0)
+          throw new Error(fuzzReport(`${era}-era requests to the ${hostName}`, seed, runs, failures));
       },
       55_000,
     );

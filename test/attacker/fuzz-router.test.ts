@@ -5,7 +5,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSdkUpstream, type SdkUpstream } from '../harness/index.ts';
 import { readableId } from './answers.ts';
-import { describeRequest, fuzzRuns, fuzzSeed, sampleRequests, type FuzzContext, type FuzzRequest } from './fuzz-cases.ts';
+import {
+  describeRequest,
+  fuzzRuns,
+  fuzzSeed,
+  sampleRequests,
+  type FuzzContext,
+  type FuzzRequest,
+} from './fuzz-cases.ts';
 import { fuzzReport, inPool, type FuzzFailure } from './fuzz-http.case.ts';
 import { brokerOf, LEGACY_VERSION, openLegacySession } from './http-hosts.ts';
 import { createInProcessRouter, routesToUpstream, type InProcessRouter } from './in-process-router.ts';
@@ -48,7 +55,9 @@ describe('the router translating fuzzed requests in process', () => {
       return [`a phase threw ${String(error)}`];
     }
     for (const answer of answers) if (routesToUpstream(answer)) routed += 1;
-    return answers.flatMap((answer, i) => processingProblems(answer, id).map((p) => `${i === 0 ? 'request headers' : 'request body'}: ${p}`));
+    return answers.flatMap((answer, i) =>
+      processingProblems(answer, id).map((p) => `${i === 0 ? 'request headers' : 'request body'}: ${p}`),
+    );
   }
   let routed = 0;
 
@@ -62,9 +71,11 @@ describe('the router translating fuzzed requests in process', () => {
       routed = 0;
       for (const [index, request] of requests.entries()) {
         const problems = await translate(request);
-        if (problems.length > 0) failures.push({ index, kind: 'in process', request: describeRequest(request), answer: '', problems });
+        if (problems.length > 0)
+          failures.push({ index, kind: 'in process', request: describeRequest(request), answer: '', problems });
       }
-      if (failures.length > 0) throw new Error(fuzzReport(`${era}-era requests to the router (in process)`, seed, runs, failures));
+      if (failures.length > 0)
+        throw new Error(fuzzReport(`${era}-era requests to the router (in process)`, seed, runs, failures));
       // The run reached the routing paths, not only the refusals.
       expect(routed, `calls routed to an upstream (ATTACKER_SEED=${seed})`).toBeGreaterThan(runs / 1_000);
     },
@@ -85,7 +96,10 @@ describe('the router answering fuzzed requests over gRPC', () => {
     await waitForTools(broker, ['t_echo']);
     const owner = 'Bearer fuzz-session-owner';
     const ended = await openLegacySession(broker);
-    await broker.fetch({ method: 'DELETE', headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION } });
+    await broker.fetch({
+      method: 'DELETE',
+      headers: { 'mcp-session-id': ended, 'mcp-protocol-version': LEGACY_VERSION },
+    });
     sessions = [
       { id: await openLegacySession(broker), authorization: undefined },
       { id: await openLegacySession(broker, { authorization: owner }), authorization: owner },
@@ -108,21 +122,36 @@ describe('the router answering fuzzed requests over gRPC', () => {
         try {
           const answers = await router.exchange(routerMessages({ headers: request.headers, body: request.body }));
           const id = readableId(request.body);
-          const problems = answers.length === 0 ? ['no answer at all'] : answers.flatMap((answer) => processingProblems(answer, id));
+          const problems =
+            answers.length === 0 ? ['no answer at all'] : answers.flatMap((answer) => processingProblems(answer, id));
           return { index, kind: 'gRPC', request: describe, answer: `${answers.length} answers`, problems };
         } catch (error) {
-          return { index, kind: 'gRPC', request: describe, answer: 'stream failed', problems: [`the stream failed: ${String(error)}`] };
+          return {
+            index,
+            kind: 'gRPC',
+            request: describe,
+            answer: 'stream failed',
+            problems: [`the stream failed: ${String(error)}`],
+          };
         }
       });
       const still = await router.exchange(
-        routerMessages({ headers: { 'mcp-session-id': sessions[0]!.id, 'mcp-protocol-version': LEGACY_VERSION }, body: { jsonrpc: '2.0', id: 1, method: 'tools/list' } }),
+        routerMessages({
+          headers: { 'mcp-session-id': sessions[0]!.id, 'mcp-protocol-version': LEGACY_VERSION },
+          body: { jsonrpc: '2.0', id: 1, method: 'tools/list' },
+        }),
       );
       expect(
-        { stillRoutesToTheBroker: setHeadersOf(still).some((h) => h.key === 'x-mcp-servername' && h.value === 'mcpBroker') },
+        {
+          stillRoutesToTheBroker: setHeadersOf(still).some(
+            (h) => h.key === 'x-mcp-servername' && h.value === 'mcpBroker',
+          ),
+        },
         `after the run (ATTACKER_SEED=${seed})`,
       ).toEqual({ stillRoutesToTheBroker: true });
       const failures = outcomes.filter((outcome) => outcome.problems.length > 0);
-      if (failures.length > 0) throw new Error(fuzzReport(`${era}-era requests to the router (gRPC)`, seed, runs, failures));
+      if (failures.length > 0)
+        throw new Error(fuzzReport(`${era}-era requests to the router (gRPC)`, seed, runs, failures));
     },
     55_000,
   );

@@ -76,7 +76,10 @@ export function expectOnlyItsOwn(
       (m) => (m['params'] as { progressToken?: unknown }).progressToken,
     );
     expect({ label, tokens }).toEqual({ label, tokens: [call.progressToken] });
-    expect({ label, logLines: notificationsOf(messages, 'notifications/message').length }).toEqual({ label, logLines: 1 });
+    expect({ label, logLines: notificationsOf(messages, 'notifications/message').length }).toEqual({
+      label,
+      logLines: 1,
+    });
   }
   if (call.tool === 'elicit_stream') {
     const requests = serverRequestsOf(messages);

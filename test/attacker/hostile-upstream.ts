@@ -28,7 +28,10 @@ export interface ForwardedCall {
 export type UpstreamAnswer = { readonly json: unknown } | { readonly sse: readonly unknown[] };
 
 /** Answers one tools/call. */
-export type ToolBehaviour = (call: ForwardedCall, upstream: HostileUpstream) => UpstreamAnswer | Promise<UpstreamAnswer>;
+export type ToolBehaviour = (
+  call: ForwardedCall,
+  upstream: HostileUpstream,
+) => UpstreamAnswer | Promise<UpstreamAnswer>;
 
 /** Options of {@link startHostileUpstream}. */
 export interface HostileUpstreamOptions {

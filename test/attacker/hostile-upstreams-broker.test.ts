@@ -17,12 +17,7 @@ import {
   type UpstreamEra,
 } from './hostile-upstream.ts';
 import { DROPPED, expectOnlyItsOwn, warnCount, warnsAfter, type HostileCase, type MadeCall } from './hostile-relay.ts';
-import {
-  openLegacySession,
-  postLegacy,
-  postModern,
-  startBrokerHost,
-} from './http-hosts.ts';
+import { openLegacySession, postLegacy, postModern, startBrokerHost } from './http-hosts.ts';
 import { waitForTools } from './sessions.case.ts';
 
 const UPSTREAMS = {
@@ -46,11 +41,15 @@ beforeAll(async () => {
   serverB = await startSdkUpstream({
     name: 'server-b',
     setup(server) {
-      server.registerTool('slow', { description: 'Answers after server A did', inputSchema: { n: z.number() } }, async () => {
-        await aAnsweredPromise;
-        await new Promise((resolve) => setTimeout(resolve, 300));
-        return { content: [{ type: 'text', text: 'result of server B' }] };
-      });
+      server.registerTool(
+        'slow',
+        { description: 'Answers after server A did', inputSchema: { n: z.number() } },
+        async () => {
+          await aAnsweredPromise;
+          await new Promise((resolve) => setTimeout(resolve, 300));
+          return { content: [{ type: 'text', text: 'result of server B' }] };
+        },
+      );
     },
   });
   serverA = await startHostileUpstream({
@@ -87,7 +86,11 @@ afterAll(async () => {
 const CASES: readonly HostileCase[] = ['wrong_id', 'batch', 'mixed_stream', 'elicit_stream'];
 
 /** Calls the hostile tool `tool` of the `era` upstream as a legacy or 2026-07-28 client. */
-async function callHostile(client: 'legacy' | 'modern', era: UpstreamEra, tool: HostileCase): Promise<[Answer, MadeCall]> {
+async function callHostile(
+  client: 'legacy' | 'modern',
+  era: UpstreamEra,
+  tool: HostileCase,
+): Promise<[Answer, MadeCall]> {
   const upstream = UPSTREAMS[era];
   const progressToken = `progress-${randomUUID()}`;
   const params = { name: `${upstream.prefix}${tool}`, arguments: {}, _meta: { progressToken } };
@@ -113,15 +116,18 @@ const MATRIX = [
   { client: 'modern', era: 'legacy', cases: CASES.filter((c) => c !== 'elicit_stream'), serverRequests: 'delivered' },
 ] as const;
 
-describe.each(MATRIX)('a $client client calling a hostile $era upstream through the broker', ({ client, era, cases, serverRequests }) => {
-  it.each(cases)('gets only what belongs to its own call when the upstream answers with %s', async (tool) => {
-    const before = warnCount(host.logs());
-    const [answer, call] = await callHostile(client, era, tool);
-    expectOnlyItsOwn(answer, call, serverRequests);
-    const added = await warnsAfter(() => host.logs(), before, DROPPED[tool]);
-    expect({ tool, droppedLoggedAtWarn: added >= DROPPED[tool] }).toEqual({ tool, droppedLoggedAtWarn: true });
-  });
-});
+describe.each(MATRIX)(
+  'a $client client calling a hostile $era upstream through the broker',
+  ({ client, era, cases, serverRequests }) => {
+    it.each(cases)('gets only what belongs to its own call when the upstream answers with %s', async (tool) => {
+      const before = warnCount(host.logs());
+      const [answer, call] = await callHostile(client, era, tool);
+      expectOnlyItsOwn(answer, call, serverRequests);
+      const added = await warnsAfter(() => host.logs(), before, DROPPED[tool]);
+      expect({ tool, droppedLoggedAtWarn: added >= DROPPED[tool] }).toEqual({ tool, droppedLoggedAtWarn: true });
+    });
+  },
+);
 
 describe('an SDK 1.x client calling a hostile and an honest server at once', () => {
   it("resolves each call with its own server's result when server A answers with server B's request id", async () => {

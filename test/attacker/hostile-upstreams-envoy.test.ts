@@ -25,7 +25,14 @@ beforeAll(async () => {
   const listenerPort = await freePort();
   gateway = await startGateway({
     config: hostConfig([{ ...SERVER, url: upstream.url }]),
-    args: ['--mcp-router-address', `127.0.0.1:${routerPort}`, '--mcp-gateway-public-host', PUBLIC_HOST, '--log-level', 'debug'],
+    args: [
+      '--mcp-router-address',
+      `127.0.0.1:${routerPort}`,
+      '--mcp-gateway-public-host',
+      PUBLIC_HOST,
+      '--log-level',
+      'debug',
+    ],
   });
   envoy = await startEnvoy({
     config: renderEnvoyBootstrap({
@@ -33,10 +40,17 @@ beforeAll(async () => {
       adminPort: await freePort(),
       brokerAddress: `127.0.0.1:${gateway.port}`,
       extProcAddress: `127.0.0.1:${routerPort}`,
-      upstreams: [{ name: SERVER.name, hostname: SERVER.hostname, address: `127.0.0.1:${upstream.port}`, path: '/mcp' }],
+      upstreams: [
+        { name: SERVER.name, hostname: SERVER.hostname, address: `127.0.0.1:${upstream.port}`, path: '/mcp' },
+      ],
     }),
   });
-  client = httpHostAt('Envoy', envoy.listenerUrl(listenerPort), () => gateway.logs(), async () => {});
+  client = httpHostAt(
+    'Envoy',
+    envoy.listenerUrl(listenerPort),
+    () => gateway.logs(),
+    async () => {},
+  );
   await waitForTools(client, ['s1_wrong_id']);
 });
 
@@ -58,7 +72,12 @@ describe('a legacy client calling a hostile upstream through Envoy and the route
     const before = warnCount(gateway.logs());
     const answer = await postLegacy(
       client,
-      { jsonrpc: '2.0', id, method: 'tools/call', params: { name: `s1_${tool}`, arguments: {}, _meta: { progressToken } } },
+      {
+        jsonrpc: '2.0',
+        id,
+        method: 'tools/call',
+        params: { name: `s1_${tool}`, arguments: {}, _meta: { progressToken } },
+      },
       sessionId,
       { authorization },
     );

@@ -1,6 +1,7 @@
 // The two hosts an attacker reaches over HTTP, behind one small interface: the broker (the built
 // Node CLI, `startGateway`) and the worker (the built bundle in workerd through Miniflare). Both
 // capture their logs, so tests can check that no secret was written there.
+import type { Readable } from 'node:stream';
 import { Miniflare } from 'miniflare';
 import { startGateway, TEST_SIGNING_KEY, type RunningGateway } from '../harness/index.ts';
 import {
@@ -76,7 +77,12 @@ export async function startBrokerHost(
 
 /** The broker of a running gateway as an {@link HttpHost}; stopping it stops the gateway. */
 export function brokerOf(gateway: RunningGateway): HttpHost {
-  return httpHostAt('broker', gateway.baseUrl, () => gateway.logs(), () => gateway.stop().then(() => undefined));
+  return httpHostAt(
+    'broker',
+    gateway.baseUrl,
+    () => gateway.logs(),
+    () => gateway.stop().then(() => undefined),
+  );
 }
 
 /** Any HTTP endpoint serving the gateway at `baseUrl` (e.g. Envoy in front of it) as an {@link HttpHost}. */
@@ -88,7 +94,7 @@ export function httpHostAt(kind: string, baseUrl: string, logs: () => string, st
       const response = await fetch(`${baseUrl}${init.path ?? '/mcp'}`, {
         method: init.method ?? 'POST',
         headers: init.headers ?? {},
-        ...(init.body === undefined ? {} : { body: init.body }),
+        ...(init.body === undefined ? {} : { body: init.body as BodyInit }),
         signal: controller.signal,
       });
       if (isOpenStream(init, response)) {
@@ -116,7 +122,7 @@ export async function startWorkerHost(servers: readonly HostServer[]): Promise<H
     compatibilityFlags: [...COMPATIBILITY_FLAGS],
     bindings: { MCP_GATEWAY_CONFIG: hostConfig(servers), GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
     durableObjects: SESSION_OBJECT_BINDING,
-    handleRuntimeStdio(stdout, stderr) {
+    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
       stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     },
@@ -135,7 +141,9 @@ export async function startWorkerHost(servers: readonly HostServer[]): Promise<H
         await response.body?.cancel();
         return { status: response.status, headers: headersOf(response), text: '', messages: [] };
       }
-      return init.deadlineMs === undefined ? readAnswer(response) : readAnswerWithin(response, init.deadlineMs);
+      return init.deadlineMs === undefined
+        ? readAnswer(response)
+        : readAnswerWithin(response as unknown as StreamedResponse, init.deadlineMs);
     },
     logs: () => output,
     stop: () => mf.dispose(),
@@ -151,11 +159,15 @@ function isOpenStream(init: HostRequest, response: { status: number; headers: { 
   );
 }
 
+/** A response whose body streams (undici's or, cast, Miniflare's). */
+interface StreamedResponse {
+  readonly status: number;
+  readonly body: ReadableStream<Uint8Array> | null;
+  readonly headers: { forEach(callback: (value: string, name: string) => void): void };
+}
+
 /** Reads `response` until it ends or `deadlineMs` passes; an SSE body cut short keeps its complete events. */
-async function readAnswerWithin(
-  response: { status: number; body: ReadableStream<Uint8Array> | null; headers: { forEach(callback: (value: string, name: string) => void): void } },
-  deadlineMs: number,
-): Promise<Answer> {
+async function readAnswerWithin(response: StreamedResponse, deadlineMs: number): Promise<Answer> {
   const headers = headersOf(response);
   if (response.body === null) return toAnswer(response.status, headers, '');
   const reader = response.body.getReader();
@@ -228,8 +240,14 @@ export async function openLegacySession(
   if (answer.status !== 200 || sessionId === undefined) {
     throw new Error(`initialize through the ${host.kind} failed: ${answer.status} ${answer.text}`);
   }
-  const initialized = await postLegacy(host, { jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId, headers);
-  if (initialized.status !== 202) throw new Error(`notifications/initialized: ${initialized.status} ${initialized.text}`);
+  const initialized = await postLegacy(
+    host,
+    { jsonrpc: '2.0', method: 'notifications/initialized' },
+    sessionId,
+    headers,
+  );
+  if (initialized.status !== 202)
+    throw new Error(`notifications/initialized: ${initialized.status} ${initialized.text}`);
   return sessionId;
 }
 

@@ -65,7 +65,13 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
   const catalog = buildCatalog(
     [legacy, modern],
     new Map([
-      [legacy.name, snapshot(legacy.name, ['echo'], { prompts: [{ name: 'greet' }], resources: [{ uri: 'test://doc', name: 'doc' }] })],
+      [
+        legacy.name,
+        snapshot(legacy.name, ['echo'], {
+          prompts: [{ name: 'greet' }],
+          resources: [{ uri: 'test://doc', name: 'doc' }],
+        }),
+      ],
       [modern.name, snapshot(modern.name, ['shout'])],
     ]) as unknown as Parameters<typeof buildCatalog>[1],
   );
@@ -110,9 +116,17 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
 
 /** Whether `answer` routes the request to an upstream (sets `:authority` to an upstream's host). */
 export function routesToUpstream(answer: ProcessingResponse): boolean {
-  const common = (answer as { request_body?: { response?: { header_mutation?: { set_headers?: readonly { header: { key: string; raw_value: Uint8Array } }[] } } } })
-    .request_body?.response;
+  const common = (
+    answer as {
+      request_body?: {
+        response?: {
+          header_mutation?: { set_headers?: readonly { header: { key: string; raw_value: Uint8Array } }[] };
+        };
+      };
+    }
+  ).request_body?.response;
   return (common?.header_mutation?.set_headers ?? []).some(
-    (option) => option.header.key === ':authority' && UPSTREAM_HOSTS.includes(Buffer.from(option.header.raw_value).toString()),
+    (option) =>
+      option.header.key === ':authority' && UPSTREAM_HOSTS.includes(Buffer.from(option.header.raw_value).toString()),
   );
 }

@@ -44,14 +44,17 @@ function mutationProblems(where: string, mutation: Loose | undefined): string[] 
   for (const option of mutation['set_headers'] ?? []) {
     const key = option?.['header']?.['key'];
     const raw = bytesOf(option?.['header']?.['raw_value']);
-    if (typeof key !== 'string' || !HEADER_NAME.test(key)) problems.push(`${where} sets a header named ${JSON.stringify(key)}`);
-    if (raw === undefined && typeof option?.['header']?.['value'] !== 'string') problems.push(`${where} sets ${key} without a value`);
+    if (typeof key !== 'string' || !HEADER_NAME.test(key))
+      problems.push(`${where} sets a header named ${JSON.stringify(key)}`);
+    if (raw === undefined && typeof option?.['header']?.['value'] !== 'string')
+      problems.push(`${where} sets ${key} without a value`);
     if (raw !== undefined && raw.some((byte) => byte === 0x0d || byte === 0x0a || byte === 0x00)) {
       problems.push(`${where} sets ${key} to a value with CR, LF or NUL`);
     }
   }
   for (const name of mutation['remove_headers'] ?? []) {
-    if (typeof name !== 'string' || name === '') problems.push(`${where} removes a header named ${JSON.stringify(name)}`);
+    if (typeof name !== 'string' || name === '')
+      problems.push(`${where} removes a header named ${JSON.stringify(name)}`);
   }
   return problems;
 }
@@ -63,15 +66,18 @@ function mutationProblems(where: string, mutation: Loose | undefined): string[] 
 export function processingProblems(response: Loose | undefined, requestId: string | number | undefined): string[] {
   if (response === undefined || response === null || typeof response !== 'object') return ['no ProcessingResponse'];
   const present = PHASES.filter((phase) => response[phase] !== undefined && response[phase] !== null);
-  if (present.length !== 1) return [`a ProcessingResponse with ${present.length} phase members (${present.join(', ')})`];
+  if (present.length !== 1)
+    return [`a ProcessingResponse with ${present.length} phase members (${present.join(', ')})`];
   const [phase] = present as [(typeof PHASES)[number]];
   const problems: string[] = [];
   const override = response['mode_override'];
   if (override !== undefined && override !== null) {
     for (const key of ['request_body_mode', 'response_body_mode'])
-      if (override[key] !== undefined && !BODY_MODES.has(override[key])) problems.push(`a mode_override ${key} of ${override[key]}`);
+      if (override[key] !== undefined && !BODY_MODES.has(override[key]))
+        problems.push(`a mode_override ${key} of ${override[key]}`);
     for (const key of ['request_header_mode', 'response_header_mode'])
-      if (override[key] !== undefined && !HEADER_MODES.has(override[key])) problems.push(`a mode_override ${key} of ${override[key]}`);
+      if (override[key] !== undefined && !HEADER_MODES.has(override[key]))
+        problems.push(`a mode_override ${key} of ${override[key]}`);
   }
   if (phase === 'immediate_response') {
     const immediate = response[phase] as Loose;
@@ -85,7 +91,9 @@ export function processingProblems(response: Loose | undefined, requestId: strin
       .map((option: Loose) => Buffer.from(bytesOf(option['header']['raw_value']) ?? []).toString())[0];
     if (body !== undefined && status !== undefined && String(contentType).includes('json')) {
       const answer = toAnswer(status, { 'content-type': String(contentType) }, Buffer.from(body).toString('utf8'));
-      problems.push(...answerProblems(answer, { id: requestId }).map((problem) => `the ImmediateResponse body: ${problem}`));
+      problems.push(
+        ...answerProblems(answer, { id: requestId }).map((problem) => `the ImmediateResponse body: ${problem}`),
+      );
     }
     return problems;
   }

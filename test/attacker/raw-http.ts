@@ -104,7 +104,9 @@ export function openConnection(port: number): Promise<RawConnection> {
             };
             const timer = setTimeout(() => {
               cleanup();
-              fail(new Error(`nothing matched ${pattern} within ${timeoutMs} ms (received: ${JSON.stringify(received)})`));
+              fail(
+                new Error(`nothing matched ${pattern} within ${timeoutMs} ms (received: ${JSON.stringify(received)})`),
+              );
             }, timeoutMs);
             const cleanup = () => {
               clearTimeout(timer);
@@ -121,7 +123,13 @@ export function openConnection(port: number): Promise<RawConnection> {
 }
 
 /** One HTTP/1.1 request as raw text, keep-alive, with a Content-Length when there is a body. */
-export function httpText(method: string, path: string, port: number, headers: Record<string, string> = {}, body = ''): string {
+export function httpText(
+  method: string,
+  path: string,
+  port: number,
+  headers: Record<string, string> = {},
+  body = '',
+): string {
   const lines = [`${method} ${path} HTTP/1.1`, `host: 127.0.0.1:${port}`];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
   if (body !== '' && headers['content-length'] === undefined) lines.push(`content-length: ${Buffer.byteLength(body)}`);

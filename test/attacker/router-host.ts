@@ -24,7 +24,10 @@ export interface RouterHost {
 }
 
 /** Starts the built gateway with its router in front of `servers` (each needs a `hostname`), logging at debug. */
-export async function startRouterHost(servers: readonly HostServer[], args: readonly string[] = []): Promise<RouterHost> {
+export async function startRouterHost(
+  servers: readonly HostServer[],
+  args: readonly string[] = [],
+): Promise<RouterHost> {
   const routerPort = await freePort();
   const gateway = await startGateway({
     config: hostConfig(servers),
@@ -98,7 +101,10 @@ export function routerMessages(request: RouterRequest): object[] {
 }
 
 /** Headers of a legacy request on `sessionId`. */
-export function legacyHeaders(sessionId: string | undefined, extra: Record<string, string> = {}): Record<string, string> {
+export function legacyHeaders(
+  sessionId: string | undefined,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId }),
     'mcp-protocol-version': LEGACY_VERSION,
@@ -108,7 +114,11 @@ export function legacyHeaders(sessionId: string | undefined, extra: Record<strin
 
 /** Headers of a 2026-07-28 request for `method` (and `name`). */
 export function modernHeaders(method: string, name?: string): Record<string, string> {
-  return { 'mcp-protocol-version': MODERN_VERSION, 'mcp-method': method, ...(name === undefined ? {} : { 'mcp-name': name }) };
+  return {
+    'mcp-protocol-version': MODERN_VERSION,
+    'mcp-method': method,
+    ...(name === undefined ? {} : { 'mcp-name': name }),
+  };
 }
 
 /** One header the router set, in any answer of the stream (phase mutations and immediate responses). */

@@ -58,7 +58,11 @@ function expectRefused(answers: readonly DecodedAnswer[], what: string): void {
   const routing = setHeadersOf(answers).filter(
     (h) => (h.key === ':authority' && h.value === TARGET_HOST) || h.key === 'mcp-session-id',
   );
-  expect({ what, immediate: immediateOf(answers)?.status, routing }).toEqual({ what, immediate: 'NotFound', routing: [] });
+  expect({ what, immediate: immediateOf(answers)?.status, routing }).toEqual({
+    what,
+    immediate: 'NotFound',
+    routing: [],
+  });
 }
 
 const initializesCarrying = (authorization: string) =>
@@ -66,7 +70,7 @@ const initializesCarrying = (authorization: string) =>
 
 /** Opens a session through the broker with `authorization` and, when `callFirst`, routes its own calls. */
 async function victimSession(authorization: string | undefined, callFirst: boolean): Promise<string> {
-  const headers = authorization === undefined ? {} : { authorization };
+  const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
   const sessionId = await openLegacySession(broker, headers);
   secrets.push(sessionId);
   if (!callFirst) return sessionId;
@@ -78,11 +82,11 @@ async function victimSession(authorization: string | undefined, callFirst: boole
   return sessionId;
 }
 
-const PRESENTATIONS = [
+const PRESENTATIONS: readonly (readonly [string, () => { authorization?: string }])[] = [
   ['another bearer', () => ({ authorization: opaqueBearer('ATTACKER') })],
   ['no Authorization', () => ({})],
   ['Basic', () => ({ authorization: 'Basic dXNlcjpwdw==' })],
-] as const;
+];
 
 describe('the router and sessions of another caller', () => {
   it.each(PRESENTATIONS)(
@@ -132,7 +136,10 @@ describe('the router and sessions of another caller', () => {
       secrets.push(victim, impostor);
       const sessionId = await victimSession(victim, true);
       for (const call of ROUTED_CALLS) {
-        expectRefused(await callThroughRouter(call, sessionId, { authorization: impostor }), `${call.method} with ${what}`);
+        expectRefused(
+          await callThroughRouter(call, sessionId, { authorization: impostor }),
+          `${call.method} with ${what}`,
+        );
       }
       expect(initializesCarrying(impostor)).toEqual([]);
     };
@@ -174,7 +181,10 @@ describe('the router and sessions of another caller', () => {
     for (const forged of await forgedSessionIds(real)) {
       secrets.push(forged.token);
       for (const call of ROUTED_CALLS) {
-        expectRefused(await callThroughRouter(call, forged.token, { authorization: victim }), `${call.method} on ${forged.what}`);
+        expectRefused(
+          await callThroughRouter(call, forged.token, { authorization: victim }),
+          `${call.method} on ${forged.what}`,
+        );
       }
     }
   });

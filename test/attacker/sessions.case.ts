@@ -9,13 +9,7 @@ import { startSdkUpstream, type SdkUpstream } from '../harness/index.ts';
 import { responsesOf, type Answer } from './answers.ts';
 import { forgedSessionIds, impostorsOf, opaqueBearer, signedBearer, type Subject } from './credentials.ts';
 import { HOSTILE_TOOLS, realContent, startHostileUpstream, type HostileUpstream } from './hostile-upstream.ts';
-import {
-  openLegacySession,
-  postLegacy,
-  postModern,
-  type HostServer,
-  type HttpHost,
-} from './http-hosts.ts';
+import { openLegacySession, postLegacy, postModern, type HostServer, type HttpHost } from './http-hosts.ts';
 
 /** The upstream's tool, prompt and resource: one target per routed method. */
 export function registerTargets(server: McpServer): void {
@@ -89,7 +83,7 @@ export function describeSessionBinding(hostName: string, start: StartHost): void
 
     /** Opens a session for `authorization` and checks that its own routed calls work. */
     const victimSession = async (authorization: string | undefined): Promise<string> => {
-      const headers = authorization === undefined ? {} : { authorization };
+      const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
       const sessionId = await openLegacySession(host, headers);
       secrets.push(sessionId);
       for (const call of ROUTED_CALLS) {
@@ -117,7 +111,10 @@ export function describeSessionBinding(hostName: string, start: StartHost): void
           ['no Authorization', {}],
           ['Basic', { authorization: 'Basic dXNlcjpwdw==' }],
         ] as const) {
-          expectSessionNotFound(await postLegacy(host, routedRequest(call), sessionId, headers), `${call.method} with ${what}`);
+          expectSessionNotFound(
+            await postLegacy(host, routedRequest(call), sessionId, headers),
+            `${call.method} with ${what}`,
+          );
         }
       }
       expect(initializesCarrying(attacker)).toEqual([]);
@@ -133,7 +130,10 @@ export function describeSessionBinding(hostName: string, start: StartHost): void
         expect(impostor).not.toBe(victim);
         const sessionId = await victimSession(victim);
         for (const call of ROUTED_CALLS) {
-          expectSessionNotFound(await postLegacy(host, routedRequest(call), sessionId, { authorization: impostor }), `${call.method} with ${what}`);
+          expectSessionNotFound(
+            await postLegacy(host, routedRequest(call), sessionId, { authorization: impostor }),
+            `${call.method} with ${what}`,
+          );
         }
         expect(initializesCarrying(impostor)).toEqual([]);
       };
@@ -183,7 +183,10 @@ export function describeSessionBinding(hostName: string, start: StartHost): void
           method: 'GET',
           headers: { accept: 'text/event-stream', 'mcp-session-id': forged.token, authorization: victim },
         });
-        expect({ what: `GET on ${forged.what}`, status: stream.status }).toEqual({ what: `GET on ${forged.what}`, status: 404 });
+        expect({ what: `GET on ${forged.what}`, status: stream.status }).toEqual({
+          what: `GET on ${forged.what}`,
+          status: 404,
+        });
       }
     });
 
@@ -237,7 +240,8 @@ export async function waitForTools(host: HttpHost, names: readonly string[], tim
     const tools = (responsesOf(answer.messages)[0]?.['result'] as { tools?: { name: string }[] } | undefined)?.tools;
     const listed = tools?.map((tool) => tool.name) ?? [];
     if (names.every((name) => listed.includes(name))) return;
-    if (Date.now() > deadline) throw new Error(`the ${host.kind} never listed ${names.join(', ')} (listed: ${listed.join(', ')})`);
+    if (Date.now() > deadline)
+      throw new Error(`the ${host.kind} never listed ${names.join(', ')} (listed: ${listed.join(', ')})`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

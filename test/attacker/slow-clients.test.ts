@@ -19,7 +19,14 @@ import {
   type SdkUpstream,
 } from '../harness/index.ts';
 import { sseData } from './answers.ts';
-import { hostConfig, httpHostAt, openLegacySession, POST_HEADERS, LEGACY_VERSION, type HostServer } from './http-hosts.ts';
+import {
+  hostConfig,
+  httpHostAt,
+  openLegacySession,
+  POST_HEADERS,
+  LEGACY_VERSION,
+  type HostServer,
+} from './http-hosts.ts';
 import { httpText, openConnection, type RawConnection } from './raw-http.ts';
 
 /** A gateway started on stdout readiness, with its config file writable. */
@@ -76,16 +83,23 @@ describe(`a gateway with --request-body-timeout ${BODY_TIMEOUT_SECONDS}`, () => 
       name: 'slow',
       setup(server) {
         // Sends progress every 400 ms for 4 s (twice the body timeout), then answers.
-        server.registerTool('countdown', { description: 'Counts for 4 s', inputSchema: { steps: z.number() } }, async ({ steps }, extra) => {
-          const progressToken = extra._meta?.progressToken;
-          for (let step = 1; step <= steps; step++) {
-            await sleep(400);
-            if (progressToken !== undefined) {
-              await extra.sendNotification({ method: 'notifications/progress', params: { progressToken, progress: step, total: steps } });
+        server.registerTool(
+          'countdown',
+          { description: 'Counts for 4 s', inputSchema: { steps: z.number() } },
+          async ({ steps }, extra) => {
+            const progressToken = extra._meta?.progressToken;
+            for (let step = 1; step <= steps; step++) {
+              await sleep(400);
+              if (progressToken !== undefined) {
+                await extra.sendNotification({
+                  method: 'notifications/progress',
+                  params: { progressToken, progress: step, total: steps },
+                });
+              }
             }
-          }
-          return { content: [{ type: 'text', text: `counted ${steps}` }] };
-        });
+            return { content: [{ type: 'text', text: `counted ${steps}` }] };
+          },
+        );
       },
     });
     gateway = await startQuietGateway(servers(), ['--request-body-timeout', String(BODY_TIMEOUT_SECONDS)]);
@@ -117,7 +131,12 @@ describe(`a gateway with --request-body-timeout ${BODY_TIMEOUT_SECONDS}`, () => 
   });
 
   it('keeps a GET notification stream and an SSE tool call open and delivering past the timeout', async () => {
-    const client = httpHostAt('broker', gateway.baseUrl, () => gateway.process.output(), async () => {});
+    const client = httpHostAt(
+      'broker',
+      gateway.baseUrl,
+      () => gateway.process.output(),
+      async () => {},
+    );
     const sessionId = await openLegacySession(client);
     const started = Date.now();
     const stream = await fetch(`${gateway.baseUrl}/mcp`, {
@@ -223,7 +242,11 @@ describe(`a gateway with --max-connections ${MAX_CONNECTIONS}`, () => {
 });
 
 /** Reads `body` until `pattern` matches the text so far (then cancels it); rejects after `timeoutMs`. */
-async function readUntil(body: ReadableStream<Uint8Array>, pattern: RegExp, timeoutMs: number): Promise<string> {
+async function readUntil(
+  body: ReadableStream<Uint8Array<ArrayBuffer>>,
+  pattern: RegExp,
+  timeoutMs: number,
+): Promise<string> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   const timer = setTimeout(() => void reader.cancel(), timeoutMs);
   let text = '';
@@ -241,7 +264,7 @@ async function readUntil(body: ReadableStream<Uint8Array>, pattern: RegExp, time
 }
 
 /** Reads `body` to its end; rejects after `timeoutMs`. */
-async function readAll(body: ReadableStream<Uint8Array>, timeoutMs: number): Promise<string> {
+async function readAll(body: ReadableStream<Uint8Array<ArrayBuffer>>, timeoutMs: number): Promise<string> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
   const timer = setTimeout(() => void reader.cancel(), timeoutMs);
   let text = '';

@@ -15,7 +15,10 @@ let base: string;
 
 beforeAll(async () => {
   targets = await startSdkUpstream({ name: 'targets', setup: registerTargets });
-  host = await startBrokerHost([{ name: 'targets', url: targets.url, prefix: TARGET_PREFIX }], ['--allowed-origins', ALLOWED_ORIGIN]);
+  host = await startBrokerHost(
+    [{ name: 'targets', url: targets.url, prefix: TARGET_PREFIX }],
+    ['--allowed-origins', ALLOWED_ORIGIN],
+  );
   base = host.gateway.baseUrl;
   await waitForTools(host, ['t_echo']);
 });
@@ -59,12 +62,18 @@ describe('/status of a gateway listening on loopback', () => {
   });
 
   it('never answers with access-control-allow-origin: *', async () => {
-    const requests = STATUS_PATHS.flatMap((path) => [
-      { path, method: 'GET', headers: {} },
-      { path, method: 'GET', headers: { origin: 'https://evil.example' } },
-      { path, method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' } },
-      { path, method: 'GET', headers: { origin: ALLOWED_ORIGIN } },
-    ]);
+    const requests = STATUS_PATHS.flatMap(
+      (path): { path: string; method: string; headers: Record<string, string> }[] => [
+        { path, method: 'GET', headers: {} },
+        { path, method: 'GET', headers: { origin: 'https://evil.example' } },
+        {
+          path,
+          method: 'OPTIONS',
+          headers: { origin: 'https://evil.example', 'access-control-request-method': 'GET' },
+        },
+        { path, method: 'GET', headers: { origin: ALLOWED_ORIGIN } },
+      ],
+    );
     for (const { path, method, headers } of requests) {
       const answer = await rawRequest(`${base}${path}`, { method, headers });
       expect({ path, method, headers, allowOrigin: answer.headers['access-control-allow-origin'] }).not.toMatchObject({
