@@ -1,13 +1,13 @@
 // The router's translation functions called in process, as the processor calls them for each
 // phase Envoy asks about, over a small catalog: a legacy upstream (a real SDK server, so backend
 // sessions really open) and a 2026-07-28 one that is routed without being contacted.
+import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig } from '@mcp-gateway/core';
 import {
   buildCatalog,
-  createMemorySessionStore,
+  createCallerIdentities,
+  createSessionGate,
   createSessionTokens,
-  NOOP_LOGGER,
-  type ServerConfig,
-} from '@mcp-gateway/core';
+} from '@mcp-gateway/core/testing';
 import {
   createProcessorDeps,
   translateRequestBody,
@@ -77,12 +77,15 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
   );
   const tokens = createSessionTokens({ key: TEST_SIGNING_KEY });
   const store = createMemorySessionStore();
+  const gate = createSessionGate({ tokens, store, callers: createCallerIdentities(), logger: NOOP_LOGGER });
   const deps = createProcessorDeps({
     publicHost: PUBLIC_HOST,
-    catalog: () => catalog,
-    serverOf: (name) => [legacy, modern].find((s) => s.name === name),
-    upstreamProtocolVersion: (name) => (name === modern.name ? '2026-07-28' : LEGACY_VERSION),
-    tokens,
+    gate,
+    routeContext: () => ({
+      catalog,
+      serverOf: (name) => [legacy, modern].find((s) => s.name === name),
+      upstreamEra: (target) => (target.name === modern.name ? 'modern' : 'legacy'),
+    }),
     signingKey: TEST_SIGNING_KEY,
     store,
     logger: NOOP_LOGGER,
@@ -105,9 +108,7 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
       const first = translateRequestHeaders(PUBLIC_HOST, { headers, endOfStream: false });
       if ('immediate_response' in first || first.mode_override?.request_body_mode === 'NONE') return [first];
       const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body;
-      const second = await translateRequestBody({ body, end_of_stream: true }, headers, deps, {
-        responseHeadersSkipped: first.mode_override?.response_header_mode === 'SKIP',
-      });
+      const second = await translateRequestBody({ body, end_of_stream: true }, headers, deps);
       return [first, second.response];
     },
     close: () => store.close(),
