@@ -89,6 +89,23 @@ const REFUSED_UNREAD: ReadonlySet<number> = new Set([403, 405, 406, 413, 415]);
 export interface SentRequest {
   /** The id of the request when it had a valid one (a string, or a number within ±(2^53−1)); undefined otherwise. */
   readonly id: string | number | undefined;
+  /**
+   * The body is a response of the client's (no method, a result or an error): its id names no
+   * request of the client's, so an error about it may carry that id or null.
+   */
+  readonly response?: boolean;
+}
+
+/** Whether a body is a response of the client's (see SentRequest.response). */
+export function isClientResponse(body: string | Uint8Array): boolean {
+  let text: string;
+  try {
+    text = typeof body === 'string' ? body : new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch {
+    return false;
+  }
+  const value = parseOrUndefined(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+  return isObject(value) && !Array.isArray(value) && !('method' in value) && ('result' in value || 'error' in value);
 }
 
 /**
@@ -172,7 +189,7 @@ function messageProblems(message: RpcMessage, sent: SentRequest, refusedUnread: 
   const id = message['id'];
   if (sent.id === undefined) {
     if (id !== null) problems.push(`a response id ${JSON.stringify(id)} to a request whose id could not be read`);
-  } else if (id !== sent.id && !(refusedUnread && id === null)) {
+  } else if (id !== sent.id && !((refusedUnread || sent.response === true) && id === null)) {
     problems.push(`a response id ${JSON.stringify(id)} to a request with id ${JSON.stringify(sent.id)}`);
   }
   return problems;

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startModernUpstream, startSdkUpstream, type ModernUpstream, type SdkUpstream } from '../harness/index.ts';
 import { registerShout } from '../harness/era-tools.ts';
-import { answerProblems, readableId, type Answer } from './answers.ts';
+import { answerProblems, isClientResponse, readableId, type Answer } from './answers.ts';
 import {
   describeRequest,
   fuzzRuns,
@@ -132,7 +132,10 @@ export function describeHttpFuzz(hostName: string, start: StartHost, runsPerEra:
               problems: [`no HTTP answer: ${String(error)}`],
             };
           }
-          const problems = answerProblems(answer, { id: readableId(request.body) });
+          const problems = answerProblems(answer, {
+            id: readableId(request.body),
+            response: isClientResponse(request.body),
+          });
           return {
             index,
             kind: answerKind(answer),

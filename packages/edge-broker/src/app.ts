@@ -13,11 +13,6 @@ export interface BrokerAppDeps {
   metrics?: () => Promise<string>;
 }
 
-const STATUS_CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, OPTIONS',
-};
-
 const PRM_CORS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'GET, POST, PUT, DELETE, OPTIONS, HEAD',
@@ -60,19 +55,31 @@ export function createBrokerApp(deps: BrokerAppDeps): Hono {
     return c.json({ error: `Internal error (reference ${reference})` }, 500);
   });
 
+  /**
+   * /status discloses the upstream inventory: it answers under the MCP endpoint's Host and Origin
+   * rules (a DNS-rebinding page or another origin's script gets 403), and CORS admits only the
+   * origins those rules allow, by name. /healthz and /readyz answer any Host, as probes need.
+   */
   function statusRoute(c: Context, name: string | undefined): Response {
-    if (c.req.method === 'OPTIONS') return c.body(null, 204, STATUS_CORS);
-    if (c.req.method !== 'GET') return c.json({ error: 'method not allowed' }, 405, STATUS_CORS);
-    if (name === undefined) return c.json(gateway.status(), 200, STATUS_CORS);
+    const refused = gateway.checkOrigin(c.req.raw);
+    if (refused !== undefined) return c.json({ error: refused.message }, 403);
+    const origin = c.req.header('origin');
+    const cors: Record<string, string> =
+      origin === undefined
+        ? {}
+        : { 'access-control-allow-origin': origin, 'access-control-allow-methods': 'GET, OPTIONS', vary: 'Origin' };
+    if (c.req.method === 'OPTIONS') return c.body(null, 204, cors);
+    if (c.req.method !== 'GET') return c.json({ error: 'method not allowed' }, 405, cors);
+    if (name === undefined) return c.json(gateway.status(), 200, cors);
     const server = gateway.serverStatus(decodeURIComponent(name));
     if (server === undefined) {
       return c.json(
         { error: `Server '${name}' not found. Use format 'namespace/route-name' or the server's config name` },
         404,
-        STATUS_CORS,
+        cors,
       );
     }
-    return c.json(server, 200, STATUS_CORS);
+    return c.json(server, 200, cors);
   }
 
   function prm(c: Context): Response {

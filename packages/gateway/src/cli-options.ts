@@ -15,6 +15,10 @@ export interface CliOptions {
   sessionLengthMinutes: number;
   maxRequestBodyBytes: number;
   upstreamTimeoutSeconds: number;
+  /** `--request-body-timeout`: longest a client may take to send a request (headers and body). */
+  requestBodyTimeoutSeconds: number;
+  /** `--max-connections`: open client connections the broker accepts at once. */
+  maxConnections: number;
   allowedOrigins: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   signingKey?: string;
@@ -46,6 +50,10 @@ Flags:
   --session-length MINUTES           Lifetime of a gateway session. Default 1440 (24 h)
   --max-request-body-size BYTES      Largest accepted request body (413 above). Default 10485760 (10 MiB)
   --upstream-timeout SECONDS         Longest an upstream may stay silent during a call. Default 30
+  --request-body-timeout SECONDS     Longest a client may take to send a request, headers and body (408,
+                                     connection closed, above). Long GET and SSE answers are not cut. Default 30
+  --max-connections N                Open client connections the broker accepts at once; more are closed at
+                                     once. Default 4096
   --allowed-origins LIST             Comma-separated browser origins allowed besides loopback ones ("*": any).
   --log-level LEVEL                  debug, info, warn or error. Default info
   -h, --help                         Show this help.
@@ -83,6 +91,8 @@ const CliSchema = v.object({
   'session-length': v.optional(positiveInt('--session-length'), '1440'),
   'max-request-body-size': v.optional(positiveInt('--max-request-body-size'), String(10 * 1024 * 1024)),
   'upstream-timeout': v.optional(positiveInt('--upstream-timeout'), '30'),
+  'request-body-timeout': v.optional(positiveInt('--request-body-timeout'), '30'),
+  'max-connections': v.optional(positiveInt('--max-connections'), '4096'),
   'allowed-origins': v.optional(v.string(), ''),
   'log-level': v.optional(
     v.picklist(['debug', 'info', 'warn', 'error'], '--log-level must be debug, info, warn or error'),
@@ -133,6 +143,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     sessionLengthMinutes: o['session-length'],
     maxRequestBodyBytes: o['max-request-body-size'],
     upstreamTimeoutSeconds: o['upstream-timeout'],
+    requestBodyTimeoutSeconds: o['request-body-timeout'],
+    maxConnections: o['max-connections'],
     allowedOrigins: o['allowed-origins']
       .split(',')
       .map((s) => s.trim())

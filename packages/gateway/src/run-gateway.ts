@@ -87,7 +87,12 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   try {
     if (!options.routerOnly) {
       const app = createBrokerApp({ gateway: started, logger, oauth: () => process.env });
-      broker = await startNodeBroker(app, { host: options.brokerHost, port: options.brokerPort });
+      broker = await startNodeBroker(app, {
+        host: options.brokerHost,
+        port: options.brokerPort,
+        requestTimeoutMs: options.requestBodyTimeoutSeconds * 1000,
+        maxConnections: options.maxConnections,
+      });
     }
     if (options.routerAddress !== undefined && options.publicHost !== undefined) {
       router = await startRouter(started, {

@@ -110,10 +110,10 @@ async function routeLegacyCall(
 ): Promise<RequestBodyResult> {
   const token = headers.get('mcp-session-id');
   const checked = await deps.gate.check({ sessionId: token, authorization: headers.get('authorization') });
-  if (!checked.ok) return { response: refusalResponse(checked.error, null) };
+  if (!checked.ok) return { response: refusalResponse(checked.error, message.id) };
   const { server } = plan;
   const admitted = await deps.gate.admit(checked.claims, server.name);
-  if (!admitted.ok) return { response: refusalResponse(admitted.error, null) };
+  if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };
   let backendSessionId: string;
   try {
     backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);

@@ -8,7 +8,8 @@ import { upstreamEraFor } from '../decision/routed-methods.ts';
 import { createSessionGate, type SessionGate } from '../decision/session-gate.ts';
 import type { EndpointContext } from '../endpoint/endpoint-context.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../endpoint/mcp-endpoint.ts';
-import type { OriginPolicy } from '../endpoint/origin-policy.ts';
+import { checkOrigin, type OriginPolicy } from '../endpoint/origin-policy.ts';
+import type { GatewayError } from '../errors.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../endpoint/read-body.ts';
 import type { Logger } from '../logger.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION } from '../protocol/versions.ts';
@@ -91,6 +92,11 @@ export interface Gateway {
   serverStatus(name: string): ServerStatus | undefined;
   /** False while servers are configured and none is ready (GET /readyz → 503). */
   isReady(): boolean;
+  /**
+   * The MCP endpoint's Host and Origin rules, for the gateway's other endpoints that disclose
+   * anything (/status): the refusal (403) when the request's Host or Origin is not allowed.
+   */
+  checkOrigin(request: Request): GatewayError | undefined;
   stop(): Promise<void>;
 }
 
@@ -153,6 +159,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     status,
     serverStatus: (name) => status().servers.find((server) => server.name === name),
+    checkOrigin: (request) => checkOrigin(request.headers, context.originPolicy),
     isReady() {
       const snapshots = pool.snapshots();
       const enabled = pool.config().servers.filter((server) => server.enabled);

@@ -33,8 +33,10 @@ export async function handleLegacyPost(
   if (kind === 'request' && (message as JsonRpcRequest).method === 'initialize') {
     return answerInitialize(ctx, request, message as JsonRpcRequest);
   }
+  // A refusal answers the request it refuses (a client's response or notification has no id to answer).
+  const id = kind === 'request' ? (message as JsonRpcRequest).id : null;
   const checked = await ctx.gate.check(presentedSession(request));
-  if (!checked.ok) return toErrorResponse(checked.error, null, ctx.logger);
+  if (!checked.ok) return toErrorResponse(checked.error, id, ctx.logger);
   let route: RouteDecision | undefined;
   if (kind === 'request') {
     const refreshing = ctx.refreshIfStale();
@@ -43,7 +45,7 @@ export async function handleLegacyPost(
   }
   const server = route?.kind === 'forward' ? route.plan.server.name : undefined;
   const admitted = await ctx.gate.admit(checked.claims, server);
-  if (!admitted.ok) return toErrorResponse(admitted.error, null, ctx.logger);
+  if (!admitted.ok) return toErrorResponse(admitted.error, id, ctx.logger);
   const session = sessionRequest(ctx.logger, request, checked.claims, context);
   if (kind === 'response') return deliverClientResponse(ctx, session, message);
   if (kind === 'notification') return deliverClientNotification(ctx, session, message as JsonRpcRequest);
