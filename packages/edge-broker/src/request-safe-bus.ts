@@ -23,8 +23,11 @@ export function createRequestSafeNotificationBus(options: RequestSafeBusOptions 
 
   return {
     async publish(topic, message) {
-      for (const queue of queues.get(topic) ?? []) queue.push(message);
+      const reached = [...(queues.get(topic) ?? [])];
+      for (const queue of reached) queue.push(message);
+      return reached.length;
     },
+    settled: () => Promise.resolve(),
     subscribe(topic, listener) {
       const queue: BusMessage[] = [];
       let set = queues.get(topic);

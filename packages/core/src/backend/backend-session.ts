@@ -15,12 +15,27 @@ export function backendSessionTopic(jti: string): string {
   return `backend:${jti}`;
 }
 
+/** Longest a new backend session waits for the client's notification stream to open the upstream's: 2 s. */
+export const BACKEND_STREAM_READY_MS = 2_000;
+
+/** What an announcement of a new backend session carries (on backendSessionTopic). */
+export interface BackendSessionAnnouncement {
+  readonly server: string;
+  readonly backendSessionId: string;
+  /** The topic to answer on once the upstream's standalone stream is open (or cannot be). */
+  readonly ready?: string;
+}
+
 /**
  * Returns the backend session for (gateway session, server): the one already held, or a new one
  * created by an initialize on the client's behalf (its identity headers and declared capabilities,
  * so the upstream may send it elicitation, sampling and roots requests). Concurrent first calls
- * create exactly one (the store's single flight). A new one is announced on the bus, so the
- * replica holding the client's notification stream relays what the upstream sends outside calls.
+ * create exactly one (the store's single flight). A new one is announced on the bus; when the
+ * client's notification stream is open (on any replica), the replica holding it opens the
+ * upstream's standalone stream for it, and the new session is handed out only once that stream
+ * is open (at most BACKEND_STREAM_READY_MS): an upstream that sends a request on the session
+ * during the first call (sampling, roots, elicitation outside the request) would otherwise
+ * send it before anyone listens, and an upstream without an event store drops it.
  * Shared by the broker's forwarding and the ext_proc router.
  */
 export async function ensureBackendSession(
@@ -42,12 +57,7 @@ export async function ensureBackendSession(
       });
       deps.logger.debug('backend session created', { jti: claims.jti, server: server.name });
       const id = created.sessionId ?? NO_BACKEND_SESSION;
-      if (id !== NO_BACKEND_SESSION) {
-        // A client GET stream (on any replica) starts relaying this session's standalone stream.
-        deps.bus
-          .publish(backendSessionTopic(claims.jti), { server: server.name, backendSessionId: id })
-          .catch(() => {});
-      }
+      if (id !== NO_BACKEND_SESSION) await announce(deps, claims.jti, { server: server.name, backendSessionId: id });
       return id;
     } catch (error) {
       throw error instanceof GatewayError
@@ -57,4 +67,36 @@ export async function ensureBackendSession(
           });
     }
   });
+}
+
+/**
+ * Announces a new backend session to the client's notification stream, wherever it is, and waits
+ * until that stream's replica says the upstream's standalone stream is open. Nobody listening
+ * (no client stream open): nothing to wait for. Never throws: a bus failure only loses the wait.
+ */
+async function announce(
+  deps: { bus: NotificationBus; logger: Logger },
+  jti: string,
+  announcement: Omit<BackendSessionAnnouncement, 'ready'>,
+): Promise<void> {
+  const ready = `backend-ready:${crypto.randomUUID()}`;
+  let opened!: () => void;
+  const open = new Promise<void>((resolve) => (opened = resolve));
+  const stop = deps.bus.subscribe(ready, () => opened());
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    await deps.bus.settled();
+    const listeners = await deps.bus.publish(backendSessionTopic(jti), { ...announcement, ready });
+    if (listeners === 0) return;
+    const waited = await Promise.race([
+      open.then(() => true),
+      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), BACKEND_STREAM_READY_MS))),
+    ]);
+    if (!waited) deps.logger.debug('the upstream stream of a new backend session was not open in time', { jti });
+  } catch (error) {
+    deps.logger.warn('could not announce a new backend session', { jti, error: String(error) });
+  } finally {
+    clearTimeout(timer);
+    stop();
+  }
 }

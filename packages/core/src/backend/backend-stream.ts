@@ -36,6 +36,11 @@ export interface BackendStreamOptions {
   deliver: (message: Record<string, unknown>) => void;
   /** Ends the relay (the client's stream closed). */
   signal: AbortSignal;
+  /**
+   * Called once, when the upstream answered the first GET (the stream is open, or the upstream
+   * offers none) or the relay gave up or ended first: whoever waits for the stream may go on.
+   */
+  onOpen?: () => void;
 }
 
 /**
@@ -46,6 +51,20 @@ export interface BackendStreamOptions {
  * such stream (405), the backend session is gone (404) or another listener holds it (409).
  */
 export async function relayBackendStream(options: BackendStreamOptions): Promise<void> {
+  let notified = false;
+  const opened = () => {
+    if (notified) return;
+    notified = true;
+    options.onOpen?.();
+  };
+  try {
+    await relay(options, opened);
+  } finally {
+    opened();
+  }
+}
+
+async function relay(options: BackendStreamOptions, opened: () => void): Promise<void> {
   const { access, server, signal } = options;
   let lastEventId: string | undefined;
   let retryMs = 1000;
@@ -63,11 +82,14 @@ export async function relayBackendStream(options: BackendStreamOptions): Promise
     try {
       response = await access.fetchFor(server)(server.url, { method: 'GET', headers, signal });
     } catch {
+      opened();
       if (signal.aborted) return;
       failures++;
       await pause(Math.min(1000 * 2 ** failures, 30_000), signal);
       continue;
     }
+    // The upstream holds the stream once it answered: what it sends from now on reaches the client.
+    opened();
     const type = response.headers.get('content-type') ?? '';
     if ([404, 405, 409].includes(response.status) || (response.ok && !type.includes('text/event-stream'))) {
       await response.body?.cancel().catch(() => {});

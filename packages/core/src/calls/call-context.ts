@@ -16,8 +16,12 @@ export interface UpstreamDirectory {
   catalog(): Catalog;
   server(name: string): ServerConfig | undefined;
   client(name: string): UpstreamClient | undefined;
-  /** The version the upstream speaks, as its last discovery found; undefined before one. */
-  protocolVersion(name: string): string | undefined;
+  /**
+   * The version spoken on backend sessions (the legacy wire) with the upstream: the one it
+   * negotiated, or the newest legacy version an upstream of both eras lists; undefined when none
+   * is known (no MCP-Protocol-Version header is sent then).
+   */
+  sessionVersion(name: string): string | undefined;
 }
 
 /** Everything forwarding a call needs; the endpoint builds it once. */

@@ -45,7 +45,7 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     const error = new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is not configured`);
     return rpcErrorResponse(message.id, error, logger);
   }
-  const protocolVersion = ctx.upstreams.protocolVersion(server.name);
+  const protocolVersion = ctx.upstreams.sessionVersion(server.name);
   const body = JSON.stringify({ ...message, params: plan.params });
   const routing = routerHeaders(message.method, server.name, plan.target);
   const sent = await sendOnBackendSession({

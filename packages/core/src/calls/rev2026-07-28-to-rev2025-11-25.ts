@@ -56,7 +56,7 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
     );
   }
   const capabilities = (requestMeta(message) ?? {})[META.clientCapabilities];
-  const protocolVersion = ctx.upstreams.protocolVersion(server.name);
+  const protocolVersion = ctx.upstreams.sessionVersion(server.name);
   const claims: SessionClaims = {
     // Callers share a backend session only with themselves; anonymous calls share none.
     jti: caller === undefined ? `anonymous:${crypto.randomUUID()}` : `caller:${caller}`,
@@ -140,7 +140,7 @@ function jsonForModern(text: string, call: ClientCall, parked: ParkBase): Respon
   const answer = pickJsonAnswer(text, scope, plan.server, logger);
   if (answer instanceof GatewayError) return errorAnswer(message.id, answer, logger);
   if (plan.rewriteResult === undefined && parked.upstreamCallId === message.id && text.trimStart().startsWith('{')) {
-    const marked = markComplete(text);
+    const marked = markComplete(text, plan.method);
     if (marked !== undefined) return new Response(marked, { status: 200, headers: JSON_HEADERS });
   }
   return jsonAnswer(completeAnswer({ ...answer, id: message.id }, call));
@@ -344,25 +344,37 @@ function withoutModernFields(params: Record<string, unknown>): Record<string, un
 const RESULT_KEY = '"result":{';
 
 /**
- * Adds `"resultType":"complete"` to a legacy JSON answer's result without decoding it: the
+ * What a 2026-07-28 result of `method` must carry that a legacy one lacks: `resultType`, and for
+ * reads their cache hints (a legacy upstream gives none: not cached, per user).
+ * @see MCP 2026-07-28 server/resources (ttlMs, cacheScope)
+ */
+function modernResultFields(method: string): Record<string, unknown> {
+  return method === 'resources/read'
+    ? { resultType: 'complete', ttlMs: 0, cacheScope: 'private' }
+    : { resultType: 'complete' };
+}
+
+/**
+ * Adds the modern result fields to a legacy JSON answer's result without decoding it: the
  * first `"result":{` of a response object is its top-level key (only `jsonrpc` and `id`, which
  * hold no objects, can precede it; an error response's `"error":` comes first). Undefined when
- * the text is not that simple shape (then the caller parses it).
+ * the text is not that simple shape, or already has one of the fields (then the caller parses it).
  */
-function markComplete(text: string): string | undefined {
+function markComplete(text: string, method: string): string | undefined {
   const at = text.indexOf(RESULT_KEY);
   if (at < 0 || text.charCodeAt(0) !== 0x7b) return undefined;
   const error = text.indexOf('"error":');
-  if ((error >= 0 && error < at) || text.includes('"resultType"')) return undefined;
+  const fields = modernResultFields(method);
+  if ((error >= 0 && error < at) || Object.keys(fields).some((key) => text.includes(`"${key}"`))) return undefined;
   const open = at + RESULT_KEY.length;
   const empty = text.charCodeAt(open) === 0x7d;
-  return `${text.slice(0, open)}"resultType":"complete"${empty ? '' : ','}${text.slice(open)}`;
+  return `${text.slice(0, open)}${JSON.stringify(fields).slice(1, -1)}${empty ? '' : ','}${text.slice(open)}`;
 }
 
-/** A legacy answer made modern: the result rewritten and marked `resultType: 'complete'`. */
+/** A legacy answer made modern: the result rewritten, with the modern result fields it lacks. */
 function completeAnswer(message: RelayedMessage, call: ClientCall): RelayedMessage {
   const rewritten = rewriteAnswer(message, call.plan.rewriteResult, call.logger);
   const result = rewritten['result'];
   if (typeof result !== 'object' || result === null) return rewritten;
-  return { ...rewritten, result: { resultType: 'complete', ...(result as Record<string, unknown>) } };
+  return { ...rewritten, result: { ...modernResultFields(call.plan.method), ...(result as Record<string, unknown>) } };
 }

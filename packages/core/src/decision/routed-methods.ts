@@ -1,4 +1,4 @@
-import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { LEGACY_PROTOCOL_VERSIONS, MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 
 /**
  * The wire eras the gateway speaks: `legacy` is Streamable HTTP with sessions (protocol
@@ -46,12 +46,32 @@ export function isForwardedMethod(era: Era, method: string): boolean {
   return FORWARDED_METHODS[era].has(method);
 }
 
+/** What the gateway knows of the versions an upstream speaks (its snapshot). */
+export interface UpstreamVersions {
+  /** The version its discovery found (2026-07-28, or the legacy version negotiated). */
+  readonly protocolVersion?: string | undefined;
+  /** Every version its server/discover listed, when it has one. */
+  readonly supportedVersions?: readonly string[] | undefined;
+}
+
 /**
- * The era the gateway speaks with an upstream on behalf of a client of `clientEra`, from the
- * version the upstream's discovery found: 2026-07-28 upstreams are spoken to in that era,
- * every other upstream in the legacy era.
+ * The era the gateway speaks with an upstream on behalf of a client of `clientEra`: a legacy
+ * upstream in the legacy era; a 2026-07-28 upstream in that era, unless it also speaks a legacy
+ * version and the client is a legacy client: then in the client's era, so the client gets all
+ * the upstream offers on its wire (server-to-client requests during calls, subscriptions).
  */
-export function upstreamEraFor(upstreamVersion: string | undefined, clientEra: Era): Era {
-  void clientEra;
-  return upstreamVersion === MODERN_PROTOCOL_VERSION ? 'modern' : 'legacy';
+export function upstreamEraFor(upstream: UpstreamVersions | undefined, clientEra: Era): Era {
+  if (upstream?.protocolVersion !== MODERN_PROTOCOL_VERSION) return 'legacy';
+  return clientEra === 'legacy' && legacyVersionOf(upstream) !== undefined ? 'legacy' : 'modern';
+}
+
+/**
+ * The legacy version to speak on backend sessions with an upstream: the one negotiated with a
+ * legacy upstream, or the newest legacy version a 2026-07-28 upstream also lists; undefined when
+ * it speaks none (or nothing is known yet).
+ */
+export function legacyVersionOf(upstream: UpstreamVersions | undefined): string | undefined {
+  if (upstream?.protocolVersion === undefined) return undefined;
+  if (upstream.protocolVersion !== MODERN_PROTOCOL_VERSION) return upstream.protocolVersion;
+  return LEGACY_PROTOCOL_VERSIONS.find((version) => upstream.supportedVersions?.includes(version) === true);
 }

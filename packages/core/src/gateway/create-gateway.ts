@@ -4,7 +4,7 @@ import type { UpstreamDirectory } from '../calls/call-context.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
 import type { RouteContext } from '../decision/route.ts';
-import { upstreamEraFor } from '../decision/routed-methods.ts';
+import { legacyVersionOf, upstreamEraFor } from '../decision/routed-methods.ts';
 import { createSessionGate, type SessionGate } from '../decision/session-gate.ts';
 import type { EndpointContext } from '../endpoint/endpoint-context.ts';
 import { createMcpEndpoint, type McpEndpoint } from '../endpoint/mcp-endpoint.ts';
@@ -192,7 +192,7 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
   const routeContext = (): RouteContext => ({
     catalog: pool.catalog(),
     serverOf: (name) => pool.server(name),
-    upstreamEra: (server, clientEra) => upstreamEraFor(pool.snapshot(server.name)?.protocolVersion, clientEra),
+    upstreamEra: (server, clientEra) => upstreamEraFor(pool.snapshot(server.name), clientEra),
   });
   return {
     upstreams: directoryOf(pool),
@@ -221,6 +221,6 @@ function directoryOf(pool: EndpointPool): UpstreamDirectory {
     catalog: () => pool.catalog(),
     server: (name) => pool.server(name),
     client: (name) => pool.client(name),
-    protocolVersion: (name) => pool.snapshot(name)?.protocolVersion,
+    sessionVersion: (name) => legacyVersionOf(pool.snapshot(name)),
   };
 }

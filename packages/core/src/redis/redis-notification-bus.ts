@@ -98,7 +98,7 @@ export function createRedisNotificationBus(options: RedisNotificationBusOptions)
 
   return {
     async publish(topic, message) {
-      await orUnavailable('notification bus', publisher.publish(prefix + topic, JSON.stringify(message)));
+      return orUnavailable('notification bus', publisher.publish(prefix + topic, JSON.stringify(message)));
     },
     subscribe(topic, listener) {
       const channel = prefix + topic;
@@ -119,6 +119,9 @@ export function createRedisNotificationBus(options: RedisNotificationBusOptions)
       await Promise.allSettled(inFlight);
       const [failure] = failing.values();
       if (failure !== undefined) throw failure;
+    },
+    async settled() {
+      await Promise.allSettled(inFlight);
     },
     async close() {
       const channels = [...listeners.keys()];

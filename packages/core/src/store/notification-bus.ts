@@ -26,9 +26,19 @@ export function isSessionTerminatedMessage(message: BusMessage): boolean {
  * standalone gateway; Redis pub/sub when replicas share a store.
  */
 export interface NotificationBus {
-  publish(topic: string, message: BusMessage): Promise<void>;
+  /**
+   * Publishes `message` on `topic`; resolves with how many subscribers it reached (listeners in
+   * memory, subscribed replicas over Redis): 0 means nobody listens on that topic now.
+   */
+  publish(topic: string, message: BusMessage): Promise<number>;
   /** Returns a function that ends the subscription. */
   subscribe(topic: string, listener: (message: BusMessage) => void): () => void;
+  /**
+   * Resolves once the subscriptions made so far are in force: from then on, a message
+   * published anywhere on their topics reaches them (Redis acknowledges SUBSCRIBE
+   * asynchronously; in memory they are at once).
+   */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +47,9 @@ export function createMemoryNotificationBus(): NotificationBus {
   const listeners = new Map<string, Set<(message: BusMessage) => void>>();
   return {
     async publish(topic, message) {
-      for (const listener of listeners.get(topic) ?? []) listener(message);
+      const reached = [...(listeners.get(topic) ?? [])];
+      for (const listener of reached) listener(message);
+      return reached.length;
     },
     subscribe(topic, listener) {
       let set = listeners.get(topic);
@@ -48,6 +60,7 @@ export function createMemoryNotificationBus(): NotificationBus {
         if (set.size === 0) listeners.delete(topic);
       };
     },
+    settled: () => Promise.resolve(),
     async close() {
       listeners.clear();
     },

@@ -27,6 +27,9 @@ export function createSplitNotificationBus(options: SplitNotificationBusOptions)
     subscribe(topic, listener) {
       return busFor(topic).subscribe(topic, listener);
     },
+    async settled() {
+      await Promise.all([local.settled(), shared.settled()]);
+    },
     async close() {
       await Promise.all([local.close(), shared.close()]);
     },

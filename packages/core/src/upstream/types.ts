@@ -53,6 +53,8 @@ export interface UpstreamSnapshot extends UpstreamItems {
   readonly message: string;
   /** Negotiated protocol version; undefined before the first successful initialize. */
   readonly protocolVersion?: string;
+  /** Every version a 2026-07-28 upstream's server/discover listed (legacy upstreams list none). */
+  readonly supportedVersions?: readonly string[];
   /** The upstream's declared capabilities (from initialize). */
   readonly capabilities: JsonObject;
   /** ISO time of the last successful validation (list). */

@@ -32,6 +32,8 @@ export interface UpstreamSession {
   readonly capabilities: JsonObject;
   readonly serverInfo?: JsonObject;
   readonly instructions?: string;
+  /** The versions the upstream's server/discover listed (a 2026-07-28 upstream that also speaks legacy ones lists those too). */
+  readonly supportedVersions?: readonly string[];
   /** False when created with `useCredential: false` (a client's own credentials); then no call on it sends the server credential. */
   readonly useCredential?: boolean;
 }
@@ -254,10 +256,27 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     logger.debug('upstream speaks the modern protocol', { versions: versions.join(',') });
     return {
       protocolVersion: MODERN_PROTOCOL_VERSION,
+      supportedVersions: versions,
       capabilities: isJsonObject(capabilities) ? capabilities : {},
       ...(isJsonObject(serverInfo) ? { serverInfo } : {}),
       ...(typeof instructions === 'string' ? { instructions } : {}),
     };
+  }
+
+  /**
+   * Whether a 2026-07-28 upstream also speaks the legacy era: an initialize (its session closed
+   * at once) that it accepts. Resolves the version it negotiated, or undefined.
+   */
+  async function probeLegacy(call: UpstreamCallOptions): Promise<string | undefined> {
+    let session: UpstreamSession;
+    try {
+      session = await client.initialize(call);
+    } catch {
+      return undefined;
+    }
+    void close(session);
+    logger.debug('upstream of both eras: it accepts initialize too', { version: session.protocolVersion });
+    return session.protocolVersion;
   }
 
   const client: UpstreamClient = {
@@ -266,7 +285,13 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
     async connect(call = {}) {
       if (!provedLegacy) {
         const modern = await discover(call);
-        if (modern !== undefined) return modern;
+        if (modern !== undefined) {
+          // server/discover lists the 2026-07-28 revisions only (older ones are negotiated by
+          // initialize): an upstream of both eras shows itself by accepting an initialize too.
+          const legacy = await probeLegacy(call);
+          if (legacy === undefined) return modern;
+          return { ...modern, supportedVersions: [...(modern.supportedVersions ?? []), legacy] };
+        }
       }
       const session = await client.initialize(call);
       provedLegacy = true;

@@ -97,6 +97,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
   let ready = false;
   let message = 'connecting';
   let protocolVersion: string | undefined;
+  let supportedVersions: readonly string[] | undefined;
   let capabilities: JsonObject = {};
   let lastValidated: string | undefined;
   let listCache: Partial<Record<UpstreamListKind, ListCacheHint>> = {};
@@ -119,6 +120,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
       ready,
       message,
       ...(protocolVersion === undefined ? {} : { protocolVersion }),
+      ...(supportedVersions === undefined ? {} : { supportedVersions }),
       capabilities,
       ...items,
       ...(lastValidated === undefined ? {} : { lastValidated }),
@@ -190,6 +192,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     }
     session = fresh;
     protocolVersion = fresh.protocolVersion;
+    supportedVersions = fresh.supportedVersions;
     capabilities = fresh.capabilities;
     await listEverything(fresh);
   }
@@ -236,6 +239,7 @@ export function createUpstreamManager(options: UpstreamManagerOptions): Upstream
     logger.warn('upstream check failed', { reason, consecutiveFailures: failures });
     if (isUnsupportedProtocolError(error)) {
       protocolVersion = undefined;
+      supportedVersions = undefined;
       capabilities = {};
       withdraw(reason, reason);
       schedule(healthIntervalMs);

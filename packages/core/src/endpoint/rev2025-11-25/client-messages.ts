@@ -85,7 +85,7 @@ export async function terminateSession(ctx: EndpointContext, session: SessionReq
       await client.close(
         {
           sessionId: backendSessionId,
-          protocolVersion: ctx.upstreams.protocolVersion(server) ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
+          protocolVersion: ctx.upstreams.sessionVersion(server) ?? DEFAULT_NEGOTIATED_PROTOCOL_VERSION,
           capabilities: {},
           useCredential: false,
         },
@@ -108,7 +108,7 @@ async function postToUpstream(
 ): Promise<void> {
   const server = ctx.upstreams.server(serverName);
   if (server === undefined) return;
-  const protocolVersion = ctx.upstreams.protocolVersion(serverName);
+  const protocolVersion = ctx.upstreams.sessionVersion(serverName);
   await postToBackend(
     ctx,
     { server, backendSessionId, protocolVersion, clientHeaders: session.request.headers },

@@ -67,26 +67,33 @@ export function openNotificationStream(
       );
       // What upstreams send on this client's backend sessions outside calls comes here too.
       const attached = new Set<string>();
-      const attach = (serverName: unknown, backendSessionId: unknown) => {
-        if (typeof serverName !== 'string' || typeof backendSessionId !== 'string') return;
+      const attach = (serverName: unknown, backendSessionId: unknown, ready?: unknown) => {
+        // The creator of a new backend session waits for its upstream stream: tell it when it may go on.
+        const answer = () => {
+          if (typeof ready === 'string') void ctx.bus.publish(ready, { open: true }).catch(() => {});
+        };
+        if (typeof serverName !== 'string' || typeof backendSessionId !== 'string') return answer();
         const server = ctx.upstreams.server(serverName);
         const key = `${serverName}\u0000${backendSessionId}`;
-        if (server === undefined || backendSessionId === '' || attached.has(key) || upstreams.signal.aborted) return;
+        if (server === undefined || backendSessionId === '' || attached.has(key) || upstreams.signal.aborted) {
+          return answer();
+        }
         attached.add(key);
         void relayBackendStream({
           access: ctx,
           store: ctx.store,
           jti,
           clientHeaders: request.headers,
-          protocolVersion: () => ctx.upstreams.protocolVersion(serverName),
+          protocolVersion: () => ctx.upstreams.sessionVersion(serverName),
           server,
           backendSessionId,
           deliver,
           signal: upstreams.signal,
+          onOpen: answer,
         }).finally(() => attached.delete(key));
       };
       unsubscribers.push(
-        ctx.bus.subscribe(backendSessionTopic(jti), (m) => attach(m['server'], m['backendSessionId'])),
+        ctx.bus.subscribe(backendSessionTopic(jti), (m) => attach(m['server'], m['backendSessionId'], m['ready'])),
       );
       ctx.store.backendSessions(jti).then(
         (held) => {
