@@ -234,7 +234,19 @@ describe('ext_proc processor', () => {
   });
 
   it.each([
-    ['a routed call (after the response headers)', 3, callMessages],
+    [
+      'a routed call (after the answer, whose body the processor checks)',
+      4,
+      (token: string) => [
+        ...callMessages(token),
+        {
+          response_body: {
+            body: Buffer.from('{"jsonrpc":"2.0","id":1,"result":{"content":[]}}'),
+            end_of_stream: true,
+          },
+        },
+      ],
+    ],
     [
       'a call for the broker (after the request body)',
       2,
