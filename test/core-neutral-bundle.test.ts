@@ -3,11 +3,14 @@ import * as esbuild from 'esbuild';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from './harness/index.ts';
 
-describe('packages/core main entry', () => {
+describe.each([
+  ['main entry', 'packages/core/src/index.ts'],
+  ['router entry', 'packages/core/src/router.ts'],
+])('packages/core %s', (_name, entry) => {
   it('bundles for a neutral platform without any node: import', async () => {
     const result = await esbuild.build({
       absWorkingDir: REPO_ROOT,
-      entryPoints: [join(REPO_ROOT, 'packages/core/src/index.ts')],
+      entryPoints: [join(REPO_ROOT, entry)],
       bundle: true,
       platform: 'neutral',
       format: 'esm',

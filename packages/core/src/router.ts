@@ -7,33 +7,20 @@
 export { decideRoute } from './decision/route.ts';
 export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './decision/route.ts';
 export type { ResultRewrite } from './decision/result-rewrite.ts';
-export { isForwardedMethod, isLocalMethod } from './decision/routed-methods.ts';
+export { isForwardedMethod } from './decision/routed-methods.ts';
 export type { Era } from './decision/routed-methods.ts';
 export type { PresentedSession, SessionAdmission, SessionCheck, SessionGate } from './decision/session-gate.ts';
 
 export { createCallScope } from './relay/call-scope.ts';
 export type { CallScope, CallVerdict } from './relay/call-scope.ts';
 export { rememberServerRequest } from './relay/server-requests.ts';
-export { parseMessages } from './relay/upstream-messages.ts';
-export type { RelayedMessage } from './relay/upstream-messages.ts';
 export { noAnswer } from './calls/call-answer.ts';
 
-export { ensureBackendSession, NO_BACKEND_SESSION } from './backend/backend-session.ts';
+export { ensureBackendSession } from './backend/backend-session.ts';
 export { ROUTER_HEADERS, routerHeaders } from './backend/upstream-headers.ts';
 
-export {
-  BACKEND_INIT_AUDIENCE,
-  BACKEND_INIT_HEADERS,
-  BACKEND_INIT_PURPOSE,
-  BACKEND_INIT_TTL_SECONDS,
-  createBackendInitTokens,
-} from './session/backend-init-token.ts';
-export type {
-  BackendInitClaims,
-  BackendInitTokenOptions,
-  BackendInitTokens,
-  BackendInitVerifyResult,
-} from './session/backend-init-token.ts';
+export { BACKEND_INIT_HEADERS, createBackendInitTokens } from './session/backend-init-token.ts';
+export type { BackendInitTokens, BackendInitVerifyResult } from './session/backend-init-token.ts';
 export type { SessionClaims } from './session/session-token.ts';
 
 export { parseJsonRpcMessage } from './protocol/json-rpc.ts';

@@ -11,7 +11,8 @@ export type { RequestBodyDeps, RequestBodyResult } from './translate-request-bod
 export { BROKER_SERVER_NAME, INTERNAL_HEADERS, translateRequestHeaders } from './translate-request-headers.ts';
 export type { RequestHeadersInput } from './translate-request-headers.ts';
 export { translateResponseHeaders } from './translate-response-headers.ts';
-export type { ResponseHeadersDeps, UpstreamRoute } from './translate-response-headers.ts';
+export type { ResponseHeadersDeps } from './translate-response-headers.ts';
+export type { UpstreamRoute } from './upstream-route.ts';
 export { METADATA_NAMESPACE } from './ext-proc-messages.ts';
 export type { ProcessingResponse } from './ext-proc-messages.ts';
 export { loadExtProc, PROTO_LOADER_OPTIONS } from './load-ext-proc.ts';

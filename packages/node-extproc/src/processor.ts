@@ -13,7 +13,8 @@ import type { ProcessorDeps } from './processor-deps.ts';
 import { translateRequestBody } from './translate-request-body.ts';
 import { translateRequestHeaders } from './translate-request-headers.ts';
 import { createResponseBodyTranslator, type ResponseBodyTranslator } from './translate-response-body.ts';
-import { translateResponseHeaders, type UpstreamRoute } from './translate-response-headers.ts';
+import { translateResponseHeaders } from './translate-response-headers.ts';
+import type { UpstreamRoute } from './upstream-route.ts';
 
 /** A decoded ProcessingRequest; `request` names the active oneof member. */
 interface ProcessingRequest {

@@ -25,7 +25,7 @@ import {
 } from './ext-proc-messages.ts';
 import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
 import { BROKER_SERVER_NAME } from './translate-request-headers.ts';
-import type { UpstreamRoute } from './translate-response-headers.ts';
+import type { UpstreamRoute } from './upstream-route.ts';
 
 /** What the request-body phase needs; effects are injected so the translation stays testable. */
 export interface RequestBodyDeps extends BackendInitDeps {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessingResponse } from './ext-proc-messages.ts';
 import { createResponseBodyTranslator, type ResponseBodyDeps } from './translate-response-body.ts';
-import type { UpstreamRoute } from './translate-response-headers.ts';
+import type { UpstreamRoute } from './upstream-route.ts';
 
 const encode = (value: string) => new TextEncoder().encode(value);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);

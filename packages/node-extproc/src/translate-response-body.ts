@@ -9,7 +9,7 @@ import {
   type BodyRewriter,
   type MessageRewrite,
 } from './rewrite-response-body.ts';
-import type { UpstreamRoute } from './translate-response-headers.ts';
+import type { ResponseBodyKind, UpstreamRoute } from './upstream-route.ts';
 
 /** Injected effects of the response-body phase. */
 export interface ResponseBodyDeps {
@@ -26,12 +26,6 @@ export interface ResponseBodyDeps {
 export interface ResponseBodyTranslator {
   translate(body: HttpBody): Promise<ProcessingResponse>;
 }
-
-/**
- * How the body of a routed call's answer is read: as an SSE stream, or as one JSON body that
- * comes in chunks (STREAMED) or whole (BUFFERED, with its new content-length set).
- */
-export type ResponseBodyKind = 'sse' | 'json' | 'json-buffered';
 
 /**
  * The response-body phase of a routed call (STREAMED): the broker's relay rules applied to the

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessingResponse } from './ext-proc-messages.ts';
-import {
-  MAX_BUFFERED_ANSWER_BYTES,
-  translateResponseHeaders,
-  type UpstreamRoute,
-} from './translate-response-headers.ts';
+import { MAX_BUFFERED_ANSWER_BYTES, translateResponseHeaders } from './translate-response-headers.ts';
+import type { UpstreamRoute } from './upstream-route.ts';
 
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 

@@ -1,23 +1,5 @@
-import type { JsonRpcId, ResultRewrite } from '@mcp-gateway/core/router';
 import { setHeader, type ProcessingResponse } from './ext-proc-messages.ts';
-import type { ResponseBodyKind } from './translate-response-body.ts';
-
-/** What the request-body phase decided for a call routed straight to an upstream. */
-export interface UpstreamRoute {
-  /** The client's gateway session id (the signed token), restored on the response; "" for a sessionless (2026-07-28) request. */
-  readonly gatewaySessionId: string;
-  readonly jti: string;
-  /** ServerConfig.name of the upstream. */
-  readonly server: string;
-  /** The backend session the call was sent on; "" for an upstream without sessions. */
-  readonly backendSessionId: string;
-  /** The client's JSON-RPC id of the call: only the answer carrying it may reach the client. */
-  readonly requestId: JsonRpcId;
-  /** The params sent upstream (their `_meta.progressToken` names the call's progress). */
-  readonly params: Record<string, unknown>;
-  /** Maps the upstream's result back into the gateway's namespace (resource URIs and links). */
-  readonly rewriteResult?: ResultRewrite;
-}
+import type { ResponseBodyKind, UpstreamRoute } from './upstream-route.ts';
 
 /** Injected effects of the response-headers phase. */
 export interface ResponseHeadersDeps {

@@ -1,6 +1,7 @@
 import type { Logger } from '../logger.ts';
 import { computeBackoff, sleep } from './backoff.ts';
-import type { UpstreamClient, UpstreamSession } from './upstream-client.ts';
+import type { UpstreamClient } from './upstream-client.ts';
+import type { UpstreamSession } from './types.ts';
 import type { UpstreamListKind } from './upstream-list.ts';
 
 /** Longest wait before reopening an upstream's notification stream. */

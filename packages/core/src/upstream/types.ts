@@ -66,3 +66,25 @@ export interface UpstreamSnapshot extends UpstreamItems {
   /** Consecutive failed connect/list/health attempts (3 withdraws the items). */
   readonly consecutiveFailures: number;
 }
+
+/** A live session with one upstream, as returned by `initialize`. Treat as opaque and immutable. */
+export interface UpstreamSession {
+  /** The upstream's `Mcp-Session-Id`; absent for upstreams that issue none. */
+  readonly sessionId?: string;
+  /** Negotiated version: one of LEGACY_PROTOCOL_VERSIONS, or MODERN_PROTOCOL_VERSION for a sessionless modern upstream. */
+  readonly protocolVersion: string;
+  readonly capabilities: JsonObject;
+  readonly serverInfo?: JsonObject;
+  readonly instructions?: string;
+  /** The versions the upstream's server/discover listed (a 2026-07-28 upstream that also speaks legacy ones lists those too). */
+  readonly supportedVersions?: readonly string[];
+  /** False when created with `useCredential: false` (a client's own credentials); then no call on it sends the server credential. */
+  readonly useCredential?: boolean;
+}
+
+/** Options of one call. */
+export interface UpstreamCallOptions {
+  readonly signal?: AbortSignal;
+  /** Added to, or overriding, the gateway's headers (case-insensitive). */
+  readonly headers?: Readonly<Record<string, string>>;
+}

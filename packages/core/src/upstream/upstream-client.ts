@@ -1,15 +1,15 @@
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
-import type { JsonObject, ListCacheHint } from './types.ts';
+import type { JsonObject, ListCacheHint, UpstreamCallOptions, UpstreamSession } from './types.ts';
 import { isGatewayError } from '../errors.ts';
 import { isUpstreamRpcError, isUpstreamSessionExpiredError, upstreamProtocolError } from './upstream-errors.ts';
 import { isJsonObject, readRpcResult, type ExchangeContext, type RpcId } from './upstream-exchange.ts';
 import type { UpstreamHeaderSession } from './upstream-headers.ts';
 import { createUpstreamHttp, type UpstreamHttp } from './upstream-http.ts';
 import { listAllPages, type UpstreamListKind } from './upstream-list.ts';
-import { discoverVersions, modernRequestHeaders, withModernEnvelope } from './modern-envelope.ts';
-import { META } from '../protocol/modern-request.ts';
+import { modernRequestHeaders, withModernEnvelope } from './modern-envelope.ts';
 import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
+import { discoverModern } from './upstream-discovery.ts';
 import { openUpstreamStream, type NotificationStreamOutcome } from './upstream-stream.ts';
 import {
   PROPOSED_PROTOCOL_VERSION,
@@ -22,28 +22,6 @@ export const DEFAULT_UPSTREAM_TIMEOUT_MS = 30_000;
 
 /** Default `clientInfo` of the gateway's initialize. */
 export const DEFAULT_CLIENT_INFO = { name: 'mcp-gateway', version: '0.1.0' } as const;
-
-/** A live session with one upstream, as returned by `initialize`. Treat as opaque and immutable. */
-export interface UpstreamSession {
-  /** The upstream's `Mcp-Session-Id`; absent for upstreams that issue none. */
-  readonly sessionId?: string;
-  /** Negotiated version: one of LEGACY_PROTOCOL_VERSIONS, or MODERN_PROTOCOL_VERSION for a sessionless modern upstream. */
-  readonly protocolVersion: string;
-  readonly capabilities: JsonObject;
-  readonly serverInfo?: JsonObject;
-  readonly instructions?: string;
-  /** The versions the upstream's server/discover listed (a 2026-07-28 upstream that also speaks legacy ones lists those too). */
-  readonly supportedVersions?: readonly string[];
-  /** False when created with `useCredential: false` (a client's own credentials); then no call on it sends the server credential. */
-  readonly useCredential?: boolean;
-}
-
-/** Options of one call. */
-export interface UpstreamCallOptions {
-  readonly signal?: AbortSignal;
-  /** Added to, or overriding, the gateway's headers (case-insensitive). */
-  readonly headers?: Readonly<Record<string, string>>;
-}
 
 /** Options of {@link UpstreamClient.listAll}. */
 export interface UpstreamListOptions extends UpstreamCallOptions {
@@ -218,52 +196,6 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
   let provedLegacy = false;
 
   /**
-   * Asks server/discover. Any HTTP error status or JSON-RPC error means "not a modern server"
-   * (legacy servers answer 400/404/405 to a request without a session); network failures and
-   * timeouts reject, since they say nothing about the era.
-   */
-  async function discover(call: UpstreamCallOptions): Promise<UpstreamSession | undefined> {
-    const session = { protocolVersion: MODERN_PROTOCOL_VERSION };
-    const id = issueId();
-    const params = withModernEnvelope(undefined, { clientInfo });
-    const body = { jsonrpc: '2.0', id, method: 'server/discover', params };
-    const headers = { ...modernRequestHeaders('server/discover', params), ...call.headers };
-    const result = await http.deadline('server/discover', call.signal, async (signal) => {
-      const response = await http.send({ method: 'POST', session, body, headers, signal, what: 'server/discover' });
-      if (!response.ok) {
-        await response.body?.cancel().catch(() => {});
-        return undefined;
-      }
-      const context: ExchangeContext = {
-        server: server.name,
-        method: 'server/discover',
-        signal,
-        onServerRequest: async () => {},
-        resume: () => Promise.reject(new Error('no resumption for server/discover')),
-      };
-      try {
-        return await readRpcResult(response, id, context);
-      } catch (error) {
-        if (signal.aborted) throw error;
-        return undefined;
-      }
-    });
-    const versions = result === undefined ? undefined : discoverVersions(result);
-    if (result === undefined || versions === undefined || !versions.includes(MODERN_PROTOCOL_VERSION)) return undefined;
-    const meta = isJsonObject(result['_meta']) ? result['_meta'] : {};
-    const serverInfo = meta[META.serverInfo];
-    const { capabilities, instructions } = result;
-    logger.debug('upstream speaks the modern protocol', { versions: versions.join(',') });
-    return {
-      protocolVersion: MODERN_PROTOCOL_VERSION,
-      supportedVersions: versions,
-      capabilities: isJsonObject(capabilities) ? capabilities : {},
-      ...(isJsonObject(serverInfo) ? { serverInfo } : {}),
-      ...(typeof instructions === 'string' ? { instructions } : {}),
-    };
-  }
-
-  /**
    * Whether a 2026-07-28 upstream also speaks the legacy era: an initialize (its session closed
    * at once) that it accepts. Resolves the version it negotiated, or undefined.
    */
@@ -284,7 +216,7 @@ export function createUpstreamClient(options: UpstreamClientOptions): UpstreamCl
 
     async connect(call = {}) {
       if (!provedLegacy) {
-        const modern = await discover(call);
+        const modern = await discoverModern({ http, server, clientInfo, logger, issueId }, call);
         if (modern !== undefined) {
           // server/discover lists the 2026-07-28 revisions only (older ones are negotiated by
           // initialize): an upstream of both eras shows itself by accepting an initialize too.

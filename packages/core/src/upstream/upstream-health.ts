@@ -2,7 +2,8 @@ import { MODERN_PROTOCOL_VERSION } from '../protocol/versions.ts';
 import { isGatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonObject, ListCacheHint } from './types.ts';
-import type { UpstreamClient, UpstreamSession } from './upstream-client.ts';
+import type { UpstreamClient } from './upstream-client.ts';
+import type { UpstreamSession } from './types.ts';
 import { isUpstreamRpcError, isUpstreamSessionExpiredError, rootCauseMessage } from './upstream-errors.ts';
 import type { UpstreamListKind } from './upstream-list.ts';
 

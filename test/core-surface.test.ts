@@ -1,0 +1,149 @@
+// Core's public surface is chosen, not grown: each entry exports exactly the names pinned here,
+// and every value it exports is used by some host outside core (a type may be exported only as
+// part of a signature hosts call). Changing an entry means changing this list, on purpose.
+import { execSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from './harness/index.ts';
+
+/** Each entry of @mcp-gateway/core that hosts use, and what it exports. */
+const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]; types: readonly string[] }>> = {
+  '@mcp-gateway/core': {
+    file: 'packages/core/src/index.ts',
+    values: [
+      'BROADCAST_TOPIC',
+      'EMPTY_CONFIG',
+      'ERROR_CODES',
+      'GatewayError',
+      'LOOPBACK_HOSTS',
+      'MIN_SIGNING_KEY_BYTES',
+      'NOOP_LOGGER',
+      'assertSigningKey',
+      'createGateway',
+      'createMemoryNotificationBus',
+      'createMemorySessionStore',
+      'createSplitNotificationBus',
+      'isGatewayError',
+      'parseConfig',
+    ],
+    types: [
+      'BusMessage',
+      'ConfigResult',
+      'Gateway',
+      'GatewayConfig',
+      'GatewayErrorCode',
+      'GatewayErrorOptions',
+      'GatewayOptions',
+      'GatewayRouting',
+      'HmacSha256Factory',
+      'HmacSha256Signer',
+      'LogFields',
+      'Logger',
+      'McpEndpoint',
+      'MemorySessionStoreOptions',
+      'NotificationBus',
+      'OriginPolicy',
+      'PendingRequest',
+      'RequestContext',
+      'ServerConfig',
+      'ServerStatus',
+      'SessionLookup',
+      'SessionStore',
+      'SplitNotificationBusOptions',
+      'StatusReport',
+      'VirtualServerConfig',
+    ],
+  },
+  '@mcp-gateway/core/router': {
+    file: 'packages/core/src/router.ts',
+    values: [
+      'BACKEND_INIT_HEADERS',
+      'DEFAULT_MAX_BODY_BYTES',
+      'ROUTER_HEADERS',
+      'checkModernHeaders',
+      'createBackendInitTokens',
+      'createCallScope',
+      'createUpstreamClient',
+      'decideRoute',
+      'encodeHeaderValue',
+      'ensureBackendSession',
+      'isForwardedMethod',
+      'isModernRequest',
+      'isModernVersion',
+      'noAnswer',
+      'parseJsonRpcMessage',
+      'rememberServerRequest',
+      'routerHeaders',
+      'toJsonRpcError',
+    ],
+    types: [
+      'BackendInitTokens',
+      'BackendInitVerifyResult',
+      'CallScope',
+      'CallTarget',
+      'CallVerdict',
+      'Era',
+      'ForwardPlan',
+      'JsonRpcId',
+      'JsonRpcMessage',
+      'JsonRpcRequest',
+      'PresentedSession',
+      'ResultRewrite',
+      'RouteContext',
+      'RouteDecision',
+      'SessionAdmission',
+      'SessionCheck',
+      'SessionClaims',
+      'SessionGate',
+      'UpstreamClient',
+    ],
+  },
+  '@mcp-gateway/core/testing': {
+    file: 'packages/core/src/testing.ts',
+    values: ['buildCatalog', 'createCallerIdentities', 'createSessionGate', 'createSessionTokens', 'prefixUri'],
+    types: ['SessionGateDeps', 'SessionTokens', 'UpstreamSnapshot'],
+  },
+};
+
+/** The names an entry file exports, split into values and types (`export type { … }` or `type` specifiers). */
+function exportsOf(file: string): { values: string[]; types: string[] } {
+  const source = ts.createSourceFile(file, readFileSync(join(REPO_ROOT, file), 'utf8'), ts.ScriptTarget.Latest);
+  const values: string[] = [];
+  const types: string[] = [];
+  source.forEachChild((node) => {
+    if (!ts.isExportDeclaration(node) || node.exportClause === undefined || !ts.isNamedExports(node.exportClause)) {
+      if (ts.isExportDeclaration(node)) throw new Error(`${file}: \`export *\` hides the surface`);
+      return;
+    }
+    for (const element of node.exportClause.elements) {
+      (node.isTypeOnly || element.isTypeOnly ? types : values).push(element.name.text);
+    }
+  });
+  return { values: values.sort(), types: types.sort() };
+}
+
+/** Every file outside core that could import core: the hosts, the tests, the bench and the scripts. */
+const OUTSIDE_CORE = execSync(
+  "git ls-files 'packages/*.ts' 'test/*.ts' 'bench/*.mjs' 'examples/*.mjs' 'scripts/*.mjs'",
+  {
+    cwd: REPO_ROOT,
+    encoding: 'utf8',
+  },
+)
+  .split('\n')
+  .filter((file) => file !== '' && !file.startsWith('packages/core/') && !file.endsWith('core-surface.test.ts'))
+  .map((file) => readFileSync(join(REPO_ROOT, file), 'utf8'));
+
+describe.each(Object.entries(SURFACE))('%s', (specifier, pinned) => {
+  it('exports exactly the pinned names', () => {
+    expect(exportsOf(pinned.file)).toEqual({ values: [...pinned.values].sort(), types: [...pinned.types].sort() });
+  });
+
+  it('exports no value that nothing outside core uses', () => {
+    const importers = OUTSIDE_CORE.filter((text) => text.includes(`'${specifier}'`));
+    const unused = pinned.values.filter((name) => !importers.some((text) => new RegExp(`\\b${name}\\b`).test(text)));
+    expect(unused).toEqual([]);
+  });
+});
