@@ -5,6 +5,7 @@ import {
   isModernRequest,
   isModernVersion,
   parseJsonRpcMessage,
+  ROUTER_HEADERS,
   routerHeaders,
   type ForwardPlan,
   type JsonRpcRequest,
@@ -195,8 +196,8 @@ function upstreamRoute(
 
 /** Routes to the broker: the `:authority` set in the headers phase already selects it. */
 function toBroker(method: string | undefined): ProcessingResponse {
-  const set = [setHeader('x-mcp-servername', BROKER_SERVER_NAME)];
-  if (method !== undefined) set.unshift(setHeader('x-mcp-method', method));
+  const set = [setHeader(ROUTER_HEADERS.server, BROKER_SERVER_NAME)];
+  if (method !== undefined) set.unshift(setHeader(ROUTER_HEADERS.method, method));
   return {
     request_body: { response: { header_mutation: { set_headers: set }, clear_route_cache: true } },
     dynamic_metadata: routingMetadata({ method, server: BROKER_SERVER_NAME }),
