@@ -1,9 +1,10 @@
 import type { ServerConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
-import { toJsonRpcError } from '../protocol/error-mapping.ts';
+import { rpcErrorResponse, toJsonRpcError } from '../protocol/error-mapping.ts';
 import type { JsonRpcId } from '../protocol/json-rpc.ts';
 import type { CallScope } from '../relay/call-scope.ts';
+import { MAX_ANSWER_EVENT_BYTES } from '../protocol/sse.ts';
 import { parseMessages, type RelayedMessage } from '../relay/upstream-messages.ts';
 
 /** The JSON response headers of an answer. */
@@ -12,11 +13,6 @@ export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 /** A JSON-RPC error message for `id`. */
 export function errorMessage(id: JsonRpcId, error: unknown, logger: Logger): RelayedMessage {
   return { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
-}
-
-/** A JSON-RPC error answer for `id` (HTTP 200). */
-export function errorAnswer(id: JsonRpcId, error: unknown, logger: Logger): Response {
-  return jsonAnswer(errorMessage(id, error, logger));
 }
 
 /** One message as a JSON answer (HTTP 200). */
@@ -39,7 +35,7 @@ export function authRefusal(response: Response): Response | undefined {
 
 /** The error of an upstream that answered with an HTTP error status, quoting the start of its body. */
 export async function httpFailure(server: ServerConfig, response: Response): Promise<GatewayError> {
-  const detail = (await response.text().catch(() => '')).slice(0, 200);
+  const detail = ((await readTextWithin(response, 16_384).catch(() => '')) ?? '').slice(0, 200);
   return new GatewayError(
     'UPSTREAM_UNAVAILABLE',
     `upstream ${server.name} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
@@ -56,6 +52,14 @@ export function staySilent(server: ServerConfig, timeoutMs: number): GatewayErro
   return new GatewayError(
     'UPSTREAM_TIMEOUT',
     `upstream ${server.name} sent nothing for ${timeoutMs} ms; call abandoned`,
+  );
+}
+
+/** The error of an upstream whose JSON answer is larger than the gateway reads (MAX_ANSWER_EVENT_BYTES). */
+export function tooLarge(server: ServerConfig): GatewayError {
+  return new GatewayError(
+    'UPSTREAM_PROTOCOL_ERROR',
+    `upstream ${server.name} answered with a body larger than ${MAX_ANSWER_EVENT_BYTES} bytes`,
   );
 }
 
@@ -97,6 +101,55 @@ export function pickJsonAnswer(
       logDrop(logger, scope, server, verdict.kind === 'drop' ? verdict.reason : `a ${verdict.kind} in a JSON answer`);
   }
   return answer ?? noAnswer(server.name);
+}
+
+/**
+ * The client's answer to a call whose upstream answered with JSON: only the response carrying
+ * the forwarded id (see pickJsonAnswer), its bytes as they came when it is the whole body and
+ * needs no rewrite; an error answer (HTTP 200) when there is none, or the body is larger than
+ * MAX_ANSWER_EVENT_BYTES (the same bound as one SSE event of an answer).
+ */
+export async function jsonCallAnswer(
+  response: Response,
+  scope: CallScope,
+  server: ServerConfig,
+  requestId: JsonRpcId,
+  rewrite: ((result: Record<string, unknown>) => Record<string, unknown>) | undefined,
+  logger: Logger,
+): Promise<Response> {
+  const text = await readTextWithin(response, MAX_ANSWER_EVENT_BYTES);
+  if (text === undefined) return rpcErrorResponse(requestId, tooLarge(server), logger);
+  const answer = pickJsonAnswer(text, scope, server, logger);
+  if (answer instanceof GatewayError) return rpcErrorResponse(requestId, answer, logger);
+  // One message that is the answer and needs no rewrite: its bytes go through as they came.
+  if (rewrite === undefined && text.trimStart().startsWith('{')) {
+    return new Response(text, { status: 200, headers: JSON_HEADERS });
+  }
+  return jsonAnswer(rewriteAnswer(answer, rewrite, logger));
+}
+
+/** A body as text, or undefined (and the body cancelled) once it passes `limit` bytes. */
+export async function readTextWithin(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (response.body === null) return '';
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
 }
 
 /** Applies a result rewrite to an answer message; a rewrite that refuses becomes the call's error. */

@@ -3,12 +3,14 @@ import type { Logger } from '../logger.ts';
 import { toJsonRpcError } from '../protocol/error-mapping.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { paramHeaders } from '../protocol/modern-request.ts';
+import { MAX_ANSWER_EVENT_BYTES } from '../protocol/sse.ts';
 import { SSE_HEADERS } from '../relay/relay-engine.ts';
 import { INPUT_REQUEST_MARKER, inputAnswerTopic, PENDING_REQUEST_TTL_SECONDS } from '../relay/server-requests.ts';
 import { jsonMessages, sseMessages, type MessageSource, type RelayedMessage } from '../relay/upstream-messages.ts';
 import type { SessionClaims } from '../session/session-token.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
 import { modernCallKey, type CallContext, type ClientCall, type LegacySession } from './call-context.ts';
+import { readTextWithin } from './call-answer.ts';
 import { callModernUpstream } from './rev2026-07-28.ts';
 
 /** Rounds of input requests one call may go through before the gateway gives up. */
@@ -78,7 +80,7 @@ export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: Cl
   const rounds = { ctx, claims: session.claims, logger: call.logger, message, base, send, abort, forget };
   const type = first.headers.get('content-type') ?? '';
   if (!first.ok || type.includes('application/json')) {
-    const text = await first.text();
+    const text = (await readTextWithin(first, MAX_ANSWER_EVENT_BYTES)) ?? '';
     if (!first.ok || !text.includes('"input_required"')) {
       forget();
       return new Response(text, { status: first.status, headers: first.headers });
@@ -158,7 +160,7 @@ function translateRounds(rounds: Rounds, first: MessageSource): Response {
           current =
             type.includes('text/event-stream') && next.body !== null
               ? sseMessages(next.body)
-              : (jsonMessages(await next.text()) ?? emptySource());
+              : (jsonMessages((await readTextWithin(next, MAX_ANSWER_EVENT_BYTES)) ?? '') ?? emptySource());
         }
       } catch (error) {
         emit(fail(abort.signal.aborted ? new GatewayError('UPSTREAM_UNAVAILABLE', 'the call was cancelled') : error));

@@ -16,10 +16,8 @@ import {
   endedEarly,
   errorMessage,
   httpFailure,
-  JSON_HEADERS,
-  jsonAnswer,
+  jsonCallAnswer,
   logDrop,
-  pickJsonAnswer,
   rewriteAnswer,
   staySilent,
 } from './call-answer.ts';
@@ -92,14 +90,7 @@ async function relayAnswer(
   const scope = createCallScope({ requestId: message.id, params: plan.params });
   const type = response.headers.get('content-type') ?? '';
   if (!type.includes('text/event-stream') || response.body === null) {
-    const text = await response.text();
-    const answer = pickJsonAnswer(text, scope, server, logger);
-    if (answer instanceof GatewayError) return rpcErrorResponse(message.id, answer, logger);
-    // One message that is the answer and needs no rewrite: its bytes go through as they came.
-    if (plan.rewriteResult === undefined && text.trimStart().startsWith('{')) {
-      return new Response(text, { status: 200, headers: JSON_HEADERS });
-    }
-    return jsonAnswer(rewriteAnswer(answer, plan.rewriteResult, logger));
+    return jsonCallAnswer(response, scope, server, message.id, plan.rewriteResult, logger);
   }
   const jti = (call.session as LegacySession).claims.jti;
   const stream = relayLegacyStream({

@@ -2,8 +2,10 @@ import { NO_BACKEND_SESSION } from '../backend/backend-session.ts';
 import { postToBackend, resumeBackendStream, type BackendTarget } from '../backend/backend-exchange.ts';
 import { clientIdentityHeaders, forwardedCallHeaders, routerHeaders } from '../backend/upstream-headers.ts';
 import { GatewayError } from '../errors.ts';
+import { rpcErrorResponse } from '../protocol/error-mapping.ts';
 import type { JsonRpcId } from '../protocol/json-rpc.ts';
 import { META, requestMeta } from '../protocol/modern-request.ts';
+import { MAX_ANSWER_EVENT_BYTES } from '../protocol/sse.ts';
 import { createCallScope } from '../relay/call-scope.ts';
 import { relayMessages, SSE_HEADERS, type RelayStep } from '../relay/relay-engine.ts';
 import { resumableSource, sseMessages, type MessageSource, type RelayedMessage } from '../relay/upstream-messages.ts';
@@ -11,13 +13,14 @@ import type { SessionClaims } from '../session/session-token.ts';
 import {
   authRefusal,
   endedEarly,
-  errorAnswer,
   errorMessage,
   httpFailure,
   JSON_HEADERS,
   jsonAnswer,
   logDrop,
   pickJsonAnswer,
+  readTextWithin,
+  tooLarge,
   rewriteAnswer,
   staySilent,
 } from './call-answer.ts';
@@ -49,7 +52,7 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
   }
   const client = ctx.upstreams.client(server.name);
   if (client === undefined) {
-    return errorAnswer(
+    return rpcErrorResponse(
       message.id,
       new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is not configured`),
       logger,
@@ -101,7 +104,7 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
   });
   if (sent instanceof GatewayError || sent.outcome instanceof GatewayError) {
     release();
-    return errorAnswer(message.id, sent instanceof GatewayError ? sent : sent.outcome, logger);
+    return rpcErrorResponse(message.id, sent instanceof GatewayError ? sent : sent.outcome, logger);
   }
   const parked: ParkBase = {
     server,
@@ -120,12 +123,14 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
   }
   if (!response.ok) {
     release();
-    return errorAnswer(message.id, await httpFailure(server, response), logger);
+    return rpcErrorResponse(message.id, await httpFailure(server, response), logger);
   }
   const type = response.headers.get('content-type') ?? '';
   if (!type.includes('text/event-stream') || response.body === null) {
     release();
-    return jsonForModern(await response.text(), call, parked);
+    const text = await readTextWithin(response, MAX_ANSWER_EVENT_BYTES);
+    if (text === undefined) return rpcErrorResponse(message.id, tooLarge(server), logger);
+    return jsonForModern(text, call, parked);
   }
   return streamForModern(ctx, call, sseMessages(response.body), abort, parked);
 }
@@ -138,7 +143,7 @@ function jsonForModern(text: string, call: ClientCall, parked: ParkBase): Respon
   const { message, plan, logger } = call;
   const scope = createCallScope({ requestId: parked.upstreamCallId, params: plan.params });
   const answer = pickJsonAnswer(text, scope, plan.server, logger);
-  if (answer instanceof GatewayError) return errorAnswer(message.id, answer, logger);
+  if (answer instanceof GatewayError) return rpcErrorResponse(message.id, answer, logger);
   if (plan.rewriteResult === undefined && parked.upstreamCallId === message.id && text.trimStart().startsWith('{')) {
     const marked = markComplete(text, plan.method);
     if (marked !== undefined) return new Response(marked, { status: 200, headers: JSON_HEADERS });
@@ -267,7 +272,7 @@ async function resumeParked(
       'INVALID_PARAMS',
       'requestState names no waiting call of this caller (it expired, is forged, or belongs to another tool or caller): call again without requestState',
     );
-    return errorAnswer(message.id, error, logger);
+    return rpcErrorResponse(message.id, error, logger);
   }
   const local = ctx.parked.take(state.local);
   const park: ParkBase = {

@@ -2,6 +2,7 @@ import { forwardedCallHeaders, routerHeaders } from '../backend/upstream-headers
 import type { ServerConfig } from '../config/schema.ts';
 import type { ResultRewrite } from '../decision/result-rewrite.ts';
 import { GatewayError } from '../errors.ts';
+import { rpcErrorResponse } from '../protocol/error-mapping.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { MCP_PARAM_HEADER_PREFIX } from '../protocol/modern-request.ts';
@@ -12,12 +13,11 @@ import { modernRequestHeaders } from '../upstream/modern-envelope.ts';
 import {
   authRefusal,
   endedEarly,
-  errorAnswer,
   errorMessage,
+  jsonCallAnswer,
+  readTextWithin,
   JSON_HEADERS,
-  jsonAnswer,
   logDrop,
-  pickJsonAnswer,
   rewriteAnswer,
   staySilent,
 } from './call-answer.ts';
@@ -82,13 +82,13 @@ export async function callModernUpstream(ctx: CallContext, call: ModernUpstreamC
     method: message.method,
     signal: call.signal,
   });
-  if (exchange instanceof GatewayError) return errorAnswer(message.id, exchange, logger);
+  if (exchange instanceof GatewayError) return rpcErrorResponse(message.id, exchange, logger);
   const { response, abort } = exchange;
   const type = response.headers.get('content-type') ?? '';
   const refused = authRefusal(response);
   if (refused !== undefined) return refused;
   if (!response.ok) {
-    const text = (await response.text().catch(() => '')).slice(0, 16_384);
+    const text = (await readTextWithin(response, 16_384).catch(() => '')) ?? '';
     if (type.includes('json') && /"error"/.test(text)) {
       // The upstream's own JSON-RPC error (an unknown tool, a bad argument): the client sees it as sent.
       return new Response(text, { status: response.status, headers: JSON_HEADERS });
@@ -98,17 +98,11 @@ export async function callModernUpstream(ctx: CallContext, call: ModernUpstreamC
       'UPSTREAM_UNAVAILABLE',
       `upstream ${server.name} answered HTTP ${response.status}${detail ? `: ${detail}` : ''}`,
     );
-    return errorAnswer(message.id, error, logger);
+    return rpcErrorResponse(message.id, error, logger);
   }
   const scope = createCallScope({ requestId: message.id, params: message.params });
   if (!type.includes('text/event-stream') || response.body === null) {
-    const text = await response.text();
-    const answer = pickJsonAnswer(text, scope, server, logger);
-    if (answer instanceof GatewayError) return errorAnswer(message.id, answer, logger);
-    if (call.rewriteResult === undefined && text.trimStart().startsWith('{')) {
-      return new Response(text, { status: 200, headers: JSON_HEADERS });
-    }
-    return jsonAnswer(rewriteAnswer(answer, call.rewriteResult, logger));
+    return jsonCallAnswer(response, scope, server, message.id, call.rewriteResult, logger);
   }
   const stream = relayMessages({
     upstream: sseMessages(response.body),
