@@ -105,14 +105,14 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   function add(server: ServerConfig): void {
     const client = createUpstreamClient({
       server,
-      logger: logger.child({ server: server.name }),
+      logger,
       ...(options.fetchFor === undefined ? {} : { fetch: options.fetchFor(server) }),
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
     });
     const manager = createUpstreamManager({
       server,
       client,
-      logger: logger.child({ server: server.name }),
+      logger,
       validateTool: checkTool,
       validatePrompt: checkPrompt,
       ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),

@@ -104,9 +104,17 @@ function misconfigured(logger: Logger, message: string): Response {
   });
 }
 
+/** The keys every line has; a field of the same name is written as `fields.<name>` (as the Node logger does). */
+const LINE_KEYS = new Set(['level', 'msg', 'time']);
+
 function consoleLogger(fields: LogFields): Logger {
-  const line = (level: string, msg: string, extra?: LogFields) =>
-    JSON.stringify({ level, msg, time: new Date().toISOString(), ...fields, ...extra });
+  const line = (level: string, msg: string, extra?: LogFields) => {
+    const out: Record<string, unknown> = { level, msg, time: new Date().toISOString() };
+    for (const [key, value] of Object.entries({ ...fields, ...extra })) {
+      out[LINE_KEYS.has(key) ? `fields.${key}` : key] = value;
+    }
+    return JSON.stringify(out);
+  };
   return {
     debug: () => {},
     info: (msg, extra) => console.log(line('info', msg, extra)),
