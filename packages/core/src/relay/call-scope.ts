@@ -15,6 +15,9 @@ export type CallVerdict =
 /** Notifications an upstream may send on a call's stream whatever they carry: log messages. */
 const CALL_LOG_NOTIFICATION = 'notifications/message';
 
+/** Most server-to-client requests of one call remembered for later cancellations. */
+const MAX_NOTED_REQUESTS = 1024;
+
 /** Most dropped messages logged per call at warn; further ones are counted only. */
 const MAX_LOGGED_DROPS = 10;
 
@@ -85,9 +88,13 @@ export function createCallScope(options: CallScopeOptions): CallScope {
       }
     },
     noteServerRequest(message, gatewayId) {
+      // Bounded: an upstream asking without end on one call keeps only its latest requests cancellable.
+      if (relayed.size >= MAX_NOTED_REQUESTS) relayed.delete(relayed.keys().next().value as string);
       relayed.set(idKey(message['id']), gatewayId);
       const params = message['params'];
-      if (isObject(params) && typeof params['elicitationId'] === 'string') elicitations.add(params['elicitationId']);
+      if (isObject(params) && typeof params['elicitationId'] === 'string' && elicitations.size < MAX_NOTED_REQUESTS) {
+        elicitations.add(params['elicitationId']);
+      }
     },
     countDrop() {
       drops += 1;
