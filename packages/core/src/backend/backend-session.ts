@@ -18,6 +18,24 @@ export function backendSessionTopic(jti: string): string {
 /** Longest a new backend session waits for the client's notification stream to open the upstream's: 2 s. */
 export const BACKEND_STREAM_READY_MS = 2_000;
 
+/** How young a session is when its client may still be opening its notification stream: 5 s. */
+const YOUNG_SESSION_S = 5;
+/** Longest a young session's new backend session waits for that stream to appear: 500 ms. */
+const STREAM_GRACE_MS = 500;
+const STREAM_GRACE_STEP_MS = 50;
+
+/** Client capabilities by which an upstream asks the client things (on the session's stream, too). */
+const ASKED_CAPABILITIES = ['elicitation', 'sampling', 'roots'] as const;
+
+/**
+ * Whether the client of a session is likely to open its notification stream any moment now: it
+ * declared a capability an upstream asks it by, and its session is a few seconds old at most.
+ */
+function expectsStream(claims: SessionClaims): boolean {
+  if (claims.iat === undefined || Date.now() / 1000 - claims.iat > YOUNG_SESSION_S) return false;
+  return ASKED_CAPABILITIES.some((name) => Object.hasOwn(claims.clientCapabilities, name));
+}
+
 /** What an announcement of a new backend session carries (on backendSessionTopic). */
 export interface BackendSessionAnnouncement {
   readonly server: string;
@@ -57,7 +75,9 @@ export async function ensureBackendSession(
       });
       deps.logger.debug('backend session created', { jti: claims.jti, server: server.name });
       const id = created.sessionId ?? NO_BACKEND_SESSION;
-      if (id !== NO_BACKEND_SESSION) await announce(deps, claims.jti, { server: server.name, backendSessionId: id });
+      if (id !== NO_BACKEND_SESSION) {
+        await announce(deps, claims, { server: server.name, backendSessionId: id });
+      }
       return id;
     } catch (error) {
       throw error instanceof GatewayError
@@ -72,31 +92,45 @@ export async function ensureBackendSession(
 /**
  * Announces a new backend session to the client's notification stream, wherever it is, and waits
  * until that stream's replica says the upstream's standalone stream is open. Nobody listening
- * (no client stream open): nothing to wait for. Never throws: a bus failure only loses the wait.
+ * (no client stream open): nothing to wait for, and nothing more sent. Someone listening: this
+ * side subscribes to the answer and announces once more, so an answer given before the
+ * subscription was in force is given again (a listener answers a repeated announcement as soon as
+ * the stream it is opening is open). Never throws: a bus failure only loses the wait.
  */
 async function announce(
   deps: { bus: NotificationBus; logger: Logger },
-  jti: string,
+  claims: SessionClaims,
   announcement: Omit<BackendSessionAnnouncement, 'ready'>,
 ): Promise<void> {
+  const { jti } = claims;
   const ready = `backend-ready:${crypto.randomUUID()}`;
-  let opened!: () => void;
-  const open = new Promise<void>((resolve) => (opened = resolve));
-  const stop = deps.bus.subscribe(ready, () => opened());
+  const message = { ...announcement, ready };
+  let stop: (() => void) | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    await deps.bus.settled();
-    const listeners = await deps.bus.publish(backendSessionTopic(jti), { ...announcement, ready });
+    let listeners = await deps.bus.publish(backendSessionTopic(jti), message);
+    // A client that can be asked things opens its notification stream right after initialize, and
+    // its first call may race it: a young session waits a little for that stream to appear.
+    if (listeners === 0 && expectsStream(claims)) {
+      const until = Date.now() + STREAM_GRACE_MS;
+      while (listeners === 0 && Date.now() < until) {
+        await new Promise((resolve) => setTimeout(resolve, STREAM_GRACE_STEP_MS));
+        listeners = await deps.bus.publish(backendSessionTopic(jti), message);
+      }
+    }
     if (listeners === 0) return;
-    const waited = await Promise.race([
-      open.then(() => true),
-      new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), BACKEND_STREAM_READY_MS))),
-    ]);
-    if (!waited) deps.logger.debug('the upstream stream of a new backend session was not open in time', { jti });
+    const opened = new Promise<boolean>((resolve) => {
+      stop = deps.bus.subscribe(ready, () => resolve(true));
+      timer = setTimeout(() => resolve(false), BACKEND_STREAM_READY_MS);
+    });
+    await deps.bus.settled();
+    await deps.bus.publish(backendSessionTopic(jti), message);
+    if (!(await opened))
+      deps.logger.debug('the upstream stream of a new backend session was not open in time', { jti });
   } catch (error) {
     deps.logger.warn('could not announce a new backend session', { jti, error: String(error) });
   } finally {
     clearTimeout(timer);
-    stop();
+    stop?.();
   }
 }

@@ -17,6 +17,8 @@ export interface SessionClaims {
   readonly jti: string;
   /** Expiry, seconds since the epoch. */
   readonly exp: number;
+  /** When the session was opened, seconds since the epoch (absent on claims made by hand). */
+  readonly iat?: number;
   /** Protocol version agreed at initialize. */
   readonly protocolVersion: string;
   /** The client's declared capabilities, mirrored to upstreams when backend sessions are created. */
@@ -102,7 +104,7 @@ export function createSessionTokens(options: SessionTokenOptions): SessionTokens
     },
     async issue(input) {
       const iat = Math.floor(now() / 1000);
-      const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), exp: iat + ttlSeconds };
+      const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
       const payload: Record<string, unknown> = { pv: input.protocolVersion, cap: input.clientCapabilities };
       if (input.caller !== undefined) payload['cb'] = input.caller;
       // Claims in the order jose's SignJWT wrote them, so tokens stay byte for byte what they were.
@@ -153,9 +155,15 @@ export function assertSigningKey(key: Uint8Array): void {
 }
 
 function toClaims(payload: Record<string, unknown>): SessionClaims | undefined {
-  const { jti, exp, pv, cap, cb } = payload;
+  const { jti, exp, iat, pv, cap, cb } = payload;
   if (typeof jti !== 'string' || typeof exp !== 'number' || typeof pv !== 'string') return undefined;
   const capabilities = typeof cap === 'object' && cap !== null ? (cap as Record<string, unknown>) : {};
-  const claims: SessionClaims = { jti, exp, protocolVersion: pv, clientCapabilities: capabilities };
+  const claims: SessionClaims = {
+    jti,
+    exp,
+    ...(typeof iat === 'number' ? { iat } : {}),
+    protocolVersion: pv,
+    clientCapabilities: capabilities,
+  };
   return typeof cb === 'string' ? { ...claims, caller: cb } : claims;
 }

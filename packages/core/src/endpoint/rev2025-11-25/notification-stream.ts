@@ -65,8 +65,9 @@ export function openNotificationStream(
           else deliver(message);
         }),
       );
-      // What upstreams send on this client's backend sessions outside calls comes here too.
-      const attached = new Set<string>();
+      // What upstreams send on this client's backend sessions outside calls comes here too. Each
+      // relay's promise resolves once the upstream answered its first GET (see relayBackendStream).
+      const attached = new Map<string, Promise<void>>();
       const attach = (serverName: unknown, backendSessionId: unknown, ready?: unknown) => {
         // The creator of a new backend session waits for its upstream stream: tell it when it may go on.
         const answer = () => {
@@ -75,10 +76,11 @@ export function openNotificationStream(
         if (typeof serverName !== 'string' || typeof backendSessionId !== 'string') return answer();
         const server = ctx.upstreams.server(serverName);
         const key = `${serverName}\u0000${backendSessionId}`;
-        if (server === undefined || backendSessionId === '' || attached.has(key) || upstreams.signal.aborted) {
-          return answer();
-        }
-        attached.add(key);
+        const opening = attached.get(key);
+        if (opening !== undefined) return void opening.then(answer);
+        if (server === undefined || backendSessionId === '' || upstreams.signal.aborted) return answer();
+        let opened!: () => void;
+        attached.set(key, new Promise<void>((resolve) => (opened = resolve)));
         void relayBackendStream({
           access: ctx,
           store: ctx.store,
@@ -89,7 +91,10 @@ export function openNotificationStream(
           backendSessionId,
           deliver,
           signal: upstreams.signal,
-          onOpen: answer,
+          onOpen: () => {
+            opened();
+            answer();
+          },
         }).finally(() => attached.delete(key));
       };
       unsubscribers.push(
