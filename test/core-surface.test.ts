@@ -75,6 +75,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'noAnswer',
       'parseJsonRpcMessage',
       'rememberServerRequest',
+      'rewriteAnswer',
       'routerHeaders',
       'toJsonRpcError',
     ],

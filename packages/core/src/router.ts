@@ -14,7 +14,7 @@ export type { PresentedSession, SessionAdmission, SessionCheck, SessionGate } fr
 export { createCallScope } from './relay/call-scope.ts';
 export type { CallScope, CallVerdict } from './relay/call-scope.ts';
 export { rememberServerRequest } from './relay/server-requests.ts';
-export { noAnswer } from './calls/call-answer.ts';
+export { noAnswer, rewriteAnswer } from './calls/call-answer.ts';
 
 export { ensureBackendSession } from './backend/backend-session.ts';
 export { ROUTER_HEADERS, routerHeaders } from './backend/upstream-headers.ts';

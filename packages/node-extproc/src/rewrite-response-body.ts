@@ -18,7 +18,10 @@ export const MAX_REWRITE_BYTES = 32 * 1024 * 1024;
 
 /** Feeds a body chunk by chunk; each chunk's answer is what Envoy sends on in its place. */
 export interface BodyRewriter {
-  /** The bytes to send for this chunk: what is complete so far, rewritten; the rest is held back. */
+  /**
+   * The bytes to send for this chunk: what is complete so far, rewritten; the rest is held back.
+   * The chunk itself (the same object) when it goes on exactly as it came.
+   */
   push(chunk: Uint8Array, endOfStream: boolean): Promise<Uint8Array>;
 }
 
@@ -51,14 +54,21 @@ export function createSseBodyRewriter(
   const decoder = new TextDecoder();
   let held = '';
   let closed = false;
+  // Whether the bytes sent so far end where the upstream's did (nothing held, no split character).
+  let aligned = true;
   return {
     async push(chunk, endOfStream) {
       if (closed) return new Uint8Array();
+      const startsAligned = aligned;
       held += decoder.decode(chunk, { stream: !endOfStream });
       let out = '';
+      let untouched = true;
       for (let match = EVENT_END.exec(held); match !== null; match = EVENT_END.exec(held)) {
         const end = match.index + match[0].length;
-        out += await rewriteEvent(held.slice(0, match.index), held.slice(0, end), rewrite);
+        const original = held.slice(0, end);
+        const sent = await rewriteEvent(held.slice(0, match.index), original, rewrite);
+        if (sent !== original) untouched = false;
+        out += sent;
         held = held.slice(end);
       }
       if (held.length > maxBytes) {
@@ -68,9 +78,17 @@ export function createSseBodyRewriter(
       }
       if (endOfStream) {
         // An unterminated event at the end is discarded, as an SSE parser would.
+        if (held !== '') untouched = false;
         held = '';
-        out += endings.atEnd();
+        const ending = endings.atEnd();
+        if (ending !== '') untouched = false;
+        out += ending;
       }
+      // A chunk that ends at a line break holds no part of a character for the next one.
+      const last = chunk.at(-1);
+      aligned = held === '' && (last === undefined ? startsAligned : last === 0x0a || last === 0x0d);
+      // Whole events, each passed as it came: the chunk itself goes on, not a copy of it.
+      if (untouched && startsAligned && aligned) return chunk;
       return encoder.encode(out);
     },
   };

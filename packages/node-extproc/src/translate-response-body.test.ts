@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { ProcessingResponse } from './ext-proc-messages.ts';
-import { createResponseBodyTranslator, type ResponseBodyDeps } from './translate-response-body.ts';
+import {
+  createResponseBodyTranslator,
+  type ResponseBodyDeps,
+  type ResponseBodyTranslator,
+} from './translate-response-body.ts';
 import type { UpstreamRoute } from './upstream-route.ts';
 
 const encode = (value: string) => new TextEncoder().encode(value);
@@ -16,10 +20,16 @@ const route: UpstreamRoute = {
   rewriteResult: (result) => ({ ...result, uri: `weather_${String(result['uri'])}` }),
 };
 
-function bodyOf(response: ProcessingResponse): string | undefined {
+/** The bytes Envoy sends on for `sent`: the answer's body mutation, else what it sent as it was. */
+function bodyOf(response: ProcessingResponse, sent: string): string {
   if (!('response_body' in response)) throw new Error('expected a response_body answer');
   const mutation = response.response_body.response?.body_mutation;
-  return mutation === undefined ? undefined : text(mutation.body);
+  return mutation === undefined ? sent : text(mutation.body);
+}
+
+/** Sends one chunk through the translator; the text Envoy sends on in its place. */
+async function sendOn(translator: ResponseBodyTranslator, body: string, endOfStream: boolean): Promise<string> {
+  return bodyOf(await translator.translate({ body: encode(body), end_of_stream: endOfStream }), body);
 }
 
 function deps(): ResponseBodyDeps & { relayed: [string, unknown][]; warnings: string[] } {
@@ -51,14 +61,12 @@ describe('createResponseBodyTranslator', () => {
     const effects = deps();
     const translator = createResponseBodyTranslator(route, 'sse', effects);
     const ask = sse({ jsonrpc: '2.0', id: 3, method: 'elicitation/create', params: {} });
-    expect(bodyOf(await translator.translate({ body: encode(ask), end_of_stream: false }))).toBe(
+    expect(await sendOn(translator, ask, false)).toBe(
       sse({ jsonrpc: '2.0', id: 'gateway-id', method: 'elicitation/create', params: {} }),
     );
     expect(effects.relayed).toEqual([['b-1', 3]]);
     const result = sse({ jsonrpc: '2.0', id: 7, result: { uri: 'x' } });
-    expect(bodyOf(await translator.translate({ body: encode(result), end_of_stream: true }))).toBe(
-      sse({ jsonrpc: '2.0', id: 7, result: { uri: 'weather_x' } }),
-    );
+    expect(await sendOn(translator, result, true)).toBe(sse({ jsonrpc: '2.0', id: 7, result: { uri: 'weather_x' } }));
   });
 
   it("drops and logs what does not belong to the call: another id, another call's progress, list changes", async () => {
@@ -70,21 +78,16 @@ describe('createResponseBodyTranslator', () => {
       { jsonrpc: '2.0', method: 'notifications/tools/list_changed' },
     ];
     const own = { jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p', progress: 1 } };
-    const out = await translator.translate({
-      body: encode(foreign.map(sse).join('') + sse(own)),
-      end_of_stream: false,
-    });
-    expect(bodyOf(out)).toBe(sse(own));
+    const out = await sendOn(translator, foreign.map(sse).join('') + sse(own), false);
+    expect(out).toBe(sse(own));
     expect(effects.warnings).toHaveLength(3);
     expect(effects.warnings.join('\n')).not.toContain('stolen');
   });
 
   it('ends a stream that closes without the answer with a JSON-RPC error for the call', async () => {
     const translator = createResponseBodyTranslator(route, 'sse', deps());
-    const out = bodyOf(
-      await translator.translate({ body: encode(sse({ jsonrpc: '2.0', id: 8, result: {} })), end_of_stream: true }),
-    );
-    const message = JSON.parse((out ?? '').replace(/^event: message\ndata: /, '')) as Record<string, unknown>;
+    const out = await sendOn(translator, sse({ jsonrpc: '2.0', id: 8, result: {} }), true);
+    const message = JSON.parse(out.replace(/^event: message\ndata: /, '')) as Record<string, unknown>;
     expect(message).toMatchObject({
       jsonrpc: '2.0',
       id: 7,
@@ -96,15 +99,15 @@ describe('createResponseBodyTranslator', () => {
     const translator = createResponseBodyTranslator(route, 'sse', deps());
     const answer = sse({ jsonrpc: '2.0', id: 7, result: {} });
     const late = sse({ jsonrpc: '2.0', method: 'notifications/message', params: {} });
-    const out = bodyOf(await translator.translate({ body: encode(answer + late), end_of_stream: true }));
+    const out = await sendOn(translator, answer + late, true);
     expect(out).toBe(sse({ jsonrpc: '2.0', id: 7, result: { uri: 'weather_undefined' } }));
   });
 
   it('holds a JSON answer to its end and sends the answer alone, rewritten', async () => {
     const translator = createResponseBodyTranslator(route, 'json', deps());
     const batch = '[{"jsonrpc":"2.0","id":8,"result":{}},{"jsonrpc":"2.0","id":7,"result":{"uri":"x"}}]';
-    expect(bodyOf(await translator.translate({ body: encode(batch.slice(0, 5)), end_of_stream: false }))).toBe('');
-    expect(bodyOf(await translator.translate({ body: encode(batch.slice(5)), end_of_stream: true }))).toBe(
+    expect(await sendOn(translator, batch.slice(0, 5), false)).toBe('');
+    expect(await sendOn(translator, batch.slice(5), true)).toBe(
       '{"jsonrpc":"2.0","id":7,"result":{"uri":"weather_x"}}',
     );
   });
@@ -112,20 +115,16 @@ describe('createResponseBodyTranslator', () => {
   it('answers a JSON body without the answer with a JSON-RPC error for the call', async () => {
     const { rewriteResult: _unused, ...plain } = route;
     const translator = createResponseBodyTranslator(plain, 'json', deps());
-    const out = bodyOf(
-      await translator.translate({ body: encode('{"jsonrpc":"2.0","id":8,"result":{}}'), end_of_stream: true }),
-    );
-    expect(JSON.parse(out ?? '')).toMatchObject({ id: 7, error: { code: -32603 } });
+    const out = await sendOn(translator, '{"jsonrpc":"2.0","id":8,"result":{}}', true);
+    expect(JSON.parse(out)).toMatchObject({ id: 7, error: { code: -32603 } });
   });
 
   it('answers a buffered JSON body in one message with its new content-length', async () => {
     const translator = createResponseBodyTranslator(route, 'json-buffered', deps());
-    const response = await translator.translate({
-      body: encode('{"jsonrpc":"2.0","id":7,"result":{"uri":"x"}}'),
-      end_of_stream: true,
-    });
+    const body = '{"jsonrpc":"2.0","id":7,"result":{"uri":"x"}}';
+    const response = await translator.translate({ body: encode(body), end_of_stream: true });
     const expected = '{"jsonrpc":"2.0","id":7,"result":{"uri":"weather_x"}}';
-    expect(bodyOf(response)).toBe(expected);
+    expect(bodyOf(response, body)).toBe(expected);
     if (!('response_body' in response)) throw new Error('expected a response_body answer');
     const set = response.response_body.response?.header_mutation?.set_headers ?? [];
     expect(set.map((o) => [o.header.key, text(o.header.raw_value)])).toEqual([
@@ -137,6 +136,49 @@ describe('createResponseBodyTranslator', () => {
     const { rewriteResult: _unused, ...plain } = route;
     const translator = createResponseBodyTranslator(plain, 'json', deps());
     const body = '{"result":{"content":[]},"jsonrpc":"2.0","id":7}';
-    expect(bodyOf(await translator.translate({ body: encode(body), end_of_stream: true }))).toBe(body);
+    expect(await sendOn(translator, body, true)).toBe(body);
+  });
+
+  it('lets whole SSE events that need nothing go on without a body mutation', async () => {
+    const { rewriteResult: _unused, ...plain } = route;
+    const translator = createResponseBodyTranslator(plain, 'sse', deps());
+    const progress = sse({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p' } });
+    const first = await translator.translate({ body: encode(progress), end_of_stream: false });
+    expect(first).toEqual({ response_body: {} });
+    const answer = sse({ jsonrpc: '2.0', id: 7, result: { content: [] } });
+    const last = await translator.translate({ body: encode(answer), end_of_stream: true });
+    expect(last).toEqual({ response_body: {} });
+  });
+
+  it('sends an event split across chunks once it is whole, and the next chunk as it came', async () => {
+    const { rewriteResult: _unused, ...plain } = route;
+    const translator = createResponseBodyTranslator(plain, 'sse', deps());
+    // A two-byte character cut between the chunks, right after the first event's end.
+    const progress = sse({ jsonrpc: '2.0', method: 'notifications/progress', params: { progressToken: 'p' } });
+    const answer = sse({ jsonrpc: '2.0', id: 7, result: { content: [{ type: 'text', text: 'é' }] } });
+    const bytes = encode(`${progress}${answer}`);
+    const cut = encode(progress).byteLength + answer.indexOf('é') + 1;
+    const sent: string[] = [];
+    for (const [body, end] of [
+      [bytes.slice(0, cut), false],
+      [bytes.slice(cut), true],
+    ] as const) {
+      const response = await translator.translate({ body, end_of_stream: end });
+      if (!('response_body' in response)) throw new Error('expected a response_body answer');
+      const mutation = response.response_body.response?.body_mutation;
+      sent.push(mutation === undefined ? text(body) : text(mutation.body));
+    }
+    expect(sent).toEqual([progress, answer]);
+  });
+
+  it('keeps a buffered JSON answer that needs nothing as Envoy holds it, with its length', async () => {
+    const { rewriteResult: _unused, ...plain } = route;
+    const translator = createResponseBodyTranslator(plain, 'json-buffered', deps());
+    const body = '{"jsonrpc":"2.0","id":7,"result":{"n":1.0}}';
+    const response = await translator.translate({ body: encode(body), end_of_stream: true });
+    if (!('response_body' in response)) throw new Error('expected a response_body answer');
+    expect(response.response_body.response?.body_mutation).toBeUndefined();
+    const set = response.response_body.response?.header_mutation?.set_headers ?? [];
+    expect(set.map((o) => [o.header.key, text(o.header.raw_value)])).toEqual([['content-length', String(body.length)]]);
   });
 });

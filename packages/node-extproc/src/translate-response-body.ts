@@ -1,5 +1,12 @@
 import { NOOP_LOGGER, type Logger } from '@mcp-gateway/core';
-import { createCallScope, noAnswer, toJsonRpcError, type CallScope, type CallVerdict } from '@mcp-gateway/core/router';
+import {
+  createCallScope,
+  noAnswer,
+  rewriteAnswer,
+  toJsonRpcError,
+  type CallScope,
+  type CallVerdict,
+} from '@mcp-gateway/core/router';
 import { setHeader, type HttpBody, type ProcessingResponse } from './ext-proc-messages.ts';
 import {
   createJsonBodyRewriter,
@@ -68,20 +75,24 @@ export function createResponseBodyTranslator(
   };
   const rewriter: BodyRewriter =
     kind === 'sse' ? createSseBodyRewriter(rewrite, endings) : createJsonBodyRewriter(rewrite, endings);
+  // A body that goes on as it came needs no body_mutation: Envoy keeps the bytes it has.
   if (kind === 'json-buffered') {
     return {
       async translate(body) {
         // BUFFERED: the one message holds the whole body, whatever its end_of_stream says.
-        const out = await rewriter.push(body.body ?? new Uint8Array(), true);
+        const chunk = body.body ?? new Uint8Array();
+        const out = await rewriter.push(chunk, true);
         const set_headers = [setHeader('content-length', String(out.byteLength))];
-        return { response_body: { response: { header_mutation: { set_headers }, body_mutation: { body: out } } } };
+        const mutation = out === chunk ? {} : { body_mutation: { body: out } };
+        return { response_body: { response: { header_mutation: { set_headers }, ...mutation } } };
       },
     };
   }
   return {
     async translate(body) {
-      const out = await rewriter.push(body.body ?? new Uint8Array(), body.end_of_stream === true);
-      return { response_body: { response: { body_mutation: { body: out } } } };
+      const chunk = body.body ?? new Uint8Array();
+      const out = await rewriter.push(chunk, body.end_of_stream === true);
+      return { response_body: out === chunk ? {} : { response: { body_mutation: { body: out } } } };
     },
   };
 }
@@ -95,11 +106,9 @@ async function sendable(
   logger: Logger,
 ): Promise<BodyMessage | undefined> {
   switch (verdict.kind) {
-    case 'answer': {
-      const result = verdict.message['result'];
-      if (route.rewriteResult === undefined || typeof result !== 'object' || result === null) return verdict.message;
-      return { ...verdict.message, result: route.rewriteResult(result as Record<string, unknown>) };
-    }
+    case 'answer':
+      // The very same message when the rewrite changes nothing, so its bytes go through as they came.
+      return rewriteAnswer(verdict.message, route.rewriteResult, logger);
     case 'notification':
       return verdict.message;
     case 'server-request': {

@@ -121,11 +121,12 @@ export async function jsonCallAnswer(
   if (text === undefined) return rpcErrorResponse(requestId, tooLarge(server), logger);
   const answer = pickJsonAnswer(text, scope, server, logger);
   if (answer instanceof GatewayError) return rpcErrorResponse(requestId, answer, logger);
-  // One message that is the answer and needs no rewrite: its bytes go through as they came.
-  if (rewrite === undefined && text.trimStart().startsWith('{')) {
+  const rewritten = rewriteAnswer(answer, rewrite, logger);
+  // One message that is the answer and that the rewrite left alone: its bytes go through as they came.
+  if (rewritten === answer && text.trimStart().startsWith('{')) {
     return new Response(text, { status: 200, headers: JSON_HEADERS });
   }
-  return jsonAnswer(rewriteAnswer(answer, rewrite, logger));
+  return jsonAnswer(rewritten);
 }
 
 /** A body as text, or undefined (and the body cancelled) once it passes `limit` bytes. */
@@ -136,6 +137,11 @@ export async function readTextWithin(response: Response, limit: number): Promise
     return undefined;
   }
   if (response.body === null) return '';
+  if (Number.isInteger(declared)) {
+    // The length frames the body on the wire, so it is read whole; checked again all the same.
+    const bytes = await response.arrayBuffer();
+    return bytes.byteLength > limit ? undefined : new TextDecoder().decode(bytes);
+  }
   const reader = response.body.getReader();
   const decoder = new TextDecoder();
   let text = '';
@@ -161,7 +167,8 @@ export function rewriteAnswer(
   const result = message['result'];
   if (rewrite === undefined || typeof result !== 'object' || result === null || Array.isArray(result)) return message;
   try {
-    return { ...message, result: rewrite(result as Record<string, unknown>) };
+    const rewritten = rewrite(result as Record<string, unknown>);
+    return rewritten === result ? message : { ...message, result: rewritten };
   } catch (error) {
     return { jsonrpc: '2.0', id: message['id'], error: toJsonRpcError(error, logger) };
   }

@@ -1,6 +1,6 @@
 import { prefixUri } from '../catalog/tool-prefix.ts';
 
-/** Maps an upstream's result into the gateway's namespace. */
+/** Maps an upstream's result into the gateway's namespace; returns the very same object when nothing in it changes. */
 export type ResultRewrite = (result: Record<string, unknown>) => Record<string, unknown>;
 
 /**
@@ -27,11 +27,11 @@ export function resultRewriteFor(method: string, prefix: string): ResultRewrite 
         );
     case 'prompts/get':
       return (result) =>
-        mapArray(result, 'messages', (message) =>
-          isObject(message) && isObject(message['content'])
-            ? { ...message, content: linkedContent(message['content'], prefix) }
-            : message,
-        );
+        mapArray(result, 'messages', (message) => {
+          if (!isObject(message) || !isObject(message['content'])) return message;
+          const content = linkedContent(message['content'], prefix);
+          return content === message['content'] ? message : { ...message, content };
+        });
     default:
       return undefined;
   }
@@ -42,7 +42,8 @@ function linkedContent(item: unknown, prefix: string): unknown {
   if (!isObject(item)) return item;
   if (item['type'] === 'resource_link') return withUri(item, prefix);
   if (item['type'] === 'resource' && isObject(item['resource'])) {
-    return { ...item, resource: withUri(item['resource'], prefix) };
+    const resource = withUri(item['resource'], prefix);
+    return resource === item['resource'] ? item : { ...item, resource };
   }
   return item;
 }
@@ -59,13 +60,21 @@ function withUri(item: unknown, prefix: string): unknown {
   return isObject(item) && typeof item['uri'] === 'string' ? { ...item, uri: prefixUri(prefix, item['uri']) } : item;
 }
 
+/** The result with `result[key]`'s items mapped; the very same object when no item changed. */
 function mapArray(
   result: Record<string, unknown>,
   key: string,
   map: (item: unknown) => unknown,
 ): Record<string, unknown> {
   const items = result[key];
-  return Array.isArray(items) ? { ...result, [key]: items.map(map) } : result;
+  if (!Array.isArray(items)) return result;
+  let mapped: unknown[] | undefined;
+  for (let index = 0; index < items.length; index++) {
+    const item: unknown = items[index];
+    const next = map(item);
+    if (next !== item) (mapped ??= items.slice())[index] = next;
+  }
+  return mapped === undefined ? result : { ...result, [key]: mapped };
 }
 
 function isObject(value: unknown): value is Record<string, unknown> {
