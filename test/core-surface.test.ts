@@ -63,6 +63,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'DEFAULT_MAX_BODY_BYTES',
       'ROUTER_HEADERS',
       'checkModernHeaders',
+      'concatBytes',
       'createBackendInitTokens',
       'createCallScope',
       'createUpstreamClient',

@@ -23,6 +23,7 @@ export { BACKEND_INIT_HEADERS, createBackendInitTokens } from './session/backend
 export type { BackendInitTokens, BackendInitVerifyResult } from './session/backend-init-token.ts';
 export type { SessionClaims } from './session/session-token.ts';
 
+export { concatBytes } from './protocol/bytes.ts';
 export { parseJsonRpcMessage } from './protocol/json-rpc.ts';
 export type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from './protocol/json-rpc.ts';
 export { checkModernHeaders, encodeHeaderValue, isModernRequest, isModernVersion } from './protocol/modern-request.ts';

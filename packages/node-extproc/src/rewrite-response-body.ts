@@ -4,6 +4,8 @@
  * JSON body as a whole.
  */
 
+import { concatBytes } from '@mcp-gateway/core/router';
+
 /** A JSON-RPC message as found in a body. */
 export type BodyMessage = Record<string, unknown>;
 
@@ -141,7 +143,7 @@ export function createJsonBodyRewriter(
       }
       chunks.push(chunk);
       if (!endOfStream) return new Uint8Array();
-      const body = concat(chunks, size);
+      const body = concatBytes(chunks, size);
       const parsed = parseMessages(new TextDecoder().decode(body));
       const rewritten = parsed === undefined ? [] : await rewrite(parsed.messages);
       if (rewritten === undefined && parsed?.batch === false) return body;
@@ -165,15 +167,4 @@ function parseMessages(text: string): { messages: BodyMessage[]; batch: boolean 
 
 function isMessage(value: unknown): value is BodyMessage {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function concat(chunks: readonly Uint8Array[], size: number): Uint8Array {
-  if (chunks.length === 1) return chunks[0] as Uint8Array;
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }

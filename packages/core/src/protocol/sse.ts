@@ -1,3 +1,5 @@
+import { concatBytes } from './bytes.ts';
+
 /**
  * One dispatched Server-Sent Event. `event` is absent for the default type ("message");
  * `id` and `retry` are present only when the event's own block set them.
@@ -115,7 +117,7 @@ export function createSseParser(options: SseParserOptions = {}): TransformStream
   function takeLine(chunk: Uint8Array, start: number, end: number): Uint8Array {
     if (partial.length === 0) return chunk.subarray(start, end);
     partial.push(chunk.subarray(start, end));
-    const line = concat(partial, partialBytes + end - start);
+    const line = concatBytes(partial, partialBytes + end - start);
     partial = [];
     partialBytes = 0;
     return line;
@@ -233,16 +235,6 @@ function isAsciiDigits(value: string): boolean {
     if (code < 0x30 || code > 0x39) return false;
   }
   return true;
-}
-
-function concat(parts: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }
 
 function tooLarge(limit: number): Error {
