@@ -10,6 +10,15 @@ export type { LogFields, Logger } from './logger.ts';
 
 export { EMPTY_CONFIG } from './config/schema.ts';
 export type { GatewayConfig, ServerConfig, VirtualServerConfig } from './config/schema.ts';
+export type {
+  AuditConfig,
+  AuthConfig,
+  IssuerConfig,
+  OAuthConfig,
+  PolicyConfig,
+  PolicyRuleConfig,
+  TrustedHeadersConfig,
+} from './config/access-schema.ts';
 export { parseConfig } from './config/parse-config.ts';
 export type { ConfigResult } from './config/parse-config.ts';
 

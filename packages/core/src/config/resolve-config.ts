@@ -1,4 +1,5 @@
 import type * as v from 'valibot';
+import { resolveAudit, resolveAuth, resolvePolicy } from './access-schema.ts';
 import { RawConfigSchema, RawServerSchema, RawVirtualServerSchema } from './schema.ts';
 import type { GatewayConfig, ServerConfig, VirtualServerConfig } from './schema.ts';
 
@@ -61,6 +62,9 @@ export function resolveConfig(raw: RawConfig): ResolvedConfig {
     servers,
     virtualServers,
     ...(raw.gatewayCACertPEM ? { gatewayCACertPEM: raw.gatewayCACertPEM } : {}),
+    ...(raw.auth ? { auth: resolveAuth(raw.auth, issues) } : {}),
+    ...(raw.policy ? { policy: resolvePolicy(raw.policy, issues) } : {}),
+    ...(raw.audit ? { audit: resolveAudit(raw.audit) } : {}),
   };
   return { config, issues, warnings };
 }

@@ -1,4 +1,12 @@
 import * as v from 'valibot';
+import {
+  RawAuditSchema,
+  RawAuthSchema,
+  RawPolicySchema,
+  type AuditConfig,
+  type AuthConfig,
+  type PolicyConfig,
+} from './access-schema.ts';
 
 /** True for an absolute `http:` or `https:` URL with a host. */
 function isHttpUrl(input: string): boolean {
@@ -91,6 +99,9 @@ export const RawConfigSchema = v.looseObject(
     virtualServers: v.nullish(v.array(mapping(RawVirtualServerSchema, 'must be a mapping'), 'must be a list')),
     gatewayCACertPEM: pem(),
     globalGuardrails: reserved(),
+    auth: v.nullish(mapping(RawAuthSchema, 'must be a mapping')),
+    policy: v.nullish(mapping(RawPolicySchema, 'must be a mapping')),
+    audit: v.nullish(mapping(RawAuditSchema, 'must be a mapping')),
   },
   'must be a mapping with a servers list',
 );
@@ -129,6 +140,12 @@ export interface GatewayConfig {
   readonly servers: readonly ServerConfig[];
   readonly virtualServers: readonly VirtualServerConfig[];
   readonly gatewayCACertPEM?: string;
+  /** Who the caller is: token verification and trusted headers; absent, nothing is verified. */
+  readonly auth?: AuthConfig;
+  /** What a caller may see and call; absent, everything is allowed. */
+  readonly policy?: PolicyConfig;
+  /** The record of each decision on a call or read; absent, none is written. */
+  readonly audit?: AuditConfig;
 }
 
 /** An empty configuration (no servers). */
