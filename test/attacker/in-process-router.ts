@@ -2,8 +2,10 @@
 // phase Envoy asks about, over a small catalog: a legacy upstream (a real SDK server, so backend
 // sessions really open) and a 2026-07-28 one that is routed without being contacted.
 import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig } from '@mcp-gateway/core';
+import { unverified } from '@mcp-gateway/core/router';
 import {
   buildCatalog,
+  createAccessControl,
   createCallerIdentities,
   createSessionGate,
   createSessionTokens,
@@ -78,6 +80,12 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
   const tokens = createSessionTokens({ key: TEST_SIGNING_KEY });
   const store = createMemorySessionStore();
   const gate = createSessionGate({ tokens, store, callers: createCallerIdentities(), logger: NOOP_LOGGER });
+  const access = createAccessControl({
+    config: { servers: [], virtualServers: [] },
+    env: {},
+    fetch,
+    logger: NOOP_LOGGER,
+  });
   const deps = createProcessorDeps({
     publicHost: PUBLIC_HOST,
     gate,
@@ -86,6 +94,7 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
       serverOf: (name) => [legacy, modern].find((s) => s.name === name),
       upstreamEra: (target) => (target.name === modern.name ? 'modern' : 'legacy'),
     }),
+    access: () => access,
     signingKey: TEST_SIGNING_KEY,
     store,
     logger: NOOP_LOGGER,
@@ -108,7 +117,12 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
       const first = translateRequestHeaders(PUBLIC_HOST, { headers, endOfStream: false });
       if ('immediate_response' in first || first.mode_override?.request_body_mode === 'NONE') return [first];
       const body = typeof request.body === 'string' ? new TextEncoder().encode(request.body) : request.body;
-      const second = await translateRequestBody({ body, end_of_stream: true }, headers, deps);
+      const second = await translateRequestBody(
+        { body, end_of_stream: true },
+        headers,
+        deps,
+        unverified(headers.get('authorization')),
+      );
       return [first, second.response];
     },
     close: () => store.close(),

@@ -14,6 +14,14 @@ export const ERROR_CODES = {
   PROMPT_NOT_FOUND: { http: 200, rpc: -32602 },
   RESOURCE_NOT_FOUND: { http: 200, rpc: -32602 },
   SESSION_REQUIRED: { http: 400, rpc: -32600 },
+  /** No or a bad bearer token while token verification is on (with a WWW-Authenticate challenge). */
+  UNAUTHORIZED: { http: 401, rpc: -32001 },
+  /** A valid token without the required scopes. */
+  INSUFFICIENT_SCOPE: { http: 403, rpc: -32003 },
+  /** The issuer's keys cannot be fetched and none are cached: tokens cannot be checked. */
+  AUTH_UNAVAILABLE: { http: 503, rpc: -32603 },
+  /** The caller may not call, get or read this item (policy, trusted header or virtual server). */
+  ACCESS_DENIED: { http: 200, rpc: -32003 },
   SESSION_NOT_FOUND: { http: 404, rpc: -32001 },
   SESSION_EXPIRED: { http: 404, rpc: -32001 },
   BODY_TOO_LARGE: { http: 413, rpc: -32600 },

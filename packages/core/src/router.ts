@@ -5,6 +5,12 @@
  * The router only maps these decisions onto Envoy header and body mutations.
  */
 export { decideRoute } from './decision/route.ts';
+export { argumentsOf, authorizeForward, refusalError } from './decision/authorize.ts';
+export type { Authorization } from './decision/authorize.ts';
+export type { AccessControl, RequestAccess } from './decision/access-control.ts';
+export { unverified } from './identity/authentication.ts';
+export type { Authentication, AuthRefusal } from './identity/authentication.ts';
+export type { Auditor, AuditTrail } from './audit/audit-record.ts';
 export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './decision/route.ts';
 export type { ResultRewrite } from './decision/result-rewrite.ts';
 export { isForwardedMethod } from './decision/routed-methods.ts';

@@ -3,7 +3,9 @@
  * decisions without a running gateway (a catalog from snapshots, session tokens and the gate
  * over them). Not for production code: hosts get these through `createGateway`.
  */
+export { NO_AUDIT } from './audit/audit-record.ts';
 export { buildCatalog } from './catalog/catalog.ts';
+export { createAccessControl } from './decision/access-control.ts';
 export { prefixUri } from './catalog/tool-prefix.ts';
 export { createSessionGate } from './decision/session-gate.ts';
 export type { SessionGateDeps } from './decision/session-gate.ts';

@@ -9,7 +9,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NOOP_LOGGER } from '@mcp-gateway/core';
-import { BACKEND_INIT_HEADERS } from '@mcp-gateway/core/router';
+import { BACKEND_INIT_HEADERS, unverified } from '@mcp-gateway/core/router';
 import { createCallerIdentities, createSessionTokens } from '@mcp-gateway/core/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -119,7 +119,7 @@ describe.each([
       return openSession(`http://127.0.0.1:${running.broker!.port}/mcp`, { authorization: 'Bearer user-token' });
     }
     const tokens = createSessionTokens({ key: SIGNING_KEY });
-    const caller = (await createCallerIdentities().identify('Bearer user-token')) as string;
+    const caller = (await createCallerIdentities().identify(unverified('Bearer user-token'))) as string;
     return (await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {}, caller })).token;
   }
 

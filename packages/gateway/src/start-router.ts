@@ -33,6 +33,8 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     maxBodyBytes: options.maxBodyBytes,
     gate: routing.gate,
     routeContext: routing.routeContext,
+    access: routing.access,
+    auditor: () => routing.auditor('router'),
     signingKey: options.signingKey,
     ...(options.hmac !== undefined && { hmac: options.hmac }),
     ...(options.privateHost !== undefined && { privateHost: options.privateHost }),

@@ -168,6 +168,7 @@ export function refusalResponse(
   error: unknown,
   id: JsonRpcId | null,
   logger: Logger = NOOP_LOGGER,
+  headers: Readonly<Record<string, string>> = {},
 ): ProcessingResponse {
   const status = isGatewayError(error) && error.expose ? error.status : 500;
   const body = { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
@@ -175,7 +176,12 @@ export function refusalResponse(
   return {
     immediate_response: {
       status: { code: status },
-      headers: { set_headers: [setHeader('content-type', 'application/json')] },
+      headers: {
+        set_headers: [
+          setHeader('content-type', 'application/json'),
+          ...Object.entries(headers).map(([name, value]) => setHeader(name, value)),
+        ],
+      },
       body: encoder.encode(JSON.stringify(body)),
       details: `ext_proc: ${code}`,
     },

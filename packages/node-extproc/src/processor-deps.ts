@@ -12,6 +12,9 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   ensureBackendSession,
   rememberServerRequest,
+  type AccessControl,
+  type Auditor,
+  type AuditTrail,
   type RouteContext,
   type SessionClaims,
   type SessionGate,
@@ -38,6 +41,10 @@ export interface ProcessorDepsOptions {
   readonly gate: SessionGate;
   /** What the broker's routing decision reads (catalog, servers, their eras). */
   routeContext(): RouteContext;
+  /** The broker's access decisions (token verification, virtual servers, trusted headers, policy). */
+  access(): AccessControl;
+  /** The audit trail the router records routed calls in; default none. */
+  auditor?(): Auditor;
   /** The gateway's signing key (GATEWAY_SIGNING_KEY): signs and verifies backend-init tokens. */
   readonly signingKey: string | Uint8Array;
   /** The host's HMAC-SHA256 for backend-init tokens; default crypto.subtle, key imported once. */
@@ -101,6 +108,8 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     logger,
     gate: options.gate,
     routeContext: () => options.routeContext(),
+    access: () => options.access(),
+    auditor: () => options.auditor?.() ?? NO_AUDITOR,
     serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession(
@@ -121,3 +130,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     },
   };
 }
+
+const IGNORED_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
+/** No audit trail: routed calls are not recorded. */
+const NO_AUDITOR: Auditor = Object.freeze({ begin: () => IGNORED_TRAIL });

@@ -1,6 +1,8 @@
 import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig, type SessionStore } from '@mcp-gateway/core';
+import { unverified } from '@mcp-gateway/core/router';
 import {
   buildCatalog,
+  createAccessControl,
   createCallerIdentities,
   createSessionGate,
   createSessionTokens,
@@ -78,6 +80,8 @@ beforeAll(async () => {
       serverOf: (name) => (name === weather.name ? weather : undefined),
       upstreamEra: () => 'legacy',
     }),
+    access: () =>
+      createAccessControl({ config: { servers: [], virtualServers: [] }, env: {}, fetch, logger: NOOP_LOGGER }),
     signingKey: SIGNING_KEY,
     store,
     logger: NOOP_LOGGER,
@@ -106,7 +110,7 @@ const setHeaders = (common: Decoded | undefined): Record<string, string> =>
 
 /** A session the broker opened for the `Bearer user-token` caller the call messages carry. */
 async function newSession(): Promise<string> {
-  const caller = await createCallerIdentities().identify('Bearer user-token');
+  const caller = await createCallerIdentities().identify(unverified('Bearer user-token'));
   const { token } = await tokens.issue({
     protocolVersion: '2025-11-25',
     clientCapabilities: {},

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { constants as http2Constants } from 'node:http2';
 import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
+import { refusalError, unverified, type AuthRefusal, type Authentication } from '@mcp-gateway/core/router';
 import {
   immediateResponse,
+  refusalResponse,
   toHeaders,
   type HttpBody,
   type HttpHeaders,
@@ -30,6 +32,8 @@ type ProcessStream = ServerDuplexStream<ProcessingRequest, ProcessingResponse>;
 /** What one stream (one HTTP request) remembers between phases. */
 interface StreamState {
   requestHeaders: ReadonlyMap<string, string>;
+  /** Who the request comes from: verified in the request-headers phase when verification is on. */
+  auth: Authentication;
   route: UpstreamRoute | undefined;
   /** Set when the response headers switched the body to the processor (a rewrite is needed). */
   responseBody: ResponseBodyTranslator | undefined;
@@ -48,6 +52,7 @@ interface StreamState {
 export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps): void {
   const state: StreamState = {
     requestHeaders: new Map(),
+    auth: unverified(undefined),
     route: undefined,
     responseBody: undefined,
   };
@@ -66,7 +71,11 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
     deps.logger.debug('ext_proc stream ended by Envoy', { error: error.message });
   });
   // grpc-js signals the end of the call once it has sent the status (trailers), or once Envoy reset it.
-  stream.on('cancelled', () => setImmediate(closeTransport, stream));
+  stream.on('cancelled', () => {
+    // The exchange is over (answered, or Envoy gave up): a routed call's audit record is written.
+    state.route?.trail?.finish();
+    setImmediate(closeTransport, stream);
+  });
 }
 
 /**
@@ -138,18 +147,25 @@ async function translate(
   switch (message.request) {
     case 'request_headers': {
       state.requestHeaders = toHeaders(message.request_headers ?? {});
+      // Who is asking, before anything is routed: the broker's own check (401 with its challenge).
+      const authenticated = await deps.access().authenticate(state.requestHeaders.get('authorization'));
+      if (!authenticated.ok) return unauthorized(authenticated.refusal, state.requestHeaders, deps);
+      state.auth = authenticated.auth;
       const endOfStream = message.request_headers?.end_of_stream === true;
       return translateRequestHeaders(deps.publicHost, { headers: state.requestHeaders, endOfStream });
     }
     case 'request_body': {
-      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps);
+      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps, state.auth);
       state.route = result.route;
       return result.response;
     }
     case 'response_headers': {
       const headers = message.response_headers ?? {};
+      const responseHeaders = toHeaders(headers);
+      const status = Number(responseHeaders.get(':status'));
+      if (Number.isInteger(status)) state.route?.trail?.upstreamStatus(status);
       const result = await translateResponseHeaders(
-        { headers: toHeaders(headers), endOfStream: headers.end_of_stream === true },
+        { headers: responseHeaders, endOfStream: headers.end_of_stream === true },
         state.route,
         deps,
       );
@@ -245,4 +261,17 @@ function tuneHttp2Server(server: Server): void {
   internals.commonServerOptions['streamResetBurst'] = Number.MAX_SAFE_INTEGER;
   internals.commonServerOptions['streamResetRate'] = Number.MAX_SAFE_INTEGER;
   internals.commonServerOptions['noDelay'] = true;
+}
+
+/** The request-headers answer refusing a request whose credential did not pass: the broker's 401 (403, 503). */
+function unauthorized(
+  refusal: AuthRefusal,
+  headers: ReadonlyMap<string, string>,
+  deps: ProcessorDeps,
+): ProcessingResponse {
+  const url = `${headers.get(':scheme') ?? 'http'}://${headers.get(':authority') ?? deps.publicHost}${headers.get(':path') ?? '/mcp'}`;
+  deps.logger.debug('request refused by token verification', { status: refusal.status, reason: refusal.description });
+  return refusalResponse(refusalError(refusal), null, deps.logger, {
+    'www-authenticate': deps.access().challenge(refusal, url),
+  });
 }

@@ -1,7 +1,6 @@
 import { createBackendInitTokens } from '@mcp-gateway/core/router';
 import { describe, expect, it } from 'vitest';
-import { translateRequestBody } from './translate-request-body.ts';
-import { call, deps, encode, initTokens, readable } from './translate-request-body.fixtures.ts';
+import { call, deps, encode, initTokens, readable, translate } from './translate-request-body.fixtures.ts';
 
 describe('translateRequestBody, a hairpin initialize', () => {
   const initialize = call('initialize', { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: {} });
@@ -13,7 +12,7 @@ describe('translateRequestBody, a hairpin initialize', () => {
     ]);
 
   it('goes to the server its token is bound to, never to the broker', async () => {
-    const answer = await translateRequestBody({ body: initialize }, await hairpin(), deps().deps);
+    const answer = await translate({ body: initialize }, await hairpin(), deps().deps);
     expect(readable(answer.response)).toMatchObject({
       set: [
         [':authority', 'weather.mcp.local'],
@@ -25,7 +24,7 @@ describe('translateRequestBody, a hairpin initialize', () => {
     });
     expect(answer.route).toBeUndefined();
     const initialized = encode({ jsonrpc: '2.0', method: 'notifications/initialized' });
-    const next = await translateRequestBody({ body: initialized }, await hairpin(), deps().deps);
+    const next = await translate({ body: initialized }, await hairpin(), deps().deps);
     expect(readable(next.response).set).toContainEqual([':authority', 'weather.mcp.local']);
   });
 
@@ -38,7 +37,7 @@ describe('translateRequestBody, a hairpin initialize', () => {
       [new Map([['mcp-init-host', 'weather.mcp.local']]), 'mcp-init-host and router-key must come together'],
     ];
     for (const [headers, reason] of cases) {
-      const answer = await translateRequestBody({ body: initialize }, headers, deps().deps);
+      const answer = await translate({ body: initialize }, headers, deps().deps);
       expect(readable(answer.response)).toMatchObject({
         immediate: { status: 403, body: `Backend initialize refused: ${reason}` },
       });
@@ -46,7 +45,7 @@ describe('translateRequestBody, a hairpin initialize', () => {
   });
 
   it('does not let a valid token carry anything but the initialize handshake', async () => {
-    const answer = await translateRequestBody(
+    const answer = await translate(
       { body: call('tools/call', { name: 'weather_forecast' }) },
       await hairpin(),
       deps().deps,

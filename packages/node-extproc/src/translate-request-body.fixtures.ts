@@ -1,16 +1,18 @@
 // Shared fixtures of the request-body translator's tests: two servers, their catalog, a session,
 // injected effects that record what they were asked, and a readable form of the answers.
 import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig } from '@mcp-gateway/core';
-import { createBackendInitTokens, type RouteContext, type SessionClaims } from '@mcp-gateway/core/router';
+import { createBackendInitTokens, unverified, type RouteContext, type SessionClaims } from '@mcp-gateway/core/router';
 import {
   buildCatalog,
+  createAccessControl,
   createCallerIdentities,
+  NO_AUDIT,
   createSessionGate,
   createSessionTokens,
   type UpstreamSnapshot,
 } from '@mcp-gateway/core/testing';
-import type { ProcessingResponse } from './ext-proc-messages.ts';
-import type { RequestBodyDeps } from './translate-request-body.ts';
+import type { HttpBody, ProcessingResponse } from './ext-proc-messages.ts';
+import { translateRequestBody, type RequestBodyDeps, type RequestBodyResult } from './translate-request-body.ts';
 
 export const weather: ServerConfig = {
   name: 'ns/weather',
@@ -83,7 +85,24 @@ export const clientHeaders = new Map([
 ]);
 
 async function callerOf(authorization: string): Promise<string> {
-  return (await createCallerIdentities().identify(authorization)) as string;
+  return (await createCallerIdentities().identify(unverified(authorization))) as string;
+}
+
+/** The access decisions of a config without access sections: everything allowed, nothing verified. */
+export const openAccess = createAccessControl({
+  config: { servers: [], virtualServers: [] },
+  env: {},
+  fetch,
+  logger: NOOP_LOGGER,
+});
+
+/** The request-body phase as the processor runs it when token verification is off. */
+export function translate(
+  body: HttpBody,
+  headers: ReadonlyMap<string, string>,
+  deps: RequestBodyDeps,
+): Promise<RequestBodyResult> {
+  return translateRequestBody(body, headers, deps, unverified(headers.get('authorization')));
 }
 
 /** The route context over the catalog; upstreams speak `modern` when named there. */
@@ -101,6 +120,8 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     maxBodyBytes: 1024,
     gate,
     routeContext: () => routeContext(modern),
+    access: () => openAccess,
+    auditor: () => NO_AUDIT,
     serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession: async (owner, server, headers, known) => {

@@ -1,7 +1,6 @@
 import { GatewayError } from '@mcp-gateway/core';
 import { prefixUri } from '@mcp-gateway/core/testing';
 import { describe, expect, it } from 'vitest';
-import { translateRequestBody } from './translate-request-body.ts';
 import {
   call,
   claims,
@@ -12,6 +11,7 @@ import {
   session,
   store,
   tokens,
+  translate,
   weather,
 } from './translate-request-body.fixtures.ts';
 
@@ -23,7 +23,7 @@ describe('translateRequestBody', () => {
   it('routes a tools/call for a served tool to its upstream with the prefix stripped', async () => {
     const { deps: d, ensured } = deps();
     const body = call('tools/call', { name: 'weather_forecast', arguments: { city: 'Oslo' } });
-    const result = await translateRequestBody({ body, end_of_stream: true }, clientHeaders, d);
+    const result = await translate({ body, end_of_stream: true }, clientHeaders, d);
     const newBody = {
       jsonrpc: '2.0',
       id: 7,
@@ -40,7 +40,7 @@ describe('translateRequestBody', () => {
         ['x-mcp-toolname', 'forecast'],
         ['mcp-session-id', 'backend-1'],
       ],
-      remove: undefined,
+      remove: ['x-mcp-authorized', 'x-mcp-virtualserver'],
       body: newBody,
       clearRouteCache: true,
       metadata: {
@@ -67,12 +67,14 @@ describe('translateRequestBody', () => {
       params: newBody.params,
       // Links in the result get the prefix, as in the broker.
       rewriteResult: expect.any(Function),
+      // The call's audit record, written when the exchange ends.
+      trail: expect.objectContaining({ finish: expect.any(Function) }),
     });
     expect(ensured).toEqual([[claims.jti, 'ns/weather', 'Bearer user']]);
   });
 
   it('routes prompts/get with x-mcp-promptname', async () => {
-    const result = await translateRequestBody(
+    const result = await translate(
       { body: call('prompts/get', { name: 'weather_summary' }) },
       clientHeaders,
       deps().deps,
@@ -87,31 +89,23 @@ describe('translateRequestBody', () => {
 
   it('routes resources/read with x-mcp-resourceuri and the upstream’s own URI', async () => {
     const served = prefixUri('weather_', 'file:///today.txt');
-    const result = await translateRequestBody(
-      { body: call('resources/read', { uri: served }) },
-      clientHeaders,
-      deps().deps,
-    );
+    const result = await translate({ body: call('resources/read', { uri: served }) }, clientHeaders, deps().deps);
     const view = readable(result.response);
     expect(view.set).toContainEqual(['x-mcp-resourceuri', 'file:///today.txt']);
     expect(view.body).toMatchObject({ params: { uri: 'file:///today.txt' } });
   });
 
   it('removes mcp-session-id for an upstream without sessions', async () => {
-    const result = await translateRequestBody(
-      { body: call('tools/call', { name: 'plain_echo' }) },
-      clientHeaders,
-      deps().deps,
-    );
+    const result = await translate({ body: call('tools/call', { name: 'plain_echo' }) }, clientHeaders, deps().deps);
     const view = readable(result.response);
-    expect(view.remove).toEqual(['mcp-session-id']);
+    expect(view.remove).toEqual(['x-mcp-authorized', 'x-mcp-virtualserver', 'mcp-session-id']);
     expect(view.set?.map(([key]) => key)).not.toContain('mcp-session-id');
     expect(result.route?.backendSessionId).toBe('');
   });
 
   it('sends an unknown tool to the broker, which answers -32602', async () => {
     const { deps: d, ensured } = deps();
-    const result = await translateRequestBody({ body: call('tools/call', { name: 'nope' }) }, clientHeaders, d);
+    const result = await translate({ body: call('tools/call', { name: 'nope' }) }, clientHeaders, d);
     expect(readable(result.response)).toEqual({
       set: [
         ['x-mcp-method', 'tools/call'],
@@ -134,7 +128,7 @@ describe('translateRequestBody', () => {
 
   it('sends initialize and list requests to the broker', async () => {
     for (const method of ['initialize', 'tools/list', 'ping']) {
-      const result = await translateRequestBody({ body: call(method, {}) }, new Map(), deps().deps);
+      const result = await translate({ body: call(method, {}) }, new Map(), deps().deps);
       expect(readable(result.response).set).toEqual([
         ['x-mcp-method', method],
         ['x-mcp-servername', 'mcpBroker'],
@@ -146,19 +140,19 @@ describe('translateRequestBody', () => {
     const notification = encode({ jsonrpc: '2.0', method: 'notifications/initialized' });
     const response = encode({ jsonrpc: '2.0', id: 1, result: {} });
     for (const body of [notification, response]) {
-      const result = await translateRequestBody({ body }, clientHeaders, deps().deps);
+      const result = await translate({ body }, clientHeaders, deps().deps);
       expect(readable(result.response).set).toEqual([['x-mcp-servername', 'mcpBroker']]);
     }
   });
 
   it('routes completion/complete and resources/subscribe like the broker forwards them', async () => {
-    const complete = await translateRequestBody(
+    const complete = await translate(
       { body: call('completion/complete', { ref: { type: 'ref/prompt', name: 'weather_summary' } }) },
       clientHeaders,
       deps().deps,
     );
     expect(readable(complete.response).body).toMatchObject({ params: { ref: { name: 'summary' } } });
-    const subscribe = await translateRequestBody(
+    const subscribe = await translate(
       { body: call('resources/subscribe', { uri: prefixUri('weather_', 'file:///today.txt') }) },
       clientHeaders,
       deps().deps,
@@ -170,7 +164,7 @@ describe('translateRequestBody', () => {
     const deep = encode(
       `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"a":${'['.repeat(20_000)}${']'.repeat(20_000)}}}`,
     );
-    const result = await translateRequestBody({ body: deep }, clientHeaders, deps({ maxBodyBytes: 100_000 }).deps);
+    const result = await translate({ body: deep }, clientHeaders, deps({ maxBodyBytes: 100_000 }).deps);
     expect(readable(result.response).immediate).toMatchObject({
       status: 400,
       body: expect.stringContaining('128 levels'),
@@ -178,7 +172,7 @@ describe('translateRequestBody', () => {
   });
 
   it('answers malformed JSON with 400 and a plain-text reason', async () => {
-    const result = await translateRequestBody({ body: encode('{"jsonrpc":') }, clientHeaders, deps().deps);
+    const result = await translate({ body: encode('{"jsonrpc":') }, clientHeaders, deps().deps);
     const view = readable(result.response);
     expect(view.immediate?.status).toBe(400);
     expect(view.immediate?.body).toMatch(/^Parse error: request body is not valid JSON/);
@@ -187,7 +181,7 @@ describe('translateRequestBody', () => {
 
   it('answers a body over the limit with 413', async () => {
     const body = call('tools/call', { name: 'weather_forecast', arguments: { text: 'x'.repeat(2000) } });
-    const result = await translateRequestBody({ body }, clientHeaders, deps().deps);
+    const result = await translate({ body }, clientHeaders, deps().deps);
     expect(readable(result.response).immediate).toMatchObject({
       status: 413,
       body: 'Request body too large (limit 1024 bytes)',
@@ -195,11 +189,7 @@ describe('translateRequestBody', () => {
   });
 
   it('answers a call without a session with 400', async () => {
-    const result = await translateRequestBody(
-      { body: call('tools/call', { name: 'weather_forecast' }) },
-      new Map(),
-      deps().deps,
-    );
+    const result = await translate({ body: call('tools/call', { name: 'weather_forecast' }) }, new Map(), deps().deps);
     const view = readable(result.response);
     expect(view.immediate?.status).toBe(400);
     expect(rpcError(view)).toMatchObject({
@@ -219,7 +209,7 @@ describe('translateRequestBody', () => {
         ['mcp-session-id', token],
         ['authorization', 'Bearer user'],
       ]);
-      const result = await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d);
+      const result = await translate({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d);
       const view = readable(result.response);
       expect(view.immediate?.status).toBe(404);
       expect(rpcError(view)).toMatchObject({
@@ -245,7 +235,7 @@ describe('translateRequestBody', () => {
         call('prompts/get', { name: 'weather_summary' }),
         call('resources/read', { uri: prefixUri('weather_', 'file:///today.txt') }),
       ]) {
-        const view = readable((await translateRequestBody({ body }, headers, d)).response);
+        const view = readable((await translate({ body }, headers, d)).response);
         expect(view.immediate?.status).toBe(404);
         expect(view.set).toBeUndefined();
       }
@@ -259,7 +249,7 @@ describe('translateRequestBody', () => {
     const { deps: d, ensured } = deps();
     const headers = new Map([['mcp-session-id', ended.token]]);
     const view = readable(
-      (await translateRequestBody({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d)).response,
+      (await translate({ body: call('tools/call', { name: 'weather_forecast' }) }, headers, d)).response,
     );
     expect(view.immediate?.status).toBe(404);
     expect(ensured).toEqual([]);
@@ -267,7 +257,7 @@ describe('translateRequestBody', () => {
 
   it('reuses the backend session the store already holds for the session and server', async () => {
     await store.ensureBackendSession(claims.jti, weather.name, 60, async () => 'held-backend');
-    const result = await translateRequestBody(
+    const result = await translate(
       { body: call('tools/call', { name: 'weather_forecast' }) },
       clientHeaders,
       deps().deps,
@@ -282,11 +272,7 @@ describe('translateRequestBody', () => {
         throw new GatewayError('UPSTREAM_UNAVAILABLE', 'could not open a session on upstream ns/weather');
       },
     });
-    const result = await translateRequestBody(
-      { body: call('tools/call', { name: 'weather_forecast' }) },
-      clientHeaders,
-      d,
-    );
+    const result = await translate({ body: call('tools/call', { name: 'weather_forecast' }) }, clientHeaders, d);
     const view = readable(result.response);
     expect(view.immediate?.status).toBe(502);
     expect(rpcError(view)).toMatchObject({
@@ -301,11 +287,7 @@ describe('translateRequestBody', () => {
         throw new Error('socket hang up at 10.0.0.1');
       },
     });
-    const result = await translateRequestBody(
-      { body: call('tools/call', { name: 'weather_forecast' }) },
-      clientHeaders,
-      d,
-    );
+    const result = await translate({ body: call('tools/call', { name: 'weather_forecast' }) }, clientHeaders, d);
     const view = readable(result.response);
     expect(view.immediate?.status).toBe(500);
     expect(rpcError(view)).toMatchObject({ error: { message: expect.stringMatching(/^Internal error \(reference /) } });
@@ -330,13 +312,13 @@ describe('translateRequestBody, a 2026-07-28 request', () => {
         'mcp-session-id': 'stale',
       },
     );
-    const answer = await translateRequestBody(body, headers, eras().deps);
+    const answer = await translate(body, headers, eras().deps);
     const got = readable(answer.response);
     expect(got.set).toContainEqual([':authority', 'weather.mcp.local']);
     expect(got.set).toContainEqual(['mcp-name', 'forecast']);
     expect(got.set).toContainEqual(['x-mcp-toolname', 'forecast']);
     expect(got.set?.map(([key]) => key)).not.toContain('mcp-session-id');
-    expect(got.remove).toEqual(['mcp-session-id']);
+    expect(got.remove).toEqual(['x-mcp-authorized', 'x-mcp-virtualserver', 'mcp-session-id']);
     expect(got.body).toMatchObject({ params: { name: 'forecast' } });
     // No session to map back, but the answer is checked on the way back.
     expect(answer.route).toMatchObject({ gatewaySessionId: '', jti: '', server: 'ns/weather', requestId: 9 });
@@ -344,7 +326,7 @@ describe('translateRequestBody, a 2026-07-28 request', () => {
 
   it('answers HeaderMismatch (400, -32020) when Mcp-Name disagrees with the body', async () => {
     const { body, headers } = modern('tools/call', { name: 'weather_forecast' }, { 'mcp-name': 'weather_other' });
-    const got = readable((await translateRequestBody(body, headers, eras().deps)).response);
+    const got = readable((await translate(body, headers, eras().deps)).response);
     expect(got.immediate?.status).toBe(400);
     const error = JSON.parse(got.immediate?.body ?? '{}');
     expect(error).toMatchObject({ jsonrpc: '2.0', id: 9, error: { code: -32020 } });
@@ -354,13 +336,13 @@ describe('translateRequestBody, a 2026-07-28 request', () => {
   it('goes to the broker for an unknown tool or a legacy upstream', async () => {
     for (const name of ['weather_nothing', 'plain_echo']) {
       const { body, headers } = modern('tools/call', { name }, { 'mcp-name': name });
-      const got = readable((await translateRequestBody(body, headers, eras().deps)).response);
+      const got = readable((await translate(body, headers, eras().deps)).response);
       expect(got.set).toContainEqual(['x-mcp-servername', 'mcpBroker']);
     }
   });
 
   it('sends a legacy call for a 2026-07-28 upstream to the broker, which translates it', async () => {
-    const answer = await translateRequestBody(
+    const answer = await translate(
       { body: call('tools/call', { name: 'weather_forecast' }) },
       clientHeaders,
       eras().deps,

@@ -7,6 +7,12 @@ import {
   parseJsonRpcMessage,
   ROUTER_HEADERS,
   routerHeaders,
+  argumentsOf,
+  authorizeForward,
+  type AccessControl,
+  type AuditTrail,
+  type Auditor,
+  type Authentication,
   type ForwardPlan,
   type JsonRpcRequest,
   type RouteContext,
@@ -25,7 +31,7 @@ import {
   type ProcessingResponse,
 } from './ext-proc-messages.ts';
 import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
-import { BROKER_SERVER_NAME } from './translate-request-headers.ts';
+import { ACCESS_HEADERS, BROKER_SERVER_NAME } from './translate-request-headers.ts';
 import type { UpstreamRoute } from './upstream-route.ts';
 
 /** What the request-body phase needs; effects are injected so the translation stays testable. */
@@ -36,6 +42,10 @@ export interface RequestBodyDeps extends BackendInitDeps {
   readonly gate: SessionGate;
   /** What the routing decision reads now (the same decision the broker makes). */
   routeContext(): RouteContext;
+  /** The access decisions the broker makes (virtual servers, trusted headers, policy). */
+  access(): AccessControl;
+  /** Where routed calls are recorded (the config's audit trail, as `router`). */
+  auditor(): Auditor;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
    * once (single flight) by an initialize carrying the client's identity headers. "" for an
@@ -73,6 +83,7 @@ export async function translateRequestBody(
   body: HttpBody,
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
+  auth: Authentication,
 ): Promise<RequestBodyResult> {
   const bytes = body.body ?? new Uint8Array();
   if (bytes.byteLength > deps.maxBodyBytes) {
@@ -99,8 +110,42 @@ export async function translateRequestBody(
   if (decision.kind !== 'forward' || decision.plan.upstreamEra !== era) {
     return { response: toBroker(request.method) };
   }
-  return modern ? routeModernCall(request, decision.plan) : routeLegacyCall(request, decision.plan, headers, deps);
+  return modern
+    ? routeModernCall(request, decision.plan, headers, deps, auth)
+    : routeLegacyCall(request, decision.plan, headers, deps, auth);
 }
+
+/**
+ * Whether the access decision lets the call go straight to its upstream. A refused call (or an
+ * unknown virtual server) goes to the broker instead, which refuses it with the same decision
+ * (core's authorizeForward) and records it: one refusal, answered and audited in one place.
+ */
+async function mayRoute(
+  request: JsonRpcRequest,
+  plan: ForwardPlan,
+  headers: ReadonlyMap<string, string>,
+  deps: RequestBodyDeps,
+  auth: Authentication,
+  jti: string | undefined,
+  sessionVirtualServer: string | undefined,
+): Promise<AuditTrail | undefined> {
+  const control = deps.access();
+  const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
+  if (!('auth' in access)) return undefined;
+  const authorization = authorizeForward(control, access, plan);
+  if (authorization.error !== undefined) return undefined;
+  if (authorization.subject === undefined) return NO_TRAIL;
+  return deps.auditor().begin({
+    method: request.method,
+    subject: authorization.subject,
+    verdict: authorization.verdict,
+    auth,
+    jti,
+    args: argumentsOf(plan),
+  });
+}
+
+const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
 async function routeLegacyCall(
@@ -108,17 +153,21 @@ async function routeLegacyCall(
   plan: ForwardPlan,
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
+  auth: Authentication,
 ): Promise<RequestBodyResult> {
   const token = headers.get('mcp-session-id');
-  const checked = await deps.gate.check({ sessionId: token, authorization: headers.get('authorization') });
+  const checked = await deps.gate.check({ sessionId: token, auth });
   if (!checked.ok) return { response: refusalResponse(checked.error, message.id) };
   const { server } = plan;
   const admitted = await deps.gate.admit(checked.claims, server.name);
   if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };
+  const trail = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs);
+  if (trail === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
     backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);
   } catch (error) {
+    trail.finish();
     return { response: refusalResponse(error, message.id) };
   }
   const routed = forwardMutations(message, plan, { backendSessionId });
@@ -127,18 +176,30 @@ async function routeLegacyCall(
       ...routed,
       dynamic_metadata: routedCallMetadata(plan, checked.claims.jti),
     },
-    route: upstreamRoute(message, plan, { gatewaySessionId: token ?? '', jti: checked.claims.jti, backendSessionId }),
+    route: upstreamRoute(message, plan, trail, {
+      gatewaySessionId: token ?? '',
+      jti: checked.claims.jti,
+      backendSessionId,
+    }),
   };
 }
 
 /** A 2026-07-28 call to a 2026-07-28 upstream: sessionless, `Mcp-Name` without the prefix. */
-function routeModernCall(message: JsonRpcRequest, plan: ForwardPlan): RequestBodyResult {
+async function routeModernCall(
+  message: JsonRpcRequest,
+  plan: ForwardPlan,
+  headers: ReadonlyMap<string, string>,
+  deps: RequestBodyDeps,
+  auth: Authentication,
+): Promise<RequestBodyResult> {
+  const trail = await mayRoute(message, plan, headers, deps, auth, undefined, undefined);
+  if (trail === undefined) return { response: toBroker(message.method) };
   return {
     response: {
       ...forwardMutations(message, plan, { backendSessionId: '' }),
       dynamic_metadata: routedCallMetadata(plan),
     },
-    route: upstreamRoute(message, plan, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
+    route: upstreamRoute(message, plan, trail, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
   };
 }
 
@@ -166,13 +227,12 @@ function forwardMutations(
     set.push(setHeader('mcp-name', encodeHeaderValue(plan.target.name)));
   }
   if (session.backendSessionId !== '') set.push(setHeader('mcp-session-id', session.backendSessionId));
+  const remove: string[] = [...ACCESS_HEADERS];
+  if (session.backendSessionId === '') remove.push('mcp-session-id');
   return {
     request_body: {
       response: {
-        header_mutation: {
-          set_headers: set,
-          ...(session.backendSessionId === '' ? { remove_headers: ['mcp-session-id'] } : {}),
-        },
+        header_mutation: { set_headers: set, remove_headers: remove },
         body_mutation: { body: newBody },
         clear_route_cache: true,
       },
@@ -183,10 +243,12 @@ function forwardMutations(
 function upstreamRoute(
   message: JsonRpcRequest,
   plan: ForwardPlan,
+  trail: AuditTrail,
   session: { gatewaySessionId: string; jti: string; backendSessionId: string },
 ): UpstreamRoute {
   return {
     ...session,
+    trail,
     server: plan.server.name,
     requestId: message.id,
     params: plan.params,

@@ -4,7 +4,7 @@ import { translateRequestHeaders } from './translate-request-headers.ts';
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 
 describe('translateRequestHeaders', () => {
-  it('forces the public host and removes clients’ internal headers, clearing the route cache', () => {
+  it('forces the public host and removes clients’ internal headers (the access headers stay for the broker), clearing the route cache', () => {
     const response = translateRequestHeaders('mcp.example.com');
     expect('request_headers' in response).toBe(true);
     if (!('request_headers' in response)) return;
@@ -19,8 +19,6 @@ describe('translateRequestHeaders', () => {
       'x-mcp-toolname',
       'x-mcp-promptname',
       'x-mcp-resourceuri',
-      'x-mcp-authorized',
-      'x-mcp-virtualserver',
       'mcp-init-host',
       'router-key',
     ]);

@@ -4,7 +4,7 @@ import { isBackendInit } from './route-backend-init.ts';
 
 /**
  * Internal headers only the processor may set. Clients' copies are removed before routing, so
- * no client can pick its own backend or claim an authorization decision.
+ * no client can pick its own backend.
  * @see reference: the anchor's `routing.InternalOnlyHeaders` and router headers
  */
 export const INTERNAL_HEADERS = [
@@ -13,12 +13,18 @@ export const INTERNAL_HEADERS = [
   'x-mcp-toolname',
   'x-mcp-promptname',
   'x-mcp-resourceuri',
-  'x-mcp-authorized',
-  'x-mcp-virtualserver',
   // The hairpin initialize's host and token: read by the processor, never passed on.
   'mcp-init-host',
   'router-key',
 ] as const;
+
+/**
+ * The access headers: `x-mcp-authorized` (the policy layer's signed capabilities) and
+ * `x-mcp-virtualserver`. Both stay on requests the broker answers, which checks them as the
+ * router does (the signature; a virtual server only narrows what a caller sees), and are removed
+ * from calls routed to an upstream, which has no business with them.
+ */
+export const ACCESS_HEADERS = ['x-mcp-authorized', 'x-mcp-virtualserver'] as const;
 
 /** The request as the request-headers phase sees it. */
 export interface RequestHeadersInput {

@@ -1,7 +1,9 @@
-import type { JsonRpcId, ResultRewrite } from '@mcp-gateway/core/router';
+import type { AuditTrail, JsonRpcId, ResultRewrite } from '@mcp-gateway/core/router';
 
 /** What the request-body phase decided for a call routed straight to an upstream. */
 export interface UpstreamRoute {
+  /** The call's audit record under way: told the upstream's status, finished when the stream ends. */
+  readonly trail?: AuditTrail;
   /** The client's gateway session id (the signed token), restored on the response; "" for a sessionless (2026-07-28) request. */
   readonly gatewaySessionId: string;
   readonly jti: string;

@@ -4,6 +4,7 @@ import type { Logger } from '../logger.ts';
 import { rpcErrorResponse, toJsonRpcError } from '../protocol/error-mapping.ts';
 import type { JsonRpcId } from '../protocol/json-rpc.ts';
 import type { CallScope } from '../relay/call-scope.ts';
+import { readTextWithin } from '../protocol/bytes.ts';
 import { MAX_ANSWER_EVENT_BYTES } from '../protocol/sse.ts';
 import { parseMessages, type RelayedMessage } from '../relay/upstream-messages.ts';
 
@@ -127,35 +128,6 @@ export async function jsonCallAnswer(
     return new Response(text, { status: 200, headers: JSON_HEADERS });
   }
   return jsonAnswer(rewritten);
-}
-
-/** A body as text, or undefined (and the body cancelled) once it passes `limit` bytes. */
-export async function readTextWithin(response: Response, limit: number): Promise<string | undefined> {
-  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
-  if (declared > limit) {
-    await response.body?.cancel().catch(() => {});
-    return undefined;
-  }
-  if (response.body === null) return '';
-  if (Number.isInteger(declared)) {
-    // The length frames the body on the wire, so it is read whole; checked again all the same.
-    const bytes = await response.arrayBuffer();
-    return bytes.byteLength > limit ? undefined : new TextDecoder().decode(bytes);
-  }
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let text = '';
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => {});
-      return undefined;
-    }
-    text += decoder.decode(value, { stream: true });
-  }
 }
 
 /** Applies a result rewrite to an answer message; a rewrite that refuses becomes the call's error. */

@@ -2,6 +2,7 @@ import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import type { ForwardPlan } from '../decision/route.ts';
+import type { Authentication } from '../identity/authentication.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonRpcId, JsonRpcRequest } from '../protocol/json-rpc.ts';
 import type { CallerIdentities } from '../session/caller-identity.ts';
@@ -61,6 +62,10 @@ export interface ClientCall {
   /** The client's HTTP request: its identity, trace and Mcp-Param-* headers, and its signal. */
   readonly request: Request;
   readonly logger: Logger;
+  /** Who the call comes from (verified, or the unverified credential). */
+  readonly auth: Authentication;
+  /** Told the upstream's HTTP status once its answer's headers arrive (the audit records it). */
+  readonly noteUpstreamStatus?: ((status: number) => void) | undefined;
   /** The legacy client's session; absent for 2026-07-28 clients, which have none. */
   readonly session?: LegacySession;
 }

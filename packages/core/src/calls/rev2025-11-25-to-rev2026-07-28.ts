@@ -10,7 +10,7 @@ import { jsonMessages, sseMessages, type MessageSource, type RelayedMessage } fr
 import type { SessionClaims } from '../session/session-token.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
 import { modernCallKey, type CallContext, type ClientCall, type LegacySession } from './call-context.ts';
-import { readTextWithin } from './call-answer.ts';
+import { readTextWithin } from '../protocol/bytes.ts';
 import { callModernUpstream } from './rev2026-07-28.ts';
 
 /** Rounds of input requests one call may go through before the gateway gives up. */
@@ -61,6 +61,7 @@ export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: Cl
       rewriteResult: plan.rewriteResult,
       logger: call.logger,
       extraHeaders,
+      onStatus: call.noteUpstreamStatus,
       ...(signal === undefined ? {} : { signal }),
     });
   // A legacy client cancels with notifications/cancelled (client-messages.ts aborts this).

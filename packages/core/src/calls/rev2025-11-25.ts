@@ -58,6 +58,7 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
         headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),
         body,
         method: message.method,
+        onStatus: call.noteUpstreamStatus,
       }),
   });
   if (sent instanceof GatewayError) return rpcErrorResponse(message.id, sent, logger);

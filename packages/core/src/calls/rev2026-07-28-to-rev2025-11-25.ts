@@ -1,3 +1,4 @@
+import { readTextWithin } from '../protocol/bytes.ts';
 import { NO_BACKEND_SESSION } from '../backend/backend-session.ts';
 import { postToBackend, resumeBackendStream, type BackendTarget } from '../backend/backend-exchange.ts';
 import { clientIdentityHeaders, forwardedCallHeaders, routerHeaders } from '../backend/upstream-headers.ts';
@@ -19,7 +20,6 @@ import {
   jsonAnswer,
   logDrop,
   pickJsonAnswer,
-  readTextWithin,
   tooLarge,
   rewriteAnswer,
   staySilent,
@@ -36,7 +36,8 @@ const INPUT_METHODS = new Set(['elicitation/create', 'sampling/createMessage', '
 
 /**
  * A 2026-07-28 client's call to a legacy upstream (a named shim between the eras): over a
- * backend session held per caller (the hash of the caller's whole credential; anonymous callers
+ * backend session held per caller (its verified issuer and subject, else the hash of its whole
+ * credential; anonymous callers
  * get one per call, closed after it), with the modern envelope removed and `resultType` added.
  * A server-to-client request on the call's stream parks the upstream exchange and answers the
  * client with an InputRequiredResult; the client's retry (same call, `inputResponses` and the
@@ -45,7 +46,7 @@ const INPUT_METHODS = new Set(['elicitation/create', 'sampling/createMessage', '
 export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: ClientCall): Promise<Response> {
   const { message, plan, logger } = call;
   const { server, params } = plan;
-  const caller = await ctx.callers.identify(call.request.headers.get('authorization'));
+  const caller = await ctx.callers.identify(call.auth);
   const requestState = params['requestState'];
   if (typeof requestState === 'string' && requestState.startsWith(PARKED_STATE_PREFIX)) {
     return resumeParked(ctx, call, requestState, caller);
@@ -100,6 +101,7 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
         headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),
         body,
         method: message.method,
+        onStatus: call.noteUpstreamStatus,
       }),
   });
   if (sent instanceof GatewayError || sent.outcome instanceof GatewayError) {

@@ -1,3 +1,4 @@
+import { readTextWithin } from '../protocol/bytes.ts';
 import { forwardedCallHeaders, routerHeaders } from '../backend/upstream-headers.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import type { ResultRewrite } from '../decision/result-rewrite.ts';
@@ -15,7 +16,6 @@ import {
   endedEarly,
   errorMessage,
   jsonCallAnswer,
-  readTextWithin,
   JSON_HEADERS,
   logDrop,
   rewriteAnswer,
@@ -37,6 +37,7 @@ export function forwardRev20260728(ctx: CallContext, call: ClientCall): Promise<
     rewriteResult: call.plan.rewriteResult,
     logger: call.logger,
     signal: call.request.signal,
+    onStatus: call.noteUpstreamStatus,
   });
 }
 
@@ -54,6 +55,8 @@ export interface ModernUpstreamCall {
   readonly signal?: AbortSignal | undefined;
   /** Headers to add (the Mcp-Param-* a legacy client cannot send). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
+  /** Told the upstream's HTTP status (the audit records it). */
+  readonly onStatus?: ((status: number) => void) | undefined;
 }
 
 /**
@@ -81,6 +84,7 @@ export async function callModernUpstream(ctx: CallContext, call: ModernUpstreamC
     body: JSON.stringify(message),
     method: message.method,
     signal: call.signal,
+    onStatus: call.onStatus,
   });
   if (exchange instanceof GatewayError) return rpcErrorResponse(message.id, exchange, logger);
   const { response, abort } = exchange;

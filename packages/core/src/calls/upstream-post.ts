@@ -22,6 +22,8 @@ export interface UpstreamPost {
   readonly method: string;
   /** Ends the exchange early (the client went away). */
   readonly signal?: AbortSignal | undefined;
+  /** Told the upstream's HTTP status once its answer's headers arrive (the audit records it). */
+  readonly onStatus?: ((status: number) => void) | undefined;
 }
 
 /**
@@ -45,6 +47,7 @@ export async function postUpstream(
       body: post.body,
       signal: abort.signal,
     });
+    post.onStatus?.(response.status);
     return { response, abort };
   } catch (error) {
     if (abort.signal.aborted && post.signal?.aborted !== true) {

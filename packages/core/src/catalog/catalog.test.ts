@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { VirtualServerConfig } from '../config/schema.ts';
 import type { UpstreamSnapshot } from '../upstream/types.ts';
 import { buildCatalog, diffCatalogs } from './catalog.ts';
 import { fakeServer as server, fakeSnapshot as snapshot } from './catalog.fixtures.ts';
@@ -198,7 +197,6 @@ describe('buildCatalog', () => {
             resourceTemplates: [template('test://station/{id}')],
           }),
         ),
-        [{ name: 'alerts-only', tools: ['w_alerts'] }],
       );
 
     it('is the JSON of each list result under its own key', () => {
@@ -212,18 +210,15 @@ describe('buildCatalog', () => {
       });
     });
 
-    it('serializes each list once per catalog and virtual server', () => {
+    it('serializes each list once per catalog', () => {
       const built = catalog();
       const stringify = vi.spyOn(JSON, 'stringify');
 
       const first = built.listResultJson('tools');
       const again = built.listResultJson('tools');
-      const virtual = built.listResultJson('tools', 'alerts-only');
-      const virtualAgain = built.listResultJson('tools', 'alerts-only');
 
       expect(again).toBe(first);
-      expect(virtualAgain).toBe(virtual);
-      expect(stringify).toHaveBeenCalledTimes(2);
+      expect(stringify).toHaveBeenCalledTimes(1);
     });
 
     it('lists an empty catalog as empty lists', () => {
@@ -234,67 +229,47 @@ describe('buildCatalog', () => {
     });
   });
 
-  describe('virtual servers', () => {
-    const servers = [server('weather', 'w_')];
+  describe('filteredListJson', () => {
+    const servers = [server('weather', 'w_'), server('maps', '')];
     const snaps = snapshots(
       snapshot('weather', {
-        tools: [tool('forecast'), tool('alerts'), tool('radar')],
-        prompts: [prompt('summary'), prompt('outlook')],
+        tools: [tool('forecast'), tool('alerts')],
         resources: [resource('test://stations')],
+        resourceTemplates: [{ uriTemplate: 'test://station/{id}', name: 'station' }],
       }),
+      snapshot('maps', { tools: [tool('route')] }),
     );
-    const parse = (json: string | undefined) => JSON.parse(json as string) as Record<string, { name: string }[]>;
+    const catalog = buildCatalog(servers, snaps);
+    const parse = (json: string) => JSON.parse(json) as Record<string, { name?: string; uriTemplate?: string }[]>;
 
-    it('lists only the tools a virtual server names', () => {
-      const virtual: VirtualServerConfig[] = [{ name: 'vs', tools: ['w_radar', 'w_alerts', 'w_missing'] }];
-      const catalog = buildCatalog(servers, snaps, virtual);
+    it('keeps the items the predicate accepts, in list order, and shows it what each item is', () => {
+      const seen: unknown[] = [];
+      const body = catalog.filteredListJson('tools', (subject) => {
+        seen.push(subject);
+        return subject.name !== 'alerts';
+      });
 
-      expect(names(parse(catalog.listResultJson('tools', 'vs'))['tools'] ?? [])).toEqual(['w_alerts', 'w_radar']);
-      expect(names(parse(catalog.listResultJson('tools'))['tools'] ?? [])).toEqual([
-        'w_alerts',
-        'w_forecast',
-        'w_radar',
-      ]);
+      expect(names(parse(body)['tools'] ?? [])).toEqual(['route', 'w_forecast']);
+      expect(seen).toContainEqual({ kind: 'tool', server: 'weather', name: 'alerts', servedName: 'w_alerts' });
+      expect(seen).toContainEqual({ kind: 'tool', server: 'maps', name: 'route', servedName: 'route' });
     });
 
-    it('lists all prompts when a virtual server names none and only the named ones when it does', () => {
-      const catalog = buildCatalog(servers, snaps, [
-        { name: 'all-prompts', tools: [] },
-        { name: 'empty-prompts', tools: [], prompts: [] },
-        { name: 'some-prompts', tools: [], prompts: ['w_outlook'] },
-      ]);
-
-      expect(names(parse(catalog.listResultJson('prompts', 'all-prompts'))['prompts'] ?? [])).toEqual([
-        'w_outlook',
-        'w_summary',
-      ]);
-      expect(names(parse(catalog.listResultJson('prompts', 'empty-prompts'))['prompts'] ?? [])).toEqual([
-        'w_outlook',
-        'w_summary',
-      ]);
-      expect(names(parse(catalog.listResultJson('prompts', 'some-prompts'))['prompts'] ?? [])).toEqual(['w_outlook']);
-      expect(parse(catalog.listResultJson('tools', 'all-prompts'))['tools']).toEqual([]);
+    it('gives the same JSON as the full list when every item is kept', () => {
+      expect(catalog.filteredListJson('tools', () => true)).toBe(catalog.listResultJson('tools'));
+      expect(catalog.filteredListJson('resources', () => true)).toBe(catalog.listResultJson('resources'));
     });
 
-    it('lists all resources through a virtual server', () => {
-      const catalog = buildCatalog(servers, snaps, [{ name: 'vs', tools: [] }]);
+    it('names resource templates by their upstream template', () => {
+      const seen: unknown[] = [];
+      const body = catalog.filteredListJson('resourceTemplates', (subject) => {
+        seen.push(subject);
+        return false;
+      });
 
-      expect(catalog.listResultJson('resources', 'vs')).toBe(catalog.listResultJson('resources'));
-    });
-
-    it('yields undefined for a virtual server that is not configured', () => {
-      const catalog = buildCatalog(servers, snaps, [{ name: 'vs', tools: ['w_radar'] }]);
-
-      expect(catalog.listResultJson('tools', 'nope')).toBeUndefined();
-      expect(catalog.listResultJson('prompts', 'nope')).toBeUndefined();
-    });
-
-    it('answers an empty virtual server name the same whether or not the full list was serialized before', () => {
-      const fresh = buildCatalog(servers, snaps, [{ name: 'vs', tools: ['w_radar'] }]);
-      const warmed = buildCatalog(servers, snaps, [{ name: 'vs', tools: ['w_radar'] }]);
-      warmed.listResultJson('tools');
-
-      expect(warmed.listResultJson('tools', '')).toBe(fresh.listResultJson('tools', ''));
+      expect(parse(body)['resourceTemplates']).toEqual([]);
+      expect(seen).toEqual([
+        { kind: 'resource', server: 'weather', name: 'test://station/{id}', servedName: 'test://w_station/{id}' },
+      ]);
     });
   });
 });

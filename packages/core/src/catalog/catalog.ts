@@ -1,4 +1,5 @@
-import type { ServerConfig, VirtualServerConfig } from '../config/schema.ts';
+import type { ServerConfig } from '../config/schema.ts';
+import type { AccessSubject } from '../decision/access-rules.ts';
 import type { JsonObject, ListCacheHint, UpstreamSnapshot } from '../upstream/types.ts';
 import { prefixName, prefixUri, prefixUriTemplate, unprefixUri } from './tool-prefix.ts';
 
@@ -35,11 +36,13 @@ export interface Catalog {
   findPrompt(servedName: string): CatalogTarget | undefined;
   /** Maps a served resource URI back to its server and upstream URI (listed resources, then templates). */
   resolveResourceUri(servedUri: string): CatalogTarget | undefined;
+  /** The JSON text of a list result (`{"tools":[…]}`) with every item, serialized once per catalog. */
+  listResultJson(kind: CatalogKind): string;
   /**
-   * The JSON text of a list result (`{"tools":[…]}`), serialized once per catalog and virtual server.
-   * Undefined when `virtualServer` names no configured virtual server.
+   * The JSON text of a list result holding only the items `keep` accepts (access decided per
+   * request); each item's JSON is made once per catalog.
    */
-  listResultJson(kind: CatalogKind, virtualServer?: string): string | undefined;
+  filteredListJson(kind: CatalogKind, keep: (subject: AccessSubject) => boolean): string;
   /**
    * The 2026-07-28 cache hints of an aggregated list: the smallest non-zero ttlMs among the
    * contributing upstreams that gave one (0 when none did), `private` when any contributor is.
@@ -63,12 +66,11 @@ const LIST_KEYS: Record<CatalogKind, string> = {
 export function buildCatalog(
   servers: readonly ServerConfig[],
   snapshots: ReadonlyMap<string, UpstreamSnapshot>,
-  virtualServers: readonly VirtualServerConfig[] = [],
 ): Catalog {
   const tools = new Map<string, { target: CatalogTarget; item: JsonObject }>();
   const prompts = new Map<string, { target: CatalogTarget; item: JsonObject }>();
   const resources = new Map<string, { target: CatalogTarget; item: JsonObject }>();
-  const templates: { served: string; server: ServerConfig; item: JsonObject }[] = [];
+  const templates: { served: string; server: ServerConfig; item: JsonObject; name: string }[] = [];
   const conflicts = new Map<string, ServerConflicts>();
   const resourceServers: ServerConfig[] = [];
 
@@ -98,7 +100,7 @@ export function buildCatalog(
     }
     for (const template of snapshot.resourceTemplates) {
       const served = prefixUriTemplate(server.prefix, template.uriTemplate);
-      templates.push({ served, server, item: { ...template, uriTemplate: served } });
+      templates.push({ served, server, item: { ...template, uriTemplate: served }, name: template.uriTemplate });
     }
     if (
       snapshot.resources.length > 0 ||
@@ -110,20 +112,33 @@ export function buildCatalog(
     if (lost.tools.length + lost.prompts.length + lost.resources.length > 0) conflicts.set(server.name, lost);
   }
 
-  const sorted = <T>(map: Map<string, { item: T }>): T[] =>
-    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, entry]) => entry.item);
-  const lists: Record<CatalogKind, readonly JsonObject[]> = {
-    tools: sorted(tools),
-    prompts: sorted(prompts),
-    resources: sorted(resources),
-    resourceTemplates: templates
-      .sort((a, b) => (a.served < b.served ? -1 : a.served > b.served ? 1 : 0))
-      .map((entry) => entry.item),
+  const byServed = <T>(map: Map<string, T>): [string, T][] =>
+    [...map.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const listed = (kind: AccessSubject['kind'], map: Map<string, { target: CatalogTarget; item: JsonObject }>) =>
+    byServed(map).map(([servedName, { target, item }]) => ({
+      item,
+      subject: { kind, server: target.server, name: target.name, servedName },
+    }));
+  templates.sort((a, b) => (a.served < b.served ? -1 : a.served > b.served ? 1 : 0));
+  const entries: Record<CatalogKind, readonly ListEntry[]> = {
+    tools: listed('tool', tools),
+    prompts: listed('prompt', prompts),
+    resources: listed('resource', resources),
+    resourceTemplates: templates.map((entry) => ({
+      item: entry.item,
+      subject: { kind: 'resource', server: entry.server.name, name: entry.name, servedName: entry.served },
+    })),
   };
+  const lists: Record<CatalogKind, readonly JsonObject[]> = {
+    tools: entries.tools.map((entry) => entry.item),
+    prompts: entries.prompts.map((entry) => entry.item),
+    resources: entries.resources.map((entry) => entry.item),
+    resourceTemplates: entries.resourceTemplates.map((entry) => entry.item),
+  };
+  const itemJson = new Map<CatalogKind, readonly string[]>();
   // Longest prefix first, so `ab_` wins over `a` for `test://ab_x`; unprefixed servers last.
   const byPrefix = [...resourceServers].sort((a, b) => b.prefix.length - a.prefix.length);
-  const virtual = new Map(virtualServers.map((vs) => [vs.name, vs]));
-  const bodies = new Map<string, string>();
+  const bodies = new Map<CatalogKind, string>();
   const hints = new Map<CatalogKind, ListCacheHint>();
   const contributing = servers
     .map((server) => snapshots.get(server.name))
@@ -160,38 +175,32 @@ export function buildCatalog(
       hints.set(kind, computed);
       return computed;
     },
-    listResultJson(kind, virtualServer) {
-      // A distinct key for "no virtual server", so a virtual server named "" is not served the full list.
-      const cacheKey = virtualServer === undefined ? kind : `${kind}\u0000${virtualServer}`;
-      const cached = bodies.get(cacheKey);
+    listResultJson(kind) {
+      const cached = bodies.get(kind);
       if (cached !== undefined) return cached;
-      let items = lists[kind];
-      if (virtualServer !== undefined) {
-        const vs = virtual.get(virtualServer);
-        if (vs === undefined) return undefined;
-        items = filterForVirtualServer(kind, items, vs);
-      }
-      const body = JSON.stringify({ [LIST_KEYS[kind]]: items });
-      bodies.set(cacheKey, body);
+      const body = JSON.stringify({ [LIST_KEYS[kind]]: lists[kind] });
+      bodies.set(kind, body);
       return body;
+    },
+    filteredListJson(kind, keep) {
+      let json = itemJson.get(kind);
+      if (json === undefined) {
+        json = entries[kind].map((entry) => JSON.stringify(entry.item));
+        itemJson.set(kind, json);
+      }
+      const kept: string[] = [];
+      entries[kind].forEach((entry, index) => {
+        if (keep(entry.subject)) kept.push(json[index] as string);
+      });
+      return `{"${LIST_KEYS[kind]}":[${kept.join(',')}]}`;
     },
   };
 }
 
-function filterForVirtualServer(
-  kind: CatalogKind,
-  items: readonly JsonObject[],
-  vs: VirtualServerConfig,
-): readonly JsonObject[] {
-  if (kind === 'tools') {
-    const allowed = new Set(vs.tools);
-    return items.filter((item) => allowed.has(item['name'] as string));
-  }
-  if (kind === 'prompts' && vs.prompts !== undefined && vs.prompts.length > 0) {
-    const allowed = new Set(vs.prompts);
-    return items.filter((item) => allowed.has(item['name'] as string));
-  }
-  return items;
+/** One listed item and what access decisions know of it. */
+interface ListEntry {
+  readonly item: JsonObject;
+  readonly subject: AccessSubject;
 }
 
 /** Which lists differ between two catalogs (drives list_changed notifications). */

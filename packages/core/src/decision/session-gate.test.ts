@@ -1,7 +1,8 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { NOOP_LOGGER } from '../logger.ts';
-import { createCallerIdentities, callerIdentity } from '../session/caller-identity.ts';
+import { unverified } from '../identity/authentication.ts';
+import { createCallerIdentities, credentialIdentity as callerIdentity } from '../session/caller-identity.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import { createSessionGate, type SessionCheck } from './session-gate.ts';
@@ -41,7 +42,7 @@ describe('createSessionGate', () => {
     const { gate, open } = setup();
     const { token, claims } = await open('Bearer victim');
 
-    const checked = await gate.check({ sessionId: token, authorization: 'Bearer victim' });
+    const checked = await gate.check({ sessionId: token, auth: unverified('Bearer victim') });
 
     expect(checked).toEqual({ ok: true, claims });
     expect(await gate.admit(claims)).toEqual({ ok: true, claims });
@@ -51,7 +52,7 @@ describe('createSessionGate', () => {
     const { gate } = setup();
 
     for (const sessionId of [null, undefined, '']) {
-      const checked = await gate.check({ sessionId, authorization: null });
+      const checked = await gate.check({ sessionId, auth: unverified(null) });
       expect(codeOf(checked)).toBe('SESSION_REQUIRED');
       expect(checked.ok ? 0 : checked.error.status).toBe(400);
     }
@@ -62,7 +63,7 @@ describe('createSessionGate', () => {
     const { token } = await open('Bearer VICTIM');
 
     for (const authorization of ['Bearer ATTACKER', null, 'Basic dXNlcjpwdw==', 'bearer VICTIM ']) {
-      const checked = await gate.check({ sessionId: token, authorization });
+      const checked = await gate.check({ sessionId: token, auth: unverified(authorization) });
       expect(codeOf(checked)).toBe('SESSION_NOT_FOUND');
       expect(checked.ok ? 0 : checked.error.status).toBe(404);
     }
@@ -75,17 +76,17 @@ describe('createSessionGate', () => {
     const unsigned = `Bearer ${new UnsecuredJWT({}).setIssuer('https://idp').setSubject('alice').setExpirationTime(4_000_000_000).encode()}`;
     const refreshed = await bearerJwt({ iss: 'https://idp', sub: 'alice' }, 4_000_000_001);
 
-    expect(codeOf(await gate.check({ sessionId: token, authorization: victim }))).toBe('ok');
-    expect(codeOf(await gate.check({ sessionId: token, authorization: unsigned }))).toBe('SESSION_NOT_FOUND');
-    expect(codeOf(await gate.check({ sessionId: token, authorization: refreshed }))).toBe('SESSION_NOT_FOUND');
+    expect(codeOf(await gate.check({ sessionId: token, auth: unverified(victim) }))).toBe('ok');
+    expect(codeOf(await gate.check({ sessionId: token, auth: unverified(unsigned) }))).toBe('SESSION_NOT_FOUND');
+    expect(codeOf(await gate.check({ sessionId: token, auth: unverified(refreshed) }))).toBe('SESSION_NOT_FOUND');
   });
 
   it('refuses a session opened without a credential when one is presented', async () => {
     const { gate, open } = setup();
     const { token } = await open();
 
-    expect(codeOf(await gate.check({ sessionId: token, authorization: null }))).toBe('ok');
-    expect(codeOf(await gate.check({ sessionId: token, authorization: 'Bearer x' }))).toBe('SESSION_NOT_FOUND');
+    expect(codeOf(await gate.check({ sessionId: token, auth: unverified(null) }))).toBe('ok');
+    expect(codeOf(await gate.check({ sessionId: token, auth: unverified('Bearer x') }))).toBe('SESSION_NOT_FOUND');
   });
 
   it('refuses forged, malformed and foreign-key session ids', async () => {
@@ -100,7 +101,7 @@ describe('createSessionGate', () => {
       .encode();
 
     for (const sessionId of [foreign, unsigned, foreign.slice(0, -3), 'x'.repeat(10_000), 'a.b.c']) {
-      expect(codeOf(await gate.check({ sessionId, authorization: null }))).toBe('SESSION_NOT_FOUND');
+      expect(codeOf(await gate.check({ sessionId, auth: unverified(null) }))).toBe('SESSION_NOT_FOUND');
     }
   });
 
@@ -110,7 +111,7 @@ describe('createSessionGate', () => {
     const { token } = await open();
     now += 61_000;
 
-    const checked = await gate.check({ sessionId: token, authorization: null });
+    const checked = await gate.check({ sessionId: token, auth: unverified(null) });
 
     expect(codeOf(checked)).toBe('SESSION_EXPIRED');
     expect(checked.ok ? 0 : checked.error.status).toBe(404);
@@ -126,5 +127,27 @@ describe('createSessionGate', () => {
     const admitted = await gate.admit(claims, 'weather');
 
     expect(admitted.ok ? 'ok' : admitted.error.code).toBe('SESSION_NOT_FOUND');
+  });
+
+  it("keeps a verified caller's session across a refreshed token and refuses another subject", async () => {
+    const { tokens, gate } = setup();
+    const callers = createCallerIdentities();
+    const verified = (subject: string, exp: number) =>
+      ({
+        kind: 'verified',
+        identity: { issuer: 'https://idp', subject, clientId: '', scopes: [], claims: {}, expiresAt: exp },
+      }) as const;
+    const caller = await callers.identify(verified('alice', 1_900_000_000));
+    const { token } = await tokens.issue({
+      protocolVersion: '2025-11-25',
+      clientCapabilities: {},
+      ...(caller === undefined ? {} : { caller }),
+    });
+
+    expect(codeOf(await gate.check({ sessionId: token, auth: verified('alice', 1_900_003_600) }))).toBe('ok');
+    expect(codeOf(await gate.check({ sessionId: token, auth: verified('bob', 1_900_000_000) }))).toBe(
+      'SESSION_NOT_FOUND',
+    );
+    expect(codeOf(await gate.check({ sessionId: token, auth: unverified(null) }))).toBe('SESSION_NOT_FOUND');
   });
 });

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { Authentication } from '../identity/authentication.ts';
 import type { CallerIdentities } from '../session/caller-identity.ts';
 import type { SessionClaims, SessionTokens } from '../session/session-token.ts';
 import type { SessionStore } from '../store/session-store.ts';
@@ -8,8 +9,8 @@ import type { SessionStore } from '../store/session-store.ts';
 export interface PresentedSession {
   /** The `Mcp-Session-Id` header; null or empty when absent. */
   readonly sessionId: string | null | undefined;
-  /** The `Authorization` header; null when absent. */
-  readonly authorization: string | null | undefined;
+  /** Who presents it: the verified caller, or the unverified credential (see callerIdentity). */
+  readonly auth: Authentication;
 }
 
 /** The session id and credential check: the session's claims, or the error to answer. */
@@ -33,7 +34,7 @@ export type SessionAdmission =
 export interface SessionGate {
   /**
    * The session id must be a token this gateway's key signed, not expired, and presented with
-   * the very credential that opened it (see callerIdentity).
+   * the very caller that opened it (see callerIdentity).
    */
   check(presented: PresentedSession): Promise<SessionCheck>;
   /**
@@ -70,9 +71,9 @@ export function createSessionGate(deps: SessionGateDeps): SessionGate {
           : notFound();
       }
       const { claims } = verified;
-      const caller = await callers.identify(presented.authorization);
+      const caller = await callers.identify(presented.auth);
       if (caller !== claims.caller) {
-        logger.warn('session presented with another credential than the one that opened it', { jti: claims.jti });
+        logger.warn('session presented by another caller than the one that opened it', { jti: claims.jti });
         return notFound();
       }
       return { ok: true, claims };

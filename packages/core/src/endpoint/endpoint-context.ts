@@ -1,4 +1,6 @@
+import type { Auditor } from '../audit/audit-record.ts';
 import type { CallContext } from '../calls/call-context.ts';
+import type { AccessControl } from '../decision/access-control.ts';
 import type { RouteContext } from '../decision/route.ts';
 import type { SessionGate } from '../decision/session-gate.ts';
 import type { Logger } from '../logger.ts';
@@ -11,6 +13,10 @@ export interface EndpointContext extends CallContext {
   readonly gate: SessionGate;
   /** What the routing decision reads now (the current catalog and servers). */
   routeContext(): RouteContext;
+  /** The access decisions of the current config (identity, trusted headers, virtual servers, policy). */
+  access(): AccessControl;
+  /** Where decisions on calls and reads are recorded (the current config's `audit`). */
+  auditor(): Auditor;
   /**
    * On-demand discovery (workerd): refreshes stale upstreams first; undefined when nothing to
    * wait for, so the hot path stays synchronous.

@@ -1,3 +1,4 @@
+import { unverified } from '../identity/authentication.ts';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EMPTY_CONFIG } from '../config/schema.ts';
 import { NOOP_LOGGER } from '../logger.ts';
@@ -287,7 +288,7 @@ describe('Gateway.routing', () => {
     expect(target.routing()).toBe(routing);
     expect(routing.store).toBe(store);
     const sessionId = await initialize(target);
-    expect(await routing.gate.check({ sessionId, authorization: 'Bearer someone' })).toMatchObject({ ok: false });
+    expect(await routing.gate.check({ sessionId, auth: unverified('Bearer someone') })).toMatchObject({ ok: false });
     const verified = await routing.tokens.verify(sessionId);
     expect(verified.ok).toBe(true);
     if (!verified.ok) return;

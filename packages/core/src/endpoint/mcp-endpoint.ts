@@ -1,4 +1,6 @@
+import { refusalError } from '../decision/authorize.ts';
 import { GatewayError } from '../errors.ts';
+import type { Authentication, AuthRefusal } from '../identity/authentication.ts';
 import { toErrorResponse } from '../protocol/error-mapping.ts';
 import { parseJsonRpcMessage, type JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { isModernRequest, isModernVersion } from '../protocol/modern-request.ts';
@@ -30,15 +32,27 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     if (refused !== undefined) return toErrorResponse(refused, null, logger);
     const origin = request.headers.get('origin');
     if (request.method === 'OPTIONS') return preflightResponse(origin);
-    const response = await route(request, context);
+    // Who is asking, before anything else: with token verification on, nothing is done for a caller without a valid token.
+    const authenticated = await ctx.access().authenticate(request.headers.get('authorization'));
+    const response = authenticated.ok
+      ? await route(request, context, authenticated.auth)
+      : unauthorized(request, authenticated.refusal);
     return origin === null ? response : withCors(response, origin);
   }
 
-  async function route(request: Request, context: RequestContext): Promise<Response> {
+  /** 401 (403, 503) with the Bearer challenge that points MCP clients at the protected resource metadata. */
+  function unauthorized(request: Request, refusal: AuthRefusal): Response {
+    logger.debug('request refused by token verification', { status: refusal.status, reason: refusal.description });
+    return toErrorResponse(refusalError(refusal), null, logger, {
+      'www-authenticate': ctx.access().challenge(refusal, request.url),
+    });
+  }
+
+  async function route(request: Request, context: RequestContext, auth: Authentication): Promise<Response> {
     try {
       switch (request.method) {
         case 'POST':
-          return await handlePost(request, context);
+          return await handlePost(request, context, auth);
         case 'GET':
         case 'DELETE': {
           if (isModernVersion(request.headers.get('mcp-protocol-version'))) {
@@ -49,7 +63,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
             );
             return toErrorResponse(error, null, logger, { allow: 'POST' });
           }
-          return await handleLegacyStream(ctx, request, context, streams);
+          return await handleLegacyStream(ctx, request, context, streams, auth);
         }
         default:
           return toErrorResponse(
@@ -64,7 +78,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     }
   }
 
-  async function handlePost(request: Request, context: RequestContext): Promise<Response> {
+  async function handlePost(request: Request, context: RequestContext, auth: Authentication): Promise<Response> {
     const accept = request.headers.get('accept');
     if (accept !== null && !/application\/json|text\/event-stream|\*\/\*/i.test(accept)) {
       const error = new GatewayError('NOT_ACCEPTABLE', 'Client must accept application/json and text/event-stream');
@@ -84,12 +98,12 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     const { message, kind } = parsed;
     const version = request.headers.get('mcp-protocol-version');
     if (isModernRequest(version, message as { params?: unknown })) {
-      return handleModernPost(ctx, request, message, kind);
+      return handleModernPost(ctx, request, message, kind, auth);
     }
     if (version !== null && !isLegacyProtocolVersion(version)) {
       return unsupportedVersion(version, kind === 'request' ? (message as JsonRpcRequest).id : null, ctx);
     }
-    return handleLegacyPost(ctx, request, context, message, kind);
+    return handleLegacyPost(ctx, request, context, message, kind, auth);
   }
 
   return { handle };

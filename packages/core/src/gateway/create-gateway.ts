@@ -1,8 +1,11 @@
+import { createAuditor, type Auditor, type AuditSink } from '../audit/audit-record.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../backend/backend-exchange.ts';
 import { createParkedCalls } from '../calls/parked-calls.ts';
 import type { UpstreamDirectory } from '../calls/call-context.ts';
 import type { Catalog } from '../catalog/catalog.ts';
+import type { AuditConfig } from '../config/access-schema.ts';
 import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
+import { createAccessControl, type AccessControl, type AccessEnv } from '../decision/access-control.ts';
 import type { RouteContext } from '../decision/route.ts';
 import { legacyVersionOf, upstreamEraFor } from '../decision/routed-methods.ts';
 import { createSessionGate, type SessionGate } from '../decision/session-gate.ts';
@@ -55,6 +58,14 @@ export interface GatewayOptions {
   serverInfo?: { name: string; version: string };
   /** Interval of keep-alive comments on notification streams; default 15 s. */
   keepAliveMs?: number;
+  /** The host's environment for access decisions (OAUTH_*, TRUSTED_HEADER_PUBLIC_KEY, --enforce-capability-filtering). */
+  accessEnv?: AccessEnv;
+  /** The fetch for identity providers' metadata and keys; default globalThis.fetch. */
+  identityFetch?: typeof fetch;
+  /** Where a config's `audit` records go (the host's writer for its destination); none: no audit. */
+  auditSink?: (config: AuditConfig) => AuditSink | undefined;
+  /** The host named in audit records: `broker` (default) or `worker`. */
+  hostName?: string;
 }
 
 /**
@@ -79,6 +90,10 @@ export interface GatewayRouting {
   /** Where new backend sessions are announced (see ensureBackendSession). */
   readonly bus: NotificationBus;
   readonly callers: CallerIdentities;
+  /** The access decisions of the current config (the broker's, swapped on every reload). */
+  access(): AccessControl;
+  /** The audit trail of the current config; the router records as `router`. */
+  auditor(host: string): Auditor;
 }
 
 /** A running gateway: the MCP endpoint plus what the other endpoints report. */
@@ -86,8 +101,13 @@ export interface Gateway {
   readonly endpoint: McpEndpoint;
   /** The state a co-located router shares with the broker; the same object on every call. */
   routing(): GatewayRouting;
-  /** Applies a new config without restart; clients are told the lists may have changed. */
+  /**
+   * Applies a new config without restart; clients are told the lists may have changed.
+   * @throws GatewayError CONFIG_INVALID, before anything changes, when its access sections cannot be applied here.
+   */
   applyConfig(config: GatewayConfig): void;
+  /** The access decisions of the current config (the protected resource metadata among them). */
+  access(): AccessControl;
   status(): StatusReport;
   serverStatus(name: string): ServerStatus | undefined;
   /** False while servers are configured and none is ready (GET /readyz → 503). */
@@ -132,8 +152,32 @@ export function createGateway(options: GatewayOptions): Gateway {
     onCatalogChange: notify,
     ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
   });
+  const accessEnv = options.accessEnv ?? {};
+  const hostName = options.hostName ?? 'broker';
+  const buildAccess = (config: GatewayConfig, previous?: AccessControl) =>
+    createAccessControl({
+      config,
+      env: accessEnv,
+      fetch: options.identityFetch ?? ((input, init) => fetch(input, init)),
+      logger,
+      ...(previous === undefined ? {} : { previous }),
+    });
+  const auditors = (config: GatewayConfig) => {
+    const sink = config.audit === undefined ? undefined : options.auditSink?.(config.audit);
+    return (host: string) => createAuditor(config.audit, sink, host, logger);
+  };
+  let access = buildAccess(options.config);
+  let auditorFor = auditors(options.config);
+  let auditor = auditorFor(hostName);
   pool.apply(options.config);
-  const context = createEndpointContext(pool, { ...options, tokens, store, bus });
+  const context = createEndpointContext(pool, {
+    ...options,
+    tokens,
+    store,
+    bus,
+    access: () => access,
+    auditor: () => auditor,
+  });
   const endpoint = createMcpEndpoint(context);
   const routing: GatewayRouting = {
     gate: context.gate,
@@ -145,6 +189,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     store,
     bus,
     callers: context.callers,
+    access: () => access,
+    auditor: (host) => (host === hostName ? auditor : auditorFor(host)),
   };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
@@ -153,13 +199,18 @@ export function createGateway(options: GatewayOptions): Gateway {
     endpoint,
     routing: () => routing,
     applyConfig(config) {
+      const nextAccess = buildAccess(config, access);
       pool.apply(config);
+      access = nextAccess;
+      auditorFor = auditors(config);
+      auditor = auditorFor(hostName);
       logger.info('config applied', { servers: config.servers.length });
       notify({ tools: true, prompts: true, resources: true });
     },
     status,
     serverStatus: (name) => status().servers.find((server) => server.name === name),
     checkOrigin: (request) => checkOrigin(request.headers, context.originPolicy),
+    access: () => access,
     isReady() {
       const snapshots = pool.snapshots();
       const enabled = pool.config().servers.filter((server) => server.enabled);
@@ -180,7 +231,13 @@ export type EndpointPool = Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 
 export type EndpointContextOptions = Pick<
   GatewayOptions,
   'logger' | 'fetchFor' | 'originPolicy' | 'maxBodyBytes' | 'callTimeoutMs' | 'serverInfo' | 'keepAliveMs'
-> & { readonly tokens: SessionTokens; readonly store: SessionStore; readonly bus: NotificationBus };
+> & {
+  readonly tokens: SessionTokens;
+  readonly store: SessionStore;
+  readonly bus: NotificationBus;
+  readonly access: () => AccessControl;
+  readonly auditor: () => Auditor;
+};
 
 /**
  * The endpoint's context over a pool of upstreams: the session gate, the routing decision over
@@ -203,6 +260,8 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     logger,
     gate: createSessionGate({ tokens, store, callers, logger }),
     routeContext,
+    access: options.access,
+    auditor: options.auditor,
     refreshIfStale: () => pool.refreshIfStale(),
     fetchFor: options.fetchFor ?? (() => fetch),
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,

@@ -84,7 +84,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
 
   function rebuild(): void {
     rebuildQueued = false;
-    const next = buildCatalog(config.servers, snapshots, config.virtualServers);
+    const next = buildCatalog(config.servers, snapshots);
     const diff = diffCatalogs(catalog, next);
     const change = {
       tools: diff.tools || touched.tools,

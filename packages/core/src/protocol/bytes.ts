@@ -9,3 +9,32 @@ export function concatBytes(parts: readonly Uint8Array[], length: number): Uint8
   }
   return out;
 }
+
+/** A body as text, or undefined (and the body cancelled) once it passes `limit` bytes. */
+export async function readTextWithin(response: Response, limit: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+  if (declared > limit) {
+    await response.body?.cancel().catch(() => {});
+    return undefined;
+  }
+  if (response.body === null) return '';
+  if (Number.isInteger(declared)) {
+    // The length frames the body on the wire, so it is read whole; checked again all the same.
+    const bytes = await response.arrayBuffer();
+    return bytes.byteLength > limit ? undefined : new TextDecoder().decode(bytes);
+  }
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let text = '';
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text + decoder.decode();
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    text += decoder.decode(value, { stream: true });
+  }
+}

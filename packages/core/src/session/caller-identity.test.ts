@@ -1,6 +1,7 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { callerIdentity, createCallerIdentities } from './caller-identity.ts';
+import { unverified } from '../identity/authentication.ts';
+import { credentialIdentity as callerIdentity, createCallerIdentities } from './caller-identity.ts';
 
 const SIGNING_KEY = new TextEncoder().encode('x'.repeat(32));
 const OTHER_KEY = new TextEncoder().encode('y'.repeat(32));
@@ -83,15 +84,37 @@ describe('createCallerIdentities', () => {
   it('gives the identity callerIdentity gives, and undefined without a credential', async () => {
     const identities = createCallerIdentities();
 
-    expect(await identities.identify('Bearer abc')).toBe(await callerIdentity('Bearer abc'));
-    expect(await identities.identify('Bearer abc')).toBe(await callerIdentity('Bearer abc'));
-    expect(await identities.identify(null)).toBeUndefined();
+    expect(await identities.identify(unverified('Bearer abc'))).toBe(await callerIdentity('Bearer abc'));
+    expect(await identities.identify(unverified('Bearer abc'))).toBe(await callerIdentity('Bearer abc'));
+    expect(await identities.identify(unverified(null))).toBeUndefined();
   });
 
   it('stays right past its size limit', async () => {
     const identities = createCallerIdentities(2);
     const headers = ['Bearer a', 'Bearer b', 'Bearer c', 'Bearer a'];
 
-    for (const header of headers) expect(await identities.identify(header)).toBe(await callerIdentity(header));
+    for (const header of headers)
+      expect(await identities.identify(unverified(header))).toBe(await callerIdentity(header));
+  });
+
+  it('binds a verified caller by issuer and subject, so a refreshed token keeps the identity', async () => {
+    const identities = createCallerIdentities();
+    const identity = (exp: number, subject = 'alice') => ({
+      issuer: 'https://idp.example',
+      subject,
+      clientId: 'app',
+      scopes: [],
+      claims: { exp },
+      expiresAt: exp,
+    });
+    const first = await identities.identify({ kind: 'verified', identity: identity(1_800_000_000) });
+    const refreshed = await identities.identify({ kind: 'verified', identity: identity(1_800_003_600) });
+    const other = await identities.identify({ kind: 'verified', identity: identity(1_800_000_000, 'bob') });
+
+    expect(first).toMatch(/^[0-9a-f]{32}$/);
+    expect(refreshed).toBe(first);
+    expect(other).not.toBe(first);
+    // A verified identity never equals the hash of some credential.
+    expect(first).not.toBe(await callerIdentity('https://idp.example\nalice'));
   });
 });

@@ -25,6 +25,8 @@ export interface SessionClaims {
   readonly clientCapabilities: Record<string, unknown>;
   /** Hash binding the session to the caller's bearer identity; undefined for anonymous sessions. */
   readonly caller?: string;
+  /** The virtual server chosen at initialize (`X-Mcp-Virtualserver`): the session sees and calls only its items. */
+  readonly vs?: string;
 }
 
 /** Result of verifying a presented session id. */
@@ -107,6 +109,7 @@ export function createSessionTokens(options: SessionTokenOptions): SessionTokens
       const claims: SessionClaims = { ...input, jti: crypto.randomUUID(), iat, exp: iat + ttlSeconds };
       const payload: Record<string, unknown> = { pv: input.protocolVersion, cap: input.clientCapabilities };
       if (input.caller !== undefined) payload['cb'] = input.caller;
+      if (input.vs !== undefined) payload['vs'] = input.vs;
       // Claims in the order jose's SignJWT wrote them, so tokens stay byte for byte what they were.
       const registered = { iss: SESSION_TOKEN_ISSUER, aud: SESSION_TOKEN_AUDIENCE, jti: claims.jti, iat };
       const token = await jwt.sign({ ...payload, ...registered, exp: claims.exp });
@@ -155,7 +158,7 @@ export function assertSigningKey(key: Uint8Array): void {
 }
 
 function toClaims(payload: Record<string, unknown>): SessionClaims | undefined {
-  const { jti, exp, iat, pv, cap, cb } = payload;
+  const { jti, exp, iat, pv, cap, cb, vs } = payload;
   if (typeof jti !== 'string' || typeof exp !== 'number' || typeof pv !== 'string') return undefined;
   const capabilities = typeof cap === 'object' && cap !== null ? (cap as Record<string, unknown>) : {};
   const claims: SessionClaims = {
@@ -164,6 +167,8 @@ function toClaims(payload: Record<string, unknown>): SessionClaims | undefined {
     ...(typeof iat === 'number' ? { iat } : {}),
     protocolVersion: pv,
     clientCapabilities: capabilities,
+    ...(typeof cb === 'string' ? { caller: cb } : {}),
+    ...(typeof vs === 'string' ? { vs } : {}),
   };
-  return typeof cb === 'string' ? { ...claims, caller: cb } : claims;
+  return claims;
 }

@@ -1,3 +1,5 @@
+import { NO_AUDIT } from '../../audit/audit-record.ts';
+import { createAccessControl } from '../../decision/access-control.ts';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ElicitResultSchema } from '@modelcontextprotocol/sdk/types.js';
@@ -78,11 +80,14 @@ function endpoint(servers: readonly ServerConfig[]): McpEndpointOptions {
     () => store.close(),
     () => pool.stop(),
   );
+  const access = createAccessControl({ config: { servers, virtualServers: [] }, env: {}, fetch, logger: NOOP_LOGGER });
   const context = createEndpointContext(pool, {
     tokens: createSessionTokens({ key: KEY }),
     store,
     bus,
     logger: NOOP_LOGGER,
+    access: () => access,
+    auditor: () => NO_AUDIT,
   });
   return { ...context, pool };
 }

@@ -1,10 +1,11 @@
-import { forwardCall } from '../../calls/forward-call.ts';
 import { decideRoute, type RouteDecision } from '../../decision/route.ts';
+import type { Authentication } from '../../identity/authentication.ts';
 import type { Logger } from '../../logger.ts';
 import { rpcErrorResponse, toErrorResponse } from '../../protocol/error-mapping.ts';
 import type { JsonRpcMessage, JsonRpcMessageKind, JsonRpcRequest } from '../../protocol/json-rpc.ts';
 import type { SessionClaims } from '../../session/session-token.ts';
 import type { EndpointContext, RequestContext, SessionRequest } from '../endpoint-context.ts';
+import { forwardGuarded } from '../guarded-call.ts';
 import { deliverClientNotification, deliverClientResponse, terminateSession } from './client-messages.ts';
 import { answerInitialize, answerLocal } from './local-answers.ts';
 import { openNotificationStream } from './notification-stream.ts';
@@ -29,13 +30,14 @@ export async function handleLegacyPost(
   context: RequestContext,
   message: JsonRpcMessage,
   kind: JsonRpcMessageKind,
+  auth: Authentication,
 ): Promise<Response> {
   if (kind === 'request' && (message as JsonRpcRequest).method === 'initialize') {
-    return answerInitialize(ctx, request, message as JsonRpcRequest);
+    return answerInitialize(ctx, request, message as JsonRpcRequest, auth);
   }
   // A refusal answers the request it refuses (a client's response or notification has no id to answer).
   const id = kind === 'request' ? (message as JsonRpcRequest).id : null;
-  const checked = await ctx.gate.check(presentedSession(request));
+  const checked = await ctx.gate.check(presentedSession(request, auth));
   if (!checked.ok) return toErrorResponse(checked.error, id, ctx.logger);
   let route: RouteDecision | undefined;
   if (kind === 'request') {
@@ -50,29 +52,24 @@ export async function handleLegacyPost(
   if (kind === 'response') return deliverClientResponse(ctx, session, message);
   if (kind === 'notification') return deliverClientNotification(ctx, session, message as JsonRpcRequest);
   const rpc = message as JsonRpcRequest;
-  switch (route?.kind) {
-    case 'forward':
-      return forwardCall(
-        ctx,
-        {
-          message: rpc,
-          plan: route.plan,
-          request,
-          logger: session.logger,
-          session: {
-            token: session.token,
-            claims: checked.claims,
-            backendSessionId: admitted.backendSessionId,
-            waitUntil: context.waitUntil,
-          },
-        },
-        'legacy',
-      );
-    case 'refuse':
-      return rpcErrorResponse(rpc.id, route.error, session.logger);
-    default:
-      return answerLocal(ctx, request, rpc, session.logger);
-  }
+  if (route?.kind === 'refuse') return rpcErrorResponse(rpc.id, route.error, session.logger);
+  const access = await ctx.access().requestAccess(request.headers, auth, rpc.method, checked.claims.vs);
+  if (!('auth' in access)) return rpcErrorResponse(rpc.id, access, session.logger);
+  if (route?.kind !== 'forward') return answerLocal(ctx, rpc, access, session.logger);
+  const call = {
+    message: rpc,
+    plan: route.plan,
+    request,
+    logger: session.logger,
+    auth,
+    session: {
+      token: session.token,
+      claims: checked.claims,
+      backendSessionId: admitted.backendSessionId,
+      waitUntil: context.waitUntil,
+    },
+  };
+  return forwardGuarded(ctx, call, 'legacy', access, (error) => rpcErrorResponse(rpc.id, error, session.logger));
 }
 
 /**
@@ -84,8 +81,9 @@ export async function handleLegacyStream(
   request: Request,
   context: RequestContext,
   streams: LegacyStreams,
+  auth: Authentication,
 ): Promise<Response> {
-  const checked = await ctx.gate.check(presentedSession(request));
+  const checked = await ctx.gate.check(presentedSession(request, auth));
   if (!checked.ok) return toErrorResponse(checked.error, null, ctx.logger);
   const admitted = await ctx.gate.admit(checked.claims);
   if (!admitted.ok) return toErrorResponse(admitted.error, null, ctx.logger);
@@ -95,8 +93,8 @@ export async function handleLegacyStream(
   return terminateSession(ctx, sessionRequest(ctx.logger, request, checked.claims, context));
 }
 
-function presentedSession(request: Request) {
-  return { sessionId: request.headers.get('mcp-session-id'), authorization: request.headers.get('authorization') };
+function presentedSession(request: Request, auth: Authentication) {
+  return { sessionId: request.headers.get('mcp-session-id'), auth };
 }
 
 function sessionRequest(

@@ -5,7 +5,11 @@ import { createEndpointContext, DEFAULT_SERVER_INFO } from '../../gateway/create
 import { NOOP_LOGGER } from '../../logger.ts';
 import type { JsonRpcRequest } from '../../protocol/json-rpc.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION } from '../../protocol/versions.ts';
-import { callerIdentity } from '../../session/caller-identity.ts';
+import { credentialIdentity as callerIdentity } from '../../session/caller-identity.ts';
+import { NO_AUDIT } from '../../audit/audit-record.ts';
+import { createAccessControl } from '../../decision/access-control.ts';
+import { unverified } from '../../identity/authentication.ts';
+import { rpcErrorResponse } from '../../protocol/error-mapping.ts';
 import { createSessionTokens } from '../../session/session-token.ts';
 import { createMemorySessionStore } from '../../store/memory-session-store.ts';
 import { createMemoryNotificationBus } from '../../store/notification-bus.ts';
@@ -44,9 +48,13 @@ const SNAPSHOT: UpstreamSnapshot = {
   consecutiveFailures: 0,
 };
 
-const CATALOG = buildCatalog([SERVER], new Map([['weather', SNAPSHOT]]), [
-  { name: 'forecasts', tools: ['w_forecast'] },
-]);
+const CATALOG = buildCatalog([SERVER], new Map([['weather', SNAPSHOT]]));
+const ACCESS = createAccessControl({
+  config: { servers: [SERVER], virtualServers: [{ name: 'forecasts', tools: ['w_forecast'] }] },
+  env: {},
+  fetch,
+  logger: NOOP_LOGGER,
+});
 
 const closers: (() => Promise<void>)[] = [];
 
@@ -74,6 +82,8 @@ function endpointOptions(extra: { serverInfo?: { name: string; version: string }
     store,
     bus,
     logger: NOOP_LOGGER,
+    access: () => ACCESS,
+    auditor: () => NO_AUDIT,
     ...extra,
   });
 }
@@ -83,9 +93,11 @@ function sessionRequest(_options: EndpointContext, headers: Record<string, strin
   return new Request(ENDPOINT, { method: 'POST', headers });
 }
 
-/** answerLocal with the test's defaults. */
-function local(options: EndpointContext, request: Request, message: JsonRpcRequest): Response {
-  return answerLocal(options, request, message, NOOP_LOGGER);
+/** answerLocal with the request's access facts, as the legacy dispatcher builds them. */
+async function local(options: EndpointContext, request: Request, message: JsonRpcRequest): Promise<Response> {
+  const access = await options.access().requestAccess(request.headers, unverified(null), message.method);
+  if (!('auth' in access)) return rpcErrorResponse(message.id, access, NOOP_LOGGER);
+  return answerLocal(options, message, access, NOOP_LOGGER);
 }
 
 function request(method: string, params?: JsonRpcRequest['params'], id: JsonRpcRequest['id'] = 1): JsonRpcRequest {
@@ -115,7 +127,7 @@ describe('answerInitialize', () => {
     const options = endpointOptions();
     const { http, message } = initialize({ protocolVersion: '2025-03-26', capabilities: {} });
 
-    const response = await answerInitialize(options, http, message);
+    const response = await answerInitialize(options, http, message, unverified(http.headers.get('authorization')));
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
@@ -132,7 +144,12 @@ describe('answerInitialize', () => {
   ])('offers the newest legacy version to a client asking for %s', async (_, params) => {
     const { http, message } = initialize(params);
 
-    const response = await answerInitialize(endpointOptions(), http, message);
+    const response = await answerInitialize(
+      endpointOptions(),
+      http,
+      message,
+      unverified(http.headers.get('authorization')),
+    );
 
     expect((await body(response)).result?.['protocolVersion']).toBe(LATEST_LEGACY_PROTOCOL_VERSION);
   });
@@ -141,7 +158,7 @@ describe('answerInitialize', () => {
     const options = endpointOptions({ serverInfo: { name: 'acme-gateway', version: '2.0.0' } });
     const { http, message } = initialize({ protocolVersion: '2025-06-18' });
 
-    const response = await answerInitialize(options, http, message);
+    const response = await answerInitialize(options, http, message, unverified(http.headers.get('authorization')));
 
     expect((await body(response)).result?.['serverInfo']).toEqual({ name: 'acme-gateway', version: '2.0.0' });
   });
@@ -151,7 +168,7 @@ describe('answerInitialize', () => {
     const capabilities = { elicitation: {}, roots: { listChanged: true } };
     const { http, message } = initialize({ protocolVersion: '2025-06-18', capabilities });
 
-    const response = await answerInitialize(options, http, message);
+    const response = await answerInitialize(options, http, message, unverified(http.headers.get('authorization')));
 
     const verified = await options.tokens.verify(response.headers.get('mcp-session-id') ?? '');
     expect(verified).toMatchObject({
@@ -166,8 +183,12 @@ describe('answerInitialize', () => {
     const first = initialize({ protocolVersion: '2025-06-18' });
     const second = initialize({ protocolVersion: '2025-06-18' });
 
-    const a = (await answerInitialize(options, first.http, first.message)).headers.get('mcp-session-id');
-    const b = (await answerInitialize(options, second.http, second.message)).headers.get('mcp-session-id');
+    const a = (
+      await answerInitialize(options, first.http, first.message, unverified(first.http.headers.get('authorization')))
+    ).headers.get('mcp-session-id');
+    const b = (
+      await answerInitialize(options, second.http, second.message, unverified(second.http.headers.get('authorization')))
+    ).headers.get('mcp-session-id');
 
     expect(a).not.toBe(b);
   });
@@ -177,7 +198,7 @@ describe('answerInitialize', () => {
     const capabilities = { experimental: { padding: 'x'.repeat(2048) } };
     const { http, message } = initialize({ protocolVersion: '2025-06-18', capabilities });
 
-    const response = await answerInitialize(options, http, message);
+    const response = await answerInitialize(options, http, message, unverified(http.headers.get('authorization')));
 
     const verified = await options.tokens.verify(response.headers.get('mcp-session-id') ?? '');
     expect(verified).toMatchObject({ ok: true, claims: { clientCapabilities: {} } });
@@ -187,7 +208,7 @@ describe('answerInitialize', () => {
     const options = endpointOptions();
     const { http, message } = initialize({ protocolVersion: '2025-06-18' }, { authorization: 'Bearer alice-token' });
 
-    const response = await answerInitialize(options, http, message);
+    const response = await answerInitialize(options, http, message, unverified(http.headers.get('authorization')));
 
     const verified = await options.tokens.verify(response.headers.get('mcp-session-id') ?? '');
     expect(verified).toMatchObject({ ok: true, claims: { caller: await callerIdentity('Bearer alice-token') } });
@@ -198,7 +219,7 @@ describe('answerLocal', () => {
   it.each(['ping', 'logging/setLevel'])('answers %s with an empty result', async (method) => {
     const options = endpointOptions();
 
-    const response = local(options, sessionRequest(options), request(method, { level: 'info' }, 'p-1'));
+    const response = await local(options, sessionRequest(options), request(method, { level: 'info' }, 'p-1'));
 
     expect(response.status).toBe(200);
     expect(await body(response)).toEqual({ jsonrpc: '2.0', id: 'p-1', result: {} });
@@ -212,7 +233,7 @@ describe('answerLocal', () => {
   ])('answers %s from the catalog', async (method, result) => {
     const options = endpointOptions();
 
-    const response = local(options, sessionRequest(options), request(method));
+    const response = await local(options, sessionRequest(options), request(method));
 
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
@@ -222,7 +243,7 @@ describe('answerLocal', () => {
   it('lists the served, prefixed names', async () => {
     const options = endpointOptions();
 
-    const response = local(options, sessionRequest(options), request('tools/list'));
+    const response = await local(options, sessionRequest(options), request('tools/list'));
 
     const tools = (await body(response)).result?.['tools'] as { name: string }[];
     expect(tools.map((tool) => tool.name)).toEqual(['w_alerts', 'w_forecast']);
@@ -231,7 +252,7 @@ describe('answerLocal', () => {
   it('keeps a string request id', async () => {
     const options = endpointOptions();
 
-    const response = local(options, sessionRequest(options), request('tools/list', undefined, 'list-"1"'));
+    const response = await local(options, sessionRequest(options), request('tools/list', undefined, 'list-"1"'));
 
     expect((await body(response)).id).toBe('list-"1"');
   });
@@ -239,7 +260,7 @@ describe('answerLocal', () => {
   it('refuses a cursor, since the gateway lists everything in one page', async () => {
     const options = endpointOptions();
 
-    const response = local(options, sessionRequest(options), request('tools/list', { cursor: 'next' }));
+    const response = await local(options, sessionRequest(options), request('tools/list', { cursor: 'next' }));
 
     expect(response.status).toBe(200);
     expect(await body(response)).toEqual({ jsonrpc: '2.0', id: 1, error: { code: -32602, message: 'Invalid cursor' } });
@@ -249,7 +270,7 @@ describe('answerLocal', () => {
     const options = endpointOptions();
     const session = sessionRequest(options, { 'x-mcp-virtualserver': 'forecasts' });
 
-    const response = local(options, session, request('tools/list'));
+    const response = await local(options, session, request('tools/list'));
 
     const tools = (await body(response)).result?.['tools'] as { name: string }[];
     expect(tools.map((tool) => tool.name)).toEqual(['w_forecast']);
@@ -259,7 +280,7 @@ describe('answerLocal', () => {
     const options = endpointOptions();
     const session = sessionRequest(options, { 'x-mcp-virtualserver': 'nowhere' });
 
-    const response = local(options, session, request('tools/list'));
+    const response = await local(options, session, request('tools/list'));
 
     expect(await body(response)).toEqual({
       jsonrpc: '2.0',

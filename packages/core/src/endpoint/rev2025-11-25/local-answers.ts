@@ -1,10 +1,13 @@
 import type { CatalogKind } from '../../catalog/catalog.ts';
+import { VIRTUAL_SERVER_HEADER, type RequestAccess } from '../../decision/access-control.ts';
 import { GatewayError } from '../../errors.ts';
+import type { Authentication } from '../../identity/authentication.ts';
 import type { Logger } from '../../logger.ts';
 import { jsonResponse, rpcErrorResponse } from '../../protocol/error-mapping.ts';
 import type { JsonRpcRequest } from '../../protocol/json-rpc.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../../protocol/versions.ts';
 import type { EndpointContext } from '../endpoint-context.ts';
+import { listBodyFor } from '../list-body.ts';
 
 /** What the gateway itself offers at initialize: everything it aggregates. */
 export const GATEWAY_CAPABILITIES = {
@@ -25,15 +28,25 @@ export const LIST_KINDS: ReadonlyMap<string, CatalogKind> = new Map<string, Cata
 
 /**
  * Answers initialize: negotiates the version (the client's if the gateway serves it, else the
- * newest legacy one), and issues a signed session id carrying the client's capabilities and,
- * when the request has a bearer token, the caller's identity hash.
+ * newest legacy one), and issues a signed session id carrying the client's capabilities, the
+ * caller's identity hash (when the request has a credential) and the virtual server it chose
+ * (`X-Mcp-Virtualserver`: for the session's life it sees and calls only that server's items).
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/lifecycle#initialization
  */
 export async function answerInitialize(
   ctx: EndpointContext,
   request: Request,
   message: JsonRpcRequest,
+  auth: Authentication,
 ): Promise<Response> {
+  const vs = request.headers.get(VIRTUAL_SERVER_HEADER)?.trim() || undefined;
+  if (vs !== undefined && ctx.access().virtualServer(vs) === undefined) {
+    return rpcErrorResponse(
+      message.id,
+      new GatewayError('INVALID_PARAMS', `Unknown virtual server: ${vs}`),
+      ctx.logger,
+    );
+  }
   const params = (message.params ?? {}) as Record<string, unknown>;
   const requested = typeof params['protocolVersion'] === 'string' ? params['protocolVersion'] : '';
   const protocolVersion = isLegacyProtocolVersion(requested) ? requested : LATEST_LEGACY_PROTOCOL_VERSION;
@@ -42,11 +55,12 @@ export async function answerInitialize(
     typeof capabilities === 'object' && capabilities !== null && JSON.stringify(capabilities).length <= 2048
       ? (capabilities as Record<string, unknown>)
       : {};
-  const caller = await ctx.callers.identify(request.headers.get('authorization'));
+  const caller = await ctx.callers.identify(auth);
   const { token, claims } = await ctx.tokens.issue({
     protocolVersion,
     clientCapabilities,
     ...(caller === undefined ? {} : { caller }),
+    ...(vs === undefined ? {} : { vs }),
   });
   ctx.logger.info('session started', { jti: claims.jti, protocolVersion });
   const result = {
@@ -58,7 +72,12 @@ export async function answerInitialize(
 }
 
 /** Answers ping, logging/setLevel and the four list methods from the current catalog. */
-export function answerLocal(ctx: EndpointContext, request: Request, message: JsonRpcRequest, logger: Logger): Response {
+export function answerLocal(
+  ctx: EndpointContext,
+  message: JsonRpcRequest,
+  access: RequestAccess,
+  logger: Logger,
+): Response {
   if (message.method === 'ping' || message.method === 'logging/setLevel') {
     return jsonResponse({ jsonrpc: '2.0', id: message.id, result: {} });
   }
@@ -75,15 +94,7 @@ export function answerLocal(ctx: EndpointContext, request: Request, message: Jso
     // The gateway lists everything in one page, so it never hands out a cursor.
     return rpcErrorResponse(message.id, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), logger);
   }
-  const virtualServer = request.headers.get('x-mcp-virtualserver') ?? undefined;
-  const body = ctx.upstreams.catalog().listResultJson(kind, virtualServer);
-  if (body === undefined) {
-    return rpcErrorResponse(
-      message.id,
-      new GatewayError('INVALID_PARAMS', `Unknown virtual server: ${virtualServer ?? ''}`),
-      logger,
-    );
-  }
+  const body = listBodyFor(ctx, kind, access);
   return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${body}}`, {
     status: 200,
     headers: { 'content-type': 'application/json' },

@@ -1,7 +1,8 @@
 import type { CatalogKind } from '../../catalog/catalog.ts';
-import { forwardCall } from '../../calls/forward-call.ts';
+import type { RequestAccess } from '../../decision/access-control.ts';
 import { decideRoute } from '../../decision/route.ts';
 import { GatewayError } from '../../errors.ts';
+import type { Authentication } from '../../identity/authentication.ts';
 import { toErrorResponse, toJsonRpcError } from '../../protocol/error-mapping.ts';
 import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../../protocol/json-rpc.ts';
 import {
@@ -13,6 +14,8 @@ import {
 } from '../../protocol/modern-request.ts';
 import { MODERN_PROTOCOL_VERSION } from '../../protocol/versions.ts';
 import type { EndpointContext } from '../endpoint-context.ts';
+import { forwardGuarded } from '../guarded-call.ts';
+import { isPersonalList, listBodyFor } from '../list-body.ts';
 import { openListenStream } from './listen-stream.ts';
 
 /** What the gateway offers a 2026-07-28 client: everything it aggregates, minus what that era removed. */
@@ -42,6 +45,7 @@ export async function handleModernPost(
   request: Request,
   message: JsonRpcMessage,
   kind: 'request' | 'notification' | 'response',
+  auth: Authentication,
 ): Promise<Response> {
   const { logger } = ctx;
   if (kind === 'response') {
@@ -68,12 +72,15 @@ export async function handleModernPost(
   if (refreshing !== undefined) await refreshing;
   const route = decideRoute(rpc, 'modern', ctx.routeContext());
   if (route.kind === 'refuse') return toErrorResponse(route.error, rpc.id, logger);
-  if (route.kind === 'forward') {
-    return forwardCall(ctx, { message: rpc, plan: route.plan, request, logger }, 'modern');
-  }
   if (rpc.method === 'server/discover') return answerDiscover(ctx, rpc.id);
   if (rpc.method === 'subscriptions/listen') return openListenStream(ctx, rpc);
-  return answerList(ctx, request, rpc, LIST_KINDS.get(rpc.method) as CatalogKind);
+  const access = await ctx.access().requestAccess(request.headers, auth, rpc.method);
+  if (!('auth' in access)) return modernResponse(rpc.id, undefined, access, ctx);
+  if (route.kind === 'forward') {
+    const call = { message: rpc, plan: route.plan, request, logger, auth };
+    return forwardGuarded(ctx, call, 'modern', access, (error) => modernResponse(rpc.id, undefined, error, ctx));
+  }
+  return answerList(ctx, rpc, access, LIST_KINDS.get(rpc.method) as CatalogKind);
 }
 
 /** 400 with UnsupportedProtocolVersionError (-32022) and the versions the gateway serves. */
@@ -126,23 +133,18 @@ function answerDiscover(ctx: EndpointContext, id: JsonRpcId): Response {
  * The four lists, from the catalog, with the cache hints 2026-07-28 requires: the smallest
  * non-zero ttlMs any contributing upstream gave, private when any contributor is private.
  */
-function answerList(ctx: EndpointContext, request: Request, message: JsonRpcRequest, kind: CatalogKind): Response {
+function answerList(ctx: EndpointContext, message: JsonRpcRequest, access: RequestAccess, kind: CatalogKind): Response {
   const params = (message.params ?? {}) as Record<string, unknown>;
   if (params['cursor'] !== undefined) {
     return modernResponse(message.id, undefined, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), ctx);
   }
-  const catalog = ctx.upstreams.catalog();
-  const virtualServer = request.headers.get('x-mcp-virtualserver') ?? undefined;
-  const body = catalog.listResultJson(kind, virtualServer);
-  if (body === undefined) {
-    const error = new GatewayError('INVALID_PARAMS', `Unknown virtual server: ${virtualServer ?? ''}`);
-    return modernResponse(message.id, undefined, error, ctx);
-  }
-  const hints = catalog.cacheHints(kind);
+  const body = listBodyFor(ctx, kind, access);
+  const hints = ctx.upstreams.catalog().cacheHints(kind);
   const extra = JSON.stringify({
     resultType: 'complete',
     ttlMs: hints.ttlMs,
-    cacheScope: hints.cacheScope,
+    // A list filtered for this caller must not be shared from a cache with others.
+    cacheScope: isPersonalList(ctx, access) ? 'private' : hints.cacheScope,
     _meta: resultMeta(ctx),
   });
   // The catalog's list body is pre-serialized: splice the modern fields in rather than re-encode it.

@@ -1,0 +1,20 @@
+import type { CatalogKind } from '../catalog/catalog.ts';
+import type { RequestAccess } from '../decision/access-control.ts';
+import type { EndpointContext } from './endpoint-context.ts';
+
+/**
+ * The JSON text of a list result for one request: the shared, pre-serialized list when nothing
+ * restricts what callers see; else only the items this request may see (its virtual server,
+ * trusted header and the policy rules, decided without arguments).
+ */
+export function listBodyFor(ctx: EndpointContext, kind: CatalogKind, access: RequestAccess): string {
+  const catalog = ctx.upstreams.catalog();
+  const control = ctx.access();
+  if (!control.filtering && access.virtualServer === undefined) return catalog.listResultJson(kind) as string;
+  return catalog.filteredListJson(kind, (subject) => control.visible(access, subject));
+}
+
+/** Whether a list's content depends on who asks (so a 2026-07-28 answer must be `cacheScope: private`). */
+export function isPersonalList(ctx: EndpointContext, access: RequestAccess): boolean {
+  return ctx.access().filtering || access.virtualServer !== undefined;
+}
