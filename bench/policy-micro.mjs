@@ -61,7 +61,11 @@ function timeCalls(label, rounds, decideOne) {
 const callRows = [
   timeCalls('decideCall alone', 50, (mcp) => policy.decideCall({ auth, request, mcp })),
   timeCalls('decideCall with the request variables built from Headers', 50, (mcp) =>
-    policy.decideCall({ auth: createAuthVariables(callerInput()), request: createRequestVariables('tools/call', headers), mcp }),
+    policy.decideCall({
+      auth: createAuthVariables(callerInput()),
+      request: createRequestVariables('tools/call', headers),
+      mcp,
+    }),
   ),
 ];
 
@@ -94,14 +98,20 @@ const listRows = [
 ];
 
 const pad = (text, width) => String(text).padEnd(width);
-console.log(`policy: ${platformPolicy().rules.length} rules, ${tools.length} tools on 10 servers, Node ${process.version}`);
+console.log(
+  `policy: ${platformPolicy().rules.length} rules, ${tools.length} tools on 10 servers, Node ${process.version}`,
+);
 console.log(`${pad('compile 100 rules, first (ms)', 72)}${firstCompileMs.toFixed(2)}`);
 console.log(`${pad('compile 100 rules, again p50 (ms)', 72)}${percentile(compileRuns, 50).toFixed(2)}`);
 for (const row of callRows) {
-  console.log(`${pad(`${row.label} (µs per call)`, 72)}${row.perCallUs.toFixed(2)}   (${row.allowed}/${calls.length} allowed)`);
+  console.log(
+    `${pad(`${row.label} (µs per call)`, 72)}${row.perCallUs.toFixed(2)}   (${row.allowed}/${calls.length} allowed)`,
+  );
 }
 for (const row of listRows) {
-  console.log(`${pad(`${row.label}, p50 / p99 (ms)`, 72)}${row.p50.toFixed(3)} / ${row.p99.toFixed(3)}   (${row.visible} visible)`);
+  console.log(
+    `${pad(`${row.label}, p50 / p99 (ms)`, 72)}${row.p50.toFixed(3)} / ${row.p99.toFixed(3)}   (${row.visible} visible)`,
+  );
 }
 if (jsonOut) {
   const compileMs = { first: firstCompileMs, p50: percentile(compileRuns, 50) };

@@ -30,11 +30,24 @@ export function platformPolicy() {
   );
   // 10 by tool glob: admin tools need the admin scope, writes need the write scope.
   for (let i = 0; i < 5; i++) {
-    rules.push({ name: `admin-scope-${i}`, effect: 'deny', servers: [`team-${i * 2}/*`], tools: ['admin_*'], when: '!("mcp:admin" in auth.scopes)' });
-    rules.push({ name: `write-scope-${i}`, effect: 'deny', servers: [`team-${i * 2 + 1}/*`], tools: ['update_*'], when: '!("mcp:write" in auth.scopes)' });
+    rules.push({
+      name: `admin-scope-${i}`,
+      effect: 'deny',
+      servers: [`team-${i * 2}/*`],
+      tools: ['admin_*'],
+      when: '!("mcp:admin" in auth.scopes)',
+    });
+    rules.push({
+      name: `write-scope-${i}`,
+      effect: 'deny',
+      servers: [`team-${i * 2 + 1}/*`],
+      tools: ['update_*'],
+      when: '!("mcp:write" in auth.scopes)',
+    });
   }
   // 10 by claim, on every server: blocked organisations, unverified e-mail, service accounts.
-  for (let i = 0; i < 8; i++) rules.push({ name: `blocked-org-${i}`, effect: 'deny', when: `auth.claims.org.id == "blocked-${i}"` });
+  for (let i = 0; i < 8; i++)
+    rules.push({ name: `blocked-org-${i}`, effect: 'deny', when: `auth.claims.org.id == "blocked-${i}"` });
   rules.push({ name: 'verified-email', effect: 'deny', when: 'auth.verified && !auth.claims.email_verified' });
   rules.push({ name: 'no-anonymous', effect: 'deny', when: '!auth.verified' });
   // 10 by argument value: row limits and forbidden tables on the query tools.

@@ -116,7 +116,10 @@ describe('compilePolicy: selectors', () => {
 
 describe('compilePolicy: deny overrides allow', () => {
   it('denies when an applicable deny holds, even after an allow that holds', () => {
-    const policy = policyOf([allow('devs', { when: '"dev" in auth.claims.roles' }), deny('no-reset', { tools: ['reset'] })]);
+    const policy = policyOf([
+      allow('devs', { when: '"dev" in auth.claims.roles' }),
+      deny('no-reset', { tools: ['reset'] }),
+    ]);
     expect(callAnswer(policy, 'reset')).toBe('denied by no-reset');
   });
 
@@ -184,10 +187,10 @@ describe('compilePolicy: evaluation errors fail closed', () => {
   });
 
   it('treats an allow whose when fails at evaluation as not holding', () => {
-    const policy = policyOf([
-      allow('by-team', { when: 'auth.claims.team == "blue"' }),
-      allow('devs', { when: '"dev" in auth.claims.roles' }),
-    ], 'deny');
+    const policy = policyOf(
+      [allow('by-team', { when: 'auth.claims.team == "blue"' }), allow('devs', { when: '"dev" in auth.claims.roles' })],
+      'deny',
+    );
     expect(policy.decideCall(input('x'))).toEqual({ allowed: true, rule: 'devs', by: 'rule' });
   });
 

@@ -35,8 +35,7 @@ export interface PolicyCallerScope {
 
 /** compilePolicy's outcome: the policy, or issues in the config's `<path>: <reason>` form. */
 export type CompilePolicyResult =
-  | { readonly ok: true; readonly policy: CompiledPolicy }
-  | { readonly ok: false; readonly issues: string[] };
+  { readonly ok: true; readonly policy: CompiledPolicy } | { readonly ok: false; readonly issues: string[] };
 
 const SELECTOR_FIELDS = [
   ['servers', 'server'],

@@ -20,7 +20,10 @@ describe('createRequestVariables', () => {
       ['x-tag', 'b'],
       ['authorization', 'Bearer secret'],
     ]);
-    expect({ ...createRequestVariables('tools/list', headers).headers }).toEqual({ 'x-tenant': 'blue', 'x-tag': 'a, b' });
+    expect({ ...createRequestVariables('tools/list', headers).headers }).toEqual({
+      'x-tenant': 'blue',
+      'x-tag': 'a, b',
+    });
   });
 
   it('keeps a header named __proto__ as a header', () => {

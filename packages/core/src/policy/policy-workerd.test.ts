@@ -1,21 +1,41 @@
-import { dirname } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as esbuild from 'esbuild';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { PolicyConfig } from '../../packages/core/src/config/access-schema.ts';
-import type { McpCallVariables, PolicyInput } from '../../packages/core/src/policy/policy-input.ts';
-import { bundleTestWorker } from './bundle-worker.ts';
-import { COMPATIBILITY_DATE, COMPATIBILITY_FLAGS } from './start-worker.ts';
+import type { PolicyConfig } from '../config/access-schema.ts';
+import type { McpCallVariables, PolicyInput } from './policy-input.ts';
+
+/** The compatibility date packages/edge-broker/wrangler.toml deploys with (test/workerd/start-worker.ts). */
+const COMPATIBILITY_DATE = '2026-07-01';
 
 let mf: Miniflare;
 
 beforeAll(async () => {
-  const scriptPath = await bundleTestWorker('policy-worker.ts');
+  // Bundled as the edge worker is (packages/edge-broker/build/workerd-bundle.mjs), less its
+  // plugin for Node built-ins, which the policy module does not use.
+  const dir = mkdtempSync(join(tmpdir(), 'mcpgw-policy-worker-'));
+  const outfile = join(dir, 'worker.js');
+  await esbuild.build({
+    entryPoints: [fileURLToPath(new URL('./policy-worker.fixtures.ts', import.meta.url))],
+    outfile,
+    bundle: true,
+    platform: 'neutral',
+    format: 'esm',
+    target: 'es2022',
+    conditions: ['workerd', 'worker', 'browser'],
+    mainFields: ['module', 'main'],
+    minify: true,
+    logLevel: 'warning',
+  });
   mf = new Miniflare({
     modules: true,
-    scriptPath,
-    modulesRoot: dirname(scriptPath),
+    scriptPath: outfile,
+    modulesRoot: dir,
     compatibilityDate: COMPATIBILITY_DATE,
-    compatibilityFlags: [...COMPATIBILITY_FLAGS],
+    compatibilityFlags: ['nodejs_compat'],
   });
   await mf.ready;
 });
@@ -49,7 +69,10 @@ function input(name: string, args: Record<string, unknown>, roles: string[] = []
 }
 
 async function decideInWorker(policy: PolicyConfig, body: Omit<PolicyCallBody, 'policy'>): Promise<unknown> {
-  const response = await mf.dispatchFetch('http://policy/', { method: 'POST', body: JSON.stringify({ policy, ...body }) });
+  const response = await mf.dispatchFetch('http://policy/', {
+    method: 'POST',
+    body: JSON.stringify({ policy, ...body }),
+  });
   return response.json();
 }
 
@@ -91,9 +114,14 @@ describe('policy rules in workerd', () => {
   });
 
   it('reports a rule that does not compile with its position', async () => {
-    const broken: PolicyConfig = { default: 'allow', rules: [{ name: 'x', effect: 'deny', when: 'auth.verified && matches' }] };
+    const broken: PolicyConfig = {
+      default: 'allow',
+      rules: [{ name: 'x', effect: 'deny', when: 'auth.verified && matches' }],
+    };
     const answer = (await decideInWorker(broken, { input: input('x', {}) })) as { ok: boolean; issues: string[] };
     expect(answer.ok).toBe(false);
-    expect(answer.issues).toEqual(['policy.rules[0].when: unknown variable "matches" (a condition sees auth, request, mcp) at line 1, column 18']);
+    expect(answer.issues).toEqual([
+      'policy.rules[0].when: unknown variable "matches" (a condition sees auth, request, mcp) at line 1, column 18',
+    ]);
   });
 });
