@@ -12,6 +12,7 @@ import { analyseCondition } from './condition-analysis.ts';
 /** What a condition gave: it holds, it does not, or its evaluation failed. */
 export const CONDITION = { holds: 1, fails: 2, error: 3 } as const;
 
+/** One of CONDITION's values. */
 export type ConditionOutcome = (typeof CONDITION)[keyof typeof CONDITION];
 
 /** A compiled `when`. */
@@ -25,6 +26,7 @@ export interface CompiledCondition {
   evaluate(activation: object): ConditionOutcome;
 }
 
+/** compileCondition's outcome: the condition, or the issue (without the field path). */
 export type ConditionResult =
   { readonly ok: true; readonly condition: CompiledCondition } | { readonly ok: false; readonly issue: string };
 

@@ -26,6 +26,7 @@ export interface ServerKindRules {
   readonly allow: CandidateLists;
 }
 
+/** The candidates on one server, by kind. */
 export type ServerRules = Readonly<Record<PolicyItemKind, ServerKindRules>>;
 
 /** How many servers' lists are kept before they are all worked out anew (server names come from the config). */
