@@ -168,6 +168,32 @@ virtualServers:
     expect(lines).toEqual(['config.yaml: servers[0].credential: must be a string']);
   });
 
+  it('rejects a policy rule whose condition does not compile and says where in the condition', () => {
+    const text = `
+policy:
+  default: deny
+  rules:
+    - name: devs
+      effect: allow
+      when: '"dev" in auth.claims.roles'
+    - name: broken
+      effect: deny
+      tools: [reset]
+      when: auth.verified && user.admin
+`;
+    expect(errorLines(parseConfig(text, 'config.yaml'))).toEqual([
+      'config.yaml: policy.rules[1].when: unknown variable "user" (a condition sees auth, request, mcp) at line 1, column 18',
+    ]);
+  });
+
+  it('loads a policy whose rules compile as it is written', () => {
+    const text = 'policy:\n  rules:\n    - {name: devs, effect: allow, when: auth.verified}\n';
+    expect(configOf(parseConfig(text, 'config.yaml')).policy).toEqual({
+      default: 'allow',
+      rules: [{ name: 'devs', effect: 'allow', when: 'auth.verified' }],
+    });
+  });
+
   it('names the line and column of a YAML syntax error', () => {
     const text = 'servers:\n  - name: a\n    url: [http://a\n';
     const [line] = errorLines(parseConfig(text, 'config.yaml'));

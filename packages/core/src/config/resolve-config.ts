@@ -1,4 +1,5 @@
 import type * as v from 'valibot';
+import { compilePolicy } from '../policy/compile-policy.ts';
 import { resolveAudit, resolveAuth, resolvePolicy } from './access-schema.ts';
 import { RawConfigSchema, RawServerSchema, RawVirtualServerSchema } from './schema.ts';
 import type { GatewayConfig, ServerConfig, VirtualServerConfig } from './schema.ts';
@@ -58,12 +59,20 @@ export function resolveConfig(raw: RawConfig): ResolvedConfig {
     virtualServers.push(resolveVirtualServer(entry));
   });
 
+  const auth = raw.auth ? resolveAuth(raw.auth, issues) : undefined;
+  const policy = raw.policy ? resolvePolicy(raw.policy, issues) : undefined;
+  if (policy !== undefined) {
+    // Compiled here only to find the rules that do not compile; the host compiles its own copy.
+    const compiled = compilePolicy(policy);
+    if (!compiled.ok) issues.push(...compiled.issues);
+  }
+
   const config: GatewayConfig = {
     servers,
     virtualServers,
     ...(raw.gatewayCACertPEM ? { gatewayCACertPEM: raw.gatewayCACertPEM } : {}),
-    ...(raw.auth ? { auth: resolveAuth(raw.auth, issues) } : {}),
-    ...(raw.policy ? { policy: resolvePolicy(raw.policy, issues) } : {}),
+    ...(auth ? { auth } : {}),
+    ...(policy ? { policy } : {}),
     ...(raw.audit ? { audit: resolveAudit(raw.audit) } : {}),
   };
   return { config, issues, warnings };

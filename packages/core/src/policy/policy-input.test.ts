@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { createAuthVariables, createRequestVariables, toArgumentsMap, UNVERIFIED_AUTH } from './policy-input.ts';
+
+describe('createRequestVariables', () => {
+  it('lower-cases header names and leaves out the caller credentials', () => {
+    const request = createRequestVariables('tools/call', {
+      'X-Tenant': 'blue',
+      Authorization: 'Bearer secret',
+      Cookie: 'sid=1',
+      'Proxy-Authorization': 'Basic x',
+    });
+    expect(request.method).toBe('tools/call');
+    expect({ ...request.headers }).toEqual({ 'x-tenant': 'blue' });
+  });
+
+  it('reads a Headers object the same way, repeated fields joined', () => {
+    const headers = new Headers([
+      ['x-tenant', 'blue'],
+      ['x-tag', 'a'],
+      ['x-tag', 'b'],
+      ['authorization', 'Bearer secret'],
+    ]);
+    expect({ ...createRequestVariables('tools/list', headers).headers }).toEqual({
+      'x-tenant': 'blue',
+      'x-tag': 'a, b',
+    });
+  });
+
+  it('keeps a header named __proto__ as a header', () => {
+    const { headers } = createRequestVariables('tools/list', JSON.parse('{"__proto__":"x"}') as Record<string, string>);
+    expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('x');
+  });
+});
+
+describe('createAuthVariables', () => {
+  it('fills what a verified token leaves out with empty values', () => {
+    expect(createAuthVariables({ issuer: 'https://idp', subject: 'alice' })).toEqual({
+      verified: true,
+      issuer: 'https://idp',
+      subject: 'alice',
+      clientId: '',
+      scopes: [],
+      claims: {},
+    });
+  });
+
+  it('describes an unverified caller with empty values', () => {
+    expect(UNVERIFIED_AUTH).toEqual({ verified: false, issuer: '', subject: '', clientId: '', scopes: [], claims: {} });
+  });
+});
+
+describe('toArgumentsMap', () => {
+  it('keeps an object and turns anything else into an empty map', () => {
+    expect(toArgumentsMap({ city: 'Paris' })).toEqual({ city: 'Paris' });
+    for (const value of [undefined, null, 'x', 3, ['a']]) expect(toArgumentsMap(value)).toEqual({});
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * The variables a policy rule's `when` sees: `auth` (the verified caller), `request` (the
+ * JSON-RPC method and the request's headers) and `mcp` (the item asked for). A host builds
+ * `auth` and `request` once per request and varies only `mcp` per item.
+ * @see docs/authorization.md
+ */
+
+/** A JSON object as the policy sees it: the verified token's claims, a call's arguments. */
+export type PolicyMap = Readonly<Record<string, unknown>>;
+
+/** `auth`: who the caller is. Unverified callers have `verified: false`, "" strings and empty lists and maps. */
+export interface AuthVariables {
+  /** A token was verified. */
+  readonly verified: boolean;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  /** The verified token's claims, as its payload had them. */
+  readonly claims: PolicyMap;
+}
+
+/** `request`: what the request is, apart from the item. */
+export interface RequestVariables {
+  /** The JSON-RPC method, e.g. `tools/call`. */
+  readonly method: string;
+  /** Lower-case header name to value, without the caller's credentials (see createRequestVariables). */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+/** The kinds of item a rule can select. */
+export const POLICY_ITEM_KINDS = ['tool', 'prompt', 'resource'] as const;
+
+/** A tool, a prompt or a resource. */
+export type PolicyItemKind = (typeof POLICY_ITEM_KINDS)[number];
+
+/** `mcp` for a list: the item, without arguments. */
+export interface McpItemVariables {
+  /** The server's config name, e.g. `team-a/weather`. */
+  readonly server: string;
+  readonly kind: PolicyItemKind;
+  /** The upstream's own name (no gateway prefix); for a resource, its upstream URI. */
+  readonly name: string;
+  /** The name as clients see it, prefix included. */
+  readonly servedName: string;
+}
+
+/** `mcp` for a call or a read: the item and the call's arguments (an empty map for a read). */
+export interface McpCallVariables extends McpItemVariables {
+  readonly arguments: PolicyMap;
+}
+
+/** What a rule is evaluated over; `M` is `McpCallVariables` on a call, `McpItemVariables` on a list. */
+export interface PolicyInput<M extends McpItemVariables = McpCallVariables> {
+  readonly auth: AuthVariables;
+  readonly request: RequestVariables;
+  readonly mcp: M;
+}
+
+/** The caller half of a PolicyInput, the same for every item of one request. */
+export type PolicyCaller = Omit<PolicyInput, 'mcp'>;
+
+const EMPTY_MAP: PolicyMap = Object.freeze({});
+const NO_SCOPES: readonly string[] = Object.freeze([]);
+
+/** `auth` of a caller whose token was not verified (or when verification is off). */
+export const UNVERIFIED_AUTH: AuthVariables = Object.freeze({
+  verified: false,
+  issuer: '',
+  subject: '',
+  clientId: '',
+  scopes: NO_SCOPES,
+  claims: EMPTY_MAP,
+});
+
+/** What a verified token says; every field but `issuer` and `subject` may be missing. */
+export interface VerifiedCaller {
+  readonly issuer: string;
+  readonly subject: string;
+  readonly clientId?: string;
+  readonly scopes?: readonly string[];
+  readonly claims?: PolicyMap;
+}
+
+/** `auth` of a caller whose token was verified. */
+export function createAuthVariables(caller: VerifiedCaller): AuthVariables {
+  return {
+    verified: true,
+    issuer: caller.issuer,
+    subject: caller.subject,
+    clientId: caller.clientId ?? '',
+    scopes: caller.scopes ?? NO_SCOPES,
+    claims: caller.claims ?? EMPTY_MAP,
+  };
+}
+
+/** Headers a rule never sees: the caller's credentials. */
+export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
+
+/**
+ * `request` for one request. Header names are lower-cased; `authorization`, `cookie` and
+ * `proxy-authorization` are left out. A name given twice in a record keeps the last value
+ * (`Headers` has already joined repeated fields with ", ").
+ */
+export function createRequestVariables(
+  method: string,
+  headers: Headers | Readonly<Record<string, string>>,
+): RequestVariables {
+  // No prototype: a header named `__proto__` is a header like any other.
+  const out = Object.create(null) as Record<string, string>;
+  const entries: Iterable<[string, string]> = headers instanceof Headers ? headers : Object.entries(headers);
+  for (const [name, value] of entries) {
+    const lower = name.toLowerCase();
+    if (!POLICY_HIDDEN_HEADERS.has(lower)) out[lower] = value;
+  }
+  return { method, headers: out };
+}
+
+/** A call's `arguments` param as `mcp.arguments`: a JSON object, or an empty map for anything else. */
+export function toArgumentsMap(value: unknown): PolicyMap {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as PolicyMap) : EMPTY_MAP;
+}
