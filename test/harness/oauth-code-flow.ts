@@ -91,7 +91,9 @@ export async function authorizationCodeFlow(options: CodeFlowOptions): Promise<I
 
   const answer = await authorizeInBrowser(url, { account: options.account, redirectUri: options.redirectUri });
   const code = answer.get('code');
-  if (code === null) throw new Error(`authorization refused: ${answer.toString()}`);
+  if (code === null) {
+    throw new Error(`authorization refused: ${answer.get('error')} (${answer.get('error_description') ?? ''})`);
+  }
   if (answer.get('state') !== state) throw new Error('authorization answered another request (state mismatch)');
 
   return requestToken(
