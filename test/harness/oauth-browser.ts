@@ -47,7 +47,9 @@ export async function authorizeInBrowser(authorizationUrl: URL, options: Browser
     const body = await response.text();
     const form = response.ok ? chooseForm(parseForms(body), options) : undefined;
     if (form === undefined) {
-      throw new Error(`authorizeInBrowser: stopped at ${next.url.pathname} (HTTP ${response.status}): ${body.slice(0, 500)}`);
+      throw new Error(
+        `authorizeInBrowser: stopped at ${next.url.pathname} (HTTP ${response.status}): ${body.slice(0, 500)}`,
+      );
     }
     next = { url: new URL(form.action, next.url), form: form.fields };
   }
@@ -125,7 +127,9 @@ function createCookieJar(): CookieJar {
         const expires = attr('expires');
         const maxAge = attr('max-age');
         const gone =
-          value === '' || (maxAge !== undefined && Number(maxAge) <= 0) || (expires !== undefined && Date.parse(expires) <= Date.now());
+          value === '' ||
+          (maxAge !== undefined && Number(maxAge) <= 0) ||
+          (expires !== undefined && Date.parse(expires) <= Date.now());
         if (gone) cookies.delete(`${name};${path}`);
         else cookies.set(`${name};${path}`, { name, value, path });
       }

@@ -177,7 +177,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       req.url = `/.well-known/openid-configuration${url.search}`;
     }
     if (await handleInteraction(provider, accounts, req, res)) return;
-    handler(req, res);
+    await handler(req, res);
   };
 
   const metadata = async () => {

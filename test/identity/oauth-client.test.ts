@@ -3,8 +3,13 @@
 // suites connect the same client to the gateway.
 import { createRemoteJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { connectOAuthClient, createHarnessOAuthProvider, type OAuthConnectedClient } from '../harness/oauth-client.ts';
-import { startOidcProvider, type RunningOidcProvider } from '../harness/oidc-provider.ts';
+import {
+  connectOAuthClient,
+  createHarnessOAuthProvider,
+  startOidcProvider,
+  type OAuthConnectedClient,
+  type RunningOidcProvider,
+} from '../harness/identity.ts';
 import { startStandInResourceServer, type StandInResourceServer } from './stand-in-resource-server.ts';
 
 describe('the SDK OAuth client against a stand-in resource server', () => {
@@ -127,7 +132,9 @@ describe('the SDK OAuth client when the resource requires a scope the user does 
 
   it("gets 403 insufficient_scope for bob, whose consent leaves mcp:admin out, after the SDK's one retry", async () => {
     const oauth = createHarnessOAuthProvider({ account: 'bob' });
-    await expect(connectOAuthClient(server.url, { account: 'bob', provider: oauth })).rejects.toThrow(/403 after trying upscoping/);
+    await expect(connectOAuthClient(server.url, { account: 'bob', provider: oauth })).rejects.toThrow(
+      /403 after trying upscoping/,
+    );
     expect(oauth.currentTokens()?.scope).toBe('mcp:tools');
     expect(server.requests.filter((request) => request.status === 403).length).toBeGreaterThanOrEqual(1);
   });

@@ -1,8 +1,6 @@
 import { createLocalJWKSet, createRemoteJWKSet, jwtVerify, type JSONWebKeySet } from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { authorizeInBrowser } from '../harness/oauth-browser.ts';
-import { requestToken } from '../harness/oauth-code-flow.ts';
-import { startOidcProvider, type RunningOidcProvider } from '../harness/oidc-provider.ts';
+import { authorizeInBrowser, requestToken, startOidcProvider, type RunningOidcProvider } from '../harness/identity.ts';
 
 /** What the tokens are for; nothing listens there, the provider only names it in `aud`. */
 const RESOURCE = 'http://127.0.0.1:1/mcp';
@@ -89,7 +87,7 @@ describe('startOidcProvider', () => {
     expect(payload.exp! - payload.iat!).toBe(300);
   });
 
-  it("gives alice a token with her roles and org through the authorization code flow with PKCE", async () => {
+  it('gives alice a token with her roles and org through the authorization code flow with PKCE', async () => {
     const issued = await provider.userToken({ account: 'alice', resource: RESOURCE, scope: 'mcp:tools mcp:admin' });
     const { payload } = await verify(issued.accessToken);
     expect(payload).toMatchObject({
@@ -109,7 +107,11 @@ describe('startOidcProvider', () => {
 
   it('grants bob only the scopes he consents to', async () => {
     const issued = await provider.userToken({ account: 'bob', resource: RESOURCE, scope: 'mcp:tools mcp:admin' });
-    expect((await verify(issued.accessToken)).payload).toMatchObject({ sub: 'bob', scope: 'mcp:tools', roles: ['reader'] });
+    expect((await verify(issued.accessToken)).payload).toMatchObject({
+      sub: 'bob',
+      scope: 'mcp:tools',
+      roles: ['reader'],
+    });
   });
 
   it('issues a token whose audience is whatever resource was asked for, and none for a resource with a fragment', async () => {
