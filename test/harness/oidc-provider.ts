@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import Provider, { errors, type Configuration } from 'oidc-provider';
+import Provider from 'oidc-provider';
 import { createJwksFront, type JwksControl } from './jwks-fault.ts';
 import { authorizationCodeFlow, requestToken, type IssuedToken } from './oauth-code-flow.ts';
-import { accountTokenClaims, DEFAULT_ACCOUNTS, type OidcAccount } from './oidc-accounts.ts';
-import { handleInteraction, INTERACTION_PATH } from './oidc-interactions.ts';
+import { DEFAULT_ACCOUNTS, type OidcAccount } from './oidc-accounts.ts';
+import { createOidcConfiguration, HARNESS_WEB_CLIENT, JWKS_PATH } from './oidc-config.ts';
+import { handleInteraction } from './oidc-interactions.ts';
 import { createOidcStore } from './oidc-store.ts';
 import { createSigningKey, type SigningKey } from './signing-keys.ts';
 
@@ -59,10 +60,6 @@ export interface RunningOidcProvider {
 
 export const DEFAULT_OIDC_SCOPES = ['mcp:tools', 'mcp:admin'] as const;
 const DEFAULT_ACCESS_TOKEN_TTL = 300;
-const JWKS_PATH = '/jwks';
-/** The redirect_uri of the public client userToken() uses; nothing listens there, the browser stops before it. */
-const HARNESS_REDIRECT_URI = 'http://127.0.0.1/callback';
-const HARNESS_WEB_CLIENT = 'harness-web';
 
 /**
  * A real OpenID provider (panva's oidc-provider, in this process) on 127.0.0.1, configured as
@@ -82,7 +79,6 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const store = createOidcStore();
   const cookieKeys = [randomBytes(32).toString('base64url')];
   const serviceClient = { clientId: 'harness-service', clientSecret: randomBytes(32).toString('base64url') };
-  const acceptResource = options.acceptResource ?? isResourceUrl;
   const jwksFront = createJwksFront(JWKS_PATH);
   const log: Array<{ method: string; path: string }> = [];
 
@@ -94,69 +90,18 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const port = (http.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
 
-  const configure = (): Configuration => ({
-    adapter: store,
-    jwks: { keys: keys.map((key) => key.privateJwk) as NonNullable<Configuration['jwks']>['keys'] },
-    cookies: { keys: cookieKeys },
-    scopes: ['openid', 'offline_access', ...scopes],
-    clients: [
-      {
-        client_id: serviceClient.clientId,
-        client_secret: serviceClient.clientSecret,
-        grant_types: ['client_credentials'],
-        response_types: [],
-        redirect_uris: [],
-      },
-      {
-        client_id: HARNESS_WEB_CLIENT,
-        token_endpoint_auth_method: 'none',
-        grant_types: ['authorization_code', 'refresh_token'],
-        response_types: ['code'],
-        redirect_uris: [HARNESS_REDIRECT_URI],
-      },
-    ],
-    clientDefaults: { id_token_signed_response_alg: alg },
-    findAccount: (_ctx, id) =>
-      Object.hasOwn(accounts, id) ? { accountId: id, claims: () => ({ sub: id, name: id }) } : undefined,
-    extraTokenClaims: (_ctx, token) => {
-      const account = 'accountId' in token ? accounts[token.accountId] : undefined;
-      return account === undefined ? undefined : accountTokenClaims(account);
-    },
-    features: {
-      devInteractions: { enabled: false },
-      registration: { enabled: true, initialAccessToken: false },
-      clientCredentials: { enabled: true },
-      resourceIndicators: {
-        enabled: true,
-        useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, resource) => {
-          if (!acceptResource(resource)) throw new errors.InvalidTarget();
-          const active = keys[0]!;
-          return { scope: scopes.join(' '), accessTokenFormat: 'jwt', jwt: { sign: { alg, kid: active.kid } } };
-        },
-      },
-    },
-    // OAuth 2.1: the code flow only (no implicit or hybrid response types), always with PKCE.
-    responseTypes: ['code'],
-    pkce: { required: () => true },
-    interactions: { url: (_ctx, interaction) => `${INTERACTION_PATH}/${interaction.uid}` },
-    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
-    routes: { jwks: JWKS_PATH },
-    ttl: {
-      AccessToken: () => ttl,
-      ClientCredentials: () => ttl,
-      AuthorizationCode: 60,
-      IdToken: 3_600,
-      RefreshToken: 86_400,
-      Interaction: 600,
-      Session: 86_400,
-      Grant: 86_400,
-    },
-    renderError: (ctx, out) => {
-      ctx.type = 'json';
-      ctx.body = out;
-    },
-  });
+  const configure = () =>
+    createOidcConfiguration({
+      alg,
+      keys: () => keys,
+      ttl: () => ttl,
+      scopes,
+      accounts,
+      acceptResource: options.acceptResource ?? isResourceUrl,
+      store,
+      cookieKeys,
+      serviceClient,
+    });
 
   let provider = new Provider(issuer, configure());
   let handler = provider.callback();
@@ -212,8 +157,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       return authorizationCodeFlow({
         authorizationEndpoint: authorization_endpoint,
         tokenEndpoint: token_endpoint,
-        clientId: HARNESS_WEB_CLIENT,
-        redirectUri: HARNESS_REDIRECT_URI,
+        clientId: HARNESS_WEB_CLIENT.clientId,
+        redirectUri: HARNESS_WEB_CLIENT.redirectUri,
         account,
         resource,
         ...(scope === undefined ? {} : { scope }),
@@ -223,7 +168,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       const { token_endpoint } = await metadata();
       return requestToken(
         token_endpoint,
-        { clientId: HARNESS_WEB_CLIENT },
+        { clientId: HARNESS_WEB_CLIENT.clientId },
         { grant_type: 'refresh_token', refresh_token: refreshToken, resource },
       );
     },
