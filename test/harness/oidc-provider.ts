@@ -116,11 +116,6 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     const url = new URL(req.url ?? '/', issuer);
     log.push({ method: req.method ?? '', path: url.pathname });
     if (await jwksFront.intercept(req, res)) return;
-    // oidc-provider serves only the OpenID discovery document; RFC 8414's metadata for an
-    // issuer without a path has the same content at its own well-known name.
-    if (url.pathname === '/.well-known/oauth-authorization-server') {
-      req.url = `/.well-known/openid-configuration${url.search}`;
-    }
     if (await handleInteraction(provider, accounts, req, res)) return;
     await handler(req, res);
   };
