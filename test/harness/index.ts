@@ -1,5 +1,6 @@
 // Shared helpers for the integration suites. Node-only; every process or server they
-// start listens on loopback and is stopped by the helper that started it.
+// start listens on loopback and is stopped by the helper that started it. The identity
+// harness (OpenID provider, OAuth client, token forge) has its own entry, ./identity.ts.
 export { freePort } from './free-port.ts';
 export { GATEWAY_CLI, REPO_ROOT } from './repo-paths.ts';
 export { startProcess, type ReadyWhen, type RunningProcess, type StartProcessOptions } from './process.ts';
