@@ -40,3 +40,8 @@ export type { RequestContext } from './endpoint/endpoint-context.ts';
 export { LOOPBACK_HOSTS } from './endpoint/origin-policy.ts';
 export type { OriginPolicy } from './endpoint/origin-policy.ts';
 export type { ServerStatus, StatusReport } from './status/status-report.ts';
+
+export { accessConfigIssues } from './decision/access-control.ts';
+export type { AccessControl, AccessEnv } from './decision/access-control.ts';
+export type { ProtectedResourceMetadata } from './identity/protected-resource.ts';
+export type { AuditRecord, AuditSink } from './audit/audit-record.ts';

@@ -1,14 +1,11 @@
 import type { Gateway, Logger } from '@mcp-gateway/core';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
-import { toProtectedResourceMetadata, type ProtectedResourceEnv } from './protected-resource.ts';
 
 /** What the broker app is built from; hosts create these once. */
 export interface BrokerAppDeps {
   gateway: Gateway;
   logger: Logger;
-  /** OAUTH_* values (read per request, so a changed binding applies without restart). */
-  oauth: () => ProtectedResourceEnv;
   /** Prometheus text exposition for /metrics; absent: 404. */
   metrics?: () => Promise<string>;
 }
@@ -84,7 +81,8 @@ export function createBrokerApp(deps: BrokerAppDeps): Hono {
 
   function prm(c: Context): Response {
     if (c.req.method === 'OPTIONS') return c.body(null, 204, PRM_CORS);
-    return c.json(toProtectedResourceMetadata(deps.oauth()), 200, PRM_CORS);
+    // The current config's metadata: OAUTH_* values, with the token verification's issuers and audience.
+    return c.json(gateway.access().metadata(), 200, PRM_CORS);
   }
 
   return app;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import type { AccessEnv } from '@mcp-gateway/core';
 import * as v from 'valibot';
 
 /** Everything the `mcp-gateway` command is configured with, from flags and environment. */
@@ -23,6 +24,8 @@ export interface CliOptions {
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   signingKey?: string;
   cacheConnectionString?: string;
+  /** OAUTH_*, TRUSTED_HEADER_PUBLIC_KEY and `--enforce-capability-filtering`: what access decisions read besides the config file. */
+  accessEnv: AccessEnv;
 }
 
 /** Result of parsing the command line: run, print help or version, or fail with the issues. */
@@ -55,6 +58,8 @@ Flags:
   --max-connections N                Open client connections the broker accepts at once; more are closed at
                                      once. Default 4096
   --allowed-origins LIST             Comma-separated browser origins allowed besides loopback ones ("*": any).
+  --enforce-capability-filtering     Require the x-mcp-authorized header (see TRUSTED_HEADER_PUBLIC_KEY):
+                                     without a valid one a caller sees and calls nothing.
   --log-level LEVEL                  debug, info, warn or error. Default info
   -h, --help                         Show this help.
   --version                          Show the version.
@@ -64,11 +69,16 @@ Environment:
                                      generated at start-up and sessions do not survive a restart.
   CACHE_CONNECTION_STRING            Redis URL for state shared by replicas (redis://user:pass@host:port/db).
                                      Unset: state is kept in memory.
+  OAUTH_ISSUERS                       Comma-separated trusted token issuers: every request needs a valid bearer
+                                     token (401 otherwise) unless the config file's auth.oauth says otherwise.
+  OAUTH_REQUIRED_SCOPES              Scopes every token must carry (403 insufficient_scope otherwise).
   OAUTH_RESOURCE_NAME                OAuth protected resource metadata: resource name. Default "MCP Server"
-  OAUTH_RESOURCE                     ... resource. Default "/mcp"
-  OAUTH_AUTHORIZATION_SERVERS        ... comma-separated authorization server URLs. Default none
+  OAUTH_RESOURCE                     ... resource: the URL clients reach /mcp at, and the audience tokens
+                                     must carry (RFC 8707). Default "/mcp"
+  OAUTH_AUTHORIZATION_SERVERS        ... comma-separated authorization server URLs. Default the issuers
   OAUTH_BEARER_METHODS_SUPPORTED     ... comma-separated. Default "header"
-  OAUTH_SCOPES_SUPPORTED             ... comma-separated. Default "basic"
+  OAUTH_SCOPES_SUPPORTED             ... comma-separated. Default the required scopes, else "basic"
+  TRUSTED_HEADER_PUBLIC_KEY          PEM (P-256) public key that x-mcp-authorized headers are signed with.
 `;
 
 const address = (flag: string) =>
@@ -114,6 +124,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       options: {
         ...Object.fromEntries(Object.keys(CliSchema.entries).map((name) => [name, { type: 'string' as const }])),
         'router-only': { type: 'boolean' },
+        'enforce-capability-filtering': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -123,7 +134,13 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   }
   if (values['help'] === true) return { kind: 'help' };
   if (values['version'] === true) return { kind: 'version' };
-  const { help: _help, version: _version, 'router-only': routerOnly, ...flags } = values;
+  const {
+    help: _help,
+    version: _version,
+    'router-only': routerOnly,
+    'enforce-capability-filtering': enforceCapabilityFiltering,
+    ...flags
+  } = values;
   if (routerOnly === true && flags['mcp-broker-public-address'] !== undefined) {
     return {
       kind: 'error',
@@ -151,6 +168,17 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       .filter((s) => s !== ''),
     logLevel: o['log-level'],
     routerOnly: routerOnly === true,
+    accessEnv: {
+      OAUTH_ISSUERS: env['OAUTH_ISSUERS'],
+      OAUTH_REQUIRED_SCOPES: env['OAUTH_REQUIRED_SCOPES'],
+      OAUTH_RESOURCE_NAME: env['OAUTH_RESOURCE_NAME'],
+      OAUTH_RESOURCE: env['OAUTH_RESOURCE'],
+      OAUTH_AUTHORIZATION_SERVERS: env['OAUTH_AUTHORIZATION_SERVERS'],
+      OAUTH_BEARER_METHODS_SUPPORTED: env['OAUTH_BEARER_METHODS_SUPPORTED'],
+      OAUTH_SCOPES_SUPPORTED: env['OAUTH_SCOPES_SUPPORTED'],
+      TRUSTED_HEADER_PUBLIC_KEY: env['TRUSTED_HEADER_PUBLIC_KEY'],
+      enforceCapabilityFiltering: enforceCapabilityFiltering === true,
+    },
   };
   if (o['mcp-gateway-config'] !== undefined) options.configPath = o['mcp-gateway-config'];
   if (o['mcp-router-address'] !== undefined) options.routerAddress = o['mcp-router-address'];

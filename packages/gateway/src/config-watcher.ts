@@ -2,7 +2,7 @@ import { watch } from 'node:fs';
 import type { FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { GatewayError, parseConfig } from '@mcp-gateway/core';
+import { GatewayError, parseConfig, type ConfigResult } from '@mcp-gateway/core';
 import type { GatewayConfig, Logger } from '@mcp-gateway/core';
 
 /** Quiet time after the last file event before the file is re-read. */
@@ -19,6 +19,11 @@ export interface ConfigWatcherOptions {
   readonly debounceMs?: number;
   /** Defaults to DEFAULT_POLL_INTERVAL_MS. */
   readonly pollIntervalMs?: number;
+  /**
+   * What the host finds wrong with a config the file format allows (e.g. token verification
+   * without an audience): `<field>: <reason>` lines; any makes the file invalid, at start and on reload.
+   */
+  readonly check?: (config: GatewayConfig) => readonly string[];
 }
 
 /** A config file being watched; `current()` is always the last valid config. */
@@ -46,7 +51,7 @@ export async function watchConfigFile(path: string, options: ConfigWatcherOption
   }
   const logger = options.logger.child({ configPath: path });
   const text = await readInitialText(path);
-  const initial = parseConfig(text, path);
+  const initial = checked(parseConfig(text, path), path, options.check);
   if (!initial.ok) throw initial.error;
   for (const warning of initial.warnings) logger.warn(warning);
   const watcher = new FileConfigWatcher(path, options, logger, text, initial.config);
@@ -61,6 +66,7 @@ class FileConfigWatcher implements ConfigWatcher {
   readonly #onChange: (config: GatewayConfig) => void;
   readonly #debounceMs: number;
   readonly #logger: Logger;
+  readonly #check: ConfigWatcherOptions['check'];
   #current: GatewayConfig;
   /** Text of the last read; undefined after a failed read, so that any content is looked at again. */
   #lastText: string | undefined;
@@ -80,6 +86,7 @@ class FileConfigWatcher implements ConfigWatcher {
     this.#directory = dirname(resolve(path));
     this.#fileName = basename(path);
     this.#onChange = options.onChange;
+    this.#check = options.check;
     this.#debounceMs = options.debounceMs ?? DEFAULT_DEBOUNCE_MS;
     this.#logger = logger;
     this.#lastText = text;
@@ -183,7 +190,7 @@ class FileConfigWatcher implements ConfigWatcher {
   }
 
   #apply(text: string): void {
-    const result = parseConfig(text, this.#path);
+    const result = checked(parseConfig(text, this.#path), this.#path, this.#check);
     if (!result.ok) {
       this.#broken = true;
       this.#logger.error(`invalid config edit, keeping the last good config:\n${result.error.message}`);
@@ -240,4 +247,13 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
   const keys = Object.keys(aRecord);
   if (keys.length !== Object.keys(bRecord).length) return false;
   return keys.every((key) => Object.hasOwn(bRecord, key) && isDeepEqual(aRecord[key], bRecord[key]));
+}
+
+/** A parsed config that the host's check also accepts; the check's issues make it invalid, as the file's own would. */
+function checked(result: ConfigResult, path: string, check: ConfigWatcherOptions['check']): ConfigResult {
+  if (!result.ok || check === undefined) return result;
+  const issues = check(result.config);
+  if (issues.length === 0) return result;
+  const message = issues.map((issue) => `${path}: ${issue}`).join('\n');
+  return { ok: false, error: new GatewayError('CONFIG_INVALID', message, { expose: false }) };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import {
+  accessConfigIssues,
   EMPTY_CONFIG,
   LOOPBACK_HOSTS,
   assertSigningKey,
@@ -12,6 +13,7 @@ import {
 import { createBrokerApp } from '@mcp-gateway/edge-broker';
 import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node';
 import type { ExtProcServer } from '@mcp-gateway/node-extproc';
+import { createAuditWriters } from './audit-writer.ts';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
 import { createNodeHmacSha256 } from './node-hmac.ts';
@@ -42,9 +44,11 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   let watcher: ConfigWatcher | undefined;
   let config: GatewayConfig = EMPTY_CONFIG;
   const upstreamFetch = createUpstreamFetch();
+  const checkAccess = (next: GatewayConfig) => accessConfigIssues(next, options.accessEnv);
   if (options.configPath !== undefined) {
     watcher = await watchConfigFile(options.configPath, {
       logger,
+      check: checkAccess,
       onChange: (next) => {
         upstreamFetch.setGatewayCA(next.gatewayCACertPEM);
         gateway?.applyConfig(next);
@@ -54,7 +58,10 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     upstreamFetch.setGatewayCA(config.gatewayCACertPEM);
   } else {
     logger.warn('no --mcp-gateway-config given: starting with no upstream servers');
+    const issues = checkAccess(config);
+    if (issues.length > 0) throw new Error(issues.join('\n'));
   }
+  const audit = createAuditWriters(logger);
   let shared: SharedState | undefined;
   try {
     if (options.cacheConnectionString !== undefined) {
@@ -79,6 +86,8 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     callTimeoutMs: options.upstreamTimeoutSeconds * 1000,
     healthIntervalMs: options.checkIntervalSeconds * 1000,
     fetchFor: upstreamFetch.fetchFor,
+    accessEnv: options.accessEnv,
+    auditSink: (section) => audit.sinkFor(section),
     ...(shared === undefined ? {} : { store: shared.store, bus: shared.bus }),
   });
   const started = gateway;
@@ -86,7 +95,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   let router: ExtProcServer | undefined;
   try {
     if (!options.routerOnly) {
-      const app = createBrokerApp({ gateway: started, logger, oauth: () => process.env });
+      const app = createBrokerApp({ gateway: started, logger });
       broker = await startNodeBroker(app, {
         host: options.brokerHost,
         port: options.brokerPort,
@@ -113,6 +122,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     await started.stop();
     await upstreamFetch.close();
     await shared?.close();
+    await audit.close();
     throw error;
   }
   if (broker !== undefined) {
@@ -140,6 +150,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
       await started.stop();
       await upstreamFetch.close();
       await shared?.close();
+      await audit.close();
     },
   };
 }

@@ -10,6 +10,8 @@ import type { Logger } from '../logger.ts';
  * @see docs/authorization.md#audit-trail
  */
 export interface AuditRecord {
+  /** Always `audit`: tells audit lines from log lines on a shared stream. */
+  readonly event: 'audit';
   /** ISO 8601 time of the decision. */
   readonly time: string;
   /** Which host decided: `broker`, `router` or `worker`. */
@@ -121,6 +123,7 @@ export function createAuditor(
 function recordOf(decision: AuditedDecision, host: string, latencyMs: number, status: number | null): AuditRecord {
   const { subject, verdict, auth } = decision;
   return {
+    event: 'audit',
     time: new Date().toISOString(),
     host,
     outcome: verdict.allowed ? 'allowed' : 'denied',

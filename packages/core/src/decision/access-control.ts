@@ -1,3 +1,4 @@
+import { isIssuerUrl, type OAuthConfig } from '../config/access-schema.ts';
 import type { GatewayConfig, VirtualServerConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
@@ -19,23 +20,30 @@ import {
   type TrustedHeader,
   type TrustedHeaderVerifier,
 } from '../identity/trusted-header.ts';
-import { capabilityAllows, policyInput, type AccessSubject, type PolicyDecider } from './access-rules.ts';
+import { compilePolicy, type CompiledPolicy, type PolicyCallerScope } from '../policy/compile-policy.ts';
+import { createRequestVariables } from '../policy/policy-input.ts';
+import { authVariablesOf, capabilityAllows, type AccessSubject } from './access-rules.ts';
 
 /** The header a client (or a route in front) selects a virtual server with: the anchor's interface. */
 export const VIRTUAL_SERVER_HEADER = 'x-mcp-virtualserver';
 
 /** What the host knows beyond the config file: the anchor's environment. */
 export interface AccessEnv extends ProtectedResourceEnv {
+  /**
+   * Trusted token issuers, comma-separated: token verification on, for a config file without
+   * `auth.oauth` (which wins when present).
+   */
+  readonly OAUTH_ISSUERS?: string | undefined;
+  /** Scopes every token must carry, comma- or space-separated (with OAUTH_ISSUERS). */
+  readonly OAUTH_REQUIRED_SCOPES?: string | undefined;
   /** PEM public key of `x-mcp-authorized` (the anchor's variable); the config's `auth.trustedHeaders.publicKey` wins. */
   readonly TRUSTED_HEADER_PUBLIC_KEY?: string | undefined;
   /** `--enforce-capability-filtering`: `x-mcp-authorized` is required (or the config's flag). */
   readonly enforceCapabilityFiltering?: boolean;
 }
 
-/** Reads request headers (a Fetch `Headers`, or the router's map). */
-export interface HeaderReader {
-  get(name: string): string | null | undefined;
-}
+/** Request headers: a Fetch `Headers`, or the router's map of lower-case names. */
+export type HeaderReader = Headers | ReadonlyMap<string, string>;
 
 /** Everything the access decision knows about one request, built once per request. */
 export interface RequestAccess {
@@ -44,8 +52,8 @@ export interface RequestAccess {
   /** The virtual server in force: the session's (chosen at initialize), else the request's. */
   readonly virtualServer: VirtualServerConfig | undefined;
   readonly method: string;
-  /** Lower-case header names to values, without credentials (policy rules read them); built on first use. */
-  headers(): Readonly<Record<string, string>>;
+  /** The policy's decisions for this request's caller, built on first use; undefined without a policy. */
+  policy(): PolicyCallerScope | undefined;
 }
 
 /** The access decision on one item. */
@@ -97,31 +105,35 @@ export interface AccessControlOptions {
   readonly env: AccessEnv;
   readonly fetch: typeof fetch;
   readonly logger: Logger;
-  /** The policy compiled from `config.policy`; undefined: everything allowed. */
-  readonly policy?: PolicyDecider;
   /** The access control of the previous config: issuer key caches carry over. */
   readonly previous?: AccessControl;
 }
 
 /** What is wrong with the access sections of `config` for this host (empty when it can be applied). */
 export function accessConfigIssues(config: GatewayConfig, env: AccessEnv): string[] {
-  const oauth = config.auth?.oauth;
-  if (oauth !== undefined && audienceOf(env, oauth) === undefined) {
-    return [
-      'auth.oauth.audience: required: the URL clients reach this gateway at (the RFC 8707 resource, e.g. https://mcp.example.com/mcp), or set OAUTH_RESOURCE to it',
-    ];
+  const issues = audienceIssues(config, env);
+  if (config.auth?.oauth === undefined) {
+    for (const issuer of words(env.OAUTH_ISSUERS)) {
+      if (!isIssuerUrl(issuer))
+        issues.push(`OAUTH_ISSUERS: ${JSON.stringify(issuer)} must be an https URL (http only on a loopback host)`);
+    }
   }
-  return [];
+  if (config.policy !== undefined) {
+    const compiled = compilePolicy(config.policy);
+    if (!compiled.ok) issues.push(...compiled.issues);
+  }
+  return issues;
 }
 
 const verifiers = new WeakMap<AccessControl, TokenVerifier>();
 
 /** Creates the access control of one config. Throws a CONFIG_INVALID GatewayError when accessConfigIssues has any. */
 export function createAccessControl(options: AccessControlOptions): AccessControl {
-  const { config, env, logger, policy } = options;
-  const issues = accessConfigIssues(config, env);
+  const { config, env, logger } = options;
+  const issues = audienceIssues(config, env);
   if (issues.length > 0) throw new GatewayError('CONFIG_INVALID', issues.join('; '));
-  const oauth = config.auth?.oauth;
+  const policy: CompiledPolicy | undefined = config.policy === undefined ? undefined : policyOf(config.policy);
+  const oauth = oauthOf(config, env);
   const previousVerifier = options.previous === undefined ? undefined : verifiers.get(options.previous);
   const verifier =
     oauth === undefined
@@ -160,20 +172,27 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
       }
       const header = headers.get(TRUSTED_HEADER);
       const trusted = header === null || header === undefined ? ABSENT_HEADER : await trustedVerifier.verify(header);
-      let flat: Record<string, string> | undefined;
+      let scope: PolicyCallerScope | undefined;
       return {
         auth,
         trusted,
         virtualServer,
         method,
-        headers: () => (flat ??= policyHeaders(headers)),
+        policy: () =>
+          policy === undefined
+            ? undefined
+            : (scope ??= policy.forCaller({
+                auth: authVariablesOf(auth),
+                request: createRequestVariables(method, headers as Headers | ReadonlyMap<string, string>),
+              })),
       };
     },
     decide(access, subject, args) {
       if (!inVirtualServer(access.virtualServer, subject)) return { allowed: false, because: 'virtual-server' };
       if (!capabilityAllows(access.trusted, enforce, subject)) return { allowed: false, because: 'capabilities' };
-      if (policy === undefined) return OPEN;
-      const verdict = policy.decideCall(policyInput(access, subject, args ?? {}));
+      const scope = access.policy();
+      if (scope === undefined) return OPEN;
+      const verdict = scope.decideCall({ ...subject, arguments: args ?? EMPTY_ARGUMENTS });
       return verdict.allowed
         ? { allowed: true, by: verdict.by === 'rule' ? 'rule' : 'default', ...ruleOf(verdict.rule) }
         : { allowed: false, because: 'policy', by: verdict.by, ...ruleOf(verdict.rule) };
@@ -181,14 +200,42 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
     visible(access, subject) {
       if (!inVirtualServer(access.virtualServer, subject)) return false;
       if (!capabilityAllows(access.trusted, enforce, subject)) return false;
-      return policy === undefined || policy.decideVisible(policyInput(access, subject, undefined)).allowed;
+      const scope = access.policy();
+      return scope === undefined || scope.decideVisible(subject).allowed;
     },
   };
   if (verifier !== undefined) verifiers.set(control, verifier);
   return control;
 }
 
+/** The token verification in force: the config's `auth.oauth`, else the environment's OAUTH_ISSUERS. */
+export function oauthOf(config: GatewayConfig, env: AccessEnv): OAuthConfig | undefined {
+  if (config.auth?.oauth !== undefined) return config.auth.oauth;
+  const issuers = words(env.OAUTH_ISSUERS);
+  if (issuers.length === 0) return undefined;
+  return { issuers: issuers.map((issuer) => ({ issuer })), requiredScopes: words(env.OAUTH_REQUIRED_SCOPES) };
+}
+
+function words(value: string | undefined): string[] {
+  return (value ?? '').split(/[\s,]+/).filter((word) => word !== '');
+}
+
+function audienceIssues(config: GatewayConfig, env: AccessEnv): string[] {
+  const oauth = oauthOf(config, env);
+  if (oauth === undefined || audienceOf(env, oauth) !== undefined) return [];
+  return [
+    'auth.oauth.audience: required: the URL clients reach this gateway at (the RFC 8707 resource, e.g. https://mcp.example.com/mcp), or set OAUTH_RESOURCE to it',
+  ];
+}
+
+function policyOf(config: NonNullable<GatewayConfig['policy']>): CompiledPolicy {
+  const compiled = compilePolicy(config);
+  if (!compiled.ok) throw new GatewayError('CONFIG_INVALID', compiled.issues.join('; '));
+  return compiled.policy;
+}
+
 const OPEN: AccessVerdict = Object.freeze({ allowed: true, by: 'open' });
+const EMPTY_ARGUMENTS: Readonly<Record<string, unknown>> = Object.freeze({});
 
 function ruleOf(rule: string | undefined): { rule?: string } {
   return rule === undefined ? {} : { rule };
@@ -201,21 +248,6 @@ function inVirtualServer(vs: VirtualServerConfig | undefined, subject: AccessSub
   if (subject.kind === 'prompt')
     return vs.prompts === undefined || vs.prompts.length === 0 || vs.prompts.includes(subject.servedName);
   return true;
-}
-
-/** Headers a rule may read: every header but the credentials, lower-case names. */
-const HIDDEN_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorization', TRUSTED_HEADER]);
-
-function policyHeaders(headers: HeaderReader): Record<string, string> {
-  const out: Record<string, string> = Object.create(null) as Record<string, string>;
-  const entries = (headers as { entries?: () => IterableIterator<[string, string]> }).entries;
-  if (typeof entries === 'function') {
-    for (const [name, value] of entries.call(headers)) {
-      const key = name.toLowerCase();
-      if (!HIDDEN_HEADERS.has(key) && !key.startsWith(':')) out[key] = value;
-    }
-  }
-  return out;
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -94,8 +94,17 @@ export function createAuthVariables(caller: VerifiedCaller): AuthVariables {
   };
 }
 
-/** Headers a rule never sees: the caller's credentials. */
-export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set(['authorization', 'cookie', 'proxy-authorization']);
+/**
+ * Headers a rule never sees: the caller's credentials, the signed capabilities (a rule decides on
+ * verified facts, which the gateway gives it otherwise) and the session id (a bearer secret).
+ */
+export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
+  'authorization',
+  'cookie',
+  'proxy-authorization',
+  'x-mcp-authorized',
+  'mcp-session-id',
+]);
 
 /**
  * `request` for one request. Header names are lower-cased; `authorization`, `cookie` and
@@ -104,14 +113,18 @@ export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set(['authorizatio
  */
 export function createRequestVariables(
   method: string,
-  headers: Headers | Readonly<Record<string, string>>,
+  headers: Headers | ReadonlyMap<string, string> | Readonly<Record<string, string>>,
 ): RequestVariables {
   // No prototype: a header named `__proto__` is a header like any other.
   const out = Object.create(null) as Record<string, string>;
-  const entries: Iterable<[string, string]> = headers instanceof Headers ? headers : Object.entries(headers);
+  const entries: Iterable<[string, string]> =
+    headers instanceof Headers || headers instanceof Map
+      ? (headers as Iterable<[string, string]>)
+      : Object.entries(headers);
   for (const [name, value] of entries) {
     const lower = name.toLowerCase();
-    if (!POLICY_HIDDEN_HEADERS.has(lower)) out[lower] = value;
+    // HTTP/2 pseudo-headers (:path, :authority) of the Envoy router's view are not headers.
+    if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
   }
   return { method, headers: out };
 }

@@ -1,8 +1,15 @@
-import { createGateway, parseConfig, type Gateway, type LogFields, type Logger } from '@mcp-gateway/core';
+import {
+  createGateway,
+  parseConfig,
+  type AccessEnv,
+  type AuditRecord,
+  type Gateway,
+  type LogFields,
+  type Logger,
+} from '@mcp-gateway/core';
 import type { Hono } from 'hono';
 import { createBrokerApp } from '../app.ts';
 import { chooseSessionState, type SessionState, type SessionStateEnv } from '../edge-session-state.ts';
-import type { ProtectedResourceEnv } from '../protected-resource.ts';
 import { createRequestSafeNotificationBus } from '../request-safe-bus.ts';
 import { closeAfterResponse } from '../request-scoped-store.ts';
 
@@ -10,7 +17,19 @@ import { closeAfterResponse } from '../request-scoped-store.ts';
 export { GatewaySessionObject } from '../session-object.ts';
 
 /** Bindings the worker reads (wrangler.toml vars, secrets and the Durable Object binding). */
-export interface WorkerEnv extends ProtectedResourceEnv, SessionStateEnv {
+export interface WorkerEnv extends SessionStateEnv {
+  readonly OAUTH_RESOURCE_NAME?: string;
+  readonly OAUTH_RESOURCE?: string;
+  readonly OAUTH_AUTHORIZATION_SERVERS?: string;
+  readonly OAUTH_BEARER_METHODS_SUPPORTED?: string;
+  readonly OAUTH_SCOPES_SUPPORTED?: string;
+  /** Trusted token issuers (comma-separated) when the config has no `auth.oauth`. */
+  readonly OAUTH_ISSUERS?: string;
+  readonly OAUTH_REQUIRED_SCOPES?: string;
+  /** PEM public key of `x-mcp-authorized`. */
+  readonly TRUSTED_HEADER_PUBLIC_KEY?: string;
+  /** `true`: `x-mcp-authorized` is required (the anchor's --enforce-capability-filtering). */
+  readonly ENFORCE_CAPABILITY_FILTERING?: string;
   /** The gateway config as YAML text, same schema as the config file. */
   MCP_GATEWAY_CONFIG?: string;
   /** HS256 key for session ids, at least 32 bytes (a secret). */
@@ -67,6 +86,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
     env.GATEWAY_SIGNING_KEY ?? '',
     env.CACHE_CONNECTION_STRING ?? '',
     env.GATEWAY_SESSIONS === undefined ? '' : 'do',
+    ...ACCESS_BINDINGS.map((name) => env[name] ?? ''),
   ].join('\u0000');
   if (runtime?.fingerprint === fingerprint) return runtime;
   const logger = consoleLogger({});
@@ -86,14 +106,45 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
       store: state.store,
       bus: createRequestSafeNotificationBus(),
       discovery: 'on-demand',
+      accessEnv: accessEnvOf(env),
+      hostName: 'worker',
+      // Audit records go to the worker's log, one JSON line each (Workers Logs / Logpush collect them).
+      auditSink: () => ({ write: (record: AuditRecord) => console.log(JSON.stringify(record)) }),
     });
   } catch (error) {
     return misconfigured(logger, (error as Error).message);
   }
   logger.info('worker ready', { sessionState: state.describe, servers: parsed.config.servers.length });
-  const app = createBrokerApp({ gateway, logger, oauth: () => env });
+  const app = createBrokerApp({ gateway, logger });
   runtime = { fingerprint, gateway, app, state };
   return runtime;
+}
+
+/** The bindings the access decisions read: a change rebuilds the gateway. */
+const ACCESS_BINDINGS = [
+  'OAUTH_RESOURCE_NAME',
+  'OAUTH_RESOURCE',
+  'OAUTH_AUTHORIZATION_SERVERS',
+  'OAUTH_BEARER_METHODS_SUPPORTED',
+  'OAUTH_SCOPES_SUPPORTED',
+  'OAUTH_ISSUERS',
+  'OAUTH_REQUIRED_SCOPES',
+  'TRUSTED_HEADER_PUBLIC_KEY',
+  'ENFORCE_CAPABILITY_FILTERING',
+] as const;
+
+function accessEnvOf(env: WorkerEnv): AccessEnv {
+  return {
+    OAUTH_RESOURCE_NAME: env.OAUTH_RESOURCE_NAME,
+    OAUTH_RESOURCE: env.OAUTH_RESOURCE,
+    OAUTH_AUTHORIZATION_SERVERS: env.OAUTH_AUTHORIZATION_SERVERS,
+    OAUTH_BEARER_METHODS_SUPPORTED: env.OAUTH_BEARER_METHODS_SUPPORTED,
+    OAUTH_SCOPES_SUPPORTED: env.OAUTH_SCOPES_SUPPORTED,
+    OAUTH_ISSUERS: env.OAUTH_ISSUERS,
+    OAUTH_REQUIRED_SCOPES: env.OAUTH_REQUIRED_SCOPES,
+    TRUSTED_HEADER_PUBLIC_KEY: env.TRUSTED_HEADER_PUBLIC_KEY,
+    enforceCapabilityFiltering: env.ENFORCE_CAPABILITY_FILTERING === 'true',
+  };
 }
 
 function misconfigured(logger: Logger, message: string): Response {
