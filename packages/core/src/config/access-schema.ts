@@ -43,7 +43,13 @@ export const RawIssuerSchema = v.looseObject(
 export const RawOAuthSchema = v.looseObject(
   {
     issuers: v.pipe(
-      v.array(v.union([nonEmpty(), RawIssuerSchema], 'must be an issuer URL or a mapping'), 'must be a list'),
+      v.array(
+        v.union(
+          [v.pipe(nonEmpty(), v.check(isIssuerUrl, ISSUER_MESSAGE)), RawIssuerSchema],
+          'must be an issuer URL (https, or http on a loopback host) or a mapping with issuer',
+        ),
+        'must be a list',
+      ),
       v.minLength(1, 'must name at least one issuer'),
     ),
     /** The resource indicator (RFC 8707) tokens must name in `aud`; default OAUTH_RESOURCE. */

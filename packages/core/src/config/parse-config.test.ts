@@ -326,4 +326,46 @@ virtualServers:
       expect(result.ok, text).toBe(false);
     }
   });
+
+  it('reads the access sections: token verification, trusted headers and audit', () => {
+    const text = [
+      'auth:',
+      '  oauth:',
+      '    issuers: [https://idp.example.com, {issuer: "http://127.0.0.1:8081", jwksUri: "http://127.0.0.1:8081/jwks"}]',
+      '    audience: https://mcp.example.com/mcp',
+      '    requiredScopes: [mcp:tools]',
+      '  trustedHeaders: {enforceCapabilityFiltering: true}',
+      'audit: {arguments: values}',
+      '',
+    ].join('\n');
+    const config = configOf(parseConfig(text, 'config.yaml'));
+    expect(config.auth).toEqual({
+      oauth: {
+        issuers: [
+          { issuer: 'https://idp.example.com' },
+          { issuer: 'http://127.0.0.1:8081', jwksUri: 'http://127.0.0.1:8081/jwks' },
+        ],
+        audience: 'https://mcp.example.com/mcp',
+        requiredScopes: ['mcp:tools'],
+      },
+      trustedHeaders: { enforceCapabilityFiltering: true },
+    });
+    expect(config.audit).toEqual({ arguments: 'values' });
+  });
+
+  it.each([
+    ['an issuer that is not a URL', 'auth: {oauth: {issuers: [not-a-url]}}', /auth\.oauth\.issuers\[0\]/],
+    [
+      'a plain-http issuer off loopback',
+      'auth: {oauth: {issuers: ["http://idp.example.com"]}}',
+      /auth\.oauth\.issuers\[0\]/,
+    ],
+    ['no issuer', 'auth: {oauth: {issuers: []}}', /must name at least one issuer/],
+    ['an issuer listed twice', 'auth: {oauth: {issuers: [https://a.example, https://a.example]}}', /listed twice/],
+    ['an audit mode that does not exist', 'audit: {arguments: all}', /must be hash or values/],
+  ])('refuses %s', (_name, text, message) => {
+    const result = parseConfig(text, 'config.yaml');
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).toMatch(message);
+  });
 });

@@ -14,6 +14,7 @@ import {
 import { createTokenVerifier, type TokenVerifier } from '../identity/token-verifier.ts';
 import {
   ABSENT_HEADER,
+  checkTrustedHeaderKey,
   createTrustedHeaderVerifier,
   NO_TRUSTED_KEY,
   TRUSTED_HEADER,
@@ -117,6 +118,15 @@ export function accessConfigIssues(config: GatewayConfig, env: AccessEnv): strin
       if (!isIssuerUrl(issuer))
         issues.push(`OAUTH_ISSUERS: ${JSON.stringify(issuer)} must be an https URL (http only on a loopback host)`);
     }
+  }
+  const publicKey = config.auth?.trustedHeaders?.publicKey ?? nonEmpty(env.TRUSTED_HEADER_PUBLIC_KEY);
+  const keyProblem = publicKey === undefined ? undefined : checkTrustedHeaderKey(publicKey);
+  if (keyProblem !== undefined) {
+    const where =
+      config.auth?.trustedHeaders?.publicKey === undefined
+        ? 'TRUSTED_HEADER_PUBLIC_KEY'
+        : 'auth.trustedHeaders.publicKey';
+    issues.push(`${where}: ${keyProblem}`);
   }
   if (config.policy !== undefined) {
     const compiled = compilePolicy(config.policy);

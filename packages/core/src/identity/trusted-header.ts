@@ -39,17 +39,36 @@ export const NO_TRUSTED_KEY: TrustedHeaderVerifier = {
   },
 };
 
+/** DER of the OIDs an EC P-256 SubjectPublicKeyInfo names: id-ecPublicKey and prime256v1. */
+const EC_PUBLIC_KEY_OID = [0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const P256_OID = [0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
 /**
- * Checks a PEM public key for `x-mcp-authorized`: an EC P-256 SubjectPublicKeyInfo, as the
- * anchor requires. Undefined when usable, else what is wrong (for config errors).
+ * Checks a PEM public key for `x-mcp-authorized`: one PUBLIC KEY block holding an EC P-256
+ * SubjectPublicKeyInfo, as the anchor requires. Undefined when usable, else what is wrong (for
+ * config errors, at start and on reload, before any header is seen).
  */
-export async function checkTrustedHeaderKey(pem: string): Promise<string | undefined> {
+export function checkTrustedHeaderKey(pem: string): string | undefined {
+  const match = /-----BEGIN PUBLIC KEY-----([A-Za-z0-9+/=\s]+)-----END PUBLIC KEY-----/.exec(pem);
+  if (match === null) return 'must be a PEM public key (-----BEGIN PUBLIC KEY-----)';
+  let der: Uint8Array;
   try {
-    await importSPKI(pem.trim(), 'ES256');
-    return undefined;
-  } catch (error) {
-    return `must be an EC P-256 public key in PEM (${error instanceof Error ? error.message : String(error)})`;
+    der = Uint8Array.from(atob((match[1] as string).replace(/\s+/g, '')), (c) => c.charCodeAt(0));
+  } catch {
+    return 'must be a PEM public key (its base64 does not decode)';
   }
+  if (!includes(der, EC_PUBLIC_KEY_OID) || !includes(der, P256_OID)) {
+    return 'must be an EC P-256 public key (the header is signed with ES256)';
+  }
+  return undefined;
+}
+
+function includes(bytes: Uint8Array, pattern: readonly number[]): boolean {
+  outer: for (let i = 0; i + pattern.length <= bytes.length; i++) {
+    for (let j = 0; j < pattern.length; j++) if (bytes[i + j] !== pattern[j]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /**
