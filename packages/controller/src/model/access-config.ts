@@ -1,5 +1,5 @@
 import type { McpGatewayExtensionSpec, PolicySpec } from './api-types.ts';
-import type { ValidExtension } from './extension-validation.ts';
+import { EXTENSION_REASONS, type ValidExtension } from './extension-validation.ts';
 
 /**
  * The config sections that say who the caller is and what it may do (`auth`, `policy`,
@@ -64,7 +64,7 @@ function oauthSection(spec: McpGatewayExtensionSpec, publicHost: string) {
 
 /** A config the controller will not write: the Ready reason and the issues, in the extension's terms. */
 export interface ConfigProblem {
-  readonly reason: 'InvalidPolicy' | 'InvalidConfig';
+  readonly reason: typeof EXTENSION_REASONS.invalidPolicy | typeof EXTENSION_REASONS.invalidConfig;
   readonly message: string;
 }
 
@@ -85,13 +85,15 @@ export function toConfigProblem(spec: McpGatewayExtensionSpec, errorMessage: str
     .split('\n')
     .map((line) => (line.startsWith(`${source}: `) ? line.slice(source.length + 2) : line))
     .filter((line) => line !== '');
-  const reason = issues.some((issue) => issue.startsWith('policy')) ? 'InvalidPolicy' : 'InvalidConfig';
+  const reason = issues.some((issue) => issue.startsWith('policy'))
+    ? EXTENSION_REASONS.invalidPolicy
+    : EXTENSION_REASONS.invalidConfig;
   const shown = issues.slice(0, MAX_ISSUES).map((issue) => {
     const named = toSpecPaths(spec, issue);
     return named.length > MAX_ISSUE_CHARS ? `${named.slice(0, MAX_ISSUE_CHARS)}…` : named;
   });
   const more = issues.length > MAX_ISSUES ? `; and ${issues.length - MAX_ISSUES} more` : '';
-  const what = reason === 'InvalidPolicy' ? 'the policy' : 'the config';
+  const what = reason === EXTENSION_REASONS.invalidPolicy ? 'the policy' : 'the config';
   return {
     reason,
     message: `${what} was not written (the gateway keeps its last good config): ${shown.join('; ')}${more}`,

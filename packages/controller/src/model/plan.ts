@@ -1,5 +1,6 @@
 import { parseConfig } from '@mcp-gateway/core';
 import { toConfigProblem, type ConfigProblem } from './access-config.ts';
+import type { McpGatewayExtensionSpec } from './api-types.ts';
 import { indexState, type ClusterState, type StateIndex } from './cluster-state.ts';
 import { buildConfigs, toConfigYaml, type DesiredConfig } from './config-builder.ts';
 import { validateExtensions, type ExtensionVerdict } from './extension-validation.ts';
@@ -84,7 +85,7 @@ export function planCluster(state: ClusterState): ClusterPlan {
  * registrations the API server validated, and parsing a thousand of them would cost tens of
  * milliseconds on every write; everything an extension writes (the access sections) is checked.
  */
-function checkConfig(config: DesiredConfig, spec: ExtensionVerdict['extension']['spec']): ConfigProblem | undefined {
+function checkConfig(config: DesiredConfig, spec: McpGatewayExtensionSpec): ConfigProblem | undefined {
   const parsed = parseConfig(toConfigYaml({ ...config, servers: [] }), CHECK_SOURCE);
   return parsed.ok ? undefined : toConfigProblem(spec, parsed.error.message, CHECK_SOURCE);
 }
