@@ -143,6 +143,16 @@ export async function reconcileExtension(
     });
     return undefined;
   }
+  return reconcileValidExtension(ctx, plan, verdict);
+}
+
+/** The part of reconcileExtension for a valid extension, from its keys to its Ready condition. */
+async function reconcileValidExtension(
+  ctx: ReconcileContext,
+  plan: ClusterPlan,
+  verdict: ValidExtension,
+): Promise<number | undefined> {
+  const extension = verdict.extension;
   await ensureSigningKey(ctx, plan, verdict);
   // Without a usable key the Deployment is left as it is: new pods could not start, or would
   // trust nothing; the running ones keep serving. A change to the Secret brings the key back.
