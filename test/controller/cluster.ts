@@ -105,7 +105,7 @@ export interface Conditioned extends KubeObject {
 /** The Ready condition of an MCP object (extension or registration). */
 export async function readyOf(
   api: KubeApi,
-  kind: 'MCPGatewayExtension' | 'MCPServerRegistration',
+  kind: 'MCPGatewayExtension' | 'MCPServerRegistration' | 'MCPVirtualServer',
   namespace: string,
   name: string,
 ) {
@@ -116,7 +116,7 @@ export async function readyOf(
 /** Waits until the object's Ready condition has `reason`, and returns it. */
 export function waitReason(
   api: KubeApi,
-  kind: 'MCPGatewayExtension' | 'MCPServerRegistration',
+  kind: 'MCPGatewayExtension' | 'MCPServerRegistration' | 'MCPVirtualServer',
   namespace: string,
   name: string,
   reason: string,
@@ -128,6 +128,25 @@ export function waitReason(
     (c) => c?.reason === reason,
     timeoutMs,
   );
+}
+
+/** One key of a Secret, decoded; undefined when the Secret or the key is missing. */
+export async function secretText(
+  api: KubeApi,
+  namespace: string,
+  name: string,
+  key: string,
+): Promise<string | undefined> {
+  const secret = await api.get<KubeObject & { data?: Record<string, string> }>(
+    objectPath('v1', 'Secret', namespace, name),
+  );
+  const encoded = secret?.data?.[key];
+  return encoded === undefined ? undefined : Buffer.from(encoded, 'base64').toString('utf8');
+}
+
+/** The text of a namespace's config file (`config.yaml` of Secret mcp-gateway-config). */
+export function configText(api: KubeApi, namespace: string): Promise<string | undefined> {
+  return secretText(api, namespace, 'mcp-gateway-config', 'config.yaml');
 }
 
 /** The servers of a namespace's config Secret, parsed with the gateway's own config parser. */

@@ -59,6 +59,35 @@ const SEED_INSTALLS = {
   },
 } satisfies Record<string, Install>;
 
+/** An extension with identity and policy settings (token verification, policy, audit, enforcement). */
+const ACCESS_INSTALL: Install = {
+  releaseName: 'mcp',
+  namespace: 'team-gamma',
+  values: {
+    controller: { enabled: false },
+    mcpGatewayExtension: {
+      name: 'gamma',
+      gatewayRef: { name: 'gw', namespace: 'team-gamma', sectionName: 'https' },
+      trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
+      enforceCapabilityFiltering: true,
+      oauthProtectedResource: { authorizationServers: ['https://auth.example.com/realms/mcp'] },
+      tokenVerification: {
+        enabled: true,
+        audience: 'https://mcp.example.com/mcp',
+        requiredScopes: ['mcp:tools'],
+      },
+      policy: {
+        default: 'deny',
+        rules: [
+          { name: 'readers', effect: 'allow', servers: ['team-gamma/*'], tools: ['get_*'], when: 'auth.verified' },
+          { name: 'no-delete', effect: 'deny', tools: ['delete_*'] },
+        ],
+      },
+      audit: { arguments: 'values' },
+    },
+  },
+};
+
 async function render(install: Install): Promise<Manifest[]> {
   const { manifests } = await renderChart(CHART_DIR, install);
   return manifests as Manifest[];
@@ -211,6 +240,55 @@ describe('rendering', () => {
     });
   });
 
+  it('passes token verification, policy, audit and capability enforcement into the extension', async () => {
+    const policy = {
+      default: 'deny',
+      rules: [
+        { name: 'readers', effect: 'allow', servers: ['team-gamma/*'], tools: ['get_*'], when: 'auth.verified' },
+        { name: 'no-delete', effect: 'deny', tools: ['delete_*'] },
+      ],
+    };
+    const ext = one(await render(ACCESS_INSTALL), 'MCPGatewayExtension');
+    expect(ext.spec).toMatchObject({
+      trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
+      enforceCapabilityFiltering: true,
+      oauthProtectedResource: { authorizationServers: ['https://auth.example.com/realms/mcp'] },
+      tokenVerification: { audience: 'https://mcp.example.com/mcp', requiredScopes: ['mcp:tools'] },
+      policy,
+      audit: { arguments: 'values' },
+    });
+    expect(ext.spec.tokenVerification).not.toHaveProperty('issuers');
+    expect(ext.spec.tokenVerification).not.toHaveProperty('enabled');
+  });
+
+  it('turns token verification on with every default, and leaves the new fields out unless set', async () => {
+    const defaulted = one(
+      await render({
+        ...SEED_INSTALLS.quickInstall,
+        values: {
+          ...SEED_INSTALLS.quickInstall.values,
+          mcpGatewayExtension: {
+            ...SEED_INSTALLS.quickInstall.values.mcpGatewayExtension,
+            oauthProtectedResource: { authorizationServers: ['https://auth.example.com'] },
+            tokenVerification: { enabled: true },
+          },
+        },
+      }),
+      'MCPGatewayExtension',
+    );
+    expect(defaulted.spec.tokenVerification).toEqual({});
+    const plain = one(await render(SEED_INSTALLS.quickInstall), 'MCPGatewayExtension');
+    for (const field of [
+      'tokenVerification',
+      'policy',
+      'audit',
+      'enforceCapabilityFiltering',
+      'oauthProtectedResource',
+    ]) {
+      expect(plain.spec, field).not.toHaveProperty(field);
+    }
+  });
+
   it('grants the release namespace access to a Gateway in another namespace, and only then', async () => {
     const grant = one(await render(SEED_INSTALLS.teamAlpha), 'ReferenceGrant');
     expect(grant.metadata?.namespace).toBe('gateway-system');
@@ -346,6 +424,18 @@ describe('the rendered objects in a real API server', () => {
       httpRouteManagement: 'Enabled',
       publicHost: 'team-alpha.mcp.example.com',
     });
+  });
+
+  it('creates the extension with identity and policy settings, as the API server stores them', async () => {
+    await client.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'team-gamma' } });
+    const ext = one(await render(ACCESS_INSTALL), 'MCPGatewayExtension');
+    await client.create(ext);
+    const stored = (await client.read({
+      apiVersion: 'mcp.kuadrant.io/v1',
+      kind: 'MCPGatewayExtension',
+      metadata: { name: 'gamma', namespace: 'team-gamma' },
+    })) as Manifest;
+    expect(stored.spec).toMatchObject(ext.spec);
   });
 
   it("creates every object of seed 002's one-release install", async () => {

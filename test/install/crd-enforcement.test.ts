@@ -258,6 +258,108 @@ describe('defaults and other validation', () => {
   });
 });
 
+describe('MCPGatewayExtension identity and policy fields (beyond the anchor)', () => {
+  const target = { name: 'gw', sectionName: 'mcp' };
+  const oauth = { authorizationServers: ['https://auth.example.com/realms/mcp'] };
+
+  it('stores token verification, a policy, audit options and capability enforcement unchanged', async () => {
+    const ext = extension('access-full', {
+      targetRef: target,
+      trustedHeadersKey: { secretName: 'trusted' },
+      enforceCapabilityFiltering: true,
+      oauthProtectedResource: oauth,
+      tokenVerification: {
+        issuers: ['https://idp.example.com', 'http://127.0.0.1:8080/realms/dev'],
+        audience: 'https://mcp.example.com/mcp',
+        requiredScopes: ['mcp:tools', 'openid'],
+      },
+      policy: {
+        default: 'deny',
+        rules: [
+          { name: 'readers', effect: 'allow', servers: ['team-a/*'], tools: ['get_*'], when: 'auth.verified' },
+          { name: 'no-prompts', effect: 'deny', prompts: ['*'] },
+        ],
+      },
+      audit: { arguments: 'values' },
+    });
+    const stored = await create(ext);
+    expect(stored.spec).toMatchObject(ext.spec);
+  });
+
+  it('refuses a rule effect other than allow or deny, and a rule without a name', async () => {
+    const effect = await refusal(
+      client.create(
+        extension('bad-effect', { targetRef: target, policy: { rules: [{ name: 'a', effect: 'permit' }] } }),
+      ),
+    );
+    expect(effect.code).toBe(422);
+    expect(effect.message).toContain('spec.policy.rules[0].effect');
+    const nameless = await refusal(
+      client.create(extension('nameless', { targetRef: target, policy: { rules: [{ effect: 'deny' }] } })),
+    );
+    expect(nameless.message).toContain('spec.policy.rules[0].name: Required value');
+  });
+
+  it('refuses an issuer that is not https (http only on a loopback host), or that repeats', async () => {
+    const plain = await refusal(
+      client.create(
+        extension('http-issuer', { targetRef: target, tokenVerification: { issuers: ['http://idp.example.com'] } }),
+      ),
+    );
+    expect(plain.message).toContain('an issuer must be an https URL without query or fragment');
+    const query = await refusal(
+      client.create(
+        extension('query-issuer', {
+          targetRef: target,
+          tokenVerification: { issuers: ['https://idp.example.com/?x=1'] },
+        }),
+      ),
+    );
+    expect(query.message).toContain('spec.tokenVerification.issuers[0]');
+    const twice = await refusal(
+      client.create(
+        extension('twice', {
+          targetRef: target,
+          tokenVerification: { issuers: ['https://idp.example.com', 'https://idp.example.com'] },
+        }),
+      ),
+    );
+    expect(twice.message).toContain('Duplicate value');
+  });
+
+  it('refuses an audience that is not an absolute URI', async () => {
+    const relative = await refusal(
+      client.create(
+        extension('rel-aud', {
+          targetRef: target,
+          oauthProtectedResource: oauth,
+          tokenVerification: { audience: '/mcp' },
+        }),
+      ),
+    );
+    expect(relative.message).toContain('audience must be an absolute URI without a fragment');
+  });
+
+  it('needs issuers or oauthProtectedResource for token verification, and a key for enforcement', async () => {
+    const noIssuers = await refusal(
+      client.create(extension('no-issuers', { targetRef: target, tokenVerification: {} })),
+    );
+    expect(noIssuers.message).toContain('tokenVerification.issuers is required when oauthProtectedResource');
+    expect(
+      (
+        await create(
+          extension('defaulted', { targetRef: target, oauthProtectedResource: oauth, tokenVerification: {} }),
+        )
+      ).spec['tokenVerification'],
+    ).toEqual({});
+    const noKey = await refusal(
+      client.create(extension('no-key', { targetRef: target, enforceCapabilityFiltering: true })),
+    );
+    expect(noKey.message).toContain('enforceCapabilityFiltering needs trustedHeadersKey');
+    await create(extension('not-enforced', { targetRef: target, enforceCapabilityFiltering: false }));
+  });
+});
+
 describe('status subresource', () => {
   it('takes status only through /status, without bumping the generation', async () => {
     const object = registration('status', { prefix: 'status_', targetRef: TARGET });

@@ -13,6 +13,12 @@ export const CONFIG_SECRET_KEY = 'config.yaml';
 /** Name of the per-namespace Secret holding the session signing key (key `key`). */
 export const SIGNING_KEY_SECRET_NAME = 'mcp-gateway-session-signing-key';
 export const SIGNING_KEY_SECRET_KEY = 'key';
+/** Key of the PEM in each Secret of `spec.trustedHeadersKey` (the anchor's). */
+export const TRUSTED_KEY_SECRET_KEY = 'key';
+/** Environment variable of the gateway that holds the trusted-header public key (the anchor's). */
+export const TRUSTED_KEY_ENV = 'TRUSTED_HEADER_PUBLIC_KEY';
+/** Pod template annotation with the trusted-header key's fingerprint: a new key rolls the pods. */
+export const TRUSTED_KEY_ANNOTATION = 'mcp.kuadrant.io/trusted-headers-key';
 /** Name of the gateway's Deployment, Service and ServiceAccount in an extension's namespace. */
 export const GATEWAY_NAME = 'mcp-gateway';
 /** Name of the HTTPRoute that sends the gateway's public host to the gateway Service. */

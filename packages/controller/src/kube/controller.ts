@@ -1,16 +1,18 @@
 import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '@mcp-gateway/core';
-import type { KubeObject } from '../model/api-types.ts';
+import type { KubeObject, McpGatewayExtension } from '../model/api-types.ts';
 import { EMPTY_STATE, type ClusterState } from '../model/cluster-state.ts';
 import type { GatewayResourceOptions } from '../model/gateway-resources.ts';
 import { planCluster, type ClusterPlan } from '../model/plan.ts';
 import { prefixOf } from '../model/registrations.ts';
+import { createKeySecretWatches } from './key-secret-watches.ts';
 import { createKubeApi, type KubeApi } from './kube-api.ts';
 import {
   reconcileConfig,
   reconcileExtension,
   reconcileRegistration,
   reconcileRoute,
+  reconcileVirtualServer,
   type ReconcileContext,
 } from './reconcilers.ts';
 import { startWatch, WATCHED_RESOURCES, type Watch, type WatchedResource } from './watches.ts';
@@ -67,6 +69,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       if (kind === 'config') await reconcileConfig(ctx, current, id);
       else if (kind === 'registration') await reconcileRegistration(ctx, current, id);
       else if (kind === 'route') await reconcileRoute(ctx, current, id);
+      else if (kind === 'virtualserver') await reconcileVirtualServer(ctx, current, id);
       else if (kind === 'extension') {
         const again = await reconcileExtension(ctx, current, id);
         if (again !== undefined) queue.addAfter(key, again);
@@ -80,8 +83,10 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
   );
 
+  // A virtual server's placement follows the configs', so its status is looked at with them.
   const enqueueConfigs = (current: ClusterPlan) => {
     for (const namespace of current.configs.keys()) queue.add(`config/${namespace}`);
+    for (const key of current.virtualServers.keys()) queue.add(`virtualserver/${key}`);
   };
   const enqueueAll = (current: ClusterPlan) => {
     enqueueConfigs(current);
@@ -120,6 +125,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
       }
       case 'virtualServers':
         enqueueConfigs(current);
+        queue.add(`virtualserver/${key}`);
         break;
       case 'secrets':
         enqueueConfigs(current);
@@ -144,9 +150,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
         if (resource.field === 'extensions') {
           queue.add(`extension/${key}`);
           queue.add(`config/${namespace}`);
+          keySecrets.sync(extensionList());
         }
     }
   }
+
+  /** The extensions' trusted-header key Secrets, watched by name: a change reconciles the namespace's extension. */
+  const keySecrets = createKeySecretWatches(options.kubeConfig, api, logger, (namespace) => {
+    for (const e of extensionList()) if (e.metadata.namespace === namespace) queue.add(`extension/${keyOf(e)}`);
+  });
+  const extensionList = () =>
+    (watches.find((w) => w.resource.field === 'extensions')?.list() ?? []) as McpGatewayExtension[];
 
   let started = false;
   for (const resource of WATCHED_RESOURCES) {
@@ -164,6 +178,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
   started = true;
   generation += 1;
   enqueueAll(plan());
+  keySecrets.sync(extensionList());
   logger.info('controller started', { watches: watches.length });
 
   return {
@@ -173,6 +188,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     },
     async stop() {
       await queue.stop();
+      await keySecrets.stop();
       await Promise.all(watches.map((w) => w.stop()));
     },
   };

@@ -26,7 +26,7 @@ export interface KubeList<T> {
 /** The API calls the controller makes, on raw JSON objects. */
 export interface KubeApi {
   get<T extends KubeObject>(path: string): Promise<T | undefined>;
-  list<T extends KubeObject>(path: string, labelSelector?: string): Promise<KubeList<T>>;
+  list<T extends KubeObject>(path: string, labelSelector?: string, fieldSelector?: string): Promise<KubeList<T>>;
   /** Server-side apply of `object` with the controller's field manager (forcing ownership). */
   apply(object: KubeObject & Record<string, unknown>): Promise<void>;
   /** Server-side apply of `{status}` on the object's status subresource. */
@@ -136,8 +136,9 @@ export function createKubeApi(kubeConfig: k8s.KubeConfig, fieldManager: string =
         throw error;
       }
     },
-    async list<T extends KubeObject>(path: string, labelSelector?: string) {
-      return (await call(k8s.HttpMethod.GET, path, labelSelector ? { labelSelector } : {})) as KubeList<T>;
+    async list<T extends KubeObject>(path: string, labelSelector?: string, fieldSelector?: string) {
+      const query = { ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) };
+      return (await call(k8s.HttpMethod.GET, path, query)) as KubeList<T>;
     },
     async apply(object) {
       await call(k8s.HttpMethod.PATCH, pathOf(object), ssaQuery, object, APPLY, false);

@@ -26,6 +26,7 @@ import {
   SIGNING_KEY_SECRET_NAME,
 } from '../names.ts';
 import { KubeApiError, objectPath, pathOf, type KubeApi } from './kube-api.ts';
+import { reconcileTrustedHeadersKey } from './trusted-headers.ts';
 
 /** What the reconcilers need besides the plan. */
 export interface ReconcileContext {
@@ -54,6 +55,13 @@ export async function reconcileRegistration(ctx: ReconcileContext, plan: Cluster
   const verdict = plan.registrations.get(key);
   if (verdict === undefined) return;
   await writeCondition(ctx, verdict.registration, 'MCPServerRegistration', verdict.condition);
+}
+
+/** Writes a virtual server's Ready condition (which configs carry it) when it changed. */
+export async function reconcileVirtualServer(ctx: ReconcileContext, plan: ClusterPlan, key: string): Promise<void> {
+  const verdict = plan.virtualServers.get(key);
+  if (verdict === undefined) return;
+  await writeCondition(ctx, verdict.virtualServer, 'MCPVirtualServer', verdict.condition);
 }
 
 /** Condition the controller puts on an HTTPRoute's status parents that serve a registration. */
@@ -96,8 +104,11 @@ export async function reconcileRoute(ctx: ReconcileContext, plan: ClusterPlan, k
 
 /**
  * Brings one extension's world in line with the plan: finalizer, status, and for a valid one the
- * signing key, ServiceAccount, Deployment, Service, HTTPRoute and, once the Deployment is ready,
- * the EnvoyFilter. On deletion it removes the EnvoyFilter and then its finalizer.
+ * signing key, the trusted-header key, ServiceAccount, Deployment, Service, HTTPRoute and, once
+ * the Deployment is ready, the EnvoyFilter. Ready is False while the trusted-header key is
+ * unusable (nothing after it is applied) or the config is held back (InvalidPolicy,
+ * InvalidConfig: everything else is applied). On deletion it removes the EnvoyFilter and then its
+ * finalizer.
  * @returns a delay after which to look again (waiting for the Deployment), or undefined.
  */
 export async function reconcileExtension(
@@ -132,13 +143,46 @@ export async function reconcileExtension(
     });
     return undefined;
   }
+  return reconcileValidExtension(ctx, plan, verdict);
+}
+
+/** The part of reconcileExtension for a valid extension, from its keys to its Ready condition. */
+async function reconcileValidExtension(
+  ctx: ReconcileContext,
+  plan: ClusterPlan,
+  verdict: ValidExtension,
+): Promise<number | undefined> {
+  const extension = verdict.extension;
   await ensureSigningKey(ctx, plan, verdict);
+  // Without a usable key the Deployment is left as it is: new pods could not start, or would
+  // trust nothing; the running ones keep serving. A change to the Secret brings the key back.
+  const trustedKey = await reconcileTrustedHeadersKey(ctx, verdict);
+  if (!trustedKey.ok) {
+    await writeCondition(ctx, extension, 'MCPGatewayExtension', {
+      type: READY,
+      status: 'False',
+      reason: trustedKey.reason,
+      message: trustedKey.message,
+    });
+    return undefined;
+  }
   const current = plan.index.deployments.get(`${extension.metadata.namespace}/mcp-gateway`);
   await ctx.api.apply(gatewayServiceAccount(verdict));
-  await ctx.api.apply(gatewayDeployment(verdict, ctx.resources, current));
+  await ctx.api.apply(gatewayDeployment(verdict, ctx.resources, current, trustedKey.fingerprint));
   await ctx.api.apply(gatewayService(verdict));
   if (extension.spec.httpRouteManagement !== 'Disabled') await ctx.api.apply(gatewayRoute(verdict));
-  if (!deploymentReady(current)) {
+  const ready = deploymentReady(current);
+  if (ready) {
+    await ctx.api.apply(gatewayEnvoyFilter(verdict));
+    await setListenerCondition(ctx, verdict, true);
+  }
+  // A config the gateway would refuse is not written; everything else above is kept in line.
+  const problem = plan.configProblem(extension.metadata.namespace ?? '');
+  if (problem !== undefined) {
+    await writeCondition(ctx, extension, 'MCPGatewayExtension', { type: READY, status: 'False', ...problem });
+    return ready ? undefined : 5_000;
+  }
+  if (!ready) {
     await writeCondition(ctx, extension, 'MCPGatewayExtension', {
       type: READY,
       status: 'False',
@@ -147,8 +191,6 @@ export async function reconcileExtension(
     });
     return 5_000;
   }
-  await ctx.api.apply(gatewayEnvoyFilter(verdict));
-  await setListenerCondition(ctx, verdict, true);
   await writeCondition(ctx, extension, 'MCPGatewayExtension', {
     type: READY,
     status: 'True',

@@ -10,6 +10,7 @@ export interface WatchedResource {
   readonly field: keyof ClusterState;
   readonly path: string;
   readonly labelSelector?: string;
+  readonly fieldSelector?: string;
 }
 
 /** Everything the controller watches, cluster-wide. */
@@ -92,7 +93,7 @@ export function startWatch(
   let failures = 0;
   let timer: NodeJS.Timeout | undefined;
   const listFn = async () => {
-    const list = await api.list<KubeObject>(resource.path, resource.labelSelector);
+    const list = await api.list<KubeObject>(resource.path, resource.labelSelector, resource.fieldSelector);
     list.items.forEach(slim);
     synced = true;
     failures = 0;
@@ -104,6 +105,7 @@ export function startWatch(
     listFn,
     false,
     resource.labelSelector,
+    resource.fieldSelector,
   );
   const emit = (event: WatchEvent) => (object: k8s.KubernetesObject) =>
     onEvent(resource, event, object as unknown as KubeObject);

@@ -77,6 +77,40 @@ export interface McpGatewayExtensionSpec {
     readonly scopesSupported?: readonly string[];
   };
   readonly caCertBundleRef?: SecretKeyRef;
+  /** The anchor's key for the x-mcp-authorized header (TRUSTED_HEADER_PUBLIC_KEY). */
+  readonly trustedHeadersKey?: { readonly secretName: string; readonly generate?: 'Enabled' | 'Disabled' };
+  /** Beyond the anchor: the gateway verifies OAuth tokens (config `auth.oauth`). */
+  readonly tokenVerification?: TokenVerificationSpec;
+  /** Beyond the anchor: policy rules (config `policy`, as written). */
+  readonly policy?: PolicySpec;
+  /** Beyond the anchor: the audit record's options (config `audit`). */
+  readonly audit?: { readonly arguments?: 'hash' | 'values' };
+  /** The anchor's --enforce-capability-filtering (config `auth.trustedHeaders.enforceCapabilityFiltering`). */
+  readonly enforceCapabilityFiltering?: boolean;
+}
+
+/** `spec.tokenVerification`; absent fields default from `spec.oauthProtectedResource`. */
+export interface TokenVerificationSpec {
+  readonly issuers?: readonly string[];
+  readonly audience?: string;
+  readonly requiredScopes?: readonly string[];
+}
+
+/** One `spec.policy.rules[]` entry, in the config file's spelling. */
+export interface PolicyRuleSpec {
+  readonly name: string;
+  readonly effect: string;
+  readonly servers?: readonly string[];
+  readonly tools?: readonly string[];
+  readonly prompts?: readonly string[];
+  readonly resources?: readonly string[];
+  readonly when?: string;
+}
+
+/** `spec.policy`, in the config file's spelling. */
+export interface PolicySpec {
+  readonly default?: string;
+  readonly rules?: readonly PolicyRuleSpec[];
 }
 
 export interface McpGatewayExtension extends KubeObject {
@@ -115,6 +149,7 @@ export interface McpVirtualServer extends KubeObject {
     readonly tools: readonly string[];
     readonly prompts?: readonly string[];
   };
+  readonly status?: ObjectStatus;
 }
 
 export interface LabelSelector {
@@ -196,6 +231,7 @@ export interface Deployment extends KubeObject {
   readonly spec?: {
     readonly replicas?: number;
     readonly template?: {
+      readonly metadata?: { readonly annotations?: Readonly<Record<string, string>> };
       readonly spec?: {
         readonly containers?: readonly { readonly name: string; readonly args?: readonly string[] }[];
       };

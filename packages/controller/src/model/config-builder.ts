@@ -1,26 +1,31 @@
-import type { GatewayConfig, ServerConfig, VirtualServerConfig } from '@mcp-gateway/core';
+import type { GatewayConfig, ServerConfig } from '@mcp-gateway/core';
 import { stringify } from 'yaml';
-import { byAge, type StateIndex } from './cluster-state.ts';
+import { accessSections, type AccessSections } from './access-config.ts';
+import type { StateIndex } from './cluster-state.ts';
 import type { ExtensionVerdict } from './extension-validation.ts';
 import type { RegistrationResolution } from './registrations.ts';
+import type { VirtualServerPlacement } from './virtual-servers.ts';
 import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
 
 /**
+ * A namespace's config as the controller writes it: the gateway's servers, virtual servers and
+ * CA bundle, and the access sections in the file's spelling (as the extension wrote them).
+ */
+export type DesiredConfig = Omit<GatewayConfig, 'auth' | 'policy' | 'audit'> & AccessSections;
+
+/**
  * The gateway config for every namespace that needs one: each valid extension's namespace gets
- * the servers whose HTTPRoutes attach to its listener plus every virtual server (as the anchor
- * does); a namespace that still has a config Secret but no valid extension gets the empty config.
+ * the servers whose HTTPRoutes attach to its listener, the virtual servers placed there, and the
+ * access sections of its spec; a namespace that still has a config Secret but no valid extension
+ * gets the empty config.
  */
 export function buildConfigs(
   index: StateIndex,
   extensions: ReadonlyMap<string, ExtensionVerdict>,
   resolution: RegistrationResolution,
-): Map<string, GatewayConfig> {
-  const virtualServers: VirtualServerConfig[] = [...index.state.virtualServers].sort(byAge).map((vs) => ({
-    name: `${vs.metadata.namespace}/${vs.metadata.name}`,
-    tools: vs.spec.tools,
-    ...(vs.spec.prompts !== undefined && vs.spec.prompts.length > 0 ? { prompts: vs.spec.prompts } : {}),
-  }));
-  const configs = new Map<string, GatewayConfig>();
+  placement: VirtualServerPlacement,
+): Map<string, DesiredConfig> {
+  const configs = new Map<string, DesiredConfig>();
   for (const secret of index.state.secrets) {
     if (secret.metadata.name === CONFIG_SECRET_NAME && secret.metadata.labels?.[AGGREGATED_LABEL] === 'true') {
       configs.set(secret.metadata.namespace ?? '', { servers: [], virtualServers: [] });
@@ -33,7 +38,12 @@ export function buildConfigs(
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
     const bundle = caBundle(index, verdict.extension.metadata.namespace ?? '', verdict.extension.spec.caCertBundleRef);
-    configs.set(namespace, { servers, virtualServers, ...(bundle !== undefined ? { gatewayCACertPEM: bundle } : {}) });
+    configs.set(namespace, {
+      servers,
+      virtualServers: placement.byNamespace.get(namespace) ?? [],
+      ...(bundle !== undefined ? { gatewayCACertPEM: bundle } : {}),
+      ...accessSections(verdict),
+    });
   }
   return configs;
 }
@@ -76,9 +86,10 @@ function toFileServer(server: ServerConfig): Record<string, unknown> {
 
 /**
  * The config file (`config.yaml`) for a config, in the schema of docs/configuration.md
- * (the anchor's). The output is deterministic, so an unchanged config is never rewritten.
+ * (the anchor's, plus the access sections). The output is deterministic, so an unchanged config
+ * is never rewritten.
  */
-export function toConfigYaml(config: GatewayConfig): string {
+export function toConfigYaml(config: DesiredConfig): string {
   const file = {
     servers: config.servers.map(toFileServer),
     virtualServers: config.virtualServers.map((vs) => ({
@@ -87,6 +98,9 @@ export function toConfigYaml(config: GatewayConfig): string {
       ...(vs.prompts !== undefined ? { prompts: vs.prompts } : {}),
     })),
     ...(config.gatewayCACertPEM !== undefined ? { gatewayCACertPEM: config.gatewayCACertPEM } : {}),
+    ...(config.auth !== undefined ? { auth: config.auth } : {}),
+    ...(config.policy !== undefined ? { policy: config.policy } : {}),
+    ...(config.audit !== undefined ? { audit: config.audit } : {}),
   };
   return stringify(file, { lineWidth: 0 });
 }

@@ -5,7 +5,7 @@ import { listenerAdmits, referenceGranted } from './gateway-api.ts';
 import { derivePrivateHost, derivePublicHost } from './hosts.ts';
 import { GATEWAY_API_GROUP, MCP_API_GROUP, SECRET_LABEL } from '../names.ts';
 
-/** Reasons of an extension's Ready condition (the anchor's, plus ours for the deployment). */
+/** Reasons of an extension's Ready condition (the anchor's, plus ours for the deployment and the config). */
 export const EXTENSION_REASONS = {
   valid: 'ValidMCPGatewayExtension',
   invalid: 'InvalidMCPGatewayExtension',
@@ -13,6 +13,10 @@ export const EXTENSION_REASONS = {
   deploymentNotReady: 'DeploymentNotReady',
   secretNotFound: 'SecretNotFound',
   secretInvalid: 'SecretInvalid',
+  /** The policy the extension writes does not pass the gateway's checks: the config is held back. */
+  invalidPolicy: 'InvalidPolicy',
+  /** Another part of the config does not pass the gateway's checks: the config is held back. */
+  invalidConfig: 'InvalidConfig',
 } as const;
 
 /** ReferenceGrant `from.group` values that name our extensions (the seeds' older group too). */

@@ -80,6 +80,30 @@ describe('gateway resources', () => {
     expect(deployment).not.toHaveProperty('spec.replicas');
   });
 
+  it('takes the trusted-header key from its Secret and puts its fingerprint on the pod template', () => {
+    type Built = {
+      spec: {
+        template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { env: unknown[] }[] } };
+      };
+    };
+    const withKey = gatewayDeployment(
+      valid({ trustedHeadersKey: { secretName: 'trusted' } }),
+      options,
+      undefined,
+      '0123456789abcdef',
+    ) as unknown as Built;
+    expect(withKey.spec.template.spec.containers[0]?.env).toContainEqual({
+      name: 'TRUSTED_HEADER_PUBLIC_KEY',
+      valueFrom: { secretKeyRef: { name: 'trusted', key: 'key' } },
+    });
+    expect(withKey.spec.template.metadata.annotations).toEqual({
+      'mcp.kuadrant.io/trusted-headers-key': '0123456789abcdef',
+    });
+    const without = gatewayDeployment(valid(), options) as unknown as Built;
+    expect(JSON.stringify(without)).not.toContain('TRUSTED_HEADER_PUBLIC_KEY');
+    expect(without.spec.template.metadata.annotations).toBeUndefined();
+  });
+
   it('builds the EnvoyFilter for the listener port, fail-closed with buffered request bodies', () => {
     const filter = gatewayEnvoyFilter(valid()) as unknown as {
       metadata: { name: string; namespace: string };

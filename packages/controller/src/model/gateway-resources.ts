@@ -16,6 +16,9 @@ import {
   ROUTER_PORT,
   SIGNING_KEY_SECRET_KEY,
   SIGNING_KEY_SECRET_NAME,
+  TRUSTED_KEY_ANNOTATION,
+  TRUSTED_KEY_ENV,
+  TRUSTED_KEY_SECRET_KEY,
 } from '../names.ts';
 
 /** Options of the objects built per extension. */
@@ -107,6 +110,12 @@ function env(valid: ValidExtension): Record<string, unknown>[] {
       valueFrom: { secretKeyRef: { name: SIGNING_KEY_SECRET_NAME, key: SIGNING_KEY_SECRET_KEY } },
     },
   ];
+  if (spec.trustedHeadersKey !== undefined) {
+    vars.push({
+      name: TRUSTED_KEY_ENV,
+      valueFrom: { secretKeyRef: { name: spec.trustedHeadersKey.secretName, key: TRUSTED_KEY_SECRET_KEY } },
+    });
+  }
   if (spec.sessionStore !== undefined) {
     vars.push({
       name: 'CACHE_CONNECTION_STRING',
@@ -131,11 +140,15 @@ function env(valid: ValidExtension): Record<string, unknown>[] {
  * The gateway Deployment as the controller applies it (server-side apply: fields other managers
  * own, such as a user's env var, annotation or replica count, are left alone). The config Secret
  * is mounted as a directory so the kubelet's updates reach the running gateway (hot reload).
+ * The trusted-header key comes by environment variable, which a running container never sees
+ * change, so its fingerprint is a pod template annotation: a new key rolls the pods.
+ * @param trustedKeyFingerprint Fingerprint of the checked `spec.trustedHeadersKey` public key.
  */
 export function gatewayDeployment(
   valid: ValidExtension,
   options: GatewayResourceOptions,
   current?: Deployment,
+  trustedKeyFingerprint?: string,
 ): ApplyObject {
   const selector = { [NAME_LABEL]: GATEWAY_NAME, [EXTENSION_NAME_LABEL]: valid.extension.metadata.name };
   return {
@@ -145,7 +158,12 @@ export function gatewayDeployment(
     spec: {
       selector: { matchLabels: selector },
       template: {
-        metadata: { labels: { ...MANAGED_LABELS, ...selector } },
+        metadata: {
+          labels: { ...MANAGED_LABELS, ...selector },
+          ...(trustedKeyFingerprint !== undefined
+            ? { annotations: { [TRUSTED_KEY_ANNOTATION]: trustedKeyFingerprint } }
+            : {}),
+        },
         spec: {
           serviceAccountName: GATEWAY_NAME,
           containers: [

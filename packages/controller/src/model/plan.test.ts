@@ -125,13 +125,6 @@ describe('planCluster', () => {
     expect(servers(plan.configYaml('team-alpha'))).toEqual([]);
   });
 
-  it('adds every virtual server to every config', () => {
-    const cluster = twoTeams();
-    const vs = { metadata: { namespace: 'team-alpha', name: 'vs' }, spec: { tools: ['alpha_x'] } };
-    const plan = planCluster({ ...cluster, virtualServers: [vs] });
-    expect(plan.configYaml('team-beta')).toContain('name: team-alpha/vs');
-  });
-
   it('puts the extension’s CA bundle into its config as gatewayCACertPEM', () => {
     const cluster = twoTeams();
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
