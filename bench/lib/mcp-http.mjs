@@ -43,14 +43,20 @@ function poolSender(url, connections) {
  * most `connections` sockets. `request(method, params)` sends one JSON-RPC request and resolves
  * with the status and the body text. With an array of URLs (gateway replicas sharing a store),
  * the session is opened on the first and its requests then rotate across all of them,
- * one pool per URL: a client-side round-robin. `host` sets the Host header (Envoy's virtual hosts).
+ * one pool per URL: a client-side round-robin. `host` sets the Host header (Envoy's virtual hosts);
+ * `authorization` the caller's credential on every request.
  */
-export async function openMcpSession(urls, { connections = 1, host } = {}) {
+export async function openMcpSession(urls, { connections = 1, host, authorization } = {}) {
   const list = Array.isArray(urls) ? urls : [urls];
   const senders = list.map((u) => poolSender(u, connections));
   const closeAll = () => Promise.all(senders.map((sender) => sender.close()));
   const url = list[0];
-  const headers = { 'content-type': 'application/json', accept: ACCEPT, ...(host ? { host } : {}) };
+  const headers = {
+    'content-type': 'application/json',
+    accept: ACCEPT,
+    ...(host ? { host } : {}),
+    ...(authorization ? { authorization } : {}),
+  };
 
   const init = await senders[0].send(headers, INITIALIZE);
   const sessionId = init.headers['mcp-session-id'];

@@ -57,7 +57,7 @@ export async function startNullExtProc() {
  */
 export async function startBenchGateway(
   upstreams,
-  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString, cli = GATEWAY_CLI } = {},
+  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString, cli = GATEWAY_CLI, extraConfig = '' } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-bench-'));
   const configPath = join(dir, 'config.yaml');
@@ -65,7 +65,7 @@ export async function startBenchGateway(
     (u) =>
       `  - name: ${u.name}\n    url: ${u.url}\n    prefix: ${u.prefix}\n${u.hostname ? `    hostname: ${u.hostname}\n` : ''}`,
   );
-  await writeFile(configPath, `servers:\n${servers.join('')}`);
+  await writeFile(configPath, `servers:\n${servers.join('')}${extraConfig}`);
   const port = await freePort();
   const preload = gcSignal ? ['--expose-gc', '--import', GC_PRELOAD] : [];
   let child;

@@ -193,7 +193,11 @@ export function createAccessControl(options: AccessControlOptions): AccessContro
             ? undefined
             : (scope ??= policy.forCaller({
                 auth: authVariablesOf(auth),
-                request: createRequestVariables(method, headers as Headers | ReadonlyMap<string, string>),
+                request: createRequestVariables(
+                  method,
+                  headers as Headers | ReadonlyMap<string, string>,
+                  policy.headerNames,
+                ),
               })),
       };
     },

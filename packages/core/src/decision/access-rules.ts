@@ -14,17 +14,24 @@ import {
  */
 export type AccessSubject = McpItemVariables;
 
-/** The `auth` a policy rule sees for an authentication. */
+/** The `auth` variables of each verified authentication: one object per cached token, so rules on it are evaluated once. */
+const authVariables = new WeakMap<Authentication, AuthVariables>();
+
+/** The `auth` a policy rule sees for an authentication (the same object for the same authentication). */
 export function authVariablesOf(auth: Authentication): AuthVariables {
   if (auth.kind !== 'verified') return UNVERIFIED_AUTH;
+  const known = authVariables.get(auth);
+  if (known !== undefined) return known;
   const { identity } = auth;
-  return createAuthVariables({
+  const made = createAuthVariables({
     issuer: identity.issuer,
     subject: identity.subject,
     clientId: identity.clientId,
     scopes: identity.scopes,
     claims: identity.claims,
   });
+  authVariables.set(auth, made);
+  return made;
 }
 
 const KIND_KEYS = { tool: 'tools', prompt: 'prompts', resource: 'resources' } as const;

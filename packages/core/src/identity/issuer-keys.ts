@@ -25,12 +25,12 @@ export interface IssuerKeys {
 
 /** The issuer's keys could not be fetched and none are cached: verification must fail closed (503). */
 export class KeysUnavailable extends Error {
-  constructor(
-    readonly issuer: string,
-    reason: string,
-  ) {
+  readonly issuer: string;
+
+  constructor(issuer: string, reason: string) {
     super(`the keys of issuer ${issuer} are unavailable (${reason})`);
     this.name = 'KeysUnavailable';
+    this.issuer = issuer;
   }
 }
 

@@ -266,6 +266,21 @@ describe('compilePolicy: lists', () => {
     expect(scope.decideCall(paris)).toEqual({ allowed: true, rule: 'paris', by: 'rule' });
     expect(scope.decideVisible(items[1]!.mcp)).toEqual({ allowed: false, rule: 'by-team', by: 'error' });
   });
+
+  it('evaluates a condition on auth alone once per auth object, across requests, and again for another', () => {
+    const policy = policyOf([deny('not-admins', { when: '!("admin" in auth.claims.roles)' })]);
+    const claims: Record<string, unknown> = { roles: ['admin'] };
+    const auth = createAuthVariables({ issuer: 'https://idp', subject: 'alice', claims });
+    const request = createRequestVariables('tools/call', {});
+    const mcp = input('x').mcp;
+    expect(policy.forCaller({ auth, request }).decideCall(mcp).allowed).toBe(true);
+    // The same auth object stands for one verified token, whose claims never change: the outcome
+    // is kept (shown here by changing the claims behind it, which the gateway never does).
+    claims['roles'] = ['reader'];
+    expect(policy.forCaller({ auth, request }).decideCall(mcp).allowed).toBe(true);
+    const other = createAuthVariables({ issuer: 'https://idp', subject: 'bob', claims: { roles: ['reader'] } });
+    expect(policy.forCaller({ auth: other, request }).decideCall(mcp).allowed).toBe(false);
+  });
 });
 
 describe('compilePolicy: issues', () => {

@@ -15,6 +15,11 @@ import { createRuleIndex } from './rule-index.ts';
 export interface CompiledPolicy {
   /** The policy's `default`. */
   readonly defaultEffect: PolicyConfig['default'];
+  /**
+   * The request headers its conditions read (lower-case names), so a host copies only those into
+   * `request.headers`; undefined when a condition uses the whole map (copy every header).
+   */
+  readonly headerNames: ReadonlySet<string> | undefined;
   /** May this call (tools/call, prompts/get) or read (resources/read) go ahead? */
   decideCall(input: PolicyInput<McpCallVariables>): PolicyVerdict;
   /** Does a list show this item? Decided without arguments (see docs/authorization.md). */
@@ -113,12 +118,24 @@ function createCompiledPolicy(rules: readonly CompiledRule[], defaultEffect: Pol
   const allowed = defaultEffect === 'allow';
   const fallback: DefaultVerdicts = { allowed, verdict: Object.freeze({ allowed, by: 'default' }) };
   const hasCallerOnly = rules.some((rule) => rule.condition?.callerOnly === true);
+  const hasAuthOnly = rules.some((rule) => rule.condition?.authOnly === true);
+  // Per `auth` object: a verified token's variables are one object for as long as its verification is cached.
+  const authMemos = new WeakMap<object, Uint8Array>();
+  const authMemoOf = (auth: object): Uint8Array => {
+    let memo = authMemos.get(auth);
+    if (memo === undefined) {
+      memo = new Uint8Array(rules.length);
+      authMemos.set(auth, memo);
+    }
+    return memo;
+  };
 
   const run = (mcp: McpItemVariables, context: DecisionContext) =>
     decide(rulesFor(mcp.server)[mcp.kind], mcp.name, context, fallback);
 
   return {
     defaultEffect,
+    headerNames: headerNamesOf(rules),
     decideCall: (input) => run(input.mcp, { activation: input, list: false }),
     decideVisible: (input) => run(input.mcp, { activation: input, list: true }),
     forCaller(caller) {
@@ -128,8 +145,10 @@ function createCompiledPolicy(rules: readonly CompiledRule[], defaultEffect: Pol
         request: caller.request,
       };
       const memo = hasCallerOnly ? new Uint8Array(rules.length) : undefined;
-      const call: DecisionContext = { activation, list: false, ...(memo === undefined ? {} : { memo }) };
-      const list: DecisionContext = { activation, list: true, ...(memo === undefined ? {} : { memo }) };
+      const authMemo = hasAuthOnly ? authMemoOf(caller.auth) : undefined;
+      const memos = { ...(memo === undefined ? {} : { memo }), ...(authMemo === undefined ? {} : { authMemo }) };
+      const call: DecisionContext = { activation, list: false, ...memos };
+      const list: DecisionContext = { activation, list: true, ...memos };
       return {
         decideCall(mcp) {
           activation.mcp = mcp;
@@ -142,4 +161,16 @@ function createCompiledPolicy(rules: readonly CompiledRule[], defaultEffect: Pol
       };
     },
   };
+}
+
+/** The union of the headers the rules' conditions read; undefined when one reads them all. */
+function headerNamesOf(rules: readonly CompiledRule[]): ReadonlySet<string> | undefined {
+  const names = new Set<string>();
+  for (const rule of rules) {
+    const read = rule.condition?.headers;
+    if (read === undefined) continue;
+    if (read === 'all') return undefined;
+    for (const name of read) names.add(name);
+  }
+  return names;
 }

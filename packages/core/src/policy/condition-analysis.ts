@@ -7,20 +7,30 @@ import type { ASTNode } from '@marcbachmann/cel-js';
  */
 export interface ConditionAnalysis {
   readonly readsMcp: boolean;
+  /** Reads anything of `request` (its method or headers). */
+  readonly readsRequest: boolean;
   readonly readsArguments: boolean;
+  /**
+   * The request headers it reads, by name (lower case): every use of `request.headers` is a
+   * literal key (`request.headers["x"]`, `request.headers.x`, `"x" in request.headers`). `all`
+   * when it uses the map otherwise (or `request` as a whole); empty when it reads no header.
+   */
+  readonly headers: ReadonlySet<string> | 'all';
   /** The first construct the condition may not use, and where. */
   readonly issue?: { readonly message: string; readonly node: ASTNode };
 }
 
 interface Found {
   readsMcp: boolean;
+  readsRequest: boolean;
   readsArguments: boolean;
+  headers: Set<string> | 'all';
   issue?: { readonly message: string; readonly node: ASTNode };
 }
 
 /** Walks a parsed condition. */
 export function analyseCondition(ast: ASTNode): ConditionAnalysis {
-  const found: Found = { readsMcp: false, readsArguments: false };
+  const found: Found = { readsMcp: false, readsRequest: false, readsArguments: false, headers: new Set() };
   visit(ast, found);
   return found;
 }
@@ -31,20 +41,38 @@ function visit(node: ASTNode, found: Found): void {
       return;
     case 'id':
       if (node.args === 'mcp') readsWholeMcp(found);
+      if (node.args === 'request') {
+        found.readsRequest = true;
+        found.headers = 'all';
+      }
       return;
     case '.':
     case '.?': {
       const [object, field] = node.args;
       if (isMcp(object)) selectsMcpField(field, found);
+      else if (isRequest(object)) readsRequestField(field, found);
+      else if (isHeaders(object)) readsHeader(field, found);
       else visit(object, found);
       return;
     }
     case '[]':
     case '[?]': {
       const [object, key] = node.args;
-      if (isMcp(object) && key.op === 'value' && typeof key.args === 'string') selectsMcpField(key.args, found);
+      const literal = key.op === 'value' && typeof key.args === 'string' ? key.args : undefined;
+      if (isMcp(object) && literal !== undefined) selectsMcpField(literal, found);
+      else if (isHeaders(object) && literal !== undefined) readsHeader(literal, found);
       else visit(object, found);
       visit(key, found);
+      return;
+    }
+    case 'in': {
+      const [key, container] = node.args;
+      if (isHeaders(container) && key.op === 'value' && typeof key.args === 'string') {
+        readsHeader(key.args, found);
+        return;
+      }
+      visit(key, found);
+      visit(container, found);
       return;
     }
     case 'call':
@@ -77,6 +105,26 @@ function visit(node: ASTNode, found: Found): void {
 
 function isMcp(node: ASTNode): boolean {
   return node.op === 'id' && node.args === 'mcp';
+}
+
+function isRequest(node: ASTNode): boolean {
+  return node.op === 'id' && node.args === 'request';
+}
+
+/** `request.headers` (a select of the field from `request`). */
+function isHeaders(node: ASTNode): boolean {
+  return (node.op === '.' || node.op === '.?') && isRequest(node.args[0]) && node.args[1] === 'headers';
+}
+
+/** `request.<field>` used as a value: the whole header map when the field is `headers`. */
+function readsRequestField(field: string, found: Found): void {
+  found.readsRequest = true;
+  if (field === 'headers') found.headers = 'all';
+}
+
+function readsHeader(name: string, found: Found): void {
+  found.readsRequest = true;
+  if (found.headers !== 'all') found.headers.add(name.toLowerCase());
 }
 
 function selectsMcpField(field: string, found: Found): void {

@@ -55,6 +55,23 @@ describe('compileCondition: what a condition reads', () => {
     expect(compiled(text).evaluate(INPUT)).toBe(outcome);
   });
 
+  it.each([
+    ['request.method == "tools/call"', []],
+    ['request.headers["X-Tenant"] == "blue"', ['x-tenant']],
+    ['request.headers.x_a == "1" || "x-b" in request.headers', ['x_a', 'x-b']],
+    ['has(request.headers.x_c)', ['x_c']],
+  ])('names the headers %s reads', (text, names) => {
+    expect([...(compiled(text).headers as ReadonlySet<string>)]).toEqual(names);
+  });
+
+  it.each([
+    'size(request.headers) > 2',
+    'request.headers.exists(name, name.startsWith("x-"))',
+    'request.headers[mcp.arguments.header] == "1"',
+  ])('says %s reads every header', (text) => {
+    expect(compiled(text).headers).toBe('all');
+  });
+
   it('does not show the caller credentials among the headers', () => {
     expect(compiled('"authorization" in request.headers').evaluate(INPUT)).toBe(CONDITION.fails);
   });

@@ -22,6 +22,10 @@ export interface CompiledCondition {
   readonly readsArguments: boolean;
   /** Reads nothing of `mcp`: the same for every item of one request. */
   readonly callerOnly: boolean;
+  /** Reads only `auth`: the same for every request of one verified token. */
+  readonly authOnly: boolean;
+  /** The request headers it reads (lower-case names), or `all` (see ConditionAnalysis). */
+  readonly headers: ReadonlySet<string> | 'all';
   /** Evaluates over `{auth, request, mcp}`; a thrown error or a result that is not a bool is `error`. */
   evaluate(activation: object): ConditionOutcome;
 }
@@ -94,7 +98,14 @@ export function compileCondition(text: string): ConditionResult {
   };
   return {
     ok: true,
-    condition: { text, readsArguments: analysis.readsArguments, callerOnly: !analysis.readsMcp, evaluate },
+    condition: {
+      text,
+      readsArguments: analysis.readsArguments,
+      callerOnly: !analysis.readsMcp,
+      authOnly: !analysis.readsMcp && !analysis.readsRequest,
+      headers: analysis.headers,
+      evaluate,
+    },
   };
 }
 

@@ -20,6 +20,11 @@ export interface DecisionContext {
    * shared by the decisions of one request; undefined: evaluate every time.
    */
   readonly memo?: Uint8Array;
+  /**
+   * Outcomes of conditions that read only `auth`, by rule index, shared by every request of one
+   * `auth` object (one verified token: its variables never change); undefined: use `memo`.
+   */
+  readonly authMemo?: Uint8Array;
 }
 
 /** The verdicts of the default, made once. */
@@ -108,7 +113,7 @@ class Candidates {
 function outcomeOf(rule: CompiledRule, context: DecisionContext): ConditionOutcome {
   const condition = rule.condition;
   if (condition === undefined) return CONDITION.holds;
-  const { memo } = context;
+  const memo = condition.authOnly ? (context.authMemo ?? context.memo) : context.memo;
   if (memo === undefined || !condition.callerOnly) return condition.evaluate(context.activation);
   const known = memo[rule.index];
   if (known !== undefined && known !== 0) return known as ConditionOutcome;

@@ -30,28 +30,48 @@ describe('createRequestVariables', () => {
     const { headers } = createRequestVariables('tools/list', JSON.parse('{"__proto__":"x"}') as Record<string, string>);
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('x');
   });
-});
 
-describe('createAuthVariables', () => {
-  it('fills what a verified token leaves out with empty values', () => {
-    expect(createAuthVariables({ issuer: 'https://idp', subject: 'alice' })).toEqual({
-      verified: true,
-      issuer: 'https://idp',
-      subject: 'alice',
-      clientId: '',
-      scopes: [],
-      claims: {},
+  it('copies only the named headers when the policy reads only those, credentials still left out', () => {
+    const headers = new Headers({ 'x-tenant': 'blue', 'x-other': '1', authorization: 'Bearer secret' });
+    expect({
+      ...createRequestVariables('tools/call', headers, new Set(['x-tenant', 'authorization', 'x-missing'])).headers,
+    }).toEqual({
+      'x-tenant': 'blue',
+    });
+    const map = new Map([['x-tenant', 'red']]);
+    expect({ ...createRequestVariables('tools/call', map, new Set(['x-tenant'])).headers }).toEqual({
+      'x-tenant': 'red',
     });
   });
 
-  it('describes an unverified caller with empty values', () => {
-    expect(UNVERIFIED_AUTH).toEqual({ verified: false, issuer: '', subject: '', clientId: '', scopes: [], claims: {} });
-  });
-});
+  describe('createAuthVariables', () => {
+    it('fills what a verified token leaves out with empty values', () => {
+      expect(createAuthVariables({ issuer: 'https://idp', subject: 'alice' })).toEqual({
+        verified: true,
+        issuer: 'https://idp',
+        subject: 'alice',
+        clientId: '',
+        scopes: [],
+        claims: {},
+      });
+    });
 
-describe('toArgumentsMap', () => {
-  it('keeps an object and turns anything else into an empty map', () => {
-    expect(toArgumentsMap({ city: 'Paris' })).toEqual({ city: 'Paris' });
-    for (const value of [undefined, null, 'x', 3, ['a']]) expect(toArgumentsMap(value)).toEqual({});
+    it('describes an unverified caller with empty values', () => {
+      expect(UNVERIFIED_AUTH).toEqual({
+        verified: false,
+        issuer: '',
+        subject: '',
+        clientId: '',
+        scopes: [],
+        claims: {},
+      });
+    });
+  });
+
+  describe('toArgumentsMap', () => {
+    it('keeps an object and turns anything else into an empty map', () => {
+      expect(toArgumentsMap({ city: 'Paris' })).toEqual({ city: 'Paris' });
+      for (const value of [undefined, null, 'x', 3, ['a']]) expect(toArgumentsMap(value)).toEqual({});
+    });
   });
 });

@@ -114,9 +114,19 @@ export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
 export function createRequestVariables(
   method: string,
   headers: Headers | ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+  only?: ReadonlySet<string>,
 ): RequestVariables {
   // No prototype: a header named `__proto__` is a header like any other.
   const out = Object.create(null) as Record<string, string>;
+  if (only !== undefined) {
+    // Only the headers the rules read (CompiledPolicy.headerNames): no walk over every header.
+    for (const name of only) {
+      if (POLICY_HIDDEN_HEADERS.has(name)) continue;
+      const value = headerValue(headers, name);
+      if (value !== undefined) out[name] = value;
+    }
+    return { method, headers: out };
+  }
   const entries: Iterable<[string, string]> =
     headers instanceof Headers || headers instanceof Map
       ? (headers as Iterable<[string, string]>)
@@ -127,6 +137,17 @@ export function createRequestVariables(
     if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
   }
   return { method, headers: out };
+}
+
+function headerValue(
+  headers: Headers | ReadonlyMap<string, string> | Readonly<Record<string, string>>,
+  name: string,
+): string | undefined {
+  if (headers instanceof Headers) return headers.get(name) ?? undefined;
+  if (headers instanceof Map) return (headers as ReadonlyMap<string, string>).get(name);
+  const record = headers as Readonly<Record<string, string>>;
+  for (const key of Object.keys(record)) if (key.toLowerCase() === name) return record[key];
+  return undefined;
 }
 
 /** A call's `arguments` param as `mcp.arguments`: a JSON object, or an empty map for anything else. */
