@@ -16,7 +16,7 @@ import { createTokenVerifier } from '../packages/core/src/identity/token-verifie
 import { NOOP_LOGGER } from '../packages/core/src/logger.ts';
 import { createTokenForge, startOidcProvider } from '../test/harness/identity.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
-import { CALLER_CLAIMS, CALLER_HEADERS, policyYaml, TEAMS } from './lib/access-policy.mjs';
+import { CALLER_CLAIMS, policyYaml, TEAMS } from './lib/access-policy.mjs';
 import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { countTools, waitForTools } from './lib/list-memory-phases.mjs';
 import { sequential, summarize } from './lib/load.mjs';

@@ -15,9 +15,6 @@ export const CALLER_CLAIMS = {
   scope: 'mcp:read',
 };
 
-/** The request header the allowances read. */
-export const CALLER_HEADERS = { 'x-tenant': 'tenant-2' };
-
 /** `policy` (default deny, 40 deny and 60 allow rules) as YAML lines under the config. */
 export function policyYaml() {
   const rules = [];
