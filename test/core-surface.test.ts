@@ -74,6 +74,8 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
     values: [
       'BACKEND_INIT_HEADERS',
       'DEFAULT_MAX_BODY_BYTES',
+      'NO_AUDIT',
+      'NO_TRAIL',
       'ROUTER_HEADERS',
       'argumentsOf',
       'authorizeForward',

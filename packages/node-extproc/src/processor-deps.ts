@@ -12,9 +12,9 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   ensureBackendSession,
   rememberServerRequest,
+  NO_AUDIT,
   type AccessControl,
   type Auditor,
-  type AuditTrail,
   type RouteContext,
   type SessionClaims,
   type SessionGate,
@@ -109,7 +109,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     gate: options.gate,
     routeContext: () => options.routeContext(),
     access: () => options.access(),
-    auditor: () => options.auditor?.() ?? NO_AUDITOR,
+    auditor: () => options.auditor?.() ?? NO_AUDIT,
     serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession(
@@ -130,7 +130,3 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     },
   };
 }
-
-const IGNORED_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
-/** No audit trail: routed calls are not recorded. */
-const NO_AUDITOR: Auditor = Object.freeze({ begin: () => IGNORED_TRAIL });

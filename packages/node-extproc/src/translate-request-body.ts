@@ -9,6 +9,7 @@ import {
   routerHeaders,
   argumentsOf,
   authorizeForward,
+  NO_TRAIL,
   type AccessControl,
   type AuditTrail,
   type Auditor,
@@ -144,8 +145,6 @@ async function mayRoute(
     args: argumentsOf(plan),
   });
 }
-
-const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
 async function routeLegacyCall(

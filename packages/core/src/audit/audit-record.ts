@@ -71,8 +71,10 @@ export interface AuditTrail {
   finish(): void;
 }
 
-const IGNORED: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
-export const NO_AUDIT: Auditor = Object.freeze({ begin: () => IGNORED });
+/** A trail that records nothing. */
+export const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
+/** The auditor of a config without `audit`: records nothing. */
+export const NO_AUDIT: Auditor = Object.freeze({ begin: () => NO_TRAIL });
 
 /** Creates the auditor of a config's `audit` section writing to `sink`; NO_AUDIT when either is missing. */
 export function createAuditor(
