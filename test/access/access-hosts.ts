@@ -62,6 +62,11 @@ export interface AccessHost {
   post(headers: RequestHeaders, body: string): Promise<Answer>;
   /** Puts `sections` in force (with this host's servers and audit destination); resolves once applied. */
   configure(sections: AccessSections): Promise<void>;
+  /**
+   * Writes a config without waiting for it to apply (one the host may refuse): the CLI hosts'
+   * file, which they hot-reload; the worker's binding, with which it restarts.
+   */
+  writeConfig(sections: AccessSections): Promise<void>;
   /** Every audit record the host has written so far, in order. */
   audit(): AuditLine[];
   /** Everything the host has logged. */
@@ -209,6 +214,10 @@ function cliHost(
       );
       current = yaml;
     },
+    async writeConfig(sections) {
+      current = configYaml(upstreams, sections, auditFile);
+      await gateway.writeConfig(current);
+    },
     audit: () => auditLines(auditText()),
     auditText,
     logs: () => gateway.logs(),
@@ -274,6 +283,9 @@ async function startWorker(sections: AccessSections, options: HostStartOptions):
     async configure(sections) {
       const config = configYaml(upstreams, sections, undefined);
       if (config !== current) await boot(config);
+    },
+    async writeConfig(sections) {
+      await boot(configYaml(upstreams, sections, undefined));
     },
     audit: () => auditLines(output),
     auditText: () => output,

@@ -625,3 +625,34 @@ export const AUDIT_VALUES: AccessGroup = {
     },
   ],
 };
+
+/** A config whose one rule hides and refuses delete_city: the last good config of the reload cases. */
+export const LAST_GOOD_POLICY: AccessGroup = {
+  name: 'a policy that hides delete_city',
+  config: () => ({
+    policy: { rules: [{ name: 'no-deletes-on-weather', effect: 'deny', servers: ['weather'], tools: ['delete_*'] }] },
+    ...AUDIT,
+  }),
+  allowedBy: 'default',
+  cases: [
+    {
+      name: 'an anonymous caller sees every tool but delete_city and cannot call it',
+      caller: 'anonymous',
+      expect: { tools: ['n_admin_purge', 'n_search', 'w_admin_reset', 'w_forecast'] },
+      calls: [deleteCity('refused', 'rule:no-deletes-on-weather'), forecast('Oslo', 'allowed'), search('allowed')],
+    },
+  ],
+};
+
+/**
+ * `sections` with its rules replaced by one whose condition names a field `auth` does not have:
+ * were it applied, delete_city would be listed and callable again.
+ */
+export function withMisspelledRule(sections: AccessSections): AccessSections {
+  const typo = { name: 'mallory-may-not', effect: 'deny', when: 'auth.subjet == "mallory"' };
+  return { ...sections, policy: { rules: [typo] } };
+}
+
+/** What the hosts say about that rule: its place in the file, the problem and its position in the condition. */
+export const MISSPELLED_RULE_ISSUE =
+  /policy\.rules\[0\]\.when: auth has no field "subjet" \(it has verified, issuer, subject, clientId, scopes, claims\) at line 1, column \d+/;
