@@ -48,7 +48,8 @@ export type DecidedBy =
 
 /** One call of a case. */
 export interface CallCase {
-  readonly method: 'tools/call' | 'prompts/get' | 'resources/read' | 'completion/complete';
+  /** resources/subscribe only in legacy-only cases (2026-07-28 has no such method). */
+  readonly method: 'tools/call' | 'prompts/get' | 'resources/read' | 'resources/subscribe' | 'completion/complete';
   readonly server: AccessServer;
   /** The upstream's own name (a tool or prompt, or for completion the prompt it refers to), or a resource URI. */
   readonly name: string;

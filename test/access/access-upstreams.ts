@@ -84,6 +84,13 @@ export function registerNotes(server: McpServerV2): void {
   }));
 }
 
+/** A JSON-RPC request an upstream received, with its HTTP headers (lower-case names). */
+export interface UpstreamRequest {
+  readonly method: string | undefined;
+  readonly params: unknown;
+  readonly headers: Readonly<Record<string, string>>;
+}
+
 /** One host's pair of upstreams, and what each received. */
 export interface AccessUpstreams {
   readonly weather: SdkUpstream;
@@ -92,8 +99,8 @@ export interface AccessUpstreams {
   url(server: AccessServer): string;
   /** The port Envoy's cluster for a server points at. */
   port(server: AccessServer): number;
-  /** How many requests of `method` naming `item` (a tool or prompt name, a URI) the server's upstream received. */
-  received(server: AccessServer, method: string, item: string): number;
+  /** The requests of `method` naming `item` (a tool or prompt name, a URI) the server's upstream received, in order. */
+  received(server: AccessServer, method: string, item: string): readonly UpstreamRequest[];
   stop(): Promise<void>;
 }
 
@@ -101,17 +108,17 @@ export interface AccessUpstreams {
 export async function startAccessUpstreams(): Promise<AccessUpstreams> {
   const weather = await startSdkUpstream({ name: WEATHER.name, setup: registerWeather });
   const notes = await startModernUpstream({ name: NOTES.name, setup: registerNotes });
-  const bodies = (server: AccessServer) =>
+  const bodies = (server: AccessServer): UpstreamRequest[] =>
     server === WEATHER
-      ? weather.requests.map((r) => ({ method: r.method, params: r.params }))
-      : notes.requests.map((r) => ({ method: r.body?.method, params: r.body?.params }));
+      ? weather.requests.map((r) => ({ method: r.method, params: r.params, headers: r.headers }))
+      : notes.requests.map((r) => ({ method: r.body?.method, params: r.body?.params, headers: r.headers }));
   return {
     weather,
     notes,
     url: (server) => (server === WEATHER ? weather.url : notes.url),
     port: (server) => Number(new URL(server === WEATHER ? weather.url : notes.url).port),
     received: (server, method, item) =>
-      bodies(server).filter((body) => body.method === method && itemOf(body.params) === item).length,
+      bodies(server).filter((body) => body.method === method && itemOf(body.params) === item),
     async stop() {
       await weather.stop();
       await notes.stop();

@@ -97,6 +97,13 @@ const completeSummary = (expect: Expect, decided?: By): CallCase => ({
   expect,
   ...by(decided),
 });
+const subscribe = (server: typeof WEATHER, uri: string, expect: Expect, decided?: By): CallCase => ({
+  method: 'resources/subscribe',
+  server,
+  name: uri,
+  expect,
+  ...by(decided),
+});
 const read = (server: typeof WEATHER, uri: string, expect: Expect, decided?: By): CallCase => ({
   method: 'resources/read',
   server,
@@ -370,6 +377,14 @@ export const TRUSTED_HEADER: AccessGroup = {
       caller: 'anonymous',
       expect: {},
       calls: [deleteCity('allowed'), getSecretPlan('allowed'), read(WEATHER, 'weather://internal/stations', 'allowed')],
+    },
+    {
+      name: 'a session cannot subscribe to a resource outside the signed capabilities',
+      caller: 'anonymous',
+      eras: ['legacy'],
+      headers: { trusted: signed(GRANTED) },
+      expect: { tools: ['n_search', 'w_forecast'], prompts: ['w_brief'], resources: ['notes://n_index'] },
+      calls: [subscribe(WEATHER, 'weather://today', 'refused'), subscribe(WEATHER, 'weather://internal/stations', 'refused')],
     },
     untrusted('expired', 'an expired header'),
     untrusted('foreignKey', 'a header signed by another key'),

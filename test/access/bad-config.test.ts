@@ -25,7 +25,7 @@ beforeAll(async () => {
   const signer = await createTrustedHeaderSigner();
   // No case here has a token: the provider is not needed.
   ctx = { issuer: 'http://127.0.0.1:9', audience: 'https://mcp.example.com/mcp', publicKeyPem: signer.publicKeyPem };
-  run = { tokens: { alice: 'unused', bob: 'unused' }, signer };
+  run = { tokens: { alice: 'unused', bob: 'unused' }, signer, presented: new Set() };
   hosts = await startAccessHosts(LAST_GOOD_POLICY.config(ctx));
 });
 

@@ -11,7 +11,7 @@ import {
 import { HOST_NAMES, startAccessHosts, type AccessHost, type HostName, type HostStartOptions } from './access-hosts.ts';
 import { ERAS, type AccessGroup, type TableContext } from './access-types.ts';
 import { expectedAnswer, expectedAuditHosts } from './expected-answer.ts';
-import { runCase, type RunContext } from './run-access-case.ts';
+import { runCase, unaccounted, type RunContext } from './run-access-case.ts';
 
 /** The resource every host accepts tokens for (hosts need not be reached at it: it is the `aud`). */
 export const AUDIENCE = 'https://mcp.example.com/mcp';
@@ -51,7 +51,7 @@ export function describeAccessTable(groups: readonly AccessGroup[], options: Acc
       (['alice', 'bob'] as const).map((account) => started.userToken({ account, resource: AUDIENCE, scope: 'mcp:tools' })),
     );
     ctx = { issuer: started.issuer, audience: AUDIENCE, publicKeyPem: signer.publicKeyPem };
-    run = { tokens: { alice: alice!.accessToken, bob: bob!.accessToken }, signer };
+    run = { tokens: { alice: alice!.accessToken, bob: bob!.accessToken }, signer, presented: new Set() };
     const first = groups[0];
     if (first === undefined) throw new Error('describeAccessTable: no groups');
     hosts = await startAccessHosts(first.config(ctx), options.hostOptions?.(ctx) ?? {});
@@ -81,7 +81,6 @@ export function describeAccessTable(groups: readonly AccessGroup[], options: Acc
             const all = suite.hosts();
             const runs = await Promise.all(HOST_NAMES.map((name) => runCase(all[name], c, era, suite.run())));
             const [broker, router, worker] = runs as [(typeof runs)[0], (typeof runs)[0], (typeof runs)[0]];
-            if (process.env.ACCESS_DEBUG) console.log(JSON.stringify({ broker, router, worker }, null, 1));
             // The three hosts answer alike (identical normalized answers)...
             expect({ router: router.answer, worker: worker.answer }).toEqual({
               router: broker.answer,
@@ -100,6 +99,25 @@ export function describeAccessTable(groups: readonly AccessGroup[], options: Acc
       }
     });
   }
+  it('writes no token or x-mcp-authorized value it was presented to an audit record or a log line, and no audit record of no call', async () => {
+    const { presented } = suite.run();
+    // A record written late, after its case, would show here.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const host of Object.values(suite.hosts())) {
+      const written = `${host.auditText()}\n${host.logs()}`;
+      const leaked = [...presented].filter((secret) => written.includes(secret));
+      expect({ host: host.name, audited: host.audit().length > 0, leaked }).toEqual({
+        host: host.name,
+        audited: true,
+        leaked: [],
+      });
+    }
+    expect(Object.fromEntries(HOST_NAMES.map((name) => [name, unaccounted(suite.hosts()[name])]))).toEqual({
+      broker: [],
+      router: [],
+      worker: [],
+    });
+  });
   return suite;
 }
 

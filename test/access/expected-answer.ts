@@ -11,6 +11,7 @@ const KINDS = {
   'prompts/get': 'prompt',
   'completion/complete': 'prompt',
   'resources/read': 'resource',
+  'resources/subscribe': 'resource',
 } as const;
 
 /** The answer `c` must give in `era` (the same on every host). */

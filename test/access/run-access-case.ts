@@ -7,16 +7,21 @@ import { responsesOf, type Answer } from '../attacker/answers.ts';
 import type { TrustedHeaderSigner } from '../harness/identity.ts';
 import type { AccessHost, AuditLine, RequestHeaders } from './access-hosts.ts';
 import type { AccessCase, CallCase, CaseHeaders, Era, TrustedValue } from './access-types.ts';
+import type { UpstreamRequest } from './access-upstreams.ts';
 import { servedItem } from './served-names.ts';
 
 const LEGACY_VERSION = '2025-11-25';
 const MODERN_VERSION = '2026-07-28';
+/** Headers only the gateway reads. */
+const ACCESS_HEADERS = ['x-mcp-authorized', 'x-mcp-virtualserver'] as const;
 const POST_HEADERS = { 'content-type': 'application/json', accept: 'application/json, text/event-stream' };
 
 /** What a case runs with besides the host: the users' tokens and the signer of trusted headers. */
 export interface RunContext {
   readonly tokens: Readonly<Record<'alice' | 'bob', string>>;
   readonly signer: TrustedHeaderSigner;
+  /** Every token and x-mcp-authorized value a case presented, to look for where none may be written. */
+  readonly presented: Set<string>;
 }
 
 /** A call's outcome, host-independent. */
@@ -71,6 +76,12 @@ export const AUDIT_FIELDS = [
 /** Which audit records of each host a case already accounted for. */
 const consumed = new WeakMap<AccessHost, Set<number>>();
 
+/** The audit records of `host` that no call of a case accounted for. */
+export function unaccounted(host: AccessHost): AuditLine[] {
+  const taken = consumed.get(host) ?? new Set<number>();
+  return host.audit().filter((_record, index) => !taken.has(index));
+}
+
 /** The label a call has in answers: method, served name, and the arguments that matter. */
 export function callLabel(call: CallCase): string {
   const args = call.args === undefined ? '' : ` ${JSON.stringify(call.args)}`;
@@ -119,7 +130,10 @@ export async function runCase(host: AccessHost, c: AccessCase, era: Era, run: Ru
 /** The request headers of a case: Authorization for a user, and x-team, x-mcp-virtualserver, x-mcp-authorized. */
 async function headersOf(spec: CaseHeaders | undefined, caller: AccessCase['caller'], run: RunContext) {
   const headers: Record<string, string | readonly string[]> = {};
-  if (caller !== 'anonymous') headers['authorization'] = `Bearer ${run.tokens[caller]}`;
+  if (caller !== 'anonymous') {
+    headers['authorization'] = `Bearer ${run.tokens[caller]}`;
+    run.presented.add(run.tokens[caller]);
+  }
   if (spec?.team !== undefined) headers['x-team'] = spec.team;
   if (spec?.virtualServer !== undefined) headers['x-mcp-virtualserver'] = spec.virtualServer;
   if (spec?.trusted !== undefined) {
@@ -127,6 +141,7 @@ async function headersOf(spec: CaseHeaders | undefined, caller: AccessCase['call
       ? (spec.trusted as readonly TrustedValue[])
       : [spec.trusted as TrustedValue];
     const signed = await Promise.all(values.map((value) => trustedValue(run.signer, value)));
+    for (const value of signed) run.presented.add(value);
     headers['x-mcp-authorized'] = signed.length === 1 ? (signed[0] as string) : signed;
   }
   return headers;
@@ -222,30 +237,34 @@ async function makeCall(
   if (call.method === 'tools/call' || call.method === 'prompts/get') {
     args = { ...call.args, ref: randomUUID() };
     params = { name: served, arguments: args };
-  } else if (call.method === 'resources/read') {
+  } else if (call.method === 'resources/read' || call.method === 'resources/subscribe') {
     params = { uri: served };
   } else {
     const [[argument, value]] = Object.entries(call.args ?? { city: '' }) as [[string, string]];
     params = { ref: { type: 'ref/prompt', name: served }, argument: { name: argument, value } };
   }
   const upstreamItems = [call.name, served];
-  const before = upstreamItems.map((item) => host.upstreams.received(call.server, call.method, item));
+  const before = upstreamItems.map((item) => host.upstreams.received(call.server, call.method, item).length);
   const answer = await send(call.method, params);
-  const [got, gotServed] = upstreamItems.map(
-    (item, i) => host.upstreams.received(call.server, call.method, item) - (before[i] as number),
-  ) as [number, number];
+  const [got, gotServed] = upstreamItems.map((item, i) =>
+    host.upstreams.received(call.server, call.method, item).slice(before[i]),
+  ) as [readonly UpstreamRequest[], readonly UpstreamRequest[]];
   const upstream =
-    got === 1 && gotServed === 0
+    got.length === 1 && gotServed.length === 0
       ? 'received it, prefix removed'
-      : got === 0 && gotServed === 0
+      : got.length === 0 && gotServed.length === 0
         ? 'received nothing'
-        : `received it ${got} time(s) unprefixed and ${gotServed} time(s) prefixed`;
+        : `received it ${got.length} time(s) unprefixed and ${gotServed.length} time(s) prefixed`;
+  // The access headers are the gateway's to read: an upstream never gets them.
+  const leaked = [...got, ...gotServed].flatMap((request) =>
+    ACCESS_HEADERS.filter((name) => request.headers[name] !== undefined),
+  );
   const response = responsesOf(answer.messages)[0];
   const result = response?.['result'];
   const error = response?.['error'] as { code?: unknown } | undefined;
   return {
     answer: result === undefined ? describeFailure(answer) : `result: ${resultText(result)}`,
-    upstream,
+    upstream: leaked.length === 0 ? upstream : `${upstream}, with ${[...new Set(leaked)].join(' and ')}`,
     audited: result !== undefined || error?.code === -32003,
     args,
   };
