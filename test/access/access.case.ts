@@ -160,6 +160,14 @@ const denyRules = (ctx: TableContext): AccessSections => ({
         prompts: ['secret_*'],
         when: '!("admin" in auth.claims.roles)',
       },
+      // `has()` first, as the docs advise for a key a request may lack; no host here starts with "internal.".
+      {
+        name: 'purge-only-on-the-internal-host',
+        effect: 'deny',
+        servers: ['notes'],
+        tools: ['admin_purge'],
+        when: 'has(request.headers.host) && !request.headers.host.startsWith("internal.")',
+      },
       // bob's token has no clearance claim: the condition fails at evaluation, and a deny fails closed.
       {
         name: 'private-notes-need-clearance',
@@ -253,11 +261,13 @@ export const POLICY_DENY_RULES: AccessGroup = {
   allowedBy: 'default',
   cases: [
     {
-      name: 'alice, an admin on the blue team, sees all but the delete tool and is refused only what a rule denies',
+      name: 'alice, an admin on the blue team, sees all but the delete and purge tools and is refused only what a rule denies',
       caller: 'alice',
       headers: { team: 'blue' },
-      expect: { tools: ['n_admin_purge', 'n_search', 'w_admin_reset', 'w_forecast'] },
+      expect: { tools: ['n_search', 'w_admin_reset', 'w_forecast'] },
       calls: [
+        // The rule reads the Host header, which the router's view (HTTP/2 :authority) must have too.
+        adminPurge('refused', 'rule:purge-only-on-the-internal-host'),
         forecast('Oslo', 'allowed'),
         forecast('Pyongyang', 'refused', 'rule:no-forecast-for-pyongyang'),
         // Deny overrides allow: alice-may-delete holds for alice, no-deletes-on-weather wins.

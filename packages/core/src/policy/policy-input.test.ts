@@ -26,6 +26,19 @@ describe('createRequestVariables', () => {
     });
   });
 
+  it("gives the Envoy router's :authority as host and leaves out the other pseudo-headers", () => {
+    const routerView = new Map([
+      [':authority', 'mcp.example.com'],
+      [':path', '/mcp'],
+      [':method', 'POST'],
+      ['x-tenant', 'blue'],
+    ]);
+    expect({ ...createRequestVariables('tools/call', routerView).headers }).toEqual({
+      host: 'mcp.example.com',
+      'x-tenant': 'blue',
+    });
+  });
+
   it('keeps a header named __proto__ as a header', () => {
     const { headers } = createRequestVariables('tools/list', JSON.parse('{"__proto__":"x"}') as Record<string, string>);
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('x');

@@ -109,7 +109,10 @@ export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
 /**
  * `request` for one request. Header names are lower-cased; `authorization`, `cookie` and
  * `proxy-authorization` are left out. A name given twice in a record keeps the last value
- * (`Headers` has already joined repeated fields with ", ").
+ * (`Headers` has already joined repeated fields with ", "). The Envoy router's view has HTTP/2
+ * pseudo-headers instead of some headers: they are left out, but `:authority` is `host`, as an
+ * HTTP/1.1 request (what the broker reads) carries it, so that a rule on the host decides alike.
+ * @see https://www.rfc-editor.org/rfc/rfc9113#section-8.3.1 (`:authority` in place of Host)
  */
 export function createRequestVariables(
   method: string,
@@ -121,11 +124,13 @@ export function createRequestVariables(
     headers instanceof Headers || headers instanceof Map
       ? (headers as Iterable<[string, string]>)
       : Object.entries(headers);
+  let authority: string | undefined;
   for (const [name, value] of entries) {
     const lower = name.toLowerCase();
-    // HTTP/2 pseudo-headers (:path, :authority) of the Envoy router's view are not headers.
-    if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
+    if (lower === ':authority') authority = value;
+    else if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
   }
+  if (authority !== undefined && out['host'] === undefined) out['host'] = authority;
   return { method, headers: out };
 }
 
