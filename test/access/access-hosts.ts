@@ -77,7 +77,11 @@ export interface AccessHost {
 }
 
 /** The full config YAML of a host: its servers (with Envoy's hostnames), the sections, and the audit destination. */
-export function configYaml(upstreams: AccessUpstreams, sections: AccessSections, auditFile: string | undefined): string {
+export function configYaml(
+  upstreams: AccessUpstreams,
+  sections: AccessSections,
+  auditFile: string | undefined,
+): string {
   const servers = SERVERS.map((server) => ({
     name: server.name,
     url: upstreams.url(server),
@@ -86,7 +90,9 @@ export function configYaml(upstreams: AccessUpstreams, sections: AccessSections,
   }));
   const audit = sections['audit'] as Record<string, unknown> | undefined;
   const withAudit =
-    audit === undefined || auditFile === undefined ? sections : { ...sections, audit: { ...audit, destination: auditFile } };
+    audit === undefined || auditFile === undefined
+      ? sections
+      : { ...sections, audit: { ...audit, destination: auditFile } };
   return stringify({ servers, ...withAudit });
 }
 
@@ -267,9 +273,10 @@ async function startWorker(sections: AccessSections, options: HostStartOptions):
     name: 'worker',
     upstreams,
     async post(headers, body) {
-      const requestHeaders = new Headers();
+      // Repeated values as pairs: Miniflare's Headers joins them, as any HTTP server does.
+      const requestHeaders: [string, string][] = [];
       for (const [key, value] of Object.entries(headers)) {
-        for (const one of typeof value === 'string' ? [value] : value) requestHeaders.append(key, one);
+        for (const one of typeof value === 'string' ? [value] : value) requestHeaders.push([key, one]);
       }
       const response = await (mf as Miniflare).dispatchFetch('http://localhost/mcp', {
         method: 'POST',

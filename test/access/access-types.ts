@@ -38,13 +38,7 @@ export interface CaseHeaders {
 
 /** How a call must be decided: the audit record's `decidedBy`, with the rule after a colon (`rule:no-delete`). */
 export type DecidedBy =
-  | 'open'
-  | 'default'
-  | 'capabilities'
-  | 'virtual-server'
-  | `rule:${string}`
-  | `error:${string}`
-  | `default:${string}`;
+  'open' | 'default' | 'capabilities' | 'virtual-server' | `rule:${string}` | `error:${string}` | `default:${string}`;
 
 /** One call of a case. */
 export interface CallCase {

@@ -39,14 +39,21 @@ function text(value: string) {
 
 /** The legacy upstream's items (SDK 1.x). */
 export function registerWeather(server: McpServerV1): void {
-  server.registerTool('forecast', { inputSchema: { city: z.string(), ...ref } }, ({ city }) => text(`sunny in ${city}`));
+  server.registerTool('forecast', { inputSchema: { city: z.string(), ...ref } }, ({ city }) =>
+    text(`sunny in ${city}`),
+  );
   server.registerTool('delete_city', { inputSchema: { city: z.string(), ...ref } }, ({ city }) =>
     text(`deleted ${city}`),
   );
   server.registerTool('admin_reset', { inputSchema: { ...ref } }, () => text('reset'));
   server.registerPrompt(
     'brief',
-    { argsSchema: { city: completableV1(z.string(), (value) => ['Oslo', 'Osaka'].filter((c) => c.startsWith(value))), ...ref } },
+    {
+      argsSchema: {
+        city: completableV1(z.string(), (value) => ['Oslo', 'Osaka'].filter((c) => c.startsWith(value))),
+        ...ref,
+      },
+    },
     ({ city }) => ({ messages: [{ role: 'user', content: { type: 'text', text: `brief for ${city}` } }] }),
   );
   server.registerPrompt('secret_plan', { argsSchema: { ...ref } }, () => ({

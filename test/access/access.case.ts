@@ -3,7 +3,7 @@
 // its lists show and how its calls are decided. Every case runs through the broker, the Envoy
 // router and the worker, in both protocol eras (describe-access-table.ts); the *.test.ts files of
 // this folder each run some of its groups. One module on purpose (past 400 lines): it is a table,
-// read row by row.
+// read row by row; the calls' builders are in table-calls.ts.
 //
 // Upstreams (access-upstreams.ts): `weather` (legacy, prefix w_): tools forecast, delete_city,
 // admin_reset; prompts brief, secret_plan; resources weather://today, weather://internal/stations.
@@ -11,106 +11,22 @@
 // notes://index, notes://private/diary. A list a case leaves out is expected unfiltered.
 import type { AllowedCapabilities } from '../harness/identity.ts';
 import type { AccessSections } from './access-hosts.ts';
-import type { AccessCase, AccessGroup, CallCase, TableContext, TrustedValue } from './access-types.ts';
+import type { AccessCase, AccessGroup, TableContext, TrustedValue } from './access-types.ts';
 import { NOTES, WEATHER } from './access-upstreams.ts';
-
-// ── calls ────────────────────────────────────────────────────────────────────────────────────
-
-type Expect = CallCase['expect'];
-type By = CallCase['by'];
-const by = (decided: By) => (decided === undefined ? {} : { by: decided });
-
-const forecast = (city: string, expect: Expect, decided?: By): CallCase => ({
-  method: 'tools/call',
-  server: WEATHER,
-  name: 'forecast',
-  args: { city },
-  expect,
-  ...by(decided),
-});
-const deleteCity = (expect: Expect, decided?: By): CallCase => ({
-  method: 'tools/call',
-  server: WEATHER,
-  name: 'delete_city',
-  args: { city: 'Oslo' },
-  expect,
-  ...by(decided),
-});
-const adminReset = (expect: Expect, decided?: By): CallCase => ({
-  method: 'tools/call',
-  server: WEATHER,
-  name: 'admin_reset',
-  expect,
-  ...by(decided),
-});
-const search = (expect: Expect, decided?: By): CallCase => ({
-  method: 'tools/call',
-  server: NOTES,
-  name: 'search',
-  args: { query: 'trains' },
-  expect,
-  ...by(decided),
-});
-const adminPurge = (expect: Expect, decided?: By): CallCase => ({
-  method: 'tools/call',
-  server: NOTES,
-  name: 'admin_purge',
-  expect,
-  ...by(decided),
-});
-const getBrief = (expect: Expect, decided?: By): CallCase => ({
-  method: 'prompts/get',
-  server: WEATHER,
-  name: 'brief',
-  args: { city: 'Oslo' },
-  expect,
-  ...by(decided),
-});
-const getSecretPlan = (expect: Expect, decided?: By): CallCase => ({
-  method: 'prompts/get',
-  server: WEATHER,
-  name: 'secret_plan',
-  expect,
-  ...by(decided),
-});
-const getSummary = (expect: Expect, decided?: By): CallCase => ({
-  method: 'prompts/get',
-  server: NOTES,
-  name: 'summary',
-  args: { topic: 'trains' },
-  expect,
-  ...by(decided),
-});
-const completeBrief = (expect: Expect, decided?: By): CallCase => ({
-  method: 'completion/complete',
-  server: WEATHER,
-  name: 'brief',
-  args: { city: 'O' },
-  expect,
-  ...by(decided),
-});
-const completeSummary = (expect: Expect, decided?: By): CallCase => ({
-  method: 'completion/complete',
-  server: NOTES,
-  name: 'summary',
-  args: { topic: 't' },
-  expect,
-  ...by(decided),
-});
-const subscribe = (server: typeof WEATHER, uri: string, expect: Expect, decided?: By): CallCase => ({
-  method: 'resources/subscribe',
-  server,
-  name: uri,
-  expect,
-  ...by(decided),
-});
-const read = (server: typeof WEATHER, uri: string, expect: Expect, decided?: By): CallCase => ({
-  method: 'resources/read',
-  server,
-  name: uri,
-  expect,
-  ...by(decided),
-});
+import {
+  adminPurge,
+  adminReset,
+  completeBrief,
+  completeSummary,
+  deleteCity,
+  forecast,
+  getBrief,
+  getSecretPlan,
+  getSummary,
+  read,
+  search,
+  subscribe,
+} from './table-calls.ts';
 
 // ── configs ──────────────────────────────────────────────────────────────────────────────────
 
@@ -394,7 +310,10 @@ export const TRUSTED_HEADER: AccessGroup = {
       eras: ['legacy'],
       headers: { trusted: signed(GRANTED) },
       expect: { tools: ['n_search', 'w_forecast'], prompts: ['w_brief'], resources: ['notes://n_index'] },
-      calls: [subscribe(WEATHER, 'weather://today', 'refused'), subscribe(WEATHER, 'weather://internal/stations', 'refused')],
+      calls: [
+        subscribe(WEATHER, 'weather://today', 'refused'),
+        subscribe(WEATHER, 'weather://internal/stations', 'refused'),
+      ],
     },
     untrusted('expired', 'an expired header'),
     untrusted('foreignKey', 'a header signed by another key'),
@@ -418,7 +337,9 @@ export const TRUSTED_HEADER: AccessGroup = {
     {
       name: 'of two header values the last one is used: an unsigned wide one, then a signed narrow one',
       caller: 'anonymous',
-      headers: { trusted: [{ kind: 'unsigned', capabilities: EVERYTHING }, signed({ tools: { weather: ['forecast'] } })] },
+      headers: {
+        trusted: [{ kind: 'unsigned', capabilities: EVERYTHING }, signed({ tools: { weather: ['forecast'] } })],
+      },
       expect: { tools: ['w_forecast'] },
       calls: [forecast('Oslo', 'allowed'), search('refused'), getSecretPlan('allowed')],
     },
@@ -589,8 +510,16 @@ export const INTERSECTIONS: AccessGroup = {
       name: 'bob with the same header and virtual server is refused the admin tool by a rule',
       caller: 'bob',
       headers: { virtualServer: 'team-a/ops', trusted: signed(OPS_GRANT) },
-      expect: { tools: ['n_search', 'w_forecast'], prompts: ['w_brief', 'w_secret_plan'], resources: ['weather://w_today'] },
-      calls: [adminPurge('refused', 'rule:admin-tools-need-admin'), search('allowed'), deleteCity('refused', 'capabilities')],
+      expect: {
+        tools: ['n_search', 'w_forecast'],
+        prompts: ['w_brief', 'w_secret_plan'],
+        resources: ['weather://w_today'],
+      },
+      calls: [
+        adminPurge('refused', 'rule:admin-tools-need-admin'),
+        search('allowed'),
+        deleteCity('refused', 'capabilities'),
+      ],
     },
     {
       name: 'bob without the header sees what the virtual server and the rules allow',
@@ -614,13 +543,23 @@ export const FROM_THE_ENVIRONMENT: AccessGroup = {
   allowedBy: 'open',
   refusedBy: 'capabilities',
   cases: [
-    { name: 'a caller without the header may use nothing', caller: 'anonymous', expect: NOTHING, calls: NOTHING_CALLABLE },
+    {
+      name: 'a caller without the header may use nothing',
+      caller: 'anonymous',
+      expect: NOTHING,
+      calls: NOTHING_CALLABLE,
+    },
     {
       name: 'the signed capabilities grant what they list',
       caller: 'anonymous',
       headers: { trusted: signed(GRANTED) },
       expect: { tools: ['n_search', 'w_forecast'], prompts: ['w_brief'], resources: ['notes://n_index'] },
-      calls: [forecast('Oslo', 'allowed'), getBrief('allowed'), deleteCity('refused'), read(WEATHER, 'weather://today', 'refused')],
+      calls: [
+        forecast('Oslo', 'allowed'),
+        getBrief('allowed'),
+        deleteCity('refused'),
+        read(WEATHER, 'weather://today', 'refused'),
+      ],
     },
     untrusted('wrongCurve', 'a header signed on the wrong curve (ES384)'),
   ],

@@ -48,7 +48,9 @@ export function describeAccessTable(groups: readonly AccessGroup[], options: Acc
     ]);
     provider = started;
     const [alice, bob] = await Promise.all(
-      (['alice', 'bob'] as const).map((account) => started.userToken({ account, resource: AUDIENCE, scope: 'mcp:tools' })),
+      (['alice', 'bob'] as const).map((account) =>
+        started.userToken({ account, resource: AUDIENCE, scope: 'mcp:tools' }),
+      ),
     );
     ctx = { issuer: started.issuer, audience: AUDIENCE, publicKeyPem: signer.publicKeyPem };
     run = { tokens: { alice: alice!.accessToken, bob: bob!.accessToken }, signer, presented: new Set() };

@@ -1,9 +1,17 @@
 // What a case of the access table must give, in the normalized form run-access-case.ts produces.
 import { expect } from 'vitest';
 import type { HostName } from './access-hosts.ts';
-import type { AccessCase, AccessGroup, CallCase, DecidedBy, Era, ListExpectation, TableContext } from './access-types.ts';
+import type {
+  AccessCase,
+  AccessGroup,
+  CallCase,
+  DecidedBy,
+  Era,
+  ListExpectation,
+  TableContext,
+} from './access-types.ts';
 import { ALL } from './access-upstreams.ts';
-import { callLabel, type CaseAnswer } from './run-access-case.ts';
+import { callLabel, type CallAnswer, type CaseAnswer } from './run-access-case.ts';
 import { servedItem } from './served-names.ts';
 
 const KINDS = {
@@ -34,9 +42,10 @@ function listOf(expected: ListExpectation | undefined, all: readonly string[]): 
   return typeof expected === 'string' ? expected : [...expected].sort();
 }
 
-function expectedCall(group: AccessGroup, c: AccessCase, call: CallCase, era: Era, values: boolean) {
+function expectedCall(group: AccessGroup, c: AccessCase, call: CallCase, era: Era, values: boolean): CallAnswer {
   const served = servedItem(call);
-  if (typeof call.expect === 'object') return { answer: call.expect.error, upstream: 'received nothing', audit: 'none' };
+  if (typeof call.expect === 'object')
+    return { answer: call.expect.error, upstream: 'received nothing', audit: 'none' };
   const allowed = call.expect === 'allowed';
   const by = call.by ?? (allowed ? group.allowedBy : group.refusedBy);
   if (by === undefined) throw new Error(`${group.name} / ${c.name}: ${callLabel(call)} needs \`by\``);

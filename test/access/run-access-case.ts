@@ -170,7 +170,11 @@ async function openSession(host: AccessHost, headers: RequestHeaders) {
     jsonrpc: '2.0',
     id: 0,
     method: 'initialize',
-    params: { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: { name: 'access-table', version: '1.0.0' } },
+    params: {
+      protocolVersion: LEGACY_VERSION,
+      capabilities: {},
+      clientInfo: { name: 'access-table', version: '1.0.0' },
+    },
   };
   const answer = await host.post({ ...POST_HEADERS, ...headers }, JSON.stringify(initialize));
   const sessionId = answer.headers['mcp-session-id'];
@@ -185,7 +189,8 @@ async function openSession(host: AccessHost, headers: RequestHeaders) {
 
 /** A 2026-07-28 request: the envelope in `_meta`, and the standard headers agreeing with the body. */
 function postModern(host: AccessHost, method: string, params: Record<string, unknown>, headers: RequestHeaders) {
-  const name = method === 'resources/read' ? params['uri'] : method === 'completion/complete' ? undefined : params['name'];
+  const name =
+    method === 'resources/read' ? params['uri'] : method === 'completion/complete' ? undefined : params['name'];
   const meta = {
     'io.modelcontextprotocol/protocolVersion': MODERN_VERSION,
     'io.modelcontextprotocol/clientCapabilities': {},
@@ -246,9 +251,10 @@ async function makeCall(
   const upstreamItems = [call.name, served];
   const before = upstreamItems.map((item) => host.upstreams.received(call.server, call.method, item).length);
   const answer = await send(call.method, params);
-  const [got, gotServed] = upstreamItems.map((item, i) =>
-    host.upstreams.received(call.server, call.method, item).slice(before[i]),
-  ) as [readonly UpstreamRequest[], readonly UpstreamRequest[]];
+  const since = (item: string, count: number | undefined): readonly UpstreamRequest[] =>
+    host.upstreams.received(call.server, call.method, item).slice(count);
+  const got = since(call.name, before[0]);
+  const gotServed = since(served, before[1]);
   const upstream =
     got.length === 1 && gotServed.length === 0
       ? 'received it, prefix removed'
@@ -272,11 +278,16 @@ async function makeCall(
 
 /** The first text of a result: a tool's content, a prompt's message, a resource's contents, a completion's values. */
 function resultText(result: unknown): string {
-  const r = result as Record<string, any>;
-  if (Array.isArray(r['content'])) return String(r['content'][0]?.text);
-  if (Array.isArray(r['messages'])) return String(r['messages'][0]?.content?.text);
-  if (Array.isArray(r['contents'])) return String(r['contents'][0]?.text);
-  if (r['completion'] !== undefined) return `completions ${JSON.stringify(r['completion'].values)}`;
+  const r = result as {
+    content?: { text?: unknown }[];
+    messages?: { content?: { text?: unknown } }[];
+    contents?: { text?: unknown }[];
+    completion?: { values?: unknown };
+  };
+  if (Array.isArray(r.content)) return String(r.content[0]?.text);
+  if (Array.isArray(r.messages)) return String(r.messages[0]?.content?.text);
+  if (Array.isArray(r.contents)) return String(r.contents[0]?.text);
+  if (r.completion !== undefined) return `completions ${JSON.stringify(r.completion.values)}`;
   return JSON.stringify(result);
 }
 

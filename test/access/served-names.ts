@@ -7,7 +7,9 @@ import type { AccessServer } from './access-upstreams.ts';
 /** A served tool or prompt name, or a served resource URI. */
 export function prefixed(server: AccessServer, name: string): string {
   const scheme = name.indexOf('://');
-  return scheme === -1 ? `${server.prefix}${name}` : `${name.slice(0, scheme + 3)}${server.prefix}${name.slice(scheme + 3)}`;
+  return scheme === -1
+    ? `${server.prefix}${name}`
+    : `${name.slice(0, scheme + 3)}${server.prefix}${name.slice(scheme + 3)}`;
 }
 
 /** The name or URI a call sends. */
