@@ -14,6 +14,9 @@ import { ALL } from './access-upstreams.ts';
 import { callLabel, type CallAnswer, type CaseAnswer } from './run-access-case.ts';
 import { servedItem } from './served-names.ts';
 
+/** The OAuth client the provider's users sign in with (the harness's own code flow): the tokens' client_id. */
+const HARNESS_CLIENT_ID = 'harness-web';
+
 const KINDS = {
   'tools/call': 'tool',
   'prompts/get': 'prompt',
@@ -31,7 +34,7 @@ export function expectedAnswer(group: AccessGroup, c: AccessCase, era: Era, ctx:
     tools: listOf(c.expect.tools, ALL.tools),
     prompts: listOf(c.expect.prompts, ALL.prompts),
     resources: listOf(c.expect.resources, ALL.resources),
-    calls: Object.fromEntries(c.calls.map((call) => [callLabel(call), expectedCall(group, c, call, era, values)])),
+    calls: Object.fromEntries(c.calls.map((call) => [callLabel(call), expectedCall(group, c, call, era, ctx, values)])),
     otherAuditRecords: [],
   };
 }
@@ -42,7 +45,14 @@ function listOf(expected: ListExpectation | undefined, all: readonly string[]): 
   return typeof expected === 'string' ? expected : [...expected].sort();
 }
 
-function expectedCall(group: AccessGroup, c: AccessCase, call: CallCase, era: Era, values: boolean): CallAnswer {
+function expectedCall(
+  group: AccessGroup,
+  c: AccessCase,
+  call: CallCase,
+  era: Era,
+  ctx: TableContext,
+  values: boolean,
+): CallAnswer {
   const served = servedItem(call);
   if (typeof call.expect === 'object')
     return { answer: call.expect.error, upstream: 'received nothing', audit: 'none' };
@@ -63,7 +73,7 @@ function expectedCall(group: AccessGroup, c: AccessCase, call: CallCase, era: Er
       kind: KINDS[call.method],
       name: call.name,
       servedName: served,
-      caller: c.caller === 'anonymous' ? null : c.caller,
+      caller: c.caller === 'anonymous' ? null : { issuer: ctx.issuer, subject: c.caller, clientId: HARNESS_CLIENT_ID },
       session: era === 'legacy' ? 'a jti' : null,
       decidedBy,
       rule,

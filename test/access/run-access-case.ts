@@ -336,7 +336,7 @@ function viewOf(record: AuditLine | undefined, args: Readonly<Record<string, unk
   const missing = documented.filter((key) => !(key in record));
   return {
     ...rest,
-    caller: caller === null ? null : (caller as { subject?: unknown }).subject,
+    ...(caller === null ? { caller: null } : { caller }),
     session: session === null ? null : typeof session === 'string' && session !== '' ? 'a jti' : session,
     time: typeof time === 'string' && !Number.isNaN(Date.parse(time)) ? 'an ISO time' : time,
     latencyMs: typeof latencyMs !== 'number' || latencyMs < 0 ? latencyMs : latencyMs === 0 ? 0 : 'measured',
