@@ -84,6 +84,15 @@ const denyRules = (ctx: TableContext): AccessSections => ({
         tools: ['admin_purge'],
         when: 'has(request.headers.host) && !request.headers.host.startsWith("internal.")',
       },
+      // The router's headers (x-mcp-servername, …) are the gateway's, not the caller's: no rule sees
+      // them, so the broker behind Envoy, which receives them, decides as the broker alone.
+      {
+        name: 'no-search-with-router-headers',
+        effect: 'deny',
+        servers: ['notes'],
+        tools: ['search'],
+        when: '"x-mcp-servername" in request.headers || "x-mcp-method" in request.headers',
+      },
       // bob's token has no clearance claim: the condition fails at evaluation, and a deny fails closed.
       {
         name: 'private-notes-need-clearance',

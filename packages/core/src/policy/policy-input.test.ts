@@ -13,6 +13,20 @@ describe('createRequestVariables', () => {
     expect({ ...request.headers }).toEqual({ 'x-tenant': 'blue' });
   });
 
+  it("leaves out the router's headers, whoever set them", () => {
+    const request = createRequestVariables('tools/call', {
+      'x-mcp-method': 'tools/call',
+      'x-mcp-servername': 'mcpBroker',
+      'x-mcp-toolname': 'forecast',
+      'x-mcp-promptname': 'brief',
+      'x-mcp-resourceuri': 'weather://today',
+      'mcp-init-host': 'weather.mcp.local',
+      'router-key': 'a-backend-init-token',
+      'x-tenant': 'blue',
+    });
+    expect({ ...request.headers }).toEqual({ 'x-tenant': 'blue' });
+  });
+
   it('reads a Headers object the same way, repeated fields joined', () => {
     const headers = new Headers([
       ['x-tenant', 'blue'],

@@ -96,7 +96,11 @@ export function createAuthVariables(caller: VerifiedCaller): AuthVariables {
 
 /**
  * Headers a rule never sees: the caller's credentials, the signed capabilities (a rule decides on
- * verified facts, which the gateway gives it otherwise) and the session id (a bearer secret).
+ * verified facts, which the gateway gives it otherwise), the session id (a bearer secret), and the
+ * router's own headers (`x-mcp-method`, `x-mcp-servername`, … and the hairpin's `mcp-init-host`
+ * and `router-key`): a caller's copies are not to be believed, and behind Envoy the broker
+ * receives the router's, which the router deciding on the same request has not set yet (`mcp.*`
+ * says what they say).
  */
 export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
   'authorization',
@@ -104,6 +108,13 @@ export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
   'proxy-authorization',
   'x-mcp-authorized',
   'mcp-session-id',
+  'x-mcp-method',
+  'x-mcp-servername',
+  'x-mcp-toolname',
+  'x-mcp-promptname',
+  'x-mcp-resourceuri',
+  'mcp-init-host',
+  'router-key',
 ]);
 
 /**
