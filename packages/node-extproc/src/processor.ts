@@ -146,13 +146,18 @@ async function translate(
 ): Promise<ProcessingResponse | undefined> {
   switch (message.request) {
     case 'request_headers': {
-      state.requestHeaders = toHeaders(message.request_headers ?? {});
+      const headers = toHeaders(message.request_headers ?? {});
       // Who is asking, before anything is routed: the broker's own check (401 with its challenge).
-      const authenticated = await deps.access().authenticate(state.requestHeaders.get('authorization'));
-      if (!authenticated.ok) return unauthorized(authenticated.refusal, state.requestHeaders, deps);
+      const authenticated = await deps.access().authenticate(headers.get('authorization'));
+      if (!authenticated.ok) return unauthorized(authenticated.refusal, headers, deps);
       state.auth = authenticated.auth;
       const endOfStream = message.request_headers?.end_of_stream === true;
-      return translateRequestHeaders(deps.publicHost, { headers: state.requestHeaders, endOfStream });
+      const answer = translateRequestHeaders(deps.publicHost, { headers, endOfStream });
+      // The answer puts the public host in `:authority`: the request as Envoy now holds it, and as
+      // the broker behind Envoy would see it (its Host), is what the access decisions read.
+      headers.set(':authority', deps.publicHost);
+      state.requestHeaders = headers;
+      return answer;
     }
     case 'request_body': {
       const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps, state.auth);

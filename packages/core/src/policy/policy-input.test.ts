@@ -13,6 +13,20 @@ describe('createRequestVariables', () => {
     expect({ ...request.headers }).toEqual({ 'x-tenant': 'blue' });
   });
 
+  it("leaves out the router's headers, whoever set them", () => {
+    const request = createRequestVariables('tools/call', {
+      'x-mcp-method': 'tools/call',
+      'x-mcp-servername': 'mcpBroker',
+      'x-mcp-toolname': 'forecast',
+      'x-mcp-promptname': 'brief',
+      'x-mcp-resourceuri': 'weather://today',
+      'mcp-init-host': 'weather.mcp.local',
+      'router-key': 'a-backend-init-token',
+      'x-tenant': 'blue',
+    });
+    expect({ ...request.headers }).toEqual({ 'x-tenant': 'blue' });
+  });
+
   it('reads a Headers object the same way, repeated fields joined', () => {
     const headers = new Headers([
       ['x-tenant', 'blue'],
@@ -23,6 +37,19 @@ describe('createRequestVariables', () => {
     expect({ ...createRequestVariables('tools/list', headers).headers }).toEqual({
       'x-tenant': 'blue',
       'x-tag': 'a, b',
+    });
+  });
+
+  it("gives the Envoy router's :authority as host and leaves out the other pseudo-headers", () => {
+    const routerView = new Map([
+      [':authority', 'mcp.example.com'],
+      [':path', '/mcp'],
+      [':method', 'POST'],
+      ['x-tenant', 'blue'],
+    ]);
+    expect({ ...createRequestVariables('tools/call', routerView).headers }).toEqual({
+      host: 'mcp.example.com',
+      'x-tenant': 'blue',
     });
   });
 

@@ -96,7 +96,11 @@ export function createAuthVariables(caller: VerifiedCaller): AuthVariables {
 
 /**
  * Headers a rule never sees: the caller's credentials, the signed capabilities (a rule decides on
- * verified facts, which the gateway gives it otherwise) and the session id (a bearer secret).
+ * verified facts, which the gateway gives it otherwise), the session id (a bearer secret), and the
+ * router's own headers (`x-mcp-method`, `x-mcp-servername`, … and the hairpin's `mcp-init-host`
+ * and `router-key`): a caller's copies are not to be believed, and behind Envoy the broker
+ * receives the router's, which the router deciding on the same request has not set yet (`mcp.*`
+ * says what they say).
  */
 export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
   'authorization',
@@ -104,12 +108,22 @@ export const POLICY_HIDDEN_HEADERS: ReadonlySet<string> = new Set([
   'proxy-authorization',
   'x-mcp-authorized',
   'mcp-session-id',
+  'x-mcp-method',
+  'x-mcp-servername',
+  'x-mcp-toolname',
+  'x-mcp-promptname',
+  'x-mcp-resourceuri',
+  'mcp-init-host',
+  'router-key',
 ]);
 
 /**
  * `request` for one request. Header names are lower-cased; `authorization`, `cookie` and
  * `proxy-authorization` are left out. A name given twice in a record keeps the last value
- * (`Headers` has already joined repeated fields with ", ").
+ * (`Headers` has already joined repeated fields with ", "). The Envoy router's view has HTTP/2
+ * pseudo-headers instead of some headers: they are left out, but `:authority` is `host`, as an
+ * HTTP/1.1 request (what the broker reads) carries it, so that a rule on the host decides alike.
+ * @see https://www.rfc-editor.org/rfc/rfc9113#section-8.3.1 (`:authority` in place of Host)
  */
 export function createRequestVariables(
   method: string,
@@ -131,11 +145,13 @@ export function createRequestVariables(
     headers instanceof Headers || headers instanceof Map
       ? (headers as Iterable<[string, string]>)
       : Object.entries(headers);
+  let authority: string | undefined;
   for (const [name, value] of entries) {
     const lower = name.toLowerCase();
-    // HTTP/2 pseudo-headers (:path, :authority) of the Envoy router's view are not headers.
-    if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
+    if (lower === ':authority') authority = value;
+    else if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
   }
+  if (authority !== undefined && out['host'] === undefined) out['host'] = authority;
   return { method, headers: out };
 }
 
