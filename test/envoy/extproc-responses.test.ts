@@ -8,7 +8,7 @@ import { ElicitRequestSchema, type ElicitResult } from '@modelcontextprotocol/sd
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoAndGreet, onSession, openSession, post, request } from '../gateway-http/helpers.ts';
 import { connectSdkClient, type RunningEnvoy, type SdkUpstream } from '../harness/index.ts';
-import { envoyStat, startExtProcStack, toolCalls, type ExtProcStack } from './extproc-stack.ts';
+import { envoyStat, settledEnvoyStat, startExtProcStack, toolCalls, type ExtProcStack } from './extproc-stack.ts';
 
 /** Messages Envoy sent the processor, over all streams. */
 const EXT_PROC_MESSAGES = 'http.mcp.ext_proc.stream_msgs_sent';
@@ -95,17 +95,17 @@ describe('Envoy with the processor checking and rewriting routed answers', () =>
     const call = () =>
       post(stack.mcpUrl, request('tools/call', { name: 's1_echo', arguments: { text: 'x' } }), onSession(sessionId));
     expect((await call()).status).toBe(200); // opens the backend session
-    const before = await envoyStat(envoy, EXT_PROC_MESSAGES);
+    const before = await settledEnvoyStat(envoy, EXT_PROC_MESSAGES);
     const reply = await call();
     expect(reply.json?.result).toEqual({ content: [{ type: 'text', text: 'echo: x' }] });
     // Request headers, request body, response headers, and the answer's body (one chunk): an
     // upstream is trusted only to answer the call it was sent.
-    expect(await envoyStat(envoy, EXT_PROC_MESSAGES)).toBe(before + 4);
+    expect(await settledEnvoyStat(envoy, EXT_PROC_MESSAGES)).toBe(before + 4);
   });
 
   it('ends its stream after the request body of a request the broker answers', async () => {
     const sessionId = await openSession(stack.mcpUrl);
-    const before = await envoyStat(envoy, EXT_PROC_MESSAGES);
+    const before = await settledEnvoyStat(envoy, EXT_PROC_MESSAGES);
     for (let i = 0; i < 20; i++) {
       const reply = await post(stack.mcpUrl, request('tools/list'), onSession(sessionId));
       expect((reply.json?.result as { tools?: unknown[] } | undefined)?.tools?.length).toBeGreaterThan(0);

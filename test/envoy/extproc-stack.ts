@@ -118,6 +118,22 @@ export async function envoyStat(envoy: RunningEnvoy, name: string): Promise<numb
   return match === null ? 0 : Number(match[1]);
 }
 
+/**
+ * A counter once it has stopped moving (unchanged over `quietMs`): what Envoy counts for an
+ * exchange that already answered can still arrive (the end of its stream, a background stream the
+ * exchange started), and a count taken before that would be charged to the next exchange.
+ */
+export async function settledEnvoyStat(envoy: RunningEnvoy, name: string, quietMs = 300): Promise<number> {
+  let last = await envoyStat(envoy, name);
+  for (let i = 0; i < 50; i++) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const next = await envoyStat(envoy, name);
+    if (next === last) return next;
+    last = next;
+  }
+  return last;
+}
+
 /** The tools/call requests an upstream received, in order. */
 export function toolCalls(upstream: SdkUpstream): RecordedRequest[] {
   return upstream.requests.filter((r) => r.method === 'tools/call');

@@ -58,6 +58,19 @@ describe('createRequestVariables', () => {
     expect(Object.getOwnPropertyDescriptor(headers, '__proto__')?.value).toBe('x');
   });
 
+  it("finds the host of the router view under :authority, and leaves out Envoy's own headers, when copying named headers", () => {
+    const view = new Map([
+      [':authority', 'mcp.example.com'],
+      ['x-envoy-expected-rq-timeout-ms', '15000'],
+    ]);
+    expect({
+      ...createRequestVariables('tools/call', view, new Set(['host', 'x-envoy-expected-rq-timeout-ms'])).headers,
+    }).toEqual({
+      host: 'mcp.example.com',
+    });
+    expect({ ...createRequestVariables('tools/call', view).headers }).toEqual({ host: 'mcp.example.com' });
+  });
+
   it('copies only the named headers when the policy reads only those, credentials still left out', () => {
     const headers = new Headers({ 'x-tenant': 'blue', 'x-other': '1', authorization: 'Bearer secret' });
     expect({

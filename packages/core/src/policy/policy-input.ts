@@ -135,8 +135,9 @@ export function createRequestVariables(
   if (only !== undefined) {
     // Only the headers the rules read (CompiledPolicy.headerNames): no walk over every header.
     for (const name of only) {
-      if (POLICY_HIDDEN_HEADERS.has(name)) continue;
-      const value = headerValue(headers, name);
+      if (isHidden(name)) continue;
+      // As below: the router's view carries the host as `:authority`.
+      const value = headerValue(headers, name) ?? (name === 'host' ? headerValue(headers, ':authority') : undefined);
       if (value !== undefined) out[name] = value;
     }
     return { method, headers: out };
@@ -149,10 +150,18 @@ export function createRequestVariables(
   for (const [name, value] of entries) {
     const lower = name.toLowerCase();
     if (lower === ':authority') authority = value;
-    else if (!POLICY_HIDDEN_HEADERS.has(lower) && !lower.startsWith(':')) out[lower] = value;
+    else if (!isHidden(lower) && !lower.startsWith(':')) out[lower] = value;
   }
   if (authority !== undefined && out['host'] === undefined) out['host'] = authority;
   return { method, headers: out };
+}
+
+/**
+ * A header no rule sees: POLICY_HIDDEN_HEADERS, and Envoy's own `x-envoy-*` (Envoy adds them after
+ * the router's phase, so the broker behind it would see what the router deciding did not).
+ */
+function isHidden(name: string): boolean {
+  return POLICY_HIDDEN_HEADERS.has(name) || name.startsWith('x-envoy-');
 }
 
 function headerValue(
