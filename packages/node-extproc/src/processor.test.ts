@@ -182,6 +182,21 @@ describe('ext_proc processor', () => {
     expect(initialize?.headers['authorization']).toBe('Bearer user-token');
   });
 
+  it.each(['/status/x', '/.well-known/oauth-protected-resource/mcp', '/healthz?x=/mcp'])(
+    'routes nothing sent to a path that needs no token (%s): the broker has it',
+    async (path) => {
+      const token = await newSession();
+      const headers = {
+        request_headers: httpHeaders({ ':authority': 'mcp.example.com', ':path': path, 'mcp-session-id': token }),
+      };
+      const before = upstream.requests.length;
+      const [, body, ...rest] = await exchange([headers, callMessages(token)[1]!]);
+      expect(rest).toEqual([]);
+      expect(body?.['request_body']).toEqual({});
+      expect(upstream.requests.length).toBe(before);
+    },
+  );
+
   it('opens one backend session for concurrent first calls of one gateway session', async () => {
     const token = await newSession();
     const before = upstream.initializeCount;

@@ -34,6 +34,8 @@ interface StreamState {
   requestHeaders: ReadonlyMap<string, string>;
   /** Who the request comes from: verified in the request-headers phase when verification is on. */
   auth: Authentication;
+  /** The request is for a path of the broker's that needs no token (never routed upstream). */
+  openPath: boolean;
   route: UpstreamRoute | undefined;
   /** Set when the response headers switched the body to the processor (a rewrite is needed). */
   responseBody: ResponseBodyTranslator | undefined;
@@ -53,6 +55,7 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
   const state: StreamState = {
     requestHeaders: new Map(),
     auth: unverified(undefined),
+    openPath: false,
     route: undefined,
     responseBody: undefined,
   };
@@ -147,10 +150,15 @@ async function translate(
   switch (message.request) {
     case 'request_headers': {
       const headers = toHeaders(message.request_headers ?? {});
-      // Who is asking, before anything is routed: the broker's own check (401 with its challenge).
-      const authenticated = await deps.access().authenticate(headers.get('authorization'));
-      if (!authenticated.ok) return unauthorized(authenticated.refusal, headers, deps);
-      state.auth = authenticated.auth;
+      // Who is asking, before anything is routed: the broker's own check (401 with its challenge),
+      // on every path but the broker's open ones (the metadata clients discover the issuer from,
+      // /status and the probes), so no path can reach an upstream without a token.
+      state.openPath = isOpenPath(headers.get(':path'));
+      if (!state.openPath) {
+        const authenticated = await deps.access().authenticate(headers.get('authorization'));
+        if (!authenticated.ok) return unauthorized(authenticated.refusal, headers, deps);
+        state.auth = authenticated.auth;
+      }
       const endOfStream = message.request_headers?.end_of_stream === true;
       const answer = translateRequestHeaders(deps.publicHost, { headers, endOfStream });
       // The answer puts the public host in `:authority`: the request as Envoy now holds it, and as
@@ -160,6 +168,8 @@ async function translate(
       return answer;
     }
     case 'request_body': {
+      // A path that needs no token is the broker's alone: nothing sent there is routed upstream.
+      if (state.openPath) return { request_body: {} };
       const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps, state.auth);
       state.route = result.route;
       return result.response;
@@ -280,3 +290,20 @@ function unauthorized(
     'www-authenticate': deps.access().challenge(refusal, url),
   });
 }
+
+/** The broker's paths that need no token: the protected resource metadata, /status, the probes, /metrics, /. */
+function isOpenPath(path: string | undefined): boolean {
+  const bare = (path ?? '').split('?')[0] ?? '';
+  return (
+    OPEN_PATHS.has(bare) || bare.startsWith('/.well-known/oauth-protected-resource/') || bare.startsWith('/status/')
+  );
+}
+
+const OPEN_PATHS = new Set([
+  '/',
+  '/healthz',
+  '/readyz',
+  '/metrics',
+  '/status',
+  '/.well-known/oauth-protected-resource',
+]);
