@@ -147,11 +147,13 @@ async function translate(
   switch (message.request) {
     case 'request_headers': {
       state.requestHeaders = toHeaders(message.request_headers ?? {});
-      // Who is asking, before anything is routed: the broker's own check (401 with its challenge).
-      const authenticated = await deps.access().authenticate(state.requestHeaders.get('authorization'));
-      if (!authenticated.ok) return unauthorized(authenticated.refusal, state.requestHeaders, deps);
-      state.auth = authenticated.auth;
       const endOfStream = message.request_headers?.end_of_stream === true;
+      if (needsToken(state.requestHeaders, endOfStream)) {
+        // Who is asking, before anything is routed: the broker's own check (401 with its challenge).
+        const authenticated = await deps.access().authenticate(state.requestHeaders.get('authorization'));
+        if (!authenticated.ok) return unauthorized(authenticated.refusal, state.requestHeaders, deps);
+        state.auth = authenticated.auth;
+      }
       return translateRequestHeaders(deps.publicHost, { headers: state.requestHeaders, endOfStream });
     }
     case 'request_body': {
@@ -262,6 +264,22 @@ function tuneHttp2Server(server: Server): void {
   internals.commonServerOptions['streamResetRate'] = Number.MAX_SAFE_INTEGER;
   internals.commonServerOptions['noDelay'] = true;
 }
+
+/**
+ * Whether the router checks the request's token. A request with a body always: the router may
+ * route it to an upstream. A bodiless one goes to the broker whatever its path, and the broker
+ * asks a token only on its MCP endpoint, and not of a CORS preflight: the protected resource
+ * metadata, which a client reads to get its first token, and the probes stay reachable through
+ * Envoy as they are on the broker.
+ */
+function needsToken(headers: ReadonlyMap<string, string>, endOfStream: boolean): boolean {
+  if (!endOfStream) return true;
+  const path = (headers.get(':path') ?? '').split('?')[0];
+  return path === MCP_PATH && headers.get(':method') !== 'OPTIONS';
+}
+
+/** The path of the broker's MCP endpoint. */
+const MCP_PATH = '/mcp';
 
 /** The request-headers answer refusing a request whose credential did not pass: the broker's 401 (403, 503). */
 function unauthorized(
