@@ -1,12 +1,14 @@
 // The hostile token table (issue 12, item 2), one suite run against each host: the broker
 // (hostile-tokens-broker.test.ts), the router behind a real Envoy (hostile-tokens-router.test.ts)
-// and the worker (hostile-tokens-worker.test.ts). Every token is sent with a 2026-07-28 tools/call,
-// a request that the same host forwards to the upstream for a valid token (the control), so "the
-// upstream saw nothing" is a real difference. The host requires the scope mcp:admin, which bob
-// never gets. At the end: no presented token in the host's logs.
+// and the worker (hostile-tokens-worker.test.ts). Every token is sent with two calls of the
+// weather tool that the same host forwards to the upstream for a valid token (the controls), so
+// "the upstream saw nothing" is a real difference: a 2026-07-28 tools/call, and a legacy tools/call
+// on a session alice opened with a valid token (behind Envoy, the router routes that one to the
+// upstream itself). The host requires the scope mcp:admin, which bob never gets. At the end: no
+// presented token in the host's logs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responsesOf, type Answer } from '../attacker/answers.ts';
-import { postModern } from '../attacker/http-hosts.ts';
+import { openLegacySession, postLegacy, postModern } from '../attacker/http-hosts.ts';
 import {
   createTokenForge,
   startOidcProvider,
@@ -17,6 +19,7 @@ import {
 } from '../harness/identity.ts';
 import type { SdkUpstream } from '../harness/index.ts';
 import {
+  routedByEnvoy,
   startIdentityHost,
   startWeatherUpstream,
   WEATHER,
@@ -28,13 +31,13 @@ import {
 const REQUIRED_SCOPE = 'mcp:admin';
 const KIB = 1024;
 
-/** A token that must be refused: how it is made, and the error of the challenge it gets. */
-interface HostileCase {
+/** A token that must be refused with 401 invalid_token, and how it is made. */
+interface InvalidToken {
   readonly name: string;
-  token(forge: TokenForge, host: IdentityHost): Promise<string> | string;
+  token(forge: TokenForge): Promise<string> | string;
 }
 
-const INVALID_TOKENS: readonly HostileCase[] = [
+const INVALID_TOKENS: readonly InvalidToken[] = [
   { name: 'an expired token', token: (forge) => forge.expired() },
   { name: 'a token for another audience', token: (forge) => forge.wrongAudience() },
   { name: 'a token naming an untrusted issuer', token: (forge) => forge.wrongIssuer() },
@@ -45,11 +48,17 @@ const INVALID_TOKENS: readonly HostileCase[] = [
   { name: 'a token not valid yet', token: (forge) => forge.notYetValid() },
 ];
 
-/** What the host answers a request whose token is over 16 KiB but under the front's header limit. */
+/** What the host answers a token over the gateway's 16 KiB limit but under Envoy's and workerd's header limits. */
 export interface OversizedAnswer {
   readonly status: 401 | 431;
   /** Why, when not the gateway's own 401. */
   readonly because?: string;
+}
+
+/** The two calls a token is sent with. */
+interface Answers {
+  readonly modern: Answer;
+  readonly legacy: Answer;
 }
 
 export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer): void {
@@ -59,6 +68,8 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
     let upstream: SdkUpstream;
     let host: IdentityHost;
     let forge: TokenForge;
+    /** The legacy session alice opened with a valid token. */
+    let sessionId: string;
     /** Every token presented, to look for in the logs at the end. */
     const presented: string[] = [];
 
@@ -71,6 +82,9 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
         oauth: { issuers: [idp.issuer], requiredScopes: [REQUIRED_SCOPE] },
       });
       forge = createTokenForge({ issuer: idp.issuer, audience: host.url, key: idp.keys.active });
+      const opener = await forge.valid();
+      presented.push(opener);
+      sessionId = await openLegacySession(host, { authorization: `Bearer ${opener}` });
     });
 
     afterAll(async () => {
@@ -82,18 +96,23 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
 
     const metadataUrl = () => `${host.baseUrl}/.well-known/oauth-protected-resource/mcp`;
 
-    /** A 2026-07-28 tools/call of the weather tool, with `token` as the bearer when given. */
-    const call = (token?: string): Promise<Answer> => {
+    /** The 2026-07-28 call and the legacy call on alice's session, with `token` as the bearer when given. */
+    const calls = async (token?: string): Promise<Answers> => {
       if (token !== undefined) presented.push(token);
-      return postModern(
+      const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const params = { name: WEATHER.tool, arguments: { city: 'Oslo' } };
+      const modern = await postModern(host, { id: 'hostile', method: 'tools/call', params }, headers);
+      const legacy = await postLegacy(
         host,
-        { id: 'hostile', method: 'tools/call', params: { name: WEATHER.tool, arguments: { city: 'Oslo' } } },
-        token === undefined ? {} : { authorization: `Bearer ${token}` },
+        { jsonrpc: '2.0', id: 'hostile', method: 'tools/call', params },
+        sessionId,
+        headers,
       );
+      return { modern, legacy };
     };
 
     /** Runs `request` and asserts the upstream received nothing meanwhile. */
-    const upstreamUntouched = async (request: () => Promise<Answer>): Promise<Answer> => {
+    const upstreamUntouched = async <T>(request: () => Promise<T>): Promise<T> => {
       const [messages, exchanges] = [upstream.requests.length, upstream.httpRequests.length];
       const answer = await request();
       // Let a request that did get through finish at the upstream before looking.
@@ -103,36 +122,62 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
       return answer;
     };
 
-    const expectRefusal = (answer: Answer, status: number, code: number) => {
-      expect(answer.status).toBe(status);
-      const [error] = responsesOf(answer.messages);
-      expect(error).toMatchObject({ jsonrpc: '2.0', id: null, error: { code } });
+    /** Both answers: `status`, a JSON-RPC error `code` with id null, and a challenge matching `challenge`. */
+    const expectRefusals = (answers: Answers, status: number, code: number, challenge: RegExp | string) => {
+      for (const [era, answer] of Object.entries(answers) as Array<[string, Answer]>) {
+        const [error] = responsesOf(answer.messages);
+        expect({ era, status: answer.status, error }).toEqual({
+          era,
+          status,
+          error: expect.objectContaining({ jsonrpc: '2.0', id: null, error: expect.objectContaining({ code }) }),
+        });
+        if (typeof challenge === 'string') expect(answer.headers['www-authenticate']).toBe(challenge);
+        else expect(answer.headers['www-authenticate']).toMatch(challenge);
+      }
     };
 
-    it('forwards the control: a valid token for this gateway with the required scope reaches the upstream', async () => {
-      const answer = await call(await forge.valid());
-      expect(answer.status).toBe(200);
-      expect(JSON.stringify(responsesOf(answer.messages)[0]?.['result'])).toContain('sunny in Oslo');
-      const calls = upstream.requests.filter((request) => request.method === 'tools/call');
-      expect(calls.length).toBeGreaterThanOrEqual(1);
+    const expectServed = (answers: Answers) => {
+      for (const [era, answer] of Object.entries(answers) as Array<[string, Answer]>) {
+        const result = JSON.stringify(responsesOf(answer.messages)[0]?.['result']);
+        expect({ era, status: answer.status, result }).toEqual({
+          era,
+          status: 200,
+          result: expect.stringContaining('sunny in Oslo'),
+        });
+      }
+    };
+
+    const invalidTokenChallenge = () =>
+      new RegExp(
+        `^Bearer resource_metadata="${escape(metadataUrl())}", error="invalid_token", error_description="[^"]+"$`,
+      );
+
+    it('forwards the controls: a valid token with the required scope reaches the upstream in both eras', async () => {
+      const before = upstream.requests.filter((request) => request.method === 'tools/call').length;
+      const routedBefore = await routedByEnvoy(host, WEATHER.name);
+      expectServed(await calls(await forge.valid()));
+      expect(upstream.requests.filter((request) => request.method === 'tools/call').length - before).toBe(2);
+      // Behind Envoy, the legacy call on a session went from the router straight to the upstream.
+      if (routedBefore !== undefined) expect(await routedByEnvoy(host, WEATHER.name)).toBeGreaterThan(routedBefore);
     });
 
     it('forwards a token the provider issued to alice with the required scope', async () => {
       const alice = await idp.userToken({ account: 'alice', resource: host.url, scope: `mcp:tools ${REQUIRED_SCOPE}` });
-      const answer = await call(alice.accessToken);
-      expect(answer.status).toBe(200);
+      expectServed(await calls(alice.accessToken));
     });
 
     it('answers a request without a token with 401 and a challenge naming the metadata, without an error', async () => {
-      const answer = await upstreamUntouched(() => call());
-      expectRefusal(answer, 401, -32001);
-      expect(answer.headers['www-authenticate']).toBe(`Bearer resource_metadata="${metadataUrl()}"`);
+      const answers = await upstreamUntouched(() => calls());
+      expectRefusals(answers, 401, -32001, `Bearer resource_metadata="${metadataUrl()}"`);
     });
 
     it('answers GET and DELETE of /mcp without a token with the same 401', async () => {
       for (const method of ['GET', 'DELETE']) {
         const answer = await upstreamUntouched(() =>
-          host.fetch({ method, headers: { accept: 'text/event-stream', 'mcp-protocol-version': '2025-11-25' } }),
+          host.fetch({
+            method,
+            headers: { accept: 'text/event-stream', 'mcp-session-id': sessionId, 'mcp-protocol-version': '2025-11-25' },
+          }),
         );
         expect({ method, status: answer.status }).toEqual({ method, status: 401 });
         expect(answer.headers['www-authenticate']).toBe(`Bearer resource_metadata="${metadataUrl()}"`);
@@ -140,30 +185,25 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
     });
 
     it.each(INVALID_TOKENS)('answers $name with 401 invalid_token and forwards nothing', async ({ token }) => {
-      const answer = await upstreamUntouched(async () => call(await token(forge, host)));
-      expectRefusal(answer, 401, -32001);
-      expect(answer.headers['www-authenticate']).toMatch(
-        new RegExp(
-          `^Bearer resource_metadata="${escape(metadataUrl())}", error="invalid_token", error_description="[^"]+"$`,
-        ),
-      );
+      const answers = await upstreamUntouched(async () => calls(await token(forge)));
+      expectRefusals(answers, 401, -32001, invalidTokenChallenge());
     });
 
     it(`answers a token of 32 KiB with ${oversized.status}${oversized.because ? ` (${oversized.because})` : ''}`, async () => {
       const token = await forge.oversized(32 * KIB);
-      const answer = await upstreamUntouched(() => call(token));
-      expect(answer.status).toBe(oversized.status);
-      if (oversized.status === 401) {
-        expect(answer.headers['www-authenticate']).toContain('error="invalid_token"');
-      }
+      const answers = await upstreamUntouched(() => calls(token));
+      if (oversized.status === 401) expectRefusals(answers, 401, -32001, invalidTokenChallenge());
+      else expect([answers.modern.status, answers.legacy.status]).toEqual([oversized.status, oversized.status]);
     });
 
     it(`answers bob's token, which lacks ${REQUIRED_SCOPE}, with 403 insufficient_scope naming the scope`, async () => {
       const bob = await idp.userToken({ account: 'bob', resource: host.url, scope: `mcp:tools ${REQUIRED_SCOPE}` });
       expect(bob.scope).toBe('mcp:tools');
-      const answer = await upstreamUntouched(() => call(bob.accessToken));
-      expectRefusal(answer, 403, -32003);
-      expect(answer.headers['www-authenticate']).toMatch(
+      const answers = await upstreamUntouched(() => calls(bob.accessToken));
+      expectRefusals(
+        answers,
+        403,
+        -32003,
         new RegExp(
           `^Bearer resource_metadata="${escape(metadataUrl())}", error="insufficient_scope", error_description="[^"]+", scope="${REQUIRED_SCOPE}"$`,
         ),
@@ -171,21 +211,19 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
     });
 
     it('answers a token whose iss and jku name a rogue issuer with 401 and never contacts it', async () => {
-      const answer = await upstreamUntouched(async () => call(await rogue.token(host.url)));
-      expectRefusal(answer, 401, -32001);
-      expect(answer.headers['www-authenticate']).toContain('error="invalid_token"');
+      const answers = await upstreamUntouched(async () => calls(await rogue.token(host.url)));
+      expectRefusals(answers, 401, -32001, invalidTokenChallenge());
       expect(rogue.hits()).toBe(0);
     });
 
     it('survives a token of 1 MiB (the front refuses it) and serves the next valid request', async () => {
       const token = await forge.oversized();
-      const status = await upstreamUntouched(() => call(token)).then(
-        (answer) => answer.status,
+      const statuses = await upstreamUntouched(() => calls(token)).then(
+        ({ modern, legacy }) => [modern.status, legacy.status],
         (error: unknown) => `connection closed (${String((error as Error).cause ?? error)})`,
       );
-      expect([431, expect.stringMatching(/^connection closed/)]).toContainEqual(status);
-      const next = await call(await forge.valid());
-      expect(next.status).toBe(200);
+      expect([[431, 431], expect.stringMatching(/^connection closed/)]).toContainEqual(statuses);
+      expectServed(await calls(await forge.valid()));
     });
 
     it('writes none of the presented tokens to its logs', async () => {

@@ -73,6 +73,8 @@ export interface IdentityHost extends HttpHost {
   readonly baseUrl: string;
   /** The CLI gateway behind it (broker and router), for config reloads. */
   readonly gateway?: RunningGateway;
+  /** The Envoy in front of the router. */
+  readonly envoy?: RunningEnvoy;
 }
 
 /** Starts the host of `kind`. */
@@ -229,6 +231,18 @@ export function startWeatherUpstream(): Promise<SdkUpstream> {
         ({ city }) => ({ content: [{ type: 'text', text: `sunny in ${city}` }] }),
       ),
   });
+}
+
+/**
+ * How many requests Envoy sent straight to the upstream `name` (the calls the router routed
+ * itself, not through the broker); undefined for a host without Envoy.
+ */
+export async function routedByEnvoy(host: IdentityHost, name: string): Promise<number | undefined> {
+  if (host.envoy === undefined) return undefined;
+  const stat = `cluster.upstream_${name}.upstream_rq_total`;
+  const text = await (await fetch(`${host.envoy.adminUrl}/stats?filter=${encodeURIComponent(`^${stat}$`)}`)).text();
+  const match = /: (\d+)/.exec(text);
+  return match === null ? 0 : Number(match[1]);
 }
 
 /** The weather upstream as a server of a host's config. */
