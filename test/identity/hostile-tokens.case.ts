@@ -99,7 +99,7 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
     /** The 2026-07-28 call and the legacy call on alice's session, with `token` as the bearer when given. */
     const calls = async (token?: string): Promise<Answers> => {
       if (token !== undefined) presented.push(token);
-      const headers = token === undefined ? {} : { authorization: `Bearer ${token}` };
+      const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
       const params = { name: WEATHER.tool, arguments: { city: 'Oslo' } };
       const modern = await postModern(host, { id: 'hostile', method: 'tools/call', params }, headers);
       const legacy = await postLegacy(
