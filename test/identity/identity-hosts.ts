@@ -111,6 +111,7 @@ export async function startBroker(options: IdentityHostOptions): Promise<Identit
     args: ['--log-level', 'debug'],
     ...(options.env === undefined ? {} : { env: { ...options.env } }),
   });
+  await waitForUpstreams(gateway, options.servers.length);
   const http = httpHostAt('broker', baseUrl, gateway.logs, () => gateway.stop().then(() => undefined));
   return { ...http, kind: 'broker', url: gateway.url, baseUrl, gateway };
 }
@@ -140,6 +141,7 @@ export async function startRouterBehindEnvoy(
   let envoy: RunningEnvoy;
   try {
     await waitForRouter(gateway);
+    await waitForUpstreams(gateway, servers.length);
     envoy = await startEnvoy({
       config: renderEnvoyBootstrap({
         listenerPort,
@@ -175,6 +177,21 @@ async function waitForRouter(gateway: RunningGateway): Promise<void> {
   const deadline = Date.now() + 10_000;
   while (!gateway.logs().includes('mcp router (Envoy ext_proc) listening')) {
     if (Date.now() > deadline) throw new Error(`the router did not start:\n${gateway.logs()}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * Waits until the CLI gateway's /status counts `count` healthy upstreams: a call sent before the
+ * gateway has listed an upstream's tools would not find them. (The worker lists its upstreams
+ * within the first request that needs them.)
+ */
+async function waitForUpstreams(gateway: RunningGateway, count: number): Promise<void> {
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    const status = (await (await fetch(`${gateway.baseUrl}/status`)).json()) as { healthyServers?: number };
+    if ((status.healthyServers ?? 0) >= count) return;
+    if (Date.now() > deadline) throw new Error(`${count} upstream(s) not healthy after 15 s:\n${gateway.logs()}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
