@@ -4,8 +4,8 @@
 // weather tool that the same host forwards to the upstream for a valid token (the controls), so
 // "the upstream saw nothing" is a real difference: a 2026-07-28 tools/call, and a legacy tools/call
 // on a session alice opened with a valid token (behind Envoy, the router routes that one to the
-// upstream itself). The host requires the scope mcp:admin, which bob never gets. At the end: no
-// presented token in the host's logs.
+// upstream itself). The host requires the scope mcp:admin, which bob never gets, and audits every
+// decision on a call. At the end: no presented token in the host's logs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { responsesOf, type Answer } from '../attacker/answers.ts';
 import { openLegacySession, postLegacy, postModern } from '../attacker/http-hosts.ts';
@@ -80,6 +80,7 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
       host = await startIdentityHost(kind, {
         servers: [weatherServer(upstream)],
         oauth: { issuers: [idp.issuer], requiredScopes: [REQUIRED_SCOPE] },
+        audit: true,
       });
       forge = createTokenForge({ issuer: idp.issuer, audience: host.url, key: idp.keys.active });
       const opener = await forge.valid();
@@ -226,9 +227,11 @@ export function describeHostileTokens(kind: HostKind, oversized: OversizedAnswer
       expectServed(await calls(await forge.valid()));
     });
 
-    it('writes none of the presented tokens to its logs', async () => {
+    it('writes none of the presented tokens to its logs, audit records included', async () => {
       expect(presented.length).toBeGreaterThan(10);
       const logs = host.logs();
+      // The controls' calls were audited, with the verified caller: the check below reads real records.
+      expect(logs).toMatch(/"event":"audit".*"outcome":"allowed".*"caller":\{"issuer":"[^"]+","subject":"alice"/);
       for (const token of presented) {
         // The payload and the signature, each unique to its token (the header is shared).
         for (const part of token.split('.').slice(1)) {

@@ -61,6 +61,8 @@ export interface IdentityHostOptions {
   readonly servers: readonly HostServer[];
   /** Token verification; none: the config has no `auth` section. */
   readonly oauth?: OAuthSection;
+  /** Audit records of every decision on a call, to stdout (the worker: its console). Default false. */
+  readonly audit?: boolean;
   /** Extra environment of the CLI (broker and router), extra bindings of the worker. */
   readonly env?: Readonly<Record<string, string>>;
 }
@@ -95,10 +97,11 @@ function withHostnames(servers: readonly HostServer[]): HostServer[] {
 
 function configFor(options: IdentityHostOptions, url: string): string {
   const oauth = options.oauth;
-  return identityConfig(
+  const yaml = identityConfig(
     withHostnames(options.servers),
     oauth === undefined ? undefined : { ...oauth, audience: oauth.audience === undefined ? url : oauth.audience },
   );
+  return options.audit === true ? `${yaml}audit:\n  destination: stdout\n` : yaml;
 }
 
 /** The built CLI on a loopback port, logging at debug (a token there would count too). */
