@@ -32,6 +32,11 @@ export interface StartGatewayOptions {
   args?: readonly string[];
   /** Readiness timeout. Default 20 000 ms. */
   timeoutMs?: number;
+  /**
+   * The loopback port to listen on, for a config that must name the gateway's own URL (e.g. the
+   * token audience). Default: a free port picked here.
+   */
+  port?: number;
 }
 
 export interface WriteConfigOptions {
@@ -70,7 +75,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const configPath = join(dir, 'config.yaml');
   await writeFile(configPath, options.config);
 
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const baseUrl = `http://127.0.0.1:${port}`;
   const env: Record<string, string | undefined> = Object.fromEntries(GATEWAY_ENV.map((name) => [name, undefined]));
   Object.assign(env, { GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY }, options.env);

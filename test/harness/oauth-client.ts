@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { UnauthorizedError, type OAuthClientProvider } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { FetchLike } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type {
   OAuthClientInformationMixed,
   OAuthClientMetadata,
@@ -117,18 +118,20 @@ export interface OAuthConnectedClient {
  * first connect meets the server's 401, the SDK discovers the protected resource and the
  * authorization server, registers, and sends the browser to authorize with PKCE; then
  * `transport.finishAuth(code)` trades the code for tokens and the client connects again on a
- * new transport. Pass `provider` to connect with what an earlier connection stored.
+ * new transport. Pass `provider` to connect with what an earlier connection stored, and `fetch`
+ * to see (or route) every request the SDK makes, its OAuth discovery and token requests included.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization
  */
 export async function connectOAuthClient(
   url: string | URL,
-  options: HarnessOAuthOptions & { provider?: HarnessOAuthProvider },
+  options: HarnessOAuthOptions & { provider?: HarnessOAuthProvider; fetch?: FetchLike },
 ): Promise<OAuthConnectedClient> {
   const endpoint = new URL(url);
   const provider = options.provider ?? createHarnessOAuthProvider(options);
   const client = new Client({ name: options.clientName ?? 'harness-oauth-client', version: '1.0.0' });
+  const transportOptions = { authProvider: provider, ...(options.fetch === undefined ? {} : { fetch: options.fetch }) };
 
-  let transport = new StreamableHTTPClientTransport(endpoint, { authProvider: provider });
+  let transport = new StreamableHTTPClientTransport(endpoint, transportOptions);
   try {
     await client.connect(transport);
   } catch (error) {
@@ -136,7 +139,7 @@ export async function connectOAuthClient(
     const code = provider.takeAuthorizationCode();
     if (code === undefined) throw error;
     await transport.finishAuth(code);
-    transport = new StreamableHTTPClientTransport(endpoint, { authProvider: provider });
+    transport = new StreamableHTTPClientTransport(endpoint, transportOptions);
     await client.connect(transport);
   }
 

@@ -183,7 +183,7 @@ describe('ext_proc processor', () => {
   });
 
   it.each(['/status/x', '/.well-known/oauth-protected-resource/mcp', '/healthz?x=/mcp'])(
-    'routes nothing sent to a path that needs no token (%s): the broker has it',
+    "routes nothing sent to one of the broker's own paths (%s): the broker has it",
     async (path) => {
       const token = await newSession();
       const headers = {

@@ -34,7 +34,7 @@ interface StreamState {
   requestHeaders: ReadonlyMap<string, string>;
   /** Who the request comes from: verified in the request-headers phase when verification is on. */
   auth: Authentication;
-  /** The request is for a path of the broker's that needs no token (never routed upstream). */
+  /** The request is for one of the broker's paths that are not MCP (never routed upstream). */
   openPath: boolean;
   route: UpstreamRoute | undefined;
   /** Set when the response headers switched the body to the processor (a rewrite is needed). */
@@ -150,16 +150,14 @@ async function translate(
   switch (message.request) {
     case 'request_headers': {
       const headers = toHeaders(message.request_headers ?? {});
-      // Who is asking, before anything is routed: the broker's own check (401 with its challenge),
-      // on every path but the broker's open ones (the metadata clients discover the issuer from,
-      // /status and the probes), so no path can reach an upstream without a token.
+      const endOfStream = message.request_headers?.end_of_stream === true;
       state.openPath = isOpenPath(headers.get(':path'));
-      if (!state.openPath) {
+      if (needsToken(headers, endOfStream)) {
+        // Who is asking, before anything is routed: the broker's own check (401 with its challenge).
         const authenticated = await deps.access().authenticate(headers.get('authorization'));
         if (!authenticated.ok) return unauthorized(authenticated.refusal, headers, deps);
         state.auth = authenticated.auth;
       }
-      const endOfStream = message.request_headers?.end_of_stream === true;
       const answer = translateRequestHeaders(deps.publicHost, { headers, endOfStream });
       // The answer puts the public host in `:authority`: the request as Envoy now holds it, and as
       // the broker behind Envoy would see it (its Host), is what the access decisions read.
@@ -278,6 +276,22 @@ function tuneHttp2Server(server: Server): void {
   internals.commonServerOptions['noDelay'] = true;
 }
 
+/**
+ * Whether the router checks the request's token. A request with a body always: the router may
+ * route it to an upstream. A bodiless one goes to the broker whatever its path, and the broker
+ * asks a token only on its MCP endpoint, and not of a CORS preflight: the protected resource
+ * metadata, which a client reads to get its first token, and the probes stay reachable through
+ * Envoy as they are on the broker.
+ */
+function needsToken(headers: ReadonlyMap<string, string>, endOfStream: boolean): boolean {
+  if (!endOfStream) return true;
+  const path = (headers.get(':path') ?? '').split('?')[0];
+  return path === MCP_PATH && headers.get(':method') !== 'OPTIONS';
+}
+
+/** The path of the broker's MCP endpoint. */
+const MCP_PATH = '/mcp';
+
 /** The request-headers answer refusing a request whose credential did not pass: the broker's 401 (403, 503). */
 function unauthorized(
   refusal: AuthRefusal,
@@ -291,7 +305,10 @@ function unauthorized(
   });
 }
 
-/** The broker's paths that need no token: the protected resource metadata, /status, the probes, /metrics, /. */
+/**
+ * The broker's paths that are not MCP: the protected resource metadata, /status, the probes,
+ * /metrics, /. Whatever a request to one of them carries, it is the broker's: never routed upstream.
+ */
 function isOpenPath(path: string | undefined): boolean {
   const bare = (path ?? '').split('?')[0] ?? '';
   return (

@@ -53,6 +53,18 @@ interface Remembered {
 const REFUSAL_MEMORY_MS = 60_000;
 
 /**
+ * The refusal of a token whose key (kid) the issuer's keys in hand do not hold. Never remembered:
+ * the issuer may have rotated its keys, and once the kid cooldown has passed the same token is
+ * checked against a fresh JWKS (a refusal costs no signature check, and the fetches are bounded
+ * by the cooldown).
+ */
+const UNKNOWN_KEY: AuthRefusal = Object.freeze({
+  status: 401,
+  error: 'invalid_token',
+  description: "the token's key is not among the issuer's keys",
+});
+
+/**
  * Creates the verifier: RFC 9068 JWT access tokens, signed by a configured issuer (chosen by the
  * token's `iss` among the configured ones only; no URL a token names is ever fetched), for the
  * configured audience (the resource indicator of RFC 8707), not expired, with every required
@@ -157,6 +169,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       }
       if (outcome.refusal.status === 503) return outcome;
       logger.debug('bearer token refused', { reason: outcome.refusal.description });
+      if (outcome.refusal === UNKNOWN_KEY) return outcome;
       return remember(authorization, outcome, now() + REFUSAL_MEMORY_MS);
     },
   };
@@ -171,6 +184,7 @@ function refusalOf(error: unknown): AuthRefusal {
   if (error instanceof KeysUnavailable) {
     return { status: 503, description: `the keys of issuer ${error.issuer} are unavailable; try again later` };
   }
+  if (error instanceof errors.JWKSNoMatchingKey) return UNKNOWN_KEY;
   const invalid = (description: string): AuthRefusal => ({ status: 401, error: 'invalid_token', description });
   if (error instanceof errors.JWTExpired) return invalid('the token has expired');
   if (error instanceof errors.JWTClaimValidationFailed) {
@@ -183,7 +197,7 @@ function refusalOf(error: unknown): AuthRefusal {
         return invalid(`the token's ${error.claim} claim is not acceptable (${error.reason})`);
     }
   }
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
+  if (error instanceof errors.JWSSignatureVerificationFailed) {
     return invalid("the token's signature does not verify with the issuer's keys");
   }
   if (error instanceof errors.JOSEError) return invalid(`the token is not acceptable (${error.code})`);
