@@ -45,3 +45,11 @@ export { accessConfigIssues } from './decision/access-control.ts';
 export type { AccessControl, AccessEnv } from './decision/access-control.ts';
 export type { ProtectedResourceMetadata } from './identity/protected-resource.ts';
 export type { AuditRecord, AuditSink } from './audit/audit-record.ts';
+export { NO_METRICS } from './telemetry/gateway-metrics.ts';
+export type {
+  CallFact,
+  CallOutcome,
+  GatewayMetrics,
+  RequestOutcome,
+  RouterPhase,
+} from './telemetry/gateway-metrics.ts';

@@ -11,6 +11,8 @@ export type { AccessControl, RequestAccess } from './decision/access-control.ts'
 export { unverified } from './identity/authentication.ts';
 export type { Authentication, AuthRefusal } from './identity/authentication.ts';
 export { NO_AUDIT, NO_TRAIL } from './audit/audit-record.ts';
+export { NO_METRICS } from './telemetry/gateway-metrics.ts';
+export type { CallFact, CallOutcome, GatewayMetrics, RouterPhase } from './telemetry/gateway-metrics.ts';
 export type { Auditor, AuditTrail } from './audit/audit-record.ts';
 export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './decision/route.ts';
 export type { ResultRewrite } from './decision/result-rewrite.ts';

@@ -20,6 +20,8 @@ export interface CliOptions {
   requestBodyTimeoutSeconds: number;
   /** `--max-connections`: open client connections the broker accepts at once. */
   maxConnections: number;
+  /** `--metrics-addr`: a listener of its own for GET /metrics (the router-only process's). */
+  metricsAddress?: string;
   allowedOrigins: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   signingKey?: string;
@@ -58,6 +60,8 @@ Flags:
   --max-connections N                Open client connections the broker accepts at once; more are closed at
                                      once. Default 4096
   --allowed-origins LIST             Comma-separated browser origins allowed besides loopback ones ("*": any).
+  --metrics-addr H:P                 Also serve GET /metrics (Prometheus) on a listener of its own, e.g. for
+                                     a --router-only process. The broker serves /metrics on its port anyway.
   --enforce-capability-filtering     Require the x-mcp-authorized header (see TRUSTED_HEADER_PUBLIC_KEY):
                                      without a valid one a caller sees and calls nothing.
   --log-level LEVEL                  debug, info, warn or error. Default info
@@ -103,6 +107,7 @@ const CliSchema = v.object({
   'upstream-timeout': v.optional(positiveInt('--upstream-timeout'), '30'),
   'request-body-timeout': v.optional(positiveInt('--request-body-timeout'), '30'),
   'max-connections': v.optional(positiveInt('--max-connections'), '4096'),
+  'metrics-addr': v.optional(address('--metrics-addr')),
   'allowed-origins': v.optional(v.string(), ''),
   'log-level': v.optional(
     v.picklist(['debug', 'info', 'warn', 'error'], '--log-level must be debug, info, warn or error'),
@@ -182,6 +187,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   };
   if (o['mcp-gateway-config'] !== undefined) options.configPath = o['mcp-gateway-config'];
   if (o['mcp-router-address'] !== undefined) options.routerAddress = o['mcp-router-address'];
+  if (o['metrics-addr'] !== undefined) options.metricsAddress = o['metrics-addr'];
   if (o['mcp-gateway-public-host']) options.publicHost = o['mcp-gateway-public-host'];
   if (o['mcp-gateway-private-host']) options.privateHost = o['mcp-gateway-private-host'];
   if (env['GATEWAY_SIGNING_KEY']) options.signingKey = env['GATEWAY_SIGNING_KEY'];

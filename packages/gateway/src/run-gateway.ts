@@ -14,6 +14,8 @@ import { createBrokerApp } from '@mcp-gateway/edge-broker';
 import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node';
 import type { ExtProcServer } from '@mcp-gateway/node-extproc';
 import { createAuditWriters } from './audit-writer.ts';
+import { startMetricsListener, type MetricsListener } from './metrics-listener.ts';
+import { createPrometheusMetrics } from './prometheus-metrics.ts';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
 import { createNodeHmacSha256 } from './node-hmac.ts';
@@ -62,6 +64,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     if (issues.length > 0) throw new Error(issues.join('\n'));
   }
   const audit = createAuditWriters(logger);
+  const metrics = createPrometheusMetrics();
   let shared: SharedState | undefined;
   try {
     if (options.cacheConnectionString !== undefined) {
@@ -88,14 +91,20 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     fetchFor: upstreamFetch.fetchFor,
     accessEnv: options.accessEnv,
     auditSink: (section) => audit.sinkFor(section),
+    metrics,
     ...(shared === undefined ? {} : { store: shared.store, bus: shared.bus }),
   });
   const started = gateway;
+  metrics.observe(started);
   let broker: NodeBroker | undefined;
   let router: ExtProcServer | undefined;
+  let metricsListener: MetricsListener | undefined;
   try {
+    if (options.metricsAddress !== undefined) {
+      metricsListener = await startMetricsListener(options.metricsAddress, metrics);
+    }
     if (!options.routerOnly) {
-      const app = createBrokerApp({ gateway: started, logger });
+      const app = createBrokerApp({ gateway: started, logger, metrics: () => metrics.expose() });
       broker = await startNodeBroker(app, {
         host: options.brokerHost,
         port: options.brokerPort,
@@ -118,6 +127,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     }
   } catch (error) {
     watcher?.close();
+    await metricsListener?.close();
     await broker?.close();
     await started.stop();
     await upstreamFetch.close();
@@ -147,6 +157,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
       watcher?.close();
       await router?.stop();
       await listening?.close();
+      await metricsListener?.close();
       await started.stop();
       await upstreamFetch.close();
       await shared?.close();

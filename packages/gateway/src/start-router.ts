@@ -34,6 +34,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     gate: routing.gate,
     routeContext: routing.routeContext,
     access: routing.access,
+    metrics: routing.metrics,
     auditor: () => routing.auditor('router'),
     signingKey: options.signingKey,
     ...(options.hmac !== undefined && { hmac: options.hmac }),

@@ -13,7 +13,9 @@ import {
   ensureBackendSession,
   rememberServerRequest,
   NO_AUDIT,
+  NO_METRICS,
   type AccessControl,
+  type GatewayMetrics,
   type Auditor,
   type RouteContext,
   type SessionClaims,
@@ -45,6 +47,8 @@ export interface ProcessorDepsOptions {
   access(): AccessControl;
   /** The audit trail the router records routed calls in; default none. */
   auditor?(): Auditor;
+  /** Where the router counts its phases, decisions and routed calls; default nowhere. */
+  readonly metrics?: GatewayMetrics;
   /** The gateway's signing key (GATEWAY_SIGNING_KEY): signs and verifies backend-init tokens. */
   readonly signingKey: string | Uint8Array;
   /** The host's HMAC-SHA256 for backend-init tokens; default crypto.subtle, key imported once. */
@@ -79,6 +83,7 @@ export interface ProcessorDepsOptions {
  */
 export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDeps {
   const { store, logger } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   const bus = options.bus ?? createMemoryNotificationBus();
   const initTokens = createBackendInitTokens({
     key: options.signingKey,
@@ -110,6 +115,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     routeContext: () => options.routeContext(),
     access: () => options.access(),
     auditor: () => options.auditor?.() ?? NO_AUDIT,
+    metrics,
     serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession(
@@ -120,7 +126,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     ) {
       if (known !== undefined) return Promise.resolve(known);
       const headers = new Headers([...clientHeaders].filter(([name]) => !name.startsWith(':')));
-      return ensureBackendSession({ store, bus, logger }, claims, headers, server, clientFor(server));
+      return ensureBackendSession({ store, bus, logger, metrics }, claims, headers, server, clientFor(server));
     },
     relayServerRequest: (route, message) =>
       rememberServerRequest(store, route.jti, route.server, route.backendSessionId, message),

@@ -1,5 +1,5 @@
 import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig, type SessionStore } from '@mcp-gateway/core';
-import { unverified } from '@mcp-gateway/core/router';
+import { NO_METRICS, unverified, type CallFact, type GatewayMetrics } from '@mcp-gateway/core/router';
 import {
   buildCatalog,
   createAccessControl,
@@ -19,6 +19,7 @@ import {
   type DecodedAnswer as Decoded,
   type ExtProcClient,
 } from '../../../test/harness/ext-proc-client.ts';
+import { pollUntil } from '../../../test/gateway-http/helpers.ts';
 import { startSdkUpstream, type SdkUpstream } from '../../../test/harness/sdk-upstream.ts';
 import { createProcessorDeps } from './processor-deps.ts';
 import { startExtProcServer, type ExtProcServer } from './processor.ts';
@@ -85,6 +86,7 @@ beforeAll(async () => {
     signingKey: SIGNING_KEY,
     store,
     logger: NOOP_LOGGER,
+    metrics: recorded,
   });
   processor = await startExtProcServer({ address: '127.0.0.1:0', deps });
   client = connectExtProc(processor.port);
@@ -96,6 +98,14 @@ afterAll(async () => {
   await upstream?.stop();
   await store?.close();
 });
+
+/** What the processor counted (a GatewayMetrics that keeps the facts). */
+const counted = { phases: [] as string[], calls: [] as CallFact[] };
+const recorded: GatewayMetrics = {
+  ...NO_METRICS,
+  routerPhase: (phase) => void counted.phases.push(phase),
+  call: (fact) => void counted.calls.push(fact),
+};
 
 /** One stream's exchange with the processor under test. */
 const exchange = (messages: object[]): Promise<Decoded[]> => exchangeWith(client, messages);
@@ -196,6 +206,29 @@ describe('ext_proc processor', () => {
       expect(upstream.requests.length).toBe(before);
     },
   );
+
+  it('counts each phase it answers and, once the exchange ends, the call it routed', async () => {
+    const token = await newSession();
+    counted.phases.length = 0;
+    counted.calls.length = 0;
+    await exchange(callMessages(token));
+    await pollUntil(
+      async () => counted.calls.length,
+      (count) => count === 1,
+      { what: 'the routed call to be counted' },
+    );
+    expect(counted.phases).toEqual(['request_headers', 'request_body', 'response_headers']);
+    expect(counted.calls).toEqual([
+      expect.objectContaining({
+        host: 'router',
+        method: 'tools/call',
+        server: 'ns/weather',
+        kind: 'tool',
+        name: 'weather_forecast',
+        outcome: 'ok',
+      }),
+    ]);
+  });
 
   it('opens one backend session for concurrent first calls of one gateway session', async () => {
     const token = await newSession();

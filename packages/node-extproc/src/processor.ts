@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { constants as http2Constants } from 'node:http2';
 import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
-import { refusalError, unverified, type AuthRefusal, type Authentication } from '@mcp-gateway/core/router';
+import {
+  refusalError,
+  unverified,
+  type AuthRefusal,
+  type Authentication,
+  type RouterPhase,
+} from '@mcp-gateway/core/router';
 import {
   immediateResponse,
   refusalResponse,
@@ -36,6 +42,10 @@ interface StreamState {
   auth: Authentication;
   /** The request is for one of the broker's paths that are not MCP (never routed upstream). */
   openPath: boolean;
+  /** The upstream's status of a routed call, once its response headers came. */
+  upstreamStatus: number | undefined;
+  /** The routed call has been counted (once, when the exchange ends). */
+  counted: boolean;
   route: UpstreamRoute | undefined;
   /** Set when the response headers switched the body to the processor (a rewrite is needed). */
   responseBody: ResponseBodyTranslator | undefined;
@@ -56,6 +66,8 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
     requestHeaders: new Map(),
     auth: unverified(undefined),
     openPath: false,
+    upstreamStatus: undefined,
+    counted: false,
     route: undefined,
     responseBody: undefined,
   };
@@ -77,6 +89,7 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
   stream.on('cancelled', () => {
     // The exchange is over (answered, or Envoy gave up): a routed call's audit record is written.
     state.route?.trail?.finish();
+    countCall(state, deps);
     setImmediate(closeTransport, stream);
   });
 }
@@ -108,8 +121,12 @@ async function answer(
 ): Promise<void> {
   if (stream.destroyed || stream.writableEnded) return;
   let response: ProcessingResponse | undefined;
+  const started = performance.now();
   try {
     response = await translate(message, state, deps);
+    if (PHASES.has(message.request ?? '')) {
+      deps.metrics.routerPhase(message.request as RouterPhase, (performance.now() - started) / 1000);
+    }
   } catch (error) {
     const requestId = randomUUID();
     deps.logger.error('ext_proc phase failed', { requestId, phase: message.request, error: String(error) });
@@ -176,7 +193,10 @@ async function translate(
       const headers = message.response_headers ?? {};
       const responseHeaders = toHeaders(headers);
       const status = Number(responseHeaders.get(':status'));
-      if (Number.isInteger(status)) state.route?.trail?.upstreamStatus(status);
+      if (Number.isInteger(status)) {
+        state.upstreamStatus = status;
+        state.route?.trail?.upstreamStatus(status);
+      }
       const result = await translateResponseHeaders(
         { headers: responseHeaders, endOfStream: headers.end_of_stream === true },
         state.route,
@@ -324,3 +344,22 @@ const OPEN_PATHS = new Set([
   '/status',
   '/.well-known/oauth-protected-resource',
 ]);
+
+const PHASES: ReadonlySet<string> = new Set(['request_headers', 'request_body', 'response_headers', 'response_body']);
+
+/** Counts a call the router routed, once its exchange ended: by its upstream's status (none: unavailable). */
+function countCall(state: StreamState, deps: ProcessorDeps): void {
+  const call = state.route?.call;
+  if (call === undefined || state.counted) return;
+  state.counted = true;
+  const status = state.upstreamStatus;
+  deps.metrics.call({
+    host: 'router',
+    method: call.method,
+    server: (state.route as UpstreamRoute).server,
+    kind: call.kind,
+    name: call.name,
+    outcome: status === undefined ? 'unavailable' : status >= 400 ? 'error' : 'ok',
+    seconds: (performance.now() - call.startedAt) / 1000,
+  });
+}

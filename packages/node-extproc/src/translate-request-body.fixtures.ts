@@ -1,7 +1,13 @@
 // Shared fixtures of the request-body translator's tests: two servers, their catalog, a session,
 // injected effects that record what they were asked, and a readable form of the answers.
 import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig } from '@mcp-gateway/core';
-import { createBackendInitTokens, unverified, type RouteContext, type SessionClaims } from '@mcp-gateway/core/router';
+import {
+  createBackendInitTokens,
+  NO_METRICS,
+  unverified,
+  type RouteContext,
+  type SessionClaims,
+} from '@mcp-gateway/core/router';
 import {
   buildCatalog,
   createAccessControl,
@@ -122,6 +128,7 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     routeContext: () => routeContext(modern),
     access: () => openAccess,
     auditor: () => NO_AUDIT,
+    metrics: NO_METRICS,
     serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession: async (owner, server, headers, known) => {

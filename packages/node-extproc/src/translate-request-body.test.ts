@@ -67,8 +67,9 @@ describe('translateRequestBody', () => {
       params: newBody.params,
       // Links in the result get the prefix, as in the broker.
       rewriteResult: expect.any(Function),
-      // The call's audit record, written when the exchange ends.
+      // The call's audit record, written when the exchange ends, and what its metrics count.
       trail: expect.objectContaining({ finish: expect.any(Function) }),
+      call: { method: 'tools/call', kind: 'tool', name: 'weather_forecast', startedAt: expect.any(Number) },
     });
     expect(ensured).toEqual([[claims.jti, 'ns/weather', 'Bearer user']]);
   });

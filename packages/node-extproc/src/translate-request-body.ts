@@ -13,6 +13,7 @@ import {
   type AccessControl,
   type AuditTrail,
   type Auditor,
+  type GatewayMetrics,
   type Authentication,
   type ForwardPlan,
   type JsonRpcRequest,
@@ -47,6 +48,8 @@ export interface RequestBodyDeps extends BackendInitDeps {
   access(): AccessControl;
   /** Where routed calls are recorded (the config's audit trail, as `router`). */
   auditor(): Auditor;
+  /** Where the router's decisions and calls are counted. */
+  readonly metrics: GatewayMetrics;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
    * once (single flight) by an initialize carrying the client's identity headers. "" for an
@@ -129,21 +132,27 @@ async function mayRoute(
   auth: Authentication,
   jti: string | undefined,
   sessionVirtualServer: string | undefined,
-): Promise<AuditTrail | undefined> {
+): Promise<Routed | undefined> {
   const control = deps.access();
   const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
   if (!('auth' in access)) return undefined;
   const authorization = authorizeForward(control, access, plan);
   if (authorization.error !== undefined) return undefined;
-  if (authorization.subject === undefined) return NO_TRAIL;
-  return deps.auditor().begin({
-    method: request.method,
-    subject: authorization.subject,
-    verdict: authorization.verdict,
-    auth,
-    jti,
-    args: argumentsOf(plan),
-  });
+  const { subject, verdict } = authorization;
+  if (subject === undefined) return { trail: NO_TRAIL };
+  // Refusals are counted by the broker, which answers them.
+  if (verdict.allowed && verdict.by !== 'open') deps.metrics.accessDecision('router', verdict.by, verdict.rule, true);
+  const trail = deps.auditor().begin({ method: request.method, subject, verdict, auth, jti, args: argumentsOf(plan) });
+  return {
+    trail,
+    call: { method: request.method, kind: subject.kind, name: subject.servedName, startedAt: performance.now() },
+  };
+}
+
+/** A call the access decision let through: its audit trail and what the metrics count of it. */
+interface Routed {
+  readonly trail: AuditTrail;
+  readonly call?: UpstreamRoute['call'];
 }
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
@@ -160,22 +169,22 @@ async function routeLegacyCall(
   const { server } = plan;
   const admitted = await deps.gate.admit(checked.claims, server.name);
   if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };
-  const trail = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs);
-  if (trail === undefined) return { response: toBroker(message.method) };
+  const routed = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs);
+  if (routed === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
     backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);
   } catch (error) {
-    trail.finish();
+    routed.trail.finish();
     return { response: refusalResponse(error, message.id) };
   }
-  const routed = forwardMutations(message, plan, { backendSessionId });
+  const mutations = forwardMutations(message, plan, { backendSessionId });
   return {
     response: {
-      ...routed,
+      ...mutations,
       dynamic_metadata: routedCallMetadata(plan, checked.claims.jti),
     },
-    route: upstreamRoute(message, plan, trail, {
+    route: upstreamRoute(message, plan, routed, {
       gatewaySessionId: token ?? '',
       jti: checked.claims.jti,
       backendSessionId,
@@ -191,14 +200,14 @@ async function routeModernCall(
   deps: RequestBodyDeps,
   auth: Authentication,
 ): Promise<RequestBodyResult> {
-  const trail = await mayRoute(message, plan, headers, deps, auth, undefined, undefined);
-  if (trail === undefined) return { response: toBroker(message.method) };
+  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined);
+  if (routed === undefined) return { response: toBroker(message.method) };
   return {
     response: {
       ...forwardMutations(message, plan, { backendSessionId: '' }),
       dynamic_metadata: routedCallMetadata(plan),
     },
-    route: upstreamRoute(message, plan, trail, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
+    route: upstreamRoute(message, plan, routed, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
   };
 }
 
@@ -242,12 +251,13 @@ function forwardMutations(
 function upstreamRoute(
   message: JsonRpcRequest,
   plan: ForwardPlan,
-  trail: AuditTrail,
+  routed: Routed,
   session: { gatewaySessionId: string; jti: string; backendSessionId: string },
 ): UpstreamRoute {
   return {
     ...session,
-    trail,
+    trail: routed.trail,
+    ...(routed.call === undefined ? {} : { call: routed.call }),
     server: plan.server.name,
     requestId: message.id,
     params: plan.params,

@@ -4,6 +4,13 @@ import type { AuditTrail, JsonRpcId, ResultRewrite } from '@mcp-gateway/core/rou
 export interface UpstreamRoute {
   /** The call's audit record under way: told the upstream's status, finished when the stream ends. */
   readonly trail?: AuditTrail;
+  /** What the metrics count of the call: its method and item, and when it was routed (performance.now()). */
+  readonly call?: {
+    readonly method: string;
+    readonly kind: 'tool' | 'prompt' | 'resource';
+    readonly name: string;
+    readonly startedAt: number;
+  };
   /** The client's gateway session id (the signed token), restored on the response; "" for a sessionless (2026-07-28) request. */
   readonly gatewaySessionId: string;
   readonly jti: string;

@@ -1,3 +1,4 @@
+import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import { GatewayError } from '../errors.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
@@ -57,7 +58,7 @@ export interface BackendSessionAnnouncement {
  * Shared by the broker's forwarding and the ext_proc router.
  */
 export async function ensureBackendSession(
-  deps: { store: SessionStore; bus: NotificationBus; logger: Logger },
+  deps: { store: SessionStore; bus: NotificationBus; logger: Logger; metrics?: GatewayMetrics },
   claims: SessionClaims,
   clientHeaders: Headers,
   server: ServerConfig,
@@ -74,6 +75,7 @@ export async function ensureBackendSession(
         useCredential: false,
       });
       deps.logger.debug('backend session created', { jti: claims.jti, server: server.name });
+      deps.metrics?.backendSessionOpened(server.name);
       const id = created.sessionId ?? NO_BACKEND_SESSION;
       if (id !== NO_BACKEND_SESSION) {
         await announce(deps, claims, { server: server.name, backendSessionId: id });

@@ -1,3 +1,4 @@
+import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
@@ -28,6 +29,8 @@ export interface UpstreamDirectory {
 /** Everything forwarding a call needs; the endpoint builds it once. */
 export interface CallContext extends UpstreamAccess {
   readonly upstreams: UpstreamDirectory;
+  /** Where calls, sessions and backend sessions are counted. */
+  readonly metrics: GatewayMetrics;
   readonly store: SessionStore;
   readonly bus: NotificationBus;
   readonly tokens: SessionTokens;

@@ -1,3 +1,4 @@
+import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import { ensureBackendSession, NO_BACKEND_SESSION } from '../backend/backend-session.ts';
 import type { ServerConfig } from '../config/schema.ts';
@@ -66,7 +67,12 @@ export async function postUpstream(
 
 /** What sending on a backend session needs. */
 export interface BackendSend {
-  readonly deps: { readonly store: SessionStore; readonly bus: NotificationBus; readonly logger: Logger };
+  readonly deps: {
+    readonly store: SessionStore;
+    readonly bus: NotificationBus;
+    readonly logger: Logger;
+    readonly metrics?: GatewayMetrics;
+  };
   /** Whose backend session: the gateway session (legacy clients) or the caller (2026-07-28 clients). */
   readonly claims: SessionClaims;
   /** The client's headers: its identity opens the backend session. */

@@ -29,6 +29,8 @@ export interface EndpointContext extends CallContext {
   readonly serverInfo: { readonly name: string; readonly version: string };
   /** Interval of keep-alive comments on GET notification and listen streams. */
   readonly keepAliveMs: number;
+  /** The host named in metrics: `broker` or `worker`. */
+  readonly hostName: string;
 }
 
 /** Per-request extras a host may pass (e.g. workerd's waitUntil). */

@@ -1,5 +1,6 @@
 import { refusalError } from '../decision/authorize.ts';
 import { GatewayError } from '../errors.ts';
+import { methodLabel, type RequestOutcome } from '../telemetry/gateway-metrics.ts';
 import type { Authentication, AuthRefusal } from '../identity/authentication.ts';
 import { toErrorResponse } from '../protocol/error-mapping.ts';
 import { parseJsonRpcMessage, type JsonRpcRequest } from '../protocol/json-rpc.ts';
@@ -32,11 +33,15 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     if (refused !== undefined) return toErrorResponse(refused, null, logger);
     const origin = request.headers.get('origin');
     if (request.method === 'OPTIONS') return preflightResponse(origin);
+    const started = performance.now();
+    // The JSON-RPC method, once the body is parsed (GET and DELETE are named by the HTTP method).
+    const label = { method: request.method === 'POST' ? 'none' : request.method };
     // Who is asking, before anything else: with token verification on, nothing is done for a caller without a valid token.
     const authenticated = await ctx.access().authenticate(request.headers.get('authorization'));
     const response = authenticated.ok
-      ? await route(request, context, authenticated.auth)
+      ? await route(request, context, authenticated.auth, label)
       : unauthorized(request, authenticated.refusal);
+    ctx.metrics.request(label.method, outcomeOf(response.status), (performance.now() - started) / 1000);
     return origin === null ? response : withCors(response, origin);
   }
 
@@ -48,11 +53,16 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     });
   }
 
-  async function route(request: Request, context: RequestContext, auth: Authentication): Promise<Response> {
+  async function route(
+    request: Request,
+    context: RequestContext,
+    auth: Authentication,
+    label: { method: string },
+  ): Promise<Response> {
     try {
       switch (request.method) {
         case 'POST':
-          return await handlePost(request, context, auth);
+          return await handlePost(request, context, auth, label);
         case 'GET':
         case 'DELETE': {
           if (isModernVersion(request.headers.get('mcp-protocol-version'))) {
@@ -78,7 +88,12 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     }
   }
 
-  async function handlePost(request: Request, context: RequestContext, auth: Authentication): Promise<Response> {
+  async function handlePost(
+    request: Request,
+    context: RequestContext,
+    auth: Authentication,
+    label: { method: string },
+  ): Promise<Response> {
     const accept = request.headers.get('accept');
     if (accept !== null && !/application\/json|text\/event-stream|\*\/\*/i.test(accept)) {
       const error = new GatewayError('NOT_ACCEPTABLE', 'Client must accept application/json and text/event-stream');
@@ -96,6 +111,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
       return toErrorResponse(error, parsed.id, logger);
     }
     const { message, kind } = parsed;
+    label.method = kind === 'response' ? 'response' : methodLabel((message as JsonRpcRequest).method);
     const version = request.headers.get('mcp-protocol-version');
     if (isModernRequest(version, message as { params?: unknown })) {
       return handleModernPost(ctx, request, message, kind, auth);
@@ -107,4 +123,11 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
   }
 
   return { handle };
+}
+
+/** A request's outcome for the metrics, by its HTTP status (a JSON-RPC error in a 200 is a call's business). */
+function outcomeOf(status: number): RequestOutcome {
+  if (status === 401 || status === 403) return 'unauthorized';
+  if (status >= 500) return 'error';
+  return status >= 400 ? 'refused' : 'ok';
 }

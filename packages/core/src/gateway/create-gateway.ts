@@ -1,3 +1,4 @@
+import { NO_METRICS, type GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import { createAuditor, type Auditor, type AuditSink } from '../audit/audit-record.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../backend/backend-exchange.ts';
 import { createParkedCalls } from '../calls/parked-calls.ts';
@@ -64,8 +65,10 @@ export interface GatewayOptions {
   identityFetch?: typeof fetch;
   /** Where a config's `audit` records go (the host's writer for its destination); none: no audit. */
   auditSink?: (config: AuditConfig) => AuditSink | undefined;
-  /** The host named in audit records: `broker` (default) or `worker`. */
+  /** The host named in audit records and metrics: `broker` (default) or `worker`. */
   hostName?: string;
+  /** Where the gateway counts requests, calls, sessions and decisions; default nowhere. */
+  metrics?: GatewayMetrics;
 }
 
 /**
@@ -90,6 +93,8 @@ export interface GatewayRouting {
   /** Where new backend sessions are announced (see ensureBackendSession). */
   readonly bus: NotificationBus;
   readonly callers: CallerIdentities;
+  /** Where the router counts its phases and routed calls (the broker's metrics). */
+  readonly metrics: GatewayMetrics;
   /** The access decisions of the current config (the broker's, swapped on every reload). */
   access(): AccessControl;
   /** The audit trail of the current config; the router records as `router`. */
@@ -126,6 +131,7 @@ export interface Gateway {
  */
 export function createGateway(options: GatewayOptions): Gateway {
   const { logger } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   const store = options.store ?? createMemorySessionStore();
   const bus = options.bus ?? createMemoryNotificationBus();
   const tokens = createSessionTokens({
@@ -140,6 +146,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       change.resources && 'notifications/resources/list_changed',
     ].filter((m): m is string => typeof m === 'string');
     for (const method of methods) {
+      metrics.listChanged(method.split('/')[1] as 'tools' | 'prompts' | 'resources');
       bus.publish(BROADCAST_TOPIC, { jsonrpc: '2.0', method }).catch((error: unknown) => {
         logger.warn('could not publish a notification', { method, error: String(error) });
       });
@@ -191,6 +198,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     callers: context.callers,
     access: () => access,
     auditor: (host) => (host === hostName ? auditor : auditorFor(host)),
+    metrics,
   };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
@@ -230,7 +238,15 @@ export type EndpointPool = Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 
 /** What {@link createEndpointContext} takes beyond the pool: the shared parts and the host's settings. */
 export type EndpointContextOptions = Pick<
   GatewayOptions,
-  'logger' | 'fetchFor' | 'originPolicy' | 'maxBodyBytes' | 'callTimeoutMs' | 'serverInfo' | 'keepAliveMs'
+  | 'logger'
+  | 'fetchFor'
+  | 'originPolicy'
+  | 'maxBodyBytes'
+  | 'callTimeoutMs'
+  | 'serverInfo'
+  | 'keepAliveMs'
+  | 'metrics'
+  | 'hostName'
 > & {
   readonly tokens: SessionTokens;
   readonly store: SessionStore;
@@ -262,6 +278,8 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     routeContext,
     access: options.access,
     auditor: options.auditor,
+    metrics: options.metrics ?? NO_METRICS,
+    hostName: options.hostName ?? 'broker',
     refreshIfStale: () => pool.refreshIfStale(),
     fetchFor: options.fetchFor ?? (() => fetch),
     callTimeoutMs: options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS,

@@ -63,6 +63,7 @@ export async function answerInitialize(
     ...(vs === undefined ? {} : { vs }),
   });
   ctx.logger.info('session started', { jti: claims.jti, protocolVersion });
+  ctx.metrics.session('started');
   const result = {
     protocolVersion,
     capabilities: GATEWAY_CAPABILITIES,

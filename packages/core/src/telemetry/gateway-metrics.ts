@@ -1,0 +1,91 @@
+/**
+ * What the gateway counts, as a port: core records facts here and a host turns them into its
+ * metrics (the Node host into Prometheus series with prom-client). Every label value comes from
+ * a fixed set or from the config and catalog, never from what a client sent as is: a method the
+ * gateway does not know is `other`, so no client can add series.
+ * @see docs/observability.md
+ */
+
+/** How an MCP request to the endpoint ended. */
+export type RequestOutcome = 'ok' | 'error' | 'unauthorized' | 'refused';
+
+/** How a forwarded call ended. */
+export type CallOutcome = 'ok' | 'error' | 'denied' | 'unavailable';
+
+/** The host that made a decision: the broker, the Envoy router, or the worker. */
+export type DecidingHost = 'broker' | 'router' | 'worker';
+
+/** One forwarded call (tools/call, prompts/get, resources/read, …) and how it went. */
+export interface CallFact {
+  readonly host: string;
+  readonly method: string;
+  /** The server's config name. */
+  readonly server: string;
+  readonly kind: 'tool' | 'prompt' | 'resource';
+  /** The served name (from the catalog: bounded). */
+  readonly name: string;
+  readonly outcome: CallOutcome;
+  readonly seconds: number;
+}
+
+/** The router's phases: one per ext_proc message kind. */
+export type RouterPhase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
+
+export interface GatewayMetrics {
+  /** One MCP request to the endpoint (any method, either era), answered. */
+  request(method: string, outcome: RequestOutcome, seconds: number): void;
+  /** One call forwarded (or refused before it was). */
+  call(fact: CallFact): void;
+  /** One access decision on a call, by the rule that decided (none: `open` or the default). */
+  accessDecision(host: string, decidedBy: string, rule: string | undefined, allowed: boolean): void;
+  /** A legacy session opened (initialize) or ended (DELETE). */
+  session(event: 'started' | 'ended'): void;
+  /** A backend session opened on an upstream. */
+  backendSessionOpened(server: string): void;
+  /** A list_changed notification published to clients. */
+  listChanged(list: 'tools' | 'prompts' | 'resources'): void;
+  /** One ext_proc message answered by the router. */
+  routerPhase(phase: RouterPhase, seconds: number): void;
+}
+
+const nothing = () => {};
+
+/** Records nothing (the default of hosts without metrics). */
+export const NO_METRICS: GatewayMetrics = Object.freeze({
+  request: nothing,
+  call: nothing,
+  accessDecision: nothing,
+  session: nothing,
+  backendSessionOpened: nothing,
+  listChanged: nothing,
+  routerPhase: nothing,
+});
+
+/** The MCP methods a label may name; any other is `other`. */
+const KNOWN_METHODS: ReadonlySet<string> = new Set([
+  'initialize',
+  'ping',
+  'notifications/initialized',
+  'notifications/cancelled',
+  'notifications/progress',
+  'notifications/roots/list_changed',
+  'logging/setLevel',
+  'tools/list',
+  'tools/call',
+  'prompts/list',
+  'prompts/get',
+  'resources/list',
+  'resources/templates/list',
+  'resources/read',
+  'resources/subscribe',
+  'resources/unsubscribe',
+  'completion/complete',
+  'server/discover',
+  'subscriptions/listen',
+]);
+
+/** The label value of a JSON-RPC method: itself when the gateway knows it, else `other`. */
+export function methodLabel(method: string | undefined): string {
+  if (method === undefined) return 'none';
+  return KNOWN_METHODS.has(method) ? method : 'other';
+}

@@ -1,0 +1,155 @@
+import type { CallFact, Gateway, GatewayMetrics, RequestOutcome, RouterPhase } from '@mcp-gateway/core';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** The gateway's metrics in a Prometheus registry (prom-client), with the process's own. */
+export interface PrometheusMetrics extends GatewayMetrics {
+  /** The text exposition for GET /metrics. */
+  expose(): Promise<string>;
+  readonly contentType: string;
+  /** Reads the gateway's state (upstream health, catalog) at each scrape. */
+  observe(gateway: Gateway): void;
+}
+
+/** Latency buckets in seconds: 1 ms to 30 s. */
+const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Creates the metrics. Label values come from fixed sets or from the config and catalog (core
+ * names unknown methods `other` and never counts a call it did not resolve), so the number of
+ * series is bounded by the config and the catalog, whatever clients send.
+ * @see docs/observability.md
+ */
+export function createPrometheusMetrics(): PrometheusMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const requests = new Counter({
+    name: 'mcp_gateway_requests_total',
+    help: 'MCP requests the endpoint answered, by JSON-RPC method (GET and DELETE by HTTP method) and outcome.',
+    labelNames: ['method', 'outcome'] as const,
+    registers: [registry],
+  });
+  const requestSeconds = new Histogram({
+    name: 'mcp_gateway_request_duration_seconds',
+    help: 'Time to answer an MCP request (to the start of the answer for a stream), by method.',
+    labelNames: ['method'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const calls = new Counter({
+    name: 'mcp_gateway_calls_total',
+    help: 'Calls forwarded to upstreams (or refused by access rules), by host, method, server, item and outcome.',
+    labelNames: ['host', 'method', 'server', 'kind', 'name', 'outcome'] as const,
+    registers: [registry],
+  });
+  const callSeconds = new Histogram({
+    name: 'mcp_gateway_call_duration_seconds',
+    help: 'Time from the access decision to the upstream answer (its start for a stream; its end behind Envoy).',
+    labelNames: ['host', 'method', 'server', 'kind', 'name'] as const,
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const decisions = new Counter({
+    name: 'mcp_gateway_access_decisions_total',
+    help: 'Access decisions on calls made by a rule, a default, a virtual server or a trusted header.',
+    labelNames: ['host', 'decided_by', 'rule', 'outcome'] as const,
+    registers: [registry],
+  });
+  const sessions = new Counter({
+    name: 'mcp_gateway_sessions_total',
+    help: 'Legacy sessions started (initialize) and ended (DELETE).',
+    labelNames: ['event'] as const,
+    registers: [registry],
+  });
+  const backendSessions = new Counter({
+    name: 'mcp_gateway_backend_sessions_opened_total',
+    help: 'Backend sessions opened on upstreams.',
+    labelNames: ['server'] as const,
+    registers: [registry],
+  });
+  const listChanged = new Counter({
+    name: 'mcp_gateway_list_changed_total',
+    help: 'list_changed notifications published to clients, by list.',
+    labelNames: ['list'] as const,
+    registers: [registry],
+  });
+  const routerPhases = new Histogram({
+    name: 'mcp_gateway_router_phase_duration_seconds',
+    help: 'Time the Envoy ext_proc router took to answer one message, by phase.',
+    labelNames: ['phase'] as const,
+    buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
+    registers: [registry],
+  });
+  let gateway: Gateway | undefined;
+  const upstreamUp = new Gauge({
+    name: 'mcp_gateway_upstream_up',
+    help: 'Whether an upstream is ready (1) or withdrawn (0).',
+    labelNames: ['server'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of gateway?.status().servers ?? []) this.set({ server: server.name }, server.ready ? 1 : 0);
+    },
+  });
+  // The anchor's name for the same figure, so its dashboards keep working.
+  const toolsDiscovered = new Gauge({
+    name: 'mcp_broker_tools_discovered',
+    help: 'Tools an upstream serves (0 when it is unreachable).',
+    labelNames: ['server_name'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of gateway?.status().servers ?? []) {
+        this.set({ server_name: server.name }, server.ready ? server.totalTools : 0);
+      }
+    },
+  });
+  const conflicts = new Gauge({
+    name: 'mcp_gateway_upstream_conflicts',
+    help: 'Served names an upstream lost to an earlier server (not served for it).',
+    labelNames: ['server'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const server of gateway?.status().servers ?? []) {
+        const lost = server.conflicts;
+        const count = lost === undefined ? 0 : lost.tools.length + lost.prompts.length + lost.resources.length;
+        this.set({ server: server.name }, count);
+      }
+    },
+  });
+  void upstreamUp;
+  void toolsDiscovered;
+  void conflicts;
+
+  return {
+    contentType: registry.contentType,
+    expose: () => registry.metrics(),
+    observe(target) {
+      gateway = target;
+    },
+    request(method: string, outcome: RequestOutcome, seconds: number) {
+      requests.inc({ method, outcome });
+      requestSeconds.observe({ method }, seconds);
+    },
+    call(fact: CallFact) {
+      const labels = { host: fact.host, method: fact.method, server: fact.server, kind: fact.kind, name: fact.name };
+      calls.inc({ ...labels, outcome: fact.outcome });
+      if (fact.outcome !== 'denied') callSeconds.observe(labels, fact.seconds);
+    },
+    accessDecision(host, decidedBy, rule, allowed) {
+      decisions.inc({ host, decided_by: decidedBy, rule: rule ?? '', outcome: allowed ? 'allowed' : 'denied' });
+    },
+    session(event) {
+      sessions.inc({ event });
+    },
+    backendSessionOpened(server) {
+      backendSessions.inc({ server });
+    },
+    listChanged(list) {
+      listChanged.inc({ list });
+    },
+    routerPhase(phase: RouterPhase, seconds: number) {
+      routerPhases.observe({ phase }, seconds);
+    },
+  };
+}
