@@ -54,11 +54,7 @@ export {
   type GoUpstream,
   type GoUpstreamOptions,
 } from './go-upstream.ts';
-export {
-  observabilityBinary,
-  observabilityCacheDir,
-  type ObservabilityBinaries,
-} from './observability-binaries.ts';
+export { observabilityBinary, observabilityCacheDir, type ObservabilityBinaries } from './observability-binaries.ts';
 export {
   hasSeries,
   startPrometheus,

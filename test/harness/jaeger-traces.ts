@@ -94,12 +94,7 @@ export function fromOtlpTraces(body: unknown): JaegerTrace[] {
   return [...byId].map(([traceId, spans]) => ({ traceId, spans }));
 }
 
-function toSpan(
-  span: OtlpSpan,
-  service: string,
-  scope: string,
-  resource: Record<string, AttributeValue>,
-): JaegerSpan {
+function toSpan(span: OtlpSpan, service: string, scope: string, resource: Record<string, AttributeValue>): JaegerSpan {
   return {
     traceId: span.traceId,
     spanId: span.spanId,
@@ -122,7 +117,11 @@ function toSpan(
 }
 
 /** An OTLP enum written as its number (1) or its name (`SPAN_KIND_INTERNAL`). */
-function toEnum<T extends string>(value: number | string | undefined, names: readonly T[], prefix: string): T | undefined {
+function toEnum<T extends string>(
+  value: number | string | undefined,
+  names: readonly T[],
+  prefix: string,
+): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value === 'number') return names[value];
   return names.find((name) => `${prefix}${name.toUpperCase()}` === value);

@@ -69,7 +69,12 @@ const READY_LINE = /Everything is ready\. Begin running and processing data\./;
  */
 export async function startJaeger(options: StartJaegerOptions = {}): Promise<RunningJaeger> {
   const binary = observabilityBinary('jaeger');
-  const [otlpGrpc, otlpHttp, queryHttp, queryGrpc] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [otlpGrpc, otlpHttp, queryHttp, queryGrpc] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   const queryUrl = `http://127.0.0.1:${queryHttp}`;
   const dir = await mkdtemp(join(tmpdir(), 'mcpgw-jaeger-'));
   let server: RunningProcess;

@@ -26,7 +26,9 @@ export async function pollUntil<T>(
       const seen =
         last === undefined ? 'nothing' : 'value' in last ? JSON.stringify(last.value) : `error ${String(last.error)}`;
       const more = await explain().catch((error: unknown) => `(could not explain: ${String(error)})`);
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}${more ? `\n${more}` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${seen}${more ? `\n${more}` : ''}`,
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
   }

@@ -35,7 +35,10 @@ export interface PromVector {
 /** A range vector (a range selector in an instant query, or any range query): samples per series. */
 export interface PromMatrix {
   readonly resultType: 'matrix';
-  readonly result: readonly { readonly metric: Readonly<Record<string, string>>; readonly values: readonly PromSample[] }[];
+  readonly result: readonly {
+    readonly metric: Readonly<Record<string, string>>;
+    readonly values: readonly PromSample[];
+  }[];
 }
 
 export interface PromScalar {
@@ -123,10 +126,14 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
   }
 
   const api = async <T>(path: string, params: Record<string, string>): Promise<T> => {
-    const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`, { signal: AbortSignal.timeout(5_000) });
+    const response = await fetch(`${url}${path}?${new URLSearchParams(params)}`, {
+      signal: AbortSignal.timeout(5_000),
+    });
     const body = (await response.json()) as { status: string; data?: T; errorType?: string; error?: string };
     if (body.status !== 'success' || body.data === undefined) {
-      throw new Error(`Prometheus ${path} ${JSON.stringify(params)}: ${body.errorType ?? response.status}: ${body.error}`);
+      throw new Error(
+        `Prometheus ${path} ${JSON.stringify(params)}: ${body.errorType ?? response.status}: ${body.error}`,
+      );
     }
     return body.data;
   };
@@ -148,10 +155,17 @@ export async function startPrometheus(options: StartPrometheusOptions): Promise<
         step: String(stepMs / 1000),
       }),
     waitForSeries: (promql, predicate = (result) => hasSeries(result), timeoutMs = DEFAULT_WAIT_MS) =>
-      pollUntil(`Prometheus to answer ${promql}`, () => query(promql), predicate, timeoutMs, async () =>
-        (await targets())
-          .map((target) => `target ${target.scrapeUrl}: ${target.health}${target.lastError && ` (${target.lastError})`}`)
-          .join('\n'),
+      pollUntil(
+        `Prometheus to answer ${promql}`,
+        () => query(promql),
+        predicate,
+        timeoutMs,
+        async () =>
+          (await targets())
+            .map(
+              (target) => `target ${target.scrapeUrl}: ${target.health}${target.lastError && ` (${target.lastError})`}`,
+            )
+            .join('\n'),
       ),
     targets,
     logs: () => server.output(),
@@ -174,7 +188,9 @@ function toConfig(options: StartPrometheusOptions): unknown {
   for (const target of options.scrapeTargets) {
     const url = new URL(target.url);
     const groups = jobs.get(target.job) ?? [];
-    const group = groups.find((g) => g.url.protocol === url.protocol && g.url.pathname === url.pathname && g.url.search === url.search);
+    const group = groups.find(
+      (g) => g.url.protocol === url.protocol && g.url.pathname === url.pathname && g.url.search === url.search,
+    );
     if (group) group.hosts.push(url.host);
     else groups.push({ url, hosts: [url.host] });
     jobs.set(target.job, groups);

@@ -69,15 +69,19 @@ describe('a real Prometheus started by the harness', () => {
   });
 
   it('answers PromQL for the series a loopback target exposes', async () => {
-    const result = await prometheus.waitForSeries('sum by (tool) (probe_calls_total{job="probe"})', (r) =>
-      r.resultType === 'vector' && r.result.length === 2,
+    const result = await prometheus.waitForSeries(
+      'sum by (tool) (probe_calls_total{job="probe"})',
+      (r) => r.resultType === 'vector' && r.result.length === 2,
     );
     expect(valuesBy('tool', result)).toEqual({ echo: 3, add: 1 });
   });
 
   it('sees a counter move on the next scrape', async () => {
     calls = 10;
-    const result = await prometheus.waitForSeries('probe_calls_total{tool="echo"}', (r) => valuesBy('tool', r)['echo'] === 10);
+    const result = await prometheus.waitForSeries(
+      'probe_calls_total{tool="echo"}',
+      (r) => valuesBy('tool', r)['echo'] === 10,
+    );
     expect(valuesBy('tool', result)).toEqual({ echo: 10 });
   });
 
