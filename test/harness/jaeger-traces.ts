@@ -12,7 +12,7 @@ export interface JaegerSpan {
   readonly traceId: string;
   /** 16 lowercase hex digits. */
   readonly spanId: string;
-  /** The parent's span id; undefined for a root span (or one whose parent is in another trace store). */
+  /** The parent's span id (also when the parent never reached Jaeger); undefined for a root span. */
   readonly parentSpanId: string | undefined;
   readonly name: string;
   readonly kind: SpanKindName;

@@ -37,7 +37,7 @@ export interface RunningJaeger {
   readonly queryUrl: string;
   /** Names of the services that sent spans. */
   services(): Promise<string[]>;
-  /** Traces with a span of `service` (every span of each, of every service), newest first. */
+  /** Traces with a span of `service` (every span of each, of every service). */
   traces(service: string, search?: TraceSearch): Promise<JaegerTrace[]>;
   /** One trace by its 32-hex-digit id, or undefined when Jaeger holds none. */
   trace(traceId: string): Promise<JaegerTrace | undefined>;

@@ -5,6 +5,7 @@
 // the way a W3C traceparent carries them. The client's exporter is given Jaeger's URL, the
 // gateway's finds it in OTEL_EXPORTER_OTLP_ENDPOINT.
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type SpanContext } from '@opentelemetry/api';
+import { OTLPTraceExporter as OTLPTraceGrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SimpleSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
@@ -153,6 +154,28 @@ describe('a real Jaeger started by the harness', () => {
 });
 
 describe('startJaeger', () => {
+  it('receives OTLP over gRPC too, on otlpGrpcAddress', async () => {
+    const jaeger = await startJaeger();
+    // Plaintext gRPC: an http:// URL tells the exporter not to use TLS.
+    const exporter = new OTLPTraceGrpcExporter({ url: `http://${jaeger.otlpGrpcAddress}` });
+    const provider = new TracerProvider({
+      resource: resourceFromAttributes({ 'service.name': 'probe-grpc' }),
+      spanProcessors: [new SimpleSpanProcessor({ exporter })],
+    });
+    try {
+      const span = provider.getTracer('probe').startSpan('over grpc', { attributes: { 'probe.port': 4317 } });
+      span.end();
+      await provider.forceFlush();
+      const found = await jaeger.waitForTrace((t) => t.traceId === span.spanContext().traceId);
+      expect(found.spans.map((s) => [s.service, s.name, s.attributes['probe.port']])).toEqual([
+        ['probe-grpc', 'over grpc', 4317],
+      ]);
+    } finally {
+      await provider.shutdown();
+      await jaeger.stop();
+    }
+  });
+
   it('runs two Jaegers side by side, so no component binds a fixed port', async () => {
     const [first, second] = await Promise.all([startJaeger(), startJaeger()]);
     try {
