@@ -54,3 +54,27 @@ export {
   type GoUpstream,
   type GoUpstreamOptions,
 } from './go-upstream.ts';
+export { observabilityBinary, observabilityCacheDir, type ObservabilityBinaries } from './observability-binaries.ts';
+export {
+  hasSeries,
+  startPrometheus,
+  type PromMatrix,
+  type PromQueryResult,
+  type PromSample,
+  type PromScalar,
+  type PromTarget,
+  type PromVector,
+  type RunningPrometheus,
+  type ScrapeTarget,
+  type StartPrometheusOptions,
+} from './prometheus.ts';
+export {
+  startJaeger,
+  type AttributeValue,
+  type JaegerSpan,
+  type JaegerTrace,
+  type RunningJaeger,
+  type SpanKindName,
+  type StartJaegerOptions,
+  type TraceSearch,
+} from './jaeger.ts';
