@@ -46,6 +46,8 @@ export type { AccessControl, AccessEnv } from './decision/access-control.ts';
 export type { ProtectedResourceMetadata } from './identity/protected-resource.ts';
 export type { AuditRecord, AuditSink } from './audit/audit-record.ts';
 export { NO_METRICS } from './telemetry/gateway-metrics.ts';
+export { NO_SPAN, NO_TRACER } from './telemetry/gateway-tracer.ts';
+export type { GatewaySpan, GatewayTracer, SpanAttributes, TraceCarrier } from './telemetry/gateway-tracer.ts';
 export type {
   CallFact,
   CallOutcome,

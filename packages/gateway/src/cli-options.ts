@@ -22,6 +22,10 @@ export interface CliOptions {
   maxConnections: number;
   /** `--metrics-addr`: a listener of its own for GET /metrics (the router-only process's). */
   metricsAddress?: string;
+  /** `--disable-metrics`: record no metrics, /metrics answers 404 (to measure what they cost). */
+  metricsDisabled: boolean;
+  /** The OTEL_* environment: tracing is exported when it names an OTLP endpoint. */
+  telemetryEnv: Readonly<Record<string, string | undefined>>;
   allowedOrigins: string[];
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   signingKey?: string;
@@ -62,6 +66,7 @@ Flags:
   --allowed-origins LIST             Comma-separated browser origins allowed besides loopback ones ("*": any).
   --metrics-addr H:P                 Also serve GET /metrics (Prometheus) on a listener of its own, e.g. for
                                      a --router-only process. The broker serves /metrics on its port anyway.
+  --disable-metrics                  Record no metrics; /metrics answers 404.
   --enforce-capability-filtering     Require the x-mcp-authorized header (see TRUSTED_HEADER_PUBLIC_KEY):
                                      without a valid one a caller sees and calls nothing.
   --log-level LEVEL                  debug, info, warn or error. Default info
@@ -83,6 +88,14 @@ Environment:
   OAUTH_BEARER_METHODS_SUPPORTED     ... comma-separated. Default "header"
   OAUTH_SCOPES_SUPPORTED             ... comma-separated. Default the required scopes, else "basic"
   TRUSTED_HEADER_PUBLIC_KEY          PEM (P-256) public key that x-mcp-authorized headers are signed with.
+  OTEL_EXPORTER_OTLP_ENDPOINT        OTLP collector: spans are exported when this (or ..._TRACES_ENDPOINT) is
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set. Unset: no spans, at no cost (a caller's traceparent is passed on).
+  OTEL_EXPORTER_OTLP_PROTOCOL        grpc, http/protobuf (default) or http/json; an rpc:// endpoint means grpc.
+  OTEL_EXPORTER_OTLP_HEADERS         Headers for the collector (key=value,...); also ..._TIMEOUT, ..._INSECURE.
+  OTEL_SERVICE_NAME                  Default "mcp-gateway"; OTEL_RESOURCE_ATTRIBUTES adds attributes.
+  OTEL_TRACES_SAMPLER                parentbased_always_on (default), always_on, always_off, traceidratio,
+                                     parentbased_traceidratio, parentbased_always_off; OTEL_TRACES_SAMPLER_ARG.
+  OTEL_SDK_DISABLED                  true: no spans whatever else is set.
 `;
 
 const address = (flag: string) =>
@@ -129,6 +142,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       options: {
         ...Object.fromEntries(Object.keys(CliSchema.entries).map((name) => [name, { type: 'string' as const }])),
         'router-only': { type: 'boolean' },
+        'disable-metrics': { type: 'boolean' },
         'enforce-capability-filtering': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
@@ -143,6 +157,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     help: _help,
     version: _version,
     'router-only': routerOnly,
+    'disable-metrics': metricsDisabled,
     'enforce-capability-filtering': enforceCapabilityFiltering,
     ...flags
   } = values;
@@ -173,6 +188,8 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       .filter((s) => s !== ''),
     logLevel: o['log-level'],
     routerOnly: routerOnly === true,
+    metricsDisabled: metricsDisabled === true,
+    telemetryEnv: Object.fromEntries(Object.entries(env).filter(([name]) => name.startsWith('OTEL_'))),
     accessEnv: {
       OAUTH_ISSUERS: env['OAUTH_ISSUERS'],
       OAUTH_REQUIRED_SCOPES: env['OAUTH_REQUIRED_SCOPES'],

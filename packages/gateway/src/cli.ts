@@ -3,9 +3,7 @@ import './supported-node.ts';
 import { createNodeLogger } from '@mcp-gateway/core/node-logger';
 import { HELP_TEXT, parseCli } from './cli-options.ts';
 import { runGateway } from './run-gateway.ts';
-
-/** Version printed by --version and reported as serverInfo. */
-export const GATEWAY_VERSION = '0.1.0';
+import { GATEWAY_VERSION } from './version.ts';
 
 async function main(): Promise<void> {
   const parsed = parseCli(process.argv.slice(2), process.env);

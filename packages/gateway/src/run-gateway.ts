@@ -15,6 +15,7 @@ import { startNodeBroker, type NodeBroker } from '@mcp-gateway/edge-broker/node'
 import type { ExtProcServer } from '@mcp-gateway/node-extproc';
 import { createAuditWriters } from './audit-writer.ts';
 import { startMetricsListener, type MetricsListener } from './metrics-listener.ts';
+import { startOtlpTracing } from './otlp-tracing.ts';
 import { createPrometheusMetrics } from './prometheus-metrics.ts';
 import type { CliOptions } from './cli-options.ts';
 import { watchConfigFile, type ConfigWatcher } from './config-watcher.ts';
@@ -22,6 +23,7 @@ import { createNodeHmacSha256 } from './node-hmac.ts';
 import { connectSharedState, type SharedState } from './shared-state.ts';
 import { startRouter } from './start-router.ts';
 import { createUpstreamFetch } from './upstream-fetch.ts';
+import { GATEWAY_VERSION } from './version.ts';
 
 /** A running standalone gateway. */
 export interface RunningGateway {
@@ -63,8 +65,11 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     const issues = checkAccess(config);
     if (issues.length > 0) throw new Error(issues.join('\n'));
   }
+  // Before anything listens: a wrong OTEL_* value is an error at start, naming the variable.
+  const tracing = startOtlpTracing(options.telemetryEnv, GATEWAY_VERSION, logger);
   const audit = createAuditWriters(logger);
   const metrics = createPrometheusMetrics();
+  const metricsOn = !options.metricsDisabled;
   let shared: SharedState | undefined;
   try {
     if (options.cacheConnectionString !== undefined) {
@@ -91,20 +96,21 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     fetchFor: upstreamFetch.fetchFor,
     accessEnv: options.accessEnv,
     auditSink: (section) => audit.sinkFor(section),
-    metrics,
+    ...(metricsOn && { metrics }),
+    tracer: tracing.tracer,
     ...(shared === undefined ? {} : { store: shared.store, bus: shared.bus }),
   });
   const started = gateway;
-  metrics.observe(started);
+  if (metricsOn) metrics.observe(started);
   let broker: NodeBroker | undefined;
   let router: ExtProcServer | undefined;
   let metricsListener: MetricsListener | undefined;
   try {
-    if (options.metricsAddress !== undefined) {
+    if (options.metricsAddress !== undefined && metricsOn) {
       metricsListener = await startMetricsListener(options.metricsAddress, metrics);
     }
     if (!options.routerOnly) {
-      const app = createBrokerApp({ gateway: started, logger, metrics: () => metrics.expose() });
+      const app = createBrokerApp({ gateway: started, logger, ...(metricsOn && { metrics: () => metrics.expose() }) });
       broker = await startNodeBroker(app, {
         host: options.brokerHost,
         port: options.brokerPort,
@@ -133,6 +139,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     await upstreamFetch.close();
     await shared?.close();
     await audit.close();
+    await tracing.shutdown();
     throw error;
   }
   if (broker !== undefined) {
@@ -162,6 +169,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
       await upstreamFetch.close();
       await shared?.close();
       await audit.close();
+      await tracing.shutdown();
     },
   };
 }

@@ -35,6 +35,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     routeContext: routing.routeContext,
     access: routing.access,
     metrics: routing.metrics,
+    tracer: routing.tracer,
     auditor: () => routing.auditor('router'),
     signingKey: options.signingKey,
     ...(options.hmac !== undefined && { hmac: options.hmac }),

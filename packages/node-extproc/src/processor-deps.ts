@@ -14,6 +14,8 @@ import {
   rememberServerRequest,
   NO_AUDIT,
   NO_METRICS,
+  NO_TRACER,
+  type GatewayTracer,
   type AccessControl,
   type GatewayMetrics,
   type Auditor,
@@ -49,6 +51,8 @@ export interface ProcessorDepsOptions {
   auditor?(): Auditor;
   /** Where the router counts its phases, decisions and routed calls; default nowhere. */
   readonly metrics?: GatewayMetrics;
+  /** Where the router's spans go (one per routed call); default none. */
+  readonly tracer?: GatewayTracer;
   /** The gateway's signing key (GATEWAY_SIGNING_KEY): signs and verifies backend-init tokens. */
   readonly signingKey: string | Uint8Array;
   /** The host's HMAC-SHA256 for backend-init tokens; default crypto.subtle, key imported once. */
@@ -116,6 +120,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     access: () => options.access(),
     auditor: () => options.auditor?.() ?? NO_AUDIT,
     metrics,
+    tracer: options.tracer ?? NO_TRACER,
     serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession(

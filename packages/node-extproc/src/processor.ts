@@ -7,6 +7,7 @@ import {
   type AuthRefusal,
   type Authentication,
   type RouterPhase,
+  type TraceCarrier,
 } from '@mcp-gateway/core/router';
 import {
   immediateResponse,
@@ -49,6 +50,9 @@ interface StreamState {
   route: UpstreamRoute | undefined;
   /** Set when the response headers switched the body to the processor (a rewrite is needed). */
   responseBody: ResponseBodyTranslator | undefined;
+  /** Envoy's trace context for this request (the ext_proc call's gRPC metadata), and when the stream began. */
+  readonly envoyTrace: TraceCarrier | undefined;
+  readonly startTime: number;
 }
 
 /**
@@ -70,6 +74,8 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
     counted: false,
     route: undefined,
     responseBody: undefined,
+    envoyTrace: envoyTraceOf(stream),
+    startTime: Date.now(),
   };
   // Envoy waits for each answer before the next phase, but a chain keeps order regardless.
   let queue = Promise.resolve();
@@ -185,7 +191,14 @@ async function translate(
     case 'request_body': {
       // A path that needs no token is the broker's alone: nothing sent there is routed upstream.
       if (state.openPath) return { request_body: {} };
-      const result = await translateRequestBody(message.request_body ?? {}, state.requestHeaders, deps, state.auth);
+      const trace = { parent: state.envoyTrace ?? headerTrace(state.requestHeaders), startTime: state.startTime };
+      const result = await translateRequestBody(
+        message.request_body ?? {},
+        state.requestHeaders,
+        deps,
+        state.auth,
+        trace,
+      );
       state.route = result.route;
       return result.response;
     }
@@ -353,6 +366,15 @@ function countCall(state: StreamState, deps: ProcessorDeps): void {
   if (call === undefined || state.counted) return;
   state.counted = true;
   const status = state.upstreamStatus;
+  const span = state.route?.span;
+  if (span !== undefined) {
+    if (status === undefined) span.fail('upstream_unavailable');
+    else {
+      span.set({ 'http.response.status_code': status });
+      if (status >= 400) span.fail(String(status));
+    }
+    span.end();
+  }
   deps.metrics.call({
     host: 'router',
     method: call.method,
@@ -362,4 +384,22 @@ function countCall(state: StreamState, deps: ProcessorDeps): void {
     outcome: status === undefined ? 'unavailable' : status >= 400 ? 'error' : 'ok',
     seconds: (performance.now() - call.startedAt) / 1000,
   });
+}
+
+/**
+ * The trace context Envoy puts on its ext_proc call when it traces (W3C `traceparent` in the
+ * gRPC metadata, a child of its span for the request): the router's spans join Envoy's trace.
+ */
+function envoyTraceOf(stream: ProcessStream): TraceCarrier | undefined {
+  const metadata = (stream as { metadata?: { get(key: string): unknown[] } }).metadata;
+  const traceparent = metadata?.get('traceparent')[0];
+  if (typeof traceparent !== 'string') return undefined;
+  const tracestate = metadata?.get('tracestate')[0];
+  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
+}
+
+/** The client's trace context, from the request's headers (Envoy does not trace). */
+function headerTrace(headers: ReadonlyMap<string, string>): TraceCarrier | undefined {
+  const traceparent = headers.get('traceparent');
+  return traceparent === undefined ? undefined : { traceparent, tracestate: headers.get('tracestate') };
 }

@@ -4,6 +4,7 @@ import { createMemorySessionStore, NOOP_LOGGER, type ServerConfig } from '@mcp-g
 import {
   createBackendInitTokens,
   NO_METRICS,
+  NO_TRACER,
   unverified,
   type RouteContext,
   type SessionClaims,
@@ -128,6 +129,7 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     routeContext: () => routeContext(modern),
     access: () => openAccess,
     auditor: () => NO_AUDIT,
+    tracer: NO_TRACER,
     metrics: NO_METRICS,
     serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),

@@ -14,6 +14,15 @@ import {
   type AuditTrail,
   type Auditor,
   type GatewayMetrics,
+  type GatewaySpan,
+  type GatewayTracer,
+  type TraceCarrier,
+  mcpRequestAttributes,
+  mcpSpanName,
+  mcpTargetAttributes,
+  serverAttributes,
+  withTraceMeta,
+  NO_SPAN,
   type Authentication,
   type ForwardPlan,
   type JsonRpcRequest,
@@ -50,6 +59,8 @@ export interface RequestBodyDeps extends BackendInitDeps {
   auditor(): Auditor;
   /** Where the router's decisions and calls are counted. */
   readonly metrics: GatewayMetrics;
+  /** Where the router's spans go: one per routed call. */
+  readonly tracer: GatewayTracer;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
    * once (single flight) by an initialize carrying the client's identity headers. "" for an
@@ -88,6 +99,7 @@ export async function translateRequestBody(
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
   auth: Authentication,
+  trace: StreamTrace = NO_STREAM_TRACE,
 ): Promise<RequestBodyResult> {
   const bytes = body.body ?? new Uint8Array();
   if (bytes.byteLength > deps.maxBodyBytes) {
@@ -115,8 +127,47 @@ export async function translateRequestBody(
     return { response: toBroker(request.method) };
   }
   return modern
-    ? routeModernCall(request, decision.plan, headers, deps, auth)
-    : routeLegacyCall(request, decision.plan, headers, deps, auth);
+    ? routeModernCall(request, decision.plan, headers, deps, auth, trace)
+    : routeLegacyCall(request, decision.plan, headers, deps, auth, trace);
+}
+
+/**
+ * Where a routed call's span starts: the trace Envoy's ext_proc call carries (its gRPC
+ * metadata's `traceparent`, when Envoy traces), else the client's request headers'; and when
+ * the stream began.
+ */
+export interface StreamTrace {
+  readonly parent: TraceCarrier | undefined;
+  /** Milliseconds since the epoch. */
+  readonly startTime: number;
+}
+
+const NO_STREAM_TRACE: StreamTrace = { parent: undefined, startTime: 0 };
+
+/** The span of a routed call (kind server, named and attributed as the broker names its own). */
+function routedCallSpan(
+  deps: RequestBodyDeps,
+  trace: StreamTrace,
+  request: JsonRpcRequest,
+  plan: ForwardPlan,
+  served: { kind: 'tool' | 'prompt' | 'resource'; name: string },
+  jti: string | undefined,
+): GatewaySpan {
+  if (!deps.tracer.enabled && trace.parent === undefined) return NO_SPAN;
+  return deps.tracer.server(
+    mcpSpanName(request.method, served),
+    trace.parent,
+    {
+      ...mcpRequestAttributes(request.method, request.id),
+      ...mcpTargetAttributes(served),
+      'mcp.session.id': jti,
+      'mcp.server': plan.server.name,
+      'mcp.route': 'router',
+      ...serverAttributes(plan.server.url),
+      'network.protocol.name': 'http',
+    },
+    trace.startTime === 0 ? undefined : trace.startTime,
+  );
 }
 
 /**
@@ -132,6 +183,7 @@ async function mayRoute(
   auth: Authentication,
   jti: string | undefined,
   sessionVirtualServer: string | undefined,
+  trace: StreamTrace,
 ): Promise<Routed | undefined> {
   const control = deps.access();
   const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
@@ -143,16 +195,19 @@ async function mayRoute(
   // Refusals are counted by the broker, which answers them.
   if (verdict.allowed && verdict.by !== 'open') deps.metrics.accessDecision('router', verdict.by, verdict.rule, true);
   const trail = deps.auditor().begin({ method: request.method, subject, verdict, auth, jti, args: argumentsOf(plan) });
+  const served = { kind: subject.kind, name: subject.servedName };
   return {
     trail,
     call: { method: request.method, kind: subject.kind, name: subject.servedName, startedAt: performance.now() },
+    span: routedCallSpan(deps, trace, request, plan, served, jti),
   };
 }
 
-/** A call the access decision let through: its audit trail and what the metrics count of it. */
+/** A call the access decision let through: its audit trail, what the metrics count of it, its span. */
 interface Routed {
   readonly trail: AuditTrail;
   readonly call?: UpstreamRoute['call'];
+  readonly span?: GatewaySpan;
 }
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
@@ -162,6 +217,7 @@ async function routeLegacyCall(
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
   auth: Authentication,
+  trace: StreamTrace,
 ): Promise<RequestBodyResult> {
   const token = headers.get('mcp-session-id');
   const checked = await deps.gate.check({ sessionId: token, auth });
@@ -169,16 +225,18 @@ async function routeLegacyCall(
   const { server } = plan;
   const admitted = await deps.gate.admit(checked.claims, server.name);
   if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };
-  const routed = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs);
+  const routed = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs, trace);
   if (routed === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
     backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);
   } catch (error) {
     routed.trail.finish();
+    routed.span?.fail('backend_session', String(error));
+    routed.span?.end();
     return { response: refusalResponse(error, message.id) };
   }
-  const mutations = forwardMutations(message, plan, { backendSessionId });
+  const mutations = forwardMutations(message, plan, { backendSessionId }, routed.span);
   return {
     response: {
       ...mutations,
@@ -199,12 +257,13 @@ async function routeModernCall(
   headers: ReadonlyMap<string, string>,
   deps: RequestBodyDeps,
   auth: Authentication,
+  trace: StreamTrace,
 ): Promise<RequestBodyResult> {
-  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined);
+  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined, trace);
   if (routed === undefined) return { response: toBroker(message.method) };
   return {
     response: {
-      ...forwardMutations(message, plan, { backendSessionId: '' }),
+      ...forwardMutations(message, plan, { backendSessionId: '' }, routed.span),
       dynamic_metadata: routedCallMetadata(plan),
     },
     route: upstreamRoute(message, plan, routed, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
@@ -214,15 +273,19 @@ async function routeModernCall(
 /**
  * The request-body answer that sends Envoy's request to the plan's upstream: its host and path,
  * the router headers (the broker's own encoding), the backend session (or none), `Mcp-Name`
- * for 2026-07-28, and the body with the prefix removed.
+ * for 2026-07-28, the call's trace context (`traceparent` and `params._meta`), and the body with
+ * the prefix removed.
  */
 function forwardMutations(
   message: JsonRpcRequest,
   plan: ForwardPlan,
   session: { backendSessionId: string },
+  span: GatewaySpan = NO_SPAN,
 ): ProcessingResponse {
   const { server } = plan;
-  const newBody = encoder.encode(JSON.stringify({ ...message, params: plan.params }));
+  const carrier = span.carrier;
+  const params = carrier['traceparent'] === undefined ? plan.params : withTraceMeta(plan.params, carrier);
+  const newBody = encoder.encode(JSON.stringify({ ...message, params }));
   const set: HeaderValueOption[] = [
     setHeader(':authority', server.hostname),
     setHeader(':path', new URL(server.url).pathname),
@@ -235,6 +298,7 @@ function forwardMutations(
     set.push(setHeader('mcp-name', encodeHeaderValue(plan.target.name)));
   }
   if (session.backendSessionId !== '') set.push(setHeader('mcp-session-id', session.backendSessionId));
+  for (const [name, value] of Object.entries(carrier)) set.push(setHeader(name, value));
   const remove: string[] = [...ACCESS_HEADERS];
   if (session.backendSessionId === '') remove.push('mcp-session-id');
   return {
@@ -258,6 +322,7 @@ function upstreamRoute(
     ...session,
     trail: routed.trail,
     ...(routed.call === undefined ? {} : { call: routed.call }),
+    ...(routed.span === undefined || routed.span === NO_SPAN ? {} : { span: routed.span }),
     server: plan.server.name,
     requestId: message.id,
     params: plan.params,

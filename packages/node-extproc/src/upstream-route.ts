@@ -1,4 +1,4 @@
-import type { AuditTrail, JsonRpcId, ResultRewrite } from '@mcp-gateway/core/router';
+import type { AuditTrail, GatewaySpan, JsonRpcId, ResultRewrite } from '@mcp-gateway/core/router';
 
 /** What the request-body phase decided for a call routed straight to an upstream. */
 export interface UpstreamRoute {
@@ -11,6 +11,8 @@ export interface UpstreamRoute {
     readonly name: string;
     readonly startedAt: number;
   };
+  /** The routed call's span, ended with the exchange. */
+  readonly span?: GatewaySpan;
   /** The client's gateway session id (the signed token), restored on the response; "" for a sessionless (2026-07-28) request. */
   readonly gatewaySessionId: string;
   readonly jti: string;

@@ -1,9 +1,11 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
+import type { GatewaySpan } from '../telemetry/gateway-tracer.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import type { ForwardPlan } from '../decision/route.ts';
 import type { Authentication } from '../identity/authentication.ts';
+import type { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonRpcId, JsonRpcRequest } from '../protocol/json-rpc.ts';
 import type { CallerIdentities } from '../session/caller-identity.ts';
@@ -31,6 +33,8 @@ export interface CallContext extends UpstreamAccess {
   readonly upstreams: UpstreamDirectory;
   /** Where calls, sessions and backend sessions are counted. */
   readonly metrics: GatewayMetrics;
+  /** The span of the request being served (its upstream exchanges are its children); NO_SPAN outside a request. */
+  readonly span: GatewaySpan;
   readonly store: SessionStore;
   readonly bus: NotificationBus;
   readonly tokens: SessionTokens;
@@ -67,8 +71,8 @@ export interface ClientCall {
   readonly logger: Logger;
   /** Who the call comes from (verified, or the unverified credential). */
   readonly auth: Authentication;
-  /** Told the upstream's HTTP status once its answer's headers arrive (the audit records it). */
-  readonly noteUpstreamStatus?: ((status: number) => void) | undefined;
+  /** Told the upstream's HTTP status once its answer's headers arrive, or why none came (the audit and the log record it). */
+  readonly noteUpstream?: ((outcome: number | GatewayError) => void) | undefined;
   /** The legacy client's session; absent for 2026-07-28 clients, which have none. */
   readonly session?: LegacySession;
 }

@@ -61,7 +61,7 @@ export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: Cl
       rewriteResult: plan.rewriteResult,
       logger: call.logger,
       extraHeaders,
-      onStatus: call.noteUpstreamStatus,
+      onOutcome: call.noteUpstream,
       ...(signal === undefined ? {} : { signal }),
     });
   // A legacy client cancels with notifications/cancelled (client-messages.ts aborts this).

@@ -44,7 +44,7 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     return rpcErrorResponse(message.id, error, logger);
   }
   const protocolVersion = ctx.upstreams.sessionVersion(server.name);
-  const body = JSON.stringify({ ...message, params: plan.params });
+  const upstreamMessage = { ...message, params: plan.params };
   const routing = routerHeaders(message.method, server.name, plan.target);
   const sent = await sendOnBackendSession({
     deps: ctx,
@@ -56,9 +56,10 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     send: (backendSessionId) =>
       postUpstream(ctx, server, {
         headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),
-        body,
-        method: message.method,
-        onStatus: call.noteUpstreamStatus,
+        message: upstreamMessage,
+        span: ctx.span,
+        target: plan.target,
+        onOutcome: call.noteUpstream,
       }),
   });
   if (sent instanceof GatewayError) return rpcErrorResponse(message.id, sent, logger);

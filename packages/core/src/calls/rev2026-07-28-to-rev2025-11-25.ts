@@ -83,12 +83,12 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
       }
     });
   };
-  const body = JSON.stringify({
+  const upstreamMessage = {
     jsonrpc: '2.0',
     id: message.id,
     method: message.method,
     params: withoutModernFields(params),
-  });
+  } as const;
   const routing = routerHeaders(message.method, server.name, plan.target);
   const sent = await sendOnBackendSession({
     deps: ctx,
@@ -99,9 +99,10 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
     send: (backendSessionId) =>
       postUpstream(ctx, server, {
         headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),
-        body,
-        method: message.method,
-        onStatus: call.noteUpstreamStatus,
+        message: upstreamMessage,
+        span: ctx.span,
+        target: plan.target,
+        onOutcome: call.noteUpstream,
       }),
   });
   if (sent instanceof GatewayError || sent.outcome instanceof GatewayError) {

@@ -37,7 +37,7 @@ export function forwardRev20260728(ctx: CallContext, call: ClientCall): Promise<
     rewriteResult: call.plan.rewriteResult,
     logger: call.logger,
     signal: call.request.signal,
-    onStatus: call.noteUpstreamStatus,
+    onOutcome: call.noteUpstream,
   });
 }
 
@@ -55,8 +55,8 @@ export interface ModernUpstreamCall {
   readonly signal?: AbortSignal | undefined;
   /** Headers to add (the Mcp-Param-* a legacy client cannot send). */
   readonly extraHeaders?: Readonly<Record<string, string>>;
-  /** Told the upstream's HTTP status (the audit records it). */
-  readonly onStatus?: ((status: number) => void) | undefined;
+  /** Told the upstream's HTTP status, or why none came (the audit and the log record it). */
+  readonly onOutcome?: ((outcome: number | GatewayError) => void) | undefined;
 }
 
 /**
@@ -81,10 +81,11 @@ export async function callModernUpstream(ctx: CallContext, call: ModernUpstreamC
   });
   const exchange = await postUpstream(ctx, server, {
     headers,
-    body: JSON.stringify(message),
-    method: message.method,
+    message,
+    span: ctx.span,
+    target: call.target,
     signal: call.signal,
-    onStatus: call.onStatus,
+    onOutcome: call.onOutcome,
   });
   if (exchange instanceof GatewayError) return rpcErrorResponse(message.id, exchange, logger);
   const { response, abort } = exchange;

@@ -1,4 +1,8 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
+import { withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
+import { mcpRequestAttributes, mcpSpanName, mcpTargetAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
+import { whenSent } from '../protocol/when-sent.ts';
+import type { CallTarget } from '../decision/route.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import { ensureBackendSession, NO_BACKEND_SESSION } from '../backend/backend-session.ts';
 import type { ServerConfig } from '../config/schema.ts';
@@ -18,25 +22,46 @@ export interface UpstreamExchange {
 /** One POST to an upstream. */
 export interface UpstreamPost {
   readonly headers: Record<string, string>;
-  readonly body: string;
-  /** The JSON-RPC method, named in a timeout's message. */
-  readonly method: string;
+  /** The JSON-RPC message, serialized here with the exchange's trace context in `params._meta`. */
+  readonly message: {
+    readonly jsonrpc: '2.0';
+    readonly id: unknown;
+    readonly method: string;
+    readonly params?: unknown;
+  };
+  /** The request's span: the exchange is its child, and passes its context on. */
+  readonly span: GatewaySpan;
+  /** The upstream's own name for what is called (the exchange's span name and attributes). */
+  readonly target?: CallTarget | undefined;
   /** Ends the exchange early (the client went away). */
   readonly signal?: AbortSignal | undefined;
-  /** Told the upstream's HTTP status once its answer's headers arrive (the audit records it). */
-  readonly onStatus?: ((status: number) => void) | undefined;
+  /** Told the upstream's HTTP status once its answer's headers arrive, or why none came. */
+  readonly onOutcome?: ((outcome: number | GatewayError) => void) | undefined;
 }
 
 /**
  * POSTs one request to an upstream with the call deadline on the response headers (the body is
  * the relay's to time). A deadline passed is UPSTREAM_TIMEOUT, a failed connection
- * UPSTREAM_UNAVAILABLE naming the cause; both name the server.
+ * UPSTREAM_UNAVAILABLE naming the cause; both name the server. The exchange has a span of its
+ * own (a child of the request's) whose W3C context goes upstream in the `traceparent` header and
+ * in `params._meta`, as the MCP semantic conventions carry it; it ends with the answer's body.
  */
 export async function postUpstream(
   access: UpstreamAccess,
   server: ServerConfig,
   post: UpstreamPost,
 ): Promise<UpstreamExchange | GatewayError> {
+  const { message } = post;
+  const span = post.span.client(mcpSpanName(message.method, post.target), {
+    ...mcpRequestAttributes(message.method, message.id),
+    ...mcpTargetAttributes(post.target),
+    ...serverAttributes(server.url),
+    'mcp.server': server.name,
+    'network.protocol.name': 'http',
+  });
+  const carrier = span.carrier;
+  const traced = carrier['traceparent'] !== undefined;
+  const body = JSON.stringify(traced ? { ...message, params: withTraceMeta(message.params, carrier) } : message);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), access.callTimeoutMs);
   const onClientGone = () => abort.abort();
@@ -44,22 +69,29 @@ export async function postUpstream(
   try {
     const response = await access.fetchFor(server)(server.url, {
       method: 'POST',
-      headers: post.headers,
-      body: post.body,
+      headers: traced ? { ...post.headers, ...carrier } : post.headers,
+      body,
       signal: abort.signal,
     });
-    post.onStatus?.(response.status);
-    return { response, abort };
+    post.onOutcome?.(response.status);
+    if (!span.recording) return { response, abort };
+    span.set({ 'http.response.status_code': response.status });
+    if (response.status >= 400) span.fail(String(response.status));
+    return { response: whenSent(response, () => span.end()), abort };
   } catch (error) {
-    if (abort.signal.aborted && post.signal?.aborted !== true) {
-      return new GatewayError(
-        'UPSTREAM_TIMEOUT',
-        `upstream ${server.name} did not answer ${post.method} within ${access.callTimeoutMs} ms`,
-      );
-    }
-    return new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is unreachable: ${causeOf(error)}`, {
-      cause: error,
-    });
+    const failure =
+      abort.signal.aborted && post.signal?.aborted !== true
+        ? new GatewayError(
+            'UPSTREAM_TIMEOUT',
+            `upstream ${server.name} did not answer ${message.method} within ${access.callTimeoutMs} ms`,
+          )
+        : new GatewayError('UPSTREAM_UNAVAILABLE', `upstream ${server.name} is unreachable: ${causeOf(error)}`, {
+            cause: error,
+          });
+    post.onOutcome?.(failure);
+    span.fail(failure.code, failure.message);
+    span.end();
+    return failure;
   } finally {
     clearTimeout(timer);
   }

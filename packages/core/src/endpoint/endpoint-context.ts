@@ -4,6 +4,7 @@ import type { AccessControl } from '../decision/access-control.ts';
 import type { RouteContext } from '../decision/route.ts';
 import type { SessionGate } from '../decision/session-gate.ts';
 import type { Logger } from '../logger.ts';
+import type { GatewaySpan, GatewayTracer } from '../telemetry/gateway-tracer.ts';
 import type { SessionClaims } from '../session/session-token.ts';
 import type { OriginPolicy } from './origin-policy.ts';
 
@@ -31,6 +32,17 @@ export interface EndpointContext extends CallContext {
   readonly keepAliveMs: number;
   /** The host named in metrics: `broker` or `worker`. */
   readonly hostName: string;
+  /** Where requests' spans go. */
+  readonly tracer: GatewayTracer;
+}
+
+/**
+ * The context of one request: the endpoint's, with the request's span and a logger whose lines
+ * carry its trace id (the endpoint's own when the request has no trace).
+ */
+export function scopedToRequest(ctx: EndpointContext, span: GatewaySpan, logger: Logger): EndpointContext {
+  if (span === ctx.span && logger === ctx.logger) return ctx;
+  return Object.create(ctx, { span: { value: span }, logger: { value: logger } }) as EndpointContext;
 }
 
 /** Per-request extras a host may pass (e.g. workerd's waitUntil). */

@@ -1,7 +1,9 @@
-import { NO_AUDIT, type AuditTrail } from '../audit/audit-record.ts';
+import { NO_AUDIT } from '../audit/audit-record.ts';
 import type { ClientCall } from '../calls/call-context.ts';
 import { forwardCall } from '../calls/forward-call.ts';
 import type { AccessVerdict, RequestAccess } from '../decision/access-control.ts';
+import { whenSent } from '../protocol/when-sent.ts';
+import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
 import type { Era } from '../decision/routed-methods.ts';
 import type { GatewayError } from '../errors.ts';
@@ -42,21 +44,39 @@ export async function forwardGuarded(
     kind: subject.kind,
     name: subject.servedName,
   };
+  if (ctx.span.recording) {
+    const target = { kind: subject.kind, name: subject.servedName };
+    ctx.span.rename(mcpSpanName(call.plan.method, target));
+    ctx.span.set({ ...mcpTargetAttributes(target), 'mcp.server': subject.server });
+  }
+  const item = { server: subject.server, item: subject.servedName };
   if (authorization.error !== undefined) {
-    call.logger.info('call refused by access rules', { server: subject.server, item: subject.servedName });
+    call.logger.warn('call refused by access rules', { ...item, by: decidedBy(verdict), rule: verdict.rule });
+    ctx.span.fail('access_denied', authorization.error.message);
     trail.finish();
     ctx.metrics.call({ ...fact, outcome: 'denied', seconds: 0 });
     return refuse(authorization.error);
   }
   let upstreamStatus: number | undefined;
-  const noteUpstreamStatus = (status: number) => {
-    upstreamStatus = status;
-    trail.upstreamStatus(status);
+  let failure: GatewayError | undefined;
+  const noteUpstream = (outcome: number | GatewayError) => {
+    if (typeof outcome === 'number') {
+      upstreamStatus = outcome;
+      trail.upstreamStatus(outcome);
+    } else failure = outcome;
   };
-  const response = await forwardCall(ctx, { ...call, noteUpstreamStatus }, era);
+  const response = await forwardCall(ctx, { ...call, noteUpstream }, era);
   // Until the answer starts: a JSON answer has been read whole; an SSE answer is under way.
-  ctx.metrics.call({ ...fact, outcome: callOutcome(upstreamStatus), seconds: (performance.now() - started) / 1000 });
-  return auditor === NO_AUDIT ? response : finishedWith(response, trail);
+  const outcome = callOutcome(upstreamStatus);
+  ctx.metrics.call({ ...fact, outcome, seconds: (performance.now() - started) / 1000 });
+  if (outcome !== 'ok') {
+    // Once per failed call, at warn: what failed and why, joined to its trace by the logger's trace_id.
+    const reason =
+      failure === undefined ? { status: upstreamStatus } : { error: failure.code, reason: failure.message };
+    call.logger.warn('call failed', { ...item, ...reason });
+    if (failure !== undefined) ctx.span.fail(failure.code, failure.message);
+  }
+  return auditor === NO_AUDIT ? response : whenSent(response, () => trail.finish());
 }
 
 /** What decided, as the audit and the metrics name it. */
@@ -68,32 +88,4 @@ function decidedBy(verdict: AccessVerdict): string {
 function callOutcome(status: number | undefined): CallOutcome {
   if (status === undefined) return 'unavailable';
   return status >= 400 ? 'error' : 'ok';
-}
-
-/** The response, with the trail finished once its body has been sent (or at once without a body). */
-function finishedWith(response: Response, trail: AuditTrail): Response {
-  if (response.body === null) {
-    trail.finish();
-    return response;
-  }
-  const reader = response.body.getReader();
-  const watched = new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      try {
-        const { done, value } = await reader.read();
-        if (!done) return controller.enqueue(value);
-        trail.finish();
-        controller.close();
-      } catch (error) {
-        trail.finish();
-        controller.error(error);
-      }
-    },
-    cancel(reason) {
-      // The client went away: the decision is recorded all the same.
-      trail.finish();
-      return reader.cancel(reason);
-    },
-  });
-  return new Response(watched, { status: response.status, headers: response.headers });
 }

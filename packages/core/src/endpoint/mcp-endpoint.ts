@@ -6,7 +6,9 @@ import { toErrorResponse } from '../protocol/error-mapping.ts';
 import { parseJsonRpcMessage, type JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { isModernRequest, isModernVersion } from '../protocol/modern-request.ts';
 import { isLegacyProtocolVersion } from '../protocol/versions.ts';
-import type { EndpointContext, RequestContext } from './endpoint-context.ts';
+import { scopedToRequest, type EndpointContext, type RequestContext } from './endpoint-context.ts';
+import { RequestTrace } from './request-trace.ts';
+import { mcpRequestAttributes } from '../telemetry/mcp-spans.ts';
 import { checkOrigin, preflightResponse, withCors } from './origin-policy.ts';
 import { readBody } from './read-body.ts';
 import { handleLegacyPost, handleLegacyStream, type LegacyStreams } from './rev2025-11-25/legacy-dispatch.ts';
@@ -36,18 +38,23 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     const started = performance.now();
     // The JSON-RPC method, once the body is parsed (GET and DELETE are named by the HTTP method).
     const label = { method: request.method === 'POST' ? 'none' : request.method };
+    const trace = new RequestTrace(ctx.tracer, request.headers, started);
     // Who is asking, before anything else: with token verification on, nothing is done for a caller without a valid token.
     const authenticated = await ctx.access().authenticate(request.headers.get('authorization'));
     const response = authenticated.ok
-      ? await route(request, context, authenticated.auth, label)
-      : unauthorized(request, authenticated.refusal);
+      ? await route(request, context, authenticated.auth, label, trace)
+      : unauthorized(request, authenticated.refusal, trace);
     ctx.metrics.request(label.method, outcomeOf(response.status), (performance.now() - started) / 1000);
-    return origin === null ? response : withCors(response, origin);
+    return trace.finish(origin === null ? response : withCors(response, origin));
   }
 
   /** 401 (403, 503) with the Bearer challenge that points MCP clients at the protected resource metadata. */
-  function unauthorized(request: Request, refusal: AuthRefusal): Response {
-    logger.debug('request refused by token verification', { status: refusal.status, reason: refusal.description });
+  function unauthorized(request: Request, refusal: AuthRefusal, trace: RequestTrace): Response {
+    trace.open(request.method, {});
+    trace.logger(logger).debug('request refused by token verification', {
+      status: refusal.status,
+      reason: refusal.description,
+    });
     return toErrorResponse(refusalError(refusal), null, logger, {
       'www-authenticate': ctx.access().challenge(refusal, request.url),
     });
@@ -58,11 +65,12 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     context: RequestContext,
     auth: Authentication,
     label: { method: string },
+    trace: RequestTrace,
   ): Promise<Response> {
     try {
       switch (request.method) {
         case 'POST':
-          return await handlePost(request, context, auth, label);
+          return await handlePost(request, context, auth, label, trace);
         case 'GET':
         case 'DELETE': {
           if (isModernVersion(request.headers.get('mcp-protocol-version'))) {
@@ -73,7 +81,9 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
             );
             return toErrorResponse(error, null, logger, { allow: 'POST' });
           }
-          return await handleLegacyStream(ctx, request, context, streams, auth);
+          // A GET stream may last hours: only the DELETE that ends a session has a span.
+          if (request.method === 'DELETE') trace.open('DELETE', {});
+          return await handleLegacyStream(scoped(trace), request, context, streams, auth);
         }
         default:
           return toErrorResponse(
@@ -93,6 +103,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     context: RequestContext,
     auth: Authentication,
     label: { method: string },
+    trace: RequestTrace,
   ): Promise<Response> {
     const accept = request.headers.get('accept');
     if (accept !== null && !/application\/json|text\/event-stream|\*\/\*/i.test(accept)) {
@@ -112,14 +123,22 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     }
     const { message, kind } = parsed;
     label.method = kind === 'response' ? 'response' : methodLabel((message as JsonRpcRequest).method);
+    const rpc = message as JsonRpcRequest;
+    trace.open(label.method, mcpRequestAttributes(label.method, rpc.id), rpc.params);
+    const requestCtx = scoped(trace);
     const version = request.headers.get('mcp-protocol-version');
     if (isModernRequest(version, message as { params?: unknown })) {
-      return handleModernPost(ctx, request, message, kind, auth);
+      return handleModernPost(requestCtx, request, message, kind, auth);
     }
     if (version !== null && !isLegacyProtocolVersion(version)) {
-      return unsupportedVersion(version, kind === 'request' ? (message as JsonRpcRequest).id : null, ctx);
+      return unsupportedVersion(version, kind === 'request' ? rpc.id : null, requestCtx);
     }
-    return handleLegacyPost(ctx, request, context, message, kind, auth);
+    return handleLegacyPost(requestCtx, request, context, message, kind, auth);
+  }
+
+  /** The context of the request `trace` follows: its span, and its trace id on its log lines. */
+  function scoped(trace: RequestTrace): EndpointContext {
+    return scopedToRequest(ctx, trace.span, trace.logger(logger));
   }
 
   return { handle };

@@ -1,4 +1,5 @@
 import { NO_METRICS, type GatewayMetrics } from '../telemetry/gateway-metrics.ts';
+import { NO_SPAN, NO_TRACER, type GatewayTracer } from '../telemetry/gateway-tracer.ts';
 import { createAuditor, type Auditor, type AuditSink } from '../audit/audit-record.ts';
 import { DEFAULT_CALL_TIMEOUT_MS } from '../backend/backend-exchange.ts';
 import { createParkedCalls } from '../calls/parked-calls.ts';
@@ -69,6 +70,8 @@ export interface GatewayOptions {
   hostName?: string;
   /** Where the gateway counts requests, calls, sessions and decisions; default nowhere. */
   metrics?: GatewayMetrics;
+  /** Where the gateway's spans go (the host's OpenTelemetry exporter); default none. */
+  tracer?: GatewayTracer;
 }
 
 /**
@@ -95,6 +98,8 @@ export interface GatewayRouting {
   readonly callers: CallerIdentities;
   /** Where the router counts its phases and routed calls (the broker's metrics). */
   readonly metrics: GatewayMetrics;
+  /** Where the router's spans go (the broker's tracer). */
+  readonly tracer: GatewayTracer;
   /** The access decisions of the current config (the broker's, swapped on every reload). */
   access(): AccessControl;
   /** The audit trail of the current config; the router records as `router`. */
@@ -199,6 +204,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     access: () => access,
     auditor: (host) => (host === hostName ? auditor : auditorFor(host)),
     metrics,
+    tracer: context.tracer,
   };
   const status = () =>
     buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
@@ -246,6 +252,7 @@ export type EndpointContextOptions = Pick<
   | 'serverInfo'
   | 'keepAliveMs'
   | 'metrics'
+  | 'tracer'
   | 'hostName'
 > & {
   readonly tokens: SessionTokens;
@@ -279,6 +286,8 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     access: options.access,
     auditor: options.auditor,
     metrics: options.metrics ?? NO_METRICS,
+    tracer: options.tracer ?? NO_TRACER,
+    span: NO_SPAN,
     hostName: options.hostName ?? 'broker',
     refreshIfStale: () => pool.refreshIfStale(),
     fetchFor: options.fetchFor ?? (() => fetch),

@@ -1,0 +1,126 @@
+/**
+ * What the gateway traces, as a port: core opens a span per MCP request it serves and one per
+ * exchange with an upstream, and a host turns them into OpenTelemetry spans (`./otel-tracer.ts`
+ * on the OpenTelemetry SDK) or into nothing. Spans are passed explicitly, never through an
+ * ambient context, so the same code runs in Node and in workerd.
+ *
+ * With tracing off, the trace a client started still reaches the upstream unchanged and its
+ * trace id still marks the request's log lines: the off span carries the caller's context.
+ * @see docs/observability.md
+ */
+
+/** A span attribute value; undefined values are left out. */
+export type SpanValue = string | number | boolean | undefined;
+
+export type SpanAttributes = Readonly<Record<string, SpanValue>>;
+
+/** Where a W3C trace context is read from: HTTP headers, or an MCP request's `params._meta`. */
+export interface TraceCarrier {
+  readonly traceparent?: string | null | undefined;
+  readonly tracestate?: string | null | undefined;
+}
+
+export interface GatewaySpan {
+  /** True when this span is recorded and exported. */
+  readonly recording: boolean;
+  /** The trace this request belongs to (32 hex digits), or undefined when it has none. */
+  readonly traceId: string | undefined;
+  /** The W3C headers that carry this span's context to the next hop (empty when none). */
+  readonly carrier: Readonly<Record<string, string>>;
+  rename(name: string): void;
+  set(attributes: SpanAttributes): void;
+  /** Marks the span failed: `error.type` and an error status. */
+  fail(errorType: string, description?: string): void;
+  /** A child span for an exchange with an upstream (kind client). */
+  client(name: string, attributes: SpanAttributes): GatewaySpan;
+  end(): void;
+}
+
+export interface GatewayTracer {
+  /** True when spans are recorded (the host exports them). */
+  readonly enabled: boolean;
+  /**
+   * A span for a request the gateway serves (kind server), continuing the caller's trace when
+   * `parent` carries a valid W3C `traceparent`; `startTime` is the request's arrival
+   * (`performance.timeOrigin + performance.now()` milliseconds), when known.
+   */
+  server(name: string, parent: TraceCarrier | undefined, attributes: SpanAttributes, startTime?: number): GatewaySpan;
+}
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
+const NO_CARRIER: Readonly<Record<string, string>> = Object.freeze({});
+
+/** The trace id of a valid version-00 `traceparent` (not all zeros), else undefined. */
+export function traceIdOf(traceparent: string | null | undefined): string | undefined {
+  if (typeof traceparent !== 'string' || traceparent.length !== 55) return undefined;
+  const match = TRACEPARENT.exec(traceparent);
+  if (match === null || /^0+$/.test(match[1] as string) || /^0+$/.test(match[2] as string)) return undefined;
+  return match[1];
+}
+
+/** The W3C tracestate limit (32 members of at most 256 characters, with separators). */
+const MAX_TRACESTATE = 8_192;
+
+/** A span that records nothing and passes the caller's trace context on unchanged. */
+class PassThroughSpan implements GatewaySpan {
+  readonly recording = false;
+  readonly carrier: Readonly<Record<string, string>>;
+  constructor(
+    readonly traceId: string | undefined,
+    parent: TraceCarrier,
+  ) {
+    const carrier: Record<string, string> = { traceparent: parent.traceparent as string };
+    const state = parent.tracestate;
+    if (typeof state === 'string' && state !== '' && state.length <= MAX_TRACESTATE) carrier['tracestate'] = state;
+    this.carrier = carrier;
+  }
+  rename(): void {}
+  set(): void {}
+  fail(): void {}
+  client(): GatewaySpan {
+    return this;
+  }
+  end(): void {}
+}
+
+/** A span of no trace at all. */
+export const NO_SPAN: GatewaySpan = Object.freeze({
+  recording: false,
+  traceId: undefined,
+  carrier: NO_CARRIER,
+  rename() {},
+  set() {},
+  fail() {},
+  client() {
+    return NO_SPAN;
+  },
+  end() {},
+});
+
+/** Records nothing; a request that came with a valid `traceparent` keeps it (passed on, logged). */
+export const NO_TRACER: GatewayTracer = Object.freeze({
+  enabled: false,
+  server(_name: string, parent: TraceCarrier | undefined): GatewaySpan {
+    const traceId = traceIdOf(parent?.traceparent);
+    return traceId === undefined ? NO_SPAN : new PassThroughSpan(traceId, parent as TraceCarrier);
+  },
+});
+
+/** The trace context in an MCP request's `params._meta`, as the MCP semantic conventions carry it. */
+export function metaCarrier(params: unknown): TraceCarrier | undefined {
+  if (typeof params !== 'object' || params === null) return undefined;
+  const meta = (params as { _meta?: unknown })._meta;
+  if (typeof meta !== 'object' || meta === null) return undefined;
+  const { traceparent, tracestate } = meta as Record<string, unknown>;
+  if (typeof traceparent !== 'string') return undefined;
+  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
+}
+
+/** Params with the span's context in `_meta` (a copy; the caller's `_meta` fields kept). */
+export function withTraceMeta(params: unknown, carrier: Readonly<Record<string, string>>): unknown {
+  if (carrier['traceparent'] === undefined) return params;
+  const base = typeof params === 'object' && params !== null ? (params as Record<string, unknown>) : {};
+  const meta = typeof base['_meta'] === 'object' && base['_meta'] !== null ? base['_meta'] : {};
+  const { tracestate: _dropped, ...rest } = meta as Record<string, unknown>;
+  return { ...base, _meta: { ...rest, ...carrier } };
+}
