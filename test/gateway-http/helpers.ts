@@ -172,6 +172,21 @@ export function echoAndGreet(server: McpServer): void {
   }));
 }
 
+/**
+ * The value of the first sample line `name{labels} value` of a Prometheus exposition whose
+ * labels include `labels`, or undefined.
+ */
+export function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    const inside = line.slice(name.length + 1, line.indexOf('}'));
+    const parts = inside.split(',');
+    if (wanted.every((pair) => parts.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
 /** A config with one server per entry. */
 export function configYaml(servers: readonly { name: string; url: string; prefix: string }[]): string {
   if (servers.length === 0) return 'servers: []\n';

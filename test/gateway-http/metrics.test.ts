@@ -2,19 +2,7 @@
 // upstream, its label values bounded by the config and the catalog whatever clients send.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, startGateway, startSdkUpstream, type RunningGateway, type SdkUpstream } from '../harness/index.ts';
-import { echoAndGreet, onSession, openSession, post, request, waitForHealthy } from './helpers.ts';
-
-/** The value of one sample line `name{labels} value`, or undefined. */
-function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
-  const wanted = Object.entries(labels).map(([key, value]) => `${key}="${value}"`);
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`)) continue;
-    const inside = line.slice(name.length + 1, line.indexOf('}'));
-    const parts = inside.split(',');
-    if (wanted.every((pair) => parts.includes(pair))) return Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return undefined;
-}
+import { echoAndGreet, onSession, openSession, post, request, sample, waitForHealthy } from './helpers.ts';
 
 /** Sample lines (not comments) of the exposition. */
 const seriesCount = (text: string) => text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).length;

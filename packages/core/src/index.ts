@@ -54,4 +54,6 @@ export type {
   GatewayMetrics,
   RequestOutcome,
   RouterPhase,
+  StoreOperation,
 } from './telemetry/gateway-metrics.ts';
+export { createMeasuredNotificationBus, createMeasuredSessionStore } from './telemetry/measured-store.ts';

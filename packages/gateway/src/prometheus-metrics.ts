@@ -1,4 +1,4 @@
-import type { CallFact, Gateway, GatewayMetrics, RequestOutcome, RouterPhase } from '@mcp-gateway/core';
+import type { CallFact, Gateway, GatewayMetrics, RequestOutcome, RouterPhase, StoreOperation } from '@mcp-gateway/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The gateway's metrics in a Prometheus registry (prom-client), with the process's own. */
@@ -12,6 +12,9 @@ export interface PrometheusMetrics extends GatewayMetrics {
 
 /** Latency buckets in seconds: 1 ms to 30 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** Store buckets in seconds, for Redis on a LAN: 100 µs to 1 s. */
+const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
 
 /**
  * Creates the metrics. Label values come from fixed sets or from the config and catalog (core
@@ -79,6 +82,17 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
     registers: [registry],
   });
+  const storeSeconds = new Histogram({
+    name: 'mcp_gateway_store_operation_duration_seconds',
+    help: 'Time of one operation on the shared session store or notification bus (Redis), by operation and outcome.',
+    labelNames: ['operation', 'outcome'] as const,
+    buckets: STORE_BUCKETS,
+    registers: [registry],
+  });
+  // One child per (operation, outcome), made on first use: no label object per operation.
+  type StoreChild = ReturnType<typeof storeSeconds.labels>;
+  const storeOk: Partial<Record<StoreOperation, StoreChild>> = {};
+  const storeFailed: Partial<Record<StoreOperation, StoreChild>> = {};
   let gateway: Gateway | undefined;
   const upstreamUp = new Gauge({
     name: 'mcp_gateway_upstream_up',
@@ -117,9 +131,25 @@ export function createPrometheusMetrics(): PrometheusMetrics {
       }
     },
   });
+  const catalogItems = new Gauge({
+    name: 'mcp_gateway_catalog_items',
+    help: 'Items the gateway serves (its catalog), by kind.',
+    labelNames: ['kind'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      if (gateway === undefined) return;
+      const catalog = gateway.routing().catalog();
+      this.set({ kind: 'tools' }, catalog.tools.length);
+      this.set({ kind: 'prompts' }, catalog.prompts.length);
+      this.set({ kind: 'resources' }, catalog.resources.length);
+      this.set({ kind: 'resource_templates' }, catalog.resourceTemplates.length);
+    },
+  });
   void upstreamUp;
   void toolsDiscovered;
   void conflicts;
+  void catalogItems;
 
   return {
     contentType: registry.contentType,
@@ -150,6 +180,10 @@ export function createPrometheusMetrics(): PrometheusMetrics {
     },
     routerPhase(phase: RouterPhase, seconds: number) {
       routerPhases.observe({ phase }, seconds);
+    },
+    storeOperation(operation: StoreOperation, ok: boolean, seconds: number) {
+      const children = ok ? storeOk : storeFailed;
+      (children[operation] ??= storeSeconds.labels(operation, ok ? 'ok' : 'error')).observe(seconds);
     },
   };
 }

@@ -73,7 +73,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   let shared: SharedState | undefined;
   try {
     if (options.cacheConnectionString !== undefined) {
-      shared = await connectSharedState(options.cacheConnectionString, logger);
+      shared = await connectSharedState(options.cacheConnectionString, logger, metrics);
     }
   } catch (error) {
     watcher?.close();

@@ -1,8 +1,11 @@
 import {
   BROADCAST_TOPIC,
+  createMeasuredNotificationBus,
+  createMeasuredSessionStore,
   createMemoryNotificationBus,
   createSplitNotificationBus,
   isGatewayError,
+  type GatewayMetrics,
   type Logger,
   type NotificationBus,
   type SessionStore,
@@ -29,9 +32,10 @@ export interface SharedState {
  * be on any replica); BROADCAST_TOPIC stays in process, since every replica watches its own
  * upstreams and tells its own clients. When Redis is unreachable the gateway starts anyway: the
  * connections keep retrying and requests that need the store answer 503 STORE_UNAVAILABLE.
+ * With `metrics`, every store operation and every PUBLISH is timed there (in-process topics are not).
  * @throws Error naming CACHE_CONNECTION_STRING when the URL is malformed.
  */
-export async function connectSharedState(url: string, logger: Logger): Promise<SharedState> {
+export async function connectSharedState(url: string, logger: Logger, metrics?: GatewayMetrics): Promise<SharedState> {
   let where: string;
   try {
     where = describeRedisEndpoint(parseRedisUrl(url));
@@ -52,10 +56,12 @@ export async function connectSharedState(url: string, logger: Logger): Promise<S
   } else {
     logger.info('session store (Redis) connected', { redis: where });
   }
-  const store = createRedisSessionStore({ redis });
+  const redisStore = createRedisSessionStore({ redis });
+  const redisBus = createRedisNotificationBus({ publisher, subscriber, logger });
+  const store = metrics === undefined ? redisStore : createMeasuredSessionStore(redisStore, metrics);
   const bus = createSplitNotificationBus({
     local: createMemoryNotificationBus(),
-    shared: createRedisNotificationBus({ publisher, subscriber, logger }),
+    shared: metrics === undefined ? redisBus : createMeasuredNotificationBus(redisBus, metrics),
     isShared: (topic) => topic !== BROADCAST_TOPIC,
   });
   return {

@@ -31,6 +31,20 @@ export interface CallFact {
 /** The router's phases: one per ext_proc message kind. */
 export type RouterPhase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
 
+/**
+ * A shared-state operation: a SessionStore method, or `publish` on a notification bus that
+ * leaves the process (Redis pub/sub). A fixed set, so it is a bounded label value.
+ */
+export type StoreOperation =
+  | 'lookup'
+  | 'ensureBackendSession'
+  | 'dropBackendSession'
+  | 'terminate'
+  | 'putPending'
+  | 'takePending'
+  | 'backendSessions'
+  | 'publish';
+
 export interface GatewayMetrics {
   /** One MCP request to the endpoint (any method, either era), answered. */
   request(method: string, outcome: RequestOutcome, seconds: number): void;
@@ -46,6 +60,8 @@ export interface GatewayMetrics {
   listChanged(list: 'tools' | 'prompts' | 'resources'): void;
   /** One ext_proc message answered by the router. */
   routerPhase(phase: RouterPhase, seconds: number): void;
+  /** One operation on the shared store or bus, and whether it failed (see createMeasuredSessionStore). */
+  storeOperation(operation: StoreOperation, ok: boolean, seconds: number): void;
 }
 
 const nothing = () => {};
@@ -59,6 +75,7 @@ export const NO_METRICS: GatewayMetrics = Object.freeze({
   backendSessionOpened: nothing,
   listChanged: nothing,
   routerPhase: nothing,
+  storeOperation: nothing,
 });
 
 /** The MCP methods a label may name; any other is `other`. */
