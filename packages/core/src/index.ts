@@ -33,7 +33,7 @@ export type { BusMessage, NotificationBus } from './store/notification-bus.ts';
 export { createSplitNotificationBus } from './store/split-notification-bus.ts';
 export type { SplitNotificationBusOptions } from './store/split-notification-bus.ts';
 
-export { createGateway } from './gateway/create-gateway.ts';
+export { DEFAULT_SERVER_INFO, createGateway } from './gateway/create-gateway.ts';
 export type { Gateway, GatewayOptions, GatewayRouting } from './gateway/create-gateway.ts';
 export type { McpEndpoint } from './endpoint/mcp-endpoint.ts';
 export type { RequestContext } from './endpoint/endpoint-context.ts';
@@ -46,8 +46,8 @@ export type { AccessControl, AccessEnv } from './decision/access-control.ts';
 export type { ProtectedResourceMetadata } from './identity/protected-resource.ts';
 export type { AuditRecord, AuditSink } from './audit/audit-record.ts';
 export { NO_METRICS } from './telemetry/gateway-metrics.ts';
-export { NO_SPAN, NO_TRACER } from './telemetry/gateway-tracer.ts';
-export type { GatewaySpan, GatewayTracer, SpanAttributes, TraceCarrier } from './telemetry/gateway-tracer.ts';
+export { NO_TRACER } from './telemetry/gateway-tracer.ts';
+export type { GatewayTracer } from './telemetry/gateway-tracer.ts';
 export type {
   CallFact,
   CallOutcome,

@@ -16,7 +16,6 @@ import {
   type GatewayMetrics,
   type GatewaySpan,
   type GatewayTracer,
-  type TraceCarrier,
   mcpRequestAttributes,
   mcpSpanName,
   mcpTargetAttributes,
@@ -43,6 +42,7 @@ import {
 } from './ext-proc-messages.ts';
 import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
 import { ACCESS_HEADERS, BROKER_SERVER_NAME } from './translate-request-headers.ts';
+import { NO_STREAM_TRACE, type StreamTrace } from './stream-trace.ts';
 import type { UpstreamRoute } from './upstream-route.ts';
 
 /** What the request-body phase needs; effects are injected so the translation stays testable. */
@@ -130,19 +130,6 @@ export async function translateRequestBody(
     ? routeModernCall(request, decision.plan, headers, deps, auth, trace)
     : routeLegacyCall(request, decision.plan, headers, deps, auth, trace);
 }
-
-/**
- * Where a routed call's span starts: the trace Envoy's ext_proc call carries (its gRPC
- * metadata's `traceparent`, when Envoy traces), else the client's request headers'; and when
- * the stream began.
- */
-export interface StreamTrace {
-  readonly parent: TraceCarrier | undefined;
-  /** Milliseconds since the epoch. */
-  readonly startTime: number;
-}
-
-const NO_STREAM_TRACE: StreamTrace = { parent: undefined, startTime: 0 };
 
 /** The span of a routed call (kind server, named and attributed as the broker names its own). */
 function routedCallSpan(

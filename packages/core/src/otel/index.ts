@@ -1,2 +1,3 @@
 /** The OpenTelemetry side of the tracing port, for hosts that export spans (Node, workerd). */
-export { createOtelTracer } from './otel-tracer.ts';
+export { otlpHeaders, otlpTarget, startOtelTracing } from './otel-tracing.ts';
+export type { OtelEnv, OtelTracing, OtlpTarget } from './otel-tracing.ts';

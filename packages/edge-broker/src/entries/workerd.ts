@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SERVER_INFO,
   createGateway,
   parseConfig,
   type AccessEnv,
@@ -12,6 +13,8 @@ import { createBrokerApp } from '../app.ts';
 import { chooseSessionState, type SessionState, type SessionStateEnv } from '../edge-session-state.ts';
 import { createRequestSafeNotificationBus } from '../request-safe-bus.ts';
 import { closeAfterResponse } from '../request-scoped-store.ts';
+import { startWorkerTracing } from '../worker-tracing.ts';
+import type { OtelTracing } from '@mcp-gateway/core/otel';
 
 // The Durable Object class the GATEWAY_SESSIONS binding names (wrangler.toml).
 export { GatewaySessionObject } from '../session-object.ts';
@@ -34,6 +37,21 @@ export interface WorkerEnv extends SessionStateEnv {
   MCP_GATEWAY_CONFIG?: string;
   /** HS256 key for session ids, at least 32 bytes (a secret). */
   GATEWAY_SIGNING_KEY?: string;
+  /** OTLP/HTTP collector: spans are exported when this or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT is bound. */
+  readonly OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+  readonly OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?: string;
+  /** http/protobuf (default) or http/json. */
+  readonly OTEL_EXPORTER_OTLP_PROTOCOL?: string;
+  readonly OTEL_EXPORTER_OTLP_TRACES_PROTOCOL?: string;
+  /** Headers for the collector, `key=value,...` (a secret when it holds a token). */
+  readonly OTEL_EXPORTER_OTLP_HEADERS?: string;
+  readonly OTEL_EXPORTER_OTLP_TRACES_HEADERS?: string;
+  readonly OTEL_SERVICE_NAME?: string;
+  readonly OTEL_RESOURCE_ATTRIBUTES?: string;
+  readonly OTEL_TRACES_SAMPLER?: string;
+  readonly OTEL_TRACES_SAMPLER_ARG?: string;
+  readonly OTEL_SDK_DISABLED?: string;
+  readonly OTEL_TRACES_EXPORTER?: string;
 }
 
 interface WorkerExecutionContext {
@@ -46,6 +64,8 @@ interface Runtime {
   readonly gateway: Gateway;
   readonly app: Hono;
   readonly state: SessionState;
+  /** Spans being exported, when an OTLP endpoint is bound. */
+  readonly tracing: OtelTracing | undefined;
 }
 
 let runtime: Runtime | undefined;
@@ -61,24 +81,36 @@ export default {
   async fetch(request: Request, env: WorkerEnv, ctx: WorkerExecutionContext): Promise<Response> {
     const current = getRuntime(env);
     if (current instanceof Response) return current;
-    const executionCtx = ctx as Parameters<Hono['fetch']>[2];
-    const { state } = current;
-    if (state.kind !== 'redis') return current.app.fetch(request, env, executionCtx);
-    const scope = state.scope();
-    let response: Response;
-    try {
-      response = await state.run(scope, () => current.app.fetch(request, env, executionCtx));
-    } catch (error) {
-      await scope.close();
-      throw error;
-    }
+    const response = await serve(current, request, env, ctx);
+    const { tracing } = current;
+    // The request's spans end with its answer's body: exported once it has been sent.
+    if (tracing === undefined) return response;
     return closeAfterResponse(
       response,
-      () => scope.close(),
+      () => tracing.flush().catch(() => {}),
       (promise) => ctx.waitUntil(promise),
     );
   },
 };
+
+async function serve(current: Runtime, request: Request, env: WorkerEnv, ctx: WorkerExecutionContext) {
+  const executionCtx = ctx as Parameters<Hono['fetch']>[2];
+  const { state } = current;
+  if (state.kind !== 'redis') return current.app.fetch(request, env, executionCtx);
+  const scope = state.scope();
+  let response: Response;
+  try {
+    response = await state.run(scope, () => current.app.fetch(request, env, executionCtx));
+  } catch (error) {
+    await scope.close();
+    throw error;
+  }
+  return closeAfterResponse(
+    response,
+    () => scope.close(),
+    (promise) => ctx.waitUntil(promise),
+  );
+}
 
 function getRuntime(env: WorkerEnv): Runtime | Response {
   const fingerprint = [
@@ -87,6 +119,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
     env.CACHE_CONNECTION_STRING ?? '',
     env.GATEWAY_SESSIONS === undefined ? '' : 'do',
     ...ACCESS_BINDINGS.map((name) => env[name] ?? ''),
+    ...OTEL_BINDINGS.map((name) => env[name] ?? ''),
   ].join('\u0000');
   if (runtime?.fingerprint === fingerprint) return runtime;
   const logger = consoleLogger({});
@@ -97,7 +130,9 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
   }
   let gateway: Gateway;
   let state: SessionState;
+  let tracing: OtelTracing | undefined;
   try {
+    tracing = startWorkerTracing(otelEnvOf(env), DEFAULT_SERVER_INFO.version, logger);
     state = chooseSessionState(env, logger);
     gateway = createGateway({
       config: parsed.config,
@@ -108,6 +143,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
       discovery: 'on-demand',
       accessEnv: accessEnvOf(env),
       hostName: 'worker',
+      ...(tracing !== undefined && { tracer: tracing.tracer }),
       // Audit records go to the worker's log, one JSON line each (Workers Logs / Logpush collect them).
       auditSink: () => ({ write: (record: AuditRecord) => console.log(JSON.stringify(record)) }),
     });
@@ -116,7 +152,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
   }
   logger.info('worker ready', { sessionState: state.describe, servers: parsed.config.servers.length });
   const app = createBrokerApp({ gateway, logger });
-  runtime = { fingerprint, gateway, app, state };
+  runtime = { fingerprint, gateway, app, state, tracing };
   return runtime;
 }
 
@@ -132,6 +168,26 @@ const ACCESS_BINDINGS = [
   'TRUSTED_HEADER_PUBLIC_KEY',
   'ENFORCE_CAPABILITY_FILTERING',
 ] as const;
+
+/** The bindings tracing reads: a change rebuilds the gateway. */
+const OTEL_BINDINGS = [
+  'OTEL_EXPORTER_OTLP_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT',
+  'OTEL_EXPORTER_OTLP_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+  'OTEL_EXPORTER_OTLP_HEADERS',
+  'OTEL_EXPORTER_OTLP_TRACES_HEADERS',
+  'OTEL_SERVICE_NAME',
+  'OTEL_RESOURCE_ATTRIBUTES',
+  'OTEL_TRACES_SAMPLER',
+  'OTEL_TRACES_SAMPLER_ARG',
+  'OTEL_SDK_DISABLED',
+  'OTEL_TRACES_EXPORTER',
+] as const;
+
+function otelEnvOf(env: WorkerEnv): Record<string, string | undefined> {
+  return Object.fromEntries(OTEL_BINDINGS.map((name) => [name, env[name]]));
+}
 
 function accessEnvOf(env: WorkerEnv): AccessEnv {
   return {
