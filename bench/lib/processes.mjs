@@ -57,7 +57,7 @@ export async function startNullExtProc() {
  */
 export async function startBenchGateway(
   upstreams,
-  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString, cli = GATEWAY_CLI, extraConfig = '' } = {},
+  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString, cli = GATEWAY_CLI, extraConfig = '', env = {} } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-bench-'));
   const configPath = join(dir, 'config.yaml');
@@ -84,7 +84,7 @@ export async function startBenchGateway(
       ],
       {
         cwd: REPO_ROOT,
-        env: { GATEWAY_SIGNING_KEY: SIGNING_KEY, CACHE_CONNECTION_STRING: cacheConnectionString },
+        env: { GATEWAY_SIGNING_KEY: SIGNING_KEY, CACHE_CONNECTION_STRING: cacheConnectionString, ...env },
         readyWhen: { url: `http://127.0.0.1:${port}/healthz` },
         timeoutMs: 30_000,
       },
