@@ -89,4 +89,117 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
     );
     expect(stack.failing.refused).toBe(8);
   });
+
+  it('is a Grafana dashboard with a Prometheus data source variable, label_values variables and the rows of issue 13', () => {
+    expect(dashboard.schemaVersion).toBeGreaterThanOrEqual(39);
+    const variables = dashboard.templating.list;
+    expect(variables.find((v) => v.name === 'datasource')).toMatchObject({ type: 'datasource', query: 'prometheus' });
+    for (const name of ['server', 'tool']) {
+      const variable = variables.find((v) => v.name === name);
+      expect(variable?.type, name).toBe('query');
+      expect(variableQuery(variable!), name).toMatch(/^label_values\(/);
+    }
+    const rows = dashboard.panels.filter((p) => p.type === 'row').map((p) => p.title);
+    expect(rows).toEqual(['Traffic', 'Access', 'Upstreams', 'Sessions', 'Router', 'Store', 'Process']);
+    const panels = graphPanels(dashboard);
+    expect(new Set(dashboard.panels.map((p) => p.id)).size).toBe(dashboard.panels.length);
+    for (const panel of panels) {
+      expect(panel.datasource, panel.title).toEqual({ type: 'prometheus', uid: '${datasource}' });
+      expect(panel.targets?.length, panel.title).toBeGreaterThan(0);
+      expect(panel.description, panel.title).toBeTruthy();
+    }
+  });
+
+  /** The values a query variable offers, as Grafana asks Prometheus for them (the series API). */
+  const variableValues = async (query: string): Promise<string[]> => {
+    const { selector, label } = parseLabelValues(query);
+    const url = `${stack.prometheus.url}/api/v1/label/${label}/values?${new URLSearchParams({ 'match[]': selector })}`;
+    const body = (await (await fetch(url)).json()) as { status: string; data: string[] };
+    expect(body.status).toBe('success');
+    return body.data;
+  };
+
+  /** Each variable at "All" (its allValue, else every value it offers), resolved in order. */
+  const allSelected = async (): Promise<Record<string, string>> => {
+    const values: Record<string, string> = { datasource: 'prometheus' };
+    for (const variable of dashboard.templating.list) {
+      if (variable.type !== 'query') continue;
+      const offered = await variableValues(substitute(variableQuery(variable), values, RATE_WINDOW));
+      values[variable.name] = variable.allValue ?? toRegexAlternation(offered);
+    }
+    return values;
+  };
+
+  it('offers the processes, the servers and the tools called in its variables', async () => {
+    const query = (name: string) => variableQuery(dashboard.templating.list.find((v) => v.name === name)!);
+    expect((await variableValues(query('job'))).sort()).toEqual(['broker', 'router']);
+    expect(await variableValues(query('server'))).toEqual(['server1', 'server2']);
+    expect(await variableValues(substitute(query('tool'), { server: '.*' }, RATE_WINDOW))).toEqual([
+      's1_echo',
+      's1_greet',
+      's2_echo',
+    ]);
+    expect(await variableValues(substitute(query('tool'), { server: 'server2' }, RATE_WINDOW))).toEqual(['s2_echo']);
+  });
+
+  /** Runs every target with `values`; names each panel whose query fails or returns no series. */
+  const runPanels = async (values: Record<string, string>, needData: (title: string) => Promise<boolean>) => {
+    const problems: string[] = [];
+    for (const panel of graphPanels(dashboard)) {
+      for (const target of panel.targets ?? []) {
+        const promql = substitute(target.expr, values, RATE_WINDOW);
+        let result: PromQueryResult;
+        try {
+          result = await stack.prometheus.query(promql);
+        } catch (error) {
+          problems.push(`${panel.title} (${target.refId}): ${String(error)}`);
+          continue;
+        }
+        if (!hasSeries(result) && (await needData(panel.title))) {
+          problems.push(`${panel.title} (${target.refId}): no data for ${promql}`);
+        }
+      }
+    }
+    return problems;
+  };
+
+  /** True unless the panel waits for a metric of the store branch that Prometheus has not seen. */
+  const needData = async (title: string) => {
+    const metric = NEEDS_STORE_SERIES[title];
+    if (metric === undefined) return true;
+    return hasSeries(await stack.prometheus.query(`count(${metric})`));
+  };
+
+  it('answers every panel query with data when every process, server and tool is selected', async () => {
+    expect(await runPanels(await allSelected(), needData)).toEqual([]);
+  });
+
+  it('answers every panel query with data for one server and one tool', async () => {
+    const values = { ...(await allSelected()), job: 'router', server: 'server2', tool: toRegexAlternation(['s2_echo']) };
+    expect(await runPanels(values, needData)).toEqual([]);
+  });
+
+  it('shows the upstream error, the refusal by rule and the router phases in its panels', async () => {
+    const values = await allSelected();
+    const run = async (title: string, refId = 'A') => {
+      const target = graphPanels(dashboard)
+        .find((p) => p.title === title)
+        ?.targets?.find((t) => t.refId === refId);
+      expect(target, title).toBeDefined();
+      return vector(await stack.prometheus.query(substitute(target!.expr, values, RATE_WINDOW)));
+    };
+    const ratio = await run('Error ratio per server and tool');
+    expect(ratio.map((s) => [s.metric.server, s.metric.name, Number(s.value[1])]).sort()).toEqual([
+      ['server1', 's1_echo', 0],
+      ['server2', 's2_echo', 1],
+    ]);
+    const decisions = await run('Access decisions/s by rule and outcome');
+    expect(decisions.map((s) => `${s.metric.rule} ${s.metric.outcome}`)).toContain(`${DENY_RULE} denied`);
+    const phases = await run('Router latency p50/p99 per ext_proc phase', 'B');
+    expect(phases.map((s) => s.metric.phase).sort()).toEqual(
+      expect.arrayContaining(['request_body', 'request_headers', 'response_headers']),
+    );
+    const active = await run('Active sessions (started − ended)');
+    expect(active.map((s) => Number(s.value[1]))).toEqual([0]);
+  });
 });
