@@ -46,9 +46,7 @@ export function readDashboard(): Dashboard {
 
 /** Every panel that is not a row, rows' nested panels included, in order. */
 export function graphPanels(dashboard: Dashboard): DashboardPanel[] {
-  return dashboard.panels.flatMap((panel) =>
-    panel.type === 'row' ? [...(panel.panels ?? [])] : [panel],
-  );
+  return dashboard.panels.flatMap((panel) => (panel.type === 'row' ? [...(panel.panels ?? [])] : [panel]));
 }
 
 /** The text of a query variable's query (`label_values(metric{…}, label)`). */

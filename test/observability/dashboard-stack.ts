@@ -45,7 +45,8 @@ export interface DashboardStack {
 
 function configYaml(servers: readonly { name: string; url: string; prefix: string }[]): string {
   const entries = servers.map(
-    (s) => `  - name: ${s.name}\n    url: ${JSON.stringify(s.url)}\n    prefix: ${s.prefix}\n    hostname: ${s.name}.mcp.local\n`,
+    (s) =>
+      `  - name: ${s.name}\n    url: ${JSON.stringify(s.url)}\n    prefix: ${s.prefix}\n    hostname: ${s.name}.mcp.local\n`,
   );
   return [
     `servers:\n${entries.join('')}`,
@@ -77,7 +78,11 @@ export async function startDashboardStack(): Promise<DashboardStack> {
     ];
     const shared = { CACHE_CONNECTION_STRING: redis.url, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY };
     const broker = started(
-      await startGateway({ config: configYaml(servers), env: shared, args: ['--mcp-gateway-public-host', PUBLIC_HOST] }),
+      await startGateway({
+        config: configYaml(servers),
+        env: shared,
+        args: ['--mcp-gateway-public-host', PUBLIC_HOST],
+      }),
     );
     const routerPort = await freePort();
     const routerMetricsPort = await freePort();

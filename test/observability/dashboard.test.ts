@@ -38,14 +38,26 @@ const sumOf = (result: PromQueryResult) => vector(result).reduce((total, s) => t
 async function oneRound(url: string): Promise<void> {
   const sessionId = await openSession(url);
   for (let i = 0; i < 3; i++) {
-    const reply = await post(url, request('tools/call', { name: 's1_echo', arguments: { text: 'hi' } }), onSession(sessionId));
+    const reply = await post(
+      url,
+      request('tools/call', { name: 's1_echo', arguments: { text: 'hi' } }),
+      onSession(sessionId),
+    );
     expect(reply.json?.result).toEqual({ content: [{ type: 'text', text: 'echo: hi' }] });
   }
   for (let i = 0; i < 2; i++) {
-    const reply = await post(url, request('tools/call', { name: 's2_echo', arguments: { text: 'hi' } }), onSession(sessionId));
+    const reply = await post(
+      url,
+      request('tools/call', { name: 's2_echo', arguments: { text: 'hi' } }),
+      onSession(sessionId),
+    );
     expect(reply.json?.result).toBeUndefined();
   }
-  const refused = await post(url, request('prompts/get', { name: 's1_greet', arguments: { who: 'x' } }), onSession(sessionId));
+  const refused = await post(
+    url,
+    request('prompts/get', { name: 's1_greet', arguments: { who: 'x' } }),
+    onSession(sessionId),
+  );
   expect(refused.json?.error?.code).toBe(-32003);
   const deleted = await fetch(url, { method: 'DELETE', headers: onSession(sessionId) });
   expect(deleted.status).toBe(200);
@@ -77,7 +89,9 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
   it('counts what the traffic did, on both processes', async () => {
     const { prometheus } = stack;
     const calls = await prometheus.query('sum by (job, host, server, name, outcome) (mcp_gateway_calls_total)');
-    const seen = vector(calls).map((s) => `${s.metric.job} ${s.metric.host} ${s.metric.name} ${s.metric.outcome} ${s.value[1]}`);
+    const seen = vector(calls).map(
+      (s) => `${s.metric.job} ${s.metric.host} ${s.metric.name} ${s.metric.outcome} ${s.value[1]}`,
+    );
     expect(seen.sort()).toEqual(
       [
         'broker broker s1_echo ok 6',
@@ -175,7 +189,12 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
   });
 
   it('answers every panel query with data for one server and one tool', async () => {
-    const values = { ...(await allSelected()), job: 'router', server: 'server2', tool: toRegexAlternation(['s2_echo']) };
+    const values = {
+      ...(await allSelected()),
+      job: 'router',
+      server: 'server2',
+      tool: toRegexAlternation(['s2_echo']),
+    };
     expect(await runPanels(values, needData)).toEqual([]);
   });
 
@@ -202,4 +221,57 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
     const active = await run('Active sessions (started − ended)');
     expect(active.map((s) => Number(s.value[1]))).toEqual([0]);
   });
+
+  it('keeps the series count bounded after 10 000 calls to 10 000 made-up tool names, none of them in a label', async () => {
+    const { prometheus } = stack;
+    const seriesCount = async () => sumOf(await prometheus.query('count({__name__=~"mcp_.*"})'));
+    const requests = async () => sumOf(await prometheus.query('sum(mcp_gateway_requests_total)'));
+    const before = await seriesCount();
+    const requestsBefore = await requests();
+    const sessionId = await openSession(stack.envoyUrl);
+    const started = performance.now();
+    for (let batch = 0; batch < 100; batch++) {
+      const replies = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          post(
+            stack.envoyUrl,
+            request('tools/call', { name: `made_up_tool_${batch * 100 + i}` }),
+            onSession(sessionId),
+          ),
+        ),
+      );
+      expect(replies.every((reply) => reply.json?.error !== undefined)).toBe(true);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // Prometheus has scraped the broker after the last of them (each is counted by its method).
+    await prometheus.waitForSeries('sum(mcp_gateway_requests_total)', (r) => sumOf(r) >= requestsBefore + 10_000);
+    const after = await seriesCount();
+    // What the calls may add: their request's outcome under tools/call on each process, nothing per name.
+    expect(
+      after - before,
+      `series before ${before}, after ${after} (${seconds.toFixed(1)} s of calls)`,
+    ).toBeLessThanOrEqual(10);
+    for (const promql of [
+      'count by (name) (mcp_gateway_calls_total)',
+      'count by (name) (mcp_gateway_call_duration_seconds_bucket)',
+      'count by (method) (mcp_gateway_requests_total)',
+    ]) {
+      const values = vector(await prometheus.query(promql)).map((s) => Object.values(s.metric).join(' '));
+      expect(
+        values.filter((value) => value.includes('made_up')),
+        promql,
+      ).toEqual([]);
+    }
+    // Nor in any label of any series Prometheus holds.
+    const labels = (await (await fetch(`${prometheus.url}/api/v1/labels`)).json()) as { data: string[] };
+    for (const label of labels.data) {
+      const values = (await (await fetch(`${prometheus.url}/api/v1/label/${label}/values`)).json()) as {
+        data: string[];
+      };
+      expect(
+        values.data.filter((value) => value.includes('made_up')),
+        label,
+      ).toEqual([]);
+    }
+  }, 180_000);
 });

@@ -24,7 +24,13 @@ export async function startFailingProxy(upstreamPort: number): Promise<FailingPr
         return;
       }
       const relay = httpRequest(
-        { host: '127.0.0.1', port: upstreamPort, path: incoming.url, method: incoming.method, headers: incoming.headers },
+        {
+          host: '127.0.0.1',
+          port: upstreamPort,
+          path: incoming.url,
+          method: incoming.method,
+          headers: incoming.headers,
+        },
         (answer) => {
           outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
           answer.pipe(outgoing);
