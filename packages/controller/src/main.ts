@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createNodeLogger } from '@mcp-gateway/core/node-logger';
 import { runController } from './kube/run-controller.ts';
+import { parseGatewayEnv } from './model/gateway-env.ts';
 import { DEFAULT_GATEWAY_IMAGE } from './names.ts';
 
 const HELP = `mcp-gateway-controller: reconciles MCPGatewayExtension, MCPServerRegistration and
@@ -18,6 +19,8 @@ Flags:
   --gateway-image IMAGE      Image of the gateway Deployments. Default: $MCP_GATEWAY_IMAGE,
                              $RELATED_IMAGE_ROUTER_BROKER or ${DEFAULT_GATEWAY_IMAGE}
   --gateway-log-level LEVEL  --log-level of gateways whose extension sets none (debug|info|warn|error).
+  --gateway-env NAME=VALUE   An environment variable of every gateway container, e.g.
+                             OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4317 (repeatable).
   --lease-namespace NS       Namespace of the leader-election Lease. Default: $POD_NAMESPACE, $NAMESPACE or default
   --no-leader-elect          Reconcile without leader election (a single replica only).
   --health-address H:P       /healthz and /readyz. Default 0.0.0.0:8081 ("" to disable)
@@ -48,6 +51,7 @@ const { values } = (() => {
         kubeconfig: { type: 'string' },
         'gateway-image': { type: 'string' },
         'gateway-log-level': { type: 'string' },
+        'gateway-env': { type: 'string', multiple: true },
         'lease-namespace': { type: 'string' },
         'leader-elect': { type: 'boolean', default: true },
         'health-address': { type: 'string', default: '0.0.0.0:8081' },
@@ -70,6 +74,8 @@ const logger = createNodeLogger({
   service: 'mcp-gateway-controller',
 });
 const gatewayLogLevel = parseLevel(values['gateway-log-level'], '--gateway-log-level');
+const gatewayEnv = parseGatewayEnv(values['gateway-env'] ?? []);
+if (!gatewayEnv.ok) fail(gatewayEnv.message);
 const kubeConfig = new KubeConfig();
 try {
   if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
@@ -86,7 +92,11 @@ let ready = false;
 const replica = runController({
   kubeConfig,
   logger,
-  resources: { image, ...(gatewayLogLevel !== undefined ? { defaultLogLevel: gatewayLogLevel } : {}) },
+  resources: {
+    image,
+    ...(gatewayLogLevel !== undefined ? { defaultLogLevel: gatewayLogLevel } : {}),
+    ...(gatewayEnv.env.length > 0 ? { extraEnv: gatewayEnv.env } : {}),
+  },
   leaderElection: values['leader-elect'],
   leaseNamespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? env.NAMESPACE ?? 'default',
   identity: `${hostname()}-${randomBytes(4).toString('hex')}`,

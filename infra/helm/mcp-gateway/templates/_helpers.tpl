@@ -57,3 +57,38 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "mcp-gateway.gatewayNamespace" -}}
 {{- .Values.mcpGatewayExtension.gatewayRef.namespace | default .Release.Namespace }}
 {{- end }}
+
+{{/* The controller's --gateway-env flags for the otel values (none while otel.endpoint is empty). */}}
+{{- define "mcp-gateway.otelFlags" -}}
+{{- with .Values.otel }}
+{{- if .endpoint }}
+{{- if not (has .protocol (list "grpc" "http/protobuf")) }}
+{{- fail (printf "otel.protocol must be grpc or http/protobuf (got %q)" .protocol) }}
+{{- end }}
+- {{ printf "--gateway-env=OTEL_EXPORTER_OTLP_ENDPOINT=%s" .endpoint | quote }}
+- {{ printf "--gateway-env=OTEL_EXPORTER_OTLP_PROTOCOL=%s" .protocol | quote }}
+{{- with .serviceName }}
+- {{ printf "--gateway-env=OTEL_SERVICE_NAME=%s" . | quote }}
+{{- end }}
+{{- with .resourceAttributes }}
+{{- $pairs := list }}
+{{- range $key, $value := . }}
+{{- if or (contains "," (toString $key)) (contains "=" (toString $key)) (contains "," (toString $value)) (contains "=" (toString $value)) }}
+{{- fail (printf "otel.resourceAttributes.%s: keys and values may not hold ',' or '='" $key) }}
+{{- end }}
+{{- $pairs = append $pairs (printf "%s=%v" $key $value) }}
+{{- end }}
+- {{ printf "--gateway-env=OTEL_RESOURCE_ATTRIBUTES=%s" (join "," $pairs) | quote }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Namespaces whose gateways the monitor scrapes. */}}
+{{- define "mcp-gateway.monitoredNamespaces" -}}
+{{- if .Values.monitoring.namespaces }}
+{{- toYaml .Values.monitoring.namespaces }}
+{{- else }}
+- {{ .Release.Namespace }}
+{{- end }}
+{{- end }}

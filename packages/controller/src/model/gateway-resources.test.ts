@@ -80,6 +80,26 @@ describe('gateway resources', () => {
     expect(deployment).not.toHaveProperty('spec.replicas');
   });
 
+  it('adds the --gateway-env variables after the ones the extension sets', () => {
+    type Built = { spec: { template: { spec: { containers: { env: { name: string }[] }[] } } } };
+    const extraEnv = [
+      { name: 'OTEL_EXPORTER_OTLP_ENDPOINT', value: 'http://otel-collector:4317' },
+      { name: 'OTEL_SERVICE_NAME', value: 'mcp-gateway' },
+    ];
+    const deployment = gatewayDeployment(valid({ sessionStore: { secretName: 'redis' } }), {
+      ...options,
+      extraEnv,
+    }) as unknown as Built;
+    const env = deployment.spec.template.spec.containers[0]?.env ?? [];
+    expect(env.map((e) => e.name)).toEqual([
+      'GATEWAY_SIGNING_KEY',
+      'CACHE_CONNECTION_STRING',
+      'OTEL_EXPORTER_OTLP_ENDPOINT',
+      'OTEL_SERVICE_NAME',
+    ]);
+    expect(env.slice(-2)).toEqual(extraEnv);
+  });
+
   it('takes the trusted-header key from its Secret and puts its fingerprint on the pod template', () => {
     type Built = {
       spec: {

@@ -1,5 +1,6 @@
 import type { Deployment, KubeObject, OwnerReference } from './api-types.ts';
 import type { ValidExtension } from './extension-validation.ts';
+import type { GatewayEnvVar } from './gateway-env.ts';
 import {
   BROKER_PORT,
   CONFIG_MOUNT_PATH,
@@ -27,6 +28,11 @@ export interface GatewayResourceOptions {
   readonly image: string;
   /** Log level when the extension sets none. */
   readonly defaultLogLevel?: string;
+  /**
+   * Variables added to every gateway container after the ones derived from the extension
+   * (`--gateway-env`; the chart's `otel` values become the OTEL_* variables). Default none.
+   */
+  readonly extraEnv?: readonly GatewayEnvVar[];
 }
 
 /** A plain object for server-side apply. */
@@ -102,7 +108,7 @@ function userArgs(args: readonly string[]): string[] {
   return kept;
 }
 
-function env(valid: ValidExtension): Record<string, unknown>[] {
+function env(valid: ValidExtension, extra: readonly GatewayEnvVar[] = []): Record<string, unknown>[] {
   const spec = valid.extension.spec;
   const vars: Record<string, unknown>[] = [
     {
@@ -133,6 +139,7 @@ function env(valid: ValidExtension): Record<string, unknown>[] {
     add('OAUTH_BEARER_METHODS_SUPPORTED', (oauth.bearerMethodsSupported ?? ['header']).join(','));
     add('OAUTH_SCOPES_SUPPORTED', (oauth.scopesSupported ?? ['basic']).join(','));
   }
+  for (const { name, value } of extra) vars.push({ name, value });
   return vars;
 }
 
@@ -171,7 +178,7 @@ export function gatewayDeployment(
               name: GATEWAY_NAME,
               image: options.image,
               args: gatewayArgs(valid, options, current),
-              env: env(valid),
+              env: env(valid, options.extraEnv),
               ports: [
                 { name: 'http', containerPort: BROKER_PORT, protocol: 'TCP' },
                 { name: 'grpc', containerPort: ROUTER_PORT, protocol: 'TCP' },
