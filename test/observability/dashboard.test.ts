@@ -17,16 +17,6 @@ import {
 } from './dashboard-file.ts';
 import { DENY_RULE, SCRAPE_INTERVAL_MS, startDashboardStack, type DashboardStack } from './dashboard-stack.ts';
 
-/**
- * Panels whose series another branch adds (the store histogram and the catalog gauge of issue 13):
- * until that branch is merged their metric is absent and their queries only have to parse. Once
- * the metric exists, they must return data like the others.
- */
-const NEEDS_STORE_SERIES: Readonly<Record<string, string>> = {
-  'Catalog size by kind': 'mcp_gateway_catalog_items',
-  'Store latency p50/p99 per operation': 'mcp_gateway_store_operation_duration_seconds_bucket',
-  'Store errors/s per operation': 'mcp_gateway_store_operation_duration_seconds_count',
-};
 
 /** The window put for `$__rate_interval`: it holds all the traffic below and many scrapes. */
 const RATE_WINDOW = '1m';
@@ -157,7 +147,7 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
   });
 
   /** Runs every target with `values`; names each panel whose query fails or returns no series. */
-  const runPanels = async (values: Record<string, string>, needData: (title: string) => Promise<boolean>) => {
+  const runPanels = async (values: Record<string, string>) => {
     const problems: string[] = [];
     for (const panel of graphPanels(dashboard)) {
       for (const target of panel.targets ?? []) {
@@ -169,7 +159,7 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
           problems.push(`${panel.title} (${target.refId}): ${String(error)}`);
           continue;
         }
-        if (!hasSeries(result) && (await needData(panel.title))) {
+        if (!hasSeries(result)) {
           problems.push(`${panel.title} (${target.refId}): no data for ${promql}`);
         }
       }
@@ -177,15 +167,9 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
     return problems;
   };
 
-  /** True unless the panel waits for a metric of the store branch that Prometheus has not seen. */
-  const needData = async (title: string) => {
-    const metric = NEEDS_STORE_SERIES[title];
-    if (metric === undefined) return true;
-    return hasSeries(await stack.prometheus.query(`count(${metric})`));
-  };
 
   it('answers every panel query with data when every process, server and tool is selected', async () => {
-    expect(await runPanels(await allSelected(), needData)).toEqual([]);
+    expect(await runPanels(await allSelected())).toEqual([]);
   });
 
   it('answers every panel query with data for one server and one tool', async () => {
@@ -195,7 +179,7 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
       server: 'server2',
       tool: toRegexAlternation(['s2_echo']),
     };
-    expect(await runPanels(values, needData)).toEqual([]);
+    expect(await runPanels(values)).toEqual([]);
   });
 
   it('shows the upstream error, the refusal by rule and the router phases in its panels', async () => {
