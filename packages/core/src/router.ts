@@ -15,6 +15,8 @@ export { NO_METRICS } from './telemetry/gateway-metrics.ts';
 export type { CallFact, CallOutcome, GatewayMetrics, RouterPhase } from './telemetry/gateway-metrics.ts';
 export { NO_SPAN, NO_TRACER, withTraceMeta } from './telemetry/gateway-tracer.ts';
 export type { GatewaySpan, GatewayTracer, TraceCarrier } from './telemetry/gateway-tracer.ts';
+export { answerOutcome } from './telemetry/answer-outcome.ts';
+export type { AnswerOutcome } from './telemetry/answer-outcome.ts';
 export { mcpRequestAttributes, mcpSpanName, mcpTargetAttributes, serverAttributes } from './telemetry/mcp-spans.ts';
 export type { Auditor, AuditTrail } from './audit/audit-record.ts';
 export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './decision/route.ts';

@@ -46,7 +46,7 @@ export function createPrometheusMetrics(): PrometheusMetrics {
   });
   const callSeconds = new Histogram({
     name: 'mcp_gateway_call_duration_seconds',
-    help: 'Time from the access decision to the upstream answer (its start for a stream; its end behind Envoy).',
+    help: 'Time from the access decision to the upstream answer (on a stream, its answer message; behind Envoy, the end of the exchange).',
     labelNames: ['host', 'method', 'server', 'kind', 'name'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],

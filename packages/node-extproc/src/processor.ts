@@ -7,6 +7,8 @@ import {
   type AuthRefusal,
   type Authentication,
   type RouterPhase,
+  type AnswerOutcome,
+  answerOutcome,
   type TraceCarrier,
 } from '@mcp-gateway/core/router';
 import {
@@ -19,6 +21,7 @@ import {
 } from './ext-proc-messages.ts';
 import { loadExtProc } from './load-ext-proc.ts';
 import type { ProcessorDeps } from './processor-deps.ts';
+import { recordRoutedCall } from './routed-call-record.ts';
 import { envoyTraceOf, headerTrace } from './stream-trace.ts';
 import { translateRequestBody } from './translate-request-body.ts';
 import { translateRequestHeaders } from './translate-request-headers.ts';
@@ -46,6 +49,8 @@ interface StreamState {
   openPath: boolean;
   /** The upstream's status of a routed call, once its response headers came. */
   upstreamStatus: number | undefined;
+  /** The upstream's answer to a routed call, judged, once its body brought it. */
+  answer: AnswerOutcome | undefined;
   /** The routed call has been counted (once, when the exchange ends). */
   counted: boolean;
   route: UpstreamRoute | undefined;
@@ -72,6 +77,7 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
     auth: unverified(undefined),
     openPath: false,
     upstreamStatus: undefined,
+    answer: undefined,
     counted: false,
     route: undefined,
     responseBody: undefined,
@@ -217,7 +223,9 @@ async function translate(
         deps,
       );
       if (state.route !== undefined && result.bodyKind !== undefined) {
-        state.responseBody = createResponseBodyTranslator(state.route, result.bodyKind, deps);
+        state.responseBody = createResponseBodyTranslator(state.route, result.bodyKind, deps, (answer) => {
+          state.answer = answerOutcome(answer);
+        });
       }
       return result.response;
     }
@@ -361,28 +369,9 @@ const OPEN_PATHS = new Set([
 
 const PHASES: ReadonlySet<string> = new Set(['request_headers', 'request_body', 'response_headers', 'response_body']);
 
-/** Counts a call the router routed, once its exchange ended: by its upstream's status (none: unavailable). */
+/** Records a routed call once, when its exchange ended (see recordRoutedCall). */
 function countCall(state: StreamState, deps: ProcessorDeps): void {
-  const call = state.route?.call;
-  if (call === undefined || state.counted) return;
+  if (state.route?.call === undefined || state.counted) return;
   state.counted = true;
-  const status = state.upstreamStatus;
-  const span = state.route?.span;
-  if (span !== undefined) {
-    if (status === undefined) span.fail('upstream_unavailable');
-    else {
-      span.set({ 'http.response.status_code': status });
-      if (status >= 400) span.fail(String(status));
-    }
-    span.end();
-  }
-  deps.metrics.call({
-    host: 'router',
-    method: call.method,
-    server: (state.route as UpstreamRoute).server,
-    kind: call.kind,
-    name: call.name,
-    outcome: status === undefined ? 'unavailable' : status >= 400 ? 'error' : 'ok',
-    seconds: (performance.now() - call.startedAt) / 1000,
-  });
+  recordRoutedCall(state.route, state.upstreamStatus, state.answer, deps);
 }

@@ -48,9 +48,10 @@ export function createResponseBodyTranslator(
   route: UpstreamRoute,
   kind: ResponseBodyKind,
   deps: ResponseBodyDeps,
+  onAnswer?: (answer: Readonly<Record<string, unknown>>) => void,
 ): ResponseBodyTranslator {
   const logger = deps.logger ?? NOOP_LOGGER;
-  const scope = createCallScope({ requestId: route.requestId, params: route.params });
+  const scope = createCallScope({ requestId: route.requestId, params: route.params, onAnswer });
   let answered = false;
   const rewrite: MessageRewrite = async (messages) => {
     const out: BodyMessage[] = [];

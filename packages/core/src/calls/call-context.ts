@@ -73,6 +73,8 @@ export interface ClientCall {
   readonly auth: Authentication;
   /** Told the upstream's HTTP status once its answer's headers arrive, or why none came (the audit and the log record it). */
   readonly noteUpstream?: ((outcome: number | GatewayError) => void) | undefined;
+  /** Told the upstream's answer to the call once it comes (a result, or a JSON-RPC error). */
+  readonly noteAnswer?: ((answer: Readonly<Record<string, unknown>>) => void) | undefined;
   /** The legacy client's session; absent for 2026-07-28 clients, which have none. */
   readonly session?: LegacySession;
 }

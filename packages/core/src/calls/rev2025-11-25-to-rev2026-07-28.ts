@@ -62,6 +62,7 @@ export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: Cl
       logger: call.logger,
       extraHeaders,
       onOutcome: call.noteUpstream,
+      onAnswer: call.noteAnswer,
       ...(signal === undefined ? {} : { signal }),
     });
   // A legacy client cancels with notifications/cancelled (client-messages.ts aborts this).

@@ -89,7 +89,7 @@ async function relayAnswer(
   const refused = authRefusal(response);
   if (refused !== undefined) return refused;
   if (!response.ok) return rpcErrorResponse(message.id, await httpFailure(server, response), logger);
-  const scope = createCallScope({ requestId: message.id, params: plan.params });
+  const scope = createCallScope({ requestId: message.id, params: plan.params, onAnswer: call.noteAnswer });
   const type = response.headers.get('content-type') ?? '';
   if (!type.includes('text/event-stream') || response.body === null) {
     return jsonCallAnswer(response, scope, server, message.id, plan.rewriteResult, logger);
@@ -99,6 +99,7 @@ async function relayAnswer(
     body: response.body,
     requestId: message.id,
     params: plan.params,
+    onAnswer: call.noteAnswer,
     server,
     backendSessionId: target.backendSessionId,
     jti,
@@ -122,6 +123,8 @@ export interface LegacyRelayOptions {
   readonly requestId: JsonRpcId;
   /** The params sent upstream (`_meta.progressToken` names the call's progress). */
   readonly params?: unknown;
+  /** Told the call's answer when it comes. */
+  readonly onAnswer?: ((answer: Readonly<Record<string, unknown>>) => void) | undefined;
   readonly server: ServerConfig;
   readonly backendSessionId: string;
   /** The gateway session the call belongs to (server requests are remembered under it). */
@@ -151,7 +154,7 @@ export interface LegacyRelayOptions {
  */
 export function relayLegacyStream(options: LegacyRelayOptions): ReadableStream<Uint8Array> {
   const { server, abort, logger, requestId } = options;
-  const scope = createCallScope({ requestId, params: options.params });
+  const scope = createCallScope({ requestId, params: options.params, onAnswer: options.onAnswer });
   options.signal?.addEventListener('abort', () => abort.abort(), { once: true });
   const { resume } = options;
   const source = resumableSource(sseMessages(options.body), {

@@ -144,7 +144,7 @@ type ParkBase = Omit<ParkedCall, 'waiting' | 'upstream'>;
 /** A legacy upstream's JSON answer made modern (`resultType: 'complete'`), under the client's id. */
 function jsonForModern(text: string, call: ClientCall, parked: ParkBase): Response {
   const { message, plan, logger } = call;
-  const scope = createCallScope({ requestId: parked.upstreamCallId, params: plan.params });
+  const scope = createCallScope({ requestId: parked.upstreamCallId, params: plan.params, onAnswer: call.noteAnswer });
   const answer = pickJsonAnswer(text, scope, plan.server, logger);
   if (answer instanceof GatewayError) return rpcErrorResponse(message.id, answer, logger);
   if (plan.rewriteResult === undefined && parked.upstreamCallId === message.id && text.trimStart().startsWith('{')) {
@@ -164,7 +164,7 @@ function streamForModern(
 ): Response {
   const { message, plan, logger } = call;
   const { server } = plan;
-  const scope = createCallScope({ requestId: park.upstreamCallId, params: plan.params });
+  const scope = createCallScope({ requestId: park.upstreamCallId, params: plan.params, onAnswer: call.noteAnswer });
   let parked = false;
   const stream = relayMessages({
     upstream,

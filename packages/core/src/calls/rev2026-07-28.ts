@@ -38,6 +38,7 @@ export function forwardRev20260728(ctx: CallContext, call: ClientCall): Promise<
     logger: call.logger,
     signal: call.request.signal,
     onOutcome: call.noteUpstream,
+    onAnswer: call.noteAnswer,
   });
 }
 
@@ -57,6 +58,8 @@ export interface ModernUpstreamCall {
   readonly extraHeaders?: Readonly<Record<string, string>>;
   /** Told the upstream's HTTP status, or why none came (the audit and the log record it). */
   readonly onOutcome?: ((outcome: number | GatewayError) => void) | undefined;
+  /** Told the call's answer when it comes. */
+  readonly onAnswer?: ((answer: Readonly<Record<string, unknown>>) => void) | undefined;
 }
 
 /**
@@ -105,7 +108,7 @@ export async function callModernUpstream(ctx: CallContext, call: ModernUpstreamC
     );
     return rpcErrorResponse(message.id, error, logger);
   }
-  const scope = createCallScope({ requestId: message.id, params: message.params });
+  const scope = createCallScope({ requestId: message.id, params: message.params, onAnswer: call.onAnswer });
   if (!type.includes('text/event-stream') || response.body === null) {
     return jsonCallAnswer(response, scope, server, message.id, call.rewriteResult, logger);
   }

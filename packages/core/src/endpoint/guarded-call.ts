@@ -7,6 +7,8 @@ import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
 import type { Era } from '../decision/routed-methods.ts';
 import type { GatewayError } from '../errors.ts';
+import type { LogFields } from '../logger.ts';
+import { answerOutcome, type AnswerOutcome } from '../telemetry/answer-outcome.ts';
 import type { CallOutcome } from '../telemetry/gateway-metrics.ts';
 import type { EndpointContext } from './endpoint-context.ts';
 
@@ -59,33 +61,57 @@ export async function forwardGuarded(
   }
   let upstreamStatus: number | undefined;
   let failure: GatewayError | undefined;
+  let answer: AnswerOutcome | undefined;
+  let awaitingAnswer = false;
+  let recorded = false;
+  // Counted, logged and marked on the span once per call: at its answer, or when it ends without one.
+  const record = (outcome: CallOutcome, errorType?: string, detail?: LogFields) => {
+    if (recorded) return;
+    recorded = true;
+    ctx.metrics.call({ ...fact, outcome, seconds: (performance.now() - started) / 1000 });
+    if (errorType !== undefined) ctx.span.fail(errorType, detail?.['reason'] as string | undefined);
+    // A tool that ran and reported its own failure is the tool's business, and a client may
+    // cancel: counted, not logged.
+    if (outcome === 'ok' || outcome === 'tool_error' || outcome === 'cancelled') return;
+    // Once per failed call, at warn: what failed and why, joined to its trace by the logger's trace_id.
+    call.logger.warn('call failed', { ...item, outcome, ...detail });
+  };
+  const recordAnswer = (judged: AnswerOutcome) => {
+    if (judged.code !== undefined) ctx.span.set({ 'rpc.response.status_code': String(judged.code) });
+    record(judged.outcome, judged.errorType, judged.code === undefined ? undefined : { code: judged.code });
+  };
   const noteUpstream = (outcome: number | GatewayError) => {
     if (typeof outcome === 'number') {
       upstreamStatus = outcome;
       trail.upstreamStatus(outcome);
     } else failure = outcome;
   };
-  const response = await forwardCall(ctx, { ...call, noteUpstream }, era);
-  // Until the answer starts: a JSON answer has been read whole; an SSE answer is under way.
-  const outcome = callOutcome(upstreamStatus);
-  ctx.metrics.call({ ...fact, outcome, seconds: (performance.now() - started) / 1000 });
-  if (outcome !== 'ok') {
-    // Once per failed call, at warn: what failed and why, joined to its trace by the logger's trace_id.
-    const reason =
-      failure === undefined ? { status: upstreamStatus } : { error: failure.code, reason: failure.message };
-    call.logger.warn('call failed', { ...item, ...reason });
-    if (failure !== undefined) ctx.span.fail(failure.code, failure.message);
+  const noteAnswer = (message: Readonly<Record<string, unknown>>) => {
+    answer = answerOutcome(message);
+    if (awaitingAnswer) recordAnswer(answer);
+  };
+  const response = await forwardCall(ctx, { ...call, noteUpstream, noteAnswer }, era);
+  if (failure !== undefined) {
+    record('unavailable', failure.code, { error: failure.code, reason: failure.message });
+  } else if (upstreamStatus === undefined) {
+    record('unavailable', 'no_answer', { reason: 'no exchange with the upstream' });
+  } else if (upstreamStatus >= 400) {
+    record('error', String(upstreamStatus), { status: upstreamStatus });
+  } else if (answer !== undefined) {
+    recordAnswer(answer);
+  } else {
+    // A stream under way: the answer is recorded when it comes.
+    awaitingAnswer = true;
   }
-  return auditor === NO_AUDIT ? response : whenSent(response, () => trail.finish());
+  if (!awaitingAnswer && auditor === NO_AUDIT) return response;
+  return whenSent(response, (how) => {
+    trail.finish();
+    if (how === 'cancelled') record('cancelled');
+    else record('unavailable', 'no_answer', { reason: 'the stream ended without an answer' });
+  });
 }
 
 /** What decided, as the audit and the metrics name it. */
 function decidedBy(verdict: AccessVerdict): string {
   return verdict.allowed ? verdict.by : (verdict.by ?? verdict.because);
-}
-
-/** A call's outcome by its upstream's status: none (unreachable, timed out), an HTTP error, or an answer. */
-function callOutcome(status: number | undefined): CallOutcome {
-  if (status === undefined) return 'unavailable';
-  return status >= 400 ? 'error' : 'ok';
 }

@@ -1,33 +1,36 @@
+/** How a response's body ended: sent whole, failed while read, or cancelled by the client. */
+export type SentHow = 'sent' | 'failed' | 'cancelled';
+
 /**
  * The response, with `done` called once its body has been sent, failed or been cancelled by
  * the client (or at once without a body).
  */
-export function whenSent(response: Response, done: () => void): Response {
+export function whenSent(response: Response, done: (how: SentHow) => void): Response {
   if (response.body === null) {
-    done();
+    done('sent');
     return response;
   }
   const reader = response.body.getReader();
   let finished = false;
-  const finish = () => {
+  const finish = (how: SentHow) => {
     if (finished) return;
     finished = true;
-    done();
+    done(how);
   };
   const watched = new ReadableStream<Uint8Array>({
     async pull(controller) {
       try {
         const { done: ended, value } = await reader.read();
         if (!ended) return controller.enqueue(value);
-        finish();
+        finish('sent');
         controller.close();
       } catch (error) {
-        finish();
+        finish('failed');
         controller.error(error);
       }
     },
     cancel(reason) {
-      finish();
+      finish('cancelled');
       return reader.cancel(reason);
     },
   });

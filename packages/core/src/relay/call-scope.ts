@@ -44,6 +44,8 @@ export interface CallScopeOptions {
   readonly requestId: JsonRpcId;
   /** The request's `params` as sent upstream: `_meta.progressToken` names the call's progress. */
   readonly params?: unknown;
+  /** Told the call's answer when the upstream gives it (metrics and traces record how the call went). */
+  readonly onAnswer?: ((answer: RelayedMessage) => void) | undefined;
 }
 
 /** Creates the scope of one call. */
@@ -59,6 +61,7 @@ export function createCallScope(options: CallScopeOptions): CallScope {
       const method = message['method'];
       if (typeof method !== 'string') {
         if (message['id'] === requestId && ('result' in message || 'error' in message)) {
+          options.onAnswer?.(message);
           return { kind: 'answer', message };
         }
         return drop('a response to another request');

@@ -9,8 +9,13 @@
 /** How an MCP request to the endpoint ended. */
 export type RequestOutcome = 'ok' | 'error' | 'unauthorized' | 'refused';
 
-/** How a forwarded call ended. */
-export type CallOutcome = 'ok' | 'error' | 'denied' | 'unavailable';
+/**
+ * How a forwarded call ended: answered (`ok`); a tool result with `isError` (`tool_error`); a
+ * JSON-RPC error or an HTTP error from the upstream (`error`); refused by access rules
+ * (`denied`); no answer at all: unreachable, timed out, or a stream that ended first (`unavailable`);
+ * the client went away before the answer (`cancelled`, how a 2026-07-28 client cancels).
+ */
+export type CallOutcome = 'ok' | 'tool_error' | 'error' | 'denied' | 'unavailable' | 'cancelled';
 
 /** The host that made a decision: the broker, the Envoy router, or the worker. */
 export type DecidingHost = 'broker' | 'router' | 'worker';

@@ -58,8 +58,8 @@ export function traceIdOf(traceparent: string | null | undefined): string | unde
   return match[1];
 }
 
-/** The W3C tracestate limit (32 members of at most 256 characters, with separators). */
-const MAX_TRACESTATE = 8_192;
+/** A tracestate passed on as is: printable ASCII, at most the 512 characters W3C asks vendors to keep. */
+const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
 
 /** A span that records nothing and passes the caller's trace context on unchanged. */
 class PassThroughSpan implements GatewaySpan {
@@ -71,7 +71,8 @@ class PassThroughSpan implements GatewaySpan {
   ) {
     const carrier: Record<string, string> = { traceparent: parent.traceparent as string };
     const state = parent.tracestate;
-    if (typeof state === 'string' && state !== '' && state.length <= MAX_TRACESTATE) carrier['tracestate'] = state;
+    // From `_meta` it is any JSON string: only one that is a valid header value goes on.
+    if (typeof state === 'string' && TRACESTATE.test(state)) carrier['tracestate'] = state;
     this.carrier = carrier;
   }
   rename(): void {}
