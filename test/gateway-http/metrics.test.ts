@@ -9,11 +9,23 @@ const seriesCount = (text: string) => text.split('\n').filter((line) => line !==
 
 describe('GET /metrics', () => {
   let upstream: SdkUpstream;
+  let failing: SdkUpstream;
   let gateway: RunningGateway;
   let metricsPort: number;
 
   beforeAll(async () => {
     upstream = await startSdkUpstream({ setup: echoAndGreet });
+    // Its tool fails as tools do (the SDK answers isError), its prompt with a JSON-RPC error.
+    failing = await startSdkUpstream({
+      setup(server) {
+        server.registerTool('explode', { description: 'Always fails' }, () => {
+          throw new Error('the tool exploded');
+        });
+        server.registerPrompt('broken', { description: 'Always fails' }, () => {
+          throw new Error('the prompt broke');
+        });
+      },
+    });
     metricsPort = await freePort();
     gateway = await startGateway({
       config: [
@@ -21,6 +33,9 @@ describe('GET /metrics', () => {
         '  - name: team-a/alpha',
         `    url: ${upstream.url}`,
         '    prefix: a_',
+        '  - name: team-b/beta',
+        `    url: ${failing.url}`,
+        '    prefix: b_',
         'policy:',
         '  rules:',
         '    - { name: no-greetings, effect: deny, prompts: [greet] }',
@@ -28,12 +43,13 @@ describe('GET /metrics', () => {
       ].join('\n'),
       args: ['--metrics-addr', `127.0.0.1:${metricsPort}`],
     });
-    await waitForHealthy(gateway, 1);
+    await waitForHealthy(gateway, 2);
   });
 
   afterAll(async () => {
     await gateway?.stop();
     await upstream?.stop();
+    await failing?.stop();
   });
 
   const scrape = async (url = `${gateway.baseUrl}/metrics`) => {
@@ -89,6 +105,32 @@ describe('GET /metrics', () => {
     expect(sample(text, 'mcp_gateway_upstream_up', { server: 'team-a/alpha' })).toBe(1);
     expect(sample(text, 'mcp_broker_tools_discovered', { server_name: 'team-a/alpha' })).toBe(1);
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+  });
+
+  it('counts a tool that reports a failure as tool_error and a JSON-RPC error answer as error, logging only the error', async () => {
+    const sessionId = await openSession(gateway.url);
+    const exploded = await post(gateway.url, request('tools/call', { name: 'b_explode' }), onSession(sessionId));
+    expect(exploded.json?.result?.isError).toBe(true);
+    const broken = await post(gateway.url, request('prompts/get', { name: 'b_broken' }), onSession(sessionId));
+    expect(broken.json?.error?.code).toBeTypeOf('number');
+    const text = await scrape();
+    expect(sample(text, 'mcp_gateway_calls_total', { name: 'b_explode', outcome: 'tool_error' })).toBe(1);
+    expect(sample(text, 'mcp_gateway_calls_total', { name: 'b_broken', outcome: 'error' })).toBe(1);
+    expect(sample(text, 'mcp_gateway_calls_total', { name: 'b_explode', outcome: 'ok' })).toBeUndefined();
+    const failed = gateway
+      .logs()
+      .split('\n')
+      .filter((line) => line.includes('"call failed"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(failed.filter((line) => line['item'] === 'b_explode')).toEqual([]);
+    expect(failed.filter((line) => line['item'] === 'b_broken')).toEqual([
+      expect.objectContaining({
+        level: 'warn',
+        server: 'team-b/beta',
+        outcome: 'error',
+        code: broken.json?.error?.code,
+      }),
+    ]);
   });
 
   it('adds no series for tools and methods a client makes up', async () => {
