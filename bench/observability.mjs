@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { startJaeger } from '../test/harness/jaeger.ts';
 import { startPrometheus } from '../test/harness/prometheus.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
-import { measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
+import { echoParams, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { waitForTools } from './lib/list-memory-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
 import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
@@ -29,13 +29,11 @@ const defer = (fn) => cleanups.push(fn);
 
 /** tools/call of `tool` on `session`, each in a trace of its own, as a traced client sends it. */
 function tracedCall(session, tool) {
-  let id = 0;
+  const params = echoParams(tool);
   return () =>
-    session.request(
-      'tools/call',
-      { name: tool, arguments: { text: 'x' } },
-      { traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`, id: ++id },
-    );
+    session.request('tools/call', params, {
+      traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    });
 }
 
 async function main() {
@@ -46,14 +44,18 @@ async function main() {
   const servers = [{ name: 'bench', url: upstream.urls[0], prefix: 'e_' }];
   const off = await startBenchGateway(servers, {
     args: ['--disable-metrics'],
+    nodeArgs: process.env.OBS_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/obs-prof-off'] : [],
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined },
   });
   defer(() => off.stop());
   const on = await startBenchGateway(servers, {
-    env: {
+    args: [],
+    nodeArgs: process.env.OBS_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/obs-prof'] : [],
+    env: process.env.OBS_DIAG === 'metrics-only' ? {} : {
       OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl,
       OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
       OTEL_SERVICE_NAME: 'mcp-gateway-bench',
+      ...JSON.parse(process.env.OBS_ENV ?? '{}'),
     },
   });
   defer(() => on.stop());
@@ -90,6 +92,7 @@ async function main() {
   );
   const traced = await jaeger.traces('mcp-gateway-bench', { operation: 'tools/call e_echo', limit: 20 });
 
+  if (process.env.OBS_DIAG !== undefined) process.stderr.write(`${on.process.output().slice(-3000)}\n`);
   const addedUs = (latency.on.p50 - latency.off.p50) * 1000;
   const cpuRatio = throughput.on.relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
   const rows = [

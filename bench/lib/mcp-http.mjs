@@ -40,7 +40,7 @@ function poolSender(url, connections) {
 
 /**
  * Opens an MCP session on `url` (initialize + notifications/initialized) over a pool of at
- * most `connections` sockets. `request(method, params)` sends one JSON-RPC request and resolves
+ * most `connections` sockets. `request(method, params, extraHeaders?)` sends one JSON-RPC request and resolves
  * with the status and the body text. With an array of URLs (gateway replicas sharing a store),
  * the session is opened on the first and its requests then rotate across all of them,
  * one pool per URL: a client-side round-robin. `host` sets the Host header (Envoy's virtual hosts);
@@ -80,9 +80,9 @@ export async function openMcpSession(urls, { connections = 1, host, authorizatio
     urls: list,
     sessionId,
     /** Sends a request with a fresh id (to the next URL in turn); resolves with { status, text }. */
-    request(method, params) {
+    request(method, params, extraHeaders) {
       return next().send(
-        headers,
+        extraHeaders === undefined ? headers : { ...headers, ...extraHeaders },
         `{"jsonrpc":"2.0","id":${nextId++},"method":"${method}","params":${JSON.stringify(params)}}`,
       );
     },

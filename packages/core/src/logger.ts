@@ -14,6 +14,22 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
+/**
+ * A child of `base` with `fields`, made on its first line: a request's logger costs nothing
+ * until the request logs (most never do).
+ */
+export function lazyChild(base: Logger, fields: LogFields): Logger {
+  let child: Logger | undefined;
+  const made = () => (child ??= base.child(fields));
+  return {
+    debug: (msg, extra) => made().debug(msg, extra),
+    info: (msg, extra) => made().info(msg, extra),
+    warn: (msg, extra) => made().warn(msg, extra),
+    error: (msg, extra) => made().error(msg, extra),
+    child: (more) => lazyChild(base, { ...fields, ...more }),
+  };
+}
+
 /** A Logger that drops everything (tests, benchmarks). */
 export const NOOP_LOGGER: Logger = {
   debug() {},

@@ -140,7 +140,10 @@ function routedCallSpan(
   served: { kind: 'tool' | 'prompt' | 'resource'; name: string },
   jti: string | undefined,
 ): GatewaySpan {
-  if (!deps.tracer.enabled && trace.parent === undefined) return NO_SPAN;
+  if (!deps.tracer.enabled) {
+    // Off: a caller's context is passed on as it came; nothing else is built.
+    return trace.parent === undefined ? NO_SPAN : deps.tracer.server(request.method, trace.parent, {});
+  }
   return deps.tracer.server(
     mcpSpanName(request.method, served),
     trace.parent,

@@ -1,7 +1,7 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import { withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
 import { mcpRequestAttributes, mcpSpanName, mcpTargetAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
-import { whenSent } from '../protocol/when-sent.ts';
+import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import type { CallTarget } from '../decision/route.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import { ensureBackendSession, NO_BACKEND_SESSION } from '../backend/backend-session.ts';
@@ -52,13 +52,16 @@ export async function postUpstream(
   post: UpstreamPost,
 ): Promise<UpstreamExchange | GatewayError> {
   const { message } = post;
-  const span = post.span.client(mcpSpanName(message.method, post.target), {
-    ...mcpRequestAttributes(message.method, message.id),
-    ...mcpTargetAttributes(post.target),
-    ...serverAttributes(server.url),
-    'mcp.server': server.name,
-    'network.protocol.name': 'http',
-  });
+  // Not recording, the request's span passes the caller's context on as it is: nothing to build.
+  const span = post.span.recording
+    ? post.span.client(mcpSpanName(message.method, post.target), {
+        ...mcpRequestAttributes(message.method, message.id),
+        ...mcpTargetAttributes(post.target),
+        ...serverAttributes(server.url),
+        'mcp.server': server.name,
+        'network.protocol.name': 'http',
+      })
+    : post.span;
   const carrier = span.carrier;
   const traced = carrier['traceparent'] !== undefined;
   const body = JSON.stringify(traced ? { ...message, params: withTraceMeta(message.params, carrier) } : message);
@@ -77,6 +80,11 @@ export async function postUpstream(
     if (!span.recording) return { response, abort };
     span.set({ 'http.response.status_code': response.status });
     if (response.status >= 400) span.fail(String(response.status));
+    // A JSON answer is read at once: the exchange ends with its headers; a stream when it ends.
+    if (!isEventStream(response)) {
+      span.end();
+      return { response, abort };
+    }
     return { response: whenSent(response, () => span.end()), abort };
   } catch (error) {
     const failure =

@@ -42,7 +42,7 @@ export interface EndpointContext extends CallContext {
  */
 export function scopedToRequest(ctx: EndpointContext, span: GatewaySpan, logger: Logger): EndpointContext {
   if (span === ctx.span && logger === ctx.logger) return ctx;
-  return Object.create(ctx, { span: { value: span }, logger: { value: logger } }) as EndpointContext;
+  return { __proto__: ctx, span, logger } as unknown as EndpointContext;
 }
 
 /** Per-request extras a host may pass (e.g. workerd's waitUntil). */

@@ -8,7 +8,6 @@ import { isModernRequest, isModernVersion } from '../protocol/modern-request.ts'
 import { isLegacyProtocolVersion } from '../protocol/versions.ts';
 import { scopedToRequest, type EndpointContext, type RequestContext } from './endpoint-context.ts';
 import { RequestTrace } from './request-trace.ts';
-import { mcpRequestAttributes } from '../telemetry/mcp-spans.ts';
 import { checkOrigin, preflightResponse, withCors } from './origin-policy.ts';
 import { readBody } from './read-body.ts';
 import { handleLegacyPost, handleLegacyStream, type LegacyStreams } from './rev2025-11-25/legacy-dispatch.ts';
@@ -50,7 +49,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
 
   /** 401 (403, 503) with the Bearer challenge that points MCP clients at the protected resource metadata. */
   function unauthorized(request: Request, refusal: AuthRefusal, trace: RequestTrace): Response {
-    trace.open(request.method, {});
+    trace.open(request.method);
     trace.logger(logger).debug('request refused by token verification', {
       status: refusal.status,
       reason: refusal.description,
@@ -82,7 +81,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
             return toErrorResponse(error, null, logger, { allow: 'POST' });
           }
           // A GET stream may last hours: only the DELETE that ends a session has a span.
-          if (request.method === 'DELETE') trace.open('DELETE', {});
+          if (request.method === 'DELETE') trace.open('DELETE');
           return await handleLegacyStream(scoped(trace), request, context, streams, auth);
         }
         default:
@@ -124,7 +123,7 @@ export function createMcpEndpoint(ctx: EndpointContext): McpEndpoint {
     const { message, kind } = parsed;
     label.method = kind === 'response' ? 'response' : methodLabel((message as JsonRpcRequest).method);
     const rpc = message as JsonRpcRequest;
-    trace.open(label.method, mcpRequestAttributes(label.method, rpc.id), rpc.params);
+    trace.open(label.method, kind === 'request' ? rpc.id : undefined, rpc.params);
     const requestCtx = scoped(trace);
     const version = request.headers.get('mcp-protocol-version');
     if (isModernRequest(version, message as { params?: unknown })) {

@@ -37,10 +37,13 @@ function defined(attributes: SpanAttributes): Attributes {
 
 class OtelSpan implements GatewaySpan {
   #carrier: Record<string, string> | undefined;
-  constructor(
-    private readonly tracer: Tracer,
-    private readonly span: Span,
-  ) {}
+  private readonly tracer: Tracer;
+  private readonly span: Span;
+
+  constructor(tracer: Tracer, span: Span) {
+    this.tracer = tracer;
+    this.span = span;
+  }
 
   get recording(): boolean {
     return this.span.isRecording();

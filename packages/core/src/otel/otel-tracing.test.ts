@@ -38,8 +38,9 @@ describe('key=value lists', () => {
       'deployment.environment': 'prod',
       team: 'a b',
     });
-    expect(
-      otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'b=3' }),
-    ).toEqual({ a: '1', b: '3' });
+    expect(otlpHeaders({ OTEL_EXPORTER_OTLP_HEADERS: 'a=1,b=2', OTEL_EXPORTER_OTLP_TRACES_HEADERS: 'b=3' })).toEqual({
+      a: '1',
+      b: '3',
+    });
   });
 });

@@ -1,3 +1,8 @@
+/** True for an SSE answer, whose body is sent over time (any other is read or written whole). */
+export function isEventStream(response: Response): boolean {
+  return response.body !== null && (response.headers.get('content-type') ?? '').includes('text/event-stream');
+}
+
 /** How a response's body ended: sent whole, failed while read, or cancelled by the client. */
 export type SentHow = 'sent' | 'failed' | 'cancelled';
 

@@ -65,10 +65,10 @@ const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
 class PassThroughSpan implements GatewaySpan {
   readonly recording = false;
   readonly carrier: Readonly<Record<string, string>>;
-  constructor(
-    readonly traceId: string | undefined,
-    parent: TraceCarrier,
-  ) {
+  readonly traceId: string | undefined;
+
+  constructor(traceId: string | undefined, parent: TraceCarrier) {
+    this.traceId = traceId;
     const carrier: Record<string, string> = { traceparent: parent.traceparent as string };
     const state = parent.tracestate;
     // From `_meta` it is any JSON string: only one that is a valid header value goes on.

@@ -39,13 +39,26 @@ export function mcpTargetAttributes(target: { kind: string; name: string } | und
   }
 }
 
-/** `server.address` and `server.port` of an upstream's URL. */
+const SERVER_ATTRIBUTES = new Map<string, SpanAttributes>();
+
+/** `server.address` and `server.port` of an upstream's URL (parsed once per URL). */
 export function serverAttributes(url: string): SpanAttributes {
+  let attributes = SERVER_ATTRIBUTES.get(url);
+  if (attributes === undefined) {
+    attributes = parseServerAttributes(url);
+    // Bounded by the configured upstreams; a config with ever new URLs starts the cache over.
+    if (SERVER_ATTRIBUTES.size >= 1_024) SERVER_ATTRIBUTES.clear();
+    SERVER_ATTRIBUTES.set(url, attributes);
+  }
+  return attributes;
+}
+
+function parseServerAttributes(url: string): SpanAttributes {
   try {
     const parsed = new URL(url);
     const port = parsed.port === '' ? (parsed.protocol === 'https:' ? 443 : 80) : Number(parsed.port);
-    return { 'server.address': parsed.hostname, 'server.port': port };
+    return Object.freeze({ 'server.address': parsed.hostname, 'server.port': port });
   } catch {
-    return {};
+    return Object.freeze({});
   }
 }

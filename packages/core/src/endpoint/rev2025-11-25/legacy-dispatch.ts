@@ -49,7 +49,9 @@ export async function handleLegacyPost(
   const admitted = await ctx.gate.admit(checked.claims, server);
   if (!admitted.ok) return toErrorResponse(admitted.error, id, ctx.logger);
   const session = sessionRequest(ctx.logger, request, checked.claims, context);
-  ctx.span.set({ 'mcp.session.id': checked.claims.jti, 'mcp.protocol.version': checked.claims.protocolVersion });
+  if (ctx.span.recording) {
+    ctx.span.set({ 'mcp.session.id': checked.claims.jti, 'mcp.protocol.version': checked.claims.protocolVersion });
+  }
   if (kind === 'response') return deliverClientResponse(ctx, session, message);
   if (kind === 'notification') return deliverClientNotification(ctx, session, message as JsonRpcRequest);
   const rpc = message as JsonRpcRequest;

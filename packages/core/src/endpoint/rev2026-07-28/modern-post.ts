@@ -68,7 +68,7 @@ export async function handleModernPost(
   // 2026-07-28 defines no client-to-server notifications over HTTP (cancelling is closing the stream).
   if (kind === 'notification') return new Response(null, { status: 202 });
 
-  ctx.span.set({ 'mcp.protocol.version': version });
+  if (ctx.span.recording) ctx.span.set({ 'mcp.protocol.version': version });
   const refreshing = ctx.refreshIfStale();
   if (refreshing !== undefined) await refreshing;
   const route = decideRoute(rpc, 'modern', ctx.routeContext());
