@@ -48,15 +48,32 @@ async function main() {
     env: { OTEL_EXPORTER_OTLP_ENDPOINT: undefined, OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: undefined },
   });
   defer(() => off.stop());
+  let sinkUrl;
+  if (process.env.OBS_SINK === '1') {
+    const { createServer } = await import('node:http');
+    const sink = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/x-protobuf' });
+        res.end();
+      });
+    });
+    await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+    sinkUrl = `http://127.0.0.1:${sink.address().port}`;
+    defer(() => sink.close());
+  }
   const on = await startBenchGateway(servers, {
     args: [],
     nodeArgs: process.env.OBS_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/obs-prof'] : [],
-    env: process.env.OBS_DIAG === 'metrics-only' ? {} : {
-      OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl,
-      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
-      OTEL_SERVICE_NAME: 'mcp-gateway-bench',
-      ...JSON.parse(process.env.OBS_ENV ?? '{}'),
-    },
+    env:
+      process.env.OBS_DIAG === 'metrics-only'
+        ? {}
+        : {
+            OTEL_EXPORTER_OTLP_ENDPOINT: sinkUrl ?? jaeger.otlpHttpUrl,
+            OTEL_EXPORTER_OTLP_PROTOCOL: 'http/protobuf',
+            OTEL_SERVICE_NAME: 'mcp-gateway-bench',
+            ...JSON.parse(process.env.OBS_ENV ?? '{}'),
+          },
   });
   defer(() => on.stop());
   const prometheus = await startPrometheus({

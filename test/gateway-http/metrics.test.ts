@@ -110,7 +110,7 @@ describe('GET /metrics', () => {
   it('counts a tool that reports a failure as tool_error and a JSON-RPC error answer as error, logging only the error', async () => {
     const sessionId = await openSession(gateway.url);
     const exploded = await post(gateway.url, request('tools/call', { name: 'b_explode' }), onSession(sessionId));
-    expect(exploded.json?.result?.isError).toBe(true);
+    expect((exploded.json?.result as { isError?: boolean } | undefined)?.isError).toBe(true);
     const broken = await post(gateway.url, request('prompts/get', { name: 'b_broken' }), onSession(sessionId));
     expect(broken.json?.error?.code).toBeTypeOf('number');
     const text = await scrape();

@@ -57,8 +57,6 @@ export interface LegacySession {
   readonly claims: SessionClaims;
   /** The backend session the store holds for the call's server, when one exists. */
   readonly backendSessionId?: string | undefined;
-  /** Where a host takes work that must outlive the response (workerd's waitUntil). */
-  readonly waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
 }
 
 /** One client request forwarded to an upstream: what every era direction takes. */

@@ -1,6 +1,10 @@
-/** True for an SSE answer, whose body is sent over time (any other is read or written whole). */
+/**
+ * True for an SSE answer, whose body is sent over time (any other is read or written whole). Reads
+ * the headers only: on Node, touching `body` turns the host's light Response into a full one,
+ * which then costs a stream read to send.
+ */
 export function isEventStream(response: Response): boolean {
-  return response.body !== null && (response.headers.get('content-type') ?? '').includes('text/event-stream');
+  return (response.headers.get('content-type') ?? '').includes('text/event-stream');
 }
 
 /** How a response's body ended: sent whole, failed while read, or cancelled by the client. */

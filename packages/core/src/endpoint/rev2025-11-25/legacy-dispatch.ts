@@ -69,7 +69,6 @@ export async function handleLegacyPost(
       token: session.token,
       claims: checked.claims,
       backendSessionId: admitted.backendSessionId,
-      waitUntil: context.waitUntil,
     },
   };
   return forwardGuarded(ctx, call, 'legacy', access, (error) => rpcErrorResponse(rpc.id, error, session.logger));

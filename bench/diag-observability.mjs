@@ -1,0 +1,67 @@
+#!/usr/bin/env node
+// Diagnosis: the same number of tools/call through a gateway with tracing (to a loopback sink)
+// and without, each under --cpu-prof; prints where the added CPU goes (per package, per call).
+import { createServer } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { echoParams } from './lib/call-phases.mjs';
+import { openMcpSession } from './lib/mcp-http.mjs';
+import { readCpuMs, startBenchGateway, startUpstreams } from './lib/processes.mjs';
+
+const CALLS = Number(process.env.CALLS ?? 20_000);
+let exports = 0;
+let bytes = 0;
+const sink = createServer((req, res) => {
+  exports += 1;
+  req.on('data', (chunk) => (bytes += chunk.length));
+  req.on('end', () => res.end());
+});
+await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const upstream = await startUpstreams(1, 1);
+const servers = [{ name: 'bench', url: upstream.urls[0], prefix: 'e_' }];
+const variants = {
+  off: { args: ['--disable-metrics'], env: {} },
+  on: {
+    args: ['--disable-metrics'],
+    env: {
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.address().port}`,
+      ...JSON.parse(process.env.OBS_ENV ?? '{}'),
+    },
+  },
+};
+for (const [name, v] of Object.entries(variants)) {
+  const dir = `/tmp/diag-obs-${name}`;
+  rmSync(dir, { recursive: true, force: true });
+  const gw = await startBenchGateway(servers, {
+    ...v,
+    nodeArgs: process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [],
+  });
+  const session = await openMcpSession(gw.url, { connections: 32 });
+  const params = echoParams('e_echo');
+  const send = () =>
+    session.request('tools/call', params, {
+      traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+    });
+  let done = 0;
+  const worker = async () => {
+    while (done < CALLS) {
+      done++;
+      await send();
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  done = 0;
+  const before = await readCpuMs(gw.pid);
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: 32 }, worker));
+  const cpu = (await readCpuMs(gw.pid)) - before;
+  process.stderr.write(
+    `${name}: ${((cpu * 1000) / CALLS).toFixed(0)} µs CPU per call, ${((CALLS * 1000) / (performance.now() - t0)).toFixed(0)} calls/s\n`,
+  );
+  await session.close();
+  await gw.stop();
+  process.stderr.write(`${name}: ${CALLS} calls, profile in ${dir}\n`);
+}
+await upstream.stop();
+sink.close();
+process.stderr.write(`sink: ${exports} exports, ${bytes} bytes\n`);
