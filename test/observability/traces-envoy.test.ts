@@ -1,0 +1,186 @@
+// A call routed by a real Envoy, traced end to end in a real Jaeger: Envoy's OpenTelemetry tracer
+// exports by OTLP/gRPC, the gateway (broker and router in one process) by OTLP/HTTP, the upstreams
+// and the client with the OpenTelemetry SDK. The call goes client → Envoy → (ext_proc) router →
+// Envoy → upstream, never through the broker, and its trace holds every hop.
+import { SpanKind } from '@opentelemetry/api';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startExtProcStack, SERVER1_REQUESTS, envoyStat, type ExtProcStack } from '../envoy/extproc-stack.ts';
+import { startJaeger, type JaegerSpan, type RunningJaeger } from '../harness/index.ts';
+import {
+  createTestTracer,
+  onlySpan,
+  openLegacySession,
+  registerTracedEcho,
+  traceparentOf,
+  waitForSpans,
+  type ReceivedContext,
+  type TestTracer,
+} from './trace-parts.ts';
+
+/**
+ * The bootstrap with Envoy's OpenTelemetry tracer on the listener, exporting to Jaeger's OTLP/gRPC
+ * receiver (a cluster speaking HTTP/2), and flushing every span at once (runtime keys: by default
+ * it waits for 5 spans or 5 s).
+ */
+function withTracing(yaml: string, jaeger: RunningJaeger): string {
+  const [host, port] = jaeger.otlpGrpcAddress.split(':');
+  const tracing = `                stat_prefix: mcp
+                tracing:
+                  provider:
+                    name: envoy.tracers.opentelemetry
+                    typed_config:
+                      '@type': type.googleapis.com/envoy.config.trace.v3.OpenTelemetryConfig
+                      grpc_service: { envoy_grpc: { cluster_name: jaeger_otlp }, timeout: 2s }
+                      service_name: envoy
+`;
+  const cluster = `    - name: jaeger_otlp
+      type: STATIC
+      connect_timeout: 1s
+      typed_extension_protocol_options:
+        envoy.extensions.upstreams.http.v3.HttpProtocolOptions:
+          '@type': type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions
+          explicit_http_config: { http2_protocol_options: {} }
+      load_assignment:
+        cluster_name: jaeger_otlp
+        endpoints:
+          - lb_endpoints:
+              - endpoint: { address: { socket_address: { address: ${host}, port_value: ${port} } } }
+`;
+  const runtime = `layered_runtime:
+  layers:
+    - name: tracing
+      static_layer:
+        tracing.opentelemetry.min_flush_spans: 1
+        tracing.opentelemetry.flush_interval_ms: 100
+`;
+  const traced = yaml.replace(/^ {16}stat_prefix: mcp\n/m, tracing);
+  if (traced === yaml) throw new Error('withTracing: no stat_prefix in the bootstrap');
+  return `${runtime}${traced.trimEnd()}\n${cluster}`;
+}
+
+interface TracedStack {
+  readonly jaeger: RunningJaeger;
+  readonly client: TestTracer;
+  readonly received: ReceivedContext[];
+  readonly stack: ExtProcStack;
+  stop(): Promise<void>;
+}
+
+/** Jaeger, the ext_proc stack with traced upstreams and the gateway exporting; Envoy traces when `envoyTraces`. */
+async function startTracedStack(envoyTraces: boolean): Promise<TracedStack> {
+  const jaeger = await startJaeger();
+  const client = createTestTracer(jaeger, 'client');
+  const upstreamTracer = createTestTracer(jaeger, 'upstream');
+  const received: ReceivedContext[] = [];
+  const stack = await startExtProcStack({
+    setup: (server) => registerTracedEcho(server, upstreamTracer.tracer, received),
+    gatewayEnv: { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpHttpUrl, OTEL_BSP_SCHEDULE_DELAY: '200' },
+    ...(envoyTraces && { editBootstrap: (yaml: string) => withTracing(yaml, jaeger) }),
+  });
+  return {
+    jaeger,
+    client,
+    received,
+    stack,
+    async stop() {
+      await stack.stop();
+      await client.shutdown();
+      await upstreamTracer.shutdown();
+      await jaeger.stop();
+    },
+  };
+}
+
+/** A routed tools/call through Envoy on a new session, inside a client span; the call's trace once it holds `ready`. */
+async function routedCall(traced: TracedStack, ready: (spans: readonly JaegerSpan[]) => boolean) {
+  const { stack, client, jaeger } = traced;
+  const session = await openLegacySession(stack.mcpUrl);
+  const routedBefore = await envoyStat(stack.envoy, SERVER1_REQUESTS);
+  const span = client.tracer.startSpan('call echo', { kind: SpanKind.CLIENT });
+  const answer = await session.request(
+    { id: 7, method: 'tools/call', params: { name: 's1_echo', arguments: { text: 'routed' } } },
+    { traceparent: traceparentOf(span) },
+  );
+  span.end();
+  await client.flush();
+  expect(answer.message?.result).toMatchObject({ content: [{ type: 'text', text: 'routed' }] });
+  // Envoy sent the call to the upstream's cluster: the router routed it, the broker never saw it.
+  expect(await envoyStat(stack.envoy, SERVER1_REQUESTS)).toBe(routedBefore + 1);
+  const { traceId, spanId } = span.spanContext();
+  const { spans } = await waitForSpans(jaeger, traceId, ready);
+  const seen = traced.received.find((r) => r.traceId === traceId);
+  return { session, traceId, clientSpanId: spanId, spans, seen };
+}
+
+const isRouter = (s: JaegerSpan) => s.service === 'mcp-gateway' && s.attributes['mcp.route'] === 'router';
+const isUpstream = (s: JaegerSpan) => s.service === 'upstream';
+
+describe('a call routed by a real Envoy that traces', () => {
+  let traced: TracedStack;
+
+  beforeAll(async () => {
+    traced = await startTracedStack(true);
+  });
+
+  afterAll(async () => {
+    await traced?.stop();
+  });
+
+  it('shows client, Envoy, the router and the upstream in one trace', async () => {
+    const { session, traceId, clientSpanId, spans, seen } = await routedCall(
+      traced,
+      (all) => all.some(isRouter) && all.some(isUpstream) && all.filter((s) => s.service === 'envoy').length >= 2,
+    );
+    const ingress = onlySpan(spans, (s) => s.service === 'envoy' && s.kind === 'server');
+    expect(ingress.parentSpanId).toBe(clientSpanId);
+    // Envoy passes its context to the processor in the ext_proc call's gRPC metadata (traceparent),
+    // as a child span of the ingress for that call: the router's span is its child.
+    const extProc = onlySpan(spans, (s) => s.service === 'envoy' && s.kind === 'client');
+    expect(extProc.name).toBe('async envoy.service.ext_proc.v3.ExternalProcessor.Process egress');
+    expect(extProc.parentSpanId).toBe(ingress.spanId);
+    const router = onlySpan(spans, isRouter);
+    expect(router.parentSpanId).toBe(extProc.spanId);
+    expect(router).toMatchObject({ name: 'tools/call s1_echo', kind: 'server' });
+    expect(router.attributes).toMatchObject({
+      'mcp.method.name': 'tools/call',
+      'mcp.session.id': session.jti,
+      'gen_ai.tool.name': 's1_echo',
+      'jsonrpc.request.id': '7',
+      'mcp.server': 'server1',
+      'http.response.status_code': 200,
+    });
+    // The broker served none of it.
+    expect(spans.filter((s) => s.service === 'mcp-gateway' && !isRouter(s))).toEqual([]);
+    // The router puts its context in params._meta and the traceparent header; Envoy's router filter
+    // then writes its own span's context over the header, so the upstream's HTTP parent is Envoy's
+    // ingress span and its MCP parent (_meta) the router's: both in the one trace.
+    expect(seen?.meta).toBe(`00-${traceId}-${router.spanId}-01`);
+    expect(seen?.header).toBe(`00-${traceId}-${ingress.spanId}-01`);
+    expect(onlySpan(spans, isUpstream).parentSpanId).toBe(ingress.spanId);
+  });
+});
+
+describe('a call routed by a real Envoy that does not trace', () => {
+  let traced: TracedStack;
+
+  beforeAll(async () => {
+    traced = await startTracedStack(false);
+  });
+
+  afterAll(async () => {
+    await traced?.stop();
+  });
+
+  it("continues the client's trace in the router and passes the router's context to the upstream", async () => {
+    const { traceId, clientSpanId, spans, seen } = await routedCall(
+      traced,
+      (all) => all.some(isRouter) && all.some(isUpstream),
+    );
+    const router = onlySpan(spans, isRouter);
+    expect(router.parentSpanId).toBe(clientSpanId);
+    expect(seen?.header).toBe(`00-${traceId}-${router.spanId}-01`);
+    expect(seen?.meta).toBe(seen?.header);
+    expect(onlySpan(spans, isUpstream).parentSpanId).toBe(router.spanId);
+    expect(spans.map((s) => s.service).sort()).toEqual(['client', 'mcp-gateway', 'upstream']);
+  });
+});
