@@ -149,8 +149,12 @@ describe('a call routed by a real Envoy that traces', () => {
       'mcp.server': 'server1',
       'http.response.status_code': 200,
     });
+    // The router opened the session's backend session on server1 itself: an exchange of the call.
+    const opened = onlySpan(spans, (s) => s.service === 'mcp-gateway' && s.kind === 'client');
+    expect(opened).toMatchObject({ name: 'initialize', parentSpanId: router.spanId });
+    expect(opened.attributes).toMatchObject({ 'mcp.server': 'server1', 'server.port': traced.stack.upstreams[0].port });
     // The broker served none of it.
-    expect(spans.filter((s) => s.service === 'mcp-gateway' && !isRouter(s))).toEqual([]);
+    expect(spans.filter((s) => s.service === 'mcp-gateway' && !isRouter(s) && s !== opened)).toEqual([]);
     // The router puts its context in params._meta and the traceparent header; Envoy's router filter
     // then writes its own span's context over the header, so the upstream's HTTP parent is Envoy's
     // ingress span and its MCP parent (_meta) the router's: both in the one trace.
@@ -174,13 +178,18 @@ describe('a call routed by a real Envoy that does not trace', () => {
   it("continues the client's trace in the router and passes the router's context to the upstream", async () => {
     const { traceId, clientSpanId, spans, seen } = await routedCall(
       traced,
-      (all) => all.some(isRouter) && all.some(isUpstream),
+      (all) => all.some(isRouter) && all.some(isUpstream) && all.length >= 4,
     );
     const router = onlySpan(spans, isRouter);
     expect(router.parentSpanId).toBe(clientSpanId);
     expect(seen?.header).toBe(`00-${traceId}-${router.spanId}-01`);
     expect(seen?.meta).toBe(seen?.header);
     expect(onlySpan(spans, isUpstream).parentSpanId).toBe(router.spanId);
-    expect(spans.map((s) => s.service).sort()).toEqual(['client', 'mcp-gateway', 'upstream']);
+    expect(spans.map((s) => `${s.service} ${s.name}`).sort()).toEqual([
+      'client call echo',
+      'mcp-gateway initialize',
+      'mcp-gateway tools/call s1_echo',
+      'upstream tools/call echo',
+    ]);
   });
 });

@@ -63,14 +63,15 @@ export interface RequestBodyDeps extends BackendInitDeps {
   readonly tracer: GatewayTracer;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
-   * once (single flight) by an initialize carrying the client's identity headers. "" for an
-   * upstream without sessions.
+   * once (single flight) by an initialize carrying the client's identity headers, a client span
+   * of the routed call's `span`. "" for an upstream without sessions.
    */
   ensureBackendSession(
     claims: SessionClaims,
     server: ServerConfig,
     clientHeaders: ReadonlyMap<string, string>,
     known: string | undefined,
+    span?: GatewaySpan,
   ): Promise<string>;
 }
 
@@ -229,7 +230,13 @@ async function routeLegacyCall(
   if (routed === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
-    backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);
+    backendSessionId = await deps.ensureBackendSession(
+      checked.claims,
+      server,
+      headers,
+      admitted.backendSessionId,
+      routed.span,
+    );
   } catch (error) {
     routed.trail.finish();
     routed.span?.fail('backend_session', String(error));
