@@ -2,7 +2,7 @@
 // exports by OTLP/gRPC, the gateway (broker and router in one process) by OTLP/HTTP, the upstreams
 // and the client with the OpenTelemetry SDK. The call goes client → Envoy → (ext_proc) router →
 // Envoy → upstream, never through the broker, and its trace holds every hop.
-import { SpanKind } from '@opentelemetry/api';
+import { SpanKind, type Span } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExtProcStack, SERVER1_REQUESTS, envoyStat, type ExtProcStack } from '../envoy/extproc-stack.ts';
 import { startJaeger, type JaegerSpan, type RunningJaeger } from '../harness/index.ts';
@@ -92,14 +92,18 @@ async function startTracedStack(envoyTraces: boolean): Promise<TracedStack> {
 }
 
 /** A routed tools/call through Envoy on a new session, inside a client span; the call's trace once it holds `ready`. */
-async function routedCall(traced: TracedStack, ready: (spans: readonly JaegerSpan[]) => boolean) {
+async function routedCall(
+  traced: TracedStack,
+  ready: (spans: readonly JaegerSpan[]) => boolean,
+  headers: (span: Span) => Record<string, string> = (span) => ({ traceparent: traceparentOf(span) }),
+) {
   const { stack, client, jaeger } = traced;
   const session = await openLegacySession(stack.mcpUrl);
   const routedBefore = await envoyStat(stack.envoy, SERVER1_REQUESTS);
   const span = client.tracer.startSpan('call echo', { kind: SpanKind.CLIENT });
   const answer = await session.request(
     { id: 7, method: 'tools/call', params: { name: 's1_echo', arguments: { text: 'routed' } } },
-    { traceparent: traceparentOf(span) },
+    headers(span),
   );
   span.end();
   await client.flush();
@@ -191,5 +195,23 @@ describe('a call routed by a real Envoy that does not trace', () => {
       'mcp-gateway tools/call s1_echo',
       'upstream tools/call echo',
     ]);
+  });
+
+  it("starts a fresh trace in the router for a malformed traceparent, without the client's tracestate", async () => {
+    const malformed = `00-${'z'.repeat(32)}-${'1'.repeat(16)}-01`;
+    const before = traced.received.length;
+    const session = await openLegacySession(traced.stack.mcpUrl);
+    const answer = await session.request(
+      { id: 8, method: 'tools/call', params: { name: 's1_echo', arguments: { text: 'fresh' } } },
+      { traceparent: malformed, tracestate: 'client=stale' },
+    );
+    expect(answer.message?.result).toMatchObject({ content: [{ type: 'text', text: 'fresh' }] });
+    const seen = traced.received.slice(before).find((r) => r.tool === 'echo');
+    expect(seen?.header).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+    expect(seen?.meta).toBe(seen?.header);
+    const sent = traced.stack.upstreams[0].requests.find((r) => r.headers['traceparent'] === seen?.header);
+    expect(sent?.headers['tracestate']).toBeUndefined();
+    const { spans } = await waitForSpans(traced.jaeger, seen?.traceId ?? '', (all) => all.some(isRouter));
+    expect(onlySpan(spans, isRouter).parentSpanId).toBeUndefined();
   });
 });

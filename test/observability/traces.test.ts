@@ -245,11 +245,14 @@ describe.each(PROTOCOLS)('a broker exporting traces by OTLP $protocol', ({ env }
   ])('starts a fresh trace for a malformed traceparent (%s)', async (_what, traceparent) => {
     const session = await openLegacySession(stack.gateway.url);
     const before = stack.received.length;
-    const answer = await session.request(callTool('l_echo'), { traceparent });
+    const answer = await session.request(callTool('l_echo'), { traceparent, tracestate: 'client=stale' });
     expect(answer.message?.result).toMatchObject({ content: [{ type: 'text', text: 'hi' }] });
     const seen = stack.received.slice(before).find((r) => r.tool === 'echo');
     expect(seen?.header).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
     expect(seen?.header).not.toBe(traceparent);
+    // W3C: a tracestate goes with the traceparent it came with, never onto a fresh trace.
+    const sent = stack.legacy.requests.find((r) => r.headers['traceparent'] === seen?.header);
+    expect(sent?.headers['tracestate']).toBeUndefined();
     const { spans } = await waitForSpans(stack.jaeger, seen?.traceId ?? '', complete(false));
     const server = onlySpan(spans, gatewaySpan('server'));
     expect(server.parentSpanId).toBeUndefined();

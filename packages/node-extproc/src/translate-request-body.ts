@@ -308,6 +308,8 @@ function forwardMutations(
   for (const [name, value] of Object.entries(carrier)) set.push(setHeader(name, value));
   const remove: string[] = [...ACCESS_HEADERS];
   if (session.backendSessionId === '') remove.push('mcp-session-id');
+  // The client's tracestate belongs to its traceparent, which the call's span replaced.
+  if (carrier['traceparent'] !== undefined && carrier['tracestate'] === undefined) remove.push('tracestate');
   return {
     request_body: {
       response: {

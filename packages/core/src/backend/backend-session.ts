@@ -6,7 +6,7 @@ import type { SessionClaims } from '../session/session-token.ts';
 import type { NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
-import { NO_SPAN, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
+import { NO_SPAN, withTraceHeaders, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
 import { mcpRequestAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
 import { clientIdentityHeaders } from './upstream-headers.ts';
 
@@ -81,7 +81,7 @@ export async function ensureBackendSession(
     try {
       const created = await client.initialize({
         capabilities: claims.clientCapabilities,
-        headers: { ...clientIdentityHeaders(clientHeaders), ...exchange.carrier },
+        headers: withTraceHeaders(clientIdentityHeaders(clientHeaders), exchange.carrier),
         useCredential: false,
       });
       exchange.end();

@@ -1,5 +1,5 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
-import { withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
+import { withTraceHeaders, withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
 import { mcpRequestAttributes, mcpSpanName, mcpTargetAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
 import { whenSent } from '../protocol/when-sent.ts';
 import type { CallTarget } from '../decision/route.ts';
@@ -69,7 +69,7 @@ export async function postUpstream(
   try {
     const response = await access.fetchFor(server)(server.url, {
       method: 'POST',
-      headers: traced ? { ...post.headers, ...carrier } : post.headers,
+      headers: traced ? withTraceHeaders(post.headers, carrier) : post.headers,
       body,
       signal: abort.signal,
     });
