@@ -6,8 +6,10 @@ import { SpanKind, type Span } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExtProcStack, SERVER1_REQUESTS, envoyStat, type ExtProcStack } from '../envoy/extproc-stack.ts';
 import { startJaeger, type JaegerSpan, type RunningJaeger } from '../harness/index.ts';
+import { waitFor } from '../gateway-calls/helpers.ts';
 import {
   createTestTracer,
+  logLines,
   onlySpan,
   openLegacySession,
   registerTracedEcho,
@@ -213,5 +215,35 @@ describe('a call routed by a real Envoy that does not trace', () => {
     expect(sent?.headers['tracestate']).toBeUndefined();
     const { spans } = await waitForSpans(traced.jaeger, seen?.traceId ?? '', (all) => all.some(isRouter));
     expect(onlySpan(spans, isRouter).parentSpanId).toBeUndefined();
+  });
+
+  it('marks a routed call to an upstream that is down failed and logs it once at warn with its trace id', async () => {
+    const [, server2] = traced.stack.upstreams;
+    await server2.stop();
+    const session = await openLegacySession(traced.stack.mcpUrl);
+    const span = traced.client.tracer.startSpan('call down', { kind: SpanKind.CLIENT });
+    const answer = await session.request(
+      { id: 9, method: 'tools/call', params: { name: 's2_echo', arguments: { text: 'lost' } } },
+      { traceparent: traceparentOf(span) },
+    );
+    span.end();
+    expect(answer.message?.error).toBeDefined();
+    const { traceId } = span.spanContext();
+    const { spans } = await waitForSpans(traced.jaeger, traceId, (all) => all.some(isRouter));
+    const router = onlySpan(spans, isRouter);
+    // The same error.type the broker gives a call whose upstream is down.
+    expect([router.status.code, router.attributes['error.type']]).toEqual(['error', 'UPSTREAM_UNAVAILABLE']);
+    const opened = onlySpan(spans, (s) => s.service === 'mcp-gateway' && s.kind === 'client');
+    expect([opened.name, opened.status.code, opened.attributes['error.type']]).toEqual([
+      'initialize',
+      'error',
+      'UPSTREAM_UNAVAILABLE',
+    ]);
+    const warned = await waitFor('a warn line', () => {
+      const lines = logLines(traced.stack.gateway.logs()).filter((l) => l['trace_id'] === traceId);
+      return lines.length > 0 ? lines : undefined;
+    });
+    expect(warned.map((l) => [l['level'], l['msg']])).toEqual([['warn', 'call failed']]);
+    expect(warned[0]).toMatchObject({ server: 'server2', item: 's2_echo', error: 'UPSTREAM_UNAVAILABLE' });
   });
 });

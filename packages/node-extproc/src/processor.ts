@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { constants as http2Constants } from 'node:http2';
 import { Server, ServerCredentials, type ServerDuplexStream, type ServiceDefinition } from '@grpc/grpc-js';
 import {
+  NO_SPAN,
   refusalError,
   unverified,
   type AuthRefusal,
@@ -19,7 +20,7 @@ import {
 } from './ext-proc-messages.ts';
 import { loadExtProc } from './load-ext-proc.ts';
 import type { ProcessorDeps } from './processor-deps.ts';
-import { translateRequestBody } from './translate-request-body.ts';
+import { logFailedCall, translateRequestBody } from './translate-request-body.ts';
 import { translateRequestHeaders } from './translate-request-headers.ts';
 import { createResponseBodyTranslator, type ResponseBodyTranslator } from './translate-response-body.ts';
 import { translateResponseHeaders } from './translate-response-headers.ts';
@@ -366,19 +367,26 @@ function countCall(state: StreamState, deps: ProcessorDeps): void {
   if (call === undefined || state.counted) return;
   state.counted = true;
   const status = state.upstreamStatus;
-  const span = state.route?.span;
-  if (span !== undefined) {
-    if (status === undefined) span.fail('upstream_unavailable');
-    else {
-      span.set({ 'http.response.status_code': status });
-      if (status >= 400) span.fail(String(status));
-    }
-    span.end();
+  const span = state.route?.span ?? NO_SPAN;
+  if (status !== undefined) span.set({ 'http.response.status_code': status });
+  // As the broker names them: no answer is UPSTREAM_UNAVAILABLE, an HTTP error its status.
+  if (status === undefined) span.fail('UPSTREAM_UNAVAILABLE');
+  else if (status >= 400) span.fail(String(status));
+  span.end();
+  const server = (state.route as UpstreamRoute).server;
+  if (status === undefined || status >= 400) {
+    logFailedCall(
+      deps.logger,
+      span,
+      server,
+      call.name,
+      status === undefined ? { error: 'UPSTREAM_UNAVAILABLE' } : { status },
+    );
   }
   deps.metrics.call({
     host: 'router',
     method: call.method,
-    server: (state.route as UpstreamRoute).server,
+    server,
     kind: call.kind,
     name: call.name,
     outcome: status === undefined ? 'unavailable' : status >= 400 ? 'error' : 'ok',

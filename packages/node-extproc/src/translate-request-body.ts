@@ -30,7 +30,7 @@ import {
   type SessionClaims,
   type SessionGate,
 } from '@mcp-gateway/core/router';
-import type { ServerConfig } from '@mcp-gateway/core';
+import { GatewayError, type Logger, type ServerConfig } from '@mcp-gateway/core';
 import {
   immediateResponse,
   refusalResponse,
@@ -61,6 +61,8 @@ export interface RequestBodyDeps extends BackendInitDeps {
   readonly metrics: GatewayMetrics;
   /** Where the router's spans go: one per routed call. */
   readonly tracer: GatewayTracer;
+  /** Where a failed call is logged (once, at warn). */
+  readonly logger: Logger;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
    * once (single flight) by an initialize carrying the client's identity headers, a client span
@@ -239,8 +241,16 @@ async function routeLegacyCall(
     );
   } catch (error) {
     routed.trail.finish();
-    routed.span?.fail('backend_session', String(error));
-    routed.span?.end();
+    const failure =
+      error instanceof GatewayError
+        ? error
+        : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
+            cause: error,
+          });
+    const span = routed.span ?? NO_SPAN;
+    span.fail(failure.code, failure.message);
+    span.end();
+    logFailedCall(deps.logger, span, server.name, routed.call?.name, { error: failure.code, reason: failure.message });
     return { response: refusalResponse(error, message.id) };
   }
   const mutations = forwardMutations(message, plan, { backendSessionId }, routed.span);
@@ -255,6 +265,22 @@ async function routeLegacyCall(
       backendSessionId,
     }),
   };
+}
+
+/**
+ * Logs a routed call that failed, once, at warn, as the broker does: which server and item, the
+ * upstream's status or why none came, joined to its trace by `trace_id`.
+ */
+export function logFailedCall(
+  logger: Logger,
+  span: GatewaySpan,
+  server: string,
+  item: string | undefined,
+  reason: { status: number } | { error: string; reason?: string },
+): void {
+  const traceId = span.traceId;
+  const log = traceId === undefined ? logger : logger.child({ trace_id: traceId });
+  log.warn('call failed', { server, item, ...reason });
 }
 
 /** A 2026-07-28 call to a 2026-07-28 upstream: sessionless, `Mcp-Name` without the prefix. */
