@@ -20,6 +20,7 @@ import {
 } from './ext-proc-messages.ts';
 import { loadExtProc } from './load-ext-proc.ts';
 import type { ProcessorDeps } from './processor-deps.ts';
+import { envoyTraceOf, headerTrace } from './stream-trace.ts';
 import { logFailedCall, translateRequestBody } from './translate-request-body.ts';
 import { translateRequestHeaders } from './translate-request-headers.ts';
 import { createResponseBodyTranslator, type ResponseBodyTranslator } from './translate-response-body.ts';
@@ -392,22 +393,4 @@ function countCall(state: StreamState, deps: ProcessorDeps): void {
     outcome: status === undefined ? 'unavailable' : status >= 400 ? 'error' : 'ok',
     seconds: (performance.now() - call.startedAt) / 1000,
   });
-}
-
-/**
- * The trace context Envoy puts on its ext_proc call when it traces (W3C `traceparent` in the
- * gRPC metadata, a child of its span for the request): the router's spans join Envoy's trace.
- */
-function envoyTraceOf(stream: ProcessStream): TraceCarrier | undefined {
-  const metadata = (stream as { metadata?: { get(key: string): unknown[] } }).metadata;
-  const traceparent = metadata?.get('traceparent')[0];
-  if (typeof traceparent !== 'string') return undefined;
-  const tracestate = metadata?.get('tracestate')[0];
-  return { traceparent, tracestate: typeof tracestate === 'string' ? tracestate : undefined };
-}
-
-/** The client's trace context, from the request's headers (Envoy does not trace). */
-function headerTrace(headers: ReadonlyMap<string, string>): TraceCarrier | undefined {
-  const traceparent = headers.get('traceparent');
-  return traceparent === undefined ? undefined : { traceparent, tracestate: headers.get('tracestate') };
 }
