@@ -159,6 +159,7 @@ describe.each(PROTOCOLS)('a broker exporting traces by OTLP $protocol', ({ env }
     expect(server.attributes).toMatchObject({
       'mcp.method.name': 'tools/call',
       'mcp.session.id': session.jti,
+      'mcp.protocol.version': '2025-11-25',
       'gen_ai.tool.name': 'l_echo',
       'gen_ai.operation.name': 'execute_tool',
       'jsonrpc.request.id': String(call.id),
@@ -200,6 +201,7 @@ describe.each(PROTOCOLS)('a broker exporting traces by OTLP $protocol', ({ env }
     expect(server.parentSpanId).toBe(spanId);
     expect(server.attributes).toMatchObject({
       'mcp.method.name': 'tools/call',
+      'mcp.protocol.version': '2026-07-28',
       'gen_ai.tool.name': 'm_shout',
       'jsonrpc.request.id': String(call.id),
     });
