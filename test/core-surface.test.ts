@@ -92,6 +92,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'NO_TRACER',
       'NO_TRAIL',
       'ROUTER_HEADERS',
+      'answerOutcome',
       'argumentsOf',
       'authorizeForward',
       'checkModernHeaders',
@@ -121,6 +122,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
     ],
     types: [
       'AccessControl',
+      'AnswerOutcome',
       'AuditTrail',
       'Auditor',
       'AuthRefusal',

@@ -31,6 +31,8 @@ export interface ExtProcStackOptions {
   setup: (server: McpServer) => void;
   /** More gateway flags, after --mcp-router-address and --mcp-gateway-public-host. */
   gatewayArgs?: readonly string[];
+  /** More gateway environment (e.g. OTEL_*). */
+  gatewayEnv?: Record<string, string>;
   /** Rewrites the rendered bootstrap before Envoy starts (a test variant). */
   editBootstrap?: (yaml: string) => string;
   /** Passed to startEnvoy: how often Envoy flushes file access logs. */
@@ -84,6 +86,7 @@ export async function startExtProcStack(options: ExtProcStackOptions): Promise<E
         ...(options.hairpin === true ? ['--mcp-gateway-private-host', `127.0.0.1:${listenerPort}`] : []),
         ...(options.gatewayArgs ?? []),
       ],
+      ...(options.gatewayEnv !== undefined && { env: options.gatewayEnv }),
     });
     const envoyUpstreams: EnvoyUpstream[] = SERVERS.map((server, i) => ({
       name: server.name,

@@ -78,7 +78,7 @@ describe.each([
 
     const trace = await jaeger.waitForTrace((t) => t.traceId === client.traceId && t.spans.length >= 2);
     const server = trace.spans.find((span) => span.kind === 'server');
-    const exchange = trace.spans.find((span) => span.kind === 'client');
+    const exchange = trace.spans.find((span) => span.kind === 'client' && span.name === 'tools/call echo');
     expect(server).toMatchObject({
       name: 'tools/call w_echo',
       service: 'mcp-gateway-worker',

@@ -16,6 +16,7 @@ import {
   NO_METRICS,
   NO_TRACER,
   type GatewayTracer,
+  type GatewaySpan,
   type AccessControl,
   type GatewayMetrics,
   type Auditor,
@@ -128,10 +129,19 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
       server: ServerConfig,
       clientHeaders: ReadonlyMap<string, string>,
       known: string | undefined,
+      span?: GatewaySpan,
     ) {
       if (known !== undefined) return Promise.resolve(known);
       const headers = new Headers([...clientHeaders].filter(([name]) => !name.startsWith(':')));
-      return ensureBackendSession({ store, bus, logger, metrics }, claims, headers, server, clientFor(server));
+      return ensureBackendSession(
+        { store, bus, logger, metrics },
+        claims,
+        headers,
+        server,
+        clientFor(server),
+        undefined,
+        span,
+      );
     },
     relayServerRequest: (route, message) =>
       rememberServerRequest(store, route.jti, route.server, route.backendSessionId, message),

@@ -1,23 +1,29 @@
-import type { AnswerOutcome } from '@mcp-gateway/core/router';
-import type { ProcessorDeps } from './processor-deps.ts';
+import type { AnswerOutcome, GatewayMetrics, GatewaySpan } from '@mcp-gateway/core/router';
+import type { Logger } from '@mcp-gateway/core';
 import type { UpstreamRoute } from './upstream-route.ts';
+
+/** Where a routed call is counted and logged. */
+interface RecordDeps {
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+}
 
 /**
  * Counts a call the router routed, once its exchange ended, as the broker counts its own: by its
- * upstream's status (none: unavailable) and answer (a JSON-RPC error, a tool's isError); ends
- * its span; a failed call is logged once at warn with its trace id.
+ * upstream's status (none: UPSTREAM_UNAVAILABLE) and answer (a JSON-RPC error, a tool's
+ * isError); ends its span; a failed call is logged once at warn with its trace id.
  */
 export function recordRoutedCall(
   route: UpstreamRoute,
   status: number | undefined,
   answer: AnswerOutcome | undefined,
-  deps: Pick<ProcessorDeps, 'metrics' | 'logger'>,
+  deps: RecordDeps,
 ): void {
   const call = route.call;
   if (call === undefined) return;
   const judged: AnswerOutcome =
     status === undefined
-      ? { outcome: 'unavailable', errorType: 'no_answer' }
+      ? { outcome: 'unavailable', errorType: 'UPSTREAM_UNAVAILABLE' }
       : status >= 400
         ? { outcome: 'error', errorType: String(status) }
         : (answer ?? { outcome: 'ok' });
@@ -28,24 +34,62 @@ export function recordRoutedCall(
     if (judged.errorType !== undefined) span.fail(judged.errorType);
     span.end();
   }
+  count(deps, route.server, call, judged.outcome);
+  if (judged.outcome !== 'error' && judged.outcome !== 'unavailable') return;
+  const reason =
+    status === undefined
+      ? { error: 'UPSTREAM_UNAVAILABLE' }
+      : { status, ...(judged.code === undefined ? {} : { code: judged.code }) };
+  logFailedCall(deps.logger, span, route.server, call.name, { outcome: judged.outcome, ...reason });
+}
+
+/** A routed call whose backend session could not be opened: counted, its span failed, logged. */
+export function recordUnroutedCall(
+  server: string,
+  call: NonNullable<UpstreamRoute['call']> | undefined,
+  span: GatewaySpan | undefined,
+  failure: { code: string; message: string },
+  deps: RecordDeps,
+): void {
+  span?.fail(failure.code, failure.message);
+  span?.end();
+  if (call !== undefined) count(deps, server, call, 'unavailable');
+  logFailedCall(deps.logger, span, server, call?.name, {
+    outcome: 'unavailable',
+    error: failure.code,
+    reason: failure.message,
+  });
+}
+
+function count(
+  deps: RecordDeps,
+  server: string,
+  call: NonNullable<UpstreamRoute['call']>,
+  outcome: AnswerOutcome['outcome'],
+): void {
   deps.metrics.call({
     host: 'router',
     method: call.method,
-    server: route.server,
+    server,
     kind: call.kind,
     name: call.name,
-    outcome: judged.outcome,
+    outcome,
     seconds: (performance.now() - call.startedAt) / 1000,
   });
-  if (judged.outcome === 'error' || judged.outcome === 'unavailable') {
-    deps.logger.warn('call failed', {
-      server: route.server,
-      item: call.name,
-      outcome: judged.outcome,
-      ...(status === undefined ? {} : { status }),
-      ...(judged.code === undefined ? {} : { code: judged.code }),
-      ...(route.jti === '' ? {} : { jti: route.jti }),
-      ...(span?.traceId === undefined ? {} : { trace_id: span.traceId }),
-    });
-  }
+}
+
+/**
+ * Logs a routed call that failed, once, at warn, as the broker does: which server and item, the
+ * upstream's status or why none came, joined to its trace by `trace_id`.
+ */
+function logFailedCall(
+  logger: Logger,
+  span: GatewaySpan | undefined,
+  server: string,
+  item: string | undefined,
+  reason: Record<string, unknown>,
+): void {
+  const traceId = span?.traceId;
+  const log = traceId === undefined ? logger : logger.child({ trace_id: traceId });
+  log.warn('call failed', { server, item, ...reason });
 }

@@ -130,6 +130,7 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     access: () => openAccess,
     auditor: () => NO_AUDIT,
     tracer: NO_TRACER,
+    logger: NOOP_LOGGER,
     metrics: NO_METRICS,
     serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),

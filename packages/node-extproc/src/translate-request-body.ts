@@ -29,7 +29,7 @@ import {
   type SessionClaims,
   type SessionGate,
 } from '@mcp-gateway/core/router';
-import type { ServerConfig } from '@mcp-gateway/core';
+import { GatewayError, type Logger, type ServerConfig } from '@mcp-gateway/core';
 import {
   immediateResponse,
   refusalResponse,
@@ -42,6 +42,7 @@ import {
 } from './ext-proc-messages.ts';
 import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
 import { ACCESS_HEADERS, BROKER_SERVER_NAME } from './translate-request-headers.ts';
+import { recordUnroutedCall } from './routed-call-record.ts';
 import { NO_STREAM_TRACE, type StreamTrace } from './stream-trace.ts';
 import type { UpstreamRoute } from './upstream-route.ts';
 
@@ -61,16 +62,19 @@ export interface RequestBodyDeps extends BackendInitDeps {
   readonly metrics: GatewayMetrics;
   /** Where the router's spans go: one per routed call. */
   readonly tracer: GatewayTracer;
+  /** Where a failed call is logged (once, at warn). */
+  readonly logger: Logger;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
-   * once (single flight) by an initialize carrying the client's identity headers. "" for an
-   * upstream without sessions.
+   * once (single flight) by an initialize carrying the client's identity headers, a client span
+   * of the routed call's `span`. "" for an upstream without sessions.
    */
   ensureBackendSession(
     claims: SessionClaims,
     server: ServerConfig,
     clientHeaders: ReadonlyMap<string, string>,
     known: string | undefined,
+    span?: GatewaySpan,
   ): Promise<string>;
 }
 
@@ -219,11 +223,22 @@ async function routeLegacyCall(
   if (routed === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
-    backendSessionId = await deps.ensureBackendSession(checked.claims, server, headers, admitted.backendSessionId);
+    backendSessionId = await deps.ensureBackendSession(
+      checked.claims,
+      server,
+      headers,
+      admitted.backendSessionId,
+      routed.span,
+    );
   } catch (error) {
     routed.trail.finish();
-    routed.span?.fail('backend_session', String(error));
-    routed.span?.end();
+    const failure =
+      error instanceof GatewayError
+        ? error
+        : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
+            cause: error,
+          });
+    recordUnroutedCall(server.name, routed.call, routed.span, failure, deps);
     return { response: refusalResponse(error, message.id) };
   }
   const mutations = forwardMutations(message, plan, { backendSessionId }, routed.span);
@@ -291,6 +306,8 @@ function forwardMutations(
   for (const [name, value] of Object.entries(carrier)) set.push(setHeader(name, value));
   const remove: string[] = [...ACCESS_HEADERS];
   if (session.backendSessionId === '') remove.push('mcp-session-id');
+  // The client's tracestate belongs to its traceparent, which the call's span replaced.
+  if (carrier['traceparent'] !== undefined && carrier['tracestate'] === undefined) remove.push('tracestate');
   return {
     request_body: {
       response: {

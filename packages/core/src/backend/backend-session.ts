@@ -6,6 +6,8 @@ import type { SessionClaims } from '../session/session-token.ts';
 import type { NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
+import { NO_SPAN, withTraceHeaders, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
+import { mcpRequestAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
 import { clientIdentityHeaders } from './upstream-headers.ts';
 
 /** Sentinel stored for upstreams that run without sessions (they issue no Mcp-Session-Id). */
@@ -55,7 +57,8 @@ export interface BackendSessionAnnouncement {
  * is open (at most BACKEND_STREAM_READY_MS): an upstream that sends a request on the session
  * during the first call (sampling, roots, elicitation outside the request) would otherwise
  * send it before anyone listens, and an upstream without an event store drops it.
- * Shared by the broker's forwarding and the ext_proc router.
+ * The initialize is an upstream exchange of the request `span` serves: a client span of it, whose
+ * context goes upstream. Shared by the broker's forwarding and the ext_proc router.
  */
 export async function ensureBackendSession(
   deps: { store: SessionStore; bus: NotificationBus; logger: Logger; metrics?: GatewayMetrics },
@@ -64,16 +67,24 @@ export async function ensureBackendSession(
   server: ServerConfig,
   client: UpstreamClient,
   known?: string,
+  span: GatewaySpan = NO_SPAN,
 ): Promise<string> {
   if (known !== undefined) return known;
   const ttlSeconds = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
   return deps.store.ensureBackendSession(claims.jti, server.name, ttlSeconds, async () => {
+    const exchange = span.client('initialize', {
+      ...mcpRequestAttributes('initialize', undefined),
+      ...serverAttributes(server.url),
+      'mcp.server': server.name,
+      'network.protocol.name': 'http',
+    });
     try {
       const created = await client.initialize({
         capabilities: claims.clientCapabilities,
-        headers: clientIdentityHeaders(clientHeaders),
+        headers: withTraceHeaders(clientIdentityHeaders(clientHeaders), exchange.carrier),
         useCredential: false,
       });
+      exchange.end();
       deps.logger.debug('backend session created', { jti: claims.jti, server: server.name });
       deps.metrics?.backendSessionOpened(server.name);
       const id = created.sessionId ?? NO_BACKEND_SESSION;
@@ -82,11 +93,15 @@ export async function ensureBackendSession(
       }
       return id;
     } catch (error) {
-      throw error instanceof GatewayError
-        ? error
-        : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
-            cause: error,
-          });
+      const failure =
+        error instanceof GatewayError
+          ? error
+          : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
+              cause: error,
+            });
+      exchange.fail(failure.code, failure.message);
+      exchange.end();
+      throw failure;
     }
   });
 }

@@ -53,6 +53,8 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     server,
     client,
     known: session.backendSessionId,
+    span: ctx.span,
+    onOutcome: call.noteUpstream,
     send: (backendSessionId) =>
       postUpstream(ctx, server, {
         headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),

@@ -96,6 +96,8 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
     clientHeaders: call.request.headers,
     server,
     client,
+    span: ctx.span,
+    onOutcome: call.noteUpstream,
     send: (backendSessionId) =>
       postUpstream(ctx, server, {
         headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),

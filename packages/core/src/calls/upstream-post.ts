@@ -1,5 +1,5 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
-import { withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
+import { withTraceHeaders, withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
 import { mcpRequestAttributes, mcpSpanName, mcpTargetAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import type { CallTarget } from '../decision/route.ts';
@@ -72,7 +72,7 @@ export async function postUpstream(
   try {
     const response = await access.fetchFor(server)(server.url, {
       method: 'POST',
-      headers: traced ? { ...post.headers, ...carrier } : post.headers,
+      headers: traced ? withTraceHeaders(post.headers, carrier) : post.headers,
       body,
       signal: abort.signal,
     });
@@ -121,6 +121,10 @@ export interface BackendSend {
   readonly client: UpstreamClient;
   /** The backend session the store already named for this pair, if any. */
   readonly known?: string | undefined;
+  /** The request's span: opening a backend session is an upstream exchange of it. */
+  readonly span?: GatewaySpan;
+  /** Told why no backend session could be opened (the call's outcome, as `UpstreamPost.onOutcome`). */
+  readonly onOutcome?: ((outcome: GatewayError) => void) | undefined;
   /** Sends the call on `backendSessionId`. */
   send(backendSessionId: string): Promise<UpstreamExchange | GatewayError>;
 }
@@ -144,13 +148,24 @@ export async function sendOnBackendSession(options: BackendSend): Promise<Backen
   for (let attempt = 0; ; attempt++) {
     let backendSessionId: string;
     try {
-      backendSessionId = await ensureBackendSession(deps, claims, options.clientHeaders, server, options.client, known);
+      backendSessionId = await ensureBackendSession(
+        deps,
+        claims,
+        options.clientHeaders,
+        server,
+        options.client,
+        known,
+        options.span,
+      );
     } catch (error) {
-      return error instanceof GatewayError
-        ? error
-        : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
-            cause: error,
-          });
+      const failure =
+        error instanceof GatewayError
+          ? error
+          : new GatewayError('UPSTREAM_UNAVAILABLE', `could not open a session on upstream ${server.name}`, {
+              cause: error,
+            });
+      options.onOutcome?.(failure);
+      return failure;
     }
     const outcome = await options.send(backendSessionId);
     const gone =

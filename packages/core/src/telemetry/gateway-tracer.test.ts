@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { metaCarrier, NO_SPAN, NO_TRACER, traceIdOf, withTraceMeta } from './gateway-tracer.ts';
+import { metaCarrier, NO_SPAN, NO_TRACER, traceIdOf, withTraceHeaders, withTraceMeta } from './gateway-tracer.ts';
 
 const VALID = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 
@@ -63,5 +63,26 @@ describe('trace context in params._meta', () => {
     expect(params._meta.traceparent).toBe('old');
     expect(withTraceMeta(params, {})).toBe(params);
     expect(withTraceMeta(undefined, { traceparent: VALID })).toEqual({ _meta: { traceparent: VALID } });
+  });
+});
+
+const CLIENT = { traceparent: `00-${'a'.repeat(32)}-${'b'.repeat(16)}-01`, tracestate: 'client=1', accept: '*/*' };
+const SPAN = `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`;
+
+describe('withTraceHeaders', () => {
+  it("replaces the caller's traceparent and drops its tracestate when the span carries none", () => {
+    expect(withTraceHeaders(CLIENT, { traceparent: SPAN })).toEqual({ traceparent: SPAN, accept: '*/*' });
+  });
+
+  it("sends the span's tracestate when it carries one", () => {
+    expect(withTraceHeaders(CLIENT, { traceparent: SPAN, tracestate: 'gw=2' })).toEqual({
+      traceparent: SPAN,
+      tracestate: 'gw=2',
+      accept: '*/*',
+    });
+  });
+
+  it("leaves the caller's headers as they are when the span carries no context", () => {
+    expect(withTraceHeaders(CLIENT, {})).toBe(CLIENT);
   });
 });

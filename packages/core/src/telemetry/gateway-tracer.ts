@@ -125,3 +125,19 @@ export function withTraceMeta(params: unknown, carrier: Readonly<Record<string, 
   const { tracestate: _dropped, ...rest } = meta as Record<string, unknown>;
   return { ...base, _meta: { ...rest, ...carrier } };
 }
+
+/**
+ * Headers with the span's context in place of the caller's: its `traceparent`, and its
+ * `tracestate` or none (a caller's `tracestate` belongs to the caller's traceparent, and a span
+ * that did not continue it starts a trace of its own); the headers as they are when the span
+ * carries no context.
+ * @see https://www.w3.org/TR/trace-context/#tracestate-header
+ */
+export function withTraceHeaders(
+  headers: Readonly<Record<string, string>>,
+  carrier: Readonly<Record<string, string>>,
+): Readonly<Record<string, string>> {
+  if (carrier['traceparent'] === undefined) return headers;
+  const { tracestate: _dropped, ...rest } = headers;
+  return { ...rest, ...carrier };
+}
