@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Diagnosis: the same number of tools/call through a gateway with tracing (to a loopback sink)
+// Diagnosis (not part of `npm run bench`): the same number of tools/call through a gateway with
 // and without, each under --cpu-prof; prints where the added CPU goes (per package, per call).
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -58,6 +58,14 @@ for (const [name, v] of Object.entries(variants)) {
   process.stderr.write(
     `${name}: ${((cpu * 1000) / CALLS).toFixed(0)} µs CPU per call, ${((CALLS * 1000) / (performance.now() - t0)).toFixed(0)} calls/s\n`,
   );
+  const samples = [];
+  for (let i = 0; i < 2_000; i++) {
+    const t = performance.now();
+    await send();
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  process.stderr.write(`${name}: p50 at c=1 ${(samples[1_000] * 1000).toFixed(0)} µs\n`);
   await session.close();
   await gw.stop();
   process.stderr.write(`${name}: ${CALLS} calls, profile in ${dir}\n`);
