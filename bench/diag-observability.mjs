@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Diagnosis (not part of `npm run bench`): the same number of tools/call through a gateway with
-// and without, each under --cpu-prof; prints where the added CPU goes (per package, per call).
+// Diagnosis (not part of `npm run bench`): the same number of tools/call (CALLS, c=32) through a
+// gateway with tracing exporting to a loopback sink that discards (OBS_ENV adds OTEL_* settings)
+// and through one without: CPU per call and p50 at c=1 of each; PROF=1 runs both under
+// --cpu-prof (/tmp/diag-obs-on, /tmp/diag-obs-off) for bench/profile-summary.mjs.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
