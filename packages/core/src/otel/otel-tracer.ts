@@ -4,6 +4,7 @@ import {
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
   type Span,
   type TextMapGetter,
   type TextMapSetter,
@@ -25,18 +26,24 @@ const recordSetter: TextMapSetter<Record<string, string>> = {
   },
 };
 
-/** The attributes without their undefined values (OpenTelemetry drops those with a warning). */
+/** The attributes without their undefined values (OpenTelemetry drops those with a warning); copied only when needed. */
 function defined(attributes: SpanAttributes): Attributes {
-  const out: Attributes = {};
+  let out: Attributes | undefined;
   for (const key in attributes) {
-    const value = attributes[key];
-    if (value !== undefined) out[key] = value;
+    if (attributes[key] !== undefined) continue;
+    out = {};
+    for (const name in attributes) {
+      const value = attributes[name];
+      if (value !== undefined) out[name] = value;
+    }
+    return out;
   }
-  return out;
+  return attributes as Attributes;
 }
 
 class OtelSpan implements GatewaySpan {
   #carrier: Record<string, string> | undefined;
+  #context: Context | undefined;
   private readonly tracer: Tracer;
   private readonly span: Span;
 
@@ -56,7 +63,7 @@ class OtelSpan implements GatewaySpan {
   get carrier(): Readonly<Record<string, string>> {
     if (this.#carrier === undefined) {
       this.#carrier = {};
-      propagator.inject(trace.setSpan(ROOT_CONTEXT, this.span), this.#carrier, recordSetter);
+      propagator.inject(this.context(), this.#carrier, recordSetter);
     }
     return this.#carrier;
   }
@@ -77,13 +84,18 @@ class OtelSpan implements GatewaySpan {
   }
 
   client(name: string, attributes: SpanAttributes): GatewaySpan {
-    const parent = trace.setSpan(ROOT_CONTEXT, this.span);
+    const parent = this.context();
     const child = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: defined(attributes) }, parent);
     return new OtelSpan(this.tracer, child);
   }
 
   end(): void {
     this.span.end();
+  }
+
+  /** This span as the parent context of its children and of its carrier (made once). */
+  private context(): Context {
+    return (this.#context ??= trace.setSpan(ROOT_CONTEXT, this.span));
   }
 }
 
