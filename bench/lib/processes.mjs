@@ -57,7 +57,15 @@ export async function startNullExtProc() {
  */
 export async function startBenchGateway(
   upstreams,
-  { nodeArgs = [], args = [], gcSignal = false, cacheConnectionString, cli = GATEWAY_CLI, extraConfig = '', env = {} } = {},
+  {
+    nodeArgs = [],
+    args = [],
+    gcSignal = false,
+    cacheConnectionString,
+    cli = GATEWAY_CLI,
+    extraConfig = '',
+    env = {},
+  } = {},
 ) {
   const dir = await mkdtemp(join(tmpdir(), 'mcp-gateway-bench-'));
   const configPath = join(dir, 'config.yaml');

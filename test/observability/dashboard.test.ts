@@ -17,7 +17,6 @@ import {
 } from './dashboard-file.ts';
 import { DENY_RULE, SCRAPE_INTERVAL_MS, startDashboardStack, type DashboardStack } from './dashboard-stack.ts';
 
-
 /** The window put for `$__rate_interval`: it holds all the traffic below and many scrapes. */
 const RATE_WINDOW = '1m';
 
@@ -166,7 +165,6 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
     }
     return problems;
   };
-
 
   it('answers every panel query with data when every process, server and tool is selected', async () => {
     expect(await runPanels(await allSelected())).toEqual([]);
