@@ -1,0 +1,80 @@
+#!/usr/bin/env node
+// Diagnosis (not part of `npm run bench`): what the OpenTelemetry SDK and the OTLP/HTTP protobuf
+// exporter cost per traced call on their own, outside the gateway: the two spans of a call
+// (server and client, the gateway's attributes) through core's tracer, batched and exported to a
+// loopback sink in this process (its CPU counted too), against the same spans not exported.
+//   node bench/diag-span-cost.mjs [export|noexport]
+import { createServer } from 'node:http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { startOtelTracing } from '../packages/core/src/otel/otel-tracing.ts';
+import { NOOP_LOGGER } from '../packages/core/src/logger.ts';
+const sink = createServer((q, s) => {
+  q.resume();
+  q.on('end', () => s.end());
+});
+await new Promise((r) => sink.listen(0, '127.0.0.1', r));
+const url = `http://127.0.0.1:${sink.address().port}/v1/traces`;
+const variant = process.argv[2] ?? 'export';
+const exporter =
+  variant === 'export'
+    ? new OTLPTraceExporter({ url })
+    : {
+        export(_spans, done) {
+          done({ code: 0 });
+        },
+        async shutdown() {},
+        async forceFlush() {},
+      };
+const t = startOtelTracing({}, '0', exporter, NOOP_LOGGER);
+const N = 60_000;
+let i = 0;
+const call = () => {
+  const s = t.tracer.server(
+    'tools/call',
+    { traceparent: `00-${crypto.randomUUID().replaceAll('-', '')}-00f067aa0ba902b7-01` },
+    { 'mcp.method.name': 'tools/call', 'jsonrpc.request.id': String(i), 'network.protocol.name': 'http' },
+    Date.now(),
+  );
+  s.rename('tools/call e_echo');
+  s.set({
+    'gen_ai.tool.name': 'e_echo',
+    'gen_ai.operation.name': 'execute_tool',
+    'mcp.server': 'bench',
+    'mcp.session.id': crypto.randomUUID(),
+    'mcp.protocol.version': '2025-06-18',
+  });
+  const c = s.client('tools/call echo', {
+    'mcp.method.name': 'tools/call',
+    'jsonrpc.request.id': String(i),
+    'gen_ai.tool.name': 'echo',
+    'gen_ai.operation.name': 'execute_tool',
+    'server.address': '127.0.0.1',
+    'server.port': 8080,
+    'mcp.server': 'bench',
+    'network.protocol.name': 'http',
+  });
+  void c.carrier;
+  c.set({ 'http.response.status_code': 200 });
+  c.end();
+  s.set({ 'http.response.status_code': 200 });
+  s.end();
+  i++;
+};
+const run = async (n) => {
+  for (let k = 0; k < n; k++) {
+    call();
+    if (k % 16 === 0) await new Promise((r) => setImmediate(r));
+  }
+  await t.flush();
+};
+await run(20_000);
+const before = process.cpuUsage();
+const w0 = performance.now();
+await run(N);
+const used = process.cpuUsage(before);
+console.log(
+  variant,
+  `${((used.user + used.system) / N).toFixed(1)} µs CPU per call (2 spans), wall ${(((performance.now() - w0) * 1000) / N).toFixed(1)} µs`,
+);
+await t.shutdown();
+sink.close();
