@@ -5,6 +5,7 @@
 // loopback sink in this process (its CPU counted too), against the same spans not exported.
 //   node bench/diag-span-cost.mjs [export|noexport]
 import { createServer } from 'node:http';
+import { setImmediate } from 'node:timers';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { startOtelTracing } from '../packages/core/src/otel/otel-tracing.ts';
 import { NOOP_LOGGER } from '../packages/core/src/logger.ts';
