@@ -36,7 +36,7 @@ for (const [name, v] of Object.entries(variants)) {
   rmSync(dir, { recursive: true, force: true });
   const gw = await startBenchGateway(servers, {
     ...v,
-    nodeArgs: process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [],
+    nodeArgs: [...(process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(process.env.TRACE_GC === '1' ? ['--trace-gc'] : [])],
   });
   const session = await openMcpSession(gw.url, { connections: 32 });
   const params = echoParams('e_echo');
@@ -69,6 +69,17 @@ for (const [name, v] of Object.entries(variants)) {
   samples.sort((a, b) => a - b);
   process.stderr.write(`${name}: p50 at c=1 ${(samples[1_000] * 1000).toFixed(0)} µs\n`);
   await session.close();
+  if (process.env.TRACE_GC === '1') {
+    const lines = gw.process.output().split('\n');
+    const count = (kind) => lines.filter((line) => line.includes(kind)).length;
+    const ms = (kind) =>
+      lines
+        .filter((line) => line.includes(kind))
+        .reduce((sum, line) => sum + Number(/ ([\d.]+) \/ [\d.]+ ms/.exec(line)?.[1] ?? 0), 0);
+    process.stderr.write(
+      `${name}: ${count('Scavenge')} scavenges (${ms('Scavenge').toFixed(0)} ms), ${count('Mark-Compact')} mark-compacts (${ms('Mark-Compact').toFixed(0)} ms)\n`,
+    );
+  }
   await gw.stop();
   process.stderr.write(`${name}: ${CALLS} calls, profile in ${dir}\n`);
 }

@@ -88,7 +88,6 @@ describe.each([
         'gen_ai.tool.name': 'w_echo',
         'jsonrpc.request.id': '7',
         'mcp.server': 'traced',
-        'http.response.status_code': 200,
       }),
     });
     expect(typeof server?.attributes['mcp.session.id']).toBe('string');

@@ -29,7 +29,7 @@ export function recordRoutedCall(
         : (answer ?? { outcome: 'ok' });
   const span = route.span;
   if (span !== undefined) {
-    if (status !== undefined) span.set({ 'http.response.status_code': status });
+    if (status !== undefined && status >= 400) span.set({ 'http.response.status_code': status });
     if (judged.code !== undefined) span.set({ 'rpc.response.status_code': String(judged.code) });
     if (judged.errorType !== undefined) span.fail(judged.errorType);
     span.end();

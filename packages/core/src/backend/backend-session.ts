@@ -75,8 +75,6 @@ export async function ensureBackendSession(
     const exchange = span.client('initialize', {
       ...mcpRequestAttributes('initialize', undefined),
       ...serverAttributes(server.url),
-      'mcp.server': server.name,
-      'network.protocol.name': 'http',
     });
     try {
       const created = await client.initialize({

@@ -58,8 +58,6 @@ export async function postUpstream(
         ...mcpRequestAttributes(message.method, message.id),
         ...mcpTargetAttributes(post.target),
         ...serverAttributes(server.url),
-        'mcp.server': server.name,
-        'network.protocol.name': 'http',
       })
     : post.span;
   const carrier = span.carrier;
@@ -78,8 +76,10 @@ export async function postUpstream(
     });
     post.onOutcome?.(response.status);
     if (!span.recording) return { response, abort };
-    span.set({ 'http.response.status_code': response.status });
-    if (response.status >= 400) span.fail(String(response.status));
+    if (response.status >= 400) {
+      span.set({ 'http.response.status_code': response.status });
+      span.fail(String(response.status));
+    }
     // A JSON answer is read at once: the exchange ends with its headers; a stream when it ends.
     if (!isEventStream(response)) {
       span.end();

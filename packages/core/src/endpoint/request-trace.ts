@@ -66,8 +66,10 @@ export class RequestTrace {
   finish(response: Response): Response {
     const span = this.#span;
     if (span === NO_SPAN || !span.recording) return response;
-    span.set({ 'http.response.status_code': response.status });
-    if (response.status >= 400) span.fail(String(response.status));
+    if (response.status >= 400) {
+      span.set({ 'http.response.status_code': response.status });
+      span.fail(String(response.status));
+    }
     if (!isEventStream(response)) {
       span.end();
       return response;
