@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Diagnosis (not part of `npm run bench`): the same number of tools/call (CALLS, c=32) through a
 // gateway with tracing exporting to a loopback sink that discards (OBS_ENV adds OTEL_* settings)
-// and through one without: CPU per call and p50 at c=1 of each; PROF=1 runs both under
-// --cpu-prof (/tmp/diag-obs-on, /tmp/diag-obs-off) for bench/profile-summary.mjs.
+// and through one without: CPU per call and p50 at c=1 (C1_CALLS of them) of each; PROF=1 runs
+// both under --cpu-prof (/tmp/diag-obs-on, /tmp/diag-obs-off) for bench/profile-summary.mjs;
+// TRACE_GC=1 counts their garbage collections.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
@@ -36,7 +37,10 @@ for (const [name, v] of Object.entries(variants)) {
   rmSync(dir, { recursive: true, force: true });
   const gw = await startBenchGateway(servers, {
     ...v,
-    nodeArgs: [...(process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []), ...(process.env.TRACE_GC === '1' ? ['--trace-gc'] : [])],
+    nodeArgs: [
+      ...(process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
+      ...(process.env.TRACE_GC === '1' ? ['--trace-gc'] : []),
+    ],
   });
   const session = await openMcpSession(gw.url, { connections: 32 });
   const params = echoParams('e_echo');
@@ -61,13 +65,13 @@ for (const [name, v] of Object.entries(variants)) {
     `${name}: ${((cpu * 1000) / CALLS).toFixed(0)} µs CPU per call, ${((CALLS * 1000) / (performance.now() - t0)).toFixed(0)} calls/s\n`,
   );
   const samples = [];
-  for (let i = 0; i < 2_000; i++) {
+  for (let i = 0; i < Number(process.env.C1_CALLS ?? 2_000); i++) {
     const t = performance.now();
     await send();
     samples.push(performance.now() - t);
   }
   samples.sort((a, b) => a - b);
-  process.stderr.write(`${name}: p50 at c=1 ${(samples[1_000] * 1000).toFixed(0)} µs\n`);
+  process.stderr.write(`${name}: p50 at c=1 ${(samples[samples.length >> 1] * 1000).toFixed(0)} µs\n`);
   await session.close();
   if (process.env.TRACE_GC === '1') {
     const lines = gw.process.output().split('\n');
