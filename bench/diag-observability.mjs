@@ -37,6 +37,7 @@ for (const [name, v] of Object.entries(variants)) {
   rmSync(dir, { recursive: true, force: true });
   const gw = await startBenchGateway(servers, {
     ...v,
+    ...(process.env.GATEWAY_CLI_PATH === undefined ? {} : { cli: process.env.GATEWAY_CLI_PATH }),
     nodeArgs: [
       ...(process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
       ...(process.env.TRACE_GC === '1' ? ['--trace-gc'] : []),

@@ -159,7 +159,14 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
   },
   '@mcp-gateway/core/otel': {
     file: 'packages/core/src/otel/index.ts',
-    values: ['otlpHeaders', 'otlpTarget', 'startOtelTracing'],
+    values: [
+      'createOtlpHttpExporter',
+      'otlpHeaders',
+      'otlpTarget',
+      'otlpTimeoutMs',
+      'otlpTracesUrl',
+      'startOtelTracing',
+    ],
     types: ['OtelEnv', 'OtelTracing', 'OtlpTarget'],
   },
   '@mcp-gateway/core/testing': {
