@@ -65,13 +65,16 @@ for (const [name, v] of Object.entries(variants)) {
   process.stderr.write(
     `${name}: ${((cpu * 1000) / CALLS).toFixed(0)} µs CPU per call, ${((CALLS * 1000) / (performance.now() - t0)).toFixed(0)} calls/s\n`,
   );
+  const c1Before = await readCpuMs(gw.pid);
   const samples = [];
   for (let i = 0; i < Number(process.env.C1_CALLS ?? 2_000); i++) {
     const t = performance.now();
     await send();
     samples.push(performance.now() - t);
   }
+  const c1Cpu = (await readCpuMs(gw.pid)) - c1Before;
   samples.sort((a, b) => a - b);
+  process.stderr.write(`${name}: ${((c1Cpu * 1000) / samples.length).toFixed(0)} µs CPU per call at c=1\n`);
   process.stderr.write(`${name}: p50 at c=1 ${(samples[samples.length >> 1] * 1000).toFixed(0)} µs\n`);
   await session.close();
   if (process.env.TRACE_GC === '1') {
