@@ -105,6 +105,7 @@ describe('GET /metrics', () => {
     expect(sample(text, 'mcp_gateway_upstream_up', { server: 'team-a/alpha' })).toBe(1);
     expect(sample(text, 'mcp_broker_tools_discovered', { server_name: 'team-a/alpha' })).toBe(1);
     expect(text).toMatch(/^process_cpu_user_seconds_total \d/m);
+    expect(sample(text, 'mcp_gateway_build_info', { role: 'broker' })).toBe(1);
   });
 
   it('counts a tool that reports a failure as tool_error and a JSON-RPC error answer as error, logging only the error', async () => {

@@ -22,9 +22,16 @@ const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
  * series is bounded by the config and the catalog, whatever clients send.
  * @see docs/observability.md
  */
-export function createPrometheusMetrics(): PrometheusMetrics {
+export function createPrometheusMetrics(build: { version: string; role: string }): PrometheusMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  // 1 from the start, whatever the process does: what it is, for selecting and joining series.
+  new Gauge({
+    name: 'mcp_gateway_build_info',
+    help: "The gateway's version and what this process runs (broker, router, or broker+router).",
+    labelNames: ['version', 'role'] as const,
+    registers: [registry],
+  }).set(build, 1);
   const requests = new Counter({
     name: 'mcp_gateway_requests_total',
     help: 'MCP requests the endpoint answered, by JSON-RPC method (GET and DELETE by HTTP method) and outcome.',

@@ -68,7 +68,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
   // Before anything listens: a wrong OTEL_* value is an error at start, naming the variable.
   const tracing = startOtlpTracing(options.telemetryEnv, GATEWAY_VERSION, logger);
   const audit = createAuditWriters(logger);
-  const metrics = createPrometheusMetrics();
+  const metrics = createPrometheusMetrics({ version: GATEWAY_VERSION, role: processRole(options) });
   const metricsOn = !options.metricsDisabled;
   let shared: SharedState | undefined;
   try {
@@ -236,4 +236,10 @@ function allowedHosts(options: CliOptions): string[] {
 function displayHost(host: string): string {
   if (host === '0.0.0.0' || host === '::') return 'localhost';
   return host.includes(':') ? `[${host}]` : host;
+}
+
+/** What this process runs, as `mcp_gateway_build_info` names it. */
+function processRole(options: CliOptions): string {
+  if (options.routerOnly) return 'router';
+  return options.routerAddress !== undefined && options.publicHost !== undefined ? 'broker+router' : 'broker';
 }
