@@ -182,7 +182,12 @@ function streamForModern(
           return { send: [verdict.message], next: 'continue' };
         case 'server-request': {
           const step = await askForInput(ctx, call, upstream, park, verdict.message);
-          if (step.next === 'park') parked = true;
+          if (step.next === 'park') {
+            parked = true;
+            // This request's answer is the InputRequiredResult: the call goes on in the client's retry.
+            const [asked] = step.send;
+            if (asked !== undefined) call.noteAnswer?.(asked);
+          }
           return step;
         }
         default:

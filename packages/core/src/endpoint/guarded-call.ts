@@ -2,7 +2,7 @@ import { NO_AUDIT } from '../audit/audit-record.ts';
 import type { ClientCall } from '../calls/call-context.ts';
 import { forwardCall } from '../calls/forward-call.ts';
 import type { AccessVerdict, RequestAccess } from '../decision/access-control.ts';
-import { whenSent } from '../protocol/when-sent.ts';
+import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
 import type { Era } from '../decision/routed-methods.ts';
@@ -93,15 +93,16 @@ export async function forwardGuarded(
   const response = await forwardCall(ctx, { ...call, noteUpstream, noteAnswer }, era);
   if (failure !== undefined) {
     record('unavailable', failure.code, { error: failure.code, reason: failure.message });
-  } else if (upstreamStatus === undefined) {
-    record('unavailable', 'no_answer', { reason: 'no exchange with the upstream' });
-  } else if (upstreamStatus >= 400) {
+  } else if (upstreamStatus !== undefined && upstreamStatus >= 400) {
     record('error', String(upstreamStatus), { status: upstreamStatus });
   } else if (answer !== undefined) {
     recordAnswer(answer);
-  } else {
-    // A stream under way: the answer is recorded when it comes.
+  } else if (isEventStream(response)) {
+    // A stream under way (a resumed call's too, which sends nothing new upstream): the answer is
+    // recorded when it comes.
     awaitingAnswer = true;
+  } else {
+    record('unavailable', 'no_answer', { reason: 'no answer from the upstream' });
   }
   if (!awaitingAnswer && auditor === NO_AUDIT) return response;
   return whenSent(response, (how) => {
