@@ -22,7 +22,7 @@ import { countTools, waitForTools } from './lib/list-memory-phases.mjs';
 import { sequential, summarize } from './lib/load.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
 import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
-import { writeJson } from './lib/report.mjs';
+import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SIZES = QUICK
@@ -183,16 +183,7 @@ async function main() {
     ],
   ];
   const errors = [latency.on, latency.off, throughput.on, throughput.off].reduce((sum, r) => sum + r.errors, 0);
-  const width = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(
-    `\n${'access (issue 12)'.padEnd(width)}  ${'on'.padStart(8)}  ${'off'.padStart(8)}  ${'difference'.padStart(22)}  target\n`,
-  );
-  for (const [metric, a, b, diff, target] of rows) {
-    process.stdout.write(
-      `${metric.padEnd(width)}  ${a.padStart(8)}  ${b.padStart(8)}  ${diff.padStart(22)}  ${target}\n`,
-    );
-  }
-  process.stdout.write(`failed requests: ${errors}\n`);
+  printComparison('access (issue 12)', ['on', 'off'], rows, { diffWidth: 22, errors });
   await writeJson(join(REPO_ROOT, 'bench', 'results', 'access.json'), {
     quick: QUICK,
     visibleTools: visible,

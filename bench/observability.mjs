@@ -19,7 +19,7 @@ import { echoParams, measureCallLatency, measureCallThroughput } from './lib/cal
 import { waitForTools } from './lib/list-memory-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
 import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
-import { writeJson } from './lib/report.mjs';
+import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SIZES = QUICK
@@ -128,16 +128,7 @@ async function main() {
     traced.length > 0 && callsScraped > 0 ? 'exported' : 'MISS (nothing exported)',
   ]);
   const errors = Object.keys(gateways).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
-  const width = Math.max(...rows.map((r) => r[0].length));
-  process.stdout.write(
-    `\n${'observability (issue 13)'.padEnd(width)}  ${'variant'.padStart(8)}  ${'off'.padStart(8)}  ${'difference'.padStart(12)}  target\n`,
-  );
-  for (const [metric, a, b, diff, target] of rows) {
-    process.stdout.write(
-      `${metric.padEnd(width)}  ${a.padStart(8)}  ${b.padStart(8)}  ${diff.padStart(12)}  ${target}\n`,
-    );
-  }
-  process.stdout.write(`failed requests: ${errors}\n`);
+  printComparison('observability (issue 13)', ['variant', 'off'], rows, { diffWidth: 12, errors });
   await writeJson(join(REPO_ROOT, 'bench', 'results', 'observability.json'), {
     quick: QUICK,
     latency,

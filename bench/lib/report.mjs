@@ -374,6 +374,21 @@ export function printTable(rows, out = process.stdout) {
   });
 }
 
+/**
+ * Prints a side-by-side comparison of an extra bench: its title over the two columns' captions,
+ * then `[metric, a, b, difference, target]` rows, then the failed requests.
+ */
+export function printComparison(title, [captionA, captionB], rows, { diffWidth, errors }, out = process.stdout) {
+  const width = Math.max(...rows.map((r) => r[0].length));
+  out.write(
+    `\n${title.padEnd(width)}  ${captionA.padStart(8)}  ${captionB.padStart(8)}  ${'difference'.padStart(diffWidth)}  target\n`,
+  );
+  for (const [metric, a, b, diff, target] of rows) {
+    out.write(`${metric.padEnd(width)}  ${a.padStart(8)}  ${b.padStart(8)}  ${diff.padStart(diffWidth)}  ${target}\n`);
+  }
+  out.write(`failed requests: ${errors}\n`);
+}
+
 /** Writes the full results (rows plus raw phase data) as JSON. */
 export async function writeJson(path, data) {
   await mkdir(dirname(path), { recursive: true });

@@ -7,7 +7,7 @@ import type { NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
 import { NO_SPAN, withTraceHeaders, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
-import { mcpRequestAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
+import { mcpClientAttributes } from '../telemetry/mcp-spans.ts';
 import { clientIdentityHeaders } from './upstream-headers.ts';
 
 /** Sentinel stored for upstreams that run without sessions (they issue no Mcp-Session-Id). */
@@ -72,10 +72,7 @@ export async function ensureBackendSession(
   if (known !== undefined) return known;
   const ttlSeconds = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
   return deps.store.ensureBackendSession(claims.jti, server.name, ttlSeconds, async () => {
-    const exchange = span.client('initialize', {
-      ...mcpRequestAttributes('initialize', undefined),
-      ...serverAttributes(server.url),
-    });
+    const exchange = span.client('initialize', mcpClientAttributes('initialize', undefined, server.url));
     try {
       const created = await client.initialize({
         capabilities: claims.clientCapabilities,

@@ -1,6 +1,6 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import { withTraceHeaders, withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
-import { mcpRequestAttributes, mcpSpanName, mcpTargetAttributes, serverAttributes } from '../telemetry/mcp-spans.ts';
+import { mcpClientAttributes, mcpSpanName } from '../telemetry/mcp-spans.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import type { CallTarget } from '../decision/route.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
@@ -54,11 +54,10 @@ export async function postUpstream(
   const { message } = post;
   // Not recording, the request's span passes the caller's context on as it is: nothing to build.
   const span = post.span.recording
-    ? post.span.client(mcpSpanName(message.method, post.target), {
-        ...mcpRequestAttributes(message.method, message.id),
-        ...mcpTargetAttributes(post.target),
-        ...serverAttributes(server.url),
-      })
+    ? post.span.client(
+        mcpSpanName(message.method, post.target),
+        mcpClientAttributes(message.method, message.id, server.url, post.target),
+      )
     : post.span;
   const carrier = span.carrier;
   const traced = carrier['traceparent'] !== undefined;

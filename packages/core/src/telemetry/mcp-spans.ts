@@ -41,6 +41,16 @@ export function mcpTargetAttributes(target: { kind: string; name: string } | und
 
 const SERVER_ATTRIBUTES = new Map<string, SpanAttributes>();
 
+/** The attributes of an exchange with an upstream (a client span): the request, what it is about, where it goes. */
+export function mcpClientAttributes(
+  method: string,
+  id: unknown,
+  url: string,
+  target?: { kind: string; name: string },
+): SpanAttributes {
+  return { ...mcpRequestAttributes(method, id), ...mcpTargetAttributes(target), ...serverAttributes(url) };
+}
+
 /** `server.address` and `server.port` of an upstream's URL (parsed once per URL). */
 export function serverAttributes(url: string): SpanAttributes {
   let attributes = SERVER_ATTRIBUTES.get(url);
