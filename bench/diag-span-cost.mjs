@@ -1,13 +1,12 @@
 #!/usr/bin/env node
-// Diagnosis (not part of `npm run bench`): what the OpenTelemetry SDK and the OTLP/HTTP protobuf
-// exporter cost per traced call on their own, outside the gateway: the two spans of a call
-// (server and client, the gateway's attributes) through core's tracer, batched and exported to a
-// loopback sink in this process (its CPU counted too), against the same spans not exported.
+// Diagnosis (not part of `npm run bench`): what the gateway's tracer and its OTLP/HTTP protobuf
+// export cost per traced call on their own, outside the gateway: the two spans of a call (server
+// and client, the gateway's attributes) through core's tracer, batched, encoded and posted to a
+// loopback sink in this process (its CPU counted too), against the same spans not sent.
 //   node bench/diag-span-cost.mjs [export|noexport]
 import { createServer } from 'node:http';
 import { setImmediate } from 'node:timers';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import { startOtelTracing } from '../packages/core/src/otel/otel-tracing.ts';
+import { createOtlpHttpSender, startOtelTracing } from '../packages/core/src/otel/index.ts';
 import { NOOP_LOGGER } from '../packages/core/src/logger.ts';
 const sink = createServer((q, s) => {
   q.resume();
@@ -16,17 +15,11 @@ const sink = createServer((q, s) => {
 await new Promise((r) => sink.listen(0, '127.0.0.1', r));
 const url = `http://127.0.0.1:${sink.address().port}/v1/traces`;
 const variant = process.argv[2] ?? 'export';
-const exporter =
+const sender =
   variant === 'export'
-    ? new OTLPTraceExporter({ url })
-    : {
-        export(_spans, done) {
-          done({ code: 0 });
-        },
-        async shutdown() {},
-        async forceFlush() {},
-      };
-const t = startOtelTracing({}, '0', exporter, NOOP_LOGGER);
+    ? createOtlpHttpSender({ url, json: false, headers: {}, gzip: false, timeoutMs: 10_000, fetch })
+    : { format: 'protobuf', send: async () => {} };
+const t = startOtelTracing({}, '0', sender, NOOP_LOGGER);
 const N = 60_000;
 let i = 0;
 const call = () => {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The cost of observability (issue 13), side by side in one run, four gateways in front of the
-// same upstream: "off" (--disable-metrics, no tracing), "metrics" (Prometheus metrics on, scraped
+// The cost of observability (issue 13), side by side in one run, five gateways in front of the
+// same upstream: "off" (--disable-metrics, no tracing), "control" (a second "off", whose
+// difference from the first is the machine's noise in this run), "metrics" (Prometheus metrics on, scraped
 // by a real Prometheus every second), "on" (metrics, and every call traced and exported by
 // OTLP/HTTP protobuf to a real Jaeger) and "sampled" (as "on", with OTEL_TRACES_SAMPLER=
 // traceidratio at 10 %). The client sends a sampled W3C traceparent on every call, as a traced
@@ -23,8 +24,8 @@ import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
 const SIZES = QUICK
-  ? { warmup: 100, calls: 400, windowMs: 1_000, windows: 2 }
-  : { warmup: 300, calls: 2_000, windowMs: 5_000, windows: 2 };
+  ? { warmup: 100, calls: 400, rounds: 4, windowMs: 1_000, windows: 2 }
+  : { warmup: 300, calls: 4_000, rounds: 16, windowMs: 3_000, windows: 6 };
 const log = (message) => process.stderr.write(`[bench:observability] ${message}\n`);
 const cleanups = [];
 const defer = (fn) => cleanups.push(fn);
@@ -53,6 +54,8 @@ async function main() {
   };
   const gateways = {
     off: await startBenchGateway(servers, { args: ['--disable-metrics'], env: noTracing }),
+    // A second gateway like "off": how far two identical gateways differ on this machine now.
+    control: await startBenchGateway(servers, { args: ['--disable-metrics'], env: noTracing }),
     metrics: await startBenchGateway(servers, { env: noTracing }),
     on: await startBenchGateway(servers, { env: tracing }),
     sampled: await startBenchGateway(servers, {
@@ -85,7 +88,12 @@ async function main() {
     ]),
   );
   log(`tools/call c=1: ${SIZES.calls} per gateway; c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per gateway`);
-  const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
+  const latency = await measureCallLatency(targets, {
+    warmup: SIZES.warmup,
+    count: SIZES.calls,
+    rounds: SIZES.rounds,
+    budgetMs: 120_000,
+  });
   const throughput = await measureCallThroughput(targets, {
     ...SIZES,
     warmupMs: QUICK ? 500 : 2_000,
@@ -98,7 +106,7 @@ async function main() {
   const traced = await jaeger.traces('mcp-gateway-bench', { operation: 'tools/call e_echo', limit: 20 });
 
   const rows = [];
-  for (const name of ['metrics', 'on', 'sampled']) {
+  for (const name of ['control', 'metrics', 'on', 'sampled']) {
     const addedUs = (latency[name].p50 - latency.off.p50) * 1000;
     const cpuRatio = throughput[name].relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
     const judged = name === 'on';

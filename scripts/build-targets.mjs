@@ -34,37 +34,6 @@ const nodeBundle = {
 };
 
 /**
- * The OTLP/gRPC exporter's ES module build loads `@grpc/grpc-js` two ways: by `import()` (its
- * client), which the bundle resolves to the copy it holds, and by a `require` made with
- * `createRequire(import.meta.url)` (credentials, metadata, status codes), which esbuild cannot
- * follow, so it loads a second copy from node_modules at run time (and finds none in the image).
- * grpc-js refuses credentials made by another copy, and no span is exported. This routes the
- * exporter's `require` to the bundled copy.
- * @type {import('esbuild').Plugin}
- */
-export const grpcExporterRequire = {
-  name: 'grpc-exporter-require',
-  setup(build) {
-    build.onResolve({ filter: /_rolldown\/runtime\.mjs$/ }, (args) =>
-      args.importer.includes('/@opentelemetry/otlp-grpc-exporter-base/')
-        ? { path: 'grpc-exporter-require', namespace: 'grpc-exporter-require' }
-        : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'grpc-exporter-require' }, () => ({
-      contents: [
-        "import * as grpc from '@grpc/grpc-js';",
-        'export function __require(name) {',
-        "  if (name === '@grpc/grpc-js') return grpc;",
-        '  throw new Error(`grpc-exporter-require: ${name} is not bundled`);',
-        '}',
-      ].join('\n'),
-      loader: 'js',
-      resolveDir: build.initialOptions.absWorkingDir ?? process.cwd(),
-    }));
-  },
-};
-
-/**
  * The bundles, entries and outputs relative to the repository root. The Envoy ext_proc router
  * has no bundle of its own: the gateway CLI runs it (`--mcp-router-address`).
  * @type {ReadonlyArray<import('./build-targets.d.mts').BuildTarget>}
@@ -74,7 +43,7 @@ export const TARGETS = [
     name: 'gateway cli',
     entry: 'packages/gateway/src/cli.ts',
     outfile: 'packages/gateway/dist/cli.js',
-    options: { ...nodeBundle, plugins: [grpcExporterRequire] },
+    options: nodeBundle,
   },
   {
     name: 'edge worker',

@@ -160,14 +160,17 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
   '@mcp-gateway/core/otel': {
     file: 'packages/core/src/otel/index.ts',
     values: [
-      'createOtlpHttpExporter',
+      'createOtlpHttpSender',
+      'otlpGzip',
       'otlpHeaders',
+      'otlpSetting',
       'otlpTarget',
       'otlpTimeoutMs',
       'otlpTracesUrl',
       'startOtelTracing',
+      'withExportRetries',
     ],
-    types: ['OtelEnv', 'OtelTracing', 'OtlpTarget'],
+    types: ['OtelEnv', 'OtelTracing', 'OtlpSender', 'OtlpTarget'],
   },
   '@mcp-gateway/core/testing': {
     file: 'packages/core/src/testing.ts',

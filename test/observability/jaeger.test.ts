@@ -1,5 +1,5 @@
 // The Jaeger harness against the real Jaeger that .ci/provision-observability builds, fed by the
-// official OpenTelemetry JS SDK exporting over OTLP/HTTP (the packages the gateway exports with).
+// official OpenTelemetry JS SDK exporting over OTLP/HTTP (another implementation than the gateway's own exporter).
 // The spans are made here, shaped like the client → gateway → upstream trace: two
 // services, a parent in one and its children in the other, so the links cross a process boundary
 // the way a W3C traceparent carries them. The client's exporter is given Jaeger's URL, the

@@ -1,6 +1,7 @@
 import type { Logger } from '@mcp-gateway/core';
 import {
-  createOtlpHttpExporter,
+  createOtlpHttpSender,
+  otlpGzip,
   otlpHeaders,
   otlpTarget,
   otlpTimeoutMs,
@@ -12,10 +13,10 @@ import {
 
 /**
  * Tracing in workerd, from the worker's OTEL_* bindings: the same spans as on Node, exported by
- * OTLP over HTTP (protobuf, or JSON when OTEL_EXPORTER_OTLP_PROTOCOL=http/json) with the
- * runtime's fetch, flushed in waitUntil after each request (a worker has no timers between
- * requests). OTLP/gRPC cannot be spoken from a worker: asking for it is a configuration error.
- * Undefined when no endpoint is bound.
+ * OTLP over HTTP (protobuf, or JSON when OTEL_EXPORTER_OTLP_PROTOCOL=http/json; gzip when asked)
+ * with the runtime's fetch, flushed in waitUntil after each request (a worker has no timers
+ * between requests). OTLP/gRPC cannot be spoken from a worker: asking for it is a configuration
+ * error. Undefined when no endpoint is bound.
  */
 export function startWorkerTracing(env: OtelEnv, version: string, logger: Logger): OtelTracing | undefined {
   const target = otlpTarget(env);
@@ -23,13 +24,13 @@ export function startWorkerTracing(env: OtelEnv, version: string, logger: Logger
   if (target.protocol === 'grpc') {
     throw new Error('OTLP/gRPC cannot be exported from a worker: set OTEL_EXPORTER_OTLP_PROTOCOL to http/protobuf');
   }
-  const exporter = createOtlpHttpExporter({
+  const sender = createOtlpHttpSender({
     url: otlpTracesUrl(target),
     json: target.protocol === 'http/json',
     headers: otlpHeaders(env),
-    fetch: (input, init) => fetch(input, init),
+    gzip: otlpGzip(env),
     timeoutMs: otlpTimeoutMs(env),
-    logger,
+    fetch: (input, init) => fetch(input, init),
   });
-  return startOtelTracing(env, version, exporter, logger);
+  return startOtelTracing(env, version, sender, logger);
 }

@@ -91,7 +91,8 @@ Environment:
   OTEL_EXPORTER_OTLP_ENDPOINT        OTLP collector: spans are exported when this (or ..._TRACES_ENDPOINT) is
   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT set. Unset: no spans, at no cost (a caller's traceparent is passed on).
   OTEL_EXPORTER_OTLP_PROTOCOL        grpc, http/protobuf (default) or http/json; an rpc:// endpoint means grpc.
-  OTEL_EXPORTER_OTLP_HEADERS         Headers for the collector (key=value,...); also ..._TIMEOUT, ..._INSECURE.
+  OTEL_EXPORTER_OTLP_HEADERS         Headers for the collector (key=value,...); also ..._TIMEOUT, ..._COMPRESSION
+                                     (gzip), ..._CERTIFICATE, ..._CLIENT_CERTIFICATE, ..._CLIENT_KEY, ..._INSECURE.
   OTEL_SERVICE_NAME                  Default "mcp-gateway"; OTEL_RESOURCE_ATTRIBUTES adds attributes.
   OTEL_TRACES_SAMPLER                parentbased_always_on (default), always_on, always_off, traceidratio,
                                      parentbased_traceidratio, parentbased_always_off; OTEL_TRACES_SAMPLER_ARG.

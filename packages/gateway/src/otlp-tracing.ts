@@ -1,36 +1,54 @@
-import { OTLPTraceExporter as GrpcExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as JsonExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtobufExporter } from '@opentelemetry/exporter-trace-otlp-proto';
-import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { Agent, fetch as undiciFetch } from 'undici';
 import { NO_TRACER, type Logger } from '@mcp-gateway/core';
-import { otlpTarget, startOtelTracing, type OtelEnv, type OtelTracing, type OtlpTarget } from '@mcp-gateway/core/otel';
+import {
+  createOtlpHttpSender,
+  otlpGzip,
+  otlpHeaders,
+  otlpTarget,
+  otlpTimeoutMs,
+  otlpTracesUrl,
+  startOtelTracing,
+  type OtelEnv,
+  type OtelTracing,
+  type OtlpSender,
+  type OtlpTarget,
+} from '@mcp-gateway/core/otel';
+import { createOtlpGrpcSender } from './otlp-grpc-sender.ts';
+import { otlpTls, type OtlpTls } from './otlp-tls.ts';
 
 const OFF: OtelTracing = { tracer: NO_TRACER, flush: async () => {}, shutdown: async () => {} };
 
 /**
  * Tracing in the Node process as the standard OTEL_* environment asks for it (see otlpTarget
- * and startOtelTracing in core): off, nothing is built and every span is the no-op one. The
- * exporters read their own OTEL_EXPORTER_OTLP_* headers, timeout, compression and TLS settings.
+ * and startOtelTracing in core): off, nothing is built and every span is the no-op one. On, the
+ * spans go by OTLP/HTTP (protobuf or JSON, on undici) or OTLP/gRPC (grpc-js), with the
+ * collector's headers, timeout, compression and TLS files from OTEL_EXPORTER_OTLP_*.
  * Throws, before anything listens, on a value the specification does not allow.
  */
 export function startOtlpTracing(env: OtelEnv, version: string, logger: Logger): OtelTracing {
   const target = otlpTarget(env);
   if (target === undefined) return OFF;
-  const tracing = startOtelTracing(env, version, exporterFor(target), logger);
+  const tracing = startOtelTracing(env, version, senderFor(target, env, otlpTls(env)), logger);
   logger.info('exporting traces by OTLP', { protocol: target.protocol });
   return tracing;
 }
 
-function exporterFor(target: OtlpTarget): SpanExporter {
-  switch (target.protocol) {
-    case 'grpc':
-      // The anchor's rpc:// scheme is plaintext gRPC, which the exporter spells http://.
-      return target.endpoint.startsWith('rpc://')
-        ? new GrpcExporter({ url: `http://${target.endpoint.slice('rpc://'.length)}` })
-        : new GrpcExporter();
-    case 'http/json':
-      return new JsonExporter();
-    case 'http/protobuf':
-      return new ProtobufExporter();
-  }
+function senderFor(target: OtlpTarget, env: OtelEnv, tls: OtlpTls): OtlpSender {
+  const gzip = otlpGzip(env);
+  if (target.protocol === 'grpc') return createOtlpGrpcSender(target, env, tls, gzip);
+  const custom = tls.ca !== undefined || tls.cert !== undefined;
+  const dispatcher = custom ? new Agent({ connect: { ca: tls.ca, cert: tls.cert, key: tls.key } }) : undefined;
+  return createOtlpHttpSender({
+    url: otlpTracesUrl(target),
+    json: target.protocol === 'http/json',
+    headers: otlpHeaders(env),
+    gzip,
+    timeoutMs: otlpTimeoutMs(env),
+    fetch:
+      dispatcher === undefined
+        ? (input, init) => fetch(input, init)
+        : (input, init) =>
+            undiciFetch(input as string, { ...init, dispatcher } as never) as unknown as Promise<Response>,
+    close: () => void dispatcher?.close(),
+  });
 }

@@ -1,4 +1,7 @@
-/** The OpenTelemetry side of the tracing port, for hosts that export spans (Node, workerd). */
-export { otlpHeaders, otlpTarget, startOtelTracing } from './otel-tracing.ts';
-export type { OtelEnv, OtelTracing, OtlpTarget } from './otel-tracing.ts';
-export { createOtlpHttpExporter, otlpTimeoutMs, otlpTracesUrl } from './otlp-http-exporter.ts';
+/** The OTLP side of the tracing port, for hosts that export spans (Node, workerd). */
+export { otlpGzip, otlpHeaders, otlpSetting, otlpTarget, otlpTimeoutMs, otlpTracesUrl } from './otel-env.ts';
+export type { OtelEnv, OtlpTarget } from './otel-env.ts';
+export { startOtelTracing } from './otel-tracing.ts';
+export type { OtelTracing, OtlpSender } from './otel-tracing.ts';
+export { createOtlpHttpSender } from './otlp-http-sender.ts';
+export { withExportRetries } from './export-retry.ts';

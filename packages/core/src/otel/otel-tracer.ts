@@ -1,123 +1,199 @@
 import {
-  ROOT_CONTEXT,
-  SpanKind,
-  SpanStatusCode,
-  trace,
-  type Attributes,
-  type Context,
-  type Span,
-  type TextMapGetter,
-  type TextMapSetter,
-  type Tracer,
-} from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import type { GatewaySpan, GatewayTracer, SpanAttributes, TraceCarrier } from '../telemetry/gateway-tracer.ts';
+  traceIdOf,
+  type GatewaySpan,
+  type GatewayTracer,
+  type SpanAttributes,
+  type SpanValue,
+  type TraceCarrier,
+} from '../telemetry/gateway-tracer.ts';
+import type { ParentContext, SpanSampler } from './span-sampler.ts';
+import { newSpanId, newTraceId } from './trace-ids.ts';
 
-const propagator = new W3CTraceContextPropagator();
+/** OTLP's span kinds the gateway records. */
+export const SPAN_KIND_SERVER = 2;
+export const SPAN_KIND_CLIENT = 3;
 
-const carrierGetter: TextMapGetter<TraceCarrier> = {
-  keys: () => ['traceparent', 'tracestate'],
-  get: (carrier, key) => (key === 'traceparent' || key === 'tracestate' ? (carrier[key] ?? undefined) : undefined),
-};
-
-const recordSetter: TextMapSetter<Record<string, string>> = {
-  set: (carrier, key, value) => {
-    carrier[key] = value;
-  },
-};
-
-/** The attributes without their undefined values (OpenTelemetry drops those with a warning); copied only when needed. */
-function defined(attributes: SpanAttributes): Attributes {
-  let out: Attributes | undefined;
-  for (const key in attributes) {
-    if (attributes[key] !== undefined) continue;
-    out = {};
-    for (const name in attributes) {
-      const value = attributes[name];
-      if (value !== undefined) out[name] = value;
-    }
-    return out;
-  }
-  return attributes as Attributes;
+/** A span as it is exported: what OTLP's Span message holds of the gateway's spans. */
+export interface FinishedSpan {
+  readonly traceId: string;
+  readonly spanId: string;
+  /** The parent's span id, or undefined for a root span. */
+  readonly parentSpanId: string | undefined;
+  /** True when the parent is the caller's (a remote context). */
+  readonly remoteParent: boolean;
+  /** The caller's `tracestate`, kept with its trace. */
+  readonly traceState: string | undefined;
+  readonly name: string;
+  readonly kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT;
+  /** Epoch milliseconds, with a fraction. */
+  readonly startTime: number;
+  readonly endTime: number;
+  /** Set attributes, undefined values left out; later values replace earlier ones. */
+  readonly attributes: Readonly<Record<string, SpanValue>>;
+  /** An error status (code 2) and its message, or undefined when unset. */
+  readonly error: { readonly message: string | undefined } | undefined;
 }
 
-class OtelSpan implements GatewaySpan {
+/** Where ended spans go (the batching exporter). */
+export type SpanSink = (span: FinishedSpan) => void;
+
+/** A W3C tracestate passed on as is: printable ASCII, at most the 512 characters W3C asks vendors to keep. */
+const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
+
+function now(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** Copies the defined values of `from` onto `to`. */
+function assign(to: Record<string, SpanValue>, from: SpanAttributes): void {
+  for (const key in from) {
+    const value = from[key];
+    if (value !== undefined) to[key] = value;
+  }
+}
+
+/** A recorded span: plain fields, handed to the sink once when it ends. */
+class RecordedSpan implements GatewaySpan, FinishedSpan {
+  readonly recording = true;
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly parentSpanId: string | undefined;
+  readonly remoteParent: boolean;
+  readonly traceState: string | undefined;
+  readonly kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT;
+  readonly startTime: number;
+  readonly attributes: Record<string, SpanValue> = {};
+  name: string;
+  endTime = 0;
+  error: { message: string | undefined } | undefined;
   #carrier: Record<string, string> | undefined;
-  #context: Context | undefined;
-  private readonly tracer: Tracer;
-  private readonly span: Span;
+  readonly #sink: SpanSink;
 
-  constructor(tracer: Tracer, span: Span) {
-    this.tracer = tracer;
-    this.span = span;
-  }
-
-  get recording(): boolean {
-    return this.span.isRecording();
-  }
-
-  get traceId(): string {
-    return this.span.spanContext().traceId;
+  constructor(
+    sink: SpanSink,
+    name: string,
+    kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT,
+    traceId: string,
+    parentSpanId: string | undefined,
+    remoteParent: boolean,
+    traceState: string | undefined,
+    attributes: SpanAttributes,
+    startTime: number,
+  ) {
+    this.#sink = sink;
+    this.name = name;
+    this.kind = kind;
+    this.traceId = traceId;
+    this.spanId = newSpanId();
+    this.parentSpanId = parentSpanId;
+    this.remoteParent = remoteParent;
+    this.traceState = traceState;
+    this.startTime = startTime;
+    assign(this.attributes, attributes);
   }
 
   get carrier(): Readonly<Record<string, string>> {
     if (this.#carrier === undefined) {
-      this.#carrier = {};
-      propagator.inject(this.context(), this.#carrier, recordSetter);
+      this.#carrier = { traceparent: `00-${this.traceId}-${this.spanId}-01` };
+      if (this.traceState !== undefined) this.#carrier['tracestate'] = this.traceState;
     }
     return this.#carrier;
   }
 
   rename(name: string): void {
-    this.span.updateName(name);
+    this.name = name;
   }
 
   set(attributes: SpanAttributes): void {
-    this.span.setAttributes(defined(attributes));
+    assign(this.attributes, attributes);
   }
 
   fail(errorType: string, description?: string): void {
-    this.span.setAttribute('error.type', errorType);
-    this.span.setStatus(
-      description === undefined ? { code: SpanStatusCode.ERROR } : { code: SpanStatusCode.ERROR, message: description },
-    );
+    this.attributes['error.type'] = errorType;
+    this.error = { message: description };
   }
 
   client(name: string, attributes: SpanAttributes): GatewaySpan {
-    const parent = this.context();
-    const child = this.tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes: defined(attributes) }, parent);
-    return new OtelSpan(this.tracer, child);
+    return new RecordedSpan(
+      this.#sink,
+      name,
+      SPAN_KIND_CLIENT,
+      this.traceId,
+      this.spanId,
+      false,
+      this.traceState,
+      attributes,
+      now(),
+    );
   }
 
   end(): void {
-    this.span.end();
-  }
-
-  /** This span as the parent context of its children and of its carrier (made once). */
-  private context(): Context {
-    return (this.#context ??= trace.setSpan(ROOT_CONTEXT, this.span));
+    if (this.endTime !== 0) return;
+    this.endTime = now();
+    this.#sink(this);
   }
 }
 
+/** A span the sampler left out: recorded nowhere, its context still passed on (sampled flag off). */
+class UnsampledSpan implements GatewaySpan {
+  readonly recording = false;
+  readonly traceId: string;
+  readonly carrier: Readonly<Record<string, string>>;
+
+  constructor(traceId: string, traceState: string | undefined) {
+    this.traceId = traceId;
+    this.carrier =
+      traceState === undefined
+        ? { traceparent: `00-${traceId}-${newSpanId()}-00` }
+        : { traceparent: `00-${traceId}-${newSpanId()}-00`, tracestate: traceState };
+  }
+  rename(): void {}
+  set(): void {}
+  fail(): void {}
+  client(): GatewaySpan {
+    return this;
+  }
+  end(): void {}
+}
+
+/** The caller's context in a valid version-00 `traceparent`, else undefined. */
+function parentOf(carrier: TraceCarrier | undefined): ParentContext | undefined {
+  const traceparent = carrier?.traceparent;
+  const traceId = traceIdOf(traceparent);
+  if (traceId === undefined) return undefined;
+  const header = traceparent as string;
+  return { traceId, spanId: header.slice(36, 52), sampled: (parseInt(header.slice(53), 16) & 1) === 1 };
+}
+
 /**
- * The gateway's tracing port on an OpenTelemetry tracer (the host builds its provider, sampler
- * and exporter): a W3C `traceparent` (and `tracestate`) is continued when valid and ignored
- * when not; span contexts are passed explicitly, so no context manager is needed (workerd has
- * none).
+ * The gateway's tracing port recording OTLP spans itself: a server span per request, client
+ * spans under it, each handed to `sink` when it ends. A valid W3C `traceparent` (and a
+ * well-formed `tracestate`) is continued, a malformed one starts a new trace; the sampler
+ * decides per server span and its client spans follow it. Spans are plain objects passed
+ * explicitly (no context manager), so Node and workerd run the same code, and a span costs a
+ * few allocations (the OpenTelemetry JS SDK's cost more than the gateway's whole budget for
+ * tracing: docs/observability.md).
  */
-export function createOtelTracer(tracer: Tracer): GatewayTracer {
+export function createOtelTracer(sampler: SpanSampler, sink: SpanSink): GatewayTracer {
   return {
     enabled: true,
-    server(name, parent, attributes, startTime) {
-      const context =
-        typeof parent?.traceparent === 'string'
-          ? propagator.extract(ROOT_CONTEXT, parent, carrierGetter)
-          : ROOT_CONTEXT;
-      const options =
-        startTime === undefined
-          ? { kind: SpanKind.SERVER, attributes: defined(attributes) }
-          : { kind: SpanKind.SERVER, attributes: defined(attributes), startTime };
-      return new OtelSpan(tracer, tracer.startSpan(name, options, context));
+    server(name, carrier, attributes, startTime) {
+      const parent = parentOf(carrier);
+      const state = parent === undefined ? undefined : carrier?.tracestate;
+      const traceState = typeof state === 'string' && TRACESTATE.test(state) ? state : undefined;
+      const traceId = parent?.traceId ?? newTraceId();
+      if (!sampler(parent, traceId)) return new UnsampledSpan(traceId, traceState);
+      return new RecordedSpan(
+        sink,
+        name,
+        SPAN_KIND_SERVER,
+        traceId,
+        parent?.spanId,
+        parent !== undefined,
+        traceState,
+        attributes,
+        startTime ?? now(),
+      );
     },
   };
 }

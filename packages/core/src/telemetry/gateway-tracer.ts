@@ -1,7 +1,7 @@
 /**
  * What the gateway traces, as a port: core opens a span per MCP request it serves and one per
- * exchange with an upstream, and a host turns them into OpenTelemetry spans (`./otel-tracer.ts`
- * on the OpenTelemetry SDK) or into nothing. Spans are passed explicitly, never through an
+ * exchange with an upstream, and a host records them as OTLP spans (`../otel/otel-tracer.ts`)
+ * or as nothing. Spans are passed explicitly, never through an
  * ambient context, so the same code runs in Node and in workerd.
  *
  * With tracing off, the trace a client started still reaches the upstream unchanged and its

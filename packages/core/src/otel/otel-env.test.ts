@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { otlpHeaders, otlpTarget, resourceAttributes } from './otel-tracing.ts';
+import { otlpHeaders, otlpTarget, resourceAttributes } from './otel-env.ts';
 
 describe('otlpTarget', () => {
   it('is off without an endpoint, or when the SDK or the exporter is turned off', () => {

@@ -1,0 +1,149 @@
+import protobuf from 'protobufjs';
+import { describe, expect, it } from 'vitest';
+import type { FinishedSpan } from './otel-tracer.ts';
+import { createSpanBuffer, type OtlpEncodingOptions } from './otlp-encoding.ts';
+
+// The OTLP trace messages as opentelemetry-proto v1 defines them (the fields the gateway writes),
+// read back by protobufjs: an independent decoder checks the hand-written encoder.
+const OTLP = protobuf
+  .parse(
+    `
+  syntax = "proto3";
+  message AnyValue { oneof value { string string_value = 1; bool bool_value = 2; int64 int_value = 3; double double_value = 4; } }
+  message KeyValue { string key = 1; AnyValue value = 2; }
+  message Resource { repeated KeyValue attributes = 1; }
+  message InstrumentationScope { string name = 1; string version = 2; }
+  message Status { string message = 2; int32 code = 3; }
+  message Span {
+    bytes trace_id = 1; bytes span_id = 2; string trace_state = 3; bytes parent_span_id = 4;
+    string name = 5; int32 kind = 6; fixed64 start_time_unix_nano = 7; fixed64 end_time_unix_nano = 8;
+    repeated KeyValue attributes = 9; Status status = 15; fixed32 flags = 16;
+  }
+  message ScopeSpans { InstrumentationScope scope = 1; repeated Span spans = 2; }
+  message ResourceSpans { Resource resource = 1; repeated ScopeSpans scope_spans = 2; }
+  message ExportTraceServiceRequest { repeated ResourceSpans resource_spans = 1; }
+`,
+  )
+  .root.lookupType('ExportTraceServiceRequest');
+
+const options: Omit<OtlpEncodingOptions, 'format'> = {
+  resource: { 'service.name': 'mcp-gateway', 'deployment.environment': 'prüfung' },
+  scope: { name: 'mcp-gateway', version: '1.2.3' },
+  valueLimit: 300,
+};
+
+const START = Date.UTC(2026, 11, 7, 1, 2, 3) + 0.125; // a fraction a double holds exactly at this magnitude
+
+function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
+  return {
+    traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7',
+    parentSpanId: 'a0b1c2d3e4f50617',
+    remoteParent: true,
+    traceState: 'vendor=1',
+    name: 'tools/call w_echo',
+    kind: 2,
+    startTime: START,
+    endTime: START + 1.5,
+    attributes: {
+      'mcp.method.name': 'tools/call',
+      'server.port': 8080,
+      'negative.int': -42,
+      ratio: 0.5,
+      cached: true,
+      absent: undefined,
+      'gen_ai.tool.name': 'wörter ✓ 🚀',
+      long: 'x'.repeat(5_000),
+    },
+    error: { message: 'upstream slow did not answer' },
+    ...overrides,
+  };
+}
+
+type Decoded = {
+  resourceSpans: Array<{
+    resource: { attributes: Array<{ key: string; value: Record<string, unknown> }> };
+    scopeSpans: Array<{ scope: { name: string; version: string }; spans: Array<Record<string, unknown>> }>;
+  }>;
+};
+
+const decode = (bytes: Uint8Array) =>
+  OTLP.toObject(OTLP.decode(bytes), { longs: String, bytes: String, defaults: false }) as Decoded;
+const hex = (base64: unknown) => Buffer.from(base64 as string, 'base64').toString('hex');
+
+describe('the OTLP encoding', () => {
+  it('writes protobuf an independent decoder reads back field by field', () => {
+    const buffer = createSpanBuffer({ ...options, format: 'protobuf' });
+    for (let i = 0; i < 300; i++) buffer.push(span({ spanId: (i + 1).toString(16).padStart(16, '0') }));
+    buffer.push(
+      span({ parentSpanId: undefined, error: undefined, traceState: undefined, remoteParent: false, kind: 3 }),
+    );
+    for (let i = 0; i < 5; i++) buffer.push(span({ name: `left ${i}` }));
+    expect(buffer.length).toBe(306);
+    const decoded = decode(buffer.take(301) as Uint8Array);
+    const resource = decoded.resourceSpans[0]!;
+    expect(resource.resource.attributes).toEqual([
+      { key: 'service.name', value: { stringValue: 'mcp-gateway' } },
+      { key: 'deployment.environment', value: { stringValue: 'prüfung' } },
+    ]);
+    const scope = resource.scopeSpans[0]!;
+    expect(scope.scope).toEqual({ name: 'mcp-gateway', version: '1.2.3' });
+    expect(scope.spans).toHaveLength(301);
+    const first = scope.spans[0]!;
+    expect(hex(first['traceId'])).toBe('4bf92f3577b34da6a3ce929d0e0e4736');
+    expect(hex(first['spanId'])).toBe('0000000000000001');
+    expect(hex(first['parentSpanId'])).toBe('a0b1c2d3e4f50617');
+    expect(first).toMatchObject({
+      traceState: 'vendor=1',
+      name: 'tools/call w_echo',
+      kind: 2,
+      startTimeUnixNano: '1796605323000125000',
+      endTimeUnixNano: '1796605323001625000',
+      status: { code: 2, message: 'upstream slow did not answer' },
+      flags: 0x301,
+    });
+    expect(first['attributes']).toEqual([
+      { key: 'mcp.method.name', value: { stringValue: 'tools/call' } },
+      { key: 'server.port', value: { intValue: '8080' } },
+      { key: 'negative.int', value: { intValue: '-42' } },
+      { key: 'ratio', value: { doubleValue: 0.5 } },
+      { key: 'cached', value: { boolValue: true } },
+      { key: 'gen_ai.tool.name', value: { stringValue: 'wörter ✓ 🚀' } },
+      { key: 'long', value: { stringValue: 'x'.repeat(300) } },
+    ]);
+    const last = scope.spans[300]!;
+    expect(last['parentSpanId']).toBeUndefined();
+    expect(last['status']).toBeUndefined();
+    expect(last).toMatchObject({ kind: 3, flags: 0x101 });
+    // What was not taken is the next request, whole.
+    expect(buffer.length).toBe(5);
+    const rest = decode(buffer.take(512) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(rest.map((s) => s['name'])).toEqual(['left 0', 'left 1', 'left 2', 'left 3', 'left 4']);
+    expect(buffer.length).toBe(0);
+  });
+
+  it('writes OTLP/JSON with hex ids and nanoseconds as strings', () => {
+    const buffer = createSpanBuffer({ ...options, format: 'json' });
+    buffer.push(span());
+    buffer.push(span({ name: 'second' }));
+    const body = JSON.parse(buffer.take(1) as string);
+    expect(body.resourceSpans[0].scopeSpans[0].spans).toHaveLength(1);
+    expect(body.resourceSpans[0].resource.attributes).toContainEqual({
+      key: 'deployment.environment',
+      value: { stringValue: 'prüfung' },
+    });
+    expect(JSON.parse(buffer.take(10) as string).resourceSpans[0].scopeSpans[0].spans[0].name).toBe('second');
+    const written = body.resourceSpans[0].scopeSpans[0].spans[0];
+    expect(written).toMatchObject({
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      parentSpanId: 'a0b1c2d3e4f50617',
+      startTimeUnixNano: '1796605323000125000',
+      kind: 2,
+      status: { code: 2, message: 'upstream slow did not answer' },
+    });
+    expect(written.attributes).toContainEqual({ key: 'server.port', value: { intValue: '8080' } });
+    expect(written.attributes).toContainEqual({ key: 'long', value: { stringValue: 'x'.repeat(300) } });
+    expect(body.resourceSpans[0].scopeSpans[0].scope).toEqual({ name: 'mcp-gateway', version: '1.2.3' });
+  });
+});

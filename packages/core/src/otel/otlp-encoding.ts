@@ -1,0 +1,435 @@
+import type { SpanValue } from '../telemetry/gateway-tracer.ts';
+import type { FinishedSpan } from './otel-tracer.ts';
+
+/**
+ * Ended spans waiting for export, written when taken as an OTLP ExportTraceServiceRequest in
+ * protobuf (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON: straight from the spans in one pass, off the
+ * path of any request (encoding as a span ends would delay the answer it belongs to). One
+ * resource, one instrumentation scope; string values cut at the attribute value limit.
+ * @see https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/trace/v1/trace.proto
+ * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
+ */
+export interface SpanBuffer {
+  /** Spans encoded and not yet taken. */
+  readonly length: number;
+  push(span: FinishedSpan): void;
+  /** The request body for the first `max` spans (fewer when fewer wait); they leave the buffer. */
+  take(max: number): Uint8Array | string;
+}
+
+export interface OtlpEncodingOptions {
+  readonly format: 'protobuf' | 'json';
+  readonly resource: Readonly<Record<string, string>>;
+  readonly scope: { readonly name: string; readonly version: string };
+  /** Longest string attribute value kept (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT). */
+  readonly valueLimit: number;
+}
+
+const STATUS_CODE_ERROR = 2;
+/** Span.flags: the W3C sampled flag, and whether the parent's remoteness is known and true. */
+const FLAG_SAMPLED = 0x01;
+const FLAG_HAS_IS_REMOTE = 0x100;
+const FLAG_IS_REMOTE = 0x200;
+
+/** Attribute keys kept encoded, at most (they come from the gateway's code, not from clients). */
+const MAX_CACHED_KEYS = 256;
+
+const TWO_32 = 2 ** 32;
+/** Encoded attributes kept per key, at most: values a client chooses (request ids) stop being kept. */
+const MAX_CACHED_VALUES = 512;
+
+const WIRE_VARINT = 0;
+const WIRE_FIXED64 = 1;
+const WIRE_LENGTH = 2;
+const WIRE_FIXED32 = 5;
+
+const utf8 = new TextEncoder();
+const HEX_VALUE = new Uint8Array(128);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
+
+/** Epoch milliseconds (with a fraction) as nanoseconds. */
+function nanos(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
+}
+
+/**
+ * A protobuf writer for the few field types OTLP traces use. A length-delimited field reserves
+ * one byte for its length and moves its contents when the length needs more (messages longer
+ * than 127 bytes), so nothing is measured twice.
+ */
+class ProtoWriter {
+  buf: Uint8Array;
+  view: DataView;
+  pos = 0;
+
+  constructor(size: number) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
+
+  finish(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
+  }
+
+  private ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return;
+    const grown = new Uint8Array(Math.max(this.buf.length * 2, this.pos + bytes));
+    grown.set(this.buf.subarray(0, this.pos));
+    this.buf = grown;
+    this.view = new DataView(grown.buffer);
+  }
+
+  varint(value: number): void {
+    this.ensure(10);
+    while (value > 0x7f) {
+      this.buf[this.pos++] = (value & 0x7f) | 0x80;
+      value = Math.floor(value / 128);
+    }
+    this.buf[this.pos++] = value;
+  }
+
+  tag(field: number, wire: number): void {
+    this.varint((field << 3) | wire);
+  }
+
+  fixed32(field: number, value: number): void {
+    this.tag(field, WIRE_FIXED32);
+    this.ensure(4);
+    this.view.setUint32(this.pos, value, true);
+    this.pos += 4;
+  }
+
+  /** Epoch milliseconds (with a fraction) as fixed64 nanoseconds, in exact 32-bit halves (no BigInt). */
+  time(field: number, ms: number): void {
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    const whole = Math.floor(ms);
+    const fraction = Math.round((ms - whole) * 1e6);
+    // whole × 10^6 = (wHi·2^16 + wLo) × 10^6 = aHi·2^32 + aLo·2^16 + wLo × 10^6, a = wHi × 10^6.
+    const wLo = whole % 65_536;
+    const a = ((whole - wLo) / 65_536) * 1e6;
+    const aLo = a % 65_536;
+    const low = aLo * 65_536 + wLo * 1e6 + fraction;
+    const high = (a - aLo) / 65_536 + Math.floor(low / TWO_32);
+    this.view.setUint32(this.pos, low % TWO_32, true);
+    this.view.setUint32(this.pos + 4, high, true);
+    this.pos += 8;
+  }
+
+  double(field: number, value: number): void {
+    this.tag(field, WIRE_FIXED64);
+    this.ensure(8);
+    this.view.setFloat64(this.pos, value, true);
+    this.pos += 8;
+  }
+
+  int64(field: number, value: number): void {
+    this.tag(field, WIRE_VARINT);
+    if (value >= 0) return this.varint(value);
+    // Negative: ten bytes of two's complement.
+    let rest = BigInt.asUintN(64, BigInt(value));
+    this.ensure(10);
+    while (rest > 0x7fn) {
+      this.buf[this.pos++] = Number(rest & 0x7fn) | 0x80;
+      rest >>= 7n;
+    }
+    this.buf[this.pos++] = Number(rest);
+  }
+
+  /** Hex digits (lowercase, even count) as a bytes field. */
+  hexBytes(field: number, hex: string): void {
+    this.tag(field, WIRE_LENGTH);
+    const length = hex.length >> 1;
+    this.varint(length);
+    this.ensure(length);
+    for (let i = 0; i < length; i++) {
+      this.buf[this.pos++] =
+        ((HEX_VALUE[hex.charCodeAt(2 * i) & 0x7f] as number) << 4) |
+        (HEX_VALUE[hex.charCodeAt(2 * i + 1) & 0x7f] as number);
+    }
+  }
+
+  string(field: number, text: string): void {
+    this.tag(field, WIRE_LENGTH);
+    const length = text.length;
+    this.ensure(length * 3 + 5);
+    if (length < 128) {
+      // Short ASCII, the usual attribute: one byte per character, the length known.
+      let at = this.pos + 1;
+      let ascii = true;
+      for (let i = 0; i < length; i++) {
+        const code = text.charCodeAt(i);
+        if (code >= 0x80) {
+          ascii = false;
+          break;
+        }
+        this.buf[at++] = code;
+      }
+      if (ascii) {
+        this.buf[this.pos] = length;
+        this.pos = at;
+        return;
+      }
+    }
+    const start = this.pos++;
+    this.pos += utf8.encodeInto(text, this.buf.subarray(this.pos)).written;
+    this.close(start);
+  }
+
+  /** Bytes written as they are (an encoding made before). */
+  raw(bytes: Uint8Array): void {
+    const length = bytes.length;
+    this.ensure(length);
+    const buf = this.buf;
+    let at = this.pos;
+    for (let i = 0; i < length; i++) buf[at++] = bytes[i] as number;
+    this.pos = at;
+  }
+
+  /** Opens a length-delimited field; returns where its length goes, for {@link close}. */
+  open(field: number): number {
+    this.tag(field, WIRE_LENGTH);
+    this.ensure(1);
+    return this.pos++;
+  }
+
+  close(start: number): void {
+    const length = this.pos - start - 1;
+    if (length < 0x80) {
+      this.buf[start] = length;
+      return;
+    }
+    let extra = 0;
+    for (let rest = length >>> 7; rest > 0; rest >>>= 7) extra++;
+    this.ensure(extra);
+    this.buf.copyWithin(start + 1 + extra, start + 1, this.pos);
+    this.pos += extra;
+    let value = length;
+    let at = start;
+    while (value > 0x7f) {
+      this.buf[at++] = (value & 0x7f) | 0x80;
+      value >>>= 7;
+    }
+    this.buf[at] = value;
+  }
+}
+
+/** A span buffer in the format the exporter speaks. */
+export function createSpanBuffer(options: OtlpEncodingOptions): SpanBuffer {
+  return options.format === 'json' ? new JsonSpans(options) : new ProtobufSpans(options);
+}
+
+function flags(span: FinishedSpan): number {
+  return FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (span.remoteParent ? FLAG_IS_REMOTE : 0);
+}
+
+/** Spans kept until taken, then written as one ExportTraceServiceRequest in a single pass. */
+class ProtobufSpans implements SpanBuffer {
+  #spans: FinishedSpan[] = [];
+  /** ResourceSpans.resource and ScopeSpans.scope, with their tags: the same in every request. */
+  readonly #resource: Uint8Array;
+  readonly #scope: Uint8Array;
+  readonly #valueLimit: number;
+  /** An attribute's key, encoded once: the gateway writes a few dozen keys, over and over. */
+  readonly #keys = new Map<string, Uint8Array>();
+  /**
+   * A span attribute (key and value) encoded once: most values repeat (methods, tools, servers,
+   * addresses, session ids), so a span is mostly copies of bytes written before.
+   */
+  readonly #attributes = new Map<string, Map<string | number | boolean, Uint8Array>>();
+  /** Bytes the last request took: the next one starts that large. */
+  #lastSize = 64 * 1024;
+
+  constructor(options: OtlpEncodingOptions) {
+    this.#valueLimit = options.valueLimit;
+    const resource = new ProtoWriter(512);
+    const at = resource.open(1);
+    for (const [key, value] of Object.entries(options.resource)) this.#keyValue(resource, 1, key, value);
+    resource.close(at);
+    this.#resource = resource.finish().slice();
+    const scope = new ProtoWriter(128);
+    const scopeAt = scope.open(1);
+    scope.string(1, options.scope.name);
+    scope.string(2, options.scope.version);
+    scope.close(scopeAt);
+    this.#scope = scope.finish().slice();
+  }
+
+  get length(): number {
+    return this.#spans.length;
+  }
+
+  push(span: FinishedSpan): void {
+    this.#spans.push(span);
+  }
+
+  take(max: number): Uint8Array {
+    const spans = this.#spans.length <= max ? this.#spans : this.#spans.slice(0, max);
+    this.#spans = spans === this.#spans ? [] : this.#spans.slice(max);
+    const writer = new ProtoWriter(this.#lastSize + 1024);
+    const resourceSpans = writer.open(1);
+    writer.raw(this.#resource);
+    const scopeSpans = writer.open(2);
+    writer.raw(this.#scope);
+    for (const span of spans) this.#span(writer, span);
+    writer.close(scopeSpans);
+    writer.close(resourceSpans);
+    this.#lastSize = writer.pos;
+    return writer.finish();
+  }
+
+  #span(writer: ProtoWriter, span: FinishedSpan): void {
+    const at = writer.open(2);
+    writer.hexBytes(1, span.traceId);
+    writer.hexBytes(2, span.spanId);
+    if (span.traceState !== undefined) writer.string(3, span.traceState);
+    if (span.parentSpanId !== undefined) writer.hexBytes(4, span.parentSpanId);
+    writer.string(5, span.name);
+    writer.tag(6, WIRE_VARINT);
+    writer.varint(span.kind);
+    writer.time(7, span.startTime);
+    writer.time(8, span.endTime);
+    const attributes = span.attributes;
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (value !== undefined) this.#attribute(writer, key, value);
+    }
+    if (span.error !== undefined) {
+      const status = writer.open(15);
+      if (span.error.message !== undefined) writer.string(2, this.#cut(span.error.message));
+      writer.tag(3, WIRE_VARINT);
+      writer.varint(STATUS_CODE_ERROR);
+      writer.close(status);
+    }
+    writer.fixed32(16, flags(span));
+    writer.close(at);
+  }
+
+  #cut(value: string): string {
+    return value.length > this.#valueLimit ? value.slice(0, this.#valueLimit) : value;
+  }
+
+  /** A span attribute (Span.attributes, field 9), from the cache when it was written before. */
+  #attribute(writer: ProtoWriter, key: string, value: string | number | boolean): void {
+    let byValue = this.#attributes.get(key);
+    if (byValue === undefined) {
+      if (this.#attributes.size >= MAX_CACHED_KEYS) return this.#keyValue(writer, 9, key, value);
+      byValue = new Map();
+      this.#attributes.set(key, byValue);
+    }
+    let bytes = byValue.get(value);
+    if (bytes === undefined) {
+      if (byValue.size >= MAX_CACHED_VALUES || (typeof value === 'string' && value.length > 128)) {
+        return this.#keyValue(writer, 9, key, value);
+      }
+      const pair = new ProtoWriter(64);
+      this.#keyValue(pair, 9, key, value);
+      bytes = pair.finish().slice();
+      byValue.set(value, bytes);
+    }
+    writer.raw(bytes);
+  }
+
+  #keyValue(writer: ProtoWriter, field: number, key: string, value: SpanValue): void {
+    const at = writer.open(field);
+    let encodedKey = this.#keys.get(key);
+    if (encodedKey === undefined) {
+      const keyWriter = new ProtoWriter(key.length * 3 + 8);
+      keyWriter.string(1, key);
+      encodedKey = keyWriter.finish().slice();
+      if (this.#keys.size < MAX_CACHED_KEYS) this.#keys.set(key, encodedKey);
+    }
+    writer.raw(encodedKey);
+    const any = writer.open(2);
+    if (typeof value === 'string') writer.string(1, this.#cut(value));
+    else if (typeof value === 'boolean') {
+      writer.tag(2, WIRE_VARINT);
+      writer.varint(value ? 1 : 0);
+    } else if (Number.isSafeInteger(value)) writer.int64(3, value as number);
+    else writer.double(4, value as number);
+    writer.close(any);
+    writer.close(at);
+  }
+}
+
+/** Spans written as OTLP/JSON when taken. */
+class JsonSpans implements SpanBuffer {
+  #spans: FinishedSpan[] = [];
+  readonly #prefix: string;
+  readonly #valueLimit: number;
+
+  constructor(options: OtlpEncodingOptions) {
+    this.#valueLimit = options.valueLimit;
+    const envelope = JSON.stringify({
+      resourceSpans: [
+        {
+          resource: { attributes: this.#attributes(options.resource) },
+          scopeSpans: [{ scope: options.scope, spans: [] }],
+        },
+      ],
+    });
+    this.#prefix = envelope.slice(0, envelope.lastIndexOf('[]') + 1);
+  }
+
+  get length(): number {
+    return this.#spans.length;
+  }
+
+  push(span: FinishedSpan): void {
+    this.#spans.push(span);
+  }
+
+  take(max: number): string {
+    const taken = this.#spans.slice(0, max);
+    this.#spans = this.#spans.slice(taken.length);
+    return `${this.#prefix}${taken.map((span) => this.#json(span)).join(',')}]}]}]}`;
+  }
+
+  #json(span: FinishedSpan): string {
+    return JSON.stringify({
+      traceId: span.traceId,
+      spanId: span.spanId,
+      ...(span.traceState !== undefined && { traceState: span.traceState }),
+      ...(span.parentSpanId !== undefined && { parentSpanId: span.parentSpanId }),
+      flags: flags(span),
+      name: span.name,
+      kind: span.kind,
+      startTimeUnixNano: nanos(span.startTime).toString(),
+      endTimeUnixNano: nanos(span.endTime).toString(),
+      attributes: this.#attributes(span.attributes),
+      status:
+        span.error === undefined
+          ? {}
+          : {
+              code: STATUS_CODE_ERROR,
+              ...(span.error.message !== undefined && { message: this.#cut(span.error.message) }),
+            },
+    });
+  }
+
+  #cut(value: string): string {
+    return value.length > this.#valueLimit ? value.slice(0, this.#valueLimit) : value;
+  }
+
+  #attributes(attributes: Readonly<Record<string, SpanValue>>): Array<{ key: string; value: object }> {
+    const list = [];
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (value === undefined) continue;
+      list.push({
+        key,
+        value:
+          typeof value === 'string'
+            ? { stringValue: this.#cut(value) }
+            : typeof value === 'boolean'
+              ? { boolValue: value }
+              : Number.isSafeInteger(value)
+                ? { intValue: String(value) }
+                : { doubleValue: value },
+      });
+    }
+    return list;
+  }
+}

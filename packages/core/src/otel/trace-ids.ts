@@ -1,0 +1,42 @@
+/**
+ * Random trace and span ids, as lowercase hex: 16 and 8 random bytes drawn from the runtime's
+ * cryptographic generator (Node and workerd both have `crypto.getRandomValues`) a pool at a time,
+ * so an id costs a few string operations, not a call into the generator.
+ */
+
+const POOL_BYTES = 4_096;
+const HEX: readonly string[] = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+let pool = new Uint8Array(0);
+/** The pool in hex, one flat string: an id is a slice of it (a rope of pieces costs a flattening when read). */
+let poolHex = '';
+let next = 0;
+
+function refill(): void {
+  pool = crypto.getRandomValues(new Uint8Array(POOL_BYTES));
+  const digits = new Array<string>(POOL_BYTES);
+  for (let i = 0; i < POOL_BYTES; i++) digits[i] = HEX[pool[i] as number] as string;
+  poolHex = digits.join('');
+  next = 0;
+}
+
+function hex(bytes: number): string {
+  if (next + bytes > pool.length) refill();
+  const start = next;
+  next += bytes;
+  for (let i = start; i < next; i++) {
+    // All zeros is the invalid id of W3C trace context: draw again (one in 2^64 at worst).
+    if (pool[i] !== 0) return poolHex.slice(2 * start, 2 * next);
+  }
+  return hex(bytes);
+}
+
+/** A new trace id: 32 hex digits, not all zero. */
+export function newTraceId(): string {
+  return hex(16);
+}
+
+/** A new span id: 16 hex digits, not all zero. */
+export function newSpanId(): string {
+  return hex(8);
+}
