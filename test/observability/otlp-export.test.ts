@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { NOOP_LOGGER, type Logger } from '@mcp-gateway/core';
-import { startOtlpTracing } from '../../packages/gateway/src/otlp-tracing.ts';
+import { startOtlpTracing } from 'mcp-gateway';
 import { createPrivateCa, type PrivateCa } from '../gateway-tls/private-ca.ts';
 
 interface Received {
