@@ -9,7 +9,8 @@ import { bundleTestWorker } from './bundle-worker.ts';
 import { COMPATIBILITY_DATE } from './start-worker.ts';
 
 /** What the store worker answers for one operation. */
-type StoreAnswer = { ok: true; value: unknown; defined: boolean } | { ok: false; error: { message: string } };
+type StoreAnswer =
+  { ok: true; value: unknown; defined: boolean } | { ok: false; error: { message: string; code?: string } };
 
 let mf: Miniflare;
 let createServerFor: Server;
@@ -64,7 +65,8 @@ function remoteStore(now: () => number): SessionStore {
       body: JSON.stringify({ op, prefix, now: now(), args, createUrl }),
     });
     const answer = (await response.json()) as StoreAnswer;
-    if (!answer.ok) throw new Error(answer.error.message);
+    // The code travels back so that the suite can tell a refused write from an unreachable store.
+    if (!answer.ok) throw Object.assign(new Error(answer.error.message), { code: answer.error.code });
     return answer.defined ? answer.value : undefined;
   }
   return {
@@ -83,6 +85,8 @@ function remoteStore(now: () => number): SessionStore {
     putPending: async (id, entry, ttl) => void (await call('putPending', [id, entry, ttl])),
     takePending: (id) => call('takePending', [id]) as Promise<PendingRequest | undefined>,
     backendSessions: (jti) => call('backendSessions', [jti]) as Promise<Record<string, string>>,
+    readSelection: (owner) => call('readSelection', [owner]) as Promise<readonly string[] | undefined>,
+    writeSelection: async (owner, tools, ttl) => void (await call('writeSelection', [owner, tools, ttl])),
     async close() {},
   };
 }

@@ -28,6 +28,8 @@ export type { HmacSha256Factory, HmacSha256Signer } from './session/hmac-sha256.
 export { createMemorySessionStore } from './store/memory-session-store.ts';
 export type { MemorySessionStoreOptions } from './store/memory-session-store.ts';
 export type { PendingRequest, SessionLookup, SessionStore } from './store/session-store.ts';
+export { assertToolSelection, fromStoredSelection } from './store/tool-selection.ts';
+export type { StoredSelection } from './store/tool-selection.ts';
 export { BROADCAST_TOPIC, createMemoryNotificationBus } from './store/notification-bus.ts';
 export type { BusMessage, NotificationBus } from './store/notification-bus.ts';
 export { createSplitNotificationBus } from './store/split-notification-bus.ts';

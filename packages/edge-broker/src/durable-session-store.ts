@@ -1,4 +1,11 @@
-import { ERROR_CODES, GatewayError, isGatewayError, type GatewayErrorCode, type SessionStore } from '@mcp-gateway/core';
+import {
+  ERROR_CODES,
+  GatewayError,
+  assertToolSelection,
+  isGatewayError,
+  type GatewayErrorCode,
+  type SessionStore,
+} from '@mcp-gateway/core';
 import type { GatewaySessionObject, RelayedFailure } from './session-object.ts';
 
 /** How long one request may hold the lease to create a backend session (keep above the initialize timeout). */
@@ -20,7 +27,10 @@ export interface DurableSessionStoreOptions {
  * The SessionStore of the edge: every operation is an RPC to a GatewaySessionObject, the one
  * named by the gateway session's jti (`idFromName`), so every isolate serving a client sees the
  * same state. A pending server-to-client request lives in an object of its own named by its
- * gateway id, since the client's answer carries only that id. `ensureBackendSession` asks the
+ * gateway id, since the client's answer carries only that id. An owner's tool selection lives in
+ * an object named `selection:<owner>`: owners are not sessions (an identity hash outlives and
+ * spans sessions), and the name's own prefix keeps an owner that happens to equal a jti apart
+ * from that session, while one namespace binding serves all three. `ensureBackendSession` asks the
  * object for the id or a lease; the lease holder runs `create` in this worker and stores the
  * result, while concurrent callers (in any isolate) wait inside the object for it.
  * Failures to reach the object reject with GatewayError STORE_UNAVAILABLE; errors of `create`
@@ -34,6 +44,7 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
   // A stub belongs to the request that made it (workerd binds I/O objects to their request).
   const session = (jti: string) => namespace.get(namespace.idFromName(`${prefix}session:${jti}`));
   const pending = (id: string) => namespace.get(namespace.idFromName(`${prefix}pending:${id}`));
+  const selection = (owner: string) => namespace.get(namespace.idFromName(`${prefix}selection:${owner}`));
   const expiryAfter = (ttlSeconds: number) => now() + ttlSeconds * 1000;
 
   async function createAndStore(
@@ -71,6 +82,12 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
     putPending: (id, entry, ttlSeconds) => reach(pending(id).putPending(entry, now(), expiryAfter(ttlSeconds))),
     takePending: (id) => reach(pending(id).takePending(now())),
     backendSessions: (jti) => reach(session(jti).backendSessions(now())),
+    readSelection: (owner) => reach(selection(owner).readSelection(now())),
+    async writeSelection(owner, tools, ttlSeconds) {
+      // Refused here, before the RPC, so the caller gets INVALID_PARAMS rather than STORE_UNAVAILABLE.
+      assertToolSelection(tools);
+      await reach(selection(owner).writeSelection([...tools], now(), expiryAfter(ttlSeconds)));
+    },
     // Nothing to release: stubs are made per call.
     async close() {},
   };

@@ -45,6 +45,8 @@ export function createRequestScopedStore(): RequestScopedStore {
     putPending: async (...args) => (await current()).putPending(...args),
     takePending: async (...args) => (await current()).takePending(...args),
     backendSessions: async (...args) => (await current()).backendSessions(...args),
+    readSelection: async (...args) => (await current()).readSelection(...args),
+    writeSelection: async (...args) => (await current()).writeSelection(...args),
     // Scopes close with their requests.
     async close() {},
   };

@@ -2,7 +2,7 @@
 // a .d.ts of ambient declarations cannot be imported, so a reference it is.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./cloudflare-workers.d.ts" />
-import type { PendingRequest, SessionLookup } from '@mcp-gateway/core';
+import { fromStoredSelection, type PendingRequest, type SessionLookup, type StoredSelection } from '@mcp-gateway/core';
 import { DurableObject } from 'cloudflare:workers';
 import {
   liveRecord,
@@ -44,11 +44,13 @@ const WAIT_POLL_MS = 5;
 
 const RECORD_KEY = 'session';
 const PENDING_KEY = 'pending';
+const SELECTION_KEY = 'selection';
 
 /**
  * The Durable Object behind the edge SessionStore. An instance named `session:<jti>` (a gateway
  * session's) holds its termination and its backend session per upstream; an instance named
- * `pending:<gateway id>` holds one server-to-client request waiting for the client's answer.
+ * `pending:<gateway id>` holds one server-to-client request waiting for the client's answer; one
+ * named `selection:<owner>` holds that owner's tool selection.
  * Every public method is called over RPC from `createDurableSessionStore`.
  *
  * The object is single-threaded, so creating a backend session once is a lease: the first
@@ -157,6 +159,21 @@ export class GatewaySessionObject extends DurableObject {
     if (stored === undefined) return undefined;
     await this.ctx.storage.delete(PENDING_KEY);
     return stored.expiresAt > now ? stored.entry : undefined;
+  }
+
+  /** The tools of the selection (in an object named `selection:<owner>`), if live and valid. */
+  async readSelection(now: number): Promise<readonly string[] | undefined> {
+    return fromStoredSelection(await this.ctx.storage.get<unknown>(SELECTION_KEY), now);
+  }
+
+  /** Replaces the selection; an empty list deletes it. The store checked the bounds. */
+  async writeSelection(tools: string[], now: number, expiresAt: number): Promise<void> {
+    if (tools.length === 0) {
+      await this.ctx.storage.delete(SELECTION_KEY);
+      return;
+    }
+    await this.ctx.storage.put<StoredSelection>(SELECTION_KEY, { expiresAt, tools });
+    await this.cleanUpAt(expiresAt, now);
   }
 
   /** Deletes everything once the last deadline has passed (set by `cleanUpAt`). */

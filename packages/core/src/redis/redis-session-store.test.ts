@@ -159,6 +159,64 @@ describe('createRedisSessionStore across replicas', () => {
     expect(await redis.pttl(`mcpgw:session:{${claims.jti}}`)).toBeGreaterThan(0);
   });
 
+  it('keeps a selection under mcpgw:selection:<owner> with the TTL given, in one command per call', async () => {
+    const [a] = replicas();
+    const owner = `owner-${crypto.randomUUID()}`;
+    const key = `mcpgw:selection:${owner}`;
+    await redis.config('RESETSTAT');
+
+    await a.writeSelection(owner, ['weather_get', 'news_top'], 60);
+    expect(await commandCounts(redis)).toEqual({ set: 1 });
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60_000);
+
+    await redis.config('RESETSTAT');
+    expect(await a.readSelection(owner)).toEqual(['weather_get', 'news_top']);
+    expect(await commandCounts(redis)).toEqual({ get: 1 });
+
+    await redis.config('RESETSTAT');
+    await a.writeSelection(owner, [], 60);
+    expect(await commandCounts(redis)).toEqual({ del: 1 });
+    expect(await redis.exists(key)).toBe(0);
+  });
+
+  it('reads a selection key holding what this store did not write as no selection', async () => {
+    const [a] = replicas();
+    const owner = `owner-${crypto.randomUUID()}`;
+    const key = `mcpgw:selection:${owner}`;
+    const later = Date.now() + 60_000;
+    const foreign = [
+      'not json',
+      '["weather_get"]',
+      JSON.stringify({ expiresAt: later, tools: ['weather_get', 7] }),
+      JSON.stringify({ expiresAt: String(later), tools: ['weather_get'] }),
+      JSON.stringify({ expiresAt: later, tools: Array.from({ length: 251 }, (_, i) => `t${i}`) }),
+    ];
+
+    for (const value of foreign) {
+      await redis.set(key, value, 'PX', 60_000);
+      expect(await a.readSelection(owner), value).toBeUndefined();
+    }
+    await redis.del(key);
+    await redis.hset(key, 'tools', '["weather_get"]');
+    expect(await a.readSelection(owner)).toBeUndefined();
+
+    await a.writeSelection(owner, ['weather_get'], 60);
+    expect(await a.readSelection(owner)).toEqual(['weather_get']);
+  });
+
+  it('shares a selection between replicas', async () => {
+    const [a, b] = replicas();
+    const owner = `owner-${crypto.randomUUID()}`;
+
+    await a.writeSelection(owner, ['weather_get'], 60);
+    expect(await b.readSelection(owner)).toEqual(['weather_get']);
+
+    await b.writeSelection(owner, [], 60);
+    expect(await a.readSelection(owner)).toBeUndefined();
+  });
+
   it('stores a server whose name starts with ~ apart from the reserved fields', async () => {
     const [a] = replicas();
     const id = jti();
@@ -199,6 +257,9 @@ describe('createRedisSessionStore while Redis is down', () => {
       store.putPending('g-1', pending, HOUR),
       store.takePending('g-1'),
       store.backendSessions(id),
+      store.readSelection(`owner-${id}`),
+      store.writeSelection(`owner-${id}`, ['weather_get'], HOUR),
+      store.writeSelection(`owner-${id}`, [], HOUR),
     ]);
     for (const outcome of outcomes) {
       expect(outcome.status).toBe('rejected');

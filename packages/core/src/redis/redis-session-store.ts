@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
+import { assertToolSelection, parseStoredSelection, type StoredSelection } from '../store/tool-selection.ts';
 import { orUnavailable, toStoreUnavailable } from './redis-errors.ts';
 import {
   CLAIM_SCRIPT,
@@ -47,7 +48,8 @@ const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
 /**
  * The SessionStore shared by gateway replicas. One hash per gateway session, keyed by its
  * jti (never the token), expiring with it; pending server-to-client requests as JSON strings
- * taken with GETDEL. A warm `lookup` is one HMGET. `ensureBackendSession` creates once
+ * taken with GETDEL; an owner's tool selection as a JSON string (SET … PX, GET, DEL). A warm
+ * `lookup` is one HMGET. `ensureBackendSession` creates once
  * cluster-wide: a single flight per pair in this process, then a Redis lock
  * (SET NX PX) whose holder creates and stores while the others poll for its result, and
  * take the lock over if the holder fails. Expiry is decided against `now` from a field in
@@ -69,6 +71,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const sessionKey = (jti: string) => `${prefix}session:{${jti}}`;
   const lockKey = (jti: string, server: string) => `${prefix}lock:{${jti}}:${server}`;
   const pendingKey = (id: string) => `${prefix}pending:${id}`;
+  const selectionKey = (owner: string) => `${prefix}selection:${owner}`;
 
   const call = <T>(command: Promise<T>) => orUnavailable('session store', command);
   const script = (lua: LuaScript, keys: string[], args: (string | number)[]) => call(runScript(redis, lua, keys, args));
@@ -156,6 +159,20 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       const hash = await call(redis.hgetall(sessionKey(jti)));
       return isLive(hash['~expires']) ? toBackendSessions(Object.entries(hash).flat()) : {};
     },
+    async readSelection(owner) {
+      const text = await call(redis.get(selectionKey(owner)).catch(wrongTypeAsNull));
+      return text === null ? undefined : parseStoredSelection(text, now());
+    },
+    async writeSelection(owner, tools, ttlSeconds) {
+      assertToolSelection(tools);
+      if (tools.length === 0) {
+        await call(redis.del(selectionKey(owner)));
+        return;
+      }
+      const stored: StoredSelection = { expiresAt: expiryAfter(ttlSeconds), tools };
+      const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
+      await call(redis.set(selectionKey(owner), JSON.stringify(stored), 'PX', ttlMs));
+    },
     async close() {
       // The connection belongs to the caller (it may also carry the notification bus).
       closed = true;
@@ -171,6 +188,15 @@ function toBackendSessions(flat: readonly string[]): Record<string, string> {
     if (server !== undefined) sessions[server] = flat[i + 1]!;
   }
   return sessions;
+}
+
+/**
+ * A key of another type (something this store did not write) reads as absent, like any other
+ * foreign value; every other error is the store's.
+ */
+function wrongTypeAsNull(error: unknown): null {
+  if (error instanceof Error && error.message.startsWith('WRONGTYPE')) return null;
+  throw error;
 }
 
 /** A pending-request value, or undefined when the key holds something this store did not write. */

@@ -1,4 +1,8 @@
 import type { PendingRequest, SessionLookup, SessionStore } from './session-store.ts';
+import { assertToolSelection } from './tool-selection.ts';
+
+/** Most owners whose tool selection the memory store keeps (the anchor's bound). */
+export const DEFAULT_MEMORY_MAX_SELECTIONS = 10_000;
 
 interface Expiring<T> {
   value: T;
@@ -15,17 +19,23 @@ interface SessionEntry {
 export interface MemorySessionStoreOptions {
   /** Clock in ms (tests); default Date.now. */
   now?: () => number;
+  /** Default DEFAULT_MEMORY_MAX_SELECTIONS; past it, the least recently written selection goes. */
+  maxSelections?: number;
 }
 
 /**
  * The in-process SessionStore of the standalone gateway: state lives as long as the process.
  * Concurrent first calls for one (session, upstream) share one creation (single flight).
- * Expired entries are dropped lazily and by a sweep every 1024 writes.
+ * Expired entries are dropped lazily and by a sweep every 1024 writes. Tool selections are
+ * bounded: writing one more than `maxSelections` evicts the one written longest ago.
  */
 export function createMemorySessionStore(options: MemorySessionStoreOptions = {}): SessionStore {
   const now = options.now ?? Date.now;
   const sessions = new Map<string, SessionEntry>();
   const pending = new Map<string, Expiring<PendingRequest>>();
+  // In write order (a rewrite moves an owner to the end), so the first key is the oldest.
+  const selections = new Map<string, Expiring<readonly string[]>>();
+  const maxSelections = options.maxSelections ?? DEFAULT_MEMORY_MAX_SELECTIONS;
   const creating = new Map<string, Promise<string>>();
   let writes = 0;
 
@@ -42,7 +52,7 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   function wrote(): void {
     if (++writes % 1024 !== 0) return;
     const t = now();
-    for (const map of [sessions, pending] as Map<string, { expiresAt: number }>[]) {
+    for (const map of [sessions, pending, selections] as Map<string, { expiresAt: number }>[]) {
       for (const [key, entry] of map) if (entry.expiresAt <= t) map.delete(key);
     }
   }
@@ -110,9 +120,24 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
     async backendSessions(jti) {
       return Object.fromEntries(live(sessions, jti)?.backends ?? []);
     },
+    async readSelection(owner) {
+      return live(selections, owner)?.value;
+    },
+    async writeSelection(owner, tools, ttlSeconds) {
+      assertToolSelection(tools);
+      selections.delete(owner);
+      if (tools.length === 0) return;
+      selections.set(owner, { value: Object.freeze([...tools]), expiresAt: now() + ttlSeconds * 1000 });
+      for (const oldest of selections.keys()) {
+        if (selections.size <= maxSelections) break;
+        selections.delete(oldest);
+      }
+      wrote();
+    },
     async close() {
       sessions.clear();
       pending.clear();
+      selections.clear();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PendingRequest, SessionStore } from './session-store.ts';
+import { MAX_SELECTED_TOOL_NAME_LENGTH, MAX_SELECTED_TOOLS } from './tool-selection.ts';
 
 /** What a SessionStore implementation's test gives the shared suite. */
 export interface SessionStoreCaseOptions {
@@ -52,11 +53,13 @@ export function runSessionStoreCase(createStore: SessionStoreFactory): void {
   let store: SessionStore;
   // Fresh ids per test, so that shared backends (Redis) never see another test's keys.
   let jti: string;
+  let owner: string;
   const now = () => time;
 
   beforeEach(async () => {
     time = Date.UTC(2026, 0, 1);
     jti = `jti-${crypto.randomUUID()}`;
+    owner = `owner-${crypto.randomUUID()}`;
     store = await createStore({ now });
   });
 
@@ -234,6 +237,87 @@ export function runSessionStoreCase(createStore: SessionStoreFactory): void {
     });
   });
 
+  describe('tool selections', () => {
+    const tools = (count: number, length = 8) =>
+      Array.from({ length: count }, (_, i) => `t${i}_`.padEnd(length, 'x').slice(0, length));
+
+    it('reads no selection for an owner that never wrote one', async () => {
+      expect(await store.readSelection(owner)).toBeUndefined();
+    });
+
+    it('reads back the written tools in the order they were written', async () => {
+      await store.writeSelection(owner, ['weather_get', 'news_top', 'maps_route'], HOUR);
+
+      expect(await store.readSelection(owner)).toEqual(['weather_get', 'news_top', 'maps_route']);
+    });
+
+    it('clears the selection when an empty list is written', async () => {
+      await store.writeSelection(owner, ['weather_get'], HOUR);
+
+      await store.writeSelection(owner, [], HOUR);
+
+      expect(await store.readSelection(owner)).toBeUndefined();
+    });
+
+    it('replaces the selection on a second write', async () => {
+      await store.writeSelection(owner, ['weather_get', 'news_top'], HOUR);
+
+      await store.writeSelection(owner, ['maps_route'], HOUR);
+
+      expect(await store.readSelection(owner)).toEqual(['maps_route']);
+    });
+
+    it('keeps the selections of different owners apart', async () => {
+      const other = `jti:${jti}`;
+      await store.writeSelection(owner, ['weather_get'], HOUR);
+      await store.writeSelection(other, ['news_top'], HOUR);
+
+      await store.writeSelection(owner, [], HOUR);
+
+      expect(await store.readSelection(owner)).toBeUndefined();
+      expect(await store.readSelection(other)).toEqual(['news_top']);
+    });
+
+    it('keeps a selection apart from the session whose jti is the same string', async () => {
+      await store.ensureBackendSession(jti, 'weather', HOUR, async () => 'b1');
+      await store.writeSelection(jti, ['weather_get'], HOUR);
+
+      expect(await store.lookup(jti, 'weather')).toEqual({ terminated: false, backendSessionId: 'b1' });
+      expect(await store.terminate(jti, HOUR)).toEqual({ weather: 'b1' });
+      expect(await store.readSelection(jti)).toEqual(['weather_get']);
+    });
+
+    it(`keeps ${MAX_SELECTED_TOOLS} tools of ${MAX_SELECTED_TOOL_NAME_LENGTH} characters`, async () => {
+      const most = tools(MAX_SELECTED_TOOLS, MAX_SELECTED_TOOL_NAME_LENGTH);
+
+      await store.writeSelection(owner, most, HOUR);
+
+      expect(await store.readSelection(owner)).toEqual(most);
+    });
+
+    it(`refuses more than ${MAX_SELECTED_TOOLS} tools with INVALID_PARAMS and keeps the earlier selection`, async () => {
+      await store.writeSelection(owner, ['weather_get'], HOUR);
+
+      await expect(store.writeSelection(owner, tools(MAX_SELECTED_TOOLS + 1), HOUR)).rejects.toMatchObject({
+        code: 'INVALID_PARAMS',
+        message: expect.stringContaining(`at most ${MAX_SELECTED_TOOLS} tools`),
+      });
+
+      expect(await store.readSelection(owner)).toEqual(['weather_get']);
+    });
+
+    it(`refuses a tool name longer than ${MAX_SELECTED_TOOL_NAME_LENGTH} characters with INVALID_PARAMS`, async () => {
+      const long = 'x'.repeat(MAX_SELECTED_TOOL_NAME_LENGTH + 1);
+
+      await expect(store.writeSelection(owner, ['weather_get', long], HOUR)).rejects.toMatchObject({
+        code: 'INVALID_PARAMS',
+        message: expect.stringContaining(`at most ${MAX_SELECTED_TOOL_NAME_LENGTH}`),
+      });
+
+      expect(await store.readSelection(owner)).toBeUndefined();
+    });
+  });
+
   describe('expiry', () => {
     it('forgets a backend session once its TTL has passed', async () => {
       await store.ensureBackendSession(jti, 'weather', 10, async () => 'b1');
@@ -264,6 +348,28 @@ export function runSessionStoreCase(createStore: SessionStoreFactory): void {
       time += 50_000;
 
       expect(await store.lookup(jti)).toEqual({ terminated: true });
+    });
+
+    it('forgets a selection once its TTL has passed', async () => {
+      await store.writeSelection(owner, ['weather_get'], 10);
+
+      time += 9_999;
+      expect(await store.readSelection(owner)).toEqual(['weather_get']);
+
+      time += 1;
+      expect(await store.readSelection(owner)).toBeUndefined();
+    });
+
+    it('gives a rewritten selection a TTL of its own', async () => {
+      await store.writeSelection(owner, ['weather_get'], 10);
+      time += 5_000;
+      await store.writeSelection(owner, ['news_top'], 10);
+
+      time += 9_999;
+      expect(await store.readSelection(owner)).toEqual(['news_top']);
+
+      time += 1;
+      expect(await store.readSelection(owner)).toBeUndefined();
     });
 
     it('forgets a pending request once its TTL has passed', async () => {

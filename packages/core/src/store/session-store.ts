@@ -1,6 +1,6 @@
 /**
- * What the gateway keeps per gateway session beyond the signed token. Keys are the session's
- * `jti`, never the token itself. Implementations: in memory (standalone), Redis (replicas),
+ * What the gateway keeps per gateway session beyond the signed token, and each owner's tool
+ * selection (`select_tools`). Keys are the session's `jti`, never the token itself. Implementations: in memory (standalone), Redis (replicas),
  * Durable Object (edge). One shared suite (`session-store.case.ts`) runs against each.
  *
  * Every method may reject with a GatewayError `STORE_UNAVAILABLE` when the backing store is
@@ -32,6 +32,20 @@ export interface SessionStore {
   takePending(id: string): Promise<PendingRequest | undefined>;
   /** The backend sessions a gateway session holds, by server (for cancellations and broadcasts). */
   backendSessions(jti: string): Promise<Record<string, string>>;
+  /**
+   * The tools an owner selected (`select_tools`), in the order written; undefined when none is
+   * set or it expired. `owner` is a key the caller builds (an identity hash, or `jti:<jti>` for
+   * an anonymous session), kept apart from session jtis. A stored value that is not a valid
+   * selection reads as undefined.
+   */
+  readSelection(owner: string): Promise<readonly string[] | undefined>;
+  /**
+   * Sets the owner's selection for `ttlSeconds`, replacing any earlier one; an empty list clears
+   * it. One round trip to the backing store.
+   * @throws GatewayError INVALID_PARAMS for more than MAX_SELECTED_TOOLS names or a name longer
+   * than MAX_SELECTED_TOOL_NAME_LENGTH (`assertToolSelection`), before the store is reached.
+   */
+  writeSelection(owner: string, tools: readonly string[], ttlSeconds: number): Promise<void>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -48,6 +48,8 @@ export type StoreOperation =
   | 'putPending'
   | 'takePending'
   | 'backendSessions'
+  | 'readSelection'
+  | 'writeSelection'
   | 'publish';
 
 export interface GatewayMetrics {

@@ -41,6 +41,8 @@ function failingStore(error: unknown): SessionStore {
     putPending: fail,
     takePending: fail,
     backendSessions: fail,
+    readSelection: fail,
+    writeSelection: fail,
     close: () => Promise.resolve(),
   };
 }
@@ -59,6 +61,8 @@ describe('createMeasuredSessionStore', () => {
     expect(await store.ensureBackendSession('j1', 'weather', 60, async () => 'b1')).toBe('b1');
     expect(await store.lookup('j1', 'weather')).toEqual({ terminated: false, backendSessionId: 'b1' });
     expect(await store.backendSessions('j1')).toEqual({ weather: 'b1' });
+    await store.writeSelection('owner-1', ['weather_get'], 60);
+    expect(await store.readSelection('owner-1')).toEqual(['weather_get']);
     await store.putPending('g-1', pending, 60);
     expect(await store.takePending('g-1')).toEqual(pending);
     await store.dropBackendSession('j1', 'weather', 'b1');
@@ -69,6 +73,8 @@ describe('createMeasuredSessionStore', () => {
       ['ensureBackendSession', true],
       ['lookup', true],
       ['backendSessions', true],
+      ['writeSelection', true],
+      ['readSelection', true],
       ['putPending', true],
       ['takePending', true],
       ['dropBackendSession', true],
@@ -90,6 +96,8 @@ describe('createMeasuredSessionStore', () => {
       ['putPending', store.putPending('g-1', pending, 60)],
       ['takePending', store.takePending('g-1')],
       ['backendSessions', store.backendSessions('j1')],
+      ['readSelection', store.readSelection('owner-1')],
+      ['writeSelection', store.writeSelection('owner-1', ['weather_get'], 60)],
     ];
     for (const [, attempt] of attempts) await expect(attempt).rejects.toBe(error);
 

@@ -77,6 +77,9 @@ export function createMeasuredSessionStore(store: SessionStore, metrics: Gateway
       timed(metrics, 'putPending', performance.now(), store.putPending(id, entry, ttlSeconds)),
     takePending: (id) => timed(metrics, 'takePending', performance.now(), store.takePending(id)),
     backendSessions: (jti) => timed(metrics, 'backendSessions', performance.now(), store.backendSessions(jti)),
+    readSelection: (owner) => timed(metrics, 'readSelection', performance.now(), store.readSelection(owner)),
+    writeSelection: (owner, tools, ttlSeconds) =>
+      timed(metrics, 'writeSelection', performance.now(), store.writeSelection(owner, tools, ttlSeconds)),
     close: () => store.close(),
   };
 }
