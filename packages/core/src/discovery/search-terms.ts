@@ -45,29 +45,49 @@ const STOP_WORDS: ReadonlySet<string> = new Set([
   'your',
 ]);
 
-/** Runs of letters (with their combining marks) and digits; everything else separates words. */
-const WORD = /[\p{L}\p{M}\p{N}]+/gu;
+/** Words are runs of letters (with their combining marks) and digits; anything else separates. */
+const SEPARATORS = /[^\p{L}\p{M}\p{N}]+/u;
+const ASCII_SEPARATORS = /[^A-Za-z0-9]+/;
 /** A lowercase or digit to uppercase step (`getWeather`, `s3Bucket`) or an acronym's end (`HTTPServer`). */
 const CAMEL_BOUNDARY = /(?<=[\p{Ll}\p{N}])(?=\p{Lu})|(?<=\p{Lu})(?=\p{Lu}\p{Ll})/u;
 const HAS_UPPER = /\p{Lu}/u;
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, control characters included
+const ASCII = /^[\x00-\x7f]*$/;
 const HAS_VOWEL = /[aeiouy]/;
 /** Final double consonants undone after `-ing`/`-ed` (`getting` → `get`); not l, s, z (`billing`). */
 const UNDOUBLE = /([bdgmnprt])\1$/;
+
+/** The terms of single words, kept by a caller that analyzes many texts sharing their words. */
+export type SearchTermMemo = Map<string, readonly string[]>;
 
 /**
  * The terms of a text, in order, repeats kept: NFKC-normalized, split into words at anything that
  * is not a letter, mark or digit (so `_`, `-`, `.` split) and at camelCase boundaries (the whole
  * camelCase word is kept too), lowercased, one-character words and stop words dropped, each word
- * stemmed by `stemTerm`.
+ * stemmed by `stemTerm`. With `memo`, each distinct word is analyzed once across calls.
  */
-export function toSearchTerms(text: string): string[] {
+export function toSearchTerms(text: string, memo?: SearchTermMemo): string[] {
   const terms: string[] = [];
-  for (const [word] of text.normalize('NFKC').matchAll(WORD)) {
-    const parts = HAS_UPPER.test(word) ? word.split(CAMEL_BOUNDARY) : [word];
-    for (const part of parts) pushTerm(terms, part);
-    // The whole word too, so that `GitHub` also meets `github` and `PostgreSQL` meets `postgresql`.
-    if (parts.length > 1) pushTerm(terms, word);
+  // Most tool text is ASCII: its own NFKC form, and split faster without Unicode classes.
+  const words = ASCII.test(text) ? text.split(ASCII_SEPARATORS) : text.normalize('NFKC').split(SEPARATORS);
+  for (const word of words) {
+    if (word === '') continue;
+    let wordTerms = memo?.get(word);
+    if (wordTerms === undefined) {
+      wordTerms = termsOfWord(word);
+      memo?.set(word, wordTerms);
+    }
+    for (const term of wordTerms) terms.push(term);
   }
+  return terms;
+}
+
+function termsOfWord(word: string): string[] {
+  const terms: string[] = [];
+  const parts = HAS_UPPER.test(word) ? word.split(CAMEL_BOUNDARY) : [word];
+  for (const part of parts) pushTerm(terms, part);
+  // The whole word too, so that `GitHub` also meets `github` and `PostgreSQL` meets `postgresql`.
+  if (parts.length > 1) pushTerm(terms, word);
   return terms;
 }
 

@@ -67,7 +67,7 @@ const TOOLS: readonly JsonObject[] = [
   }),
   tool('calendar_find_free_slots', 'Find times when all attendees are available to meet.', {
     attendees: 'Email addresses',
-    durationMinutes: 'Length of the meeting',
+    durationMinutes: 'Length of the slot',
   }),
   tool('fs_read_file', 'Read the complete contents of a file from the file system.', {
     path: 'Path of the file',
@@ -83,7 +83,11 @@ const TOOLS: readonly JsonObject[] = [
   }),
   tool('postgres_query', 'Run a read-only SQL query against the PostgreSQL database.', { sql: 'The statement' }),
   tool('postgresListTables', 'List the tables and their columns in a database schema.', { schemaName: 'Schema' }),
-  tool('redisSetKey', 'Store a value with an optional expiry.', { key: 'Key name', value: 'Value', ttlSeconds: 'TTL' }),
+  tool('redisSetKey', 'Store a value with an optional expiry.', {
+    key: 'Key name',
+    value: 'Value',
+    ttlSeconds: 'Time to live',
+  }),
 ];
 
 const index = createToolIndex(TOOLS);
@@ -103,13 +107,14 @@ describe('createToolIndex ranking', () => {
 
   it('matches inflected words through stemming ("creating issues", "scheduled meetings")', () => {
     expect(names(search('creating issues'))[0]).toBe('github_create_issue');
-    expect(names(search('scheduled meetings'))).toEqual(['calendar_find_free_slots', 'calendar_create_event']);
+    // "Schedule" in one description, "meet" in the other: each query word meets its stem.
+    expect(names(search('scheduled meetings')).sort()).toEqual(['calendar_create_event', 'calendar_find_free_slots']);
   });
 
   it('finds a tool by the name of one of its parameters', () => {
-    // "duration" and "ttl" occur only in parameter names.
-    expect(names(search('meeting duration'))[0]).toBe('calendar_find_free_slots');
-    expect(names(search('ttlSeconds'))).toEqual(['redisSetKey']);
+    // "duration", "ttl" and "seconds" occur only in parameter names.
+    expect(names(search('duration'))).toEqual(['calendar_find_free_slots']);
+    expect(names(search('ttl seconds'))).toEqual(['redisSetKey']);
   });
 
   it('matches camelCase and snake_case names from plain words', () => {
@@ -117,6 +122,34 @@ describe('createToolIndex ranking', () => {
     expect(names(search('set a key'))[0]).toBe('redisSetKey');
     expect(names(search('read file'))[0]).toBe('fs_read_file');
     expect(names(search('postgres_list_tables'))[0]).toBe('postgresListTables');
+  });
+
+  it("weighs a word in a tool's name above the same word in another tool's description", () => {
+    const tools = [
+      tool('aa_restore', 'Restore from a backup.'),
+      tool('zz_backup_now', 'Copy everything somewhere safe now.'),
+    ];
+    expect(names(createToolIndex(tools).search('backup', { limit: 5 }))).toEqual(['zz_backup_now', 'aa_restore']);
+  });
+
+  it('weighs a rare query word above a word most tools share', () => {
+    const tools = [
+      tool('aa_data_reader', 'Reads data.'),
+      tool('zz_billing', 'Sends an invoice.'),
+      ...['one', 'two', 'three'].map((n) => tool(`data_${n}`, `Data tool ${n}.`)),
+    ];
+    expect(names(createToolIndex(tools).search('data invoice', { limit: 5 }))[0]).toBe('zz_billing');
+  });
+
+  it('weighs a word in a short description above the same word in a long one', () => {
+    const long = 'Converts currency amounts between any two of the hundred and fifty supported ISO codes, daily rates.';
+    const tools = [tool('aa_long', long), tool('zz_short', 'Converts currency.')];
+    expect(names(createToolIndex(tools).search('currency', { limit: 5 }))).toEqual(['zz_short', 'aa_long']);
+  });
+
+  it('does not let one word repeated many times outweigh matching more of the query', () => {
+    const tools = [tool('aa_spam', 'pdf '.repeat(30)), tool('zz_combine', 'Merge pdf files.')];
+    expect(names(createToolIndex(tools).search('merge pdf', { limit: 5 }))).toEqual(['zz_combine', 'aa_spam']);
   });
 
   it('ranks by title and annotations.title as well as description', () => {
@@ -179,10 +212,14 @@ describe('createToolIndex bounds', () => {
 
   it('returns the head of the longer list for every smaller limit', () => {
     fc.assert(
-      fc.property(fc.subarray(['github', 'issue', 'file', 'list', 'calendar', 'weather', 'create', 'path']), (words) => {
-        const all = search(words.join(' '), MAX_SEARCH_LIMIT);
-        for (let limit = 1; limit <= all.length; limit++) expect(search(words.join(' '), limit)).toEqual(all.slice(0, limit));
-      }),
+      fc.property(
+        fc.subarray(['github', 'issue', 'file', 'list', 'calendar', 'weather', 'create', 'path']),
+        (words) => {
+          const all = search(words.join(' '), MAX_SEARCH_LIMIT);
+          for (let limit = 1; limit <= all.length; limit++)
+            expect(search(words.join(' '), limit)).toEqual(all.slice(0, limit));
+        },
+      ),
     );
   });
 

@@ -1,5 +1,5 @@
 import type { JsonObject } from '../upstream/types.ts';
-import { toSearchTerms } from './search-terms.ts';
+import { toSearchTerms, type SearchTermMemo } from './search-terms.ts';
 
 /** A tool that matches a query, with its relevance (4 significant digits, higher is better). */
 export interface ToolMatch {
@@ -67,29 +67,7 @@ interface Population {
  * @see https://modelcontextprotocol.io/specification/2025-11-25/server/tools#tool
  */
 export function createToolIndex(tools: readonly JsonObject[]): ToolIndex {
-  const names: string[] = [];
-  const lengths: number[] = [];
-  const postings = new Map<string, Postings>();
-  for (const tool of tools) {
-    if (typeof tool.name !== 'string') continue;
-    const doc = names.push(tool.name) - 1;
-    const counts = new Map<string, number[]>();
-    toolFields(tool).forEach((text, field) => {
-      const terms = toSearchTerms(text);
-      lengths.push(terms.length);
-      for (const term of terms) {
-        let perField = counts.get(term);
-        if (perField === undefined) counts.set(term, (perField = new Array<number>(FIELDS).fill(0)));
-        perField[field] = (perField[field] ?? 0) + 1;
-      }
-    });
-    for (const [term, perField] of counts) {
-      let entry = postings.get(term);
-      if (entry === undefined) postings.set(term, (entry = { docs: [], tfs: [] }));
-      entry.docs.push(doc);
-      entry.tfs.push(...perField);
-    }
-  }
+  const { names, lengths, postings } = indexTools(tools);
   const everyone = population(names, lengths, undefined);
   return {
     search(query, options) {
@@ -119,6 +97,33 @@ export function toolIndexFor(tools: readonly JsonObject[]): ToolIndex {
   let index = indexes.get(tools);
   if (index === undefined) indexes.set(tools, (index = createToolIndex(tools)));
   return index;
+}
+
+/** Names, field lengths (stride FIELDS) and postings of the tools with a string name, in order. */
+function indexTools(tools: readonly JsonObject[]) {
+  const names: string[] = [];
+  const lengths: number[] = [];
+  const postings = new Map<string, Postings>();
+  const memo: SearchTermMemo = new Map();
+  for (const tool of tools) {
+    if (typeof tool.name !== 'string') continue;
+    const doc = names.push(tool.name) - 1;
+    toolFields(tool).forEach((text, field) => {
+      const terms = toSearchTerms(text, memo);
+      lengths.push(terms.length);
+      for (const term of terms) {
+        let entry = postings.get(term);
+        if (entry === undefined) postings.set(term, (entry = { docs: [], tfs: [] }));
+        // Documents are added in order, so this document's row, if any, is the last one.
+        if (entry.docs[entry.docs.length - 1] !== doc) {
+          entry.docs.push(doc);
+          for (let f = 0; f < FIELDS; f++) entry.tfs.push(0);
+        }
+        entry.tfs[(entry.docs.length - 1) * FIELDS + field]! += 1;
+      }
+    });
+  }
+  return { names, lengths, postings };
 }
 
 /** The searched text of a tool, one string per field in `FIELD_WEIGHTS` order. */
@@ -184,7 +189,8 @@ function addTermScores(entry: Postings, lengths: number[], seen: Population, sco
     for (let field = 0; field < FIELDS; field++) {
       const raw = tfs[i * FIELDS + field]!;
       // A field holding the term has length ≥ 1, so its average over visible documents is > 0.
-      if (raw > 0) tf += (FIELD_WEIGHTS[field]! * raw) / (1 - B + (B * lengths[doc * FIELDS + field]!) / avgLengths[field]!);
+      if (raw > 0)
+        tf += (FIELD_WEIGHTS[field]! * raw) / (1 - B + (B * lengths[doc * FIELDS + field]!) / avgLengths[field]!);
     }
     if (scores[doc] === 0) touched.push(doc);
     scores[doc]! += (idf * tf) / (K1 + tf);
