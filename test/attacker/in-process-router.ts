@@ -92,6 +92,7 @@ export async function createInProcessRouter(targetsUrl: string): Promise<InProce
     routeContext: () => ({
       catalog,
       serverOf: (name) => [legacy, modern].find((s) => s.name === name),
+      metaToolNames: new Set<string>(),
       upstreamEra: (target) => (target.name === modern.name ? 'modern' : 'legacy'),
     }),
     access: () => access,

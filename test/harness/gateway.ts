@@ -28,7 +28,11 @@ export interface StartGatewayOptions {
   config: string;
   /** Extra environment; `GATEWAY_SIGNING_KEY` defaults to {@link TEST_SIGNING_KEY}. */
   env?: Record<string, string | undefined>;
-  /** Extra CLI arguments after the config and address flags. */
+  /**
+   * Extra CLI arguments after the config and address flags. Unless they name
+   * `--discovery-tools-enabled`, the harness adds `--discovery-tools-enabled=false`: suites list
+   * exactly their upstreams' tools, and test/discovery turns the meta-tools on.
+   */
   args?: readonly string[];
   /** Readiness timeout. Default 20 000 ms. */
   timeoutMs?: number;
@@ -63,6 +67,12 @@ export interface RunningGateway {
   stop(): Promise<number | null>;
 }
 
+/** The arguments with discovery's meta-tools off unless they say otherwise. */
+export function withDiscoveryDefault(args: readonly string[]): readonly string[] {
+  const named = args.some((arg) => /^--(no-)?discovery-tools-enabled(=|$)/.test(arg));
+  return named ? args : ['--discovery-tools-enabled=false', ...args];
+}
+
 /**
  * Runs the built gateway (`packages/gateway/dist/cli.js`) on a free loopback port with
  * `config` as its config file and resolves once `GET /healthz` answers 2xx.
@@ -90,7 +100,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         configPath,
         '--mcp-broker-public-address',
         `127.0.0.1:${port}`,
-        ...(options.args ?? []),
+        ...withDiscoveryDefault(options.args ?? []),
       ],
       {
         cwd: REPO_ROOT,

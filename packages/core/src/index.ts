@@ -45,6 +45,7 @@ export type { ServerStatus, StatusReport } from './status/status-report.ts';
 
 export { accessConfigIssues } from './decision/access-control.ts';
 export type { AccessControl, AccessEnv } from './decision/access-control.ts';
+export type { DiscoverySettings } from './discovery/discovery-settings.ts';
 export type { ProtectedResourceMetadata } from './identity/protected-resource.ts';
 export type { AuditRecord, AuditSink } from './audit/audit-record.ts';
 export { NO_METRICS } from './telemetry/gateway-metrics.ts';

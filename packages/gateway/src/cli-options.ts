@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { AccessEnv } from '@mcp-gateway/core';
+import type { AccessEnv, DiscoverySettings } from '@mcp-gateway/core';
 import * as v from 'valibot';
 
 /** Everything the `mcp-gateway` command is configured with, from flags and environment. */
@@ -32,6 +32,8 @@ export interface CliOptions {
   cacheConnectionString?: string;
   /** OAUTH_*, TRUSTED_HEADER_PUBLIC_KEY and `--enforce-capability-filtering`: what access decisions read besides the config file. */
   accessEnv: AccessEnv;
+  /** `--discovery-tools-enabled` (default true) and `--discovery-tool-threshold` (default 0): the meta-tools. */
+  toolDiscovery: DiscoverySettings;
 }
 
 /** Result of parsing the command line: run, print help or version, or fail with the issues. */
@@ -67,6 +69,11 @@ Flags:
   --metrics-addr H:P                 Also serve GET /metrics (Prometheus) on a listener of its own, e.g. for
                                      a --router-only process. The broker serves /metrics on its port anyway.
   --disable-metrics                  Record no metrics; /metrics answers 404.
+  --discovery-tools-enabled[=BOOL]   Offer the discovery meta-tools (discover_tools, select_tools, search_tools;
+                                     list_tags and filter_tools_by_tags while a server has tags) and say how to
+                                     use them at initialize. Default true; =false turns them off.
+  --discovery-tool-threshold N       Above N tools, a session that selected none lists only the meta-tools.
+                                     Default 0 (never).
   --enforce-capability-filtering     Require the x-mcp-authorized header (see TRUSTED_HEADER_PUBLIC_KEY):
                                      without a valid one a caller sees and calls nothing.
   --log-level LEVEL                  debug, info, warn or error. Default info
@@ -122,6 +129,14 @@ const CliSchema = v.object({
   'request-body-timeout': v.optional(positiveInt('--request-body-timeout'), '30'),
   'max-connections': v.optional(positiveInt('--max-connections'), '4096'),
   'metrics-addr': v.optional(address('--metrics-addr')),
+  'discovery-tool-threshold': v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^\d{1,9}$/, '--discovery-tool-threshold must be a whole number (0: never)'),
+      v.transform(Number),
+    ),
+    '0',
+  ),
   'allowed-origins': v.optional(v.string(), ''),
   'log-level': v.optional(
     v.picklist(['debug', 'info', 'warn', 'error'], '--log-level must be debug, info, warn or error'),
@@ -137,14 +152,16 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: [...argv],
+      args: withGoBooleans(argv, ['discovery-tools-enabled']),
       strict: true,
       allowPositionals: false,
+      allowNegative: true,
       options: {
         ...Object.fromEntries(Object.keys(CliSchema.entries).map((name) => [name, { type: 'string' as const }])),
         'router-only': { type: 'boolean' },
         'disable-metrics': { type: 'boolean' },
         'enforce-capability-filtering': { type: 'boolean' },
+        'discovery-tools-enabled': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -160,6 +177,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     'router-only': routerOnly,
     'disable-metrics': metricsDisabled,
     'enforce-capability-filtering': enforceCapabilityFiltering,
+    'discovery-tools-enabled': discoveryToolsEnabled,
     ...flags
   } = values;
   if (routerOnly === true && flags['mcp-broker-public-address'] !== undefined) {
@@ -202,6 +220,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       TRUSTED_HEADER_PUBLIC_KEY: env['TRUSTED_HEADER_PUBLIC_KEY'],
       enforceCapabilityFiltering: enforceCapabilityFiltering === true,
     },
+    toolDiscovery: { enabled: discoveryToolsEnabled !== false, threshold: o['discovery-tool-threshold'] },
   };
   if (o['mcp-gateway-config'] !== undefined) options.configPath = o['mcp-gateway-config'];
   if (o['mcp-router-address'] !== undefined) options.routerAddress = o['mcp-router-address'];
@@ -211,6 +230,26 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (env['GATEWAY_SIGNING_KEY']) options.signingKey = env['GATEWAY_SIGNING_KEY'];
   if (env['CACHE_CONNECTION_STRING']) options.cacheConnectionString = env['CACHE_CONNECTION_STRING'];
   return { kind: 'run', options };
+}
+
+/** Go's boolean spellings (the anchor's flags are Go flags): `--flag=false` and friends. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+/**
+ * The arguments with `--flag=BOOL` of the named boolean flags rewritten as `--flag` or
+ * `--no-flag`, which parseArgs reads; a value that is no boolean is left for it to refuse.
+ */
+function withGoBooleans(argv: readonly string[], flags: readonly string[]): string[] {
+  return argv.map((arg) => {
+    for (const flag of flags) {
+      if (!arg.startsWith(`--${flag}=`)) continue;
+      const value = arg.slice(flag.length + 3);
+      if (GO_TRUE.has(value)) return `--${flag}`;
+      if (GO_FALSE.has(value)) return `--no-${flag}`;
+    }
+    return arg;
+  });
 }
 
 function splitAddress(value: string): [string, number] {

@@ -95,6 +95,7 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     healthIntervalMs: options.checkIntervalSeconds * 1000,
     fetchFor: upstreamFetch.fetchFor,
     accessEnv: options.accessEnv,
+    toolDiscovery: options.toolDiscovery,
     auditSink: (section) => audit.sinkFor(section),
     ...(metricsOn && { metrics }),
     tracer: tracing.tracer,

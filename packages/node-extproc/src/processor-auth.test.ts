@@ -46,6 +46,7 @@ beforeAll(async () => {
     routeContext: () => ({
       catalog: buildCatalog([], new Map()),
       serverOf: () => undefined,
+      metaToolNames: new Set<string>(),
       upstreamEra: () => 'legacy',
     }),
     access: () => access,

@@ -79,6 +79,7 @@ beforeAll(async () => {
     routeContext: () => ({
       catalog,
       serverOf: (name) => (name === weather.name ? weather : undefined),
+      metaToolNames: new Set<string>(),
       upstreamEra: () => 'legacy',
     }),
     access: () =>

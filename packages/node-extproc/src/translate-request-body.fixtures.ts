@@ -117,6 +117,7 @@ export function routeContext(modern: readonly string[] = []): RouteContext {
   return {
     catalog,
     serverOf: (name) => [weather, plain].find((s) => s.name === name),
+    metaToolNames: new Set<string>(),
     upstreamEra: (server) => (modern.includes(server.name) ? 'modern' : 'legacy'),
   };
 }

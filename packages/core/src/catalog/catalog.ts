@@ -25,6 +25,8 @@ export interface ServerConflicts {
  */
 export interface Catalog {
   readonly tools: readonly JsonObject[];
+  /** The tools with what access decisions know of each (same order as `tools`). */
+  readonly toolEntries: readonly ListEntry[];
   readonly prompts: readonly JsonObject[];
   readonly resources: readonly JsonObject[];
   readonly resourceTemplates: readonly JsonObject[];
@@ -147,6 +149,7 @@ export function buildCatalog(
 
   return {
     ...lists,
+    toolEntries: entries.tools,
     conflicts,
     findTool: (served) => tools.get(served)?.target,
     toolItem: (served) => tools.get(served)?.item,
@@ -198,7 +201,7 @@ export function buildCatalog(
 }
 
 /** One listed item and what access decisions know of it. */
-interface ListEntry {
+export interface ListEntry {
   readonly item: JsonObject;
   readonly subject: AccessSubject;
 }

@@ -33,8 +33,13 @@ const CATALOG = buildCatalog(
 const serverOf = (name: string) => SERVERS.find((s) => s.name === name);
 
 /** A route context over CATALOG; every upstream speaks `upstreamEra`. */
-function context(catalog: Catalog = CATALOG, lookup = serverOf, upstreamEra: Era = 'legacy'): RouteContext {
-  return { catalog, serverOf: lookup, upstreamEra: () => upstreamEra };
+function context(
+  catalog: Catalog = CATALOG,
+  lookup = serverOf,
+  upstreamEra: Era = 'legacy',
+  metaToolNames: ReadonlySet<string> = new Set(),
+): RouteContext {
+  return { catalog, serverOf: lookup, upstreamEra: () => upstreamEra, metaToolNames };
 }
 
 function decide(message: JsonRpcRequest, era: Era = 'legacy', ctx = context()): RouteDecision {
@@ -67,6 +72,16 @@ function refusal(method: string, params?: JsonRpcRequest['params']): GatewayErro
 
 describe('decideRoute', () => {
   describe('tools/call', () => {
+    it("answers a call of one of the gateway's meta-tools itself, in both eras, over an upstream tool of that name", () => {
+      const call = { jsonrpc: '2.0' as const, id: 1, method: 'tools/call', params: { name: 'echo', arguments: {} } };
+      const withMeta = context(CATALOG, serverOf, 'legacy', new Set(['echo', 'discover_tools']));
+      expect(decide(call, 'legacy', withMeta)).toEqual({ kind: 'local' });
+      expect(decide(call, 'modern', withMeta)).toEqual({ kind: 'local' });
+      expect(decide({ ...call, params: { name: 'discover_tools' } }, 'legacy', withMeta)).toEqual({ kind: 'local' });
+      expect(decide(call).kind).toBe('forward');
+      expect(decide({ ...call, params: { name: 'discover_tools' } }).kind).toBe('refuse');
+    });
+
     it('routes to the owning server with the prefix removed and other params untouched', () => {
       const params = { name: 'w_forecast', arguments: { city: 'Oslo' }, _meta: { progressToken: 'p1' } };
 

@@ -39,6 +39,8 @@ export type RouteDecision =
 /** What the routing decision reads: the current catalog and servers. */
 export interface RouteContext {
   readonly catalog: Catalog;
+  /** The gateway's own tools offered now (discovery's meta-tools): their calls are answered locally. */
+  readonly metaToolNames: ReadonlySet<string>;
   serverOf(name: string): ServerConfig | undefined;
   /** The era the gateway speaks with `server` on behalf of a client of `clientEra`. */
   upstreamEra(server: ServerConfig, clientEra: Era): Era;
@@ -56,6 +58,11 @@ const LOCAL: RouteDecision = Object.freeze({ kind: 'local' });
 export function decideRoute(message: JsonRpcRequest, era: Era, context: RouteContext): RouteDecision {
   const { method } = message;
   if (isLocalMethod(era, method)) return LOCAL;
+  if (method === 'tools/call' && context.metaToolNames.size > 0) {
+    const name = isObject(message.params) ? message.params['name'] : undefined;
+    // The gateway's own tools win over an upstream tool served under the same name.
+    if (typeof name === 'string' && context.metaToolNames.has(name)) return LOCAL;
+  }
   if (!isForwardedMethod(era, method)) {
     const code = era === 'modern' ? 'MODERN_METHOD_NOT_FOUND' : 'METHOD_NOT_FOUND';
     return refuse(new GatewayError(code, `Method not found: ${method}`));

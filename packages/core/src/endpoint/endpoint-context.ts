@@ -6,6 +6,8 @@ import type { SessionGate } from '../decision/session-gate.ts';
 import type { Logger } from '../logger.ts';
 import type { GatewaySpan, GatewayTracer } from '../telemetry/gateway-tracer.ts';
 import type { SessionClaims } from '../session/session-token.ts';
+import type { DiscoverySettings } from '../discovery/discovery-settings.ts';
+import type { JsonObject } from '../upstream/types.ts';
 import type { OriginPolicy } from './origin-policy.ts';
 
 /** Everything the MCP endpoint needs; `createGateway` builds it once. */
@@ -34,6 +36,10 @@ export interface EndpointContext extends CallContext {
   readonly hostName: string;
   /** Where requests' spans go. */
   readonly tracer: GatewayTracer;
+  /** The discovery meta-tools' settings. */
+  readonly toolDiscovery: DiscoverySettings;
+  /** The meta-tools offered now (none when discovery is off). */
+  metaTools(): readonly JsonObject[];
 }
 
 /**

@@ -82,14 +82,24 @@ describe('MCP endpoint', () => {
     });
   });
 
-  it('lists no tools on a session of a gateway without servers', async () => {
-    const target = gateway();
+  it('lists no tools on a session of a gateway without servers and without discovery', async () => {
+    const target = gateway({ toolDiscovery: { enabled: false, threshold: 0 } });
     const sessionId = await initialize(target);
 
     const response = await target.endpoint.handle(listTools(sessionId));
 
     expect(response.status).toBe(200);
     expect(await json(response)).toEqual({ jsonrpc: '2.0', id: 1, result: { tools: [] } });
+  });
+
+  it('lists only the discovery meta-tools on a gateway without servers, as discovery is on by default', async () => {
+    const target = gateway();
+    const sessionId = await initialize(target);
+
+    const response = await target.endpoint.handle(listTools(sessionId));
+
+    const body = (await json(response)) as { result: { tools: { name: string }[] } };
+    expect(body.result.tools.map((tool) => tool.name)).toEqual(['discover_tools', 'select_tools', 'search_tools']);
   });
 
   it('answers malformed JSON with 400 and a parse error', async () => {

@@ -7,6 +7,7 @@ import type { UpstreamDirectory } from '../calls/call-context.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { AuditConfig } from '../config/access-schema.ts';
 import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
+import type { JsonObject } from '../upstream/types.ts';
 import { createAccessControl, type AccessControl, type AccessEnv } from '../decision/access-control.ts';
 import type { RouteContext } from '../decision/route.ts';
 import { legacyVersionOf, upstreamEraFor } from '../decision/routed-methods.ts';
@@ -23,6 +24,8 @@ import type { HmacSha256Factory } from '../session/hmac-sha256.ts';
 import { createSessionTokens, type SessionTokens } from '../session/session-token.ts';
 import { buildStatusReport, type ServerStatus, type StatusReport } from '../status/status-report.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
+import { DEFAULT_DISCOVERY, type DiscoverySettings } from '../discovery/discovery-settings.ts';
+import { metaToolNames, offeredMetaTools } from '../discovery/meta-tools.ts';
 import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
@@ -72,6 +75,8 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics;
   /** Where the gateway's spans go (the host's OpenTelemetry exporter); default none. */
   tracer?: GatewayTracer;
+  /** The discovery meta-tools and threshold (`--discovery-tools-enabled`, `--discovery-tool-threshold`); default on, no threshold. */
+  toolDiscovery?: DiscoverySettings;
 }
 
 /**
@@ -239,7 +244,10 @@ export function createGateway(options: GatewayOptions): Gateway {
 }
 
 /** The upstreams an endpoint context reads: the gateway's pool, or a test's stand-in. */
-export type EndpointPool = Pick<UpstreamPool, 'catalog' | 'server' | 'client' | 'snapshot' | 'refreshIfStale'>;
+export type EndpointPool = Pick<
+  UpstreamPool,
+  'catalog' | 'server' | 'client' | 'snapshot' | 'refreshIfStale' | 'config'
+>;
 
 /** What {@link createEndpointContext} takes beyond the pool: the shared parts and the host's settings. */
 export type EndpointContextOptions = Pick<
@@ -254,6 +262,7 @@ export type EndpointContextOptions = Pick<
   | 'metrics'
   | 'tracer'
   | 'hostName'
+  | 'toolDiscovery'
 > & {
   readonly tokens: SessionTokens;
   readonly store: SessionStore;
@@ -269,8 +278,22 @@ export type EndpointContextOptions = Pick<
 export function createEndpointContext(pool: EndpointPool, options: EndpointContextOptions): EndpointContext {
   const { tokens, store, bus, logger } = options;
   const callers = createCallerIdentities();
+  const toolDiscovery = options.toolDiscovery ?? DEFAULT_DISCOVERY;
+  // The meta-tools a config's servers get, made once per config.
+  const offered = new WeakMap<readonly ServerConfig[], OfferedMetaTools>();
+  const metaTools = (): OfferedMetaTools => {
+    const servers = pool.config().servers;
+    let tools = offered.get(servers);
+    if (tools === undefined) {
+      const list = offeredMetaTools(toolDiscovery, servers);
+      tools = { tools: list, names: metaToolNames(list) };
+      offered.set(servers, tools);
+    }
+    return tools;
+  };
   const routeContext = (): RouteContext => ({
     catalog: pool.catalog(),
+    metaToolNames: metaTools().names,
     serverOf: (name) => pool.server(name),
     upstreamEra: (server, clientEra) => upstreamEraFor(pool.snapshot(server.name), clientEra),
   });
@@ -298,7 +321,14 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     serverInfo: options.serverInfo ?? DEFAULT_SERVER_INFO,
     keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
+    toolDiscovery,
+    metaTools: () => metaTools().tools,
   };
+}
+
+interface OfferedMetaTools {
+  readonly tools: readonly JsonObject[];
+  readonly names: ReadonlySet<string>;
 }
 
 /** The pool as calls see it. */

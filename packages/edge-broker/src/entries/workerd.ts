@@ -3,6 +3,7 @@ import {
   createGateway,
   parseConfig,
   type AccessEnv,
+  type DiscoverySettings,
   type AuditRecord,
   type Gateway,
   type LogFields,
@@ -33,6 +34,10 @@ export interface WorkerEnv extends SessionStateEnv {
   readonly TRUSTED_HEADER_PUBLIC_KEY?: string;
   /** `true`: `x-mcp-authorized` is required (the anchor's --enforce-capability-filtering). */
   readonly ENFORCE_CAPABILITY_FILTERING?: string;
+  /** `false`: no discovery meta-tools (the anchor's --discovery-tools-enabled; default true). */
+  readonly DISCOVERY_TOOLS_ENABLED?: string;
+  /** Above this many tools an unscoped caller lists only the meta-tools (--discovery-tool-threshold; default 0). */
+  readonly DISCOVERY_TOOL_THRESHOLD?: string;
   /** The gateway config as YAML text, same schema as the config file. */
   MCP_GATEWAY_CONFIG?: string;
   /** HS256 key for session ids, at least 32 bytes (a secret). */
@@ -120,6 +125,8 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
     env.GATEWAY_SESSIONS === undefined ? '' : 'do',
     ...ACCESS_BINDINGS.map((name) => env[name] ?? ''),
     ...OTEL_BINDINGS.map((name) => env[name] ?? ''),
+    env.DISCOVERY_TOOLS_ENABLED ?? '',
+    env.DISCOVERY_TOOL_THRESHOLD ?? '',
   ].join('\u0000');
   if (runtime?.fingerprint === fingerprint) return runtime;
   const logger = consoleLogger({});
@@ -142,6 +149,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
       bus: createRequestSafeNotificationBus(),
       discovery: 'on-demand',
       accessEnv: accessEnvOf(env),
+      toolDiscovery: toolDiscoveryOf(env),
       hostName: 'worker',
       ...(tracing !== undefined && { tracer: tracing.tracer }),
       // Audit records go to the worker's log, one JSON line each (Workers Logs / Logpush collect them).
@@ -187,6 +195,21 @@ const OTEL_BINDINGS = [
 
 function otelEnvOf(env: WorkerEnv): Record<string, string | undefined> {
   return Object.fromEntries(OTEL_BINDINGS.map((name) => [name, env[name]]));
+}
+
+/** DISCOVERY_TOOLS_ENABLED and DISCOVERY_TOOL_THRESHOLD; a value that is neither is a configuration error naming it. */
+function toolDiscoveryOf(env: WorkerEnv): DiscoverySettings {
+  const enabled = (env.DISCOVERY_TOOLS_ENABLED ?? 'true').trim().toLowerCase();
+  if (enabled !== 'true' && enabled !== 'false') {
+    throw new Error(`DISCOVERY_TOOLS_ENABLED must be true or false, not "${env.DISCOVERY_TOOLS_ENABLED}"`);
+  }
+  const threshold = (env.DISCOVERY_TOOL_THRESHOLD ?? '0').trim();
+  if (!/^\d{1,9}$/.test(threshold)) {
+    throw new Error(
+      `DISCOVERY_TOOL_THRESHOLD must be a whole number (0: never), not "${env.DISCOVERY_TOOL_THRESHOLD}"`,
+    );
+  }
+  return { enabled: enabled === 'true', threshold: Number(threshold) };
 }
 
 function accessEnvOf(env: WorkerEnv): AccessEnv {

@@ -7,6 +7,7 @@ import type { SessionClaims } from '../../session/session-token.ts';
 import type { EndpointContext, RequestContext, SessionRequest } from '../endpoint-context.ts';
 import { forwardGuarded } from '../guarded-call.ts';
 import { deliverClientNotification, deliverClientResponse, terminateSession } from './client-messages.ts';
+import { sessionOwner } from '../discovery-answers.ts';
 import { answerInitialize, answerLocal } from './local-answers.ts';
 import { openNotificationStream } from './notification-stream.ts';
 
@@ -58,7 +59,10 @@ export async function handleLegacyPost(
   if (route?.kind === 'refuse') return rpcErrorResponse(rpc.id, route.error, session.logger);
   const access = await ctx.access().requestAccess(request.headers, auth, rpc.method, checked.claims.vs);
   if (!('auth' in access)) return rpcErrorResponse(rpc.id, access, session.logger);
-  if (route?.kind !== 'forward') return answerLocal(ctx, rpc, access, session.logger);
+  if (route?.kind !== 'forward') {
+    const owner = sessionOwner(checked.claims.jti, checked.claims.caller);
+    return answerLocal(ctx, rpc, access, owner, session.logger);
+  }
   const call = {
     message: rpc,
     plan: route.plan,

@@ -76,6 +76,7 @@ function endpointOptions(extra: { serverInfo?: { name: string; version: string }
     client: () => undefined,
     snapshot: () => undefined,
     refreshIfStale: () => undefined,
+    config: () => ({ servers: [], virtualServers: [] }),
   };
   return createEndpointContext(pool, {
     tokens: createSessionTokens({ key: KEY }),
@@ -84,6 +85,8 @@ function endpointOptions(extra: { serverInfo?: { name: string; version: string }
     logger: NOOP_LOGGER,
     access: () => ACCESS,
     auditor: () => NO_AUDIT,
+    // The lists here are the catalog's; test/discovery covers the meta-tools.
+    toolDiscovery: { enabled: false, threshold: 0 },
     ...extra,
   });
 }
@@ -97,7 +100,7 @@ function sessionRequest(_options: EndpointContext, headers: Record<string, strin
 async function local(options: EndpointContext, request: Request, message: JsonRpcRequest): Promise<Response> {
   const access = await options.access().requestAccess(request.headers, unverified(null), message.method);
   if (!('auth' in access)) return rpcErrorResponse(message.id, access, NOOP_LOGGER);
-  return answerLocal(options, message, access, NOOP_LOGGER);
+  return answerLocal(options, message, access, { key: 'session:test', jti: 'test' }, NOOP_LOGGER);
 }
 
 function request(method: string, params?: JsonRpcRequest['params'], id: JsonRpcRequest['id'] = 1): JsonRpcRequest {

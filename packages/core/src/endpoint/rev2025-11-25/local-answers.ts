@@ -1,4 +1,5 @@
 import type { CatalogKind } from '../../catalog/catalog.ts';
+import { DISCOVERY_INSTRUCTIONS } from '../../discovery/meta-tools.ts';
 import { VIRTUAL_SERVER_HEADER, type RequestAccess } from '../../decision/access-control.ts';
 import { GatewayError } from '../../errors.ts';
 import type { Authentication } from '../../identity/authentication.ts';
@@ -7,6 +8,7 @@ import { jsonResponse, rpcErrorResponse } from '../../protocol/error-mapping.ts'
 import type { JsonRpcRequest } from '../../protocol/json-rpc.ts';
 import { LATEST_LEGACY_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../../protocol/versions.ts';
 import type { EndpointContext } from '../endpoint-context.ts';
+import { answerMetaToolCall, toolListWithDiscovery, type SelectionOwner } from '../discovery-answers.ts';
 import { listBodyFor } from '../list-body.ts';
 
 /** What the gateway itself offers at initialize: everything it aggregates. */
@@ -68,19 +70,32 @@ export async function answerInitialize(
     protocolVersion,
     capabilities: GATEWAY_CAPABILITIES,
     serverInfo: ctx.serverInfo,
+    ...(ctx.metaTools().length > 0 && { instructions: DISCOVERY_INSTRUCTIONS }),
   };
   return jsonResponse({ jsonrpc: '2.0', id: message.id, result }, 200, { 'mcp-session-id': token });
 }
 
-/** Answers ping, logging/setLevel and the four list methods from the current catalog. */
-export function answerLocal(
+/**
+ * Answers ping, logging/setLevel, the four list methods from the current catalog, and calls of
+ * the gateway's own meta-tools (discovery).
+ */
+export async function answerLocal(
   ctx: EndpointContext,
   message: JsonRpcRequest,
   access: RequestAccess,
+  owner: SelectionOwner,
   logger: Logger,
-): Response {
+): Promise<Response> {
   if (message.method === 'ping' || message.method === 'logging/setLevel') {
     return jsonResponse({ jsonrpc: '2.0', id: message.id, result: {} });
+  }
+  if (message.method === 'tools/call') {
+    try {
+      const result = await answerMetaToolCall(ctx, message, access, owner, logger);
+      return jsonResponse({ jsonrpc: '2.0', id: message.id, result });
+    } catch (error) {
+      return rpcErrorResponse(message.id, error, logger);
+    }
   }
   const kind = LIST_KINDS.get(message.method);
   if (kind === undefined) {
@@ -95,7 +110,10 @@ export function answerLocal(
     // The gateway lists everything in one page, so it never hands out a cursor.
     return rpcErrorResponse(message.id, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), logger);
   }
-  const body = listBodyFor(ctx, kind, access);
+  const body =
+    kind === 'tools' && ctx.metaTools().length > 0
+      ? (await toolListWithDiscovery(ctx, access, owner)).body
+      : listBodyFor(ctx, kind, access);
   return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${body}}`, {
     status: 200,
     headers: { 'content-type': 'application/json' },

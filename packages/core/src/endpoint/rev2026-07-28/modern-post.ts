@@ -15,6 +15,7 @@ import {
 import { MODERN_PROTOCOL_VERSION } from '../../protocol/versions.ts';
 import type { EndpointContext } from '../endpoint-context.ts';
 import { forwardGuarded } from '../guarded-call.ts';
+import { answerMetaToolCall, callerOwner, toolListWithDiscovery } from '../discovery-answers.ts';
 import { isPersonalList, listBodyFor } from '../list-body.ts';
 import { openListenStream } from './listen-stream.ts';
 
@@ -81,7 +82,21 @@ export async function handleModernPost(
     const call = { message: rpc, plan: route.plan, request, logger, auth };
     return forwardGuarded(ctx, call, 'modern', access, (error) => modernResponse(rpc.id, undefined, error, ctx));
   }
-  return answerList(ctx, rpc, access, LIST_KINDS.get(rpc.method) as CatalogKind);
+  if (rpc.method === 'tools/call') {
+    const owner = callerOwner(await ctx.callers.identify(auth));
+    try {
+      const result = await answerMetaToolCall(ctx, rpc, access, owner, logger);
+      return modernResponse(rpc.id, { ...result, _meta: resultMeta(ctx) }, undefined, ctx);
+    } catch (error) {
+      return modernResponse(rpc.id, undefined, error, ctx);
+    }
+  }
+  const listed = LIST_KINDS.get(rpc.method) as CatalogKind;
+  if (listed === 'tools' && ctx.metaTools().length > 0) {
+    const owner = callerOwner(await ctx.callers.identify(auth));
+    return answerList(ctx, rpc, access, listed, await toolListWithDiscovery(ctx, access, owner));
+  }
+  return answerList(ctx, rpc, access, listed);
 }
 
 /** 400 with UnsupportedProtocolVersionError (-32022) and the versions the gateway serves. */
@@ -134,18 +149,25 @@ function answerDiscover(ctx: EndpointContext, id: JsonRpcId): Response {
  * The four lists, from the catalog, with the cache hints 2026-07-28 requires: the smallest
  * non-zero ttlMs any contributing upstream gave, private when any contributor is private.
  */
-function answerList(ctx: EndpointContext, message: JsonRpcRequest, access: RequestAccess, kind: CatalogKind): Response {
+function answerList(
+  ctx: EndpointContext,
+  message: JsonRpcRequest,
+  access: RequestAccess,
+  kind: CatalogKind,
+  shaped?: { readonly body: string; readonly personal: boolean },
+): Response {
   const params = (message.params ?? {}) as Record<string, unknown>;
   if (params['cursor'] !== undefined) {
     return modernResponse(message.id, undefined, new GatewayError('INVALID_PARAMS', 'Invalid cursor'), ctx);
   }
-  const body = listBodyFor(ctx, kind, access);
+  const body = shaped?.body ?? listBodyFor(ctx, kind, access);
   const hints = ctx.upstreams.catalog().cacheHints(kind);
   const extra = JSON.stringify({
     resultType: 'complete',
-    ttlMs: hints.ttlMs,
+    // A list shaped by a tool selection changes with select_tools: not to be cached.
+    ttlMs: shaped?.personal === true ? 0 : hints.ttlMs,
     // A list filtered for this caller must not be shared from a cache with others.
-    cacheScope: isPersonalList(ctx, access) ? 'private' : hints.cacheScope,
+    cacheScope: (shaped?.personal ?? isPersonalList(ctx, access)) ? 'private' : hints.cacheScope,
     _meta: resultMeta(ctx),
   });
   // The catalog's list body is pre-serialized: splice the modern fields in rather than re-encode it.
