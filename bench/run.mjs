@@ -36,7 +36,13 @@ const REDIS_SIZES = QUICK
   : { countSessions: 100, warmCalls: 1_000, memorySessions: 1_000, replicas: 3 };
 const TOOLS_PER_SERVER = 20;
 /** Benchmarks run after the gateway's own, as separate scripts. */
-const EXTRA_BENCHES = ['bench/edge.mjs', 'bench/controller.mjs', 'bench/access.mjs', 'bench/observability.mjs'];
+const EXTRA_BENCHES = [
+  'bench/edge.mjs',
+  'bench/controller.mjs',
+  'bench/access.mjs',
+  'bench/observability.mjs',
+  'bench/discovery.mjs',
+];
 
 /** Things to stop, last started first; each runs once even if the bench fails half-way. */
 const cleanups = [];

@@ -47,6 +47,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'CallFact',
       'CallOutcome',
       'ConfigResult',
+      'DiscoverySettings',
       'Gateway',
       'GatewayConfig',
       'GatewayErrorCode',

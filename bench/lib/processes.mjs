@@ -88,7 +88,10 @@ export async function startBenchGateway(
         configPath,
         '--mcp-broker-public-address',
         `127.0.0.1:${port}`,
-        ...args,
+        // The other benches measure the upstreams' own lists; bench/discovery.mjs turns the meta-tools on.
+        ...(args.some((arg) => /^--(no-)?discovery-tools-enabled(=|$)/.test(arg))
+          ? args
+          : ['--discovery-tools-enabled=false', ...args]),
       ],
       {
         cwd: REPO_ROOT,

@@ -252,7 +252,12 @@ async function startWorker(sections: AccessSections, options: HostStartOptions):
       scriptPath: WORKER_BUNDLE,
       compatibilityDate: COMPATIBILITY_DATE,
       compatibilityFlags: [...COMPATIBILITY_FLAGS],
-      bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, ...bindings },
+      bindings: {
+        MCP_GATEWAY_CONFIG: config,
+        GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+        DISCOVERY_TOOLS_ENABLED: 'false',
+        ...bindings,
+      },
       durableObjects: SESSION_OBJECT_BINDING,
       handleRuntimeStdio(stdout: Readable, stderr: Readable) {
         stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -120,7 +120,11 @@ export async function startWorkerHost(servers: readonly HostServer[]): Promise<H
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: [...COMPATIBILITY_FLAGS],
-    bindings: { MCP_GATEWAY_CONFIG: hostConfig(servers), GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
+    bindings: {
+      MCP_GATEWAY_CONFIG: hostConfig(servers),
+      GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      DISCOVERY_TOOLS_ENABLED: 'false',
+    },
     durableObjects: SESSION_OBJECT_BINDING,
     handleRuntimeStdio(stdout: Readable, stderr: Readable) {
       stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));

@@ -39,7 +39,7 @@ export async function startWorkerGateway(config: string): Promise<WorkerGateway>
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: [...COMPATIBILITY_FLAGS],
-    bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
+    bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, DISCOVERY_TOOLS_ENABLED: 'false' },
     durableObjects: SESSION_OBJECT_BINDING,
     host: '127.0.0.1',
     port: 0,

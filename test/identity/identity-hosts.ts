@@ -217,6 +217,7 @@ export async function startWorker(options: IdentityHostOptions): Promise<Identit
     bindings: {
       MCP_GATEWAY_CONFIG: configFor(options, `${baseUrl}/mcp`),
       GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      DISCOVERY_TOOLS_ENABLED: 'false',
       ...options.env,
     },
     durableObjects: SESSION_OBJECT_BINDING,

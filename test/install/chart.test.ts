@@ -167,6 +167,7 @@ describe('rendering', () => {
           extraArgs: ['--no-leader-elect'],
           extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }],
         },
+        broker: { discoveryToolsEnabled: false, discoveryToolThreshold: 50 },
       },
     });
     const custom = container(customRender);
@@ -176,6 +177,8 @@ describe('rendering', () => {
       '--health-address=0.0.0.0:9000',
       '--gateway-image=registry.example.com/mcp-gateway:dev',
       '--gateway-log-level=warn',
+      '--gateway-discovery-tools-enabled=false',
+      '--gateway-discovery-tool-threshold=50',
       '--no-leader-elect',
     ]);
     expect(custom.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' });

@@ -43,6 +43,7 @@ beforeAll(async () => {
         { name: 'legacy', url: legacy.url, prefix: 'l_' },
       ]),
       GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      DISCOVERY_TOOLS_ENABLED: 'false',
     },
   };
   mf = new Miniflare({

@@ -85,7 +85,13 @@ export async function startWorker(
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: [...COMPATIBILITY_FLAGS],
-    bindings: { MCP_GATEWAY_CONFIG: workerConfig(servers), GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, ...options.bindings },
+    bindings: {
+      MCP_GATEWAY_CONFIG: workerConfig(servers),
+      GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+      // Lists are the upstreams' own unless a suite turns the meta-tools on (test/discovery does).
+      DISCOVERY_TOOLS_ENABLED: 'false',
+      ...options.bindings,
+    },
     ...(options.sessionState === 'memory' ? {} : { durableObjects: SESSION_OBJECT_BINDING }),
   });
   await mf.ready;

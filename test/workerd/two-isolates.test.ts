@@ -23,7 +23,7 @@ function twoIsolates(config: string): Miniflare {
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: [...COMPATIBILITY_FLAGS],
-    bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY },
+    bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, DISCOVERY_TOOLS_ENABLED: 'false' },
   };
   return new Miniflare({
     workers: [

@@ -21,6 +21,10 @@ Flags:
   --gateway-log-level LEVEL  --log-level of gateways whose extension sets none (debug|info|warn|error).
   --gateway-env NAME=VALUE   An environment variable of every gateway container, e.g.
                              OTEL_EXPORTER_OTLP_ENDPOINT=http://otel-collector:4317 (repeatable).
+  --gateway-discovery-tools-enabled BOOL
+                             --discovery-tools-enabled of every gateway (true|false). Default true
+  --gateway-discovery-tool-threshold N
+                             --discovery-tool-threshold of every gateway. Default 0 (never)
   --lease-namespace NS       Namespace of the leader-election Lease. Default: $POD_NAMESPACE, $NAMESPACE or default
   --no-leader-elect          Reconcile without leader election (a single replica only).
   --health-address H:P       /healthz and /readyz. Default 0.0.0.0:8081 ("" to disable)
@@ -52,6 +56,8 @@ const { values } = (() => {
         'gateway-image': { type: 'string' },
         'gateway-log-level': { type: 'string' },
         'gateway-env': { type: 'string', multiple: true },
+        'gateway-discovery-tools-enabled': { type: 'string', default: 'true' },
+        'gateway-discovery-tool-threshold': { type: 'string', default: '0' },
         'lease-namespace': { type: 'string' },
         'leader-elect': { type: 'boolean', default: true },
         'health-address': { type: 'string', default: '0.0.0.0:8081' },
@@ -76,6 +82,14 @@ const logger = createNodeLogger({
 const gatewayLogLevel = parseLevel(values['gateway-log-level'], '--gateway-log-level');
 const gatewayEnv = parseGatewayEnv(values['gateway-env'] ?? []);
 if (!gatewayEnv.ok) fail(gatewayEnv.message);
+const discoveryEnabled = values['gateway-discovery-tools-enabled'];
+if (discoveryEnabled !== 'true' && discoveryEnabled !== 'false') {
+  fail(`--gateway-discovery-tools-enabled must be true or false (got "${discoveryEnabled}")`);
+}
+const discoveryThreshold = values['gateway-discovery-tool-threshold'];
+if (!/^\d{1,9}$/.test(discoveryThreshold)) {
+  fail(`--gateway-discovery-tool-threshold must be a whole number (got "${discoveryThreshold}")`);
+}
 const kubeConfig = new KubeConfig();
 try {
   if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
@@ -96,6 +110,7 @@ const replica = runController({
     image,
     ...(gatewayLogLevel !== undefined ? { defaultLogLevel: gatewayLogLevel } : {}),
     ...(gatewayEnv.env.length > 0 ? { extraEnv: gatewayEnv.env } : {}),
+    toolDiscovery: { enabled: discoveryEnabled === 'true', threshold: Number(discoveryThreshold) },
   },
   leaderElection: values['leader-elect'],
   leaseNamespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? env.NAMESPACE ?? 'default',

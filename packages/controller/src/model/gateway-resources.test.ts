@@ -30,6 +30,19 @@ describe('gateway resources', () => {
     ]);
   });
 
+  it("passes the chart's discovery settings to every gateway, and leaves the defaults unsaid", () => {
+    const off = gatewayArgs(valid(), { ...options, toolDiscovery: { enabled: false, threshold: 40 } });
+    expect(off.slice(-2)).toEqual(['--discovery-tools-enabled=false', '--discovery-tool-threshold=40']);
+    const defaults = gatewayArgs(valid(), { ...options, toolDiscovery: { enabled: true, threshold: 0 } });
+    expect(defaults.filter((arg) => arg.startsWith('--discovery'))).toEqual([]);
+    const current: Deployment = {
+      metadata: { name: 'mcp-gateway', namespace: 'gateway-system' },
+      spec: { template: { spec: { containers: [{ name: 'mcp-gateway', args: off }] } } },
+    };
+    // Turned back on: the managed flags go, they are not kept as a user's.
+    expect(gatewayArgs(valid(), options, current).filter((arg) => arg.startsWith('--discovery'))).toEqual([]);
+  });
+
   it('keeps flags a user added to the Deployment and replaces the managed ones', () => {
     const current: Deployment = {
       metadata: { name: 'mcp-gateway', namespace: 'gateway-system' },

@@ -33,6 +33,8 @@ export interface GatewayResourceOptions {
    * (`--gateway-env`; the chart's `otel` values become the OTEL_* variables). Default none.
    */
   readonly extraEnv?: readonly GatewayEnvVar[];
+  /** The gateways' discovery meta-tools (`--discovery-tools-enabled`, `--discovery-tool-threshold`); default on, no threshold. */
+  readonly toolDiscovery?: { readonly enabled: boolean; readonly threshold: number };
 }
 
 /** A plain object for server-side apply. */
@@ -47,6 +49,8 @@ export const MANAGED_FLAGS = [
   '--mcp-gateway-config',
   '--mcp-check-interval',
   '--log-level',
+  '--discovery-tools-enabled',
+  '--discovery-tool-threshold',
 ] as const;
 
 /** Owner reference to the extension: its namespaced children are garbage-collected with it. */
@@ -84,6 +88,10 @@ export function gatewayArgs(valid: ValidExtension, options: GatewayResourceOptio
       ? [`--mcp-check-interval=${spec.backendPingIntervalSeconds}`]
       : []),
     ...(logLevel !== undefined ? [`--log-level=${logLevel}`] : []),
+    ...(options.toolDiscovery?.enabled === false ? ['--discovery-tools-enabled=false'] : []),
+    ...(options.toolDiscovery !== undefined && options.toolDiscovery.threshold > 0
+      ? [`--discovery-tool-threshold=${options.toolDiscovery.threshold}`]
+      : []),
   ];
   const currentArgs = current?.spec?.template?.spec?.containers?.find((c) => c.name === GATEWAY_NAME)?.args ?? [];
   return [...managed, ...userArgs(currentArgs)];

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// The cost of discovery (issue 14, item 1), side by side in one run: two gateways in front of the
+// same ten upstreams (1 000 tools), one with --discovery-tools-enabled=false ("off"), one with the
+// meta-tools on (the default, "on"). Measured in turns (ABBA):
+//   1. tools/call p50 at c=1 and gateway CPU per call at c=64, on against off (the meta-tool
+//      check on every routed call; target of the issue: ≤ 50 µs added p50);
+//   2. search_tools through the gateway over the 1 000 tools, p50 at c=1 (target ≤ 5 ms);
+//   3. tools/list of the 1 000 tools and the meta-tools (a store read of the selection), p50 at c=1.
+// Prints a table and writes bench/results/discovery.json. BENCH_QUICK=1: smaller counts.
+import { join } from 'node:path';
+import { REPO_ROOT } from '../test/harness/repo-paths.ts';
+import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
+import { countTools, waitForTools } from './lib/list-memory-phases.mjs';
+import { sequential, summarize } from './lib/load.mjs';
+import { openMcpSession } from './lib/mcp-http.mjs';
+import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
+import { printComparison, writeJson } from './lib/report.mjs';
+
+const QUICK = process.env.BENCH_QUICK === '1';
+const SIZES = QUICK
+  ? { warmup: 100, calls: 400, windowMs: 1_000, windows: 2, searches: 200, lists: 60 }
+  : { warmup: 300, calls: 2_000, windowMs: 5_000, windows: 2, searches: 1_000, lists: 300 };
+const UPSTREAMS = 10;
+const TOOLS = 100;
+const META_TOOLS = 3;
+const QUERIES = [
+  'look something up and return it',
+  'return the text unchanged',
+  'bench tool of upstream 7',
+  'most results to return for a query',
+  'tool 42 lookup',
+  'echo my text back',
+];
+const log = (message) => process.stderr.write(`[bench:discovery] ${message}\n`);
+const cleanups = [];
+const defer = (fn) => cleanups.push(fn);
+
+async function main() {
+  const upstream = await startUpstreams(UPSTREAMS, TOOLS);
+  defer(() => upstream.stop());
+  const servers = upstream.urls.map((url, i) => ({ name: `u${i}`, url, prefix: `u${i}_` }));
+  const off = await startBenchGateway(servers, { args: ['--discovery-tools-enabled=false'] });
+  defer(() => off.stop());
+  const on = await startBenchGateway(servers, { args: ['--discovery-tools-enabled'] });
+  defer(() => on.stop());
+  const sessions = {
+    on: await openMcpSession(on.url, { connections: 64 }),
+    off: await openMcpSession(off.url, { connections: 64 }),
+  };
+  for (const session of Object.values(sessions)) defer(() => session.close());
+  await waitForTools(sessions.off, UPSTREAMS * TOOLS);
+  await waitForTools(sessions.on, UPSTREAMS * TOOLS + META_TOOLS);
+
+  const targets = {
+    on: { send: echoCall(sessions.on, 'u3_echo'), pid: on.pid },
+    off: { send: echoCall(sessions.off, 'u3_echo'), pid: off.pid },
+  };
+  log(`tools/call c=1: ${SIZES.calls} per gateway; c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per gateway`);
+  const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
+  const throughput = await measureCallThroughput(targets, {
+    ...SIZES,
+    warmupMs: QUICK ? 500 : 2_000,
+    upstreamPid: upstream.process.pid,
+  });
+
+  log(`search_tools over ${UPSTREAMS * TOOLS} tools: ${SIZES.searches} searches at c=1`);
+  let next = 0;
+  const search = () =>
+    sessions.on.request('tools/call', {
+      name: 'search_tools',
+      arguments: { query: QUERIES[next++ % QUERIES.length], limit: 10 },
+    });
+  const found = (response) => response.status === 200 && response.text.includes('"score"');
+  await sequential(search, found, { count: 50 });
+  const searches = await sequential(search, found, { count: SIZES.searches });
+  if (searches.errors > 0) throw new Error(`search_tools: ${searches.errors} wrong answers`);
+  const searchLatency = summarize(searches.latencies);
+
+  log('tools/list of 1 000 tools at c=1, in alternating rounds');
+  const lists = { on: [], off: [] };
+  const expected = { on: UPSTREAMS * TOOLS + META_TOOLS, off: UPSTREAMS * TOOLS };
+  for (let round = 0; round < 6; round++) {
+    for (const name of round % 2 === 0 ? ['on', 'off'] : ['off', 'on']) {
+      const check = (response) => response.status === 200 && countTools(response.text) === expected[name];
+      const run = await sequential(() => sessions[name].request('tools/list', {}), check, {
+        count: Math.ceil(SIZES.lists / 6),
+      });
+      if (run.errors > 0) throw new Error(`tools/list on ${name}: ${run.errors} wrong answers`);
+      lists[name].push(...run.latencies);
+    }
+  }
+  const listLatency = { on: summarize(lists.on), off: summarize(lists.off) };
+
+  const addedUs = (latency.on.p50 - latency.off.p50) * 1000;
+  const cpuRatio = throughput.on.relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
+  const rows = [
+    [
+      'tools/call p50, c=1 (ms)',
+      latency.on.p50.toFixed(3),
+      latency.off.p50.toFixed(3),
+      `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} µs`,
+      addedUs <= 50 ? 'PASS (≤ +50 µs)' : 'MISS (≤ +50 µs)',
+    ],
+    [
+      'gateway CPU per call, c=64 (µs)',
+      throughput.on.relayCpuUsPerCall.toFixed(0),
+      throughput.off.relayCpuUsPerCall.toFixed(0),
+      `×${cpuRatio.toFixed(3)}`,
+      'info',
+    ],
+    [
+      `search_tools over ${UPSTREAMS * TOOLS} tools, p50 c=1 (ms)`,
+      searchLatency.p50.toFixed(3),
+      '-',
+      `p99 ${searchLatency.p99.toFixed(3)}`,
+      searchLatency.p50 <= 5 ? 'PASS (≤ 5 ms)' : 'MISS (≤ 5 ms)',
+    ],
+    [
+      `tools/list of ${UPSTREAMS * TOOLS} tools, p50 c=1 (ms)`,
+      listLatency.on.p50.toFixed(3),
+      listLatency.off.p50.toFixed(3),
+      `${((listLatency.on.p50 - listLatency.off.p50) * 1000).toFixed(0)} µs`,
+      'info',
+    ],
+  ];
+  const errors = latency.on.errors + latency.off.errors + throughput.on.errors + throughput.off.errors;
+  printComparison('discovery (issue 14)', ['on', 'off'], rows, { diffWidth: 12, errors });
+  await writeJson(join(REPO_ROOT, 'bench', 'results', 'discovery.json'), {
+    quick: QUICK,
+    latency,
+    throughput,
+    search: searchLatency,
+    lists: listLatency,
+  });
+  if (errors > 0) throw new Error(`${errors} requests failed; the figures are not trustworthy`);
+}
+
+try {
+  await main();
+} catch (error) {
+  log(`failed: ${error.stack ?? error}`);
+  process.exitCode = 2;
+} finally {
+  for (const cleanup of cleanups.reverse()) await Promise.resolve(cleanup()).catch(() => {});
+}
