@@ -98,7 +98,7 @@ describe('MCP endpoint', () => {
 
     const response = await target.endpoint.handle(listTools(sessionId));
 
-    const body = (await json(response)) as { result: { tools: { name: string }[] } };
+    const body = (await json(response)) as unknown as { result: { tools: { name: string }[] } };
     expect(body.result.tools.map((tool) => tool.name)).toEqual(['discover_tools', 'select_tools', 'search_tools']);
   });
 
