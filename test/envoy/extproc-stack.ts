@@ -33,6 +33,8 @@ export interface ExtProcStackOptions {
   gatewayArgs?: readonly string[];
   /** More gateway environment (e.g. OTEL_*). */
   gatewayEnv?: Record<string, string>;
+  /** More YAML of every server entry (indented as its fields, e.g. toolOverrides). */
+  serverYaml?: string;
   /** Rewrites the rendered bootstrap before Envoy starts (a test variant). */
   editBootstrap?: (yaml: string) => string;
   /** Passed to startEnvoy: how often Envoy flushes file access logs. */
@@ -54,10 +56,10 @@ export interface ExtProcStack {
   stop(): Promise<void>;
 }
 
-function configYaml(upstreams: readonly SdkUpstream[]): string {
+function configYaml(upstreams: readonly SdkUpstream[], serverYaml = ''): string {
   const entries = SERVERS.map(
     (server, i) =>
-      `  - name: ${server.name}\n    url: ${JSON.stringify(upstreams[i]?.url)}\n    prefix: ${server.prefix}\n    hostname: ${server.hostname}\n`,
+      `  - name: ${server.name}\n    url: ${JSON.stringify(upstreams[i]?.url)}\n    prefix: ${server.prefix}\n    hostname: ${server.hostname}\n${serverYaml}`,
   );
   return `servers:\n${entries.join('')}`;
 }
@@ -77,7 +79,7 @@ export async function startExtProcStack(options: ExtProcStackOptions): Promise<E
     const routerPort = await freePort();
     const listenerPort = await freePort();
     gateway = await startGateway({
-      config: configYaml(upstreams),
+      config: configYaml(upstreams, options.serverYaml),
       args: [
         '--mcp-router-address',
         `127.0.0.1:${routerPort}`,

@@ -25,6 +25,8 @@ export interface WorkerServer {
   name: string;
   url: string;
   prefix: string;
+  /** More YAML of the entry (indented as its fields, e.g. toolOverrides). */
+  yaml?: string;
 }
 
 /** The built worker running in workerd, and the MCP requests the tests send it. */
@@ -57,7 +59,7 @@ export const SESSION_OBJECT_BINDING = {
 /** MCP_GATEWAY_CONFIG for `servers`, in the config file's YAML schema. */
 export function workerConfig(servers: readonly WorkerServer[]): string {
   const entries = servers
-    .map(({ name, url, prefix }) => `  - name: ${name}\n    url: ${url}\n    prefix: ${prefix}\n`)
+    .map(({ name, url, prefix, yaml }) => `  - name: ${name}\n    url: ${url}\n    prefix: ${prefix}\n${yaml ?? ''}`)
     .join('');
   return `servers:\n${entries}`;
 }

@@ -2,6 +2,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { AccessSubject } from '../decision/access-rules.ts';
 import type { JsonObject, ListCacheHint, UpstreamSnapshot } from '../upstream/types.ts';
 import { prefixName, prefixUri, prefixUriTemplate, unprefixUri } from './tool-prefix.ts';
+import { overriddenTool } from './tool-overrides.ts';
 
 /** The four lists the gateway aggregates. */
 export type CatalogKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates';
@@ -10,6 +11,8 @@ export type CatalogKind = 'tools' | 'prompts' | 'resources' | 'resourceTemplates
 export interface CatalogTarget {
   readonly server: string;
   readonly name: string;
+  /** Arguments the gateway fills in on every call of this tool (its server's override). */
+  readonly fixedArguments?: Readonly<Record<string, unknown>>;
 }
 
 /** Served names that a later server also exposed and that were therefore not served for it. */
@@ -32,6 +35,8 @@ export interface Catalog {
   readonly resourceTemplates: readonly JsonObject[];
   /** Per server, the served names it lost to an earlier server. */
   readonly conflicts: ReadonlyMap<string, ServerConflicts>;
+  /** Per ready server, the overridden tools its upstream no longer lists (shown in /status). */
+  readonly unmatchedOverrides: ReadonlyMap<string, readonly string[]>;
   findTool(servedName: string): CatalogTarget | undefined;
   /** The tool as served (prefixed name, upstream's schema), for what its schema declares. */
   toolItem(servedName: string): JsonObject | undefined;
@@ -74,17 +79,32 @@ export function buildCatalog(
   const resources = new Map<string, { target: CatalogTarget; item: JsonObject }>();
   const templates: { served: string; server: ServerConfig; item: JsonObject; name: string }[] = [];
   const conflicts = new Map<string, ServerConflicts>();
+  const unmatchedOverrides = new Map<string, readonly string[]>();
   const resourceServers: ServerConfig[] = [];
 
   for (const server of servers) {
     const snapshot = snapshots.get(server.name);
     if (!server.enabled || snapshot === undefined || !snapshot.ready) continue;
     const lost = { tools: [] as string[], prompts: [] as string[], resources: [] as string[] };
+    const overrides = new Map((server.toolOverrides ?? []).map((override) => [override.tool, override]));
     for (const tool of snapshot.tools) {
-      const served = prefixName(server.prefix, tool.name);
-      if (tools.has(served)) lost.tools.push(served);
-      else tools.set(served, { target: { server: server.name, name: tool.name }, item: { ...tool, name: served } });
+      const override = overrides.get(tool.name);
+      overrides.delete(tool.name);
+      if (override?.hidden === true) continue;
+      const served = override?.name ?? prefixName(server.prefix, tool.name);
+      if (tools.has(served)) {
+        lost.tools.push(served);
+        continue;
+      }
+      const item =
+        override === undefined ? { ...tool, name: served } : { ...overriddenTool(tool, override), name: served };
+      const target =
+        override?.fixedArguments === undefined
+          ? { server: server.name, name: tool.name }
+          : { server: server.name, name: tool.name, fixedArguments: override.fixedArguments };
+      tools.set(served, { target, item });
     }
+    if (overrides.size > 0) unmatchedOverrides.set(server.name, [...overrides.keys()]);
     for (const prompt of snapshot.prompts) {
       const served = prefixName(server.prefix, prompt.name);
       if (prompts.has(served)) lost.prompts.push(served);
@@ -151,6 +171,7 @@ export function buildCatalog(
     ...lists,
     toolEntries: entries.tools,
     conflicts,
+    unmatchedOverrides,
     findTool: (served) => tools.get(served)?.target,
     toolItem: (served) => tools.get(served)?.item,
     findPrompt: (served) => prompts.get(served)?.target,

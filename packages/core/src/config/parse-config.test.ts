@@ -45,6 +45,64 @@ globalGuardrails:
   url: https://nemo:8080
 `;
 
+describe('parseConfig tool overrides', () => {
+  const server = (overrides: string) =>
+    `servers:\n  - name: github\n    url: http://gh.internal/mcp\n    prefix: gh_\n    toolOverrides:\n${overrides}`;
+
+  it('reads every field of an override', () => {
+    const config = configOf(
+      parseConfig(
+        server(
+          '      - tool: create_issue\n        name: open_ticket\n        description: Open a ticket\n        descriptionSuffix: Public.\n        fixedArguments: {owner: acme}\n        annotations: {destructiveHint: true}\n      - tool: list_repos\n        hidden: true\n',
+        ),
+        'gateway.yaml',
+      ),
+    );
+    expect(config.servers[0]?.toolOverrides).toEqual([
+      {
+        tool: 'create_issue',
+        name: 'open_ticket',
+        description: 'Open a ticket',
+        descriptionSuffix: 'Public.',
+        fixedArguments: { owner: 'acme' },
+        annotations: { destructiveHint: true },
+      },
+      { tool: 'list_repos', hidden: true },
+    ]);
+  });
+
+  it('refuses overrides that collide or contradict themselves, naming the server entry and the tool', () => {
+    const lines = errorLines(
+      parseConfig(
+        server(
+          '      - tool: a\n        name: same\n      - tool: b\n        name: same\n      - tool: a\n        description: again\n      - tool: c\n        hidden: true\n        name: visible\n',
+        ),
+        'gateway.yaml',
+      ),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/servers\[0\]\.toolOverrides\[1\]: tools "a" and "b" are both renamed "same"/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/servers\[0\]\.toolOverrides\[2\]: tool "a" has another override above/),
+    );
+    expect(lines).toContainEqual(
+      expect.stringMatching(/servers\[0\]\.toolOverrides\[3\]: tool "c" is hidden; name would never apply/),
+    );
+  });
+
+  it('refuses a served name MCP does not allow and a field it does not know', () => {
+    const lines = errorLines(
+      parseConfig(
+        server('      - tool: a\n        name: "has space"\n      - tool: b\n        hiden: true\n'),
+        'gateway.yaml',
+      ),
+    );
+    expect(lines.join('\n')).toMatch(/toolOverrides.*name.*must be 1 to 128 letters, digits/s);
+    expect(lines.join('\n')).toMatch(/toolOverrides.*must be a mapping of tool, name, description/s);
+  });
+});
+
 describe('parseConfig', () => {
   it('reads the anchor config file with every field', () => {
     const result = parseConfig(ANCHOR_FILE, 'config.yaml');

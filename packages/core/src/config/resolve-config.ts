@@ -2,7 +2,7 @@ import type * as v from 'valibot';
 import { compilePolicy } from '../policy/compile-policy.ts';
 import { resolveAudit, resolveAuth, resolvePolicy } from './access-schema.ts';
 import { RawConfigSchema, RawServerSchema, RawVirtualServerSchema } from './schema.ts';
-import type { GatewayConfig, ServerConfig, VirtualServerConfig } from './schema.ts';
+import type { GatewayConfig, ServerConfig, ToolOverride, VirtualServerConfig } from './schema.ts';
 
 type RawConfig = v.InferOutput<typeof RawConfigSchema>;
 type RawServer = v.InferOutput<typeof RawServerSchema>;
@@ -103,7 +103,53 @@ function resolveServer(raw: RawServer, at: string, issues: string[]): ServerConf
     category: raw.category && raw.category.length > 0 ? raw.category : DEFAULT_CATEGORY,
     ...(raw.hint ? { hint: raw.hint } : {}),
     tags: raw.tags ?? [],
+    ...(raw.toolOverrides && raw.toolOverrides.length > 0
+      ? { toolOverrides: resolveToolOverrides(raw.toolOverrides, `${at}.toolOverrides`, issues) }
+      : {}),
   };
+}
+
+/**
+ * The overrides of one server, checked: one per tool, `hidden` alone, each served name once.
+ * (A served name that collides with another server's is found when the catalog is built, and
+ * reported as a conflict like any other.)
+ */
+function resolveToolOverrides(
+  raw: readonly NonNullable<RawServer['toolOverrides']>[number][],
+  at: string,
+  issues: string[],
+): ToolOverride[] {
+  const tools = new Set<string>();
+  const names = new Map<string, string>();
+  const overrides: ToolOverride[] = [];
+  raw.forEach((entry, index) => {
+    const where = `${at}[${index}]`;
+    if (tools.has(entry.tool)) issues.push(`${where}: tool ${quote(entry.tool)} has another override above`);
+    tools.add(entry.tool);
+    const others = (['name', 'description', 'descriptionSuffix', 'fixedArguments', 'annotations'] as const).filter(
+      (key) => entry[key] !== undefined && entry[key] !== null,
+    );
+    if (entry.hidden === true && others.length > 0) {
+      issues.push(`${where}: tool ${quote(entry.tool)} is hidden; ${others.join(', ')} would never apply`);
+    }
+    if (entry.name !== undefined && entry.name !== null) {
+      const earlier = names.get(entry.name);
+      if (earlier !== undefined) {
+        issues.push(`${where}: tools ${quote(earlier)} and ${quote(entry.tool)} are both renamed ${quote(entry.name)}`);
+      }
+      names.set(entry.name, entry.tool);
+    }
+    overrides.push({
+      tool: entry.tool,
+      ...(entry.name ? { name: entry.name } : {}),
+      ...(typeof entry.description === 'string' ? { description: entry.description } : {}),
+      ...(entry.descriptionSuffix ? { descriptionSuffix: entry.descriptionSuffix } : {}),
+      ...(entry.hidden === true ? { hidden: true } : {}),
+      ...(entry.fixedArguments ? { fixedArguments: entry.fixedArguments } : {}),
+      ...(entry.annotations ? { annotations: entry.annotations } : {}),
+    });
+  });
+  return overrides;
 }
 
 function resolveVirtualServer(raw: RawVirtualServer): VirtualServerConfig {

@@ -44,6 +44,25 @@ const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
 /** A field of the anchor's file that this gateway accepts but does not use yet. */
 const reserved = () => v.optional(v.unknown());
 
+/** A served tool name: what MCP allows in a tool name. */
+const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
+
+/** One `toolOverrides[]` entry of a server, as written in the file. */
+export const RawToolOverrideSchema = v.strictObject(
+  {
+    tool: v.pipe(text(), v.minLength(1, 'must not be empty'), v.maxLength(128, 'must be at most 128 characters')),
+    name: v.nullish(v.pipe(text(), v.regex(TOOL_NAME, 'must be 1 to 128 letters, digits, "_", "." or "-"'))),
+    description: v.nullish(v.pipe(text(), v.maxLength(4096, 'must be at most 4096 characters'))),
+    descriptionSuffix: v.nullish(v.pipe(text(), v.maxLength(4096, 'must be at most 4096 characters'))),
+    hidden: v.nullish(v.boolean('must be true or false')),
+    fixedArguments: v.nullish(
+      mapping(v.record(v.string(), v.unknown()), 'must be a mapping of parameter names to values'),
+    ),
+    annotations: v.nullish(mapping(v.record(v.string(), v.unknown()), 'must be a mapping')),
+  },
+  'must be a mapping of tool, name, description, descriptionSuffix, hidden, fixedArguments and annotations only',
+);
+
 /**
  * One `servers[]` entry as written in the file, before aliases and defaults are resolved.
  * Optional fields also accept YAML null (`prefix:` with no value), meaning "not given".
@@ -69,6 +88,12 @@ export const RawServerSchema = v.looseObject(
     category: v.nullish(stringList()),
     hint: v.nullish(text()),
     tags: v.nullish(stringList()),
+    toolOverrides: v.nullish(
+      v.pipe(
+        v.array(mapping(RawToolOverrideSchema, 'must be a mapping'), 'must be a list'),
+        v.maxLength(200, 'must hold at most 200 overrides'),
+      ),
+    ),
     tokenURLElicitation: reserved(),
     guardrailsConfigIDs: reserved(),
   },
@@ -125,6 +150,23 @@ export interface ServerConfig {
   readonly category: readonly string[];
   readonly hint?: string;
   readonly tags: readonly string[];
+  /** How its tools are served: renamed, described, annotated, hidden, with arguments filled in. */
+  readonly toolOverrides?: readonly ToolOverride[];
+}
+
+/** One tool's override (see docs/configuration.md#tool-overrides). */
+export interface ToolOverride {
+  /** The upstream's own tool name. */
+  readonly tool: string;
+  /** The served name, exactly (no prefix added). */
+  readonly name?: string;
+  readonly description?: string;
+  readonly descriptionSuffix?: string;
+  readonly hidden?: boolean;
+  /** Parameters the gateway fills in on every call, removed from the served input schema. */
+  readonly fixedArguments?: Readonly<Record<string, unknown>>;
+  /** Merged over the upstream's annotations. */
+  readonly annotations?: Readonly<Record<string, unknown>>;
 }
 
 /** A named view that limits which served tools (and prompts) are listed. */

@@ -120,9 +120,14 @@ function findTarget(
           : new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`),
       );
       if (hit instanceof GatewayError) return hit;
+      const fixed = hit.found.fixedArguments;
       return {
         server: hit.server,
-        params: { ...params, name: hit.found.name },
+        // A tool's fixed arguments (its override) replace whatever the client sent for them.
+        params:
+          fixed === undefined
+            ? { ...params, name: hit.found.name }
+            : { ...params, name: hit.found.name, arguments: { ...argumentsOf(params), ...fixed } },
         target: { kind, name: hit.found.name },
       };
     }
@@ -142,6 +147,10 @@ function findTarget(
     default:
       return findCompletionTarget(params, catalog, resolve);
   }
+}
+
+function argumentsOf(params: Record<string, unknown>): Record<string, unknown> {
+  return isObject(params['arguments']) ? params['arguments'] : {};
 }
 
 function findCompletionTarget(

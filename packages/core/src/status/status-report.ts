@@ -17,6 +17,8 @@ export interface ServerStatus {
   invalidPrompts: number;
   invalidPromptList?: readonly InvalidItem[];
   conflicts?: { tools: readonly string[]; prompts: readonly string[]; resources: readonly string[] };
+  /** Overridden tools (`toolOverrides[].tool`) the upstream no longer lists. */
+  unmatchedOverrides?: readonly string[];
   protocolValidation: { isValid: boolean; supportedVersion: string; expectedVersion: string };
 }
 
@@ -44,12 +46,19 @@ export function buildStatusReport(
     const snapshot = bySnapshot.get(server.name);
     const lost = catalog.conflicts.get(server.name);
     toolConflicts += lost?.tools.length ?? 0;
-    const servedTools = (snapshot?.tools.length ?? 0) - (lost?.tools.length ?? 0);
+    const unmatched = catalog.unmatchedOverrides.get(server.name);
+    const hidden = (server.toolOverrides ?? []).filter(
+      (override) => override.hidden === true && !(unmatched ?? []).includes(override.tool),
+    ).length;
+    const servedTools = (snapshot?.tools.length ?? 0) - (lost?.tools.length ?? 0) - hidden;
     const servedPrompts = (snapshot?.prompts.length ?? 0) - (lost?.prompts.length ?? 0);
     let message = snapshot?.message ?? 'connecting';
     if (lost !== undefined && lost.tools.length + lost.prompts.length + lost.resources.length > 0) {
       const names = [...lost.tools, ...lost.prompts, ...lost.resources].join(', ');
       message += `. conflicting names not served (already served by an earlier server): [${names}]`;
+    }
+    if (unmatched !== undefined) {
+      message += `. overrides of tools the server no longer lists: [${unmatched.join(', ')}]`;
     }
     const version = snapshot?.protocolVersion ?? '';
     const status: ServerStatus = {
@@ -69,6 +78,7 @@ export function buildStatusReport(
     if (snapshot !== undefined && snapshot.invalidPrompts.length > 0)
       status.invalidPromptList = snapshot.invalidPrompts;
     if (lost !== undefined) status.conflicts = lost;
+    if (unmatched !== undefined) status.unmatchedOverrides = unmatched;
     return status;
   });
   const healthy = entries.filter((s) => s.ready).length;
