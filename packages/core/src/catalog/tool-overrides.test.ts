@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { decideRoute, type ForwardPlan, type RouteContext } from '../decision/route.ts';
 import { buildStatusReport } from '../status/status-report.ts';
-import type { JsonObject } from '../upstream/types.ts';
+import type { UpstreamTool } from '../upstream/types.ts';
 import { buildCatalog } from './catalog.ts';
 import { fakeServer, fakeSnapshot } from './catalog.fixtures.ts';
 
-const CREATE_ISSUE: JsonObject = {
+const CREATE_ISSUE: UpstreamTool = {
   name: 'create_issue',
   description: 'Open a new issue',
   inputSchema: {
@@ -15,12 +15,12 @@ const CREATE_ISSUE: JsonObject = {
   },
   annotations: { readOnlyHint: false, title: 'Create issue' },
 };
-const DELETE_REPO: JsonObject = {
+const DELETE_REPO: UpstreamTool = {
   name: 'delete_repo',
   description: 'Deletes a repository',
   inputSchema: { type: 'object' },
 };
-const LIST_REPOS: JsonObject = { name: 'list_repos', inputSchema: { type: 'object' } };
+const LIST_REPOS: UpstreamTool = { name: 'list_repos', inputSchema: { type: 'object' } };
 
 const SERVER = fakeServer('github', 'gh_', {
   toolOverrides: [
