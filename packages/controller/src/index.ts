@@ -32,6 +32,7 @@ export type {
   ReferenceGrant,
   Secret,
   Service,
+  ToolOverrideSpec,
 } from './model/api-types.ts';
 export { EMPTY_STATE } from './model/cluster-state.ts';
 export type { ClusterState } from './model/cluster-state.ts';
@@ -40,6 +41,7 @@ export { derivePrivateHost, derivePublicHost } from './model/hosts.ts';
 export { EXTENSION_REASONS, validateExtensions } from './model/extension-validation.ts';
 export type { ExtensionVerdict } from './model/extension-validation.ts';
 export { REGISTRATION_REASONS } from './model/registrations.ts';
+export type { DesiredServer } from './model/registrations.ts';
 export { VIRTUAL_SERVER_REASONS } from './model/virtual-servers.ts';
 export { toConfigYaml } from './model/config-builder.ts';
 export type { DesiredConfig } from './model/config-builder.ts';

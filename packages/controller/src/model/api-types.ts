@@ -136,6 +136,27 @@ export interface McpServerRegistrationSpec {
   readonly category?: readonly string[];
   readonly hint?: string;
   readonly tags?: readonly string[];
+  /** Beyond the anchor: how some of the server's tools are served (config `toolOverrides`). */
+  readonly toolOverrides?: readonly ToolOverrideSpec[];
+}
+
+/**
+ * One `spec.toolOverrides[]` entry, in the config file's spelling; the CRD bounds each field and
+ * refuses `hidden: true` with any other field, and a `tool` or `name` given twice.
+ * @see docs/configuration.md
+ */
+export interface ToolOverrideSpec {
+  /** The upstream's own tool name. */
+  readonly tool: string;
+  /** The served name, exactly (no prefix added). */
+  readonly name?: string;
+  readonly description?: string;
+  readonly descriptionSuffix?: string;
+  readonly hidden?: boolean;
+  /** Parameters removed from the served input schema and filled in on every call. */
+  readonly fixedArguments?: Readonly<Record<string, unknown>>;
+  /** Merged over the upstream's tool annotations. */
+  readonly annotations?: Readonly<Record<string, unknown>>;
 }
 
 export interface McpServerRegistration extends KubeObject {

@@ -1,17 +1,19 @@
-import type { GatewayConfig, ServerConfig } from '@mcp-gateway/core';
+import type { GatewayConfig } from '@mcp-gateway/core';
 import { stringify } from 'yaml';
 import { accessSections, type AccessSections } from './access-config.ts';
 import type { StateIndex } from './cluster-state.ts';
 import type { ExtensionVerdict } from './extension-validation.ts';
-import type { RegistrationResolution } from './registrations.ts';
+import type { DesiredServer, RegistrationResolution } from './registrations.ts';
 import type { VirtualServerPlacement } from './virtual-servers.ts';
 import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
 
 /**
- * A namespace's config as the controller writes it: the gateway's servers, virtual servers and
- * CA bundle, and the access sections in the file's spelling (as the extension wrote them).
+ * A namespace's config as the controller writes it: the gateway's servers (their tool overrides
+ * as the registrations wrote them), virtual servers and CA bundle, and the access sections in
+ * the file's spelling (as the extension wrote them).
  */
-export type DesiredConfig = Omit<GatewayConfig, 'auth' | 'policy' | 'audit'> & AccessSections;
+export type DesiredConfig = Omit<GatewayConfig, 'servers' | 'auth' | 'policy' | 'audit'> &
+  AccessSections & { readonly servers: readonly DesiredServer[] };
 
 /**
  * The gateway config for every namespace that needs one: each valid extension's namespace gets
@@ -68,7 +70,7 @@ function caBundle(
 }
 
 /** One `servers[]` entry in the file's spelling (`state: Enabled`), empty optionals left out. */
-function toFileServer(server: ServerConfig): Record<string, unknown> {
+function toFileServer(server: DesiredServer): Record<string, unknown> {
   return {
     name: server.name,
     url: server.url,
@@ -81,6 +83,9 @@ function toFileServer(server: ServerConfig): Record<string, unknown> {
     category: server.category,
     ...(server.hint !== undefined ? { hint: server.hint } : {}),
     ...(server.tags.length > 0 ? { tags: server.tags } : {}),
+    ...(server.toolOverrides !== undefined && server.toolOverrides.length > 0
+      ? { toolOverrides: server.toolOverrides }
+      : {}),
   };
 }
 

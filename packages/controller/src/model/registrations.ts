@@ -1,11 +1,12 @@
 import type { ServerConfig } from '@mcp-gateway/core';
-import type { HttpRoute, McpServerRegistration } from './api-types.ts';
+import type { HttpRoute, McpServerRegistration, ToolOverrideSpec } from './api-types.ts';
 import { keyOf } from './api-types.ts';
 import { byAge, type StateIndex } from './cluster-state.ts';
 import type { ConditionInput } from './conditions.ts';
 import { deriveEndpoint } from './endpoint.ts';
 import type { ExtensionVerdict, ValidExtension } from './extension-validation.ts';
 import { hostnamesIntersect, listenerAdmits, parentRefsTo, parentRejected } from './gateway-api.ts';
+import { toFileToolOverrides } from './tool-overrides.ts';
 import { READY, SECRET_LABEL } from '../names.ts';
 
 /** Reasons of a registration's Ready condition (the anchor's). */
@@ -29,10 +30,18 @@ export interface RegistrationVerdict {
   readonly gateways: readonly string[];
 }
 
+/**
+ * A server entry as the controller writes it: the gateway's server config, with `toolOverrides`
+ * in the file's spelling (as the registration wrote them), absent when there are none.
+ */
+export type DesiredServer = Omit<ServerConfig, 'toolOverrides'> & {
+  readonly toolOverrides?: readonly ToolOverrideSpec[];
+};
+
 /** The result of resolving every registration: statuses and the servers per config namespace. */
 export interface RegistrationResolution {
   readonly verdicts: ReadonlyMap<string, RegistrationVerdict>;
-  readonly serversByNamespace: ReadonlyMap<string, readonly ServerConfig[]>;
+  readonly serversByNamespace: ReadonlyMap<string, readonly DesiredServer[]>;
 }
 
 const condition = (status: 'True' | 'False', reason: string, message: string): ConditionInput => ({
@@ -48,7 +57,7 @@ export function prefixOf(registration: McpServerRegistration): string {
 }
 
 type Candidate =
-  | { readonly ok: true; readonly server: ServerConfig; readonly extensions: readonly ValidExtension[] }
+  | { readonly ok: true; readonly server: DesiredServer; readonly extensions: readonly ValidExtension[] }
   | { readonly ok: false; readonly condition: ConditionInput };
 
 /**
@@ -62,7 +71,7 @@ export function resolveRegistrations(
 ): RegistrationResolution {
   const valid = [...extensions.values()].filter((v): v is ValidExtension => v.valid);
   const verdicts = new Map<string, RegistrationVerdict>();
-  const serversByNamespace = new Map<string, ServerConfig[]>(
+  const serversByNamespace = new Map<string, DesiredServer[]>(
     valid.map((v) => [v.extension.metadata.namespace ?? '', []]),
   );
   const prefixOwners = new Map<string, string>();
@@ -148,7 +157,8 @@ function judgeRegistration(
       return notReady('caCertSecretRef: the Secret holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
     }
   }
-  const server: ServerConfig = {
+  const toolOverrides = toFileToolOverrides(registration.spec.toolOverrides);
+  const server: DesiredServer = {
     name: `${namespace}/${registration.metadata.name}`,
     url: endpoint.url,
     hostname: endpoint.hostname ?? new URL(endpoint.url).host,
@@ -160,6 +170,7 @@ function judgeRegistration(
     category: registration.spec.category ?? ['uncategorised'],
     ...(registration.spec.hint !== undefined ? { hint: registration.spec.hint } : {}),
     tags: registration.spec.tags ?? [],
+    ...(toolOverrides.length > 0 ? { toolOverrides } : {}),
   };
   return { ok: true, server, extensions };
 }

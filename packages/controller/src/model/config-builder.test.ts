@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { McpServerRegistration } from './api-types.ts';
+import { planCluster } from './plan.ts';
+import { extension, gateway, listener, registration, route, service, state } from './test-objects.ts';
+
+/** One gateway in mcp-test and one registration `moon` whose route attaches to it. */
+function planWith(spec: Partial<McpServerRegistration['spec']>) {
+  return planCluster(
+    state({
+      gateways: [gateway('mcp-test', 'gw', [listener('http', 8080, '*.mcp.local')])],
+      extensions: [extension('mcp-test', 'ext', { name: 'gw', sectionName: 'http' })],
+      services: [service('mcp-test', 'moon-service', [{ port: 8081 }])],
+      httpRoutes: [route('mcp-test', 'moon-route', { name: 'gw' }, { name: 'moon-service', port: 8081 })],
+      registrations: [registration('mcp-test', 'moon', 'moon-route', { prefix: 'moon_', ...spec })],
+    }),
+  );
+}
+
+/** The `servers[]` entries of the written config file, as YAML mappings (the file's spelling). */
+function fileServers(yaml: string | undefined): Record<string, unknown>[] {
+  return (parse(yaml ?? '') as { servers: Record<string, unknown>[] }).servers;
+}
+
+describe('the server entry of the config file', () => {
+  it("carries the registration's tool overrides as written", () => {
+    const toolOverrides = [
+      {
+        tool: 'create_issue',
+        name: 'open_ticket',
+        description: 'Opens a ticket in the team tracker.',
+        descriptionSuffix: 'Ask before opening one.',
+        fixedArguments: { owner: 'acme', labels: ['triage'], options: { draft: false } },
+        annotations: { destructiveHint: true, title: 'Open ticket' },
+      },
+      { tool: 'delete_repo', hidden: true },
+    ];
+    const [server] = fileServers(planWith({ toolOverrides }).configYaml('mcp-test'));
+    expect(server).toMatchObject({ name: 'mcp-test/moon', prefix: 'moon_' });
+    expect(server?.['toolOverrides']).toEqual(toolOverrides);
+  });
+
+  it('leaves out empty fields of an override, and fields the file does not know', () => {
+    const written = {
+      tool: 'search',
+      name: '',
+      description: '',
+      descriptionSuffix: 'Results are cached for a minute.',
+      hidden: false,
+      fixedArguments: {},
+      annotations: {},
+      comment: 'not a field of the file',
+    };
+    const [server] = fileServers(planWith({ toolOverrides: [written] }).configYaml('mcp-test'));
+    expect(server?.['toolOverrides']).toEqual([
+      { tool: 'search', descriptionSuffix: 'Results are cached for a minute.', hidden: false },
+    ]);
+  });
+
+  it('has no toolOverrides key when the registration sets none, or an empty list', () => {
+    for (const spec of [{}, { toolOverrides: [] }]) {
+      const [server] = fileServers(planWith(spec).configYaml('mcp-test'));
+      expect(server?.['name']).toBe('mcp-test/moon');
+      expect(server).not.toHaveProperty('toolOverrides');
+    }
+  });
+});
