@@ -360,6 +360,83 @@ describe('MCPGatewayExtension identity and policy fields (beyond the anchor)', (
   });
 });
 
+describe('MCPServerRegistration toolOverrides (beyond the anchor)', () => {
+  const withOverrides = (name: string, toolOverrides: unknown[]) =>
+    registration(name, { prefix: `${name.replaceAll('-', '_')}_`, targetRef: TARGET, toolOverrides });
+
+  it('stores a list of overrides unchanged, free-form arguments and annotations included', async () => {
+    const object = withOverrides('overrides', [
+      {
+        tool: 'create_issue',
+        name: 'open_ticket',
+        description: 'Opens a ticket.',
+        descriptionSuffix: 'Ask first.',
+        fixedArguments: { owner: 'acme', labels: ['triage'], options: { draft: false, retries: 2 } },
+        annotations: { destructiveHint: true, title: 'Open ticket' },
+      },
+      { tool: 'delete_repo', hidden: true },
+      { tool: 'search', hidden: false, name: 'find.v2' },
+    ]);
+    expect((await create(object)).spec['toolOverrides']).toEqual(object.spec['toolOverrides']);
+  });
+
+  it('refuses a hidden tool with any other field, naming the rule', async () => {
+    const { code, message } = await refusal(
+      client.create(withOverrides('hidden-renamed', [{ tool: 'delete_repo', hidden: true, name: 'drop' }])),
+    );
+    expect(code).toBe(422);
+    expect(message).toContain('spec.toolOverrides[0]');
+    expect(message).toContain('a hidden tool is neither listed nor callable: with hidden true, set no other field than tool');
+    const annotated = await refusal(
+      client.create(withOverrides('hidden-annotated', [{ tool: 'delete_repo', hidden: true, annotations: {} }])),
+    );
+    expect(annotated.message).toContain('with hidden true, set no other field than tool');
+  });
+
+  it('refuses a tool overridden twice, naming the tool', async () => {
+    const { code, message } = await refusal(
+      client.create(
+        withOverrides('twice', [
+          { tool: 'search', name: 'find' },
+          { tool: 'create_issue', hidden: true },
+          { tool: 'search', description: 'Searches.' },
+        ]),
+      ),
+    );
+    expect(code).toBe(422);
+    expect(message).toContain('spec.toolOverrides');
+    expect(message).toContain('tool "search" is overridden more than once: merge its toolOverrides entries into one');
+  });
+
+  it('refuses two tools served under one name, naming it', async () => {
+    const { message } = await refusal(
+      client.create(
+        withOverrides('one-name', [
+          { tool: 'search', name: 'find' },
+          { tool: 'lookup', name: 'find' },
+        ]),
+      ),
+    );
+    expect(message).toContain('name "find" is given to more than one tool in toolOverrides');
+  });
+
+  it('refuses an entry without tool, a name outside the pattern, a long description and more than 200 entries', async () => {
+    const nameless = await refusal(client.create(withOverrides('no-tool', [{ name: 'find' }])));
+    expect(nameless.message).toContain('spec.toolOverrides[0].tool: Required value');
+    const pattern = await refusal(client.create(withOverrides('bad-name', [{ tool: 'search', name: 'find me' }])));
+    expect(pattern.message).toContain('spec.toolOverrides[0].name');
+    expect(pattern.message).toContain('^[A-Za-z0-9_.-]{1,128}$');
+    const long = await refusal(
+      client.create(withOverrides('long', [{ tool: 'search', descriptionSuffix: 'x'.repeat(4097) }])),
+    );
+    expect(long.message).toContain('spec.toolOverrides[0].descriptionSuffix: Too long');
+    const many = Array.from({ length: 201 }, (_, i) => ({ tool: `tool_${i}` }));
+    const tooMany = await refusal(client.create(withOverrides('many', many)));
+    expect(tooMany.message).toContain('spec.toolOverrides: Too many: 201: must have at most 200 items');
+    await create(withOverrides('two-hundred', many.slice(0, 200)));
+  });
+});
+
 describe('status subresource', () => {
   it('takes status only through /status, without bumping the generation', async () => {
     const object = registration('status', { prefix: 'status_', targetRef: TARGET });

@@ -145,6 +145,40 @@ describe('MCPServerRegistration validation', () => {
     expect(properties['targetRef']?.properties?.['kind']).toMatchObject({ default: 'HTTPRoute', enum: ['HTTPRoute'] });
     expect(spec.required).toEqual(['targetRef']);
   });
+
+  it('bounds toolOverrides, keeps its free-form mappings, and refuses a hidden tool with other fields or a tool or name twice', () => {
+    const overrides = properties['toolOverrides'];
+    expect(overrides).toMatchObject({ type: 'array', maxItems: 200, 'x-kubernetes-list-type': 'atomic' });
+    const item = overrides?.items;
+    expect(item?.required).toEqual(['tool']);
+    expect(Object.keys(item?.properties ?? {})).toEqual([
+      'tool',
+      'name',
+      'description',
+      'descriptionSuffix',
+      'hidden',
+      'fixedArguments',
+      'annotations',
+    ]);
+    expect(item?.properties?.['tool']).toMatchObject({ minLength: 1, maxLength: 128 });
+    expect(item?.properties?.['name']?.pattern).toBe('^[A-Za-z0-9_.-]{1,128}$');
+    expect(item?.properties?.['description']?.maxLength).toBe(4096);
+    expect(item?.properties?.['descriptionSuffix']?.maxLength).toBe(4096);
+    expect(item?.properties?.['hidden']?.type).toBe('boolean');
+    for (const free of ['fixedArguments', 'annotations']) {
+      expect(item?.properties?.[free], free).toMatchObject({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+    }
+    for (const [field, schema] of Object.entries(item?.properties ?? {})) {
+      expect(schema.description, `toolOverrides[].${field} has a description`).toMatch(/\w{3}/);
+    }
+    expect(messages(item)).toEqual([
+      'a hidden tool is neither listed nor callable: with hidden true, set no other field than tool',
+    ]);
+    expect(rules(overrides)).toEqual([
+      'self.all(o, self.exists_one(p, p.tool == o.tool))',
+      'self.all(o, !has(o.name) || self.exists_one(p, has(p.name) && p.name == o.name))',
+    ]);
+  });
 });
 
 describe('MCPGatewayExtension validation', () => {

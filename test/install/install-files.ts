@@ -41,7 +41,9 @@ export interface SchemaNode {
   maxLength?: number;
   minItems?: number;
   maxItems?: number;
-  'x-kubernetes-validations'?: { rule: string; message?: string }[];
+  'x-kubernetes-validations'?: { rule: string; message?: string; messageExpression?: string }[];
+  'x-kubernetes-preserve-unknown-fields'?: boolean;
+  'x-kubernetes-list-type'?: string;
 }
 
 /** The parts of a CustomResourceDefinition these tests read. */
