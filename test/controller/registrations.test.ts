@@ -1,8 +1,10 @@
 // MCPServerRegistration lifecycle and seed 001's namespace strategies against a real API server.
 import { KubeApiError, objectPath } from '@mcp-gateway/controller';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import {
   configServers,
+  configText,
   httpRoute,
   ns,
   registration,
@@ -172,6 +174,63 @@ describe('HTTPRoute status', () => {
       (r) => !inUse(r),
     );
     expect(cleared?.status?.parents?.[0]?.conditions.map((c) => c.type)).toEqual(['Accepted']);
+  });
+});
+
+describe('tool overrides', () => {
+  /** The `toolOverrides` of a server entry in the written config file, as the file spells them. */
+  const writtenOverrides = async (name: string) => {
+    const file = parse((await configText(cluster.api, 'mcp-system')) ?? 'servers: []') as {
+      servers: Array<Record<string, unknown>>;
+    };
+    return file.servers.find((server) => server['name'] === name)?.['toolOverrides'];
+  };
+  const refusedWith = (message: string) => (error: unknown) =>
+    error instanceof KubeApiError && error.status === 422 && error.message.includes(message);
+
+  it('writes spec.toolOverrides into the config entry, refuses invalid ones, and drops them when removed', async () => {
+    const toolOverrides = [
+      {
+        tool: 'create_issue',
+        name: 'open_ticket',
+        description: 'Opens a ticket in the team tracker.',
+        descriptionSuffix: 'Ask before opening one.',
+        fixedArguments: { owner: 'acme', labels: ['triage'] },
+        annotations: { destructiveHint: true },
+      },
+      { tool: 'delete_repo', hidden: true },
+    ];
+    const star = (spec: Record<string, unknown>) => registration('mcp-test', 'star', 'star-route', spec);
+    await cluster.apply(
+      service('mcp-test', 'star', 8000),
+      httpRoute('mcp-test', 'star-route', parent, { name: 'star', port: 8000 }, ['star.mcp.local']),
+      star({ prefix: 'star_', toolOverrides }),
+    );
+    const written = await waitFor(
+      'the overrides in the config',
+      () => writtenOverrides('mcp-test/star'),
+      (seen) => seen !== undefined,
+    );
+    expect(written).toEqual(toolOverrides);
+
+    const hiddenRenamed = [{ tool: 'delete_repo', hidden: true, name: 'drop_repo' }];
+    await expect(cluster.apply(star({ prefix: 'star_', toolOverrides: hiddenRenamed }))).rejects.toSatisfy(
+      refusedWith('spec.toolOverrides[0]: Invalid value: a hidden tool is neither listed nor callable'),
+    );
+    const twice = [{ tool: 'create_issue', name: 'open_ticket' }, { tool: 'create_issue', hidden: true }];
+    await expect(cluster.apply(star({ prefix: 'star_', toolOverrides: twice }))).rejects.toSatisfy(
+      refusedWith('spec.toolOverrides: Invalid value: tool "create_issue" is overridden more than once'),
+    );
+    expect(await writtenOverrides('mcp-test/star')).toEqual(toolOverrides);
+
+    await cluster.apply(star({ prefix: 'star_' }));
+    await waitFor(
+      'the overrides to leave the config',
+      () => configText(cluster.api, 'mcp-system'),
+      (text) => text !== undefined && text.includes('mcp-test/star') && !text.includes('toolOverrides'),
+    );
+    await cluster.api.delete(mcpPath('MCPServerRegistration', 'mcp-test', 'star'));
+    await waitConfigNames(cluster.api, 'mcp-system', []);
   });
 });
 
