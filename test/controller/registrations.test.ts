@@ -217,7 +217,10 @@ describe('tool overrides', () => {
     await expect(cluster.apply(star({ prefix: 'star_', toolOverrides: hiddenRenamed }))).rejects.toSatisfy(
       refusedWith('spec.toolOverrides[0]: Invalid value: a hidden tool is neither listed nor callable'),
     );
-    const twice = [{ tool: 'create_issue', name: 'open_ticket' }, { tool: 'create_issue', hidden: true }];
+    const twice = [
+      { tool: 'create_issue', name: 'open_ticket' },
+      { tool: 'create_issue', hidden: true },
+    ];
     await expect(cluster.apply(star({ prefix: 'star_', toolOverrides: twice }))).rejects.toSatisfy(
       refusedWith('spec.toolOverrides: Invalid value: tool "create_issue" is overridden more than once'),
     );

@@ -386,7 +386,9 @@ describe('MCPServerRegistration toolOverrides (beyond the anchor)', () => {
     );
     expect(code).toBe(422);
     expect(message).toContain('spec.toolOverrides[0]');
-    expect(message).toContain('a hidden tool is neither listed nor callable: with hidden true, set no other field than tool');
+    expect(message).toContain(
+      'a hidden tool is neither listed nor callable: with hidden true, set no other field than tool',
+    );
     const annotated = await refusal(
       client.create(withOverrides('hidden-annotated', [{ tool: 'delete_repo', hidden: true, annotations: {} }])),
     );

@@ -166,7 +166,10 @@ describe('MCPServerRegistration validation', () => {
     expect(item?.properties?.['descriptionSuffix']?.maxLength).toBe(4096);
     expect(item?.properties?.['hidden']?.type).toBe('boolean');
     for (const free of ['fixedArguments', 'annotations']) {
-      expect(item?.properties?.[free], free).toMatchObject({ type: 'object', 'x-kubernetes-preserve-unknown-fields': true });
+      expect(item?.properties?.[free], free).toMatchObject({
+        type: 'object',
+        'x-kubernetes-preserve-unknown-fields': true,
+      });
     }
     for (const [field, schema] of Object.entries(item?.properties ?? {})) {
       expect(schema.description, `toolOverrides[].${field} has a description`).toMatch(/\w{3}/);
