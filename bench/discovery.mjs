@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// The cost of discovery (issue 14, item 1), side by side in one run: two gateways in front of the
-// same ten upstreams (1 000 tools), one with --discovery-tools-enabled=false ("off"), one with the
-// meta-tools on (the default, "on"). Measured in turns (ABBA):
-//   1. tools/call p50 at c=1 and gateway CPU per call at c=64, on against off (the meta-tool
-//      check on every routed call; target of the issue: ≤ 50 µs added p50);
+// The cost of discovery and tool overrides (issue 14, items 1 and 2), side by side in one run:
+// three gateways in front of the same ten upstreams (1 000 tools): "off" (no meta-tools, no
+// overrides), "on" (the meta-tools, the default) and "overrides" (no meta-tools; every tool of
+// the called upstream renamed-in-place, re-described, annotated, and given a fixed argument the
+// gateway fills in on every call). Measured in turns (ABBA):
+//   1. tools/call p50 at c=1 and gateway CPU per call at c=64, on and overrides against off
+//      (target of the issue: ≤ 50 µs added p50);
 //   2. search_tools through the gateway over the 1 000 tools, p50 at c=1 (target ≤ 5 ms);
 //   3. tools/list of the 1 000 tools and the meta-tools (a store read of the selection), p50 at c=1.
 // Prints a table and writes bench/results/discovery.json. BENCH_QUICK=1: smaller counts.
@@ -43,17 +45,33 @@ async function main() {
   defer(() => off.stop());
   const on = await startBenchGateway(servers, { args: ['--discovery-tools-enabled'] });
   defer(() => on.stop());
+  const overridden = servers.map((server, i) =>
+    i === 3
+      ? {
+          ...server,
+          yaml: `    toolOverrides:\n${Array.from({ length: TOOLS }, (_, t) => {
+            const tool = t === 0 ? 'echo' : `tool_${String(t).padStart(2, '0')}`;
+            return `      - tool: ${tool}\n        descriptionSuffix: Served by the bench.\n        annotations: {openWorldHint: false}\n        fixedArguments: {tenant: acme}\n`;
+          }).join('')}`,
+        }
+      : server,
+  );
+  const withOverrides = await startBenchGateway(overridden);
+  defer(() => withOverrides.stop());
   const sessions = {
     on: await openMcpSession(on.url, { connections: 64 }),
     off: await openMcpSession(off.url, { connections: 64 }),
+    overrides: await openMcpSession(withOverrides.url, { connections: 64 }),
   };
   for (const session of Object.values(sessions)) defer(() => session.close());
   await waitForTools(sessions.off, UPSTREAMS * TOOLS);
   await waitForTools(sessions.on, UPSTREAMS * TOOLS + META_TOOLS);
+  await waitForTools(sessions.overrides, UPSTREAMS * TOOLS);
 
   const targets = {
     on: { send: echoCall(sessions.on, 'u3_echo'), pid: on.pid },
     off: { send: echoCall(sessions.off, 'u3_echo'), pid: off.pid },
+    overrides: { send: echoCall(sessions.overrides, 'u3_echo'), pid: withOverrides.pid },
   };
   log(`tools/call c=1: ${SIZES.calls} per gateway; c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per gateway`);
   const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
@@ -91,23 +109,29 @@ async function main() {
   }
   const listLatency = { on: summarize(lists.on), off: summarize(lists.off) };
 
-  const addedUs = (latency.on.p50 - latency.off.p50) * 1000;
-  const cpuRatio = throughput.on.relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
+  const callRows = (name) => {
+    const addedUs = (latency[name].p50 - latency.off.p50) * 1000;
+    const cpuRatio = throughput[name].relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
+    return [
+      [
+        `${name}: tools/call p50, c=1 (ms)`,
+        latency[name].p50.toFixed(3),
+        latency.off.p50.toFixed(3),
+        `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} µs`,
+        addedUs <= 50 ? 'PASS (≤ +50 µs)' : 'MISS (≤ +50 µs)',
+      ],
+      [
+        `${name}: gateway CPU per call, c=64 (µs)`,
+        throughput[name].relayCpuUsPerCall.toFixed(0),
+        throughput.off.relayCpuUsPerCall.toFixed(0),
+        `×${cpuRatio.toFixed(3)}`,
+        'info',
+      ],
+    ];
+  };
   const rows = [
-    [
-      'tools/call p50, c=1 (ms)',
-      latency.on.p50.toFixed(3),
-      latency.off.p50.toFixed(3),
-      `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} µs`,
-      addedUs <= 50 ? 'PASS (≤ +50 µs)' : 'MISS (≤ +50 µs)',
-    ],
-    [
-      'gateway CPU per call, c=64 (µs)',
-      throughput.on.relayCpuUsPerCall.toFixed(0),
-      throughput.off.relayCpuUsPerCall.toFixed(0),
-      `×${cpuRatio.toFixed(3)}`,
-      'info',
-    ],
+    ...callRows('on'),
+    ...callRows('overrides'),
     [
       `search_tools over ${UPSTREAMS * TOOLS} tools, p50 c=1 (ms)`,
       searchLatency.p50.toFixed(3),
@@ -123,8 +147,8 @@ async function main() {
       'info',
     ],
   ];
-  const errors = latency.on.errors + latency.off.errors + throughput.on.errors + throughput.off.errors;
-  printComparison('discovery (issue 14)', ['on', 'off'], rows, { diffWidth: 12, errors });
+  const errors = Object.keys(targets).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
+  printComparison('discovery and overrides (issue 14)', ['variant', 'off'], rows, { diffWidth: 12, errors });
   await writeJson(join(REPO_ROOT, 'bench', 'results', 'discovery.json'), {
     quick: QUICK,
     latency,

@@ -71,7 +71,7 @@ export async function startBenchGateway(
   const configPath = join(dir, 'config.yaml');
   const servers = upstreams.map(
     (u) =>
-      `  - name: ${u.name}\n    url: ${u.url}\n    prefix: ${u.prefix}\n${u.hostname ? `    hostname: ${u.hostname}\n` : ''}`,
+      `  - name: ${u.name}\n    url: ${u.url}\n    prefix: ${u.prefix}\n${u.hostname ? `    hostname: ${u.hostname}\n` : ''}${u.yaml ?? ''}`,
   );
   await writeFile(configPath, `servers:\n${servers.join('')}${extraConfig}`);
   const port = await freePort();
