@@ -29,6 +29,14 @@ export { createMemorySessionStore } from './store/memory-session-store.ts';
 export type { MemorySessionStoreOptions } from './store/memory-session-store.ts';
 export type { PendingRequest, SessionLookup, SessionStore } from './store/session-store.ts';
 export { assertToolSelection, fromStoredSelection } from './store/tool-selection.ts';
+export {
+  admitCallTo,
+  assertCallAdmission,
+  assertCallRelease,
+  fromStoredCallQuota,
+  releaseCallFrom,
+} from './store/call-quota.ts';
+export type { CallAdmission, CallLimits, StoredCallQuota } from './store/call-quota.ts';
 export type { StoredSelection } from './store/tool-selection.ts';
 export { BROADCAST_TOPIC, createMemoryNotificationBus } from './store/notification-bus.ts';
 export type { BusMessage, NotificationBus } from './store/notification-bus.ts';

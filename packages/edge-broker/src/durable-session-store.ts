@@ -1,6 +1,8 @@
 import {
   ERROR_CODES,
   GatewayError,
+  assertCallAdmission,
+  assertCallRelease,
   assertToolSelection,
   isGatewayError,
   type GatewayErrorCode,
@@ -30,7 +32,10 @@ export interface DurableSessionStoreOptions {
  * gateway id, since the client's answer carries only that id. An owner's tool selection lives in
  * an object named `selection:<owner>`: owners are not sessions (an identity hash outlives and
  * spans sessions), and the name's own prefix keeps an owner that happens to equal a jti apart
- * from that session, while one namespace binding serves all three. `ensureBackendSession` asks the
+ * from that session, while one namespace binding serves all of them. A quota key's calls live in
+ * an object named `quota:<key>`: a key counts calls across sessions and isolates, so it needs an
+ * object of its own, whose single thread makes each admission atomic (and keeps one busy key
+ * from queueing behind a session's calls). `ensureBackendSession` asks the
  * object for the id or a lease; the lease holder runs `create` in this worker and stores the
  * result, while concurrent callers (in any isolate) wait inside the object for it.
  * Failures to reach the object reject with GatewayError STORE_UNAVAILABLE; errors of `create`
@@ -45,6 +50,7 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
   const session = (jti: string) => namespace.get(namespace.idFromName(`${prefix}session:${jti}`));
   const pending = (id: string) => namespace.get(namespace.idFromName(`${prefix}pending:${id}`));
   const selection = (owner: string) => namespace.get(namespace.idFromName(`${prefix}selection:${owner}`));
+  const quota = (key: string) => namespace.get(namespace.idFromName(`${prefix}quota:${key}`));
   const expiryAfter = (ttlSeconds: number) => now() + ttlSeconds * 1000;
 
   async function createAndStore(
@@ -87,6 +93,15 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
       // Refused here, before the RPC, so the caller gets INVALID_PARAMS rather than STORE_UNAVAILABLE.
       assertToolSelection(tools);
       await reach(selection(owner).writeSelection([...tools], now(), expiryAfter(ttlSeconds)));
+    },
+    async admitCall(key, limits, lease) {
+      // As for selections: refused before the RPC, so the caller gets INVALID_PARAMS.
+      assertCallAdmission(key, limits, lease);
+      return reach(quota(key).admitCall(limits, lease, now()));
+    },
+    async releaseCall(key, lease) {
+      assertCallRelease(key, lease);
+      await reach(quota(key).releaseCall(lease, now()));
     },
     // Nothing to release: stubs are made per call.
     async close() {},

@@ -47,6 +47,8 @@ export function createRequestScopedStore(): RequestScopedStore {
     backendSessions: async (...args) => (await current()).backendSessions(...args),
     readSelection: async (...args) => (await current()).readSelection(...args),
     writeSelection: async (...args) => (await current()).writeSelection(...args),
+    admitCall: async (...args) => (await current()).admitCall(...args),
+    releaseCall: async (...args) => (await current()).releaseCall(...args),
     // Scopes close with their requests.
     async close() {},
   };

@@ -2,7 +2,18 @@
 // a .d.ts of ambient declarations cannot be imported, so a reference it is.
 // eslint-disable-next-line @typescript-eslint/triple-slash-reference
 /// <reference path="./cloudflare-workers.d.ts" />
-import { fromStoredSelection, type PendingRequest, type SessionLookup, type StoredSelection } from '@mcp-gateway/core';
+import {
+  admitCallTo,
+  fromStoredCallQuota,
+  fromStoredSelection,
+  releaseCallFrom,
+  type CallAdmission,
+  type CallLimits,
+  type PendingRequest,
+  type SessionLookup,
+  type StoredCallQuota,
+  type StoredSelection,
+} from '@mcp-gateway/core';
 import { DurableObject } from 'cloudflare:workers';
 import {
   liveRecord,
@@ -45,12 +56,14 @@ const WAIT_POLL_MS = 5;
 const RECORD_KEY = 'session';
 const PENDING_KEY = 'pending';
 const SELECTION_KEY = 'selection';
+const QUOTA_KEY = 'quota';
 
 /**
  * The Durable Object behind the edge SessionStore. An instance named `session:<jti>` (a gateway
  * session's) holds its termination and its backend session per upstream; an instance named
  * `pending:<gateway id>` holds one server-to-client request waiting for the client's answer; one
- * named `selection:<owner>` holds that owner's tool selection.
+ * named `selection:<owner>` holds that owner's tool selection; one named `quota:<key>` counts
+ * the calls admitted under that quota key (its window and its concurrency leases, one record).
  * Every public method is called over RPC from `createDurableSessionStore`.
  *
  * The object is single-threaded, so creating a backend session once is a lease: the first
@@ -174,6 +187,30 @@ export class GatewaySessionObject extends DurableObject {
     }
     await this.ctx.storage.put<StoredSelection>(SELECTION_KEY, { expiresAt, tools });
     await this.cleanUpAt(expiresAt, now);
+  }
+
+  /**
+   * Admits one call under the limits (in an object named `quota:<key>`) by the rule of
+   * `admitCallTo`: read, decide and write happen in this single-threaded object with no other
+   * call in between. The store checked the bounds.
+   */
+  async admitCall(limits: CallLimits, lease: string, now: number): Promise<CallAdmission> {
+    const stored = fromStoredCallQuota(await this.ctx.storage.get<unknown>(QUOTA_KEY), now);
+    const { admission, next } = admitCallTo(stored, limits, lease, now);
+    if (next !== undefined) {
+      await this.ctx.storage.put<StoredCallQuota>(QUOTA_KEY, next);
+      await this.cleanUpAt(next.expiresAt, now);
+    }
+    return admission;
+  }
+
+  /** Frees the lease's slot; an unknown lease changes nothing. */
+  async releaseCall(lease: string, now: number): Promise<void> {
+    const stored = fromStoredCallQuota(await this.ctx.storage.get<unknown>(QUOTA_KEY), now);
+    if (stored === undefined) return;
+    const next = releaseCallFrom(stored, lease, now);
+    if (next === undefined) await this.ctx.storage.delete(QUOTA_KEY);
+    else await this.ctx.storage.put<StoredCallQuota>(QUOTA_KEY, next);
   }
 
   /** Deletes everything once the last deadline has passed (set by `cleanUpAt`). */

@@ -120,3 +120,48 @@ redis.call('HSET', KEYS[1], '~terminated', '1', '~expires', target)
 redis.call('PEXPIRE', KEYS[1], tonumber(target) - now)
 return all
 `);
+
+/**
+ * `admitCall` in one round trip, by the rule of `admitCallTo`. KEYS: window (a hash: `count`,
+ * `ends`), leases (a sorted set: lease → expiry). ARGV: now, lease, requests limit, window ms,
+ * concurrent limit, lease ms; a limit of 0 skips its check. Both checks come before any write, so
+ * a refused call changes nothing (beyond dropping expired leases). A key of another type, or a
+ * window without a numeric `count` and `ends`, is taken as none (something this store did not
+ * write). Returns {1} when admitted, {0, reason, retryAfterMs} when not.
+ */
+export const ADMIT_CALL_SCRIPT = defineScript(`
+local now = tonumber(ARGV[1])
+local requests = tonumber(ARGV[3])
+local concurrent = tonumber(ARGV[5])
+for i = 1, 2 do
+  local kind = redis.call('TYPE', KEYS[i]).ok
+  if kind ~= 'none' and kind ~= (i == 1 and 'hash' or 'zset') then redis.call('DEL', KEYS[i]) end
+end
+if concurrent > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+  if redis.call('ZCARD', KEYS[2]) >= concurrent then
+    local earliest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    return {0, 'concurrent', math.max(1, math.ceil(tonumber(earliest[2]) - now))}
+  end
+end
+local window = redis.call('HMGET', KEYS[1], 'count', 'ends')
+local count, ends = tonumber(window[1]), tonumber(window[2])
+if not (count and ends and ends > now) then count, ends = nil, nil end
+if requests > 0 then
+  if count and count >= requests then return {0, 'requests', math.max(1, math.ceil(ends - now))} end
+  if count then
+    redis.call('HINCRBY', KEYS[1], 'count', 1)
+  else
+    ends = now + tonumber(ARGV[4])
+    redis.call('DEL', KEYS[1])
+    redis.call('HSET', KEYS[1], 'count', 1, 'ends', ends)
+    redis.call('PEXPIRE', KEYS[1], ends - now)
+  end
+end
+if concurrent > 0 then
+  redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[2])
+  local latest = redis.call('ZRANGE', KEYS[2], -1, -1, 'WITHSCORES')
+  redis.call('PEXPIRE', KEYS[2], tonumber(latest[2]) - now)
+end
+return {1}
+`);

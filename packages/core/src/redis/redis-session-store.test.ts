@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { startRedis, type RunningRedis } from '../../../../test/harness/redis.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { runSessionStoreCase } from '../store/session-store.case.ts';
+import type { CallLimits } from '../store/call-quota.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import { connectRedis } from './redis-connection.ts';
 import { createRedisSessionStore } from './redis-session-store.ts';
@@ -30,6 +31,23 @@ async function commandCounts(client: Redis): Promise<Record<string, number>> {
   delete counts['info'];
   delete counts['config|resetstat'];
   return counts;
+}
+
+/** The commands of `counts` a client sent: without those the admit script runs inside Redis. */
+function clientCommands(counts: Record<string, number>): Record<string, number> {
+  const inScript = [
+    'type',
+    'del',
+    'zremrangebyscore',
+    'zcard',
+    'zrange',
+    'hmget',
+    'hincrby',
+    'hset',
+    'pexpire',
+    'zadd',
+  ];
+  return Object.fromEntries(Object.entries(counts).filter(([name]) => !inScript.includes(name)));
 }
 
 function deferred<T>() {
@@ -217,6 +235,88 @@ describe('createRedisSessionStore across replicas', () => {
     expect(await a.readSelection(owner)).toBeUndefined();
   });
 
+  it('admits a call with one EVALSHA and releases it with one ZREM, on keys that expire with the window and the lease', async () => {
+    const [a] = replicas();
+    const key = `quota-${crypto.randomUUID()}`;
+    const limits = { requests: { limit: 5, windowSeconds: 60 }, concurrent: { limit: 2, leaseSeconds: 30 } };
+    // Loads the script (the first EVALSHA after a start is NOSCRIPT, then EVAL) outside the count.
+    await a.admitCall(`${key}-warm`, limits, 'l0');
+    await redis.config('RESETSTAT');
+
+    expect(await a.admitCall(key, limits, 'l1')).toEqual({ admitted: true });
+    expect(clientCommands(await commandCounts(redis))).toEqual({ evalsha: 1 });
+    const windowTtl = await redis.pttl(`mcpgw:quota:{${key}}:w`);
+    expect(windowTtl).toBeGreaterThan(30_000);
+    expect(windowTtl).toBeLessThanOrEqual(60_000);
+    const leaseTtl = await redis.pttl(`mcpgw:quota:{${key}}:c`);
+    expect(leaseTtl).toBeGreaterThan(0);
+    expect(leaseTtl).toBeLessThanOrEqual(30_000);
+    expect(await redis.hget(`mcpgw:quota:{${key}}:w`, 'count')).toBe('1');
+    expect(await redis.zrange(`mcpgw:quota:{${key}}:c`, '0', '-1')).toEqual(['l1']);
+
+    await redis.config('RESETSTAT');
+    await a.admitCall(key, limits, 'l2');
+    expect(await a.admitCall(key, limits, 'l3')).toMatchObject({ admitted: false, reason: 'concurrent' });
+    expect(clientCommands(await commandCounts(redis))).toEqual({ evalsha: 2 });
+
+    await redis.config('RESETSTAT');
+    await a.releaseCall(key, 'l1');
+    expect(await commandCounts(redis)).toEqual({ zrem: 1 });
+    expect(await redis.zrange(`mcpgw:quota:{${key}}:c`, '0', '-1')).toEqual(['l2']);
+  });
+
+  it('takes quota keys holding what this store did not write as no calls made', async () => {
+    const [a] = replicas();
+    const key = `quota-${crypto.randomUUID()}`;
+    const windowKey = `mcpgw:quota:{${key}}:w`;
+    const leasesKey = `mcpgw:quota:{${key}}:c`;
+    const limits = { requests: { limit: 1, windowSeconds: 60 }, concurrent: { limit: 1, leaseSeconds: 30 } };
+    const foreign: [string, () => Promise<unknown>][] = [
+      ['a string window', () => redis.set(windowKey, '7')],
+      ['a window without its end', () => redis.hset(windowKey, 'count', '7')],
+      [
+        'a window whose count is not a number',
+        () => redis.hset(windowKey, 'count', 'many', 'ends', Date.now() + 60_000),
+      ],
+      ['a string lease set', () => redis.set(leasesKey, 'l0')],
+      ['a hash lease set', () => redis.hset(leasesKey, 'l0', '1')],
+    ];
+
+    for (const [what, write] of foreign) {
+      await redis.del(windowKey, leasesKey);
+      await write();
+      expect(await a.admitCall(key, limits, 'l1'), what).toEqual({ admitted: true });
+      await a.releaseCall(key, 'l1');
+      expect(await a.admitCall(key, limits, 'l2'), what).toMatchObject({ admitted: false, reason: 'requests' });
+    }
+    await redis.del(windowKey);
+    await redis.set(leasesKey, 'l0');
+    await expect(a.releaseCall(key, 'l0')).resolves.toBeUndefined();
+  });
+
+  it('admits exactly the limit across three replicas calling at once', async () => {
+    const third = await connectRedis(server.url);
+    try {
+      const [a, b] = replicas();
+      const c = createRedisSessionStore({ redis: third });
+      const stores = [a, b, c];
+      const calls = (key: string, limits: CallLimits) =>
+        Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % 3]!.admitCall(key, limits, `l${i}`)));
+
+      const byRequests = await calls(`quota-${crypto.randomUUID()}`, { requests: { limit: 5, windowSeconds: 60 } });
+      expect(byRequests.filter((admission) => admission.admitted)).toHaveLength(5);
+      expect(byRequests.filter((admission) => !admission.admitted && admission.reason === 'requests')).toHaveLength(5);
+
+      const byConcurrency = await calls(`quota-${crypto.randomUUID()}`, { concurrent: { limit: 3, leaseSeconds: 30 } });
+      expect(byConcurrency.filter((admission) => admission.admitted)).toHaveLength(3);
+      expect(
+        byConcurrency.filter((admission) => !admission.admitted && admission.reason === 'concurrent'),
+      ).toHaveLength(7);
+    } finally {
+      await third.quit();
+    }
+  });
+
   it('stores a server whose name starts with ~ apart from the reserved fields', async () => {
     const [a] = replicas();
     const id = jti();
@@ -260,6 +360,8 @@ describe('createRedisSessionStore while Redis is down', () => {
       store.readSelection(`owner-${id}`),
       store.writeSelection(`owner-${id}`, ['weather_get'], HOUR),
       store.writeSelection(`owner-${id}`, [], HOUR),
+      store.admitCall(`quota-${id}`, { requests: { limit: 1, windowSeconds: 60 } }, 'l1'),
+      store.releaseCall(`quota-${id}`, 'l1'),
     ]);
     for (const outcome of outcomes) {
       expect(outcome.status).toBe('rejected');

@@ -1,10 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.ts';
+import { assertCallAdmission, assertCallRelease, type CallAdmission } from '../store/call-quota.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
 import { assertToolSelection, parseStoredSelection, type StoredSelection } from '../store/tool-selection.ts';
 import { orUnavailable, toStoreUnavailable } from './redis-errors.ts';
 import {
+  ADMIT_CALL_SCRIPT,
   CLAIM_SCRIPT,
   DROP_SCRIPT,
   STORE_SCRIPT,
@@ -48,8 +50,9 @@ const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
 /**
  * The SessionStore shared by gateway replicas. One hash per gateway session, keyed by its
  * jti (never the token), expiring with it; pending server-to-client requests as JSON strings
- * taken with GETDEL; an owner's tool selection as a JSON string (SET … PX, GET, DEL). A warm
- * `lookup` is one HMGET. `ensureBackendSession` creates once
+ * taken with GETDEL; an owner's tool selection as a JSON string (SET … PX, GET, DEL); a quota
+ * key's window as a hash and its concurrency leases as a sorted set, both changed by one script
+ * per `admitCall` (a ZREM per `releaseCall`). A warm `lookup` is one HMGET. `ensureBackendSession` creates once
  * cluster-wide: a single flight per pair in this process, then a Redis lock
  * (SET NX PX) whose holder creates and stores while the others poll for its result, and
  * take the lock over if the holder fails. Expiry is decided against `now` from a field in
@@ -72,6 +75,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const lockKey = (jti: string, server: string) => `${prefix}lock:{${jti}}:${server}`;
   const pendingKey = (id: string) => `${prefix}pending:${id}`;
   const selectionKey = (owner: string) => `${prefix}selection:${owner}`;
+  // `{key}` is a hash tag too: the admit script touches both keys of a quota.
+  const quotaKeys = (key: string) => [`${prefix}quota:{${key}}:w`, `${prefix}quota:{${key}}:c`] as const;
 
   const call = <T>(command: Promise<T>) => orUnavailable('session store', command);
   const script = (lua: LuaScript, keys: string[], args: (string | number)[]) => call(runScript(redis, lua, keys, args));
@@ -173,6 +178,27 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
       const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
       await call(redis.set(selectionKey(owner), JSON.stringify(stored), 'PX', ttlMs));
     },
+    async admitCall(key, limits, lease) {
+      assertCallAdmission(key, limits, lease);
+      const { requests, concurrent } = limits;
+      const reply = await script(
+        ADMIT_CALL_SCRIPT,
+        [...quotaKeys(key)],
+        [
+          clock(),
+          lease,
+          requests?.limit ?? 0,
+          (requests?.windowSeconds ?? 0) * 1000,
+          concurrent?.limit ?? 0,
+          (concurrent?.leaseSeconds ?? 0) * 1000,
+        ],
+      );
+      return toCallAdmission(reply);
+    },
+    async releaseCall(key, lease) {
+      assertCallRelease(key, lease);
+      await call(redis.zrem(quotaKeys(key)[1], lease).catch(wrongTypeAsNull));
+    },
     async close() {
       // The connection belongs to the caller (it may also carry the notification bus).
       closed = true;
@@ -188,6 +214,16 @@ function toBackendSessions(flat: readonly string[]): Record<string, string> {
     if (server !== undefined) sessions[server] = flat[i + 1]!;
   }
   return sessions;
+}
+
+/** The admit script's reply: {1}, or {0, reason, retryAfterMs}. */
+function toCallAdmission(reply: unknown): CallAdmission {
+  if (!Array.isArray(reply) || reply[0] !== 0) return { admitted: true };
+  return {
+    admitted: false,
+    reason: reply[1] === 'concurrent' ? 'concurrent' : 'requests',
+    retryAfterMs: Number(reply[2]),
+  };
 }
 
 /**

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_MEMORY_MAX_SELECTIONS, createMemorySessionStore } from './memory-session-store.ts';
+import {
+  DEFAULT_MEMORY_MAX_QUOTAS,
+  DEFAULT_MEMORY_MAX_SELECTIONS,
+  createMemorySessionStore,
+} from './memory-session-store.ts';
 import { runSessionStoreCase } from './session-store.case.ts';
 
 describe('createMemorySessionStore', () => {
@@ -39,6 +43,35 @@ describe('createMemorySessionStore', () => {
       tools.push('news_top');
 
       expect(await store.readSelection('a')).toEqual(['weather_get']);
+    });
+  });
+
+  describe('call quotas', () => {
+    const onePerMinute = { requests: { limit: 1, windowSeconds: 60 } };
+
+    it(`counts at most ${DEFAULT_MEMORY_MAX_QUOTAS} keys, forgetting the one admitted longest ago`, async () => {
+      const store = createMemorySessionStore();
+      for (let i = 0; i < DEFAULT_MEMORY_MAX_QUOTAS; i++) await store.admitCall(`key-${i}`, onePerMinute, 'l');
+
+      await store.admitCall('key-new', onePerMinute, 'l');
+
+      expect(await store.admitCall('key-0', onePerMinute, 'l')).toEqual({ admitted: true });
+      expect(await store.admitCall('key-2', onePerMinute, 'l')).toMatchObject({ admitted: false });
+      expect(await store.admitCall('key-new', onePerMinute, 'l')).toMatchObject({ admitted: false });
+    });
+
+    it('forgets the key admitted longest ago, even when calls under it were refused or released since', async () => {
+      const store = createMemorySessionStore({ maxQuotas: 2 });
+      const limits = { ...onePerMinute, concurrent: { limit: 1, leaseSeconds: 30 } };
+      await store.admitCall('a', limits, 'l');
+      await store.admitCall('b', limits, 'l');
+      expect(await store.admitCall('a', limits, 'm')).toMatchObject({ admitted: false });
+      await store.releaseCall('a', 'l');
+
+      await store.admitCall('c', limits, 'l');
+
+      expect(await store.admitCall('b', limits, 'n')).toMatchObject({ admitted: false, reason: 'concurrent' });
+      expect(await store.admitCall('a', limits, 'n')).toEqual({ admitted: true });
     });
   });
 });

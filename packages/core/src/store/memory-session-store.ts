@@ -1,8 +1,17 @@
+import {
+  admitCallTo,
+  assertCallAdmission,
+  assertCallRelease,
+  releaseCallFrom,
+  type StoredCallQuota,
+} from './call-quota.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from './session-store.ts';
 import { assertToolSelection } from './tool-selection.ts';
 
 /** Most owners whose tool selection the memory store keeps (the anchor's bound). */
 export const DEFAULT_MEMORY_MAX_SELECTIONS = 10_000;
+/** Most quota keys whose calls the memory store counts. */
+export const DEFAULT_MEMORY_MAX_QUOTAS = 100_000;
 
 interface Expiring<T> {
   value: T;
@@ -21,13 +30,17 @@ export interface MemorySessionStoreOptions {
   now?: () => number;
   /** Default DEFAULT_MEMORY_MAX_SELECTIONS; past it, the least recently written selection goes. */
   maxSelections?: number;
+  /** Default DEFAULT_MEMORY_MAX_QUOTAS; past it, the key whose call was admitted longest ago goes. */
+  maxQuotas?: number;
 }
 
 /**
  * The in-process SessionStore of the standalone gateway: state lives as long as the process.
  * Concurrent first calls for one (session, upstream) share one creation (single flight).
  * Expired entries are dropped lazily and by a sweep every 1024 writes. Tool selections are
- * bounded: writing one more than `maxSelections` evicts the one written longest ago.
+ * bounded: writing one more than `maxSelections` evicts the one written longest ago. So are
+ * quota keys: admitting a call under one more than `maxQuotas` keys forgets the key whose last
+ * call was admitted longest ago (its count and leases start afresh).
  */
 export function createMemorySessionStore(options: MemorySessionStoreOptions = {}): SessionStore {
   const now = options.now ?? Date.now;
@@ -36,6 +49,9 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   // In write order (a rewrite moves an owner to the end), so the first key is the oldest.
   const selections = new Map<string, Expiring<readonly string[]>>();
   const maxSelections = options.maxSelections ?? DEFAULT_MEMORY_MAX_SELECTIONS;
+  // In admission order (an admitted call moves its key to the end), so the first key is the oldest.
+  const quotas = new Map<string, StoredCallQuota>();
+  const maxQuotas = options.maxQuotas ?? DEFAULT_MEMORY_MAX_QUOTAS;
   const creating = new Map<string, Promise<string>>();
   let writes = 0;
 
@@ -52,9 +68,20 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   function wrote(): void {
     if (++writes % 1024 !== 0) return;
     const t = now();
-    for (const map of [sessions, pending, selections] as Map<string, { expiresAt: number }>[]) {
+    for (const map of [sessions, pending, selections, quotas] as Map<string, { expiresAt: number }>[]) {
       for (const [key, entry] of map) if (entry.expiresAt <= t) map.delete(key);
     }
+  }
+
+  /** Sets `key` as the newest entry of `map`, evicting the oldest ones past `max`. */
+  function setNewest<T>(map: Map<string, T>, key: string, value: T, max: number): void {
+    map.delete(key);
+    map.set(key, value);
+    for (const oldest of map.keys()) {
+      if (map.size <= max) break;
+      map.delete(oldest);
+    }
+    wrote();
   }
 
   function session(jti: string, ttlSeconds: number): SessionEntry {
@@ -127,17 +154,29 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
       assertToolSelection(tools);
       selections.delete(owner);
       if (tools.length === 0) return;
-      selections.set(owner, { value: Object.freeze([...tools]), expiresAt: now() + ttlSeconds * 1000 });
-      for (const oldest of selections.keys()) {
-        if (selections.size <= maxSelections) break;
-        selections.delete(oldest);
-      }
-      wrote();
+      const entry = { value: Object.freeze([...tools]), expiresAt: now() + ttlSeconds * 1000 };
+      setNewest(selections, owner, entry, maxSelections);
+    },
+    async admitCall(key, limits, lease) {
+      assertCallAdmission(key, limits, lease);
+      const { admission, next } = admitCallTo(live(quotas, key), limits, lease, now());
+      if (next !== undefined) setNewest(quotas, key, next, maxQuotas);
+      return admission;
+    },
+    async releaseCall(key, lease) {
+      assertCallRelease(key, lease);
+      const entry = live(quotas, key);
+      if (entry === undefined) return;
+      const next = releaseCallFrom(entry, lease, now());
+      // A release keeps the key's place: only admissions make it the newest.
+      if (next === undefined) quotas.delete(key);
+      else quotas.set(key, next);
     },
     async close() {
       sessions.clear();
       pending.clear();
       selections.clear();
+      quotas.clear();
     },
   };
 }

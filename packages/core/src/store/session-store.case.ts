@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { runCallQuotaCase } from './call-quota.case.ts';
 import type { PendingRequest, SessionStore } from './session-store.ts';
 import { MAX_SELECTED_TOOL_NAME_LENGTH, MAX_SELECTED_TOOLS } from './tool-selection.ts';
 
@@ -316,6 +317,10 @@ export function runSessionStoreCase(createStore: SessionStoreFactory): void {
 
       expect(await store.readSelection(owner)).toBeUndefined();
     });
+  });
+
+  describe('call quotas', () => {
+    runCallQuotaCase({ store: () => store, advance: (ms) => (time += ms) });
   });
 
   describe('expiry', () => {

@@ -1,6 +1,9 @@
+import type { CallAdmission, CallLimits } from './call-quota.ts';
+
 /**
- * What the gateway keeps per gateway session beyond the signed token, and each owner's tool
- * selection (`select_tools`). Keys are the session's `jti`, never the token itself. Implementations: in memory (standalone), Redis (replicas),
+ * What the gateway keeps per gateway session beyond the signed token, each owner's tool
+ * selection (`select_tools`), and the calls counted against each quota key. Keys are the
+ * session's `jti`, never the token itself. Implementations: in memory (standalone), Redis (replicas),
  * Durable Object (edge). One shared suite (`session-store.case.ts`) runs against each.
  *
  * Every method may reject with a GatewayError `STORE_UNAVAILABLE` when the backing store is
@@ -46,6 +49,23 @@ export interface SessionStore {
    * than MAX_SELECTED_TOOL_NAME_LENGTH (`assertToolSelection`), before the store is reached.
    */
   writeSelection(owner: string, tools: readonly string[], ttlSeconds: number): Promise<void>;
+  /**
+   * Admits one call under `key`'s limits or says when to retry, in one round trip; an admitted
+   * call holds the concurrency slot `lease` (an id the caller makes) until releaseCall. Atomic,
+   * both checks before any change: concurrency first (live leases at the limit: refused until
+   * the earliest expires), then requests (the window's count at the limit: refused until it
+   * ends); otherwise the call is counted and the lease taken (`admitCallTo`). A refused call
+   * changes nothing. `key` is the caller's (e.g. an identity and a server), kept apart from
+   * session jtis and selection owners.
+   * @throws GatewayError INVALID_PARAMS for limits, a key or a lease out of bounds
+   * (`assertCallAdmission`), before the store is reached.
+   */
+  admitCall(key: string, limits: CallLimits, lease: string): Promise<CallAdmission>;
+  /**
+   * Frees the slot `lease` took (idempotent; unknown leases are ignored). One round trip.
+   * @throws GatewayError INVALID_PARAMS for a key or lease out of bounds (`assertCallRelease`).
+   */
+  releaseCall(key: string, lease: string): Promise<void>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

@@ -50,6 +50,8 @@ export type StoreOperation =
   | 'backendSessions'
   | 'readSelection'
   | 'writeSelection'
+  | 'admitCall'
+  | 'releaseCall'
   | 'publish';
 
 export interface GatewayMetrics {

@@ -43,6 +43,8 @@ function failingStore(error: unknown): SessionStore {
     backendSessions: fail,
     readSelection: fail,
     writeSelection: fail,
+    admitCall: fail,
+    releaseCall: fail,
     close: () => Promise.resolve(),
   };
 }
@@ -63,6 +65,10 @@ describe('createMeasuredSessionStore', () => {
     expect(await store.backendSessions('j1')).toEqual({ weather: 'b1' });
     await store.writeSelection('owner-1', ['weather_get'], 60);
     expect(await store.readSelection('owner-1')).toEqual(['weather_get']);
+    const oneAtOnce = { concurrent: { limit: 1, leaseSeconds: 30 } };
+    expect(await store.admitCall('quota-1', oneAtOnce, 'l1')).toEqual({ admitted: true });
+    expect(await store.admitCall('quota-1', oneAtOnce, 'l2')).toMatchObject({ admitted: false });
+    await store.releaseCall('quota-1', 'l1');
     await store.putPending('g-1', pending, 60);
     expect(await store.takePending('g-1')).toEqual(pending);
     await store.dropBackendSession('j1', 'weather', 'b1');
@@ -75,6 +81,9 @@ describe('createMeasuredSessionStore', () => {
       ['backendSessions', true],
       ['writeSelection', true],
       ['readSelection', true],
+      ['admitCall', true],
+      ['admitCall', true],
+      ['releaseCall', true],
       ['putPending', true],
       ['takePending', true],
       ['dropBackendSession', true],
@@ -98,6 +107,8 @@ describe('createMeasuredSessionStore', () => {
       ['backendSessions', store.backendSessions('j1')],
       ['readSelection', store.readSelection('owner-1')],
       ['writeSelection', store.writeSelection('owner-1', ['weather_get'], 60)],
+      ['admitCall', store.admitCall('quota-1', { requests: { limit: 1, windowSeconds: 60 } }, 'l1')],
+      ['releaseCall', store.releaseCall('quota-1', 'l1')],
     ];
     for (const [, attempt] of attempts) await expect(attempt).rejects.toBe(error);
 

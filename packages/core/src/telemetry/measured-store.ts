@@ -80,6 +80,9 @@ export function createMeasuredSessionStore(store: SessionStore, metrics: Gateway
     readSelection: (owner) => timed(metrics, 'readSelection', performance.now(), store.readSelection(owner)),
     writeSelection: (owner, tools, ttlSeconds) =>
       timed(metrics, 'writeSelection', performance.now(), store.writeSelection(owner, tools, ttlSeconds)),
+    admitCall: (key, limits, lease) =>
+      timed(metrics, 'admitCall', performance.now(), store.admitCall(key, limits, lease)),
+    releaseCall: (key, lease) => timed(metrics, 'releaseCall', performance.now(), store.releaseCall(key, lease)),
     close: () => store.close(),
   };
 }
