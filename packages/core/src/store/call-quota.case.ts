@@ -77,7 +77,11 @@ export function runCallQuotaCase({ store, advance }: CallQuotaCaseContext): void
   });
 
   it('frees a slot whose lease was not released once its leaseSeconds have passed', async () => {
-    const limits: CallLimits = { concurrent: { limit: 1, leaseSeconds: 10 } };
+    // The longer window keeps the key's other state alive past the lease.
+    const limits: CallLimits = {
+      requests: { limit: 10, windowSeconds: 60 },
+      concurrent: { limit: 1, leaseSeconds: 10 },
+    };
     await admit(limits, 'a');
     advance(4_000);
 
