@@ -52,10 +52,10 @@ const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
  * jti (never the token), expiring with it; pending server-to-client requests as JSON strings
  * taken with GETDEL; an owner's tool selection as a JSON string (SET … PX, GET, DEL); a quota
  * key's window as a hash and its concurrency leases as a sorted set, both changed by one script
- * per `admitCall` (a ZREM per `releaseCall`). A warm `lookup` is one HMGET. `ensureBackendSession` creates once
- * cluster-wide: a single flight per pair in this process, then a Redis lock
- * (SET NX PX) whose holder creates and stores while the others poll for its result, and
- * take the lock over if the holder fails. Expiry is decided against `now` from a field in
+ * per `admitCall` (a ZREM per `releaseCall`). A warm `lookup` is one HMGET.
+ * `ensureBackendSession` creates once cluster-wide: a single flight per pair in this process,
+ * then a Redis lock (SET NX PX) whose holder creates and stores while the others poll for its
+ * result, and take the lock over if the holder fails. Expiry is decided against `now` from a field in
  * the hash; Redis TTLs (PEXPIRE) remove the keys.
  * Every Redis failure rejects with GatewayError STORE_UNAVAILABLE; errors of `create` pass
  * through as they are.
@@ -216,13 +216,14 @@ function toBackendSessions(flat: readonly string[]): Record<string, string> {
   return sessions;
 }
 
-/** The admit script's reply: {1}, or {0, reason, retryAfterMs}. */
+/** The admit script's reply: {1}, or {0, reason, retryAfterMs}; anything else admits nothing. */
 function toCallAdmission(reply: unknown): CallAdmission {
-  if (!Array.isArray(reply) || reply[0] !== 0) return { admitted: true };
+  const [admitted, reason, retryAfterMs] = Array.isArray(reply) ? (reply as unknown[]) : [];
+  if (admitted === 1) return { admitted: true };
   return {
     admitted: false,
-    reason: reply[1] === 'concurrent' ? 'concurrent' : 'requests',
-    retryAfterMs: Number(reply[2]),
+    reason: reason === 'concurrent' ? 'concurrent' : 'requests',
+    retryAfterMs: Math.max(1, Number(retryAfterMs) || 1),
   };
 }
 
