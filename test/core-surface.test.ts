@@ -96,6 +96,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
   '@mcp-gateway/core/router': {
     file: 'packages/core/src/router.ts',
     values: [
+      'admitCallQuota',
       'BACKEND_INIT_HEADERS',
       'DEFAULT_MAX_BODY_BYTES',
       'NO_AUDIT',
@@ -133,6 +134,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'withTraceMeta',
     ],
     types: [
+      'AdmittedCall',
       'AccessControl',
       'AnswerOutcome',
       'AuditTrail',

@@ -38,6 +38,8 @@ export const ERROR_CODES = {
   UPSTREAM_TIMEOUT: { http: 504, rpc: -32603 },
   UPSTREAM_PROTOCOL_ERROR: { http: 502, rpc: -32603 },
   STORE_UNAVAILABLE: { http: 503, rpc: -32603 },
+  /** A call over the caller's quota (docs/configuration.md#quotas): when to retry is in `data`. */
+  RATE_LIMITED: { http: 200, rpc: -32029 },
   CONFIG_INVALID: { http: 500, rpc: -32603 },
   INTERNAL: { http: 500, rpc: -32603 },
 } as const;

@@ -42,6 +42,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     ...(options.privateHost !== undefined && { privateHost: options.privateHost }),
     ...(options.privateHostFetch !== undefined && { privateHostFetch: options.privateHostFetch }),
     store: routing.store,
+    callers: routing.callers,
     bus: routing.bus,
     upstreamClient(server) {
       const client = routing.client(server.name);

@@ -7,6 +7,7 @@ import {
   type SessionStore,
 } from '@mcp-gateway/core';
 import {
+  admitCallQuota,
   createBackendInitTokens,
   createUpstreamClient,
   DEFAULT_MAX_BODY_BYTES,
@@ -15,6 +16,7 @@ import {
   NO_AUDIT,
   NO_METRICS,
   NO_TRACER,
+  type Authentication,
   type GatewayTracer,
   type GatewaySpan,
   type AccessControl,
@@ -71,6 +73,10 @@ export interface ProcessorDepsOptions {
    */
   readonly privateHostFetch?: typeof fetch;
   readonly store: SessionStore;
+  /** Whose calls quotas count (the broker's caller identities); default: every sessionless caller anonymous. */
+  readonly callers?: { identify(auth: Authentication): Promise<string | undefined> };
+  /** Longest a routed call is expected to take (its quota slot is held at most this and 30 s); default 30 s. */
+  readonly callTimeoutMs?: number;
   /** Where new backend sessions are announced (the broker's bus); default: nowhere. */
   readonly bus?: NotificationBus;
   /** The client that opens backend sessions on `server`; default one per server, created on first use. */
@@ -124,6 +130,13 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     tracer: options.tracer ?? NO_TRACER,
     serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
+    admitQuota(plan, caller) {
+      if (plan.server.quotas === undefined || plan.method !== 'tools/call' || plan.target === undefined) {
+        return Promise.resolve(undefined);
+      }
+      return admitCallQuota(store, plan.server, plan.target.name, caller, options.callTimeoutMs ?? 30_000, logger);
+    },
+    identifyCaller: (auth) => options.callers?.identify(auth) ?? Promise.resolve(undefined),
     ensureBackendSession(
       claims: SessionClaims,
       server: ServerConfig,

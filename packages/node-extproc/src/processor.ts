@@ -102,6 +102,7 @@ export function handleProcessStream(stream: ProcessStream, deps: ProcessorDeps):
   stream.on('cancelled', () => {
     // The exchange is over (answered, or Envoy gave up): a routed call's audit record is written.
     state.route?.trail?.finish();
+    state.route?.release?.();
     countCall(state, deps);
     setImmediate(closeTransport, stream);
   });

@@ -133,6 +133,9 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     tracer: NO_TRACER,
     logger: NOOP_LOGGER,
     metrics: NO_METRICS,
+    // No server here has quotas (test/quotas covers them through a real Envoy).
+    admitQuota: () => Promise.resolve(undefined),
+    identifyCaller: () => Promise.resolve(undefined),
     serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
     ensureBackendSession: async (owner, server, headers, known) => {

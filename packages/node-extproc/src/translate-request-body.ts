@@ -22,6 +22,7 @@ import {
   serverAttributes,
   withTraceMeta,
   NO_SPAN,
+  type AdmittedCall,
   type Authentication,
   type ForwardPlan,
   type JsonRpcRequest,
@@ -64,6 +65,14 @@ export interface RequestBodyDeps extends BackendInitDeps {
   readonly tracer: GatewayTracer;
   /** Where a failed call is logged (once, at warn). */
   readonly logger: Logger;
+  /**
+   * Counts a routed tools/call against the caller's quota (core's admitCallQuota, the broker's
+   * decision): undefined without one, the refusal when over it, else the slot held until the
+   * exchange ends.
+   */
+  admitQuota(plan: ForwardPlan, caller: string | undefined): Promise<AdmittedCall | GatewayError | undefined>;
+  /** The caller's identity hash of a sessionless (2026-07-28) request, as sessions bind it. */
+  identifyCaller(auth: Authentication): Promise<string | undefined>;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
    * once (single flight) by an initialize carrying the client's identity headers, a client span
@@ -178,6 +187,7 @@ async function mayRoute(
   jti: string | undefined,
   sessionVirtualServer: string | undefined,
   trace: StreamTrace,
+  caller: () => Promise<string | undefined>,
 ): Promise<Routed | undefined> {
   const control = deps.access();
   const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
@@ -186,6 +196,9 @@ async function mayRoute(
   if (authorization.error !== undefined) return undefined;
   const { subject, verdict } = authorization;
   if (subject === undefined) return { trail: NO_TRAIL };
+  // Over its quota (or a store that cannot count it): the broker refuses it, counts and audits it.
+  const quota = await deps.admitQuota(plan, await caller());
+  if (quota instanceof GatewayError) return undefined;
   // Refusals are counted by the broker, which answers them.
   if (verdict.allowed && verdict.by !== 'open') deps.metrics.accessDecision('router', verdict.by, verdict.rule, true);
   const trail = deps.auditor().begin({ method: request.method, subject, verdict, auth, jti, args: argumentsOf(plan) });
@@ -194,6 +207,7 @@ async function mayRoute(
     trail,
     call: { method: request.method, kind: subject.kind, name: subject.servedName, startedAt: performance.now() },
     span: routedCallSpan(deps, trace, request, plan, served, jti),
+    ...(quota !== undefined && { release: () => quota.release() }),
   };
 }
 
@@ -202,6 +216,8 @@ interface Routed {
   readonly trail: AuditTrail;
   readonly call?: UpstreamRoute['call'];
   readonly span?: GatewaySpan;
+  /** Gives back the call's quota slot. */
+  readonly release?: () => void;
 }
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
@@ -219,7 +235,10 @@ async function routeLegacyCall(
   const { server } = plan;
   const admitted = await deps.gate.admit(checked.claims, server.name);
   if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };
-  const routed = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs, trace);
+  const { caller } = checked.claims;
+  const routed = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs, trace, () =>
+    Promise.resolve(caller),
+  );
   if (routed === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
@@ -232,6 +251,7 @@ async function routeLegacyCall(
     );
   } catch (error) {
     routed.trail.finish();
+    routed.release?.();
     const failure =
       error instanceof GatewayError
         ? error
@@ -264,7 +284,9 @@ async function routeModernCall(
   auth: Authentication,
   trace: StreamTrace,
 ): Promise<RequestBodyResult> {
-  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined, trace);
+  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined, trace, () =>
+    deps.identifyCaller(auth),
+  );
   if (routed === undefined) return { response: toBroker(message.method) };
   return {
     response: {
@@ -330,6 +352,7 @@ function upstreamRoute(
     trail: routed.trail,
     ...(routed.call === undefined ? {} : { call: routed.call }),
     ...(routed.span === undefined || routed.span === NO_SPAN ? {} : { span: routed.span }),
+    ...(routed.release !== undefined && { release: routed.release }),
     server: plan.server.name,
     requestId: message.id,
     params: plan.params,

@@ -13,6 +13,8 @@ export interface UpstreamRoute {
   };
   /** The routed call's span, ended with the exchange. */
   readonly span?: GatewaySpan;
+  /** Gives back the call's quota slot when the exchange ends. */
+  readonly release?: () => void;
   /** The client's gateway session id (the signed token), restored on the response; "" for a sessionless (2026-07-28) request. */
   readonly gatewaySessionId: string;
   readonly jti: string;

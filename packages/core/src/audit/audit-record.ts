@@ -16,7 +16,8 @@ export interface AuditRecord {
   readonly time: string;
   /** Which host decided: `broker`, `router` or `worker`. */
   readonly host: string;
-  readonly outcome: 'allowed' | 'denied';
+  /** `limited`: allowed by the access rules, refused by a quota (`decidedBy` names which limit). */
+  readonly outcome: 'allowed' | 'denied' | 'limited';
   /** The JSON-RPC method (tools/call, prompts/get, resources/read, …). */
   readonly method: string;
   readonly server: string;
@@ -67,12 +68,14 @@ export interface Auditor {
 export interface AuditTrail {
   /** The upstream's status, once its answer's headers arrive. */
   upstreamStatus(status: number): void;
+  /** The call was refused by its quota (`requests` or `concurrent`). */
+  limited(reason: string): void;
   /** Writes the record (once). */
   finish(): void;
 }
 
 /** A trail that records nothing. */
-export const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, finish() {} });
+export const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, limited() {}, finish() {} });
 /** The auditor of a config without `audit`: records nothing. */
 export const NO_AUDIT: Auditor = Object.freeze({ begin: () => NO_TRAIL });
 
@@ -89,17 +92,26 @@ export function createAuditor(
     begin(decision) {
       const started = performance.now();
       let status: number | null = null;
+      let limitedBy: string | undefined;
       let done = false;
       const hashing = values ? undefined : sha256Hex(canonicalJson(decision.args));
       return {
         upstreamStatus(value) {
           status = value;
         },
+        limited(reason) {
+          limitedBy = reason;
+        },
         finish() {
           if (done) return;
           done = true;
-          const latencyMs = decision.verdict.allowed ? Math.round((performance.now() - started) * 1000) / 1000 : 0;
-          const base = recordOf(decision, host, latencyMs, status);
+          const latencyMs =
+            decision.verdict.allowed && limitedBy === undefined
+              ? Math.round((performance.now() - started) * 1000) / 1000
+              : 0;
+          const decided = recordOf(decision, host, latencyMs, status);
+          const base: AuditRecord =
+            limitedBy === undefined ? decided : { ...decided, outcome: 'limited', decidedBy: `quota:${limitedBy}` };
           if (values) {
             write({ ...base, arguments: decision.args });
             return;

@@ -45,6 +45,43 @@ globalGuardrails:
   url: https://nemo:8080
 `;
 
+describe('parseConfig quotas', () => {
+  const server = (quotas: string) =>
+    `servers:\n  - name: github\n    url: http://gh.internal/mcp\n    quotas:\n${quotas}`;
+
+  it('reads a quota per tool and one for the rest, the window defaulting to 60 s', () => {
+    const config = configOf(
+      parseConfig(
+        server('      - tools: [create_issue]\n        requests: 30\n      - concurrentCalls: 4\n'),
+        'gateway.yaml',
+      ),
+    );
+    expect(config.servers[0]?.quotas).toEqual([
+      { tools: ['create_issue'], requests: 30, windowSeconds: 60 },
+      { windowSeconds: 60, concurrentCalls: 4 },
+    ]);
+  });
+
+  it('refuses quotas that limit nothing, name a tool twice or cover the rest twice', () => {
+    const lines = errorLines(
+      parseConfig(
+        server(
+          '      - tools: [a]\n      - tools: [a]\n        requests: 1\n      - requests: 1\n      - concurrentCalls: 1\n',
+        ),
+        'gateway.yaml',
+      ),
+    );
+    const text = lines.join('\n');
+    expect(text).toMatch(
+      /servers\[0\]\.quotas\[0\]: limits nothing; give requests \(per windowSeconds\) or concurrentCalls/,
+    );
+    expect(text).toMatch(/servers\[0\]\.quotas\[1\]: tool "a" already has quotas\[0\]/);
+    expect(text).toMatch(/servers\[0\]\.quotas\[3\]: quotas\[2\] already covers every other tool/);
+    const invalid = errorLines(parseConfig(server('      - tools: [b]\n        concurrentCalls: 0\n'), 'gateway.yaml'));
+    expect(invalid.join('\n')).toMatch(/concurrentCalls.*must be at least 1/);
+  });
+});
+
 describe('parseConfig tool overrides', () => {
   const server = (overrides: string) =>
     `servers:\n  - name: github\n    url: http://gh.internal/mcp\n    prefix: gh_\n    toolOverrides:\n${overrides}`;

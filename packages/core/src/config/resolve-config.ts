@@ -2,7 +2,7 @@ import type * as v from 'valibot';
 import { compilePolicy } from '../policy/compile-policy.ts';
 import { resolveAudit, resolveAuth, resolvePolicy } from './access-schema.ts';
 import { RawConfigSchema, RawServerSchema, RawVirtualServerSchema } from './schema.ts';
-import type { GatewayConfig, ServerConfig, ToolOverride, VirtualServerConfig } from './schema.ts';
+import type { GatewayConfig, QuotaConfig, ServerConfig, ToolOverride, VirtualServerConfig } from './schema.ts';
 
 type RawConfig = v.InferOutput<typeof RawConfigSchema>;
 type RawServer = v.InferOutput<typeof RawServerSchema>;
@@ -106,7 +106,43 @@ function resolveServer(raw: RawServer, at: string, issues: string[]): ServerConf
     ...(raw.toolOverrides && raw.toolOverrides.length > 0
       ? { toolOverrides: resolveToolOverrides(raw.toolOverrides, `${at}.toolOverrides`, issues) }
       : {}),
+    ...(raw.quotas && raw.quotas.length > 0 ? { quotas: resolveQuotas(raw.quotas, `${at}.quotas`, issues) } : {}),
   };
+}
+
+/** A server's quotas, checked: each limits something, a tool is named by one quota, one covers the rest. */
+function resolveQuotas(
+  raw: readonly NonNullable<RawServer['quotas']>[number][],
+  at: string,
+  issues: string[],
+): QuotaConfig[] {
+  const named = new Map<string, number>();
+  let catchAll: number | undefined;
+  return raw.map((entry, index) => {
+    const where = `${at}[${index}]`;
+    if (entry.requests == null && entry.concurrentCalls == null) {
+      issues.push(`${where}: limits nothing; give requests (per windowSeconds) or concurrentCalls`);
+    }
+    if (entry.windowSeconds != null && entry.requests == null) {
+      issues.push(`${where}: windowSeconds without requests would never apply`);
+    }
+    if (entry.tools == null || entry.tools.length === 0) {
+      if (catchAll !== undefined) issues.push(`${where}: quotas[${catchAll}] already covers every other tool`);
+      catchAll = index;
+    } else {
+      for (const tool of entry.tools) {
+        const earlier = named.get(tool);
+        if (earlier !== undefined) issues.push(`${where}: tool ${quote(tool)} already has quotas[${earlier}]`);
+        named.set(tool, index);
+      }
+    }
+    return {
+      ...(entry.tools && entry.tools.length > 0 ? { tools: entry.tools } : {}),
+      ...(entry.requests != null ? { requests: entry.requests } : {}),
+      windowSeconds: entry.windowSeconds ?? 60,
+      ...(entry.concurrentCalls != null ? { concurrentCalls: entry.concurrentCalls } : {}),
+    };
+  });
 }
 
 /**

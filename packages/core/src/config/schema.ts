@@ -44,6 +44,38 @@ const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
 /** A field of the anchor's file that this gateway accepts but does not use yet. */
 const reserved = () => v.optional(v.unknown());
 
+/** One `quotas[]` entry of a server, as written in the file. */
+export const RawQuotaSchema = v.strictObject(
+  {
+    tools: v.nullish(stringList()),
+    requests: v.nullish(
+      v.pipe(
+        v.number('must be a number'),
+        v.integer('must be a whole number'),
+        v.minValue(1, 'must be at least 1'),
+        v.maxValue(1_000_000, 'must be at most 1000000'),
+      ),
+    ),
+    windowSeconds: v.nullish(
+      v.pipe(
+        v.number('must be a number'),
+        v.integer('must be a whole number'),
+        v.minValue(1, 'must be at least 1'),
+        v.maxValue(86_400, 'must be at most 86400'),
+      ),
+    ),
+    concurrentCalls: v.nullish(
+      v.pipe(
+        v.number('must be a number'),
+        v.integer('must be a whole number'),
+        v.minValue(1, 'must be at least 1'),
+        v.maxValue(1_000_000, 'must be at most 1000000'),
+      ),
+    ),
+  },
+  'must be a mapping of tools, requests, windowSeconds and concurrentCalls only',
+);
+
 /** A served tool name: what MCP allows in a tool name. */
 const TOOL_NAME = /^[A-Za-z0-9_.-]{1,128}$/;
 
@@ -92,6 +124,12 @@ export const RawServerSchema = v.looseObject(
       v.pipe(
         v.array(mapping(RawToolOverrideSchema, 'must be a mapping'), 'must be a list'),
         v.maxLength(200, 'must hold at most 200 overrides'),
+      ),
+    ),
+    quotas: v.nullish(
+      v.pipe(
+        v.array(mapping(RawQuotaSchema, 'must be a mapping'), 'must be a list'),
+        v.maxLength(100, 'must hold at most 100 quotas'),
       ),
     ),
     tokenURLElicitation: reserved(),
@@ -152,6 +190,22 @@ export interface ServerConfig {
   readonly tags: readonly string[];
   /** How its tools are served: renamed, described, annotated, hidden, with arguments filled in. */
   readonly toolOverrides?: readonly ToolOverride[];
+  /** Limits on each caller's calls of its tools (docs/configuration.md#quotas). */
+  readonly quotas?: readonly QuotaConfig[];
+}
+
+/**
+ * One quota: per caller, at most `requests` calls per `windowSeconds` and at most
+ * `concurrentCalls` at once, of the listed tools (each its own bucket) or, without `tools`, of
+ * the server's other tools together.
+ */
+export interface QuotaConfig {
+  /** The upstream's own tool names; absent: every tool no other quota of the server names. */
+  readonly tools?: readonly string[];
+  readonly requests?: number;
+  /** The requests' window; default 60. */
+  readonly windowSeconds: number;
+  readonly concurrentCalls?: number;
 }
 
 /** One tool's override (see docs/configuration.md#tool-overrides). */

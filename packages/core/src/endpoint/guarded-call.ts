@@ -5,8 +5,9 @@ import type { AccessVerdict, RequestAccess } from '../decision/access-control.ts
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
+import { admitCallQuota, type AdmittedCall } from '../decision/call-quota.ts';
 import type { Era } from '../decision/routed-methods.ts';
-import type { GatewayError } from '../errors.ts';
+import { GatewayError } from '../errors.ts';
 import type { LogFields } from '../logger.ts';
 import { answerOutcome, type AnswerOutcome } from '../telemetry/answer-outcome.ts';
 import type { CallOutcome } from '../telemetry/gateway-metrics.ts';
@@ -59,6 +60,16 @@ export async function forwardGuarded(
     ctx.metrics.call({ ...fact, outcome: 'denied', seconds: 0 });
     return refuse(authorization.error);
   }
+  const quota = await admitQuota(ctx, call, subject.kind);
+  if (quota instanceof GatewayError) {
+    const reason = (quota.data as { reason: string }).reason;
+    call.logger.warn('call refused by its quota', { ...item, reason });
+    ctx.span.fail('rate_limited', quota.message);
+    trail.limited(reason);
+    trail.finish();
+    ctx.metrics.call({ ...fact, outcome: 'limited', seconds: 0 });
+    return refuse(quota);
+  }
   let upstreamStatus: number | undefined;
   let failure: GatewayError | undefined;
   let answer: AnswerOutcome | undefined;
@@ -68,6 +79,7 @@ export async function forwardGuarded(
   const record = (outcome: CallOutcome, errorType?: string, detail?: LogFields) => {
     if (recorded) return;
     recorded = true;
+    quota?.release();
     ctx.metrics.call({ ...fact, outcome, seconds: (performance.now() - started) / 1000 });
     if (errorType !== undefined) ctx.span.fail(errorType, detail?.['reason'] as string | undefined);
     // A tool that ran and reported its own failure is the tool's business, and a client may
@@ -110,6 +122,18 @@ export async function forwardGuarded(
     if (how === 'cancelled') record('cancelled');
     else record('unavailable', 'no_answer', { reason: 'the stream ended without an answer' });
   });
+}
+
+/** The quota check of a tools/call (see admitCallQuota); undefined for other calls and servers without quotas. */
+async function admitQuota(
+  ctx: EndpointContext,
+  call: ClientCall,
+  kind: string,
+): Promise<AdmittedCall | GatewayError | undefined> {
+  const server = call.plan.server;
+  if (server.quotas === undefined || kind !== 'tool' || call.plan.target === undefined) return undefined;
+  const caller = call.session !== undefined ? call.session.claims.caller : await ctx.callers.identify(call.auth);
+  return admitCallQuota(ctx.store, server, call.plan.target.name, caller, ctx.callTimeoutMs, ctx.logger);
 }
 
 /** What decided, as the audit and the metrics name it. */

@@ -1,0 +1,240 @@
+// Quotas per caller in every host, with real SDK upstreams and clients: a tool's requests per
+// window and the server's concurrent calls, a refusal that says when to retry and never reaches
+// the upstream, a bucket a re-initialize does not reset; through the broker, a real Envoy with
+// the router, the worker in workerd, and three replicas sharing one real Redis.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpError } from '@modelcontextprotocol/sdk/types.js';
+import { startExtProcStack, type ExtProcStack } from '../envoy/extproc-stack.ts';
+import {
+  connectSdkClient,
+  startGateway,
+  startRedis,
+  startSdkUpstream,
+  type RunningGateway,
+  type RunningRedis,
+  type SdkUpstream,
+} from '../harness/index.ts';
+import { readRpcMessage } from '../workerd/read-rpc-message.ts';
+import { startWorker, type RunningWorker } from '../workerd/start-worker.ts';
+import { waitFor } from '../gateway-calls/helpers.ts';
+
+let release: () => void = () => {};
+
+function tools(server: McpServer): void {
+  server.registerTool(
+    'create_issue',
+    { description: 'Open an issue', inputSchema: { title: z.string() } },
+    ({ title }) => ({
+      content: [{ type: 'text', text: `opened ${title}` }],
+    }),
+  );
+  server.registerTool('export', { description: 'A long export', inputSchema: {} }, async () => {
+    await new Promise<void>((resolve) => (release = resolve));
+    return { content: [{ type: 'text', text: 'exported' }] };
+  });
+}
+
+const QUOTAS = `    quotas:
+      - tools: [create_issue]
+        requests: 3
+        windowSeconds: 600
+      - concurrentCalls: 1
+`;
+
+function callsOf(upstream: SdkUpstream, tool: string): number {
+  return upstream.requests.filter(
+    (request) => request.method === 'tools/call' && (request.params as { name?: string })?.name === tool,
+  ).length;
+}
+
+async function refusalOf(
+  call: Promise<unknown>,
+): Promise<{ code: number; message: string; data: Record<string, unknown> }> {
+  try {
+    await call;
+  } catch (error) {
+    if (error instanceof McpError)
+      return { code: error.code, message: error.message, data: error.data as Record<string, unknown> };
+    throw error;
+  }
+  throw new Error('the call was not refused');
+}
+
+async function ready(baseUrl: string): Promise<void> {
+  await waitFor('the catalog', async () => {
+    const status = (await (await fetch(`${baseUrl}/status`)).json()) as { servers: { ready: boolean }[] };
+    return status.servers.every((server) => server.ready) ? true : undefined;
+  });
+}
+
+describe('quotas on the broker', () => {
+  let upstream: SdkUpstream;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    upstream = await startSdkUpstream({ name: 'tracker', setup: tools });
+    gateway = await startGateway({
+      config: `servers:\n  - name: tracker\n    url: ${JSON.stringify(upstream.url)}\n    prefix: t_\n${QUOTAS}`,
+    });
+    await ready(gateway.baseUrl);
+  });
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await upstream?.stop();
+  });
+
+  it("refuses the call past the window's limit with when to retry, upstream untouched, across a re-initialize", async () => {
+    const first = await connectSdkClient(gateway.url, { version: 1 });
+    try {
+      for (let i = 0; i < 3; i++)
+        await first.client.callTool({ name: 't_create_issue', arguments: { title: `n${i}` } });
+      const refused = await refusalOf(first.client.callTool({ name: 't_create_issue', arguments: { title: 'n3' } }));
+      expect(refused.code).toBe(-32029);
+      expect(refused.message).toMatch(
+        /quota exceeded for create_issue on tracker: at most 3 calls per 600 s; retry in \d+ s/,
+      );
+      expect(refused.data).toMatchObject({ reason: 'requests', limit: 3, windowSeconds: 600 });
+      expect(refused.data['retryAfterMs']).toBeGreaterThan(0);
+      expect(refused.data['retryAfterMs']).toBeLessThanOrEqual(600_000);
+    } finally {
+      await first.close();
+    }
+    expect(callsOf(upstream, 'create_issue')).toBe(3);
+    const again = await connectSdkClient(gateway.url, { version: 1 });
+    try {
+      const refused = await refusalOf(again.client.callTool({ name: 't_create_issue', arguments: { title: 'n4' } }));
+      expect(refused.data).toMatchObject({ reason: 'requests' });
+    } finally {
+      await again.close();
+    }
+    expect(callsOf(upstream, 'create_issue')).toBe(3);
+    expect(gateway.logs()).toMatch(/call refused by its quota/);
+  });
+
+  it('holds a concurrent call slot until the call ends', async () => {
+    const connected = await connectSdkClient(gateway.url, { version: 1 });
+    try {
+      const running = connected.client.callTool({ name: 't_export', arguments: {} });
+      await waitFor('the export upstream', () => (callsOf(upstream, 'export') === 1 ? true : undefined));
+      const refused = await refusalOf(connected.client.callTool({ name: 't_export', arguments: {} }));
+      expect(refused.data).toMatchObject({ reason: 'concurrent', limit: 1 });
+      expect(refused.message).toMatch(/at most 1 calls at once/);
+      release();
+      expect(await running).toMatchObject({ content: [{ type: 'text', text: 'exported' }] });
+      // The slot is given back as the answer is relayed (in the background): a moment later it is free.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const next = connected.client.callTool({ name: 't_export', arguments: {} });
+      await waitFor('the second export', () => (callsOf(upstream, 'export') === 2 ? true : undefined));
+      release();
+      expect(await next).toMatchObject({ content: [{ type: 'text', text: 'exported' }] });
+    } finally {
+      await connected.close();
+    }
+  });
+});
+
+describe('quotas behind a real Envoy with the ext_proc router', () => {
+  let stack: ExtProcStack;
+
+  beforeAll(async () => {
+    stack = await startExtProcStack({ setup: tools, serverYaml: QUOTAS });
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+  });
+
+  it('routes the calls within the limit and has the broker refuse the one past it', async () => {
+    const connected = await connectSdkClient(stack.mcpUrl, { version: 1 });
+    try {
+      for (let i = 0; i < 3; i++) {
+        await connected.client.callTool({ name: 's1_create_issue', arguments: { title: `e${i}` } });
+      }
+      const refused = await refusalOf(
+        connected.client.callTool({ name: 's1_create_issue', arguments: { title: 'e3' } }),
+      );
+      expect(refused).toMatchObject({ code: -32029, data: { reason: 'requests' } });
+      expect(callsOf(stack.upstreams[0], 'create_issue')).toBe(3);
+      // Another server's bucket is its own.
+      await connected.client.callTool({ name: 's2_create_issue', arguments: { title: 'other' } });
+    } finally {
+      await connected.close();
+    }
+  });
+});
+
+describe('quotas in the built worker', () => {
+  let upstream: SdkUpstream;
+  let worker: RunningWorker;
+
+  beforeAll(async () => {
+    upstream = await startSdkUpstream({ name: 'tracker', setup: tools });
+    worker = await startWorker([{ name: 'tracker', prefix: 'w_', url: upstream.url, yaml: QUOTAS }]);
+  });
+
+  afterAll(async () => {
+    await worker?.dispose();
+    await upstream?.stop();
+  });
+
+  it('refuses the call past the limit, counted in the Durable Object across sessions', async () => {
+    const call = async (sessionId: string, id: number) =>
+      readRpcMessage(
+        await worker.post(
+          { jsonrpc: '2.0', id, method: 'tools/call', params: { name: 'w_create_issue', arguments: { title: 'x' } } },
+          sessionId,
+        ),
+        id,
+      );
+    const first = await worker.initialize();
+    for (let id = 1; id <= 3; id++) expect((await call(first, id)).result).toBeDefined();
+    const refused = await call(await worker.initialize(), 4);
+    expect(refused.error).toMatchObject({ code: -32029, data: { reason: 'requests', limit: 3 } });
+    expect(callsOf(upstream, 'create_issue')).toBe(3);
+  });
+});
+
+describe('quotas across three replicas on one Redis', () => {
+  let redis: RunningRedis;
+  let upstream: SdkUpstream;
+  const replicas: RunningGateway[] = [];
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    upstream = await startSdkUpstream({ name: 'tracker', setup: tools });
+    const config = `servers:\n  - name: tracker\n    url: ${JSON.stringify(upstream.url)}\n    prefix: t_\n${QUOTAS}`;
+    for (let i = 0; i < 3; i++) {
+      replicas.push(await startGateway({ config, env: { CACHE_CONNECTION_STRING: redis.url } }));
+    }
+    for (const replica of replicas) await ready(replica.baseUrl);
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(replicas.map((replica) => replica.stop()));
+    await upstream?.stop();
+    await redis?.stop();
+  });
+
+  it('admits the limit once in all, whichever replicas the calls reach', async () => {
+    const clients = await Promise.all(replicas.map((replica) => connectSdkClient(replica.url, { version: 1 })));
+    try {
+      const outcomes = await Promise.all(
+        Array.from({ length: 9 }, (_, i) =>
+          clients[i % 3]!.client.callTool({ name: 't_create_issue', arguments: { title: `r${i}` } })
+            .then(() => 'ok')
+            .catch((error: unknown) =>
+              error instanceof McpError && error.code === -32029 ? 'limited' : String(error),
+            ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === 'ok')).toHaveLength(3);
+      expect(outcomes.filter((outcome) => outcome === 'limited')).toHaveLength(6);
+      expect(callsOf(upstream, 'create_issue')).toBe(3);
+    } finally {
+      await Promise.all(clients.map((client) => client.close()));
+    }
+  });
+});
