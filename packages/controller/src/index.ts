@@ -29,6 +29,7 @@ export type {
   McpGatewayExtension,
   McpServerRegistration,
   McpVirtualServer,
+  QuotaSpec,
   ReferenceGrant,
   Secret,
   Service,

@@ -138,6 +138,8 @@ export interface McpServerRegistrationSpec {
   readonly tags?: readonly string[];
   /** Beyond the anchor: how some of the server's tools are served (config `toolOverrides`). */
   readonly toolOverrides?: readonly ToolOverrideSpec[];
+  /** Beyond the anchor: per-caller limits on the server's tools/calls (config `quotas`). */
+  readonly quotas?: readonly QuotaSpec[];
 }
 
 /**
@@ -157,6 +159,23 @@ export interface ToolOverrideSpec {
   readonly fixedArguments?: Readonly<Record<string, unknown>>;
   /** Merged over the upstream's tool annotations. */
   readonly annotations?: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One `spec.quotas[]` entry, in the config file's spelling; the CRD bounds each field and refuses
+ * a quota that limits nothing, `windowSeconds` without `requests`, two quotas without `tools`
+ * and a tool named twice.
+ * @see docs/configuration.md
+ */
+export interface QuotaSpec {
+  /** The upstream's own tool names; absent: the server's other tools together. */
+  readonly tools?: readonly string[];
+  /** Calls per caller per window. */
+  readonly requests?: number;
+  /** The window of `requests`; the gateway's default is 60. */
+  readonly windowSeconds?: number;
+  /** Calls per caller at once. */
+  readonly concurrentCalls?: number;
 }
 
 export interface McpServerRegistration extends KubeObject {

@@ -1,3 +1,4 @@
+import { parseConfig } from '@mcp-gateway/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { McpServerRegistration } from './api-types.ts';
@@ -62,6 +63,37 @@ describe('the server entry of the config file', () => {
       const [server] = fileServers(planWith(spec).configYaml('mcp-test'));
       expect(server?.['name']).toBe('mcp-test/moon');
       expect(server).not.toHaveProperty('toolOverrides');
+    }
+  });
+
+  it("carries the registration's quotas as written, which the gateway reads with its default window", () => {
+    const quotas = [
+      { tools: ['create_issue', 'delete_repo'], requests: 30, windowSeconds: 120, concurrentCalls: 2 },
+      { tools: ['search'], requests: 600 },
+      { concurrentCalls: 4 },
+    ];
+    const yaml = planWith({ quotas }).configYaml('mcp-test');
+    const [server] = fileServers(yaml);
+    expect(server?.['quotas']).toEqual(quotas);
+    const parsed = parseConfig(yaml ?? '', 'config.yaml');
+    expect(parsed.ok && parsed.config.servers[0]?.quotas).toEqual([
+      { tools: ['create_issue', 'delete_repo'], requests: 30, windowSeconds: 120, concurrentCalls: 2 },
+      { tools: ['search'], requests: 600, windowSeconds: 60 },
+      { windowSeconds: 60, concurrentCalls: 4 },
+    ]);
+  });
+
+  it('copies only the four fields of a quota', () => {
+    const written = { tools: ['search'], requests: 5, burst: 10, comment: 'not a field of the file' };
+    const [server] = fileServers(planWith({ quotas: [written] }).configYaml('mcp-test'));
+    expect(server?.['quotas']).toEqual([{ tools: ['search'], requests: 5 }]);
+  });
+
+  it('has no quotas key when the registration sets none, or an empty list', () => {
+    for (const spec of [{}, { quotas: [] }]) {
+      const [server] = fileServers(planWith(spec).configYaml('mcp-test'));
+      expect(server?.['name']).toBe('mcp-test/moon');
+      expect(server).not.toHaveProperty('quotas');
     }
   });
 });

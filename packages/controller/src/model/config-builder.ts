@@ -9,8 +9,8 @@ import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
 
 /**
  * A namespace's config as the controller writes it: the gateway's servers (their tool overrides
- * as the registrations wrote them), virtual servers and CA bundle, and the access sections in
- * the file's spelling (as the extension wrote them).
+ * and quotas as the registrations wrote them), virtual servers and CA bundle, and the access
+ * sections in the file's spelling (as the extension wrote them).
  */
 export type DesiredConfig = Omit<GatewayConfig, 'servers' | 'auth' | 'policy' | 'audit'> &
   AccessSections & { readonly servers: readonly DesiredServer[] };
@@ -86,6 +86,7 @@ function toFileServer(server: DesiredServer): Record<string, unknown> {
     ...(server.toolOverrides !== undefined && server.toolOverrides.length > 0
       ? { toolOverrides: server.toolOverrides }
       : {}),
+    ...(server.quotas !== undefined && server.quotas.length > 0 ? { quotas: server.quotas } : {}),
   };
 }
 

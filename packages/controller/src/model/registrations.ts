@@ -1,11 +1,12 @@
 import type { ServerConfig } from '@mcp-gateway/core';
-import type { HttpRoute, McpServerRegistration, ToolOverrideSpec } from './api-types.ts';
+import type { HttpRoute, McpServerRegistration, QuotaSpec, ToolOverrideSpec } from './api-types.ts';
 import { keyOf } from './api-types.ts';
 import { byAge, type StateIndex } from './cluster-state.ts';
 import type { ConditionInput } from './conditions.ts';
 import { deriveEndpoint } from './endpoint.ts';
 import type { ExtensionVerdict, ValidExtension } from './extension-validation.ts';
 import { hostnamesIntersect, listenerAdmits, parentRefsTo, parentRejected } from './gateway-api.ts';
+import { toFileQuotas } from './quotas.ts';
 import { toFileToolOverrides } from './tool-overrides.ts';
 import { READY, SECRET_LABEL } from '../names.ts';
 
@@ -32,10 +33,12 @@ export interface RegistrationVerdict {
 
 /**
  * A server entry as the controller writes it: the gateway's server config, with `toolOverrides`
- * in the file's spelling (as the registration wrote them), absent when there are none.
+ * and `quotas` in the file's spelling (as the registration wrote them), each absent when there
+ * are none.
  */
-export type DesiredServer = Omit<ServerConfig, 'toolOverrides'> & {
+export type DesiredServer = Omit<ServerConfig, 'toolOverrides' | 'quotas'> & {
   readonly toolOverrides?: readonly ToolOverrideSpec[];
+  readonly quotas?: readonly QuotaSpec[];
 };
 
 /** The result of resolving every registration: statuses and the servers per config namespace. */
@@ -158,6 +161,7 @@ function judgeRegistration(
     }
   }
   const toolOverrides = toFileToolOverrides(registration.spec.toolOverrides);
+  const quotas = toFileQuotas(registration.spec.quotas);
   const server: DesiredServer = {
     name: `${namespace}/${registration.metadata.name}`,
     url: endpoint.url,
@@ -171,6 +175,7 @@ function judgeRegistration(
     ...(registration.spec.hint !== undefined ? { hint: registration.spec.hint } : {}),
     tags: registration.spec.tags ?? [],
     ...(toolOverrides.length > 0 ? { toolOverrides } : {}),
+    ...(quotas.length > 0 ? { quotas } : {}),
   };
   return { ok: true, server, extensions };
 }
