@@ -439,6 +439,110 @@ describe('MCPServerRegistration toolOverrides (beyond the anchor)', () => {
   });
 });
 
+describe('MCPServerRegistration quotas (beyond the anchor)', () => {
+  const withQuotas = (name: string, quotas: unknown[]) =>
+    registration(name, { prefix: `${name.replaceAll('-', '_')}_`, targetRef: TARGET, quotas });
+  /** `count` quotas naming `perQuota` distinct tools each, every name 128 characters long. */
+  const manyNames = (count: number, perQuota: number) =>
+    Array.from({ length: count }, (_, i) => ({
+      tools: Array.from({ length: perQuota }, (_, j) => `tool_${i}_${j}_`.padEnd(128, 'x')),
+      requests: 10,
+    }));
+
+  it('stores a list of quotas unchanged, with no window filled in', async () => {
+    const object = withQuotas('quotas', [
+      { tools: ['create_issue', 'delete_repo'], requests: 30, windowSeconds: 60, concurrentCalls: 2 },
+      { tools: ['search'], requests: 1_000_000, windowSeconds: 86_400 },
+      { concurrentCalls: 4 },
+    ]);
+    expect((await create(object)).spec['quotas']).toEqual(object.spec['quotas']);
+  });
+
+  it('refuses a quota that limits nothing, and windowSeconds without requests, naming the entry', async () => {
+    const nothing = await refusal(
+      client.create(withQuotas('quota-nothing', [{ tools: ['search'] }, { concurrentCalls: 1 }])),
+    );
+    expect(nothing.code).toBe(422);
+    expect(nothing.message).toContain(
+      'spec.quotas[0]: Invalid value: a quota limits something: give requests (per windowSeconds) or concurrentCalls',
+    );
+    const window = await refusal(
+      client.create(withQuotas('quota-window', [{ tools: ['search'], windowSeconds: 10, concurrentCalls: 1 }])),
+    );
+    expect(window.code).toBe(422);
+    expect(window.message).toContain(
+      'spec.quotas[0]: Invalid value: windowSeconds without requests would never apply: set requests or leave windowSeconds out',
+    );
+  });
+
+  it('refuses two quotas without tools, an empty list counting as none', async () => {
+    for (const [name, second] of [
+      ['quota-rest', { concurrentCalls: 2 }],
+      ['quota-rest-empty', { tools: [], concurrentCalls: 2 }],
+    ] as const) {
+      const { code, message } = await refusal(client.create(withQuotas(name, [{ requests: 5 }, second])));
+      expect(code, name).toBe(422);
+      expect(message, name).toContain(
+        "spec.quotas: Invalid value: at most one quota may leave out tools (it covers the server's other tools together)",
+      );
+    }
+  });
+
+  it('refuses a tool named by two quotas, or twice in one, naming the tool', async () => {
+    const { code, message } = await refusal(
+      client.create(
+        withQuotas('quota-overlap', [
+          { tools: ['search', 'create_issue'], requests: 5 },
+          { tools: ['delete_repo', 'search'], concurrentCalls: 1 },
+        ]),
+      ),
+    );
+    expect(code).toBe(422);
+    expect(message).toContain(
+      'spec.quotas: Invalid value: tool "search" is named more than once in quotas: name each tool in one quota only',
+    );
+    const twice = await refusal(
+      client.create(withQuotas('quota-twice', [{ tools: ['search', 'search'], requests: 5 }])),
+    );
+    expect(twice.message).toContain('spec.quotas[0].tools[1]: Duplicate value: "search"');
+  });
+
+  it('refuses values out of bounds, more than 100 quotas and more than 500 tool names', async () => {
+    const bounds = await refusal(
+      client.create(
+        withQuotas('quota-bounds', [
+          { tools: ['', 'x'.repeat(129)], requests: 0, windowSeconds: 86_401 },
+          { tools: ['search'], requests: 1.5, concurrentCalls: 1_000_001 },
+        ]),
+      ),
+    );
+    expect(bounds.message).toContain('spec.quotas[0].tools[0]');
+    expect(bounds.message).toContain('spec.quotas[0].tools[1]: Too long');
+    expect(bounds.message).toContain('spec.quotas[0].requests in body should be greater than or equal to 1');
+    expect(bounds.message).toContain('spec.quotas[0].windowSeconds in body should be less than or equal to 86400');
+    expect(bounds.message).toContain('spec.quotas[1].requests in body must be of type integer');
+    expect(bounds.message).toContain('spec.quotas[1].concurrentCalls in body should be less than or equal to 1000000');
+    const many = Array.from({ length: 101 }, (_, i) => ({ tools: [`tool_${i}`], requests: 1 }));
+    const tooMany = await refusal(client.create(withQuotas('quota-many', many)));
+    expect(tooMany.message).toContain('spec.quotas: Too many: 101: must have at most 100 items');
+    const names = await refusal(
+      client.create(withQuotas('quota-names', [...manyNames(5, 100), { tools: ['one_more'], requests: 1 }])),
+    );
+    expect(names.message).toContain(
+      'spec.quotas: Invalid value: the quotas of a server may name at most 500 tools together',
+    );
+  });
+
+  it("checks 500 long tool names within the API server's cost budget, and still names a tool given twice", async () => {
+    const quotas = manyNames(100, 5);
+    expect((await create(withQuotas('quota-500', quotas))).spec['quotas']).toEqual(quotas);
+    const last = quotas[99]!;
+    const repeated = [...quotas.slice(0, 99), { ...last, tools: [...last.tools.slice(0, 4), quotas[0]!.tools[0]!] }];
+    const { message } = await refusal(client.create(withQuotas('quota-500-twice', repeated)));
+    expect(message).toContain(`tool "${quotas[0]!.tools[0]!}" is named more than once in quotas`);
+  });
+});
+
 describe('status subresource', () => {
   it('takes status only through /status, without bumping the generation', async () => {
     const object = registration('status', { prefix: 'status_', targetRef: TARGET });

@@ -182,6 +182,44 @@ describe('MCPServerRegistration validation', () => {
       'self.all(o, !has(o.name) || self.exists_one(p, has(p.name) && p.name == o.name))',
     ]);
   });
+
+  it('bounds quotas as the config file does, and refuses what the gateway would: a quota limiting nothing, windowSeconds alone, two catch-alls, a tool twice', () => {
+    const quotas = properties['quotas'];
+    expect(quotas).toMatchObject({ type: 'array', maxItems: 100, 'x-kubernetes-list-type': 'atomic' });
+    const item = quotas?.items;
+    expect(item?.required).toBeUndefined();
+    expect(Object.keys(item?.properties ?? {})).toEqual(['tools', 'requests', 'windowSeconds', 'concurrentCalls']);
+    expect(item?.properties?.['tools']).toMatchObject({
+      type: 'array',
+      maxItems: 100,
+      'x-kubernetes-list-type': 'set',
+    });
+    expect(item?.properties?.['tools']?.items).toMatchObject({ type: 'string', minLength: 1, maxLength: 128 });
+    expect(item?.properties?.['requests']).toMatchObject({ type: 'integer', minimum: 1, maximum: 1_000_000 });
+    expect(item?.properties?.['concurrentCalls']).toMatchObject({ type: 'integer', minimum: 1, maximum: 1_000_000 });
+    // No default: one would put windowSeconds on quotas without requests, which the rule refuses.
+    expect(item?.properties?.['windowSeconds']).toMatchObject({ type: 'integer', minimum: 1, maximum: 86_400 });
+    expect(item?.properties?.['windowSeconds']).not.toHaveProperty('default');
+    for (const [field, schema] of Object.entries(item?.properties ?? {})) {
+      expect(schema.description, `quotas[].${field} has a description`).toMatch(/\w{3}/);
+    }
+    expect(rules(item)).toEqual([
+      'has(self.requests) || has(self.concurrentCalls)',
+      '!has(self.windowSeconds) || has(self.requests)',
+    ]);
+    expect(messages(item)).toEqual([
+      'a quota limits something: give requests (per windowSeconds) or concurrentCalls',
+      'windowSeconds without requests would never apply: set requests or leave windowSeconds out',
+    ]);
+    expect(messages(quotas)).toEqual([
+      "at most one quota may leave out tools (it covers the server's other tools together)",
+      'the quotas of a server may name at most 500 tools together',
+      'a tool may be named by one quota only (the tools of quotas must not overlap)',
+    ]);
+    const [, , unique] = quotas?.['x-kubernetes-validations'] ?? [];
+    expect(unique?.rule).toContain('.distinct()');
+    expect(unique?.messageExpression).toContain('is named more than once in quotas');
+  });
 });
 
 describe('MCPGatewayExtension validation', () => {
