@@ -531,6 +531,11 @@ describe('MCPServerRegistration quotas (beyond the anchor)', () => {
     expect(names.message).toContain(
       'spec.quotas: Invalid value: the quotas of a server may name at most 500 tools together',
     );
+    // Above the bound the uniqueness rule is skipped: checked, 1 000 names would exhaust its cost
+    // budget and the refusal would say so instead of naming the bound.
+    const farAbove = await refusal(client.create(withQuotas('quota-names-1000', manyNames(10, 100))));
+    expect(farAbove.message).toContain('the quotas of a server may name at most 500 tools together');
+    expect(farAbove.message).not.toContain('cost');
   });
 
   it("checks 500 long tool names within the API server's cost budget, and still names a tool given twice", async () => {
