@@ -177,16 +177,19 @@ describe('HTTPRoute status', () => {
   });
 });
 
-describe('tool overrides', () => {
-  /** The `toolOverrides` of a server entry in the written config file, as the file spells them. */
-  const writtenOverrides = async (name: string) => {
-    const file = parse((await configText(cluster.api, 'mcp-system')) ?? 'servers: []') as {
-      servers: Array<Record<string, unknown>>;
-    };
-    return file.servers.find((server) => server['name'] === name)?.['toolOverrides'];
+/** A field of a server entry in the written config file, as the file spells it. */
+async function writtenField(name: string, field: string): Promise<unknown> {
+  const file = parse((await configText(cluster.api, 'mcp-system')) ?? 'servers: []') as {
+    servers: Array<Record<string, unknown>>;
   };
-  const refusedWith = (message: string) => (error: unknown) =>
-    error instanceof KubeApiError && error.status === 422 && error.message.includes(message);
+  return file.servers.find((server) => server['name'] === name)?.[field];
+}
+
+const refusedWith = (message: string) => (error: unknown) =>
+  error instanceof KubeApiError && error.status === 422 && error.message.includes(message);
+
+describe('tool overrides', () => {
+  const writtenOverrides = (name: string) => writtenField(name, 'toolOverrides');
 
   it('writes spec.toolOverrides into the config entry, refuses invalid ones, and drops them when removed', async () => {
     const toolOverrides = [
@@ -233,6 +236,49 @@ describe('tool overrides', () => {
       (text) => text !== undefined && text.includes('mcp-test/star') && !text.includes('toolOverrides'),
     );
     await cluster.api.delete(mcpPath('MCPServerRegistration', 'mcp-test', 'star'));
+    await waitConfigNames(cluster.api, 'mcp-system', []);
+  });
+});
+
+describe('quotas', () => {
+  it('writes spec.quotas into the config entry, refuses invalid ones, and drops them when removed', async () => {
+    const quotas = [
+      { tools: ['create_issue', 'delete_repo'], requests: 30, windowSeconds: 60 },
+      { tools: ['search'], requests: 600, concurrentCalls: 8 },
+      { concurrentCalls: 4 },
+    ];
+    const comet = (spec: Record<string, unknown>) => registration('mcp-test', 'comet', 'comet-route', spec);
+    await cluster.apply(
+      service('mcp-test', 'comet', 8000),
+      httpRoute('mcp-test', 'comet-route', parent, { name: 'comet', port: 8000 }, ['comet.mcp.local']),
+      comet({ prefix: 'comet_', quotas }),
+    );
+    const written = await waitFor(
+      'the quotas in the config',
+      () => writtenField('mcp-test/comet', 'quotas'),
+      (seen) => seen !== undefined,
+    );
+    expect(written).toEqual(quotas);
+
+    const overlapping = [
+      { tools: ['search'], requests: 5 },
+      { tools: ['search'], concurrentCalls: 1 },
+    ];
+    await expect(cluster.apply(comet({ prefix: 'comet_', quotas: overlapping }))).rejects.toSatisfy(
+      refusedWith('spec.quotas: Invalid value: tool "search" is named more than once in quotas'),
+    );
+    await expect(
+      cluster.apply(comet({ prefix: 'comet_', quotas: [{ tools: ['search'], windowSeconds: 10 }] })),
+    ).rejects.toSatisfy(refusedWith('spec.quotas[0]: Invalid value: a quota limits something'));
+    expect(await writtenField('mcp-test/comet', 'quotas')).toEqual(quotas);
+
+    await cluster.apply(comet({ prefix: 'comet_' }));
+    await waitFor(
+      'the quotas to leave the config',
+      () => configText(cluster.api, 'mcp-system'),
+      (text) => text !== undefined && text.includes('mcp-test/comet') && !text.includes('quotas'),
+    );
+    await cluster.api.delete(mcpPath('MCPServerRegistration', 'mcp-test', 'comet'));
     await waitConfigNames(cluster.api, 'mcp-system', []);
   });
 });
