@@ -1,10 +1,12 @@
 #!/usr/bin/env node
-// The cost of discovery and tool overrides (issue 14, items 1 and 2), side by side in one run:
-// three gateways in front of the same ten upstreams (1 000 tools): "off" (no meta-tools, no
-// overrides), "on" (the meta-tools, the default) and "overrides" (no meta-tools; every tool of
-// the called upstream renamed-in-place, re-described, annotated, and given a fixed argument the
-// gateway fills in on every call). Measured in turns (ABBA):
-//   1. tools/call p50 at c=1 and gateway CPU per call at c=64, on and overrides against off
+// The cost of discovery, tool overrides and quotas (issue 14, items 1, 2 and 5), side by side in
+// one run: four gateways in front of the same ten upstreams (1 000 tools): "off" (no meta-tools,
+// no overrides, no quotas), "on" (the meta-tools, the default), "overrides" (no meta-tools;
+// every tool of the called upstream re-described, annotated, and given a fixed argument the
+// gateway fills in on every call) and "quotas" (no meta-tools; the called tool under a quota of
+// requests per window and concurrent calls, limits the bench never reaches: one store round trip
+// to admit and one to release per call). Measured in turns (ABBA):
+//   1. tools/call p50 at c=1 and gateway CPU per call at c=64, each against off
 //      (target of the issue: ≤ 50 µs added p50);
 //   2. search_tools through the gateway over the 1 000 tools, p50 at c=1 (target ≤ 5 ms);
 //   3. tools/list of the 1 000 tools and the meta-tools (a store read of the selection), p50 at c=1.
@@ -58,20 +60,33 @@ async function main() {
   );
   const withOverrides = await startBenchGateway(overridden);
   defer(() => withOverrides.stop());
+  const limited = servers.map((server, i) =>
+    i === 3
+      ? {
+          ...server,
+          yaml: '    quotas:\n      - tools: [echo]\n        requests: 1000000\n        windowSeconds: 86400\n        concurrentCalls: 100000\n',
+        }
+      : server,
+  );
+  const withQuotas = await startBenchGateway(limited);
+  defer(() => withQuotas.stop());
   const sessions = {
     on: await openMcpSession(on.url, { connections: 64 }),
     off: await openMcpSession(off.url, { connections: 64 }),
     overrides: await openMcpSession(withOverrides.url, { connections: 64 }),
+    quotas: await openMcpSession(withQuotas.url, { connections: 64 }),
   };
   for (const session of Object.values(sessions)) defer(() => session.close());
   await waitForTools(sessions.off, UPSTREAMS * TOOLS);
   await waitForTools(sessions.on, UPSTREAMS * TOOLS + META_TOOLS);
   await waitForTools(sessions.overrides, UPSTREAMS * TOOLS);
+  await waitForTools(sessions.quotas, UPSTREAMS * TOOLS);
 
   const targets = {
     on: { send: echoCall(sessions.on, 'u3_echo'), pid: on.pid },
     off: { send: echoCall(sessions.off, 'u3_echo'), pid: off.pid },
     overrides: { send: echoCall(sessions.overrides, 'u3_echo'), pid: withOverrides.pid },
+    quotas: { send: echoCall(sessions.quotas, 'u3_echo'), pid: withQuotas.pid },
   };
   log(`tools/call c=1: ${SIZES.calls} per gateway; c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per gateway`);
   const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
@@ -132,6 +147,7 @@ async function main() {
   const rows = [
     ...callRows('on'),
     ...callRows('overrides'),
+    ...callRows('quotas'),
     [
       `search_tools over ${UPSTREAMS * TOOLS} tools, p50 c=1 (ms)`,
       searchLatency.p50.toFixed(3),
@@ -148,7 +164,7 @@ async function main() {
     ],
   ];
   const errors = Object.keys(targets).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
-  printComparison('discovery and overrides (issue 14)', ['variant', 'off'], rows, { diffWidth: 12, errors });
+  printComparison('discovery, overrides and quotas (issue 14)', ['variant', 'off'], rows, { diffWidth: 12, errors });
   await writeJson(join(REPO_ROOT, 'bench', 'results', 'discovery.json'), {
     quick: QUICK,
     latency,
