@@ -42,36 +42,23 @@ export function isPlainMapping(input: unknown): input is Record<string, unknown>
 const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
   v.pipe(v.custom<unknown>(isPlainMapping, message), schema);
 /** A field of the anchor's file that this gateway accepts but does not use yet. */
+/** A whole number from 1 to `max`. */
+const wholeNumber = (max: number) =>
+  v.pipe(
+    v.number('must be a number'),
+    v.integer('must be a whole number'),
+    v.minValue(1, 'must be at least 1'),
+    v.maxValue(max, `must be at most ${max}`),
+  );
 const reserved = () => v.optional(v.unknown());
 
 /** One `quotas[]` entry of a server, as written in the file. */
 export const RawQuotaSchema = v.strictObject(
   {
     tools: v.nullish(stringList()),
-    requests: v.nullish(
-      v.pipe(
-        v.number('must be a number'),
-        v.integer('must be a whole number'),
-        v.minValue(1, 'must be at least 1'),
-        v.maxValue(1_000_000, 'must be at most 1000000'),
-      ),
-    ),
-    windowSeconds: v.nullish(
-      v.pipe(
-        v.number('must be a number'),
-        v.integer('must be a whole number'),
-        v.minValue(1, 'must be at least 1'),
-        v.maxValue(86_400, 'must be at most 86400'),
-      ),
-    ),
-    concurrentCalls: v.nullish(
-      v.pipe(
-        v.number('must be a number'),
-        v.integer('must be a whole number'),
-        v.minValue(1, 'must be at least 1'),
-        v.maxValue(1_000_000, 'must be at most 1000000'),
-      ),
-    ),
+    requests: v.nullish(wholeNumber(1_000_000)),
+    windowSeconds: v.nullish(wholeNumber(86_400)),
+    concurrentCalls: v.nullish(wholeNumber(1_000_000)),
   },
   'must be a mapping of tools, requests, windowSeconds and concurrentCalls only',
 );

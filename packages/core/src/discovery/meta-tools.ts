@@ -2,6 +2,7 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { JsonObject } from '../upstream/types.ts';
 import { MAX_SELECTED_TOOLS } from '../store/tool-selection.ts';
 import type { DiscoverySettings } from './discovery-settings.ts';
+import { MAX_SEARCH_LIMIT } from './tool-search.ts';
 
 /** The meta-tools' names, as the anchor spells them (search_tools is ours). */
 export const DISCOVER_TOOLS = 'discover_tools';
@@ -9,9 +10,6 @@ export const SELECT_TOOLS = 'select_tools';
 export const SEARCH_TOOLS = 'search_tools';
 export const LIST_TAGS = 'list_tags';
 export const FILTER_TOOLS_BY_TAGS = 'filter_tools_by_tags';
-
-/** Most results search_tools returns. */
-export const MAX_SEARCH_RESULTS = 50;
 
 const GATEWAY_TOOL = { 'mcp-gateway/meta-tool': true };
 
@@ -62,7 +60,7 @@ const SEARCH: JsonObject = {
     type: 'object',
     properties: {
       query: { type: 'string', description: 'What you want to do, in a few words.' },
-      limit: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_RESULTS, description: 'Most results (default 10).' },
+      limit: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LIMIT, description: 'Most results (default 10).' },
     },
     required: ['query'],
     additionalProperties: false,

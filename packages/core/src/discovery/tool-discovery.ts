@@ -2,15 +2,8 @@ import type { ServerConfig } from '../config/schema.ts';
 import type { JsonObject } from '../upstream/types.ts';
 import { MAX_SELECTED_TOOLS } from '../store/tool-selection.ts';
 import type { DiscoverySettings } from './discovery-settings.ts';
-import {
-  DISCOVER_TOOLS,
-  FILTER_TOOLS_BY_TAGS,
-  LIST_TAGS,
-  MAX_SEARCH_RESULTS,
-  SEARCH_TOOLS,
-  SELECT_TOOLS,
-} from './meta-tools.ts';
-import { toolIndexFor } from './tool-search.ts';
+import { DISCOVER_TOOLS, FILTER_TOOLS_BY_TAGS, LIST_TAGS, SEARCH_TOOLS, SELECT_TOOLS } from './meta-tools.ts';
+import { MAX_SEARCH_LIMIT, toolIndexFor } from './tool-search.ts';
 
 /** A real tool the caller may see, as served, and the server it comes from. */
 export interface VisibleTool {
@@ -153,9 +146,9 @@ function search(args: Record<string, unknown>, view: DiscoveryView): MetaToolRes
   if (typeof query !== 'string' || query.trim() === '') return failed('query must be a non-empty string');
   const requested = args['limit'];
   if (requested !== undefined && (typeof requested !== 'number' || !Number.isInteger(requested) || requested < 1)) {
-    return failed(`limit must be a whole number from 1 to ${MAX_SEARCH_RESULTS}`);
+    return failed(`limit must be a whole number from 1 to ${MAX_SEARCH_LIMIT}`);
   }
-  const limit = Math.min(MAX_SEARCH_RESULTS, (requested as number | undefined) ?? 10);
+  const limit = Math.min(MAX_SEARCH_LIMIT, (requested as number | undefined) ?? 10);
   const visible = new Map(view.visible.map((tool) => [nameOf(tool), tool]));
   const matches = toolIndexFor(view.catalogTools).search(query, { limit, visible: (name) => visible.has(name) });
   return ok({

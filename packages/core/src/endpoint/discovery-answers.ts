@@ -10,6 +10,7 @@ import {
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
+import type { JsonObject } from '../upstream/types.ts';
 import { sessionTopic } from '../store/notification-bus.ts';
 import { DEFAULT_SELECTION_TTL_SECONDS } from '../store/tool-selection.ts';
 import type { EndpointContext } from './endpoint-context.ts';
@@ -76,13 +77,25 @@ export async function toolListWithDiscovery(
   const threshold = ctx.toolDiscovery.threshold;
   if ((selection === undefined || selection.length === 0) && threshold === 0) {
     const body = listBodyFor(ctx, 'tools', access);
-    const meta = JSON.stringify(metaTools).slice(1, -1);
+    const meta = listItemsJson(metaTools);
     const empty = body.endsWith('[]}');
     return { body: `${body.slice(0, -2)}${empty ? '' : ','}${meta}]}`, personal: isPersonalList(ctx, access) };
   }
   const view = discoveryView(ctx, access);
   const tools = shapeToolList(view.visible, metaTools, selection, ctx.toolDiscovery);
   return { body: JSON.stringify({ tools }), personal: true };
+}
+
+/** The meta-tools as the items of a JSON list (no brackets), made once per offered list. */
+const ITEMS_JSON = new WeakMap<readonly JsonObject[], string>();
+
+function listItemsJson(tools: readonly JsonObject[]): string {
+  let json = ITEMS_JSON.get(tools);
+  if (json === undefined) {
+    json = JSON.stringify(tools).slice(1, -1);
+    ITEMS_JSON.set(tools, json);
+  }
+  return json;
 }
 
 /** Answers a call of one of the gateway's meta-tools. */
