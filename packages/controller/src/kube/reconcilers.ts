@@ -147,6 +147,13 @@ export async function reconcileExtension(
 }
 
 /** The part of reconcileExtension for a valid extension, from its keys to its Ready condition. */
+/** `object` with the resourceVersion of `current`, so the apply fails if `current` is stale. */
+function pinnedTo<T extends KubeObject>(object: T, current: KubeObject | undefined): T {
+  const resourceVersion = current?.metadata.resourceVersion;
+  if (resourceVersion === undefined) return object;
+  return { ...object, metadata: { ...object.metadata, resourceVersion } };
+}
+
 async function reconcileValidExtension(
   ctx: ReconcileContext,
   plan: ClusterPlan,
@@ -166,9 +173,14 @@ async function reconcileValidExtension(
     });
     return undefined;
   }
-  const current = plan.index.deployments.get(`${extension.metadata.namespace}/mcp-gateway`);
+  // The Deployment is read from the API server, not the watch cache: flags a user just added to
+  // it must be carried over, and the apply is pinned to the version read, so an edit that lands
+  // in between makes the apply fail with a conflict and the reconcile run again.
+  const current = await ctx.api.get<Deployment>(
+    objectPath('apps/v1', 'Deployment', extension.metadata.namespace, 'mcp-gateway'),
+  );
   await ctx.api.apply(gatewayServiceAccount(verdict));
-  await ctx.api.apply(gatewayDeployment(verdict, ctx.resources, current, trustedKey.fingerprint));
+  await ctx.api.apply(pinnedTo(gatewayDeployment(verdict, ctx.resources, current, trustedKey.fingerprint), current));
   await ctx.api.apply(gatewayService(verdict));
   if (extension.spec.httpRouteManagement !== 'Disabled') await ctx.api.apply(gatewayRoute(verdict));
   const ready = deploymentReady(current);
