@@ -55,8 +55,13 @@ async function refusalOf(
   try {
     await call;
   } catch (error) {
-    if (error instanceof McpError)
-      return { code: error.code, message: error.message, data: error.data as Record<string, unknown> };
+    // The 1.x SDK throws McpError; the 2.x SDK its own error class with the same code and data.
+    if (error instanceof McpError || (error instanceof Error && typeof (error as { code?: unknown }).code === 'number'))
+      return {
+        code: (error as McpError).code,
+        message: error.message,
+        data: (error as McpError).data as Record<string, unknown>,
+      };
     throw error;
   }
   throw new Error('the call was not refused');
@@ -114,6 +119,22 @@ describe('quotas on the broker', () => {
     expect(gateway.logs()).toMatch(/call refused by its quota/);
   });
 
+  it('refuses a 2026-07-28 client of the 2.x SDK from the same bucket, with the same error', async () => {
+    // The anonymous bucket of create_issue was used up by the test above: a client of the other
+    // era, with no session at all, counts against it too.
+    const modern = await connectSdkClient(gateway.url, { version: 2, negotiation: 'auto' });
+    try {
+      expect(modern.sessionId()).toBeUndefined();
+      const refused = await refusalOf(modern.client.callTool({ name: 't_create_issue', arguments: { title: 'm' } }));
+      expect(refused.code).toBe(-32029);
+      expect(refused.message).toMatch(/quota exceeded for create_issue on tracker: at most 3 calls per 600 s/);
+      expect(refused.data).toMatchObject({ reason: 'requests', limit: 3, windowSeconds: 600 });
+    } finally {
+      await modern.close();
+    }
+    expect(callsOf(upstream, 'create_issue')).toBe(3);
+  });
+
   it('holds a concurrent call slot until the call ends', async () => {
     const connected = await connectSdkClient(gateway.url, { version: 1 });
     try {
@@ -147,7 +168,7 @@ describe('quotas behind a real Envoy with the ext_proc router', () => {
     await stack?.stop();
   });
 
-  it('routes the calls within the limit and has the broker refuse the one past it', async () => {
+  it('routes the calls within the limit and has the broker refuse the one past it, to clients of both eras', async () => {
     const connected = await connectSdkClient(stack.mcpUrl, { version: 1 });
     try {
       for (let i = 0; i < 3; i++) {
@@ -163,6 +184,14 @@ describe('quotas behind a real Envoy with the ext_proc router', () => {
     } finally {
       await connected.close();
     }
+    const modern = await connectSdkClient(stack.mcpUrl, { version: 2, negotiation: 'auto' });
+    try {
+      const refused = await refusalOf(modern.client.callTool({ name: 's1_create_issue', arguments: { title: 'm' } }));
+      expect(refused).toMatchObject({ code: -32029, data: { reason: 'requests' } });
+    } finally {
+      await modern.close();
+    }
+    expect(callsOf(stack.upstreams[0], 'create_issue')).toBe(3);
   });
 });
 
