@@ -23,6 +23,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'NOOP_LOGGER',
       'NO_METRICS',
       'NO_TRACER',
+      'RecentKeys',
       'accessConfigIssues',
       'admitCallTo',
       'assertCallAdmission',

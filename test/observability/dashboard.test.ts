@@ -201,8 +201,19 @@ describe('the Grafana dashboard on a real Prometheus scraping the broker and the
     expect(phases.map((s) => s.metric.phase).sort()).toEqual(
       expect.arrayContaining(['request_body', 'request_headers', 'response_headers']),
     );
-    const active = await run('Active sessions (started − ended)');
-    expect(active.map((s) => Number(s.value[1]))).toEqual([0]);
+    // The broker forgot each session at its DELETE; the router saw the two sessions that went
+    // through Envoy call, never their DELETE, so it counts them for 5 minutes.
+    const active = await run('Active sessions (seen in the last 5 min)');
+    expect(active.map((s) => `${s.metric.job} ${s.value[1]}`).sort()).toEqual(['broker 0', 'router 2']);
+  });
+
+  it('counts a session the broker serves as active until its DELETE', async () => {
+    const { prometheus } = stack;
+    const broker = 'sum(mcp_gateway_active_sessions{job="broker"})';
+    const sessionId = await openSession(stack.brokerUrl);
+    await prometheus.waitForSeries(broker, (r) => sumOf(r) === 1);
+    await fetch(stack.brokerUrl, { method: 'DELETE', headers: onSession(sessionId) });
+    await prometheus.waitForSeries(broker, (r) => sumOf(r) === 0);
   });
 
   it('keeps the series count bounded after 10 000 calls to 10 000 made-up tool names, none of them in a label', async () => {

@@ -1,4 +1,12 @@
-import type { CallFact, Gateway, GatewayMetrics, RequestOutcome, RouterPhase, StoreOperation } from '@mcp-gateway/core';
+import {
+  RecentKeys,
+  type CallFact,
+  type Gateway,
+  type GatewayMetrics,
+  type RequestOutcome,
+  type RouterPhase,
+  type StoreOperation,
+} from '@mcp-gateway/core';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** The gateway's metrics in a Prometheus registry (prom-client), with the process's own. */
@@ -12,6 +20,11 @@ export interface PrometheusMetrics extends GatewayMetrics {
 
 /** Latency buckets in seconds: 1 ms to 30 s. */
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/** The window of the active-sessions gauge: 5 minutes. */
+const ACTIVE_SESSION_WINDOW_MS = 5 * 60_000;
+/** The most sessions the gauge tracks (a bound on its memory, ~100 bytes each). */
+const MAX_ACTIVE_SESSIONS = 100_000;
 
 /** Store buckets in seconds, for Redis on a LAN: 100 µs to 1 s. */
 const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1];
@@ -69,6 +82,16 @@ export function createPrometheusMetrics(build: { version: string; role: string }
     help: 'Legacy sessions started (initialize) and ended (DELETE).',
     labelNames: ['event'] as const,
     registers: [registry],
+  });
+  // Sessions are tokens, not server state: "active" is a session that sent this process a request lately.
+  const recentSessions = new RecentKeys(ACTIVE_SESSION_WINDOW_MS, MAX_ACTIVE_SESSIONS);
+  new Gauge({
+    name: 'mcp_gateway_active_sessions',
+    help: 'Legacy sessions that sent this process a request in the last 5 minutes (ended ones not counted).',
+    registers: [registry],
+    collect() {
+      this.set(recentSessions.count(Date.now()));
+    },
   });
   const backendSessions = new Counter({
     name: 'mcp_gateway_backend_sessions_opened_total',
@@ -176,8 +199,13 @@ export function createPrometheusMetrics(build: { version: string; role: string }
     accessDecision(host, decidedBy, rule, allowed) {
       decisions.inc({ host, decided_by: decidedBy, rule: rule ?? '', outcome: allowed ? 'allowed' : 'denied' });
     },
-    session(event) {
+    session(event, jti) {
       sessions.inc({ event });
+      if (event === 'started') recentSessions.touch(jti, Date.now());
+      else recentSessions.forget(jti);
+    },
+    sessionSeen(jti) {
+      recentSessions.touch(jti, Date.now());
     },
     backendSessionOpened(server) {
       backendSessions.inc({ server });

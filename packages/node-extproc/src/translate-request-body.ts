@@ -232,6 +232,7 @@ async function routeLegacyCall(
   const token = headers.get('mcp-session-id');
   const checked = await deps.gate.check({ sessionId: token, auth });
   if (!checked.ok) return { response: refusalResponse(checked.error, message.id) };
+  deps.metrics.sessionSeen(checked.claims.jti);
   const { server } = plan;
   const admitted = await deps.gate.admit(checked.claims, server.name);
   if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };

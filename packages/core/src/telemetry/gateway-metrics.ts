@@ -61,8 +61,10 @@ export interface GatewayMetrics {
   call(fact: CallFact): void;
   /** One access decision on a call, by the rule that decided (none: `open` or the default). */
   accessDecision(host: string, decidedBy: string, rule: string | undefined, allowed: boolean): void;
-  /** A legacy session opened (initialize) or ended (DELETE). */
-  session(event: 'started' | 'ended'): void;
+  /** A legacy session opened (initialize) or ended (DELETE); `jti` names it (never the token). */
+  session(event: 'started' | 'ended', jti: string): void;
+  /** A request on the legacy session `jti`, accepted by the session check (the active-sessions gauge). */
+  sessionSeen(jti: string): void;
   /** A backend session opened on an upstream. */
   backendSessionOpened(server: string): void;
   /** A list_changed notification published to clients. */
@@ -81,6 +83,7 @@ export const NO_METRICS: GatewayMetrics = Object.freeze({
   call: nothing,
   accessDecision: nothing,
   session: nothing,
+  sessionSeen: nothing,
   backendSessionOpened: nothing,
   listChanged: nothing,
   routerPhase: nothing,

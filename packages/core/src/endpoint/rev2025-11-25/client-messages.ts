@@ -74,7 +74,7 @@ export async function deliverClientNotification(
 export async function terminateSession(ctx: EndpointContext, session: SessionRequest): Promise<Response> {
   const ttlSeconds = Math.max(1, session.claims.exp - Math.floor(Date.now() / 1000));
   const held = await ctx.store.terminate(session.claims.jti, ttlSeconds);
-  ctx.metrics.session('ended');
+  ctx.metrics.session('ended', session.claims.jti);
   // The client's GET stream may be held by another replica: tell whichever holds it to end it.
   ctx.bus.publish(sessionTopic(session.claims.jti), SESSION_TERMINATED_MESSAGE).catch((error: unknown) => {
     session.logger.warn('could not announce the end of a session', { error: String(error) });

@@ -40,6 +40,7 @@ export async function handleLegacyPost(
   const id = kind === 'request' ? (message as JsonRpcRequest).id : null;
   const checked = await ctx.gate.check(presentedSession(request, auth));
   if (!checked.ok) return toErrorResponse(checked.error, id, ctx.logger);
+  ctx.metrics.sessionSeen(checked.claims.jti);
   let route: RouteDecision | undefined;
   if (kind === 'request') {
     const refreshing = ctx.refreshIfStale();
@@ -91,6 +92,7 @@ export async function handleLegacyStream(
 ): Promise<Response> {
   const checked = await ctx.gate.check(presentedSession(request, auth));
   if (!checked.ok) return toErrorResponse(checked.error, null, ctx.logger);
+  ctx.metrics.sessionSeen(checked.claims.jti);
   const admitted = await ctx.gate.admit(checked.claims);
   if (!admitted.ok) return toErrorResponse(admitted.error, null, ctx.logger);
   if (request.method === 'GET') return openNotificationStream(ctx, request, checked.claims, streams.open);

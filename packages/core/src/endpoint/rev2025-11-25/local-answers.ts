@@ -65,7 +65,7 @@ export async function answerInitialize(
     ...(vs === undefined ? {} : { vs }),
   });
   ctx.logger.info('session started', { jti: claims.jti, protocolVersion });
-  ctx.metrics.session('started');
+  ctx.metrics.session('started', claims.jti);
   const result = {
     protocolVersion,
     capabilities: GATEWAY_CAPABILITIES,
