@@ -1,6 +1,7 @@
 import { errors, type Configuration } from 'oidc-provider';
 import { accountTokenClaims, type OidcAccount } from './oidc-accounts.ts';
 import { INTERACTION_PATH } from './oidc-interactions.ts';
+import { TOKEN_EXCHANGE_GRANT } from './oidc-token-exchange.ts';
 import type { SigningKey } from './signing-keys.ts';
 
 /** The JWKS endpoint's path, kept explicit because the fault switch sits in front of it. */
@@ -21,6 +22,8 @@ export interface OidcConfigInput {
   readonly store: NonNullable<Configuration['adapter']>;
   readonly cookieKeys: readonly string[];
   readonly serviceClient: { readonly clientId: string; readonly clientSecret: string };
+  /** A confidential client allowed the token exchange grant (a gateway exchanging its callers' tokens). */
+  readonly exchangeClient: { readonly clientId: string; readonly clientSecret: string };
 }
 
 /**
@@ -41,6 +44,13 @@ export function createOidcConfiguration(input: OidcConfigInput): Configuration {
         client_id: input.serviceClient.clientId,
         client_secret: input.serviceClient.clientSecret,
         grant_types: ['client_credentials'],
+        response_types: [],
+        redirect_uris: [],
+      },
+      {
+        client_id: input.exchangeClient.clientId,
+        client_secret: input.exchangeClient.clientSecret,
+        grant_types: [TOKEN_EXCHANGE_GRANT],
         response_types: [],
         redirect_uris: [],
       },

@@ -8,6 +8,7 @@ import { DEFAULT_ACCOUNTS, type OidcAccount } from './oidc-accounts.ts';
 import { createOidcConfiguration, HARNESS_WEB_CLIENT, JWKS_PATH } from './oidc-config.ts';
 import { handleInteraction } from './oidc-interactions.ts';
 import { createOidcStore } from './oidc-store.ts';
+import { registerTokenExchange, type TokenExchangeInput } from './oidc-token-exchange.ts';
 import { createSigningKey, type SigningKey } from './signing-keys.ts';
 
 export interface OidcProviderOptions {
@@ -40,6 +41,10 @@ export interface RunningOidcProvider {
   /** The JWKS endpoint's fault switch and fetch counter. */
   readonly jwks: JwksControl;
   readonly serviceClient: ServiceClient;
+  /** A confidential client allowed RFC 8693 token exchange (what a gateway is configured with). */
+  readonly exchangeClient: ServiceClient;
+  /** The token exchanges the provider answered, in order. */
+  exchanges(): TokenExchangeInput['log'];
   /** A client_credentials token for `resource` (its `sub` is the service client's id). */
   clientCredentialsToken(options: { resource: string; scope?: string }): Promise<IssuedToken>;
   /** A user's token by the authorization code flow with PKCE, the browser played by fetch. */
@@ -79,6 +84,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const store = createOidcStore();
   const cookieKeys = [randomBytes(32).toString('base64url')];
   const serviceClient = { clientId: 'harness-service', clientSecret: randomBytes(32).toString('base64url') };
+  const exchangeClient = { clientId: 'harness-gateway', clientSecret: randomBytes(32).toString('base64url') };
+  const exchanges: TokenExchangeInput['log'] = [];
   const jwksFront = createJwksFront(JWKS_PATH);
   const log: Array<{ method: string; path: string }> = [];
 
@@ -101,9 +108,16 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       store,
       cookieKeys,
       serviceClient,
+      exchangeClient,
     });
+  const acceptResource = options.acceptResource ?? isResourceUrl;
+  const build = () => {
+    const built = new Provider(issuer, configure());
+    registerTokenExchange(built, { issuer, keys: () => keys, ttl: () => ttl, scopes, acceptResource, log: exchanges });
+    return built;
+  };
 
-  let provider = new Provider(issuer, configure());
+  let provider = build();
   let handler = provider.callback();
 
   http.on('request', (req: IncomingMessage, res: ServerResponse) => {
@@ -139,6 +153,8 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
     },
     jwks: jwksFront.control,
     serviceClient,
+    exchangeClient,
+    exchanges: () => [...exchanges],
     async clientCredentialsToken({ resource, scope }) {
       const { token_endpoint } = await metadata();
       return requestToken(token_endpoint, serviceClient, {
@@ -171,7 +187,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       const fresh = await createSigningKey(alg);
       keys = keepOld ? [fresh, ...keys] : [fresh];
       // The keystore is fixed when a Provider is built, so a new one takes over the same store.
-      provider = new Provider(issuer, configure());
+      provider = build();
       handler = provider.callback();
       return fresh;
     },

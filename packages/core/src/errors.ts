@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   UPSTREAM_UNAVAILABLE: { http: 502, rpc: -32603 },
   UPSTREAM_TIMEOUT: { http: 504, rpc: -32603 },
   UPSTREAM_PROTOCOL_ERROR: { http: 502, rpc: -32603 },
+  /** The caller's token could not be exchanged for one for the upstream (RFC 8693): nothing is forwarded. */
+  TOKEN_EXCHANGE_FAILED: { http: 502, rpc: -32603 },
   STORE_UNAVAILABLE: { http: 503, rpc: -32603 },
   /** A call over the caller's quota (docs/configuration.md#quotas): when to retry is in `data`. */
   RATE_LIMITED: { http: 200, rpc: -32029 },

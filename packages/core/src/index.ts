@@ -58,6 +58,12 @@ export type { ProtectedResourceMetadata } from './identity/protected-resource.ts
 export type { AuditRecord, AuditSink } from './audit/audit-record.ts';
 export { NO_METRICS } from './telemetry/gateway-metrics.ts';
 export { RecentKeys } from './telemetry/recent-keys.ts';
+export {
+  exchangeToken,
+  type ExchangedToken,
+  type TokenExchangeOptions,
+  type TokenExchangeTarget,
+} from './credentials/token-exchange.ts';
 export { NO_TRACER } from './telemetry/gateway-tracer.ts';
 export type { GatewayTracer } from './telemetry/gateway-tracer.ts';
 export type {
