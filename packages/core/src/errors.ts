@@ -42,6 +42,13 @@ export const ERROR_CODES = {
   STORE_UNAVAILABLE: { http: 503, rpc: -32603 },
   /** A call over the caller's quota (docs/configuration.md#quotas): when to retry is in `data`. */
   RATE_LIMITED: { http: 200, rpc: -32029 },
+  /**
+   * A call that needed the user's confirmation and did not get it (declined, cancelled, no
+   * answer in time, a client that cannot elicit): not forwarded; `data.confirmation` says which.
+   */
+  CONFIRMATION_DECLINED: { http: 200, rpc: -32030 },
+  /** A 2026-07-28 retry whose confirmation (`requestState`) is forged, expired or for another call. */
+  CONFIRMATION_INVALID: { http: 200, rpc: -32602 },
   CONFIG_INVALID: { http: 500, rpc: -32603 },
   INTERNAL: { http: 500, rpc: -32603 },
 } as const;

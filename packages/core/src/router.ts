@@ -7,6 +7,7 @@
 export { decideRoute } from './decision/route.ts';
 export { argumentsOf, authorizeForward, refusalError } from './decision/authorize.ts';
 export { admitCallQuota } from './decision/call-quota.ts';
+export { confirmationNeed } from './decision/call-confirmation.ts';
 export type { AdmittedCall } from './decision/call-quota.ts';
 export type { Authorization } from './decision/authorize.ts';
 export type { AccessControl, RequestAccess } from './decision/access-control.ts';

@@ -9,6 +9,7 @@ import {
   routerHeaders,
   argumentsOf,
   authorizeForward,
+  confirmationNeed,
   NO_TRAIL,
   type AccessControl,
   type AuditTrail,
@@ -176,7 +177,8 @@ function routedCallSpan(
 /**
  * Whether the access decision lets the call go straight to its upstream. A refused call (or an
  * unknown virtual server) goes to the broker instead, which refuses it with the same decision
- * (core's authorizeForward) and records it: one refusal, answered and audited in one place.
+ * (core's authorizeForward) and records it: one refusal, answered and audited in one place. So
+ * does a call that needs the user's confirmation (core's confirmationNeed): the broker asks.
  */
 async function mayRoute(
   request: JsonRpcRequest,
@@ -196,6 +198,11 @@ async function mayRoute(
   if (authorization.error !== undefined) return undefined;
   const { subject, verdict } = authorization;
   if (subject === undefined) return { trail: NO_TRAIL };
+  // A call that needs the user's confirmation: the broker asks (on the call's stream, or with an
+  // input_required round), records the answer and forwards it once confirmed.
+  const tool =
+    plan.server.confirmDestructive === true ? deps.routeContext().catalog.toolItem(subject.servedName) : undefined;
+  if (confirmationNeed(access, plan.server, subject, tool, argumentsOf(plan)).needed) return undefined;
   // Over its quota (or a store that cannot count it): the broker refuses it, counts and audits it.
   const quota = await deps.admitQuota(plan, await caller());
   if (quota instanceof GatewayError) return undefined;

@@ -1,5 +1,6 @@
 import type { AuditConfig } from '../config/access-schema.ts';
 import type { AccessVerdict } from '../decision/access-control.ts';
+import type { ConfirmationOutcome } from '../decision/call-confirmation.ts';
 import type { AccessSubject } from '../decision/access-rules.ts';
 import type { Authentication } from '../identity/authentication.ts';
 import type { Logger } from '../logger.ts';
@@ -16,8 +17,11 @@ export interface AuditRecord {
   readonly time: string;
   /** Which host decided: `broker`, `router` or `worker`. */
   readonly host: string;
-  /** `limited`: allowed by the access rules, refused by a quota (`decidedBy` names which limit). */
-  readonly outcome: 'allowed' | 'denied' | 'limited';
+  /**
+   * `limited`: allowed by the access rules, refused by a quota (`decidedBy` names which limit);
+   * `unconfirmed`: allowed, but not forwarded for want of the user's confirmation (`confirmation` says why).
+   */
+  readonly outcome: 'allowed' | 'denied' | 'limited' | 'unconfirmed';
   /** The JSON-RPC method (tools/call, prompts/get, resources/read, …). */
   readonly method: string;
   readonly server: string;
@@ -38,11 +42,20 @@ export interface AuditRecord {
   readonly latencyMs: number;
   /** The upstream's HTTP status; null when refused or no answer came. */
   readonly upstreamStatus: number | null;
+  /**
+   * For a call that needed the user's confirmation: how it went (`accepted`, `declined`,
+   * `cancelled`, `timeout`, `unavailable`: the client cannot elicit, `invalid`: a forged or
+   * mismatched confirmation, `requested`: a 2026-07-28 client was asked and retries).
+   */
+  readonly confirmation?: AuditedConfirmation;
   /** SHA-256 (hex) of the arguments' canonical JSON, when values are not recorded. */
   readonly argumentsSha256?: string;
   /** The arguments as sent, when `audit.arguments: values`. */
   readonly arguments?: unknown;
 }
+
+/** How a confirmation went, as the record says it. */
+export type AuditedConfirmation = ConfirmationOutcome | 'requested';
 
 /** Where audit records go (a host's JSON-lines writer). */
 export interface AuditSink {
@@ -70,12 +83,14 @@ export interface AuditTrail {
   upstreamStatus(status: number): void;
   /** The call was refused by its quota (`requests` or `concurrent`). */
   limited(reason: string): void;
+  /** How the user's confirmation of the call went; anything but `accepted` means it was not forwarded. */
+  confirmation(outcome: AuditedConfirmation): void;
   /** Writes the record (once). */
   finish(): void;
 }
 
 /** A trail that records nothing. */
-export const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, limited() {}, finish() {} });
+export const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, limited() {}, confirmation() {}, finish() {} });
 /** The auditor of a config without `audit`: records nothing. */
 export const NO_AUDIT: Auditor = Object.freeze({ begin: () => NO_TRAIL });
 
@@ -93,6 +108,7 @@ export function createAuditor(
       const started = performance.now();
       let status: number | null = null;
       let limitedBy: string | undefined;
+      let confirmed: AuditedConfirmation | undefined;
       let done = false;
       const hashing = values ? undefined : sha256Hex(canonicalJson(decision.args));
       return {
@@ -102,16 +118,22 @@ export function createAuditor(
         limited(reason) {
           limitedBy = reason;
         },
+        confirmation(outcome) {
+          confirmed = outcome;
+        },
         finish() {
           if (done) return;
           done = true;
+          const unconfirmed = confirmed !== undefined && confirmed !== 'accepted';
           const latencyMs =
-            decision.verdict.allowed && limitedBy === undefined
+            decision.verdict.allowed && limitedBy === undefined && !unconfirmed
               ? Math.round((performance.now() - started) * 1000) / 1000
               : 0;
           const decided = recordOf(decision, host, latencyMs, status);
-          const base: AuditRecord =
+          let base: AuditRecord =
             limitedBy === undefined ? decided : { ...decided, outcome: 'limited', decidedBy: `quota:${limitedBy}` };
+          if (confirmed !== undefined)
+            base = { ...base, ...(unconfirmed && { outcome: 'unconfirmed' }), confirmation: confirmed };
           if (values) {
             write({ ...base, arguments: decision.args });
             return;

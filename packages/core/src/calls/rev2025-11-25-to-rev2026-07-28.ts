@@ -5,7 +5,7 @@ import type { JsonRpcRequest } from '../protocol/json-rpc.ts';
 import { paramHeaders } from '../protocol/modern-request.ts';
 import { MAX_ANSWER_EVENT_BYTES } from '../protocol/sse.ts';
 import { SSE_HEADERS } from '../relay/relay-engine.ts';
-import { INPUT_REQUEST_MARKER, inputAnswerTopic, PENDING_REQUEST_TTL_SECONDS } from '../relay/server-requests.ts';
+import { askClientInput } from '../relay/client-input.ts';
 import { jsonMessages, sseMessages, type MessageSource, type RelayedMessage } from '../relay/upstream-messages.ts';
 import type { SessionClaims } from '../session/session-token.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
@@ -213,72 +213,44 @@ async function askClient(
   const requests = result['inputRequests'];
   const entries =
     typeof requests === 'object' && requests !== null ? Object.entries(requests as Record<string, unknown>) : [];
-  const answers: Record<string, unknown> = {};
-  const waits: Promise<void>[] = [];
-  const unsubscribes: (() => void)[] = [];
-  try {
-    for (const [key, raw] of entries) {
-      const request = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-      const method = typeof request['method'] === 'string' ? request['method'] : '';
-      const capability = Object.hasOwn(NEEDED_CAPABILITY, method) ? NEEDED_CAPABILITY[method] : undefined;
-      if (capability === undefined) {
-        return new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream asked for input of unknown kind "${method}"`);
-      }
-      if (!Object.hasOwn(claims.clientCapabilities, capability)) {
-        return new GatewayError(
-          'MISSING_CLIENT_CAPABILITY',
-          `the tool needs the client capability "${capability}" (for ${method}), which this session did not declare`,
-          {
-            data: { requiredCapabilities: { [capability]: {} } },
-          },
-        );
-      }
-      const gatewayId = crypto.randomUUID();
-      waits.push(
-        new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(
-            () =>
-              reject(
-                new GatewayError(
-                  'UPSTREAM_TIMEOUT',
-                  `the client did not answer ${method} within ${INPUT_WAIT_MS / 1000} s`,
-                ),
-              ),
-            INPUT_WAIT_MS,
-          );
-          const stop = ctx.bus.subscribe(inputAnswerTopic(gatewayId), (answer) => {
-            clearTimeout(timer);
-            if (answer['result'] !== undefined) answers[key] = answer['result'];
-            resolve();
-          });
-          unsubscribes.push(() => {
-            clearTimeout(timer);
-            stop();
-          });
-          signal.addEventListener('abort', () => reject(new GatewayError('INTERNAL', 'the client went away')), {
-            once: true,
-          });
-        }),
-      );
-      await ctx.store.putPending(
-        gatewayId,
-        {
-          jti: claims.jti,
-          server: INPUT_REQUEST_MARKER,
-          backendSessionId: INPUT_REQUEST_MARKER,
-          upstreamId: key,
-        },
-        PENDING_REQUEST_TTL_SECONDS,
-      );
-      emit({ jsonrpc: '2.0', id: gatewayId, method, params: request['params'] ?? {} });
+  const asked: { key: string; method: string; params: unknown }[] = [];
+  for (const [key, raw] of entries) {
+    const request = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+    const method = typeof request['method'] === 'string' ? request['method'] : '';
+    const capability = Object.hasOwn(NEEDED_CAPABILITY, method) ? NEEDED_CAPABILITY[method] : undefined;
+    if (capability === undefined) {
+      return new GatewayError('UPSTREAM_PROTOCOL_ERROR', `upstream asked for input of unknown kind "${method}"`);
     }
-    await Promise.all(waits);
-    return answers;
-  } catch (error) {
-    return error instanceof GatewayError ? error : new GatewayError('INTERNAL', String(error));
-  } finally {
-    for (const stop of unsubscribes) stop();
+    if (!Object.hasOwn(claims.clientCapabilities, capability)) {
+      return new GatewayError(
+        'MISSING_CLIENT_CAPABILITY',
+        `the tool needs the client capability "${capability}" (for ${method}), which this session did not declare`,
+        {
+          data: { requiredCapabilities: { [capability]: {} } },
+        },
+      );
+    }
+    asked.push({ key, method, params: request['params'] });
   }
+  const outcomes = await Promise.all(
+    asked.map((request) =>
+      askClientInput(ctx, { ...request, jti: claims.jti, timeoutMs: INPUT_WAIT_MS, signal }, emit).then(
+        (outcome) => [request, outcome] as const,
+      ),
+    ),
+  );
+  const answers: Record<string, unknown> = {};
+  for (const [request, outcome] of outcomes) {
+    if (outcome.kind === 'timeout') {
+      return new GatewayError(
+        'UPSTREAM_TIMEOUT',
+        `the client did not answer ${request.method} within ${INPUT_WAIT_MS / 1000} s`,
+      );
+    }
+    if (outcome.kind === 'aborted') return new GatewayError('INTERNAL', 'the client went away');
+    if (outcome.message['result'] !== undefined) answers[request.key] = outcome.message['result'];
+  }
+  return answers;
 }
 
 /** A source with nothing in it (an answer that was not JSON). */

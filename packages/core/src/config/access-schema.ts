@@ -77,11 +77,14 @@ export const RawAuthSchema = v.looseObject(
   'must be a mapping',
 );
 
-/** One `policy.rules[]` entry: an allow or deny, for the items its selectors match, when its CEL condition holds. */
+/**
+ * One `policy.rules[]` entry: an allow or deny, for the items its selectors match, when its CEL
+ * condition holds; or a confirm: such a call (once allowed) waits for the user's confirmation.
+ */
 export const RawPolicyRuleSchema = v.looseObject(
   {
     name: nonEmpty(),
-    effect: v.picklist(['allow', 'deny'], 'must be allow or deny'),
+    effect: v.picklist(['allow', 'deny', 'confirm'], 'must be allow, deny or confirm'),
     servers: v.nullish(stringList()),
     tools: v.nullish(stringList()),
     prompts: v.nullish(stringList()),
@@ -136,7 +139,8 @@ export interface AuthConfig {
 /** One policy rule as written; `when` is a CEL expression, compiled by core's policy module. */
 export interface PolicyRuleConfig {
   readonly name: string;
-  readonly effect: 'allow' | 'deny';
+  /** `confirm`: an allowed call the rule holds for waits for the user's confirmation (it never allows nor hides). */
+  readonly effect: 'allow' | 'deny' | 'confirm';
   readonly servers?: readonly string[];
   readonly tools?: readonly string[];
   readonly prompts?: readonly string[];

@@ -1,7 +1,12 @@
 import type * as v from 'valibot';
 import { compilePolicy } from '../policy/compile-policy.ts';
 import { resolveAudit, resolveAuth, resolvePolicy } from './access-schema.ts';
-import { RawConfigSchema, RawServerSchema, RawVirtualServerSchema } from './schema.ts';
+import {
+  DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
+  RawConfigSchema,
+  RawServerSchema,
+  RawVirtualServerSchema,
+} from './schema.ts';
 import type { GatewayConfig, QuotaConfig, ServerConfig, ToolOverride, VirtualServerConfig } from './schema.ts';
 
 type RawConfig = v.InferOutput<typeof RawConfigSchema>;
@@ -74,6 +79,13 @@ export function resolveConfig(raw: RawConfig): ResolvedConfig {
     ...(auth ? { auth } : {}),
     ...(policy ? { policy } : {}),
     ...(raw.audit ? { audit: resolveAudit(raw.audit) } : {}),
+    ...(raw.confirmation
+      ? {
+          confirmation: {
+            timeoutSeconds: raw.confirmation.timeoutSeconds ?? DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
+          },
+        }
+      : {}),
   };
   return { config, issues, warnings };
 }
@@ -107,6 +119,7 @@ function resolveServer(raw: RawServer, at: string, issues: string[]): ServerConf
       ? { toolOverrides: resolveToolOverrides(raw.toolOverrides, `${at}.toolOverrides`, issues) }
       : {}),
     ...(raw.quotas && raw.quotas.length > 0 ? { quotas: resolveQuotas(raw.quotas, `${at}.quotas`, issues) } : {}),
+    ...(raw.confirmDestructive === true ? { confirmDestructive: true } : {}),
   };
 }
 
@@ -162,7 +175,7 @@ function resolveToolOverrides(
     const where = `${at}[${index}]`;
     if (tools.has(entry.tool)) issues.push(`${where}: tool ${quote(entry.tool)} has another override above`);
     tools.add(entry.tool);
-    const others = (['name', 'description', 'descriptionSuffix', 'fixedArguments', 'annotations'] as const).filter(
+    const others = (['name', 'description', 'descriptionSuffix', 'fixedArguments', 'annotations', 'confirm'] as const).filter(
       (key) => entry[key] !== undefined && entry[key] !== null,
     );
     if (entry.hidden === true && others.length > 0) {
@@ -183,6 +196,7 @@ function resolveToolOverrides(
       ...(entry.hidden === true ? { hidden: true } : {}),
       ...(entry.fixedArguments ? { fixedArguments: entry.fixedArguments } : {}),
       ...(entry.annotations ? { annotations: entry.annotations } : {}),
+      ...(entry.confirm === true ? { confirm: true } : {}),
     });
   });
   return overrides;

@@ -78,8 +78,9 @@ export const RawToolOverrideSchema = v.strictObject(
       mapping(v.record(v.string(), v.unknown()), 'must be a mapping of parameter names to values'),
     ),
     annotations: v.nullish(mapping(v.record(v.string(), v.unknown()), 'must be a mapping')),
+    confirm: v.nullish(v.boolean('must be true or false')),
   },
-  'must be a mapping of tool, name, description, descriptionSuffix, hidden, fixedArguments and annotations only',
+  'must be a mapping of tool, name, description, descriptionSuffix, hidden, fixedArguments, annotations and confirm only',
 );
 
 /**
@@ -119,10 +120,26 @@ export const RawServerSchema = v.looseObject(
         v.maxLength(100, 'must hold at most 100 quotas'),
       ),
     ),
+    confirmDestructive: v.nullish(v.boolean('must be true or false')),
     tokenURLElicitation: reserved(),
     guardrailsConfigIDs: reserved(),
   },
   'must be a mapping',
+);
+
+/** The top-level `confirmation` section as written in the file. */
+export const RawConfirmationSchema = v.strictObject(
+  {
+    timeoutSeconds: v.nullish(
+      v.pipe(
+        v.number('must be a number'),
+        v.integer('must be a whole number'),
+        v.minValue(5, 'must be at least 5'),
+        v.maxValue(3600, 'must be at most 3600'),
+      ),
+    ),
+  },
+  'must be a mapping of timeoutSeconds only',
 );
 
 /** One `virtualServers[]` entry as written in the file. */
@@ -152,6 +169,7 @@ export const RawConfigSchema = v.looseObject(
     auth: v.nullish(mapping(RawAuthSchema, 'must be a mapping')),
     policy: v.nullish(mapping(RawPolicySchema, 'must be a mapping')),
     audit: v.nullish(mapping(RawAuditSchema, 'must be a mapping')),
+    confirmation: v.nullish(mapping(RawConfirmationSchema, 'must be a mapping')),
   },
   'must be a mapping with a servers list',
 );
@@ -179,6 +197,8 @@ export interface ServerConfig {
   readonly toolOverrides?: readonly ToolOverride[];
   /** Limits on each caller's calls of its tools (docs/configuration.md#quotas). */
   readonly quotas?: readonly QuotaConfig[];
+  /** Calls of its tools served with `destructiveHint: true` wait for the user's confirmation (docs/configuration.md#confirmation). */
+  readonly confirmDestructive?: boolean;
 }
 
 /**
@@ -208,6 +228,17 @@ export interface ToolOverride {
   readonly fixedArguments?: Readonly<Record<string, unknown>>;
   /** Merged over the upstream's annotations. */
   readonly annotations?: Readonly<Record<string, unknown>>;
+  /** Every call of the tool waits for the user's confirmation (docs/configuration.md#confirmation). */
+  readonly confirm?: boolean;
+}
+
+/** How long a confirmation is waited for by default, in seconds. */
+export const DEFAULT_CONFIRMATION_TIMEOUT_SECONDS = 120;
+
+/** The `confirmation` section, resolved (docs/configuration.md#confirmation). */
+export interface ConfirmationConfig {
+  /** How long the gateway waits for the user's answer (and a 2026-07-28 confirmation stays valid); 5 to 3600, default 120. */
+  readonly timeoutSeconds: number;
 }
 
 /** A named view that limits which served tools (and prompts) are listed. */
@@ -229,6 +260,8 @@ export interface GatewayConfig {
   readonly policy?: PolicyConfig;
   /** The record of each decision on a call or read; absent, none is written. */
   readonly audit?: AuditConfig;
+  /** How calls that need the user's confirmation are confirmed; absent, the defaults. */
+  readonly confirmation?: ConfirmationConfig;
 }
 
 /** An empty configuration (no servers). */

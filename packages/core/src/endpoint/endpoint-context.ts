@@ -40,6 +40,8 @@ export interface EndpointContext extends CallContext {
   readonly toolDiscovery: DiscoverySettings;
   /** The meta-tools offered now (none when discovery is off). */
   metaTools(): readonly JsonObject[];
+  /** How long a call waits for the user's confirmation now (the config's `confirmation.timeoutSeconds`). */
+  confirmationTimeoutSeconds(): number;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { NO_AUDIT } from '../audit/audit-record.ts';
+import { NO_AUDIT, type Auditor, type AuditTrail } from '../audit/audit-record.ts';
 import type { ClientCall } from '../calls/call-context.ts';
 import { forwardCall } from '../calls/forward-call.ts';
 import type { AccessVerdict, RequestAccess } from '../decision/access-control.ts';
@@ -6,11 +6,13 @@ import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
 import { admitCallQuota, type AdmittedCall } from '../decision/call-quota.ts';
+import { confirmationNeed, type ConfirmationOutcome } from '../decision/call-confirmation.ts';
 import type { Era } from '../decision/routed-methods.ts';
 import { GatewayError } from '../errors.ts';
 import type { LogFields } from '../logger.ts';
 import { answerOutcome, type AnswerOutcome } from '../telemetry/answer-outcome.ts';
-import type { CallOutcome } from '../telemetry/gateway-metrics.ts';
+import type { CallFact, CallOutcome } from '../telemetry/gateway-metrics.ts';
+import { confirmLegacyCall, confirmModernCall } from './confirmed-call.ts';
 import type { EndpointContext } from './endpoint-context.ts';
 
 /**
@@ -60,7 +62,65 @@ export async function forwardGuarded(
     ctx.metrics.call({ ...fact, outcome: 'denied', seconds: 0 });
     return refuse(authorization.error);
   }
-  const quota = await admitQuota(ctx, call, subject.kind);
+  const confirmation = confirmationNeed(
+    access,
+    call.plan.server,
+    subject,
+    // The served annotations are read only for a server that confirms destructive tools.
+    call.plan.server.confirmDestructive === true ? ctx.upstreams.catalog().toolItem(subject.servedName) : undefined,
+    argumentsOf(call.plan),
+  );
+  if (!confirmation.needed) return admitAndForward(ctx, call, era, { trail, fact, item, started, auditor }, refuse);
+  const unconfirmed = (error: GatewayError, outcome: ConfirmationOutcome) => {
+    trail.confirmation(outcome);
+    trail.finish();
+    ctx.span.fail('unconfirmed', error.message);
+    ctx.metrics.call({ ...fact, outcome: 'unconfirmed', seconds: 0 });
+    return refuse(error);
+  };
+  const guarded = { trail, fact, item, started, auditor };
+  if (era === 'legacy') {
+    return confirmLegacyCall(ctx, call, subject.servedName, trail, unconfirmed, () =>
+      admitAndForward(ctx, call, era, guarded, refuse),
+    );
+  }
+  const checked = await confirmModernCall(ctx, call, subject.servedName);
+  if (checked.kind === 'refuse') {
+    call.logger.warn('call not confirmed', { ...item, confirmation: checked.outcome });
+    return unconfirmed(checked.error, checked.outcome);
+  }
+  if (checked.kind === 'ask') {
+    trail.confirmation('requested');
+    trail.finish();
+    return checked.response;
+  }
+  if (checked.call !== call) trail.confirmation('accepted');
+  return admitAndForward(ctx, checked.call, era, guarded, refuse);
+}
+
+/** What forwardGuarded made of a call the access decision allowed, for the rest of its way. */
+interface GuardedCall {
+  readonly trail: AuditTrail;
+  readonly fact: Omit<CallFact, 'outcome' | 'seconds'>;
+  readonly item: LogFields;
+  readonly started: number;
+  readonly auditor: Auditor;
+}
+
+/**
+ * An allowed (and, where needed, confirmed) call: counted against its quota, forwarded, and
+ * recorded once its answer has been relayed.
+ */
+async function admitAndForward(
+  ctx: EndpointContext,
+  call: ClientCall,
+  era: Era,
+  guarded: GuardedCall,
+  refuse: (error: GatewayError) => Response,
+): Promise<Response> {
+  const { trail, fact, item, started, auditor } = guarded;
+  const subjectKind = fact.kind;
+  const quota = await admitQuota(ctx, call, subjectKind);
   if (quota instanceof GatewayError) {
     const reason = (quota.data as { reason: string }).reason;
     call.logger.warn('call refused by its quota', { ...item, reason });

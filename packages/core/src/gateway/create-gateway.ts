@@ -6,7 +6,7 @@ import { createParkedCalls } from '../calls/parked-calls.ts';
 import type { UpstreamDirectory } from '../calls/call-context.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { AuditConfig } from '../config/access-schema.ts';
-import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
+import { DEFAULT_CONFIRMATION_TIMEOUT_SECONDS, type GatewayConfig, type ServerConfig } from '../config/schema.ts';
 import type { JsonObject } from '../upstream/types.ts';
 import { createAccessControl, type AccessControl, type AccessEnv } from '../decision/access-control.ts';
 import type { RouteContext } from '../decision/route.ts';
@@ -323,6 +323,8 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     toolDiscovery,
     metaTools: () => metaTools().tools,
+    confirmationTimeoutSeconds: () =>
+      pool.config().confirmation?.timeoutSeconds ?? DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
   };
 }
 

@@ -1,7 +1,7 @@
 import type { PolicyConfig, PolicyRuleConfig } from '../config/access-schema.ts';
 import type { CompiledRule, ItemSelection, PolicyVerdict } from './compiled-rule.ts';
 import { compileCondition, type CompiledCondition } from './condition.ts';
-import { decide, type DecisionContext, type DefaultVerdicts } from './decide.ts';
+import { decide, decideConfirm, type DecisionContext, type DefaultVerdicts } from './decide.ts';
 import { compileSelector, type NameSelector } from './name-selector.ts';
 import type { McpCallVariables, McpItemVariables, PolicyCaller, PolicyInput, PolicyItemKind } from './policy-input.ts';
 import { createRuleIndex } from './rule-index.ts';
@@ -25,6 +25,11 @@ export interface CompiledPolicy {
   /** Does a list show this item? Decided without arguments (see docs/authorization.md). */
   decideVisible(input: PolicyInput<McpItemVariables>): PolicyVerdict;
   /**
+   * The `confirm` rule that asks for the user's confirmation of this call (`by: 'error'` when
+   * its condition failed: fail safe); undefined when none does. Says nothing of whether it is allowed.
+   */
+  decideConfirm(input: PolicyInput<McpCallVariables>): PolicyVerdict | undefined;
+  /**
    * The same decisions for one request's caller, given once: a condition that reads nothing of
    * `mcp` is evaluated at most once for all the items of the request. Make one per request; it
    * assumes `caller` does not change.
@@ -36,6 +41,7 @@ export interface CompiledPolicy {
 export interface PolicyCallerScope {
   decideCall(mcp: McpCallVariables): PolicyVerdict;
   decideVisible(mcp: McpItemVariables): PolicyVerdict;
+  decideConfirm(mcp: McpCallVariables): PolicyVerdict | undefined;
 }
 
 /** compilePolicy's outcome: the policy, or issues in the config's `<path>: <reason>` form. */
@@ -81,6 +87,9 @@ function compileRule(rule: PolicyRuleConfig, index: number, at: string, issues: 
     selectors[field] = compileSelector(patterns);
   }
   let condition: CompiledCondition | undefined;
+  if (rule.effect === 'confirm' && (rule.prompts !== undefined || rule.resources !== undefined)) {
+    issues.push(`${at}: a confirm rule applies to tool calls only; leave out prompts and resources`);
+  }
   if (rule.when !== undefined) {
     const compiled = compileCondition(rule.when);
     if (compiled.ok) condition = compiled.condition;
@@ -132,12 +141,15 @@ function createCompiledPolicy(rules: readonly CompiledRule[], defaultEffect: Pol
 
   const run = (mcp: McpItemVariables, context: DecisionContext) =>
     decide(rulesFor(mcp.server)[mcp.kind], mcp.name, context, fallback);
+  const confirmOf = (mcp: McpItemVariables, context: DecisionContext) =>
+    decideConfirm(rulesFor(mcp.server)[mcp.kind], mcp.name, context);
 
   return {
     defaultEffect,
     headerNames: headerNamesOf(rules),
     decideCall: (input) => run(input.mcp, { activation: input, list: false }),
     decideVisible: (input) => run(input.mcp, { activation: input, list: true }),
+    decideConfirm: (input) => confirmOf(input.mcp, { activation: input, list: false }),
     forCaller(caller) {
       // One activation per request: only its `mcp` changes from one item to the next.
       const activation: { auth: PolicyCaller['auth']; request: PolicyCaller['request']; mcp?: McpItemVariables } = {
@@ -157,6 +169,10 @@ function createCompiledPolicy(rules: readonly CompiledRule[], defaultEffect: Pol
         decideVisible(mcp) {
           activation.mcp = mcp;
           return run(mcp, list);
+        },
+        decideConfirm(mcp) {
+          activation.mcp = mcp;
+          return confirmOf(mcp, call);
         },
       };
     },

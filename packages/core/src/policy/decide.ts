@@ -79,6 +79,26 @@ function firstAllow(
   return failed.errorVerdict;
 }
 
+/**
+ * The confirm rule that asks for the user's confirmation of a call: the first, in file order,
+ * whose condition holds or fails to evaluate (fail safe: a condition that cannot be evaluated
+ * asks); undefined when none does. Only calls are decided: a confirm rule never hides an item.
+ */
+export function decideConfirm(
+  rules: ServerKindRules,
+  name: string,
+  context: DecisionContext,
+): PolicyVerdict | undefined {
+  const candidates = new Candidates(rules.confirm, name);
+  for (let rule = candidates.next(); rule !== undefined; rule = candidates.next()) {
+    if (rule.condition === undefined) return rule.verdict;
+    const outcome = outcomeOf(rule, context);
+    if (outcome === CONDITION.holds) return rule.verdict;
+    if (outcome === CONDITION.error) return rule.errorVerdict;
+  }
+  return undefined;
+}
+
 const NONE: readonly CompiledRule[] = [];
 
 /** The rules that apply to one item, in file order: the exact list and the glob list merged. */

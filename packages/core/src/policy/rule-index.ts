@@ -20,10 +20,11 @@ export interface CandidateLists {
   readonly globs: readonly GlobCandidate[];
 }
 
-/** The candidates for one server and kind, denials and allowances apart. */
+/** The candidates for one server and kind, denials, allowances and confirmations apart. */
 export interface ServerKindRules {
   readonly deny: CandidateLists;
   readonly allow: CandidateLists;
+  readonly confirm: CandidateLists;
 }
 
 /** The candidates on one server, by kind. */
@@ -53,6 +54,7 @@ function rulesForServer(rules: readonly CompiledRule[], server: string): ServerR
     byKind[kind] = {
       deny: candidateLists(onServer, kind, 'deny'),
       allow: candidateLists(onServer, kind, 'allow'),
+      confirm: candidateLists(onServer, kind, 'confirm'),
     };
   }
   return byKind;

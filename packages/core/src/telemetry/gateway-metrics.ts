@@ -15,7 +15,15 @@ export type RequestOutcome = 'ok' | 'error' | 'unauthorized' | 'refused';
  * (`denied`); no answer at all: unreachable, timed out, or a stream that ended first (`unavailable`);
  * the client went away before the answer (`cancelled`, how a 2026-07-28 client cancels).
  */
-export type CallOutcome = 'ok' | 'tool_error' | 'error' | 'denied' | 'limited' | 'unavailable' | 'cancelled';
+export type CallOutcome =
+  | 'ok'
+  | 'tool_error'
+  | 'error'
+  | 'denied'
+  | 'limited'
+  | 'unconfirmed'
+  | 'unavailable'
+  | 'cancelled';
 
 /** The host that made a decision: the broker, the Envoy router, or the worker. */
 export type DecidingHost = 'broker' | 'router' | 'worker';
