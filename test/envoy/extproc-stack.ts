@@ -35,6 +35,8 @@ export interface ExtProcStackOptions {
   gatewayEnv?: Record<string, string>;
   /** More YAML of every server entry (indented as its fields, e.g. toolOverrides). */
   serverYaml?: string;
+  /** More top-level YAML of the config (e.g. policy, audit), after `servers`. */
+  topYaml?: string;
   /** Rewrites the rendered bootstrap before Envoy starts (a test variant). */
   editBootstrap?: (yaml: string) => string;
   /** Passed to startEnvoy: how often Envoy flushes file access logs. */
@@ -56,12 +58,12 @@ export interface ExtProcStack {
   stop(): Promise<void>;
 }
 
-function configYaml(upstreams: readonly SdkUpstream[], serverYaml = ''): string {
+function configYaml(upstreams: readonly SdkUpstream[], serverYaml = '', topYaml = ''): string {
   const entries = SERVERS.map(
     (server, i) =>
       `  - name: ${server.name}\n    url: ${JSON.stringify(upstreams[i]?.url)}\n    prefix: ${server.prefix}\n    hostname: ${server.hostname}\n${serverYaml}`,
   );
-  return `servers:\n${entries.join('')}`;
+  return `servers:\n${entries.join('')}${topYaml}`;
 }
 
 /** Starts the upstreams, the gateway with its router, then Envoy; stops what started on failure. */
@@ -79,7 +81,7 @@ export async function startExtProcStack(options: ExtProcStackOptions): Promise<E
     const routerPort = await freePort();
     const listenerPort = await freePort();
     gateway = await startGateway({
-      config: configYaml(upstreams, options.serverYaml),
+      config: configYaml(upstreams, options.serverYaml, options.topYaml),
       args: [
         '--mcp-router-address',
         `127.0.0.1:${routerPort}`,
