@@ -6,7 +6,13 @@ import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExtProcStack, type ExtProcStack } from '../envoy/extproc-stack.ts';
 import { waitFor } from '../gateway-calls/helpers.ts';
-import { startGateway, startSdkUpstream, TEST_SIGNING_KEY, type RunningGateway, type SdkUpstream } from '../harness/index.ts';
+import {
+  startGateway,
+  startSdkUpstream,
+  TEST_SIGNING_KEY,
+  type RunningGateway,
+  type SdkUpstream,
+} from '../harness/index.ts';
 import { startIsolateFront, type IsolateFront } from '../workerd/isolate-front.ts';
 import {
   COMPATIBILITY_DATE,
@@ -61,7 +67,7 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
     it('does not forward a call the user declines, and says so', async () => {
       const called = await legacyCall(host, 'delete_file', '/tmp/declined', { action: 'decline' });
       expect(called.error?.code).toBe(-32030);
-      expect(called.error?.message).toContain(
+      expect(called.error?.message ?? 'no error: the call went through').toContain(
         `the call of tool "${host.prefix}delete_file" was not confirmed: the user declined`,
       );
       expect(runsOf(host.upstream, 'delete_file', '/tmp/declined')).toBe(0);
@@ -72,20 +78,20 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
     it('does not forward a call the user cancels', async () => {
       const called = await legacyCall(host, 'delete_file', '/tmp/cancelled', { action: 'cancel' });
-      expect(called.error?.message).toContain('was not confirmed: the user cancelled');
+      expect(called.error?.message ?? 'no error: the call went through').toContain('was not confirmed: the user cancelled');
       expect(runsOf(host.upstream, 'delete_file', '/tmp/cancelled')).toBe(0);
     });
 
     it('gives up on a confirmation that never comes, and does not forward the call', async () => {
       const called = await legacyCall(host, 'delete_file', '/tmp/never', 'never');
       expect(called.asked).toHaveLength(1);
-      expect(called.error?.message).toContain('was not confirmed: no answer within 5 s');
+      expect(called.error?.message ?? 'no error: the call went through').toContain('was not confirmed: no answer within 5 s');
       expect(runsOf(host.upstream, 'delete_file', '/tmp/never')).toBe(0);
     }, 20_000);
 
     it('refuses at once a client that cannot elicit', async () => {
       const called = await legacyCall(host, 'delete_file', '/tmp/no-capability', undefined);
-      expect(called.error?.message).toContain(
+      expect(called.error?.message ?? 'no error: the call went through').toContain(
         'was not confirmed: the tool needs confirmation and the client cannot elicit (no elicitation capability)',
       );
       expect(runsOf(host.upstream, 'delete_file', '/tmp/no-capability')).toBe(0);
@@ -96,7 +102,7 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
     it('confirms a tool whose override says confirm', async () => {
       const declined = await legacyCall(host, 'deploy', '/srv/x', { action: 'decline' });
-      expect(declined.error?.message).toContain(`the call of tool "${host.prefix}deploy" was not confirmed`);
+      expect(declined.error?.message ?? 'no error: the call went through').toContain(`the call of tool "${host.prefix}deploy" was not confirmed`);
       expect(runsOf(host.upstream, 'deploy', '/srv/x')).toBe(0);
       const accepted = await legacyCall(host, 'deploy', '/srv/x', ACCEPT);
       expect(accepted.result).toMatchObject({ content: [{ type: 'text', text: 'deployed /srv/x' }] });
@@ -107,7 +113,7 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
       const free = await legacyCall(host, 'write_file', '/tmp/free', undefined);
       expect(free.result).toMatchObject({ content: [{ type: 'text', text: 'wrote /tmp/free' }] });
       const prod = await legacyCall(host, 'write_file', '/prod/db', undefined);
-      expect(prod.error?.message).toContain('the client cannot elicit');
+      expect(prod.error?.message ?? 'no error: the call went through').toContain('the client cannot elicit');
       expect(runsOf(host.upstream, 'write_file', '/prod/db')).toBe(0);
       const asked = await legacyCall(host, 'write_file', '/prod/db', ACCEPT);
       expect(asked.asked).toHaveLength(1);
@@ -128,9 +134,9 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
     it('does not forward a 2026-07-28 call the user declines, nor one from a client that cannot elicit', async () => {
       const declined = await modernCall(host, 'delete_file', '/tmp/modern-declined', { action: 'decline' });
-      expect(declined.error?.message).toContain('was not confirmed: the user declined');
+      expect(declined.error?.message ?? 'no error: the call went through').toContain('was not confirmed: the user declined');
       const unable = await modernCall(host, 'delete_file', '/tmp/modern-unable', undefined);
-      expect(unable.error?.message).toContain('the client cannot elicit (no elicitation capability)');
+      expect(unable.error?.message ?? 'no error: the call went through').toContain('the client cannot elicit (no elicitation capability)');
       expect(runsOf(host.upstream, 'delete_file', '/tmp/modern-declined')).toBe(0);
       expect(runsOf(host.upstream, 'delete_file', '/tmp/modern-unable')).toBe(0);
     });
@@ -160,7 +166,8 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
         requestState: round.requestState,
       });
       expect(otherTool['error']).toMatchObject({ code: -32602 });
-      for (const path of ['/tmp/forged', '/tmp/one', '/tmp/other']) expect(runsOf(host.upstream, 'delete_file', path)).toBe(0);
+      for (const path of ['/tmp/forged', '/tmp/one', '/tmp/other'])
+        expect(runsOf(host.upstream, 'delete_file', path)).toBe(0);
       expect(runsOf(host.upstream, 'deploy', '/tmp/one')).toBe(0);
       const right = await modernPost(host, 'delete_file', {
         arguments: { path: '/tmp/one' },
@@ -210,7 +217,11 @@ describeConfirmation('the worker in workerd', async () => {
         scriptPath: WORKER_BUNDLE,
         compatibilityDate: COMPATIBILITY_DATE,
         compatibilityFlags: [...COMPATIBILITY_FLAGS],
-        bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, DISCOVERY_TOOLS_ENABLED: 'false' },
+        bindings: {
+          MCP_GATEWAY_CONFIG: config,
+          GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+          DISCOVERY_TOOLS_ENABLED: 'false',
+        },
         durableObjects: SESSION_OBJECT_BINDING,
       },
     ],

@@ -90,7 +90,12 @@ export interface AuditTrail {
 }
 
 /** A trail that records nothing. */
-export const NO_TRAIL: AuditTrail = Object.freeze({ upstreamStatus() {}, limited() {}, confirmation() {}, finish() {} });
+export const NO_TRAIL: AuditTrail = Object.freeze({
+  upstreamStatus() {},
+  limited() {},
+  confirmation() {},
+  finish() {},
+});
 /** The auditor of a config without `audit`: records nothing. */
 export const NO_AUDIT: Auditor = Object.freeze({ begin: () => NO_TRAIL });
 

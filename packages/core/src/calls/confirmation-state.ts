@@ -42,7 +42,10 @@ export async function sealConfirmation(
   binding: ConfirmationBinding,
   ttlSeconds: number,
 ): Promise<string> {
-  const sealed = await tokens.seal({ k: 'confirm', t: binding.tool, a: binding.argumentsSha256, u: binding.caller }, ttlSeconds);
+  const sealed = await tokens.seal(
+    { k: 'confirm', t: binding.tool, a: binding.argumentsSha256, u: binding.caller },
+    ttlSeconds,
+  );
   return `${CONFIRM_STATE_PREFIX}${sealed}`;
 }
 

@@ -175,9 +175,9 @@ function resolveToolOverrides(
     const where = `${at}[${index}]`;
     if (tools.has(entry.tool)) issues.push(`${where}: tool ${quote(entry.tool)} has another override above`);
     tools.add(entry.tool);
-    const others = (['name', 'description', 'descriptionSuffix', 'fixedArguments', 'annotations', 'confirm'] as const).filter(
-      (key) => entry[key] !== undefined && entry[key] !== null,
-    );
+    const others = (
+      ['name', 'description', 'descriptionSuffix', 'fixedArguments', 'annotations', 'confirm'] as const
+    ).filter((key) => entry[key] !== undefined && entry[key] !== null);
     if (entry.hidden === true && others.length > 0) {
       issues.push(`${where}: tool ${quote(entry.tool)} is hidden; ${others.join(', ')} would never apply`);
     }

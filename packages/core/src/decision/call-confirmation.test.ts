@@ -40,7 +40,7 @@ describe('confirmationNeed', () => {
     expect(confirmationNeed(access, fakeServer('files', 'f_'), subject('rm'), destructive, {}).needed).toBe(false);
   });
 
-  it("asks for a tool whose override says confirm, whatever its annotations", async () => {
+  it('asks for a tool whose override says confirm, whatever its annotations', async () => {
     const server = fakeServer('files', 'f_', { toolOverrides: [{ tool: 'deploy', confirm: true }] });
     expect(confirmationNeed(await accessFor(''), server, subject('deploy'), undefined, {})).toEqual({
       needed: true,
@@ -80,7 +80,12 @@ policy:
       'gateway.yaml',
     );
     if (!parsed.ok) throw new Error(parsed.error.message);
-    const control = createAccessControl({ config: parsed.config as GatewayConfig, env: {}, fetch, logger: NOOP_LOGGER });
+    const control = createAccessControl({
+      config: parsed.config as GatewayConfig,
+      env: {},
+      fetch,
+      logger: NOOP_LOGGER,
+    });
     const access = await control.requestAccess(new Headers(), unverified(undefined), 'tools/call');
     if (!('auth' in access)) throw access;
     expect(control.decide(access, subject('rm'), {}).allowed).toBe(false);
@@ -103,12 +108,17 @@ confirmation: {}
       'gateway.yaml',
     );
     if (!parsed.ok) throw new Error(parsed.error.message);
-    expect(parsed.config.servers[0]).toMatchObject({ confirmDestructive: true, toolOverrides: [{ tool: 'deploy', confirm: true }] });
+    expect(parsed.config.servers[0]).toMatchObject({
+      confirmDestructive: true,
+      toolOverrides: [{ tool: 'deploy', confirm: true }],
+    });
     expect(parsed.config.confirmation).toEqual({ timeoutSeconds: 120 });
   });
 
   it('names the field of a wrong timeout, a confirm on a hidden tool, and a confirm rule on prompts', () => {
-    expect(errorsOf('servers: []\nconfirmation:\n  timeoutSeconds: 2\n')).toMatch(/confirmation\.timeoutSeconds.*at least 5/);
+    expect(errorsOf('servers: []\nconfirmation:\n  timeoutSeconds: 2\n')).toMatch(
+      /confirmation\.timeoutSeconds.*at least 5/,
+    );
     expect(errorsOf('servers: []\nconfirmation:\n  timeoutSeconds: 7200\n')).toMatch(/at most 3600/);
     expect(
       errorsOf(`servers:
@@ -138,11 +148,21 @@ describe('the 2026-07-28 confirmation state', () => {
   it('holds for its tool, arguments (in any key order) and caller only', async () => {
     const binding = await confirmationBinding('f_rm', { path: '/a', force: true }, 'alice');
     const state = await sealConfirmation(tokens, binding, 60);
-    expect(await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { force: true, path: '/a' }, 'alice'))).toBe(true);
-    expect(await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { path: '/b', force: true }, 'alice'))).toBe(false);
-    expect(await isConfirmationFor(tokens, state, await confirmationBinding('f_mv', { path: '/a', force: true }, 'alice'))).toBe(false);
-    expect(await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { path: '/a', force: true }, 'bob'))).toBe(false);
-    expect(await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { path: '/a', force: true }, undefined))).toBe(false);
+    expect(
+      await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { force: true, path: '/a' }, 'alice')),
+    ).toBe(true);
+    expect(
+      await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { path: '/b', force: true }, 'alice')),
+    ).toBe(false);
+    expect(
+      await isConfirmationFor(tokens, state, await confirmationBinding('f_mv', { path: '/a', force: true }, 'alice')),
+    ).toBe(false);
+    expect(
+      await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { path: '/a', force: true }, 'bob')),
+    ).toBe(false);
+    expect(
+      await isConfirmationFor(tokens, state, await confirmationBinding('f_rm', { path: '/a', force: true }, undefined)),
+    ).toBe(false);
     const other = createSessionTokens({ key: 'another-replica-set-signing-key-012345678' });
     expect(await isConfirmationFor(other, state, binding)).toBe(false);
   });
@@ -171,6 +191,9 @@ describe('the answers and errors', () => {
     const error = confirmationRefusal('f_rm', 'timeout', 120);
     expect(error.message).toBe('the call of tool "f_rm" was not confirmed: no answer within 120 s');
     expect(error).toMatchObject({ code: 'CONFIRMATION_DECLINED', rpcCode: -32030, data: { confirmation: 'timeout' } });
-    expect(confirmationRefusal('f_rm', 'invalid', 120)).toMatchObject({ code: 'CONFIRMATION_INVALID', rpcCode: -32602 });
+    expect(confirmationRefusal('f_rm', 'invalid', 120)).toMatchObject({
+      code: 'CONFIRMATION_INVALID',
+      rpcCode: -32602,
+    });
   });
 });

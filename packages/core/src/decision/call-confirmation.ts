@@ -85,7 +85,8 @@ export function confirmationRequest(servedName: string, args: unknown): Record<s
 /** The outcome an elicitation answer (`ElicitResult`, or a JSON-RPC error) stands for. */
 export function outcomeOfAnswer(answer: Readonly<Record<string, unknown>>): ConfirmationOutcome {
   const result = answer['result'] ?? answer;
-  const action = typeof result === 'object' && result !== null ? (result as Record<string, unknown>)['action'] : undefined;
+  const action =
+    typeof result === 'object' && result !== null ? (result as Record<string, unknown>)['action'] : undefined;
   if (action === 'accept') {
     const content = (result as Record<string, unknown>)['content'];
     const confirm =

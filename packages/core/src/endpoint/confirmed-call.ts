@@ -59,7 +59,8 @@ export function confirmLegacyCall(
   const stream = new ReadableStream<Uint8Array>({
     async start(controller) {
       const emit = (message: Record<string, unknown>) => {
-        if (!abort.signal.aborted) controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
+        if (!abort.signal.aborted)
+          controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
       };
       try {
         const asked = await askClientInput(
@@ -99,7 +100,11 @@ export function confirmLegacyCall(
         try {
           emit(JSON.parse(text) as Record<string, unknown>);
         } catch {
-          emit({ jsonrpc: '2.0', id: call.message.id, error: { code: -32603, message: `upstream answered ${answer.status}` } });
+          emit({
+            jsonrpc: '2.0',
+            id: call.message.id,
+            error: { code: -32603, message: `upstream answered ${answer.status}` },
+          });
         }
       } catch (error) {
         emit({ jsonrpc: '2.0', id: call.message.id, error: toJsonRpcError(error, call.logger) });
@@ -170,12 +175,18 @@ export async function confirmModernCall(
   const result = {
     resultType: 'input_required',
     inputRequests: {
-      [CONFIRM_INPUT_KEY]: { method: 'elicitation/create', params: confirmationRequest(servedName, clientArguments(call)) },
+      [CONFIRM_INPUT_KEY]: {
+        method: 'elicitation/create',
+        params: confirmationRequest(servedName, clientArguments(call)),
+      },
     },
     requestState,
   };
   const body = JSON.stringify({ jsonrpc: '2.0', id: call.message.id, result });
-  return { kind: 'ask', response: new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }) };
+  return {
+    kind: 'ask',
+    response: new Response(body, { status: 200, headers: { 'content-type': 'application/json' } }),
+  };
 }
 
 /** The call with the gateway's own inputResponses and requestState taken out, in the message and the plan. */
