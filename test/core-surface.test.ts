@@ -115,6 +115,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'authorizeForward',
       'checkModernHeaders',
       'concatBytes',
+      'confirmationNeed',
       'createBackendInitTokens',
       'createCallScope',
       'createUpstreamClient',
