@@ -1,27 +1,12 @@
 // Confirmation before destructive calls, owned by the gateway, in every host: the same table of
 // cases (confirmation.case.ts) through the broker, through a real Envoy with the ext_proc router
 // in front of it, and in the built worker in workerd. The upstream never sees an unconfirmed call.
-import type { Readable } from 'node:stream';
-import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExtProcStack, type ExtProcStack } from '../envoy/extproc-stack.ts';
 import { waitFor } from '../gateway-calls/helpers.ts';
-import {
-  startGateway,
-  startSdkUpstream,
-  TEST_SIGNING_KEY,
-  type RunningGateway,
-  type SdkUpstream,
-} from '../harness/index.ts';
-import { startIsolateFront, type IsolateFront } from '../workerd/isolate-front.ts';
-import {
-  COMPATIBILITY_DATE,
-  COMPATIBILITY_FLAGS,
-  SESSION_OBJECT_BINDING,
-  WORKER_BUNDLE,
-  assertWorkerBuilt,
-  workerConfig,
-} from '../workerd/start-worker.ts';
+import { startSdkUpstream, type SdkUpstream } from '../harness/index.ts';
+import { workerConfig } from '../workerd/start-worker.ts';
+import { startBrokerHost, startWorkerHost } from './confirmation-hosts.ts';
 import {
   auditOf,
   confirmationTools,
@@ -182,15 +167,12 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
 describeConfirmation('the broker', async () => {
   const upstream = await startSdkUpstream({ name: 'files', setup: confirmationTools });
-  const gateway: RunningGateway = await startGateway({
-    config: `servers:\n  - name: files\n    url: ${JSON.stringify(upstream.url)}\n    prefix: f_\n${SERVER_YAML}${TOP_YAML}`,
-  });
-  await waitFor('the catalog', async () => {
-    const status = (await (await fetch(`${gateway.baseUrl}/status`)).json()) as { servers: { ready: boolean }[] };
-    return status.servers.every((server) => server.ready) ? true : undefined;
-  });
-  const host = { url: gateway.url, upstream, prefix: 'f_', output: () => gateway.logs() };
-  return [host, async () => (await gateway.stop(), await upstream.stop())];
+  const broker = await startBrokerHost(
+    `servers:\n  - name: files\n    url: ${JSON.stringify(upstream.url)}\n    prefix: f_\n${SERVER_YAML}${TOP_YAML}`,
+    1,
+  );
+  const host = { url: broker.url, upstream, prefix: 'f_', output: broker.output };
+  return [host, async () => (await broker.stop(), await upstream.stop())];
 });
 
 describeConfirmation('a real Envoy with the ext_proc router', async () => {
@@ -204,34 +186,10 @@ describeConfirmation('a real Envoy with the ext_proc router', async () => {
 });
 
 describeConfirmation('the worker in workerd', async () => {
-  assertWorkerBuilt();
   const upstream: SdkUpstream = await startSdkUpstream({ name: 'files', setup: confirmationTools });
-  let output = '';
-  const config = `${workerConfig([{ name: 'files', url: upstream.url, prefix: 'w_', yaml: SERVER_YAML }])}${TOP_YAML}`;
-  // One isolate: the worker's bus hands a client's answer over within an isolate only.
-  const mf = new Miniflare({
-    workers: [
-      {
-        name: 'isolate-a',
-        modules: true,
-        scriptPath: WORKER_BUNDLE,
-        compatibilityDate: COMPATIBILITY_DATE,
-        compatibilityFlags: [...COMPATIBILITY_FLAGS],
-        bindings: {
-          MCP_GATEWAY_CONFIG: config,
-          GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
-          DISCOVERY_TOOLS_ENABLED: 'false',
-        },
-        durableObjects: SESSION_OBJECT_BINDING,
-      },
-    ],
-    handleRuntimeStdio(stdout: Readable, stderr: Readable) {
-      stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-      stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
-    },
-  });
-  await mf.ready;
-  const front: IsolateFront = await startIsolateFront(mf, ['isolate-a']);
-  const host = { url: front.url, upstream, prefix: 'w_', output: () => output };
-  return [host, async () => (await front.close(), await mf.dispose(), await upstream.stop())];
+  const worker = await startWorkerHost(
+    `${workerConfig([{ name: 'files', url: upstream.url, prefix: 'w_', yaml: SERVER_YAML }])}${TOP_YAML}`,
+  );
+  const host = { url: worker.url, upstream, prefix: 'w_', output: worker.output };
+  return [host, async () => (await worker.stop(), await upstream.stop())];
 });
