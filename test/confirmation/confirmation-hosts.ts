@@ -78,7 +78,11 @@ export async function startWorkerHost(config: string): Promise<StartedHost> {
         scriptPath: WORKER_BUNDLE,
         compatibilityDate: COMPATIBILITY_DATE,
         compatibilityFlags: [...COMPATIBILITY_FLAGS],
-        bindings: { MCP_GATEWAY_CONFIG: config, GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY, DISCOVERY_TOOLS_ENABLED: 'false' },
+        bindings: {
+          MCP_GATEWAY_CONFIG: config,
+          GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
+          DISCOVERY_TOOLS_ENABLED: 'false',
+        },
         durableObjects: SESSION_OBJECT_BINDING,
       },
     ],

@@ -118,7 +118,7 @@ export async function modernCall(
   host: ConfirmationHost,
   tool: string,
   path: string,
-  answer: ElicitAnswer | undefined,
+  answer: ElicitAnswer | ((params: { message?: string }) => unknown) | undefined,
 ): Promise<{ result?: unknown; error?: { code: number; message: string }; asked: unknown[] }> {
   const connected = await connectSdkClient(host.url, {
     version: 2,
@@ -129,7 +129,7 @@ export async function modernCall(
   if (answer !== undefined) {
     connected.client.setRequestHandler('elicitation/create', (request) => {
       asked.push(request.params);
-      return answer;
+      return (typeof answer === 'function' ? answer(request.params) : answer) as ElicitAnswer;
     });
   }
   try {

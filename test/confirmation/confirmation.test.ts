@@ -63,14 +63,18 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
     it('does not forward a call the user cancels', async () => {
       const called = await legacyCall(host, 'delete_file', '/tmp/cancelled', { action: 'cancel' });
-      expect(called.error?.message ?? 'no error: the call went through').toContain('was not confirmed: the user cancelled');
+      expect(called.error?.message ?? 'no error: the call went through').toContain(
+        'was not confirmed: the user cancelled',
+      );
       expect(runsOf(host.upstream, 'delete_file', '/tmp/cancelled')).toBe(0);
     });
 
     it('gives up on a confirmation that never comes, and does not forward the call', async () => {
       const called = await legacyCall(host, 'delete_file', '/tmp/never', 'never');
       expect(called.asked).toHaveLength(1);
-      expect(called.error?.message ?? 'no error: the call went through').toContain('was not confirmed: no answer within 5 s');
+      expect(called.error?.message ?? 'no error: the call went through').toContain(
+        'was not confirmed: no answer within 5 s',
+      );
       expect(runsOf(host.upstream, 'delete_file', '/tmp/never')).toBe(0);
     }, 20_000);
 
@@ -87,7 +91,9 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
     it('confirms a tool whose override says confirm', async () => {
       const declined = await legacyCall(host, 'deploy', '/srv/x', { action: 'decline' });
-      expect(declined.error?.message ?? 'no error: the call went through').toContain(`the call of tool "${host.prefix}deploy" was not confirmed`);
+      expect(declined.error?.message ?? 'no error: the call went through').toContain(
+        `the call of tool "${host.prefix}deploy" was not confirmed`,
+      );
       expect(runsOf(host.upstream, 'deploy', '/srv/x')).toBe(0);
       const accepted = await legacyCall(host, 'deploy', '/srv/x', ACCEPT);
       expect(accepted.result).toMatchObject({ content: [{ type: 'text', text: 'deployed /srv/x' }] });
@@ -119,9 +125,13 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
 
     it('does not forward a 2026-07-28 call the user declines, nor one from a client that cannot elicit', async () => {
       const declined = await modernCall(host, 'delete_file', '/tmp/modern-declined', { action: 'decline' });
-      expect(declined.error?.message ?? 'no error: the call went through').toContain('was not confirmed: the user declined');
+      expect(declined.error?.message ?? 'no error: the call went through').toContain(
+        'was not confirmed: the user declined',
+      );
       const unable = await modernCall(host, 'delete_file', '/tmp/modern-unable', undefined);
-      expect(unable.error?.message ?? 'no error: the call went through').toContain('the client cannot elicit (no elicitation capability)');
+      expect(unable.error?.message ?? 'no error: the call went through').toContain(
+        'the client cannot elicit (no elicitation capability)',
+      );
       expect(runsOf(host.upstream, 'delete_file', '/tmp/modern-declined')).toBe(0);
       expect(runsOf(host.upstream, 'delete_file', '/tmp/modern-unable')).toBe(0);
     });

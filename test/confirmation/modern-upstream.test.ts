@@ -3,6 +3,7 @@
 // confirmation is needed), so here the router must hand it to the broker, and the forwarded call
 // must carry none of the gateway's confirmation (inputResponses, requestState).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inputRequired } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { startModernUpstream, type ModernUpstream } from '../harness/index.ts';
 import { workerConfig } from '../workerd/start-worker.ts';
@@ -13,14 +14,16 @@ const SERVER_YAML = `    hostname: modern.mcp.local
     toolOverrides:
       - tool: purge
         confirm: true
+      - tool: purge_asking
+        confirm: true
 `;
 const ACCEPT = { action: 'accept', content: { confirm: true } } as const;
 
-function purges(upstream: ModernUpstream, path: string): Record<string, unknown>[] {
+function purges(upstream: ModernUpstream, path: string, tool = 'purge'): Record<string, unknown>[] {
   return upstream
     .calls('tools/call')
     .map((call) => call.body?.params ?? {})
-    .filter((params) => params['name'] === 'purge' && JSON.stringify(params['arguments']) === JSON.stringify({ path }));
+    .filter((params) => params['name'] === tool && JSON.stringify(params['arguments']) === JSON.stringify({ path }));
 }
 
 const HOSTS: readonly [string, (upstream: ModernUpstream, config: string) => Promise<StartedHost>][] = [
@@ -47,9 +50,27 @@ for (const [name, start] of HOSTS) {
           server.registerTool('purge', { inputSchema: z.object({ path: z.string() }) }, ({ path }) => ({
             content: [{ type: 'text', text: `purged ${path}` }],
           }));
+          // Asks the client itself (an input_required round of its own) before it purges.
+          server.registerTool('purge_asking', { inputSchema: z.object({ path: z.string() }) }, ({ path }, ctx) => {
+            const answer = ctx.mcpReq.inputResponses?.['sure'] as { content?: unknown } | undefined;
+            if (answer === undefined) {
+              return inputRequired({
+                inputRequests: {
+                  sure: inputRequired.elicit({
+                    message: `Sure about ${path}?`,
+                    requestedSchema: z.object({ sure: z.boolean() }),
+                  }),
+                },
+              });
+            }
+            return { content: [{ type: 'text', text: `purged ${path} after ${JSON.stringify(answer.content)}` }] };
+          });
         },
       });
-      started = await start(upstream, workerConfig([{ name: 'modern', url: upstream.url, prefix: 'm_', yaml: SERVER_YAML }]));
+      started = await start(
+        upstream,
+        workerConfig([{ name: 'modern', url: upstream.url, prefix: 'm_', yaml: SERVER_YAML }]),
+      );
       // The upstream's recorder is not an SdkUpstream: these cases count its calls themselves.
       host = { url: started.url, upstream: undefined as never, prefix: 'm_', output: started.output };
     }, 60_000);
@@ -68,6 +89,21 @@ for (const [name, start] of HOSTS) {
       expect(forwarded).toHaveLength(1);
       expect(forwarded[0]).not.toHaveProperty('inputResponses');
       expect(forwarded[0]).not.toHaveProperty('requestState');
+    });
+
+    it("asks once, then lets the upstream's own input_required rounds of the confirmed call through", async () => {
+      const answer = (params: { message?: string }) =>
+        params.message?.startsWith('Confirm tools/call') === true
+          ? ACCEPT
+          : { action: 'accept', content: { sure: true } };
+      const called = await modernCall(host, 'purge_asking', '/cache/r', answer);
+      expect(called.error).toBeUndefined();
+      expect(called.result).toMatchObject({ content: [{ type: 'text', text: 'purged /cache/r after {"sure":true}' }] });
+      expect(called.asked.map((asked) => (asked as { message: string }).message)).toEqual([
+        'Confirm tools/call of "m_purge_asking" with arguments {"path":"/cache/r"}?',
+        'Sure about /cache/r?',
+      ]);
+      expect(purges(upstream, '/cache/r', 'purge_asking')).toHaveLength(2);
     });
 
     it('does not forward a declined call', async () => {

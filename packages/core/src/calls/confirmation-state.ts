@@ -1,5 +1,6 @@
 import { canonicalJson } from '../audit/audit-record.ts';
 import type { SessionTokens } from '../session/session-token.ts';
+import type { SessionStore } from '../store/session-store.ts';
 
 /**
  * Prefix of the `requestState` the gateway mints when it asks a 2026-07-28 client to confirm a
@@ -67,4 +68,38 @@ export async function isConfirmationFor(
     state['a'] === binding.argumentsSha256 &&
     state['u'] === binding.caller
   );
+}
+
+/** Marks a stored confirmation (a PendingRequest entry that no client request answers). */
+const CONFIRMED_MARKER = 'mcpgw:confirmed';
+
+/** The store key of the confirmation of one binding, shared by every replica. */
+function confirmedKey(binding: ConfirmationBinding): string {
+  return `confirmed:${binding.tool}|${binding.argumentsSha256}|${binding.caller}`;
+}
+
+/**
+ * Remembers for `ttlSeconds` that the user confirmed this call, so that the upstream's own
+ * input_required rounds of it (retries carrying the upstream's requestState, not the gateway's)
+ * are not asked again.
+ */
+export function rememberConfirmed(
+  store: Pick<SessionStore, 'putPending'>,
+  binding: ConfirmationBinding,
+  ttlSeconds: number,
+): Promise<void> {
+  const entry = { jti: binding.caller, server: CONFIRMED_MARKER, backendSessionId: CONFIRMED_MARKER, upstreamId: 0 };
+  return store.putPending(confirmedKey(binding), entry, ttlSeconds);
+}
+
+/** Whether this call was confirmed within the timeout (see rememberConfirmed); it stays remembered. */
+export async function wasConfirmed(
+  store: Pick<SessionStore, 'putPending' | 'takePending'>,
+  binding: ConfirmationBinding,
+  ttlSeconds: number,
+): Promise<boolean> {
+  const entry = await store.takePending(confirmedKey(binding));
+  if (entry === undefined || entry.server !== CONFIRMED_MARKER || entry.jti !== binding.caller) return false;
+  await rememberConfirmed(store, binding, ttlSeconds);
+  return true;
 }

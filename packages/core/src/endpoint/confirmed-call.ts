@@ -5,7 +5,9 @@ import {
   CONFIRM_STATE_PREFIX,
   confirmationBinding,
   isConfirmationFor,
+  rememberConfirmed,
   sealConfirmation,
+  wasConfirmed,
 } from '../calls/confirmation-state.ts';
 import { PARKED_STATE_PREFIX } from '../calls/parked-calls.ts';
 import {
@@ -136,8 +138,10 @@ export type ModernConfirmation =
  * sealed requestState binding the tool, the arguments' digest and the caller, valid for the
  * timeout (refused at once when the request declared no elicitation capability). A retry with
  * it: checked (forged, expired, other tool, arguments or caller: refused), then forwarded
- * without the gateway's inputResponses and requestState when accepted. A retry resuming a
- * parked call was confirmed before it was forwarded the first time.
+ * without the gateway's inputResponses and requestState when accepted, and remembered for the
+ * timeout (in the store) so that the upstream's own input_required rounds of the same call (same
+ * tool, arguments and caller, answering the upstream's inputRequests) are not asked again. A retry resuming
+ * a parked call was confirmed before it was forwarded the first time.
  */
 export async function confirmModernCall(
   ctx: EndpointContext,
@@ -164,7 +168,14 @@ export async function confirmModernCall(
     if (typeof answer !== 'object' || answer === null) return refuse('invalid');
     const outcome = outcomeOfAnswer(answer as Record<string, unknown>);
     if (outcome !== 'accepted') return refuse(outcome);
+    await rememberConfirmed(ctx.store, binding, timeoutSeconds);
     return { kind: 'forward', call: withoutGatewayInput(call) };
+  }
+  // A retry answering the upstream's own input requests (its inputResponses, with or without its
+  // requestState) continues a call the user confirmed.
+  const continuing = state !== undefined || params['inputResponses'] !== undefined;
+  if (continuing && (await wasConfirmed(ctx.store, binding, timeoutSeconds))) {
+    return { kind: 'forward', call: { ...call } };
   }
   const meta = params['_meta'] as Record<string, unknown> | undefined;
   const capabilities = meta?.[META.clientCapabilities];
