@@ -8,7 +8,7 @@ import { NOOP_LOGGER } from '../logger.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createAccessControl, type RequestAccess } from './access-control.ts';
 import type { AccessSubject } from './access-rules.ts';
-import { confirmationNeed, confirmationRefusal, outcomeOfAnswer } from './call-confirmation.ts';
+import { canElicitForm, confirmationNeed, confirmationRefusal, outcomeOfAnswer } from './call-confirmation.ts';
 
 const subject = (name: string): AccessSubject => ({ kind: 'tool', server: 'files', name, servedName: `f_${name}` });
 
@@ -175,6 +175,16 @@ describe('the 2026-07-28 confirmation state', () => {
     expect(await isConfirmationFor(clocked, state, binding)).toBe(true);
     now += 6_000;
     expect(await isConfirmationFor(clocked, state, binding)).toBe(false);
+  });
+});
+
+describe('canElicitForm', () => {
+  it('holds for elicitation declared empty or with form, not for url only or none', () => {
+    expect(canElicitForm({ elicitation: {} })).toBe(true);
+    expect(canElicitForm({ elicitation: { form: {}, url: {} } })).toBe(true);
+    expect(canElicitForm({ elicitation: { url: {} } })).toBe(false);
+    expect(canElicitForm({ sampling: {} })).toBe(false);
+    expect(canElicitForm(undefined)).toBe(false);
   });
 });
 

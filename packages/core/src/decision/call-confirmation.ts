@@ -67,19 +67,31 @@ export function confirmationMessage(servedName: string, args: unknown): string {
 }
 
 /**
- * The `elicitation/create` params (form mode) that ask the user: the message and a schema of one
- * optional boolean, `confirm`, that SDK clients of both generations render and validate.
+ * The `elicitation/create` params that ask the user: a form (no `mode`: form is the default, and
+ * a 2025-06-18 client knows no other) with the message and a schema of one optional boolean,
+ * `confirm`, that SDK clients of both generations render and validate.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/client/elicitation
  */
 export function confirmationRequest(servedName: string, args: unknown): Record<string, unknown> {
   return {
-    mode: 'form',
     message: confirmationMessage(servedName, args),
     requestedSchema: {
       type: 'object',
       properties: { confirm: { type: 'boolean', title: 'Confirm', description: 'Run this call' } },
     },
   };
+}
+
+/**
+ * Whether declared client capabilities let the gateway ask by a form: `elicitation` declared,
+ * empty (form, as before modes existed) or naming `form` (a client declaring `url` only cannot).
+ */
+export function canElicitForm(capabilities: unknown): boolean {
+  if (typeof capabilities !== 'object' || capabilities === null) return false;
+  const elicitation = (capabilities as Record<string, unknown>)['elicitation'];
+  if (typeof elicitation !== 'object' || elicitation === null) return false;
+  const modes = Object.keys(elicitation);
+  return modes.length === 0 || modes.includes('form') || !modes.includes('url');
 }
 
 /** The outcome an elicitation answer (`ElicitResult`, or a JSON-RPC error) stands for. */

@@ -11,6 +11,7 @@ import {
 } from '../calls/confirmation-state.ts';
 import { PARKED_STATE_PREFIX } from '../calls/parked-calls.ts';
 import {
+  canElicitForm,
   confirmationRefusal,
   confirmationRequest,
   outcomeOfAnswer,
@@ -53,7 +54,7 @@ export function confirmLegacyCall(
 ): Response {
   const session = call.session;
   const timeoutSeconds = ctx.confirmationTimeoutSeconds();
-  if (session === undefined || !Object.hasOwn(session.claims.clientCapabilities, 'elicitation')) {
+  if (session === undefined || !canElicitForm(session.claims.clientCapabilities)) {
     return refuse(confirmationRefusal(servedName, 'unavailable', timeoutSeconds), 'unavailable');
   }
   const abort = new AbortController();
@@ -179,9 +180,7 @@ export async function confirmModernCall(
   }
   const meta = params['_meta'] as Record<string, unknown> | undefined;
   const capabilities = meta?.[META.clientCapabilities];
-  if (typeof capabilities !== 'object' || capabilities === null || !Object.hasOwn(capabilities, 'elicitation')) {
-    return refuse('unavailable');
-  }
+  if (!canElicitForm(capabilities)) return refuse('unavailable');
   const requestState = await sealConfirmation(ctx.tokens, binding, timeoutSeconds);
   const result = {
     resultType: 'input_required',
