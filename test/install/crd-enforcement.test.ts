@@ -278,6 +278,12 @@ describe('MCPGatewayExtension identity and policy fields (beyond the anchor)', (
         rules: [
           { name: 'readers', effect: 'allow', servers: ['team-a/*'], tools: ['get_*'], when: 'auth.verified' },
           { name: 'no-prompts', effect: 'deny', prompts: ['*'] },
+          {
+            name: 'confirm-prod',
+            effect: 'confirm',
+            tools: ['write_file'],
+            when: 'mcp.arguments.path.startsWith("/prod")',
+          },
         ],
       },
       audit: { arguments: 'values' },
@@ -286,7 +292,7 @@ describe('MCPGatewayExtension identity and policy fields (beyond the anchor)', (
     expect(stored.spec).toMatchObject(ext.spec);
   });
 
-  it('refuses a rule effect other than allow or deny, and a rule without a name', async () => {
+  it('refuses a rule effect other than allow, deny or confirm, and a rule without a name', async () => {
     const effect = await refusal(
       client.create(
         extension('bad-effect', { targetRef: target, policy: { rules: [{ name: 'a', effect: 'permit' }] } }),
@@ -373,11 +379,25 @@ describe('MCPServerRegistration toolOverrides (beyond the anchor)', () => {
         descriptionSuffix: 'Ask first.',
         fixedArguments: { owner: 'acme', labels: ['triage'], options: { draft: false, retries: 2 } },
         annotations: { destructiveHint: true, title: 'Open ticket' },
+        confirm: true,
       },
       { tool: 'delete_repo', hidden: true },
       { tool: 'search', hidden: false, name: 'find.v2' },
     ]);
     expect((await create(object)).spec['toolOverrides']).toEqual(object.spec['toolOverrides']);
+  });
+
+  it('stores confirmDestructive, and refuses a hidden tool to confirm', async () => {
+    const confirming = registration('confirming', {
+      prefix: 'confirming_',
+      targetRef: TARGET,
+      confirmDestructive: true,
+    });
+    expect((await create(confirming)).spec['confirmDestructive']).toBe(true);
+    const hidden = await refusal(
+      client.create(withOverrides('hidden-confirmed', [{ tool: 'delete_repo', hidden: true, confirm: true }])),
+    );
+    expect(hidden.message).toContain('with hidden true, set no other field than tool');
   });
 
   it('refuses a hidden tool with any other field, naming the rule', async () => {

@@ -94,7 +94,7 @@ describe('a config the gateway would refuse', () => {
   it('names a wrong effect by its spec path', () => {
     const plan = planFor({ policy: { rules: [{ name: 'a', effect: 'permit' }] } });
     expect(plan.configProblem('mcp-system')?.message).toContain(
-      'spec.policy.rules[0].effect: must be allow or deny (got "permit")',
+      'spec.policy.rules[0].effect: must be allow, deny or confirm (got "permit")',
     );
   });
 

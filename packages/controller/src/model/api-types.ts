@@ -140,6 +140,8 @@ export interface McpServerRegistrationSpec {
   readonly toolOverrides?: readonly ToolOverrideSpec[];
   /** Beyond the anchor: per-caller limits on the server's tools/calls (config `quotas`). */
   readonly quotas?: readonly QuotaSpec[];
+  /** Beyond the anchor: calls of tools served as destructive wait for the user's confirmation (config `confirmDestructive`). */
+  readonly confirmDestructive?: boolean;
 }
 
 /**
@@ -159,6 +161,8 @@ export interface ToolOverrideSpec {
   readonly fixedArguments?: Readonly<Record<string, unknown>>;
   /** Merged over the upstream's tool annotations. */
   readonly annotations?: Readonly<Record<string, unknown>>;
+  /** Every call of the tool waits for the user's confirmation. */
+  readonly confirm?: boolean;
 }
 
 /**

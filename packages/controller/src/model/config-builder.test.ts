@@ -33,6 +33,7 @@ describe('the server entry of the config file', () => {
         descriptionSuffix: 'Ask before opening one.',
         fixedArguments: { owner: 'acme', labels: ['triage'], options: { draft: false } },
         annotations: { destructiveHint: true, title: 'Open ticket' },
+        confirm: true,
       },
       { tool: 'delete_repo', hidden: true },
     ];
@@ -56,6 +57,13 @@ describe('the server entry of the config file', () => {
     expect(server?.['toolOverrides']).toEqual([
       { tool: 'search', descriptionSuffix: 'Results are cached for a minute.', hidden: false },
     ]);
+  });
+
+  it('carries confirmDestructive when the registration sets it, and nothing otherwise', () => {
+    const [confirming] = fileServers(planWith({ confirmDestructive: true }).configYaml('mcp-test'));
+    expect(confirming?.['confirmDestructive']).toBe(true);
+    const [plain] = fileServers(planWith({ confirmDestructive: false }).configYaml('mcp-test'));
+    expect(plain).not.toHaveProperty('confirmDestructive');
   });
 
   it('has no toolOverrides key when the registration sets none, or an empty list', () => {

@@ -87,6 +87,7 @@ function toFileServer(server: DesiredServer): Record<string, unknown> {
       ? { toolOverrides: server.toolOverrides }
       : {}),
     ...(server.quotas !== undefined && server.quotas.length > 0 ? { quotas: server.quotas } : {}),
+    ...(server.confirmDestructive === true ? { confirmDestructive: true } : {}),
   };
 }
 

@@ -176,6 +176,7 @@ function judgeRegistration(
     tags: registration.spec.tags ?? [],
     ...(toolOverrides.length > 0 ? { toolOverrides } : {}),
     ...(quotas.length > 0 ? { quotas } : {}),
+    ...(registration.spec.confirmDestructive === true ? { confirmDestructive: true } : {}),
   };
   return { ok: true, server, extensions };
 }

@@ -17,6 +17,7 @@ export function toFileToolOverrides(overrides: readonly ToolOverrideSpec[] | und
     ...(typeof override.hidden === 'boolean' ? { hidden: override.hidden } : {}),
     ...(hasKeys(override.fixedArguments) ? { fixedArguments: override.fixedArguments } : {}),
     ...(hasKeys(override.annotations) ? { annotations: override.annotations } : {}),
+    ...(typeof override.confirm === 'boolean' ? { confirm: override.confirm } : {}),
   }));
 }
 
