@@ -287,6 +287,7 @@ describe('MCPGatewayExtension identity and policy fields (beyond the anchor)', (
         ],
       },
       audit: { arguments: 'values' },
+      confirmation: { timeoutSeconds: 300 },
     });
     const stored = await create(ext);
     expect(stored.spec).toMatchObject(ext.spec);

@@ -59,17 +59,19 @@ describe('the access sections of an extension’s config', () => {
     ).toEqual({ trustedHeaders: { enforceCapabilityFiltering: true } });
   });
 
-  it('writes the policy and the audit options exactly as the extension has them', () => {
+  it('writes the policy, the audit and the confirmation options exactly as the extension has them', () => {
     const policy = {
       default: 'deny',
       rules: [
         { name: 'readers', effect: 'allow', servers: ['team-a/*'], tools: ['get_*'], when: 'auth.verified' },
         { name: 'no-delete', effect: 'deny', tools: ['delete_*'] },
+        { name: 'confirm-prod', effect: 'confirm', tools: ['write_*'], when: 'mcp.arguments.path.startsWith("/prod")' },
       ],
     };
-    const written = file({ policy, audit: { arguments: 'values' } });
+    const written = file({ policy, audit: { arguments: 'values' }, confirmation: { timeoutSeconds: 300 } });
     expect(written['policy']).toEqual(policy);
     expect(written['audit']).toEqual({ arguments: 'values' });
+    expect(written['confirmation']).toEqual({ timeoutSeconds: 300 });
   });
 });
 

@@ -3,7 +3,7 @@ import { EXTENSION_REASONS, type ValidExtension } from './extension-validation.t
 
 /**
  * The config sections that say who the caller is and what it may do (`auth`, `policy`,
- * `audit`), built from an extension's spec in the config file's spelling.
+ * `audit`, `confirmation`), built from an extension's spec in the config file's spelling.
  * @see packages/core/src/config/access-schema.ts (the schema the gateway reads)
  */
 export interface AccessSections {
@@ -17,6 +17,7 @@ export interface AccessSections {
   };
   readonly policy?: PolicySpec;
   readonly audit?: { readonly arguments?: 'hash' | 'values' };
+  readonly confirmation?: { readonly timeoutSeconds?: number };
 }
 
 /** The OAuth resource the gateway serves when `oauthProtectedResource.resource` is not set (the anchor's default). */
@@ -31,7 +32,7 @@ export function defaultResource(publicHost: string): string {
  *   or `https://<publicHost>/mcp` (written out, so the config says what is checked);
  * - `auth.trustedHeaders` when `spec.trustedHeadersKey` or `spec.enforceCapabilityFiltering` is
  *   set (the key itself comes from TRUSTED_HEADER_PUBLIC_KEY, not from the config);
- * - `policy` and `audit` as written (the audit's destination stays the gateway's: stdout).
+ * - `policy`, `audit` and `confirmation` as written (the audit's destination stays the gateway's: stdout).
  */
 export function accessSections(valid: ValidExtension): AccessSections {
   const spec = valid.extension.spec;
@@ -48,6 +49,7 @@ export function accessSections(valid: ValidExtension): AccessSections {
     ...(auth !== undefined ? { auth } : {}),
     ...(spec.policy !== undefined ? { policy: spec.policy } : {}),
     ...(spec.audit !== undefined ? { audit: spec.audit } : {}),
+    ...(spec.confirmation !== undefined ? { confirmation: spec.confirmation } : {}),
   };
 }
 

@@ -85,6 +85,8 @@ export interface McpGatewayExtensionSpec {
   readonly policy?: PolicySpec;
   /** Beyond the anchor: the audit record's options (config `audit`). */
   readonly audit?: { readonly arguments?: 'hash' | 'values' };
+  /** Beyond the anchor: how long a call waits for the user's confirmation (config `confirmation`). */
+  readonly confirmation?: { readonly timeoutSeconds?: number };
   /** The anchor's --enforce-capability-filtering (config `auth.trustedHeaders.enforceCapabilityFiltering`). */
   readonly enforceCapabilityFiltering?: boolean;
 }

@@ -12,7 +12,7 @@ import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
  * and quotas as the registrations wrote them), virtual servers and CA bundle, and the access
  * sections in the file's spelling (as the extension wrote them).
  */
-export type DesiredConfig = Omit<GatewayConfig, 'servers' | 'auth' | 'policy' | 'audit'> &
+export type DesiredConfig = Omit<GatewayConfig, 'servers' | 'auth' | 'policy' | 'audit' | 'confirmation'> &
   AccessSections & { readonly servers: readonly DesiredServer[] };
 
 /**
@@ -108,6 +108,7 @@ export function toConfigYaml(config: DesiredConfig): string {
     ...(config.auth !== undefined ? { auth: config.auth } : {}),
     ...(config.policy !== undefined ? { policy: config.policy } : {}),
     ...(config.audit !== undefined ? { audit: config.audit } : {}),
+    ...(config.confirmation !== undefined ? { confirmation: config.confirmation } : {}),
   };
   return stringify(file, { lineWidth: 0 });
 }
