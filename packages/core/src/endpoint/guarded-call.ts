@@ -18,7 +18,9 @@ import type { EndpointContext } from './endpoint-context.ts';
 /**
  * Forwards a routed call once the access decision allows it (core's authorizeForward, the one
  * the Envoy router makes too), recording the decision in the audit trail: a refused call is
- * answered with `refuse(error)`; an allowed one is recorded when its answer has been relayed.
+ * answered with `refuse(error)`; an allowed one is recorded when its answer has been relayed. A
+ * call that needs the user's confirmation (core's confirmationNeed) is forwarded only once
+ * confirmed (see confirmed-call.ts), and only then counted against its quota.
  */
 export async function forwardGuarded(
   ctx: EndpointContext,
@@ -70,7 +72,8 @@ export async function forwardGuarded(
     call.plan.server.confirmDestructive === true ? ctx.upstreams.catalog().toolItem(subject.servedName) : undefined,
     argumentsOf(call.plan),
   );
-  if (!confirmation.needed) return admitAndForward(ctx, call, era, { trail, fact, item, started, auditor }, refuse);
+  const guarded = { trail, fact, item, started, auditor };
+  if (!confirmation.needed) return admitAndForward(ctx, call, era, guarded, refuse);
   const unconfirmed = (error: GatewayError, outcome: ConfirmationOutcome) => {
     trail.confirmation(outcome);
     trail.finish();
@@ -78,7 +81,6 @@ export async function forwardGuarded(
     ctx.metrics.call({ ...fact, outcome: 'unconfirmed', seconds: 0 });
     return refuse(error);
   };
-  const guarded = { trail, fact, item, started, auditor };
   if (era === 'legacy') {
     return confirmLegacyCall(ctx, call, subject.servedName, trail, unconfirmed, () =>
       admitAndForward(ctx, call, era, guarded, refuse),
