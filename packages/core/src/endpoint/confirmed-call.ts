@@ -22,6 +22,7 @@ import { toJsonRpcError } from '../protocol/error-mapping.ts';
 import { META } from '../protocol/modern-request.ts';
 import { askClientInput } from '../relay/client-input.ts';
 import { SSE_HEADERS } from '../relay/relay-engine.ts';
+import { encodeSseComment } from '../protocol/sse.ts';
 import type { EndpointContext } from './endpoint-context.ts';
 
 /**
@@ -65,6 +66,10 @@ export function confirmLegacyCall(
         if (!abort.signal.aborted)
           controller.enqueue(encoder.encode(`event: message\ndata: ${JSON.stringify(message)}\n\n`));
       };
+      // Comments while the user thinks, so that no proxy takes the quiet stream for a dead one.
+      const keepAlive = setInterval(() => {
+        if (!abort.signal.aborted) controller.enqueue(encoder.encode(encodeSseComment('keep-alive')));
+      }, ctx.keepAliveMs);
       try {
         const asked = await askClientInput(
           ctx,
@@ -78,6 +83,7 @@ export function confirmLegacyCall(
           },
           emit,
         );
+        clearInterval(keepAlive);
         const outcome: ConfirmationOutcome =
           asked.kind === 'answer' ? outcomeOfAnswer(asked.message) : asked.kind === 'timeout' ? 'timeout' : 'cancelled';
         if (outcome !== 'accepted') {
@@ -112,6 +118,7 @@ export function confirmLegacyCall(
       } catch (error) {
         emit({ jsonrpc: '2.0', id: call.message.id, error: toJsonRpcError(error, call.logger) });
       } finally {
+        clearInterval(keepAlive);
         try {
           controller.close();
         } catch {
