@@ -35,13 +35,21 @@ export function confirmationTools(server: McpServer): void {
   server.registerTool('write_file', { description: 'Writes a file', inputSchema: path }, ({ path: target }) => ({
     content: [{ type: 'text', text: `wrote ${target}` }],
   }));
+  server.registerTool('purge_cache', { description: 'Purges a cache', inputSchema: path }, ({ path: target }) => ({
+    content: [{ type: 'text', text: `purged ${target}` }],
+  }));
 }
 
-/** The server entry's fields (indented as the entry's): destructive tools confirmed, deploy by override. */
+/**
+ * The server entry's fields (indented as the entry's): destructive tools confirmed (purge_cache
+ * made destructive by its override's annotations), deploy confirmed by its override.
+ */
 export const SERVER_YAML = `    confirmDestructive: true
     toolOverrides:
       - tool: deploy
         confirm: true
+      - tool: purge_cache
+        annotations: { destructiveHint: true }
 `;
 
 /** The top-level sections: a short timeout, a confirm rule over the arguments, audit on stdout. */

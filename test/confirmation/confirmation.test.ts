@@ -89,6 +89,17 @@ function describeConfirmation(name: string, start: () => Promise<[ConfirmationHo
       );
     });
 
+    it('confirms a tool its override annotates as destructive', async () => {
+      const refused = await legacyCall(host, 'purge_cache', '/var/cache', undefined);
+      expect(refused.error?.message ?? 'no error: the call went through').toContain(
+        `the call of tool "${host.prefix}purge_cache" was not confirmed`,
+      );
+      expect(runsOf(host.upstream, 'purge_cache', '/var/cache')).toBe(0);
+      const accepted = await legacyCall(host, 'purge_cache', '/var/cache', ACCEPT);
+      expect(accepted.asked).toHaveLength(1);
+      expect(runsOf(host.upstream, 'purge_cache', '/var/cache')).toBe(1);
+    });
+
     it('confirms a tool whose override says confirm', async () => {
       const declined = await legacyCall(host, 'deploy', '/srv/x', { action: 'decline' });
       expect(declined.error?.message ?? 'no error: the call went through').toContain(
