@@ -88,7 +88,11 @@ export function confirmLegacyCall(
           asked.kind === 'answer' ? outcomeOfAnswer(asked.message) : asked.kind === 'timeout' ? 'timeout' : 'cancelled';
         if (outcome !== 'accepted') {
           const error = confirmationRefusal(servedName, outcome, timeoutSeconds);
-          call.logger.warn('call not confirmed', { tool: servedName, confirmation: outcome });
+          call.logger.warn('call not confirmed', {
+            server: call.plan.server.name,
+            item: servedName,
+            confirmation: outcome,
+          });
           // The refusal's own record (audit, metrics) is made by `refuse`; its JSON body goes on the stream.
           const refused = refuse(error, outcome);
           emit(JSON.parse(await refused.text()) as Record<string, unknown>);
