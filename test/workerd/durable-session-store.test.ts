@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { CallAdmission, PendingRequest, SessionLookup, SessionStore } from '@mcp-gateway/core';
+import type { CallAdmission, PendingRequest, PinRecord, SessionLookup, SessionStore } from '@mcp-gateway/core';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { runSessionStoreCase } from '@mcp-gateway/core/session-store-case';
@@ -89,6 +89,8 @@ function remoteStore(now: () => number): SessionStore {
     writeSelection: async (owner, tools, ttl) => void (await call('writeSelection', [owner, tools, ttl])),
     admitCall: (key, limits, lease) => call('admitCall', [key, limits, lease]) as Promise<CallAdmission>,
     releaseCall: async (key, lease) => void (await call('releaseCall', [key, lease])),
+    readPins: (server) => call('readPins', [server]) as Promise<PinRecord | undefined>,
+    writePins: (server, record) => call('writePins', [server, record]) as Promise<boolean>,
     async close() {},
   };
 }

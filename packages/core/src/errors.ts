@@ -40,6 +40,10 @@ export const ERROR_CODES = {
   /** The caller's token could not be exchanged for one for the upstream (RFC 8693): nothing is forwarded. */
   TOKEN_EXCHANGE_FAILED: { http: 502, rpc: -32603 },
   STORE_UNAVAILABLE: { http: 503, rpc: -32603 },
+  /** A pinned server's tool while its pin store cannot be read (fail closed): a JSON-RPC error, HTTP 200. */
+  PIN_STORE_UNAVAILABLE: { http: 200, rpc: -32603 },
+  /** A pinned tool whose changed definition awaits the operator's approval and is withheld. */
+  TOOL_QUARANTINED: { http: 200, rpc: -32602 },
   /** A call over the caller's quota (docs/configuration.md#quotas): when to retry is in `data`. */
   RATE_LIMITED: { http: 200, rpc: -32029 },
   /**

@@ -38,6 +38,9 @@ export {
 } from './store/call-quota.ts';
 export type { CallAdmission, CallLimits, StoredCallQuota } from './store/call-quota.ts';
 export type { StoredSelection } from './store/tool-selection.ts';
+export { approvePin, parseStoredPinRecord, toPinRecordJson } from './store/pin-record.ts';
+export type { PinApproval, PinChange, PinnedTool, PinRecord, QuarantinedTool } from './store/pin-record.ts';
+export { PINS_TOPIC } from './gateway/upstream-pool.ts';
 export { BROADCAST_TOPIC, createMemoryNotificationBus } from './store/notification-bus.ts';
 export type { BusMessage, NotificationBus } from './store/notification-bus.ts';
 export { createSplitNotificationBus } from './store/split-notification-bus.ts';

@@ -5,7 +5,11 @@
 /** A Durable Object's storage (SQLite-backed class; the key-value methods). */
 interface DurableObjectStorage {
   get<T>(key: string): Promise<T | undefined>;
+  /** Several keys at once (at most 128); absent keys are absent from the map. */
+  get<T>(keys: string[]): Promise<Map<string, T>>;
   put<T>(key: string, value: T): Promise<void>;
+  /** Several entries at once (at most 128), atomically. */
+  put<T>(entries: Record<string, T>): Promise<void>;
   delete(key: string): Promise<boolean>;
   deleteAll(): Promise<void>;
   getAlarm(): Promise<number | null>;

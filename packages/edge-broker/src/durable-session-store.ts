@@ -5,6 +5,8 @@ import {
   assertCallRelease,
   assertToolSelection,
   isGatewayError,
+  parseStoredPinRecord,
+  toPinRecordJson,
   type GatewayErrorCode,
   type SessionStore,
 } from '@mcp-gateway/core';
@@ -35,7 +37,8 @@ export interface DurableSessionStoreOptions {
  * from that session, while one namespace binding serves all of them. A quota key's calls live in
  * an object named `quota:<key>`: a key counts calls across sessions and isolates, so it needs an
  * object of its own, whose single thread makes each admission atomic (and keeps one busy key
- * from queueing behind a session's calls). `ensureBackendSession` asks the
+ * from queueing behind a session's calls). A pinned server's pin record lives in an object named
+ * `pins:<server>`, shared by every isolate. `ensureBackendSession` asks the
  * object for the id or a lease; the lease holder runs `create` in this worker and stores the
  * result, while concurrent callers (in any isolate) wait inside the object for it.
  * Failures to reach the object reject with GatewayError STORE_UNAVAILABLE; errors of `create`
@@ -51,6 +54,7 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
   const pending = (id: string) => namespace.get(namespace.idFromName(`${prefix}pending:${id}`));
   const selection = (owner: string) => namespace.get(namespace.idFromName(`${prefix}selection:${owner}`));
   const quota = (key: string) => namespace.get(namespace.idFromName(`${prefix}quota:${key}`));
+  const pins = (server: string) => namespace.get(namespace.idFromName(`${prefix}pins:${server}`));
   const expiryAfter = (ttlSeconds: number) => now() + ttlSeconds * 1000;
 
   async function createAndStore(
@@ -102,6 +106,15 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
     async releaseCall(key, lease) {
       assertCallRelease(key, lease);
       await reach(quota(key).releaseCall(lease, now()));
+    },
+    async readPins(server) {
+      const text = await reach(pins(server).readPins());
+      return text === undefined ? undefined : parseStoredPinRecord(text);
+    },
+    async writePins(server, record) {
+      // As for selections: refused before the RPC, so the caller gets INVALID_PARAMS.
+      const text = toPinRecordJson(record);
+      return reach(pins(server).writePins(record.revision, text));
     },
     // Nothing to release: stubs are made per call.
     async close() {},

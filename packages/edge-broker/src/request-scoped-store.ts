@@ -49,6 +49,8 @@ export function createRequestScopedStore(): RequestScopedStore {
     writeSelection: async (...args) => (await current()).writeSelection(...args),
     admitCall: async (...args) => (await current()).admitCall(...args),
     releaseCall: async (...args) => (await current()).releaseCall(...args),
+    readPins: async (...args) => (await current()).readPins(...args),
+    writePins: async (...args) => (await current()).writePins(...args),
     // Scopes close with their requests.
     async close() {},
   };

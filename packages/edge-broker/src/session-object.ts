@@ -57,13 +57,21 @@ const RECORD_KEY = 'session';
 const PENDING_KEY = 'pending';
 const SELECTION_KEY = 'selection';
 const QUOTA_KEY = 'quota';
+const PINS_REVISION_KEY = 'pins:revision';
+const PINS_CHUNKS_KEY = 'pins:chunks';
+/**
+ * A pin record's JSON is stored in chunks of this many UTF-16 code units (at most 3 bytes each in
+ * UTF-8, well under a stored value's 128 KiB), all written in one `put` of at most 128 keys.
+ */
+const PINS_CHUNK_LENGTH = 40_000;
 
 /**
  * The Durable Object behind the edge SessionStore. An instance named `session:<jti>` (a gateway
  * session's) holds its termination and its backend session per upstream; an instance named
  * `pending:<gateway id>` holds one server-to-client request waiting for the client's answer; one
  * named `selection:<owner>` holds that owner's tool selection; one named `quota:<key>` counts
- * the calls admitted under that quota key (its window and its concurrency leases, one record).
+ * the calls admitted under that quota key (its window and its concurrency leases, one record);
+ * one named `pins:<server>` holds a pinned server's pin record (no deadline: pins are durable).
  * Every public method is called over RPC from `createDurableSessionStore`.
  *
  * The object is single-threaded, so creating a backend session once is a lease: the first
@@ -211,6 +219,33 @@ export class GatewaySessionObject extends DurableObject {
     const next = releaseCallFrom(stored, lease, now);
     if (next === undefined) await this.ctx.storage.delete(QUOTA_KEY);
     else await this.ctx.storage.put<StoredCallQuota>(QUOTA_KEY, next);
+  }
+
+  /** The pin record's JSON text (in an object named `pins:<server>`); undefined when none was written. */
+  async readPins(): Promise<string | undefined> {
+    const count = await this.ctx.storage.get<number>(PINS_CHUNKS_KEY);
+    if (count === undefined) return undefined;
+    const keys = Array.from({ length: count }, (_, index) => `pins:${index}`);
+    const chunks = await this.ctx.storage.get<string>(keys);
+    return keys.map((key) => chunks.get(key) ?? '').join('');
+  }
+
+  /**
+   * Writes the record's JSON text if the stored revision is `revision - 1` (none counts as 0):
+   * true when written. Read, compare and write happen in this single-threaded object with no
+   * other call in between. The store checked the bounds.
+   */
+  async writePins(revision: number, text: string): Promise<boolean> {
+    const stored = (await this.ctx.storage.get<number>(PINS_REVISION_KEY)) ?? 0;
+    if (stored !== revision - 1) return false;
+    const entries: Record<string, unknown> = { [PINS_REVISION_KEY]: revision };
+    let count = 0;
+    for (let at = 0; at < text.length; at += PINS_CHUNK_LENGTH) {
+      entries[`pins:${count++}`] = text.slice(at, at + PINS_CHUNK_LENGTH);
+    }
+    entries[PINS_CHUNKS_KEY] = count;
+    await this.ctx.storage.put(entries);
+    return true;
   }
 
   /** Deletes everything once the last deadline has passed (set by `cleanUpAt`). */

@@ -15,6 +15,16 @@ export interface CatalogTarget {
   readonly fixedArguments?: Readonly<Record<string, unknown>>;
 }
 
+/** Why a pinned server's listed tool is not served (docs/configuration.md#pinned-tool-definitions). */
+export type WithheldReason = 'quarantined' | 'pinStoreUnavailable';
+
+/** A tool its server lists that is withheld by its pins: the server, the upstream's name, why. */
+export interface WithheldTool {
+  readonly server: string;
+  readonly name: string;
+  readonly reason: WithheldReason;
+}
+
 /** Served names that a later server also exposed and that were therefore not served for it. */
 export interface ServerConflicts {
   readonly tools: readonly string[];
@@ -38,6 +48,8 @@ export interface Catalog {
   /** Per ready server, the overridden tools its upstream no longer lists (shown in /status). */
   readonly unmatchedOverrides: ReadonlyMap<string, readonly string[]>;
   findTool(servedName: string): CatalogTarget | undefined;
+  /** A tool not served because of its server's pins, by the name it would be served under. */
+  withheldTool(servedName: string): WithheldTool | undefined;
   /** The tool as served (prefixed name, upstream's schema), for what its schema declares. */
   toolItem(servedName: string): JsonObject | undefined;
   findPrompt(servedName: string): CatalogTarget | undefined;
@@ -68,11 +80,14 @@ const LIST_KEYS: Record<CatalogKind, string> = {
  * Builds the catalog. Servers are taken in config order; the first server to expose a served
  * name keeps it and a later server's clashing item is not served (reported in `conflicts`,
  * never silently shadowed). Items are listed sorted by served name, so the order is stable
- * whatever order upstreams list in. Only ready, enabled servers contribute.
+ * whatever order upstreams list in. Only ready, enabled servers contribute. `withheld` names,
+ * per pinned server, the tools its pins withhold (already left out of its snapshot): a call
+ * of one is told why rather than that the tool is unknown.
  */
 export function buildCatalog(
   servers: readonly ServerConfig[],
   snapshots: ReadonlyMap<string, UpstreamSnapshot>,
+  withheld: ReadonlyMap<string, ReadonlyMap<string, WithheldReason>> = new Map(),
 ): Catalog {
   const tools = new Map<string, { target: CatalogTarget; item: JsonObject }>();
   const prompts = new Map<string, { target: CatalogTarget; item: JsonObject }>();
@@ -81,12 +96,19 @@ export function buildCatalog(
   const conflicts = new Map<string, ServerConflicts>();
   const unmatchedOverrides = new Map<string, readonly string[]>();
   const resourceServers: ServerConfig[] = [];
+  const withheldTools = new Map<string, WithheldTool>();
 
   for (const server of servers) {
     const snapshot = snapshots.get(server.name);
     if (!server.enabled || snapshot === undefined || !snapshot.ready) continue;
     const lost = { tools: [] as string[], prompts: [] as string[], resources: [] as string[] };
     const overrides = new Map((server.toolOverrides ?? []).map((override) => [override.tool, override]));
+    for (const [name, reason] of withheld.get(server.name) ?? []) {
+      const override = overrides.get(name);
+      overrides.delete(name);
+      if (override?.hidden === true) continue;
+      withheldTools.set(override?.name ?? prefixName(server.prefix, name), { server: server.name, name, reason });
+    }
     for (const tool of snapshot.tools) {
       const override = overrides.get(tool.name);
       overrides.delete(tool.name);
@@ -173,6 +195,7 @@ export function buildCatalog(
     conflicts,
     unmatchedOverrides,
     findTool: (served) => tools.get(served)?.target,
+    withheldTool: (served) => (tools.has(served) ? undefined : withheldTools.get(served)),
     toolItem: (served) => tools.get(served)?.item,
     findPrompt: (served) => prompts.get(served)?.target,
     resolveResourceUri(servedUri) {

@@ -83,6 +83,23 @@ export const RawToolOverrideSchema = v.strictObject(
   'must be a mapping of tool, name, description, descriptionSuffix, hidden, fixedArguments, annotations and confirm only',
 );
 
+/** A tool definition digest as `pinning.approve` lists it: `sha256:` and 64 lowercase hex digits. */
+const PIN_DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** A server's `pinning` section, as written in the file. */
+export const RawPinningSchema = v.strictObject(
+  {
+    onChange: v.nullish(v.picklist(['serveApproved', 'withhold'], 'must be serveApproved or withhold')),
+    approve: v.nullish(
+      v.pipe(
+        v.array(v.pipe(text(), v.regex(PIN_DIGEST, 'must be sha256: and 64 lowercase hex digits')), 'must be a list'),
+        v.maxLength(2000, 'must hold at most 2000 digests'),
+      ),
+    ),
+  },
+  'must be a mapping of onChange and approve only',
+);
+
 /**
  * One `servers[]` entry as written in the file, before aliases and defaults are resolved.
  * Optional fields also accept YAML null (`prefix:` with no value), meaning "not given".
@@ -121,6 +138,7 @@ export const RawServerSchema = v.looseObject(
       ),
     ),
     confirmDestructive: v.nullish(v.boolean('must be true or false')),
+    pinning: v.nullish(mapping(RawPinningSchema, 'must be a mapping')),
     tokenURLElicitation: reserved(),
     guardrailsConfigIDs: reserved(),
   },
@@ -199,6 +217,19 @@ export interface ServerConfig {
   readonly quotas?: readonly QuotaConfig[];
   /** Calls of its tools served with `destructiveHint: true` wait for the user's confirmation (docs/configuration.md#confirmation). */
   readonly confirmDestructive?: boolean;
+  /** Present: its tool definitions are pinned (docs/configuration.md#pinned-tool-definitions). */
+  readonly pinning?: PinningConfig;
+}
+
+/** What a pinned server serves when a tool's definition changed upstream. */
+export type PinChangePolicy = 'serveApproved' | 'withhold';
+
+/** A server's pinning: what to do with a changed definition, and the operator's approvals. */
+export interface PinningConfig {
+  /** `serveApproved` (default): the approved definition is served; `withhold`: the tool is not served. */
+  readonly onChange: PinChangePolicy;
+  /** Digests (`sha256:<hex>`) of quarantined definitions the operator approved. */
+  readonly approve: readonly string[];
 }
 
 /**

@@ -116,7 +116,7 @@ function findTarget(
       if (name instanceof GatewayError) return name;
       const hit = resolve(kind === 'tool' ? catalog.findTool(name) : catalog.findPrompt(name), () =>
         kind === 'tool'
-          ? new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${name}`)
+          ? withheldToolError(catalog, name)
           : new GatewayError('PROMPT_NOT_FOUND', `Unknown prompt: ${name}`),
       );
       if (hit instanceof GatewayError) return hit;
@@ -199,4 +199,25 @@ function stringParam(params: Record<string, unknown>, key: string, what: string)
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * The error of a tool that is not served: why, when its server's pins withhold it (the pin store
+ * is unavailable, or its changed definition awaits approval); otherwise that it is unknown.
+ */
+function withheldToolError(catalog: Catalog, name: string): GatewayError {
+  const withheld = catalog.withheldTool(name);
+  if (withheld?.reason === 'pinStoreUnavailable') {
+    return new GatewayError(
+      'PIN_STORE_UNAVAILABLE',
+      `Tool ${name} is not served: the pin store of server ${withheld.server} is unavailable, so its tool definitions cannot be checked`,
+    );
+  }
+  if (withheld?.reason === 'quarantined') {
+    return new GatewayError(
+      'TOOL_QUARANTINED',
+      `Tool ${name} is not served: its definition on server ${withheld.server} changed and awaits the operator's approval`,
+    );
+  }
+  return new GatewayError('TOOL_NOT_FOUND', `Unknown tool: ${name}`);
 }

@@ -167,6 +167,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     ...(options.fetchFor === undefined ? {} : { fetchFor: options.fetchFor }),
     ...(options.healthIntervalMs === undefined ? {} : { healthIntervalMs: options.healthIntervalMs }),
     onCatalogChange: notify,
+    pinStore: store,
+    bus,
     ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
   });
   const accessEnv = options.accessEnv ?? {};
@@ -212,7 +214,9 @@ export function createGateway(options: GatewayOptions): Gateway {
     tracer: context.tracer,
   };
   const status = () =>
-    buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION);
+    buildStatusReport(pool.config().servers, pool.snapshots(), pool.catalog(), LATEST_LEGACY_PROTOCOL_VERSION, (name) =>
+      pool.pins(name),
+    );
 
   return {
     endpoint,

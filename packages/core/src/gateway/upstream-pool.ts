@@ -3,9 +3,18 @@ import { checkPrompt, checkTool } from '../catalog/schema-check.ts';
 import type { GatewayConfig, ServerConfig } from '../config/schema.ts';
 import { EMPTY_CONFIG } from '../config/schema.ts';
 import type { Logger } from '../logger.ts';
+import type { NotificationBus } from '../store/notification-bus.ts';
+import type { SessionStore } from '../store/session-store.ts';
 import { createUpstreamClient, type UpstreamClient } from '../upstream/upstream-client.ts';
 import { createUpstreamManager, type UpstreamManager } from '../upstream/upstream-manager.ts';
 import type { UpstreamSnapshot } from '../upstream/types.ts';
+import { createPinGate, type PinGate, type PinView } from './pin-gate.ts';
+
+/**
+ * Topic on which a pin approval made outside the config (the CLI) is announced, with the
+ * server's name as `server`: every replica decides that server's pins again.
+ */
+export const PINS_TOPIC = 'gateway/pins';
 
 /** Which lists changed when the catalog was rebuilt. */
 export interface CatalogChange {
@@ -33,6 +42,12 @@ export interface UpstreamPoolOptions {
   discovery?: 'background' | 'on-demand';
   /** On-demand discovery: how old a snapshot may be before a request refreshes it; default 30 s. */
   maxSnapshotAgeMs?: number;
+  /** Where pinned servers' pins live (docs/configuration.md#pinned-tool-definitions); none: pinning is off. */
+  pinStore?: SessionStore;
+  /** Where approvals made elsewhere are announced (PINS_TOPIC). */
+  bus?: NotificationBus;
+  /** Background discovery: how often a pinned server whose pin store failed is tried again; default 5 000 ms. */
+  pinRetryMs?: number;
 }
 
 /** The set of upstreams of the current config, their managers and the catalog built from them. */
@@ -45,8 +60,10 @@ export interface UpstreamPool {
   client(name: string): UpstreamClient | undefined;
   /** Latest snapshot per configured server, in config order. */
   snapshots(): UpstreamSnapshot[];
-  /** Latest snapshot of one server. */
+  /** Latest snapshot of one server (for a pinned server, with its tools as gated). */
   snapshot(name: string): UpstreamSnapshot | undefined;
+  /** What a pinned server's gate decided; undefined for an unpinned server or before its first listing. */
+  pins(name: string): PinView | undefined;
   /**
    * On-demand discovery: refreshes stale upstreams and resolves when the catalog is current; a
    * refresh another request started is waited for, so concurrent first requests see the tools.
@@ -57,7 +74,9 @@ export interface UpstreamPool {
 }
 
 interface Member {
-  readonly server: ServerConfig;
+  server: ServerConfig;
+  /** The pinned server's gate; undefined when it is not pinned. */
+  readonly gate?: PinGate | undefined;
   readonly client: UpstreamClient;
   readonly manager: UpstreamManager;
   /** When the last on-demand refresh finished (0: never). */
@@ -74,6 +93,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   const { logger } = options;
   const members = new Map<string, Member>();
   const snapshots = new Map<string, UpstreamSnapshot>();
+  const pinViews = new Map<string, PinView>();
   let config: GatewayConfig = EMPTY_CONFIG;
   let catalog: Catalog = buildCatalog([], snapshots);
   let rebuildQueued = false;
@@ -84,7 +104,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
 
   function rebuild(): void {
     rebuildQueued = false;
-    const next = buildCatalog(config.servers, snapshots);
+    const withheld = new Map([...pinViews].map(([name, view]) => [name, view.withheld]));
+    const next = buildCatalog(config.servers, snapshots, withheld);
     const diff = diffCatalogs(catalog, next);
     const change = {
       tools: diff.tools || touched.tools,
@@ -102,6 +123,30 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     queueMicrotask(rebuild);
   }
 
+  function pinGateFor(server: ServerConfig): PinGate | undefined {
+    if (server.pinning === undefined || options.pinStore === undefined) return undefined;
+    const gate: PinGate = createPinGate({
+      server: server.name,
+      pinning: server.pinning,
+      store: options.pinStore,
+      logger,
+      ...(onDemand ? {} : { retryMs: options.pinRetryMs ?? 5_000 }),
+      onGated(snapshot, view) {
+        if (members.get(server.name)?.gate !== gate) return;
+        snapshots.set(server.name, snapshot);
+        if (view === undefined) pinViews.delete(server.name);
+        else pinViews.set(server.name, view);
+        scheduleRebuild();
+      },
+    });
+    return gate;
+  }
+
+  const unsubscribe = options.bus?.subscribe(PINS_TOPIC, (message) => {
+    const name = message['server'];
+    if (typeof name === 'string') members.get(name)?.gate?.retry();
+  });
+
   function add(server: ServerConfig): void {
     const client = createUpstreamClient({
       server,
@@ -109,6 +154,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       ...(options.fetchFor === undefined ? {} : { fetch: options.fetchFor(server) }),
       ...(options.requestTimeoutMs === undefined ? {} : { timeoutMs: options.requestTimeoutMs }),
     });
+    const gate = pinGateFor(server);
     const manager = createUpstreamManager({
       server,
       client,
@@ -119,20 +165,22 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       mode: onDemand ? 'on-demand' : 'background',
       onSnapshot(snapshot) {
         if (members.get(server.name)?.manager !== manager) return;
+        if (gate !== undefined) return gate.offer(snapshot);
         snapshots.set(server.name, snapshot);
         scheduleRebuild();
       },
       onListChanged(kinds) {
         if (members.get(server.name)?.manager !== manager) return;
         touched = {
-          tools: touched.tools || kinds.includes('tools'),
+          // A pinned server's tools are announced only when what is served changed (the catalogs' diff).
+          tools: touched.tools || (gate === undefined && kinds.includes('tools')),
           prompts: touched.prompts || kinds.includes('prompts'),
           resources: touched.resources || kinds.includes('resources') || kinds.includes('resourceTemplates'),
         };
         scheduleRebuild();
       },
     });
-    members.set(server.name, { server, client, manager, refreshedAt: 0 });
+    members.set(server.name, { server, client, manager, gate, refreshedAt: 0 });
     snapshots.set(server.name, manager.snapshot());
     manager.start();
   }
@@ -142,6 +190,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     if (member === undefined) return;
     members.delete(name);
     snapshots.delete(name);
+    pinViews.delete(name);
+    member.gate?.stop();
     member.manager.stop().catch((error: unknown) => logger.warn('stopping upstream failed', { server: name, error }));
   }
 
@@ -152,6 +202,10 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
         const current = members.get(name) as Member;
         const desired = wanted.get(name);
         if (desired === undefined || !sameServer(current.server, desired)) remove(name);
+        else if (JSON.stringify(current.server.pinning) !== JSON.stringify(desired.pinning)) {
+          current.server = desired;
+          if (desired.pinning !== undefined) current.gate?.reconfigure(desired.pinning);
+        }
       }
       config = next;
       for (const server of next.servers) if (!members.has(server.name)) add(server);
@@ -160,6 +214,7 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
     config: () => config,
     catalog: () => catalog,
     snapshot: (name) => snapshots.get(name),
+    pins: (name) => pinViews.get(name),
     refreshIfStale() {
       if (!onDemand) return undefined;
       const now = Date.now();
@@ -167,7 +222,9 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       for (const member of members.values()) {
         if (!member.server.enabled) continue;
         if (member.refreshing === undefined && now - member.refreshedAt > maxAgeMs) {
-          const refreshing = member.manager.refresh().finally(() => {
+          // A pinned server's listing counts once its pins are decided; a failed pin store is tried again.
+          if (member.gate?.failed() === true) member.gate.retry();
+          const refreshing = member.manager.refresh().then(() => member.gate?.settled()).finally(() => {
             member.refreshedAt = Date.now();
             member.refreshing = undefined;
           });
@@ -189,6 +246,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       });
     },
     async stop() {
+      unsubscribe?.();
+      for (const member of members.values()) member.gate?.stop();
       const stopping = [...members.values()].map((member) => member.manager.stop());
       members.clear();
       await Promise.allSettled(stopping);
@@ -196,6 +255,8 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
   };
 }
 
+/** Same server but for its pinning approvals and policy, which apply without reconnecting. */
 function sameServer(a: ServerConfig, b: ServerConfig): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+  const pinned = (server: ServerConfig) => ({ ...server, pinning: server.pinning !== undefined });
+  return JSON.stringify(pinned(a)) === JSON.stringify(pinned(b));
 }

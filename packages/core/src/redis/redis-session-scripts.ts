@@ -165,3 +165,18 @@ if concurrent > 0 then
 end
 return {1}
 `);
+
+/**
+ * `writePins` in one round trip: compare and set on the record's revision. KEYS: pins (a hash:
+ * `rev`, `record`). ARGV: revision, record JSON. Written only when the stored `rev` is
+ * `revision - 1` (no key counts as 0); a key of another type is taken as none. No TTL: pins are
+ * durable. Returns 1 when written, 0 when another writer got there first.
+ */
+export const WRITE_PINS_SCRIPT = defineScript(`
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind ~= 'none' and kind ~= 'hash' then redis.call('DEL', KEYS[1]) end
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev')) or 0
+if rev ~= tonumber(ARGV[1]) - 1 then return 0 end
+redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'record', ARGV[2])
+return 1
+`);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.ts';
 import { assertCallAdmission, assertCallRelease, type CallAdmission } from '../store/call-quota.ts';
+import { parseStoredPinRecord, toPinRecordJson } from '../store/pin-record.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
 import { assertToolSelection, parseStoredSelection, type StoredSelection } from '../store/tool-selection.ts';
 import { orUnavailable, toStoreUnavailable } from './redis-errors.ts';
@@ -12,6 +13,7 @@ import {
   STORE_SCRIPT,
   TERMINATE_SCRIPT,
   UNLOCK_SCRIPT,
+  WRITE_PINS_SCRIPT,
   fromServerField,
   runScript,
   toServerField,
@@ -52,7 +54,8 @@ const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
  * jti (never the token), expiring with it; pending server-to-client requests as JSON strings
  * taken with GETDEL; an owner's tool selection as a JSON string (SET … PX, GET, DEL); a quota
  * key's window as a hash and its concurrency leases as a sorted set, both changed by one script
- * per `admitCall` (a ZREM per `releaseCall`). A warm `lookup` is one HMGET.
+ * per `admitCall` (a ZREM per `releaseCall`); a pinned server's record as a hash (`rev`, `record`)
+ * without TTL, written by compare and set in one script. A warm `lookup` is one HMGET.
  * `ensureBackendSession` creates once cluster-wide: a single flight per pair in this process,
  * then a Redis lock (SET NX PX) whose holder creates and stores while the others poll for its
  * result, and take the lock over if the holder fails. Expiry is decided against `now` from a field in
@@ -75,6 +78,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const lockKey = (jti: string, server: string) => `${prefix}lock:{${jti}}:${server}`;
   const pendingKey = (id: string) => `${prefix}pending:${id}`;
   const selectionKey = (owner: string) => `${prefix}selection:${owner}`;
+  const pinsKey = (server: string) => `${prefix}pins:${server}`;
   // `{key}` is a hash tag too: the admit script touches both keys of a quota.
   const quotaKeys = (key: string) => [`${prefix}quota:{${key}}:w`, `${prefix}quota:{${key}}:c`] as const;
 
@@ -198,6 +202,14 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     async releaseCall(key, lease) {
       assertCallRelease(key, lease);
       await call(redis.zrem(quotaKeys(key)[1], lease).catch(wrongTypeAsNull));
+    },
+    async readPins(server) {
+      const text = await call(redis.hget(pinsKey(server), 'record').catch(wrongTypeAsNull));
+      return text === null ? undefined : parseStoredPinRecord(text);
+    },
+    async writePins(server, record) {
+      const text = toPinRecordJson(record);
+      return (await script(WRITE_PINS_SCRIPT, [pinsKey(server)], [record.revision, text])) === 1;
     },
     async close() {
       // The connection belongs to the caller (it may also carry the notification bus).

@@ -1,5 +1,6 @@
 import type { Catalog } from '../catalog/catalog.ts';
-import type { ServerConfig } from '../config/schema.ts';
+import type { PinChangePolicy, ServerConfig } from '../config/schema.ts';
+import type { PinQuarantineStatus, PinView } from '../gateway/pin-gate.ts';
 import type { InvalidItem, UpstreamSnapshot } from '../upstream/types.ts';
 
 /** One server in GET /status (the anchor's shape, plus `prefix` and `conflicts`). */
@@ -19,7 +20,17 @@ export interface ServerStatus {
   conflicts?: { tools: readonly string[]; prompts: readonly string[]; resources: readonly string[] };
   /** Overridden tools (`toolOverrides[].tool`) the upstream no longer lists. */
   unmatchedOverrides?: readonly string[];
+  /** A pinned server's pins (docs/configuration.md#pinned-tool-definitions). */
+  pinning?: PinningStatus;
   protocolValidation: { isValid: boolean; supportedVersion: string; expectedVersion: string };
+}
+
+/** A pinned server in GET /status: its policy, its pins, whether the store answers, the quarantine. */
+export interface PinningStatus {
+  onChange: PinChangePolicy;
+  pinned: number;
+  storeAvailable: boolean;
+  quarantined: readonly PinQuarantineStatus[];
 }
 
 /** GET /status (the anchor's shape). */
@@ -33,12 +44,16 @@ export interface StatusReport {
   timestamp: string;
 }
 
-/** Builds the status report from the config, the latest snapshots and the catalog's conflicts. */
+/**
+ * Builds the status report from the config, the latest snapshots (a pinned server's tools as
+ * gated), the catalog's conflicts and what each pinned server's gate decided.
+ */
 export function buildStatusReport(
   servers: readonly ServerConfig[],
   snapshots: readonly UpstreamSnapshot[],
   catalog: Catalog,
   expectedVersion: string,
+  pins: (server: string) => PinView | undefined = () => undefined,
 ): StatusReport {
   const bySnapshot = new Map(snapshots.map((s) => [s.server, s]));
   let toolConflicts = 0;
@@ -60,6 +75,13 @@ export function buildStatusReport(
     if (unmatched !== undefined) {
       message += `. overrides of tools the server no longer lists: [${unmatched.join(', ')}]`;
     }
+    const pinning = server.pinning === undefined ? undefined : pinningStatus(server.pinning.onChange, pins(server.name));
+    if (pinning !== undefined && !pinning.storeAvailable) {
+      message += '. pin store unavailable: no tool of this server is served';
+    } else if (pinning !== undefined && pinning.quarantined.length > 0) {
+      const changes = pinning.quarantined.map((entry) => `${entry.tool} (${entry.change})`).join(', ');
+      message += `. tool definitions quarantined until approved: [${changes}]`;
+    }
     const version = snapshot?.protocolVersion ?? '';
     const status: ServerStatus = {
       id: `${server.name}:${server.prefix}:${server.hostname}`,
@@ -79,6 +101,7 @@ export function buildStatusReport(
       status.invalidPromptList = snapshot.invalidPrompts;
     if (lost !== undefined) status.conflicts = lost;
     if (unmatched !== undefined) status.unmatchedOverrides = unmatched;
+    if (pinning !== undefined) status.pinning = pinning;
     return status;
   });
   const healthy = entries.filter((s) => s.ready).length;
@@ -90,5 +113,16 @@ export function buildStatusReport(
     unHealthyServers: entries.length - healthy,
     toolConflicts,
     timestamp: new Date().toISOString(),
+  };
+}
+
+/** A pinned server's status; before its first listing is decided, nothing pinned or quarantined yet. */
+function pinningStatus(onChange: PinChangePolicy, view: PinView | undefined): PinningStatus {
+  if (view === undefined) return { onChange, pinned: 0, storeAvailable: true, quarantined: [] };
+  return {
+    onChange: view.onChange,
+    pinned: view.pinned,
+    storeAvailable: view.storeAvailable,
+    quarantined: view.quarantined,
   };
 }

@@ -5,6 +5,7 @@ import {
   releaseCallFrom,
   type StoredCallQuota,
 } from './call-quota.ts';
+import { parseStoredPinRecord, toPinRecordJson } from './pin-record.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from './session-store.ts';
 import { assertToolSelection } from './tool-selection.ts';
 
@@ -52,6 +53,8 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   // In admission order (an admitted call moves its key to the end), so the first key is the oldest.
   const quotas = new Map<string, StoredCallQuota>();
   const maxQuotas = options.maxQuotas ?? DEFAULT_MEMORY_MAX_QUOTAS;
+  // Pin records as JSON text, so a reader never shares an object with the writer.
+  const pins = new Map<string, string>();
   const creating = new Map<string, Promise<string>>();
   let writes = 0;
 
@@ -171,6 +174,18 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
       // A release keeps the key's place: only admissions make it the newest.
       if (next === undefined) quotas.delete(key);
       else quotas.set(key, next);
+    },
+    async readPins(server) {
+      const text = pins.get(server);
+      return text === undefined ? undefined : parseStoredPinRecord(text);
+    },
+    async writePins(server, record) {
+      const text = toPinRecordJson(record);
+      const stored = pins.get(server);
+      const revision = stored === undefined ? 0 : (parseStoredPinRecord(stored)?.revision ?? 0);
+      if (revision !== record.revision - 1) return false;
+      pins.set(server, text);
+      return true;
     },
     async close() {
       sessions.clear();

@@ -1,8 +1,10 @@
 import type { CallAdmission, CallLimits } from './call-quota.ts';
+import type { PinRecord } from './pin-record.ts';
 
 /**
  * What the gateway keeps per gateway session beyond the signed token, each owner's tool
- * selection (`select_tools`), and the calls counted against each quota key. Keys are the
+ * selection (`select_tools`), the calls counted against each quota key, and the pinned tool
+ * definitions of each pinned server. Keys are the
  * session's `jti`, never the token itself. Implementations: in memory (standalone), Redis (replicas),
  * Durable Object (edge). One shared suite (`session-store.case.ts`) runs against each.
  *
@@ -66,6 +68,18 @@ export interface SessionStore {
    * @throws GatewayError INVALID_PARAMS for a key or lease out of bounds (`assertCallRelease`).
    */
   releaseCall(key: string, lease: string): Promise<void>;
+  /**
+   * The pin record of a server whose tool definitions are pinned; undefined when none was
+   * written yet. A stored value that is not a valid record reads as undefined. Pins never expire.
+   */
+  readPins(server: string): Promise<PinRecord | undefined>;
+  /**
+   * Writes `record` if the stored one is at `record.revision - 1` (no record counts as 0), in one
+   * round trip: true when written, false when another writer got there first (read it again).
+   * @throws GatewayError INVALID_PARAMS for a record over MAX_PINNED_TOOLS tools or
+   * MAX_PIN_RECORD_BYTES bytes (`toPinRecordJson`), before the store is reached.
+   */
+  writePins(server: string, record: PinRecord): Promise<boolean>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

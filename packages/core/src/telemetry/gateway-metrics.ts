@@ -53,6 +53,8 @@ export type StoreOperation =
   | 'writeSelection'
   | 'admitCall'
   | 'releaseCall'
+  | 'readPins'
+  | 'writePins'
   | 'publish';
 
 export interface GatewayMetrics {

@@ -45,6 +45,8 @@ function failingStore(error: unknown): SessionStore {
     writeSelection: fail,
     admitCall: fail,
     releaseCall: fail,
+    readPins: fail,
+    writePins: fail,
     close: () => Promise.resolve(),
   };
 }
@@ -69,6 +71,9 @@ describe('createMeasuredSessionStore', () => {
     expect(await store.admitCall('quota-1', oneAtOnce, 'l1')).toEqual({ admitted: true });
     expect(await store.admitCall('quota-1', oneAtOnce, 'l2')).toMatchObject({ admitted: false });
     await store.releaseCall('quota-1', 'l1');
+    const pins = { revision: 1, tools: {}, quarantined: {} };
+    expect(await store.writePins('files', pins)).toBe(true);
+    expect(await store.readPins('files')).toEqual(pins);
     await store.putPending('g-1', pending, 60);
     expect(await store.takePending('g-1')).toEqual(pending);
     await store.dropBackendSession('j1', 'weather', 'b1');
@@ -84,6 +89,8 @@ describe('createMeasuredSessionStore', () => {
       ['admitCall', true],
       ['admitCall', true],
       ['releaseCall', true],
+      ['writePins', true],
+      ['readPins', true],
       ['putPending', true],
       ['takePending', true],
       ['dropBackendSession', true],
@@ -109,6 +116,8 @@ describe('createMeasuredSessionStore', () => {
       ['writeSelection', store.writeSelection('owner-1', ['weather_get'], 60)],
       ['admitCall', store.admitCall('quota-1', { requests: { limit: 1, windowSeconds: 60 } }, 'l1')],
       ['releaseCall', store.releaseCall('quota-1', 'l1')],
+      ['readPins', store.readPins('files')],
+      ['writePins', store.writePins('files', { revision: 1, tools: {}, quarantined: {} })],
     ];
     for (const [, attempt] of attempts) await expect(attempt).rejects.toBe(error);
 
