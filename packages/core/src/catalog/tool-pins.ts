@@ -108,7 +108,7 @@ export function decidePins(
       definition: toPinnedDefinition(tool),
     });
     if (approved !== undefined && onChange === 'serveApproved') {
-      served.push({ ...approved.definition, name: tool.name } as UpstreamTool);
+      served.push(withDefinition(tool, approved.definition));
     } else {
       withheld.push(tool.name);
     }
@@ -127,6 +127,19 @@ export function decidePins(
     ...(same ? {} : { write: next }),
     pinned: Object.keys(tools).length,
   };
+}
+
+/**
+ * The listed tool with its pinned fields replaced by `definition`'s (in place, so the served item
+ * keeps the key order it had when that definition was current and lists the same).
+ */
+function withDefinition(tool: UpstreamTool, definition: JsonObject): UpstreamTool {
+  const item: JsonObject = { ...tool };
+  for (const field of PINNED_FIELDS) {
+    if (definition[field] === undefined) delete item[field];
+    else item[field] = definition[field];
+  }
+  return item as UpstreamTool;
 }
 
 function pinOf(tool: UpstreamTool, digest: string): PinnedTool {
