@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { AccessEnv, DiscoverySettings } from '@mcp-gateway/core';
 import * as v from 'valibot';
+import { parsePinsCli, PINS_HELP_TEXT, type PinsCommand } from './pins-options.ts';
 
 /** Everything the `mcp-gateway` command is configured with, from flags and environment. */
 export interface CliOptions {
@@ -38,12 +39,17 @@ export interface CliOptions {
 
 /** Result of parsing the command line: run, print help or version, or fail with the issues. */
 export type CliParseResult =
-  { kind: 'run'; options: CliOptions } | { kind: 'help' } | { kind: 'version' } | { kind: 'error'; message: string };
+  | { kind: 'run'; options: CliOptions }
+  | { kind: 'pins'; command: PinsCommand }
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | { kind: 'error'; message: string };
 
 /** The --help text: every flag and environment variable. */
 export const HELP_TEXT = `mcp-gateway: one MCP endpoint in front of many MCP servers.
 
 Usage: mcp-gateway [flags]
+       mcp-gateway pins list|approve --server NAME [...]   (see below)
 
 Flags:
   --mcp-gateway-config PATH          YAML config file (servers, virtualServers); watched and hot-reloaded.
@@ -104,7 +110,8 @@ Environment:
   OTEL_TRACES_SAMPLER                parentbased_always_on (default), always_on, always_off, traceidratio,
                                      parentbased_traceidratio, parentbased_always_off; OTEL_TRACES_SAMPLER_ARG.
   OTEL_SDK_DISABLED                  true: no spans whatever else is set.
-`;
+
+${PINS_HELP_TEXT}`;
 
 const address = (flag: string) =>
   v.pipe(v.string(), v.regex(/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/, `${flag} must be HOST:PORT, e.g. 0.0.0.0:8080`));
@@ -149,6 +156,7 @@ const CliSchema = v.object({
  * with one valibot schema; every problem is reported, each naming the flag.
  */
 export function parseCli(argv: readonly string[], env: Record<string, string | undefined>): CliParseResult {
+  if (argv[0] === 'pins') return parsePinsCli(argv.slice(1), env);
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({

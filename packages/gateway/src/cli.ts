@@ -2,6 +2,7 @@
 import './supported-node.ts';
 import { createNodeLogger } from '@mcp-gateway/core/node-logger';
 import { HELP_TEXT, parseCli } from './cli-options.ts';
+import { runPinsCommand } from './pins-command.ts';
 import { runGateway } from './run-gateway.ts';
 import { GATEWAY_VERSION } from './version.ts';
 
@@ -18,6 +19,11 @@ async function main(): Promise<void> {
   if (parsed.kind === 'error') {
     process.stderr.write(`mcp-gateway: ${parsed.message}\n`);
     process.exitCode = 2;
+    return;
+  }
+  if (parsed.kind === 'pins') {
+    const write = (stream: NodeJS.WriteStream) => (text: string) => void stream.write(text);
+    process.exitCode = await runPinsCommand(parsed.command, { out: write(process.stdout), err: write(process.stderr) });
     return;
   }
   const logger = createNodeLogger({ level: parsed.options.logLevel, service: 'mcp-gateway' });

@@ -62,6 +62,8 @@ export interface PinDecision {
   readonly write?: PinRecord;
   /** How many approved definitions the record holds. */
   readonly pinned: number;
+  /** Upstream names of the tools this decision approved (their digests were in `approvals`). */
+  readonly approved: readonly string[];
 }
 
 /**
@@ -81,7 +83,8 @@ export function decidePins(
   if (record === undefined) {
     const tools = Object.fromEntries(listed.map(({ tool, digest }) => [tool.name, pinOf(tool, digest)]));
     const write = { revision: 1, tools, quarantined: {} };
-    return { served: listed.map(({ tool }) => tool), withheld: [], quarantined: [], write, pinned: listed.length };
+    const served = listed.map(({ tool }) => tool);
+    return { served, withheld: [], quarantined: [], write, pinned: listed.length, approved: [] };
   }
   const tools: Record<string, PinnedTool> = { ...record.tools };
   const listedNames = new Set(listed.map(({ tool }) => tool.name));
@@ -89,10 +92,14 @@ export function decidePins(
   const served: UpstreamTool[] = [];
   const withheld: string[] = [];
   const quarantined: PinQuarantine[] = [];
+  const approvedNow: string[] = [];
   for (const { tool, digest } of listed) {
     const approved = record.tools[tool.name];
     if (approved?.digest === digest || approvals.has(digest)) {
-      if (approved?.digest !== digest) tools[tool.name] = pinOf(tool, digest);
+      if (approved?.digest !== digest) {
+        tools[tool.name] = pinOf(tool, digest);
+        approvedNow.push(tool.name);
+      }
       served.push(tool);
       continue;
     }
@@ -126,6 +133,7 @@ export function decidePins(
     quarantined,
     ...(same ? {} : { write: next }),
     pinned: Object.keys(tools).length,
+    approved: approvedNow,
   };
 }
 

@@ -40,6 +40,11 @@ export interface PinGateOptions {
   readonly logger: Logger;
   /** Called with the snapshot to serve (its tools gated) and the view, after each decision. */
   readonly onGated: (snapshot: UpstreamSnapshot, view: PinView | undefined) => void;
+  /**
+   * Called after this gate wrote approvals (config `approve`) to the store, so that the other
+   * replicas decide again (the pool publishes on PINS_TOPIC).
+   */
+  readonly announce?: () => void;
   /** While the store is unavailable, how often to try again; undefined: only when offered or retried. */
   readonly retryMs?: number;
 }
@@ -97,6 +102,7 @@ export function createPinGate(options: PinGateOptions): PinGate {
       return;
     }
     unavailable = false;
+    if (decision.write !== undefined && decision.approved.length > 0) options.announce?.();
     for (const entry of decision.quarantined) {
       const key = `${entry.tool}\u0000${entry.currentDigest}`;
       if (warned.has(key)) continue;

@@ -131,6 +131,11 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       store: options.pinStore,
       logger,
       ...(onDemand ? {} : { retryMs: options.pinRetryMs ?? 5_000 }),
+      announce() {
+        options.bus?.publish(PINS_TOPIC, { server: server.name }).catch((error: unknown) => {
+          logger.warn('could not announce pin approvals', { server: server.name, error: String(error) });
+        });
+      },
       onGated(snapshot, view) {
         if (members.get(server.name)?.gate !== gate) return;
         snapshots.set(server.name, snapshot);
