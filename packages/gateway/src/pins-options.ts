@@ -52,6 +52,7 @@ export function parsePinsCli(argv: readonly string[], env: Record<string, string
   } catch (error) {
     return { kind: 'error', message: `${(error as Error).message}\n${PINS_HELP_TEXT}` };
   }
+  if (values['server'] === undefined) return { kind: 'error', message: `pins ${action} needs --server NAME` };
   const parsed = v.safeParse(PinsSchema, values);
   if (!parsed.success) return { kind: 'error', message: parsed.issues.map((issue) => issue.message).join('\n') };
   const { server, tool, digest } = parsed.output;

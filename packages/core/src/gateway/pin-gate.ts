@@ -47,6 +47,11 @@ export interface PinGateOptions {
   readonly announce?: () => void;
   /** While the store is unavailable, how often to try again; undefined: only when offered or retried. */
   readonly retryMs?: number;
+  /**
+   * How often to decide the latest listing again even when nothing new was listed (a store that
+   * went away is noticed, a missed announcement caught up); undefined: never.
+   */
+  readonly recheckMs?: number;
 }
 
 /** Checks one pinned server's listings against its pins in the store, one listing at a time. */
@@ -80,6 +85,12 @@ export function createPinGate(options: PinGateOptions): PinGate {
   let stopped = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const warned = new Set<string>();
+  const recheck =
+    options.recheckMs === undefined
+      ? undefined
+      : setInterval(() => {
+          if (!unavailable) run();
+        }, options.recheckMs);
 
   async function decide(snapshot: UpstreamSnapshot): Promise<void> {
     if (!snapshot.ready) {
@@ -188,6 +199,7 @@ export function createPinGate(options: PinGateOptions): PinGate {
     stop() {
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
+      if (recheck !== undefined) clearInterval(recheck);
     },
   };
 }

@@ -16,6 +16,9 @@ import { createPinGate, type PinGate, type PinView } from './pin-gate.ts';
  */
 export const PINS_TOPIC = 'gateway/pins';
 
+/** Background discovery: how often a pinned server's latest listing is decided again (the health interval's default). */
+const DEFAULT_PIN_RECHECK_MS = 60_000;
+
 /** Which lists changed when the catalog was rebuilt. */
 export interface CatalogChange {
   readonly tools: boolean;
@@ -130,7 +133,9 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       pinning: server.pinning,
       store: options.pinStore,
       logger,
-      ...(onDemand ? {} : { retryMs: options.pinRetryMs ?? 5_000 }),
+      ...(onDemand
+        ? {}
+        : { retryMs: options.pinRetryMs ?? 5_000, recheckMs: options.healthIntervalMs ?? DEFAULT_PIN_RECHECK_MS }),
       announce() {
         options.bus?.publish(PINS_TOPIC, { server: server.name }).catch((error: unknown) => {
           logger.warn('could not announce pin approvals', { server: server.name, error: String(error) });
