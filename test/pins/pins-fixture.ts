@@ -36,18 +36,31 @@ export interface PinnedServerStatus {
   pinning?: PinningBody;
 }
 
-/** A files upstream: read_file (its description changeable) and delete_file (renameable). */
-export interface FilesUpstream {
-  readonly upstream: SdkUpstream;
+/** The files tools: read_file (its description changeable) and delete_file (renameable). */
+export interface FilesTools {
+  /** Registers the tools as they are now (an SDK upstream's setup, run per session). */
+  setup(server: McpServer): void;
   /** Changes read_file's description in every live session and in sessions opened later. */
   describe(description: string): void;
   /** Renames delete_file, its definition unchanged, everywhere. */
   renameDelete(name: string): void;
+}
+
+/** A files upstream: an SDK upstream serving the files tools. */
+export interface FilesUpstream extends Omit<FilesTools, 'setup'> {
+  readonly upstream: SdkUpstream;
   stop(): Promise<void>;
 }
 
-/** Starts a files upstream, on `port` when given (to restart one at the same address). */
-export async function startFilesUpstream(port?: number): Promise<FilesUpstream> {
+/** Starts a files upstream. */
+export async function startFilesUpstream(): Promise<FilesUpstream> {
+  const tools = createFilesTools();
+  const upstream = await startSdkUpstream({ name: 'files', setup: tools.setup });
+  return { upstream, describe: tools.describe, renameDelete: tools.renameDelete, stop: () => upstream.stop() };
+}
+
+/** The files tools, whose changes reach every session of every upstream that serves them. */
+export function createFilesTools(): FilesTools {
   const state = { description: FIRST_DESCRIPTION, deleteName: 'delete_file' };
   const registered: { read: RegisteredTool; remove: RegisteredTool }[] = [];
   const setup = (server: McpServer) => {
@@ -63,9 +76,8 @@ export async function startFilesUpstream(port?: number): Promise<FilesUpstream> 
     );
     registered.push({ read, remove });
   };
-  const upstream = await startSdkUpstream({ name: 'files', setup, ...(port === undefined ? {} : { port }) });
   return {
-    upstream,
+    setup,
     describe(description) {
       state.description = description;
       for (const { read } of registered) read.update({ description });
@@ -74,7 +86,6 @@ export async function startFilesUpstream(port?: number): Promise<FilesUpstream> 
       state.deleteName = name;
       for (const { remove } of registered) remove.update({ name });
     },
-    stop: () => upstream.stop(),
   };
 }
 
