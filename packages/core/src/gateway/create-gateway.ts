@@ -60,6 +60,8 @@ export interface GatewayOptions {
   healthIntervalMs?: number;
   /** How upstreams are discovered: on timers (default) or inside requests (workerd). */
   discovery?: 'background' | 'on-demand';
+  /** On-demand discovery: how old a snapshot may be before a request lists the upstream again; default 30 s. */
+  maxSnapshotAgeMs?: number;
   serverInfo?: { name: string; version: string };
   /** Interval of keep-alive comments on notification streams; default 15 s. */
   keepAliveMs?: number;
@@ -170,6 +172,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     pinStore: store,
     bus,
     ...(options.discovery === undefined ? {} : { discovery: options.discovery }),
+    ...(options.maxSnapshotAgeMs === undefined ? {} : { maxSnapshotAgeMs: options.maxSnapshotAgeMs }),
   });
   const accessEnv = options.accessEnv ?? {};
   const hostName = options.hostName ?? 'broker';

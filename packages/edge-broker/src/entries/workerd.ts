@@ -38,6 +38,8 @@ export interface WorkerEnv extends SessionStateEnv {
   readonly DISCOVERY_TOOLS_ENABLED?: string;
   /** Above this many tools an unscoped caller lists only the meta-tools (--discovery-tool-threshold; default 0). */
   readonly DISCOVERY_TOOL_THRESHOLD?: string;
+  /** Seconds after which a request lists an upstream again (--mcp-check-interval; default 30). */
+  readonly MCP_CHECK_INTERVAL?: string;
   /** The gateway config as YAML text, same schema as the config file. */
   MCP_GATEWAY_CONFIG?: string;
   /** HS256 key for session ids, at least 32 bytes (a secret). */
@@ -127,6 +129,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
     ...OTEL_BINDINGS.map((name) => env[name] ?? ''),
     env.DISCOVERY_TOOLS_ENABLED ?? '',
     env.DISCOVERY_TOOL_THRESHOLD ?? '',
+    env.MCP_CHECK_INTERVAL ?? '',
   ].join('\u0000');
   if (runtime?.fingerprint === fingerprint) return runtime;
   const logger = consoleLogger({});
@@ -148,6 +151,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
       store: state.store,
       bus: createRequestSafeNotificationBus(),
       discovery: 'on-demand',
+      ...checkIntervalOf(env),
       accessEnv: accessEnvOf(env),
       toolDiscovery: toolDiscoveryOf(env),
       hostName: 'worker',
@@ -210,6 +214,16 @@ function toolDiscoveryOf(env: WorkerEnv): DiscoverySettings {
     );
   }
   return { enabled: enabled === 'true', threshold: Number(threshold) };
+}
+
+/** MCP_CHECK_INTERVAL as the snapshot age that makes a request re-list; a value that is no whole number is a configuration error. */
+function checkIntervalOf(env: WorkerEnv): { maxSnapshotAgeMs?: number } {
+  if (env.MCP_CHECK_INTERVAL === undefined || env.MCP_CHECK_INTERVAL.trim() === '') return {};
+  const seconds = env.MCP_CHECK_INTERVAL.trim();
+  if (!/^[1-9]\d{0,5}$/.test(seconds)) {
+    throw new Error(`MCP_CHECK_INTERVAL must be a whole number of seconds from 1, not "${env.MCP_CHECK_INTERVAL}"`);
+  }
+  return { maxSnapshotAgeMs: Number(seconds) * 1000 };
 }
 
 function accessEnvOf(env: WorkerEnv): AccessEnv {
