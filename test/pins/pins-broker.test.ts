@@ -98,7 +98,9 @@ describe('pinned tool definitions on the broker', () => {
     await new Promise((resolve) => setTimeout(resolve, QUIET_MS));
     expect(watchers.map((watcher) => watcher.notifications())).toEqual(before);
     // Calls still reach the upstream's tool of that name.
-    expect(await watchers[0]!.callTool('f_read_file', { path: 'a' })).toEqual([{ type: 'text', text: 'contents of a' }]);
+    expect(await watchers[0]!.callTool('f_read_file', { path: 'a' })).toEqual([
+      { type: 'text', text: 'contents of a' },
+    ]);
     approvedDigest = entry.currentDigest;
   });
 
@@ -113,7 +115,11 @@ describe('pinned tool definitions on the broker', () => {
       (await descriptions(gateway.url, 2))['f_read_file'] === CHANGED_DESCRIPTION ? true : undefined,
     );
     expect(await descriptions(gateway.url, 1)).toMatchObject({ f_read_file: CHANGED_DESCRIPTION });
-    const status = await waitForStatus(gateway.baseUrl, 'the quarantine gone', (s) => s.pinning?.quarantined.length === 0);
+    const status = await waitForStatus(
+      gateway.baseUrl,
+      'the quarantine gone',
+      (s) => s.pinning?.quarantined.length === 0,
+    );
     expect(status.pinning?.pinned).toBe(2);
   });
 
@@ -129,14 +135,22 @@ describe('pinned tool definitions on the broker', () => {
       'f_read_file' in (await descriptions(gateway.url, 2)) ? undefined : true,
     );
     expect(Object.keys(await descriptions(gateway.url, 1)).sort()).toEqual(['f_delete_file', 'p_echo']);
-    expect(await callError(gateway.url, 'f_read_file')).toMatch(/f_read_file.*changed and awaits the operator's approval/);
-    expect(await watchers[1]!.callTool('p_echo', { text: 'still here' })).toEqual([{ type: 'text', text: 'still here' }]);
+    expect(await callError(gateway.url, 'f_read_file')).toMatch(
+      /f_read_file.*changed and awaits the operator's approval/,
+    );
+    expect(await watchers[1]!.callTool('p_echo', { text: 'still here' })).toEqual([
+      { type: 'text', text: 'still here' },
+    ]);
   });
 
   it('reports a tool renamed upstream as renamed and does not serve it under either name until approved', async () => {
     files.renameDelete('remove_file');
 
-    const status = await waitForStatus(gateway.baseUrl, 'remove_file quarantined', (s) => !!quarantineOf(s, 'remove_file'));
+    const status = await waitForStatus(
+      gateway.baseUrl,
+      'remove_file quarantined',
+      (s) => !!quarantineOf(s, 'remove_file'),
+    );
     expect(quarantineOf(status, 'remove_file')).toMatchObject({ change: 'renamed', renamedFrom: 'delete_file' });
     const served = Object.keys(await descriptions(gateway.url, 2));
     expect(served).not.toContain('f_remove_file');
@@ -145,7 +159,11 @@ describe('pinned tool definitions on the broker', () => {
 
     const digest = quarantineOf(status, 'remove_file')!.currentDigest;
     await gateway.writeConfig(
-      pinnedConfig(files.upstream.url, { plainUrl: plain.url, onChange: 'withhold', approve: [approvedDigest, digest] }),
+      pinnedConfig(files.upstream.url, {
+        plainUrl: plain.url,
+        onChange: 'withhold',
+        approve: [approvedDigest, digest],
+      }),
     );
     await waitFor('remove_file served', async () =>
       'f_remove_file' in (await descriptions(gateway.url, 2)) ? true : undefined,

@@ -49,7 +49,10 @@ describe('pinned tool definitions behind a real Envoy with the ext_proc router',
 
   beforeAll(async () => {
     tools = createFilesTools();
-    stack = await startExtProcStack({ setup: (server) => tools.setup(server), serverYaml: pinningYaml('serveApproved') });
+    stack = await startExtProcStack({
+      setup: (server) => tools.setup(server),
+      serverYaml: pinningYaml('serveApproved'),
+    });
     await waitForStatus(stack.gateway.baseUrl, 'pinned', (s) => s.pinning?.pinned === 2, server1);
     watcher = await connectWatchingClient(stack.mcpUrl, 1);
   }, 60_000);
@@ -97,10 +100,17 @@ describe('pinned tool definitions behind a real Envoy with the ext_proc router',
   });
 
   it('serves the new description with a tools/list_changed once the config approves it', async () => {
-    const status = await waitForStatus(stack.gateway.baseUrl, 'quarantine', (s) => !!quarantineOf(s, 'read_file'), server1);
+    const status = await waitForStatus(
+      stack.gateway.baseUrl,
+      'quarantine',
+      (s) => !!quarantineOf(s, 'read_file'),
+      server1,
+    );
     const before = watcher.notifications();
 
-    await stack.gateway.writeConfig(stackConfig(stack, pinningYaml('withhold', [quarantineOf(status, 'read_file')!.currentDigest])));
+    await stack.gateway.writeConfig(
+      stackConfig(stack, pinningYaml('withhold', [quarantineOf(status, 'read_file')!.currentDigest])),
+    );
 
     await watcher.waitForNotifiedList('s1_read_file listed', before, (names) => names.includes('s1_read_file'));
     await waitFor('the new description through Envoy', async () =>

@@ -84,7 +84,11 @@ describe('pinned tool definitions on three replicas sharing one Redis', () => {
 
     for (let i = 0; i < 3; i++) await startReplica();
     for (const replica of replicas) {
-      const status = await waitForStatus(replica.baseUrl, 'read_file quarantined', (s) => !!quarantineOf(s, 'read_file'));
+      const status = await waitForStatus(
+        replica.baseUrl,
+        'read_file quarantined',
+        (s) => !!quarantineOf(s, 'read_file'),
+      );
       expect(quarantineOf(status, 'read_file')).toMatchObject({ change: 'changed' });
       expect(status.pinning).toMatchObject({ pinned: 2, storeAvailable: true });
       expect(await readFileDescription(replica)).toBe(FIRST_DESCRIPTION);
@@ -92,7 +96,11 @@ describe('pinned tool definitions on three replicas sharing one Redis', () => {
   });
 
   it('serves an approval written in one replica config on all three', async () => {
-    const status = await waitForStatus(replicas[0]!.baseUrl, 'read_file quarantined', (s) => !!quarantineOf(s, 'read_file'));
+    const status = await waitForStatus(
+      replicas[0]!.baseUrl,
+      'read_file quarantined',
+      (s) => !!quarantineOf(s, 'read_file'),
+    );
     const digest = quarantineOf(status, 'read_file')!.currentDigest;
 
     await replicas[0]!.writeConfig(pinnedConfig(files.upstream.url, { plainUrl: plain.url, approve: [digest] }));
@@ -112,7 +120,11 @@ describe('pinned tool definitions on three replicas sharing one Redis', () => {
     }
     const env = { ...process.env, CACHE_CONNECTION_STRING: redis.url };
 
-    const approved = await run(process.execPath, [GATEWAY_CLI, 'pins', 'approve', '--server', 'files', '--tool', 'read_file'], { env });
+    const approved = await run(
+      process.execPath,
+      [GATEWAY_CLI, 'pins', 'approve', '--server', 'files', '--tool', 'read_file'],
+      { env },
+    );
 
     const { digest } = JSON.parse(approved.stdout) as { digest: string };
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -133,7 +145,11 @@ describe('pinned tool definitions on three replicas sharing one Redis', () => {
     await waitForStatus(replica.baseUrl, 'the files server served', (s) => s.totalTools === 2);
     await redis.stop();
     try {
-      const status = await waitForStatus(replica.baseUrl, 'the pin store unavailable', (s) => s.pinning?.storeAvailable === false);
+      const status = await waitForStatus(
+        replica.baseUrl,
+        'the pin store unavailable',
+        (s) => s.pinning?.storeAvailable === false,
+      );
       expect(status.totalTools).toBe(0);
       expect(status.message).toMatch(/pin store unavailable/);
       const connected = await connectSdkClient(replica.url, { version: 2, negotiation: 'auto' });
@@ -156,9 +172,13 @@ describe('pinned tool definitions on three replicas sharing one Redis', () => {
 
   it('refuses pins approve without a shared store and says where approvals go instead', async () => {
     const env = { ...process.env, CACHE_CONNECTION_STRING: '' };
-    const failed = await run(process.execPath, [GATEWAY_CLI, 'pins', 'approve', '--server', 'files', '--tool', 'read_file'], {
-      env,
-    }).catch((error: { code: number; stderr: string }) => error);
+    const failed = await run(
+      process.execPath,
+      [GATEWAY_CLI, 'pins', 'approve', '--server', 'files', '--tool', 'read_file'],
+      {
+        env,
+      },
+    ).catch((error: { code: number; stderr: string }) => error);
 
     expect(failed).toMatchObject({ code: 2 });
     expect((failed as { stderr: string }).stderr).toMatch(

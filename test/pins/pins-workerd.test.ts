@@ -36,7 +36,12 @@ async function status(worker: RunningWorker): Promise<PinnedServerStatus> {
 }
 
 /** Lists (which re-lists the upstream when its snapshot is over a second old) until /status satisfies `predicate`. */
-function listUntil(worker: RunningWorker, sessionId: string, what: string, predicate: (s: PinnedServerStatus) => boolean) {
+function listUntil(
+  worker: RunningWorker,
+  sessionId: string,
+  what: string,
+  predicate: (s: PinnedServerStatus) => boolean,
+) {
   return waitFor(what, async () => {
     await listed(worker, sessionId);
     const current = await status(worker);
@@ -61,7 +66,10 @@ describe('pinned tool definitions in the built worker (serveApproved)', () => {
   });
 
   it('pins the first listing in the Durable Object and serves it', async () => {
-    expect(await listed(worker, sessionId)).toEqual({ f_read_file: FIRST_DESCRIPTION, f_delete_file: 'Deletes a file' });
+    expect(await listed(worker, sessionId)).toEqual({
+      f_read_file: FIRST_DESCRIPTION,
+      f_delete_file: 'Deletes a file',
+    });
     expect((await status(worker)).pinning).toEqual({
       onChange: 'serveApproved',
       pinned: 2,
@@ -115,7 +123,12 @@ describe('pinned tool definitions in the built worker (withhold)', () => {
   it('reports a renamed tool as renamed and serves it under neither name', async () => {
     files.renameDelete('remove_file');
 
-    const current = await listUntil(worker, sessionId, 'remove_file quarantined', (s) => !!quarantineOf(s, 'remove_file'));
+    const current = await listUntil(
+      worker,
+      sessionId,
+      'remove_file quarantined',
+      (s) => !!quarantineOf(s, 'remove_file'),
+    );
     expect(quarantineOf(current, 'remove_file')).toMatchObject({ change: 'renamed', renamedFrom: 'delete_file' });
     expect(await listed(worker, sessionId)).toEqual({});
   });

@@ -27,7 +27,9 @@ export const PINS_HELP_TEXT = `Pinned tool definitions (servers[].pinning), in t
 const PinsSchema = v.object({
   server: v.pipe(v.string('--server NAME is required'), v.minLength(1, '--server must name a server')),
   tool: v.optional(v.pipe(v.string(), v.minLength(1, '--tool must name a tool'))),
-  digest: v.optional(v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, '--digest must be sha256: and 64 lowercase hex digits'))),
+  digest: v.optional(
+    v.pipe(v.string(), v.regex(/^sha256:[0-9a-f]{64}$/, '--digest must be sha256: and 64 lowercase hex digits')),
+  ),
   'redis-url': v.optional(v.pipe(v.string(), v.minLength(1, '--redis-url must be a Redis URL'))),
 });
 

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { PinRecord } from '../store/pin-record.ts';
 import type { UpstreamTool } from '../upstream/types.ts';
 import { diffPinnedDefinitions, MAX_PIN_DIFF_LENGTH } from './pin-diff.ts';
-import { decidePins, digestToolDefinition, toCanonicalJson, toPinnedDefinition, type DigestedTool } from './tool-pins.ts';
+import {
+  decidePins,
+  digestToolDefinition,
+  toCanonicalJson,
+  toPinnedDefinition,
+  type DigestedTool,
+} from './tool-pins.ts';
 
 const readFile: UpstreamTool = {
   name: 'read_file',
@@ -10,7 +16,11 @@ const readFile: UpstreamTool = {
   inputSchema: { type: 'object', properties: { path: { type: 'string' } }, required: ['path'] },
   annotations: { readOnlyHint: true },
 };
-const deleteFile: UpstreamTool = { name: 'delete_file', description: 'Deletes a file', inputSchema: { type: 'object' } };
+const deleteFile: UpstreamTool = {
+  name: 'delete_file',
+  description: 'Deletes a file',
+  inputSchema: { type: 'object' },
+};
 
 async function digested(...tools: UpstreamTool[]): Promise<DigestedTool[]> {
   return Promise.all(tools.map(async (tool) => ({ tool, digest: await digestToolDefinition(tool) })));
@@ -103,7 +113,12 @@ describe('decidePins', () => {
 
   it('withholds a changed tool under withhold', async () => {
     const record = await firstRecord(readFile, deleteFile);
-    const decision = decidePins(record, await digested({ ...readFile, description: 'new' }, deleteFile), 'withhold', new Set());
+    const decision = decidePins(
+      record,
+      await digested({ ...readFile, description: 'new' }, deleteFile),
+      'withhold',
+      new Set(),
+    );
 
     expect(decision.served).toEqual([deleteFile]);
     expect(decision.withheld).toEqual(['read_file']);
@@ -158,7 +173,12 @@ describe('decidePins', () => {
 
   it('clears a quarantine once the upstream goes back to the approved definition', async () => {
     const record = await firstRecord(readFile);
-    const quarantined = decidePins(record, await digested({ ...readFile, description: 'x' }), 'withhold', new Set()).write!;
+    const quarantined = decidePins(
+      record,
+      await digested({ ...readFile, description: 'x' }),
+      'withhold',
+      new Set(),
+    ).write!;
     const decision = decidePins(quarantined, await digested(readFile), 'withhold', new Set());
 
     expect(decision.served).toEqual([readFile]);

@@ -125,8 +125,7 @@ export function decidePins(
     tools,
     quarantined: Object.fromEntries(quarantined.map(({ tool, approved: _, ...entry }) => [tool, entry])),
   };
-  const same =
-    toCanonicalJson({ ...record, revision: 0 }) === toCanonicalJson({ ...next, revision: 0 });
+  const same = toCanonicalJson({ ...record, revision: 0 }) === toCanonicalJson({ ...next, revision: 0 });
   return {
     served,
     withheld,

@@ -234,10 +234,13 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
         if (member.refreshing === undefined && now - member.refreshedAt > maxAgeMs) {
           // A pinned server's listing counts once its pins are decided; a failed pin store is tried again.
           if (member.gate?.failed() === true) member.gate.retry();
-          const refreshing = member.manager.refresh().then(() => member.gate?.settled()).finally(() => {
-            member.refreshedAt = Date.now();
-            member.refreshing = undefined;
-          });
+          const refreshing = member.manager
+            .refresh()
+            .then(() => member.gate?.settled())
+            .finally(() => {
+              member.refreshedAt = Date.now();
+              member.refreshing = undefined;
+            });
           member.refreshing = refreshing;
         }
         if (member.refreshing !== undefined) waits.push(member.refreshing);

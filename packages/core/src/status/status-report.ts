@@ -75,7 +75,8 @@ export function buildStatusReport(
     if (unmatched !== undefined) {
       message += `. overrides of tools the server no longer lists: [${unmatched.join(', ')}]`;
     }
-    const pinning = server.pinning === undefined ? undefined : pinningStatus(server.pinning.onChange, pins(server.name));
+    const pinning =
+      server.pinning === undefined ? undefined : pinningStatus(server.pinning.onChange, pins(server.name));
     if (pinning !== undefined && !pinning.storeAvailable) {
       message += '. pin store unavailable: no tool of this server is served';
     } else if (pinning !== undefined && pinning.quarantined.length > 0) {
