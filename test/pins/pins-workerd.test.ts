@@ -16,12 +16,15 @@ import {
   type PinnedServerStatus,
 } from './pins-fixture.ts';
 
-const pinning = (onChange: string) => `    pinning:\n      onChange: ${onChange}\n`;
+const pinning = (onChange: string, approve: readonly string[] = []) =>
+  `    pinning:\n      onChange: ${onChange}\n      approve: ${JSON.stringify(approve)}\n`;
+
+function filesServer(files: FilesUpstream, onChange: string, approve: readonly string[] = []) {
+  return [{ name: 'files', prefix: 'f_', url: files.upstream.url, yaml: pinning(onChange, approve) }];
+}
 
 async function pinnedWorker(files: FilesUpstream, onChange: string): Promise<RunningWorker> {
-  return startWorker([{ name: 'files', prefix: 'f_', url: files.upstream.url, yaml: pinning(onChange) }], {
-    bindings: { MCP_CHECK_INTERVAL: '1' },
-  });
+  return startWorker(filesServer(files, onChange), { bindings: { MCP_CHECK_INTERVAL: '1' } });
 }
 
 async function listed(worker: RunningWorker, sessionId: string): Promise<Record<string, string | undefined>> {
@@ -86,6 +89,21 @@ describe('pinned tool definitions in the built worker (serveApproved)', () => {
     expect(quarantineOf(current, 'read_file')?.diff).toContain(`-  "description": "${FIRST_DESCRIPTION}",`);
     expect(quarantineOf(current, 'read_file')?.diff).toContain(`+  "description": "${CHANGED_DESCRIPTION}",`);
     expect((await listed(worker, sessionId))['f_read_file']).toBe(FIRST_DESCRIPTION);
+  });
+
+  it('keeps the pins across a redeploy, and serves the new description once the config approves it', async () => {
+    // A redeploy restarts workerd: a fresh gateway finds the record in the Durable Object (were it
+    // lost, its first listing would be trusted and the changed description served).
+    await worker.reconfigure(filesServer(files, 'serveApproved'));
+    const redeployed = await worker.initialize();
+    expect((await listed(worker, redeployed))['f_read_file']).toBe(FIRST_DESCRIPTION);
+    const digest = quarantineOf(await status(worker), 'read_file')!.currentDigest;
+
+    await worker.reconfigure(filesServer(files, 'serveApproved', [digest]));
+
+    const session = await worker.initialize();
+    expect((await listed(worker, session))['f_read_file']).toBe(CHANGED_DESCRIPTION);
+    expect((await status(worker)).pinning).toMatchObject({ pinned: 2, quarantined: [] });
   });
 });
 

@@ -37,6 +37,11 @@ export interface RunningWorker {
   post(message: object, sessionId?: string): Promise<Response>;
   /** Runs the initialize handshake and returns the Mcp-Session-Id the worker issued. */
   initialize(): Promise<string>;
+  /**
+   * Redeploys with MCP_GATEWAY_CONFIG for `servers` (a config change: the worker rebuilds its
+   * gateway); Durable Object storage is kept, as in a deployment.
+   */
+  reconfigure(servers: readonly WorkerServer[]): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -82,13 +87,13 @@ export async function startWorker(
   options: StartWorkerOptions = {},
 ): Promise<RunningWorker> {
   assertWorkerBuilt();
-  const mf = new Miniflare({
+  const miniflareOptions = (config: readonly WorkerServer[]) => ({
     modules: true,
     scriptPath: WORKER_BUNDLE,
     compatibilityDate: COMPATIBILITY_DATE,
     compatibilityFlags: [...COMPATIBILITY_FLAGS],
     bindings: {
-      MCP_GATEWAY_CONFIG: workerConfig(servers),
+      MCP_GATEWAY_CONFIG: workerConfig(config),
       GATEWAY_SIGNING_KEY: TEST_SIGNING_KEY,
       // Lists are the upstreams' own unless a suite turns the meta-tools on (test/discovery does).
       DISCOVERY_TOOLS_ENABLED: 'false',
@@ -96,6 +101,7 @@ export async function startWorker(
     },
     ...(options.sessionState === 'memory' ? {} : { durableObjects: SESSION_OBJECT_BINDING }),
   });
+  const mf = new Miniflare(miniflareOptions(servers));
   await mf.ready;
 
   const fetch = (path: string, init?: RequestInit) => mf.dispatchFetch(`http://localhost${path}`, init);
@@ -132,5 +138,11 @@ export async function startWorker(
     return sessionId;
   }
 
-  return { fetch, post, initialize, dispose: () => mf.dispose() };
+  return {
+    fetch,
+    post,
+    initialize,
+    reconfigure: (config) => mf.setOptions(miniflareOptions(config)),
+    dispose: () => mf.dispose(),
+  };
 }
