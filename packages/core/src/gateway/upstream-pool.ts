@@ -175,7 +175,10 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       mode: onDemand ? 'on-demand' : 'background',
       onSnapshot(snapshot) {
         if (members.get(server.name)?.manager !== manager) return;
-        if (gate !== undefined) return gate.offer(snapshot);
+        if (gate !== undefined) {
+          gate.offer(snapshot);
+          return;
+        }
         snapshots.set(server.name, snapshot);
         scheduleRebuild();
       },
@@ -232,11 +235,14 @@ export function createUpstreamPool(options: UpstreamPoolOptions): UpstreamPool {
       for (const member of members.values()) {
         if (!member.server.enabled) continue;
         if (member.refreshing === undefined && now - member.refreshedAt > maxAgeMs) {
-          // A pinned server's listing counts once its pins are decided; a failed pin store is tried again.
-          if (member.gate?.failed() === true) member.gate.retry();
+          // A pinned server's listing counts once its pins are decided again (even when the listing
+          // did not change: another isolate's approval, or a pin store that is back).
           const refreshing = member.manager
             .refresh()
-            .then(() => member.gate?.settled())
+            .then(() => {
+              member.gate?.retry();
+              return member.gate?.settled();
+            })
             .finally(() => {
               member.refreshedAt = Date.now();
               member.refreshing = undefined;
