@@ -1,10 +1,11 @@
 // Pinned tool definitions behind a real Envoy with the ext_proc router: the same table as on the
 // broker, through Envoy. A changed description is served as approved with no tools/list_changed
-// and its diff in /status; under withhold the router refuses a call of the changed tool exactly as
-// the broker does (never forwarded); an approval in the config releases it with a tools/list_changed.
+// and its diff in /status; under withhold a call of the changed tool is refused (the router does
+// not route it to its upstream; the broker answers why), an approval in the config releases it with
+// a tools/list_changed; with the pins in a real Redis that stops, the pinned servers fail closed.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVERS, startExtProcStack, toolCalls, type ExtProcStack } from '../envoy/extproc-stack.ts';
-import { connectSdkClient } from '../harness/index.ts';
+import { connectSdkClient, startRedis, type RunningRedis } from '../harness/index.ts';
 import { waitFor } from '../gateway-calls/helpers.ts';
 import { connectWatchingClient, type WatchingClient } from '../gateway-calls/watching-client.ts';
 import {
@@ -82,7 +83,7 @@ describe('pinned tool definitions behind a real Envoy with the ext_proc router',
     expect(await watcher.callTool('s1_read_file', { path: 'a' })).toEqual([{ type: 'text', text: 'contents of a' }]);
   });
 
-  it('refuses a call of a withheld tool in the router, never forwarding it', async () => {
+  it('refuses a call of a withheld tool through Envoy, never forwarding it to the upstream', async () => {
     await stack.gateway.writeConfig(stackConfig(stack, pinningYaml('withhold')));
     await waitFor('s1_read_file withheld', async () =>
       's1_read_file' in (await descriptions(stack.mcpUrl, 2)) ? undefined : true,
@@ -117,5 +118,53 @@ describe('pinned tool definitions behind a real Envoy with the ext_proc router',
       (await descriptions(stack.mcpUrl, 1))['s1_read_file'] === CHANGED_DESCRIPTION ? true : undefined,
     );
     await waitForStatus(stack.gateway.baseUrl, 'no quarantine', (s) => s.pinning?.quarantined.length === 0, server1);
+  });
+});
+
+describe('pinned tool definitions behind Envoy when the pin store (Redis) stops', () => {
+  let redis: RunningRedis;
+  let stack: ExtProcStack;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    stack = await startExtProcStack({
+      setup: (server) => createFilesTools().setup(server),
+      serverYaml: pinningYaml('serveApproved'),
+      gatewayEnv: { CACHE_CONNECTION_STRING: redis.url },
+      gatewayArgs: ['--mcp-check-interval', '1'],
+    });
+    await waitForStatus(stack.gateway.baseUrl, 'pinned', (s) => s.pinning?.pinned === 2, SERVERS[0].name);
+  }, 60_000);
+
+  afterAll(async () => {
+    await stack?.stop();
+    await redis?.stop();
+  });
+
+  it('refuses a call through Envoy with the pin store error, never forwarding it, and recovers', async () => {
+    await redis.stop();
+    try {
+      await waitForStatus(
+        stack.gateway.baseUrl,
+        'store down',
+        (s) => s.pinning?.storeAvailable === false,
+        SERVERS[0].name,
+      );
+      const forwarded = toolCalls(stack.upstreams[0]).length;
+      // A 2026-07-28 client: no session to look up, so the request reaches the routing decision.
+      const connected = await connectSdkClient(stack.mcpUrl, { version: 2, negotiation: 'auto' });
+      try {
+        expect((await connected.client.listTools()).tools).toEqual([]);
+        await expect(connected.client.callTool({ name: 's1_read_file', arguments: { path: 'a' } })).rejects.toThrow(
+          /the pin store of server server1 is unavailable/,
+        );
+      } finally {
+        await connected.close();
+      }
+      expect(toolCalls(stack.upstreams[0])).toHaveLength(forwarded);
+    } finally {
+      await redis.restart();
+    }
+    await waitForStatus(stack.gateway.baseUrl, 'store back', (s) => s.totalTools === 2, SERVERS[0].name);
   });
 });
