@@ -159,12 +159,15 @@ describe('MCPServerRegistration validation', () => {
       'hidden',
       'fixedArguments',
       'annotations',
+      'confirm',
     ]);
     expect(item?.properties?.['tool']).toMatchObject({ minLength: 1, maxLength: 128 });
     expect(item?.properties?.['name']?.pattern).toBe('^[A-Za-z0-9_.-]{1,128}$');
     expect(item?.properties?.['description']?.maxLength).toBe(4096);
     expect(item?.properties?.['descriptionSuffix']?.maxLength).toBe(4096);
     expect(item?.properties?.['hidden']?.type).toBe('boolean');
+    expect(item?.properties?.['confirm']?.type).toBe('boolean');
+    expect(rules(item)[0]).toContain('has(self.confirm)');
     for (const free of ['fixedArguments', 'annotations']) {
       expect(item?.properties?.[free], free).toMatchObject({
         type: 'object',
@@ -219,6 +222,36 @@ describe('MCPServerRegistration validation', () => {
     const [, , unique] = quotas?.['x-kubernetes-validations'] ?? [];
     expect(unique?.rule).toContain('.distinct()');
     expect(unique?.messageExpression).toContain('is named more than once in quotas');
+  });
+
+  it('takes pinning with the two onChange modes (serveApproved by default) and confirmDestructive as a boolean', () => {
+    expect(properties['confirmDestructive']).toMatchObject({ type: 'boolean' });
+    const pinning = properties['pinning'];
+    expect(pinning?.type).toBe('object');
+    expect(Object.keys(pinning?.properties ?? {})).toEqual(['onChange']);
+    expect(pinning?.properties?.['onChange']).toMatchObject({
+      type: 'string',
+      default: 'serveApproved',
+      enum: ['serveApproved', 'withhold'],
+    });
+    for (const field of ['confirmDestructive', 'pinning']) {
+      expect(properties[field]?.description, field).toMatch(/gateway config/);
+    }
+  });
+
+  it('bounds status.toolPins: at most 32 quarantined changes, each diff at most 4 200 characters', () => {
+    const status = crds.MCPServerRegistration.spec.versions[0]?.schema.openAPIV3Schema.properties?.['status'];
+    const toolPins = status?.properties?.['toolPins'];
+    expect(Object.keys(toolPins?.properties ?? {})).toEqual([
+      'gatewayNamespace',
+      'onChange',
+      'pinned',
+      'storeAvailable',
+      'omitted',
+      'quarantined',
+    ]);
+    expect(toolPins?.properties?.['quarantined']).toMatchObject({ maxItems: 32, 'x-kubernetes-list-type': 'atomic' });
+    expect(toolPins?.properties?.['quarantined']?.items?.properties?.['diff']?.maxLength).toBe(4200);
   });
 });
 
