@@ -6,6 +6,7 @@
  */
 export {
   AGGREGATED_LABEL,
+  APPROVED_DIGESTS_ANNOTATION,
   CONFIG_SECRET_KEY,
   CONFIG_SECRET_NAME,
   DEFAULT_GATEWAY_IMAGE,
@@ -19,6 +20,7 @@ export {
   SECRET_LABEL,
   SIGNING_KEY_SECRET_KEY,
   SIGNING_KEY_SECRET_NAME,
+  TOOLS_QUARANTINED,
 } from './names.ts';
 export type {
   Condition,
@@ -29,11 +31,14 @@ export type {
   McpGatewayExtension,
   McpServerRegistration,
   McpVirtualServer,
+  PinningSpec,
+  QuarantinedTool,
   QuotaSpec,
   ReferenceGrant,
   Secret,
   Service,
   ToolOverrideSpec,
+  ToolPinsStatus,
 } from './model/api-types.ts';
 export { EMPTY_STATE } from './model/cluster-state.ts';
 export type { ClusterState } from './model/cluster-state.ts';
@@ -52,6 +57,9 @@ export { planCluster } from './model/plan.ts';
 export type { ClusterPlan } from './model/plan.ts';
 export { createKubeApi, KubeApiError, objectPath } from './kube/kube-api.ts';
 export type { KubeApi } from './kube/kube-api.ts';
+export { TOOLS_QUARANTINED_REASONS } from './model/tool-pins-status.ts';
+export { DEFAULT_GATEWAY_STATUS_URL } from './kube/gateway-status.ts';
+export type { GatewayStatusOptions } from './kube/gateway-status.ts';
 export { startController } from './kube/controller.ts';
 export type { Controller, ControllerOptions } from './kube/controller.ts';
 export { runController } from './kube/run-controller.ts';

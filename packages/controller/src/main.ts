@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
 import { createNodeLogger } from '@mcp-gateway/core/node-logger';
+import { DEFAULT_GATEWAY_STATUS_URL } from './kube/gateway-status.ts';
 import { runController } from './kube/run-controller.ts';
 import { parseGatewayEnv } from './model/gateway-env.ts';
 import { DEFAULT_GATEWAY_IMAGE } from './names.ts';
@@ -25,6 +26,15 @@ Flags:
                              --discovery-tools-enabled of every gateway (true|false). Default true
   --gateway-discovery-tool-threshold N
                              --discovery-tool-threshold of every gateway. Default 0 (never)
+  --gateway-confirmation-timeout SECONDS
+                             confirmation.timeoutSeconds of every gateway config (5-3600).
+                             Default: not written (the gateway's 120)
+  --gateway-status-url URL   Where a gateway's GET /status is read for the registrations'
+                             status.toolPins; {namespace} is replaced by the extension's namespace.
+                             Default ${DEFAULT_GATEWAY_STATUS_URL}
+  --gateway-status-interval DURATION
+                             Pause between two reads of the gateways' status (500ms, 30s, 2m).
+                             Default 30s
   --lease-namespace NS       Namespace of the leader-election Lease. Default: $POD_NAMESPACE, $NAMESPACE or default
   --no-leader-elect          Reconcile without leader election (a single replica only).
   --health-address H:P       /healthz and /readyz. Default 0.0.0.0:8081 ("" to disable)
@@ -38,6 +48,14 @@ type Level = (typeof LEVELS)[number];
 function fail(message: string): never {
   process.stderr.write(`mcp-gateway-controller: ${message}\n`);
   process.exit(2);
+}
+
+/** `500ms`, `30s`, `2m`, `1h` in milliseconds; undefined when it is none of those. */
+function parseDuration(value: string): number | undefined {
+  const match = /^(\d{1,7})(ms|s|m|h)$/.exec(value);
+  if (match === null) return undefined;
+  const unit = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[match[2] as 'ms' | 's' | 'm' | 'h'];
+  return Number(match[1]) * unit;
 }
 
 function parseLevel(value: string | undefined, flag: string): Level | undefined {
@@ -58,6 +76,9 @@ const { values } = (() => {
         'gateway-env': { type: 'string', multiple: true },
         'gateway-discovery-tools-enabled': { type: 'string', default: 'true' },
         'gateway-discovery-tool-threshold': { type: 'string', default: '0' },
+        'gateway-confirmation-timeout': { type: 'string' },
+        'gateway-status-url': { type: 'string', default: DEFAULT_GATEWAY_STATUS_URL },
+        'gateway-status-interval': { type: 'string', default: '30s' },
         'lease-namespace': { type: 'string' },
         'leader-elect': { type: 'boolean', default: true },
         'health-address': { type: 'string', default: '0.0.0.0:8081' },
@@ -90,6 +111,27 @@ const discoveryThreshold = values['gateway-discovery-tool-threshold'];
 if (!/^\d{1,9}$/.test(discoveryThreshold)) {
   fail(`--gateway-discovery-tool-threshold must be a whole number (got "${discoveryThreshold}")`);
 }
+const confirmationTimeout = values['gateway-confirmation-timeout'];
+if (
+  confirmationTimeout !== undefined &&
+  !(/^\d{1,4}$/.test(confirmationTimeout) && Number(confirmationTimeout) >= 5 && Number(confirmationTimeout) <= 3600)
+) {
+  fail(
+    `--gateway-confirmation-timeout must be a whole number of seconds from 5 to 3600 (got "${confirmationTimeout}")`,
+  );
+}
+const statusUrl = values['gateway-status-url'];
+if (!URL.canParse(statusUrl.replaceAll('{namespace}', 'ns')) || !/^https?:/.test(statusUrl)) {
+  fail(
+    `--gateway-status-url must be an http or https URL, {namespace} standing for the namespace (got "${statusUrl}")`,
+  );
+}
+const statusInterval = parseDuration(values['gateway-status-interval']);
+if (statusInterval === undefined || statusInterval < 100 || statusInterval > 3_600_000) {
+  fail(
+    `--gateway-status-interval must be a duration from 100ms to 1h, such as 30s (got "${values['gateway-status-interval']}")`,
+  );
+}
 const kubeConfig = new KubeConfig();
 try {
   if (values.kubeconfig !== undefined) kubeConfig.loadFromFile(values.kubeconfig);
@@ -112,6 +154,8 @@ const replica = runController({
     ...(gatewayEnv.env.length > 0 ? { extraEnv: gatewayEnv.env } : {}),
     toolDiscovery: { enabled: discoveryEnabled === 'true', threshold: Number(discoveryThreshold) },
   },
+  ...(confirmationTimeout !== undefined ? { config: { confirmationTimeoutSeconds: Number(confirmationTimeout) } } : {}),
+  gatewayStatus: { urlTemplate: statusUrl, intervalMs: statusInterval },
   leaderElection: values['leader-elect'],
   leaseNamespace: values['lease-namespace'] ?? env.POD_NAMESPACE ?? env.NAMESPACE ?? 'default',
   identity: `${hostname()}-${randomBytes(4).toString('hex')}`,

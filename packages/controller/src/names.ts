@@ -46,3 +46,7 @@ export const CONFIG_MOUNT_PATH = '/config';
 export const DEFAULT_GATEWAY_IMAGE = 'ghcr.io/mcp-gateway/mcp-gateway:latest';
 /** Condition type on extensions and registrations. */
 export const READY = 'Ready';
+/** Condition type on registrations with `spec.pinning`: True while a tool definition waits for approval. */
+export const TOOLS_QUARANTINED = 'ToolsQuarantined';
+/** Annotation on a registration: approved tool digests (`sha256:<64 hex>`), comma or space separated. */
+export const APPROVED_DIGESTS_ANNOTATION = 'mcp.kuadrant.io/approved-tool-digests';

@@ -2,10 +2,12 @@ import type * as k8s from '@kubernetes/client-node';
 import type { Logger } from '@mcp-gateway/core';
 import type { KubeObject, McpGatewayExtension } from '../model/api-types.ts';
 import { EMPTY_STATE, type ClusterState } from '../model/cluster-state.ts';
+import type { ConfigOptions } from '../model/config-builder.ts';
 import type { GatewayResourceOptions } from '../model/gateway-resources.ts';
 import { planCluster, type ClusterPlan } from '../model/plan.ts';
 import { prefixOf } from '../model/registrations.ts';
 import { createKeySecretWatches } from './key-secret-watches.ts';
+import { startGatewayStatusPoller, type GatewayStatusOptions, type GatewayStatusTarget } from './gateway-status.ts';
 import { createKubeApi, type KubeApi } from './kube-api.ts';
 import {
   reconcileConfig,
@@ -25,6 +27,10 @@ export interface ControllerOptions {
   readonly resources: GatewayResourceOptions;
   /** Longest wait for the first list of every watch. Default 60 s. */
   readonly syncTimeoutMs?: number;
+  /** What the written configs get from the controller's flags (`--gateway-confirmation-timeout`). */
+  readonly config?: ConfigOptions;
+  /** Where and how often the gateways' GET /status is read for the registrations' `toolPins`. */
+  readonly gatewayStatus?: GatewayStatusOptions;
 }
 
 /** A running controller (the reconcile loop of the leader). */
@@ -44,7 +50,13 @@ export interface Controller {
 export async function startController(options: ControllerOptions): Promise<Controller> {
   const { logger } = options;
   const api: KubeApi = createKubeApi(options.kubeConfig);
-  const ctx: ReconcileContext = { api, logger, resources: options.resources, now: () => new Date() };
+  const ctx: ReconcileContext = {
+    api,
+    logger,
+    resources: options.resources,
+    now: () => new Date(),
+    gatewayPins: (namespace) => gatewayStatus.pins(namespace),
+  };
   let generation = 0;
   let cached: { generation: number; plan: ClusterPlan } | undefined;
   const watches: Watch[] = [];
@@ -54,7 +66,7 @@ export async function startController(options: ControllerOptions): Promise<Contr
     return { ...EMPTY_STATE, ...Object.fromEntries(entries) } as ClusterState;
   }
   function plan(): ClusterPlan {
-    if (cached?.generation !== generation) cached = { generation, plan: planCluster(state()) };
+    if (cached?.generation !== generation) cached = { generation, plan: planCluster(state(), options.config) };
     return cached.plan;
   }
 
@@ -175,6 +187,17 @@ export async function startController(options: ControllerOptions): Promise<Contr
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+  // Reads the status of gateways whose config holds a pinned server; a report that changed
+  // queues the registrations of that gateway.
+  const gatewayStatus = startGatewayStatusPoller({
+    status: options.gatewayStatus ?? {},
+    logger,
+    targets: () => pinnedGateways(plan()),
+    onChange: (namespace) => {
+      for (const [key, verdict] of plan().registrations)
+        if (verdict.namespaces.includes(namespace)) queue.add(`registration/${key}`);
+    },
+  });
   started = true;
   generation += 1;
   enqueueAll(plan());
@@ -187,11 +210,26 @@ export async function startController(options: ControllerOptions): Promise<Contr
       return queue.size;
     },
     async stop() {
+      gatewayStatus.stop();
       await queue.stop();
       await keySecrets.stop();
       await Promise.all(watches.map((w) => w.stop()));
     },
   };
+}
+
+/** The gateways whose config holds a pinned server: only their status is read. */
+function pinnedGateways(plan: ClusterPlan): GatewayStatusTarget[] {
+  const targets: GatewayStatusTarget[] = [];
+  for (const verdict of plan.extensions.values()) {
+    if (!verdict.valid) continue;
+    const namespace = verdict.extension.metadata.namespace ?? '';
+    if (targets.some((t) => t.namespace === namespace)) continue;
+    if (plan.configs.get(namespace)?.servers.some((s) => s.pinning !== undefined) === true) {
+      targets.push({ namespace, host: verdict.publicHost });
+    }
+  }
+  return targets;
 }
 
 function keyOf(object: KubeObject): string {

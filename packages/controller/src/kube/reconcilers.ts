@@ -16,6 +16,7 @@ import {
   type GatewayResourceOptions,
 } from '../model/gateway-resources.ts';
 import type { ClusterPlan } from '../model/plan.ts';
+import { desiredPinStatus, type GatewayPins } from '../model/tool-pins-status.ts';
 import {
   CONFIG_SECRET_KEY,
   CONFIG_SECRET_NAME,
@@ -24,6 +25,7 @@ import {
   READY,
   SIGNING_KEY_SECRET_KEY,
   SIGNING_KEY_SECRET_NAME,
+  TOOLS_QUARANTINED,
 } from '../names.ts';
 import { KubeApiError, objectPath, pathOf, type KubeApi } from './kube-api.ts';
 import { reconcileTrustedHeadersKey } from './trusted-headers.ts';
@@ -34,6 +36,8 @@ export interface ReconcileContext {
   readonly logger: Logger;
   readonly resources: GatewayResourceOptions;
   readonly now: () => Date;
+  /** The pinned servers the gateway of a namespace last reported (GET /status), if it has. */
+  readonly gatewayPins?: (namespace: string) => ReadonlyMap<string, GatewayPins> | undefined;
 }
 
 /** Minimum decoded length of a usable signing key. */
@@ -50,11 +54,50 @@ export async function reconcileConfig(ctx: ReconcileContext, plan: ClusterPlan, 
   ctx.logger.info('config written', { namespace });
 }
 
-/** Writes a registration's Ready condition when it changed. */
+/**
+ * Writes a registration's status when it changed: the Ready condition and, with `spec.pinning`,
+ * `toolPins` and the ToolsQuarantined condition from its gateway's report. Everything the
+ * controller owns in the status goes in one server-side apply: a field left out of an apply is
+ * removed from the manager's set, so a Ready-only write would drop `toolPins`.
+ */
 export async function reconcileRegistration(ctx: ReconcileContext, plan: ClusterPlan, key: string): Promise<void> {
   const verdict = plan.registrations.get(key);
   if (verdict === undefined) return;
-  await writeCondition(ctx, verdict.registration, 'MCPServerRegistration', verdict.condition);
+  const registration = verdict.registration;
+  const pins = desiredPinStatus(registration, [...verdict.namespaces].sort(), (ns) => ctx.gatewayPins?.(ns));
+  const generation = registration.metadata.generation;
+  const current = registration.status;
+  const pinConditionHolds =
+    pins.condition === undefined
+      ? !(current?.conditions ?? []).some((c) => c.type === TOOLS_QUARANTINED)
+      : conditionHolds(current?.conditions, pins.condition, generation);
+  if (
+    conditionHolds(current?.conditions, verdict.condition, generation) &&
+    pinConditionHolds &&
+    canonicalJson(pins.toolPins) === canonicalJson(current?.toolPins)
+  ) {
+    return;
+  }
+  const withReady = setCondition(current?.conditions, verdict.condition, generation, ctx.now());
+  const conditions =
+    pins.condition === undefined
+      ? withReady.filter((c) => c.type !== TOOLS_QUARANTINED)
+      : setCondition(withReady, pins.condition, generation, ctx.now());
+  await ctx.api.applyStatus(withKind(registration, MCP_API, 'MCPServerRegistration'), {
+    conditions,
+    ...(pins.toolPins !== undefined ? { toolPins: pins.toolPins } : {}),
+  });
+}
+
+/** JSON with object keys sorted, to compare what the API server echoes with what is desired. */
+function canonicalJson(value: unknown): string {
+  return (
+    JSON.stringify(value, (_key, inner: unknown) =>
+      typeof inner === 'object' && inner !== null && !Array.isArray(inner)
+        ? Object.fromEntries(Object.entries(inner).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+        : inner,
+    ) ?? 'undefined'
+  );
 }
 
 /** Writes a virtual server's Ready condition (which configs carry it) when it changed. */

@@ -144,6 +144,14 @@ export interface McpServerRegistrationSpec {
   readonly quotas?: readonly QuotaSpec[];
   /** Beyond the anchor: calls of tools served as destructive wait for the user's confirmation (config `confirmDestructive`). */
   readonly confirmDestructive?: boolean;
+  /** Beyond the anchor: pinned tool definitions (config `pinning`; approvals come from an annotation). */
+  readonly pinning?: PinningSpec;
+}
+
+/** `spec.pinning`; the CRD defaults `onChange` to serveApproved. */
+export interface PinningSpec {
+  /** What is served of a changed tool until it is approved. */
+  readonly onChange?: 'serveApproved' | 'withhold';
 }
 
 /**
@@ -186,7 +194,31 @@ export interface QuotaSpec {
 
 export interface McpServerRegistration extends KubeObject {
   readonly spec: McpServerRegistrationSpec;
-  readonly status?: ObjectStatus;
+  readonly status?: ObjectStatus & { readonly toolPins?: ToolPinsStatus };
+}
+
+/** One quarantined tool definition in `status.toolPins` (the gateway's /status entry, bounded). */
+export interface QuarantinedTool {
+  readonly tool: string;
+  /** `changed`, `added` or `renamed`. */
+  readonly change: string;
+  readonly renamedFrom?: string;
+  readonly approvedDigest?: string;
+  readonly currentDigest: string;
+  /** Unified diff of the approved and the current definition, cut at 4 KiB. */
+  readonly diff?: string;
+}
+
+/** `status.toolPins` of a registration with `spec.pinning`: the gateway's report of its pins. */
+export interface ToolPinsStatus {
+  /** Namespace of the gateway whose report this is. */
+  readonly gatewayNamespace: string;
+  readonly onChange: string;
+  readonly pinned: number;
+  readonly storeAvailable: boolean;
+  /** Quarantined changes left out of `quarantined` (at most 32 are kept). */
+  readonly omitted?: number;
+  readonly quarantined: readonly QuarantinedTool[];
 }
 
 export interface McpVirtualServer extends KubeObject {

@@ -15,6 +15,15 @@ import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
 export type DesiredConfig = Omit<GatewayConfig, 'servers' | 'auth' | 'policy' | 'audit' | 'confirmation'> &
   AccessSections & { readonly servers: readonly DesiredServer[] };
 
+/** Options of the configs that come from the controller's flags rather than from objects. */
+export interface ConfigOptions {
+  /**
+   * `confirmation.timeoutSeconds` of the configs whose extension sets no `spec.confirmation`
+   * (`--gateway-confirmation-timeout`); absent: left to the gateway (120 s).
+   */
+  readonly confirmationTimeoutSeconds?: number;
+}
+
 /**
  * The gateway config for every namespace that needs one: each valid extension's namespace gets
  * the servers whose HTTPRoutes attach to its listener, the virtual servers placed there, and the
@@ -26,6 +35,7 @@ export function buildConfigs(
   extensions: ReadonlyMap<string, ExtensionVerdict>,
   resolution: RegistrationResolution,
   placement: VirtualServerPlacement,
+  options: ConfigOptions = {},
 ): Map<string, DesiredConfig> {
   const configs = new Map<string, DesiredConfig>();
   for (const secret of index.state.secrets) {
@@ -40,11 +50,15 @@ export function buildConfigs(
       a.name < b.name ? -1 : a.name > b.name ? 1 : 0,
     );
     const bundle = caBundle(index, verdict.extension.metadata.namespace ?? '', verdict.extension.spec.caCertBundleRef);
+    const sections = accessSections(verdict);
+    // The extension's spec.confirmation wins; the controller's flag fills in what it leaves out.
+    const timeoutSeconds = sections.confirmation?.timeoutSeconds ?? options.confirmationTimeoutSeconds;
     configs.set(namespace, {
       servers,
       virtualServers: placement.byNamespace.get(namespace) ?? [],
       ...(bundle !== undefined ? { gatewayCACertPEM: bundle } : {}),
-      ...accessSections(verdict),
+      ...sections,
+      ...(timeoutSeconds !== undefined ? { confirmation: { ...sections.confirmation, timeoutSeconds } } : {}),
     });
   }
   return configs;
@@ -88,6 +102,7 @@ function toFileServer(server: DesiredServer): Record<string, unknown> {
       : {}),
     ...(server.quotas !== undefined && server.quotas.length > 0 ? { quotas: server.quotas } : {}),
     ...(server.confirmDestructive === true ? { confirmDestructive: true } : {}),
+    ...(server.pinning !== undefined ? { pinning: server.pinning } : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import { parseConfig } from '@mcp-gateway/core';
 import { toConfigProblem, type ConfigProblem } from './access-config.ts';
 import type { McpGatewayExtensionSpec } from './api-types.ts';
 import { indexState, type ClusterState, type StateIndex } from './cluster-state.ts';
-import { buildConfigs, toConfigYaml, type DesiredConfig } from './config-builder.ts';
+import { buildConfigs, toConfigYaml, type ConfigOptions, type DesiredConfig } from './config-builder.ts';
 import { validateExtensions, type ExtensionVerdict } from './extension-validation.ts';
 import { resolveRegistrations, type RegistrationVerdict } from './registrations.ts';
 import { placeVirtualServers, type VirtualServerVerdict } from './virtual-servers.ts';
@@ -39,12 +39,12 @@ const CHECK_SOURCE = 'config.yaml';
  * The desired state of everything the controller manages: pure, deterministic and cheap
  * enough to recompute after every change (one pass over the objects).
  */
-export function planCluster(state: ClusterState): ClusterPlan {
+export function planCluster(state: ClusterState, options: ConfigOptions = {}): ClusterPlan {
   const index = indexState(state);
   const extensions = validateExtensions(index);
   const resolution = resolveRegistrations(index, extensions);
   const placement = placeVirtualServers(index, extensions, resolution);
-  const configs = buildConfigs(index, extensions, resolution, placement);
+  const configs = buildConfigs(index, extensions, resolution, placement, options);
   const rendered = new Map<string, { yaml?: string; problem?: ConfigProblem }>();
   const routesInUse = new Map<string, Set<string>>();
   for (const verdict of resolution.verdicts.values()) {

@@ -8,6 +8,7 @@ import type { ExtensionVerdict, ValidExtension } from './extension-validation.ts
 import { hostnamesIntersect, listenerAdmits, parentRefsTo, parentRejected } from './gateway-api.ts';
 import { toFileQuotas } from './quotas.ts';
 import { toFileToolOverrides } from './tool-overrides.ts';
+import { toFilePinning, type FilePinning } from './tool-pins.ts';
 import { READY, SECRET_LABEL } from '../names.ts';
 
 /** Reasons of a registration's Ready condition (the anchor's). */
@@ -32,13 +33,15 @@ export interface RegistrationVerdict {
 }
 
 /**
- * A server entry as the controller writes it: the gateway's server config, with `toolOverrides`
- * and `quotas` in the file's spelling (as the registration wrote them), each absent when there
- * are none.
+ * A server entry as the controller writes it: the gateway's server config, with `toolOverrides`,
+ * `quotas` and `pinning` in the file's spelling (as the registration wrote them, the approvals
+ * from its annotation), each absent when there are none, and `confirmDestructive` only when true.
  */
-export type DesiredServer = Omit<ServerConfig, 'toolOverrides' | 'quotas'> & {
+export type DesiredServer = Omit<ServerConfig, 'toolOverrides' | 'quotas' | 'pinning' | 'confirmDestructive'> & {
   readonly toolOverrides?: readonly ToolOverrideSpec[];
   readonly quotas?: readonly QuotaSpec[];
+  readonly confirmDestructive?: true;
+  readonly pinning?: FilePinning;
 };
 
 /** The result of resolving every registration: statuses and the servers per config namespace. */
@@ -60,7 +63,13 @@ export function prefixOf(registration: McpServerRegistration): string {
 }
 
 type Candidate =
-  | { readonly ok: true; readonly server: DesiredServer; readonly extensions: readonly ValidExtension[] }
+  | {
+      readonly ok: true;
+      readonly server: DesiredServer;
+      readonly extensions: readonly ValidExtension[];
+      /** Sentences added to the Ready condition's message (a malformed approval annotation). */
+      readonly remarks: readonly string[];
+    }
   | { readonly ok: false; readonly condition: ConditionInput };
 
 /**
@@ -112,7 +121,9 @@ export function resolveRegistrations(
             `config written to the gateway in namespace ${namespaces.join(', ')}`,
           )
         : condition('False', REGISTRATION_REASONS.prefixConflict, conflicts.join('; '));
-    verdicts.set(key, { registration, condition: ready, namespaces, gateways });
+    const remarked =
+      candidate.remarks.length === 0 ? ready : { ...ready, message: [ready.message, ...candidate.remarks].join('; ') };
+    verdicts.set(key, { registration, condition: remarked, namespaces, gateways });
   }
   return { verdicts, serversByNamespace };
 }
@@ -162,6 +173,7 @@ function judgeRegistration(
   }
   const toolOverrides = toFileToolOverrides(registration.spec.toolOverrides);
   const quotas = toFileQuotas(registration.spec.quotas);
+  const { pinning, remarks } = toFilePinning(registration);
   const server: DesiredServer = {
     name: `${namespace}/${registration.metadata.name}`,
     url: endpoint.url,
@@ -176,9 +188,10 @@ function judgeRegistration(
     tags: registration.spec.tags ?? [],
     ...(toolOverrides.length > 0 ? { toolOverrides } : {}),
     ...(quotas.length > 0 ? { quotas } : {}),
-    ...(registration.spec.confirmDestructive === true ? { confirmDestructive: true } : {}),
+    ...(registration.spec.confirmDestructive === true ? { confirmDestructive: true as const } : {}),
+    ...(pinning !== undefined ? { pinning } : {}),
   };
-  return { ok: true, server, extensions };
+  return { ok: true, server, extensions, remarks };
 }
 
 /**

@@ -1,0 +1,117 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { McpServerRegistration } from './api-types.ts';
+import type { ConfigOptions } from './config-builder.ts';
+import { planCluster } from './plan.ts';
+import { extension, gateway, listener, registration, route, service, state } from './test-objects.ts';
+import { parseApprovedDigests } from './tool-pins.ts';
+import { APPROVED_DIGESTS_ANNOTATION } from '../names.ts';
+
+const A = `sha256:${'a'.repeat(64)}`;
+const B = `sha256:${'0123456789abcdef'.repeat(4)}`;
+
+/** One gateway in mcp-test and one registration `moon` (with these annotations) whose route attaches to it. */
+function planWith(
+  spec: Partial<McpServerRegistration['spec']>,
+  annotations: Record<string, string> = {},
+  options: ConfigOptions = {},
+) {
+  const moon = registration('mcp-test', 'moon', 'moon-route', { prefix: 'moon_', ...spec });
+  return planCluster(
+    state({
+      gateways: [gateway('mcp-test', 'gw', [listener('http', 8080, '*.mcp.local')])],
+      extensions: [extension('mcp-test', 'ext', { name: 'gw', sectionName: 'http' })],
+      services: [service('mcp-test', 'moon-service', [{ port: 8081 }])],
+      httpRoutes: [route('mcp-test', 'moon-route', { name: 'gw' }, { name: 'moon-service', port: 8081 })],
+      registrations: [{ ...moon, metadata: { ...moon.metadata, annotations } }],
+    }),
+    options,
+  );
+}
+
+function fileOf(plan: ReturnType<typeof planWith>): { servers: Record<string, unknown>[] } & Record<string, unknown> {
+  return parse(plan.configYaml('mcp-test') ?? '') as { servers: Record<string, unknown>[] };
+}
+
+describe('the approval annotation', () => {
+  it('takes digests separated by commas, spaces or new lines, lower-cased, sorted and each once', () => {
+    const upper = `sha256:${'0123456789ABCDEF'.repeat(4)}`;
+    expect(parseApprovedDigests(` ${A},${upper}\n${B} ,, ${A}`)).toEqual({ digests: [B, A], malformed: [] });
+  });
+
+  it('reports entries that are not sha256:<64 hex> and keeps the others', () => {
+    const parsed = parseApprovedDigests(`${A}, sha256:abc, md5:${'a'.repeat(32)} ${'a'.repeat(64)}`);
+    expect(parsed.digests).toEqual([A]);
+    expect(parsed.malformed).toEqual(['sha256:abc', `md5:${'a'.repeat(32)}`, 'a'.repeat(64)]);
+  });
+
+  it('is empty when absent or blank', () => {
+    expect(parseApprovedDigests(undefined)).toEqual({ digests: [], malformed: [] });
+    expect(parseApprovedDigests(' , \n')).toEqual({ digests: [], malformed: [] });
+  });
+});
+
+describe('the server entry of the config file', () => {
+  it('carries spec.pinning with the approved digests of the annotation', () => {
+    const plan = planWith({ pinning: { onChange: 'withhold' } }, { [APPROVED_DIGESTS_ANNOTATION]: `${B} ${A}` });
+    expect(fileOf(plan).servers[0]?.['pinning']).toEqual({ onChange: 'withhold', approve: [B, A] });
+    expect(plan.registrations.get('mcp-test/moon')?.condition).toMatchObject({
+      status: 'True',
+      message: 'config written to the gateway in namespace mcp-test',
+    });
+  });
+
+  it('writes pinning without approve when nothing is approved, onChange serveApproved when the CRD default is missing', () => {
+    expect(fileOf(planWith({ pinning: {} })).servers[0]?.['pinning']).toEqual({ onChange: 'serveApproved' });
+  });
+
+  it('names a malformed approval in the Ready message and uses the other digests', () => {
+    const plan = planWith(
+      { pinning: { onChange: 'serveApproved' } },
+      { [APPROVED_DIGESTS_ANNOTATION]: `${A},sha256:xyz` },
+    );
+    expect(fileOf(plan).servers[0]?.['pinning']).toEqual({ onChange: 'serveApproved', approve: [A] });
+    const condition = plan.registrations.get('mcp-test/moon')?.condition;
+    expect(condition?.status).toBe('True');
+    expect(condition?.message).toBe(
+      'config written to the gateway in namespace mcp-test; annotation mcp.kuadrant.io/approved-tool-digests: ' +
+        'ignored "sha256:xyz" (each entry must be sha256:<64 hex digits>)',
+    );
+  });
+
+  it('does not pin a server for an annotation alone, and says that the annotation has no effect', () => {
+    const plan = planWith({}, { [APPROVED_DIGESTS_ANNOTATION]: A });
+    expect(fileOf(plan).servers[0]).not.toHaveProperty('pinning');
+    expect(plan.registrations.get('mcp-test/moon')?.condition.message).toContain(
+      'annotation mcp.kuadrant.io/approved-tool-digests has no effect: spec.pinning is not set',
+    );
+  });
+
+  it('has no pinning, confirmDestructive or confirmation key when nothing asks for them', () => {
+    const file = fileOf(planWith({}));
+    expect(file.servers[0]).not.toHaveProperty('pinning');
+    expect(file.servers[0]).not.toHaveProperty('confirmDestructive');
+    expect(file).not.toHaveProperty('confirmation');
+  });
+});
+
+describe('the confirmation timeout of the controller', () => {
+  it('is written at the top of the config of an extension that sets none', () => {
+    const file = fileOf(planWith({}, {}, { confirmationTimeoutSeconds: 300 }));
+    expect(file['confirmation']).toEqual({ timeoutSeconds: 300 });
+  });
+
+  it("gives way to the extension's spec.confirmation, and fills in an empty one", () => {
+    const planFor = (confirmation: { timeoutSeconds?: number }) => {
+      const plan = planWith({}, {}, { confirmationTimeoutSeconds: 300 });
+      const [verdict] = plan.extensions.values();
+      const ext = verdict!.extension;
+      return planCluster(
+        { ...plan.index.state, extensions: [{ ...ext, spec: { ...ext.spec, confirmation } }] },
+        { confirmationTimeoutSeconds: 300 },
+      );
+    };
+    expect(fileOf(planFor({ timeoutSeconds: 30 }))['confirmation']).toEqual({ timeoutSeconds: 30 });
+    expect(fileOf(planFor({}))['confirmation']).toEqual({ timeoutSeconds: 300 });
+  });
+});

@@ -1,0 +1,73 @@
+import type { McpServerRegistration } from './api-types.ts';
+import { APPROVED_DIGESTS_ANNOTATION } from '../names.ts';
+
+/** A server's `pinning` in the config file's spelling. */
+export interface FilePinning {
+  readonly onChange: 'serveApproved' | 'withhold';
+  /** Approved digests of quarantined definitions, sorted, each once; absent when there are none. */
+  readonly approve?: readonly string[];
+}
+
+/** The digests of an approval annotation: the well-formed ones and the entries that are not. */
+export interface ApprovedDigests {
+  /** `sha256:<64 lower-case hex>`, sorted, each once. */
+  readonly digests: readonly string[];
+  /** Entries that are not a digest, as written (at most the first 10). */
+  readonly malformed: readonly string[];
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/i;
+const MAX_MALFORMED_REPORTED = 10;
+
+/**
+ * Parses the approval annotation: entries separated by commas and/or whitespace, each
+ * `sha256:<64 hex>` (hex case is ignored, written lower-case as the gateway computes it). An
+ * entry of another form is reported and left out; the others are used.
+ */
+export function parseApprovedDigests(value: string | undefined): ApprovedDigests {
+  const digests = new Set<string>();
+  const malformed: string[] = [];
+  for (const entry of (value ?? '').split(/[\s,]+/)) {
+    if (entry === '') continue;
+    if (DIGEST.test(entry)) digests.add(entry.toLowerCase());
+    else if (malformed.length < MAX_MALFORMED_REPORTED) malformed.push(entry);
+  }
+  return { digests: [...digests].sort(), malformed };
+}
+
+/** What a registration's pinning becomes: the config's `pinning` and remarks for its Ready condition. */
+export interface PinningResult {
+  readonly pinning?: FilePinning;
+  /** Sentences about the approval annotation, for the Ready condition's message. */
+  readonly remarks: readonly string[];
+}
+
+/**
+ * A registration's `spec.pinning` and approval annotation as the config's `pinning` of its
+ * server. Without `spec.pinning` the server is not pinned and the annotation is ignored (said in
+ * a remark, since approvals alone would otherwise look effective); malformed entries are named.
+ * @see docs/kubernetes.md
+ */
+export function toFilePinning(registration: McpServerRegistration): PinningResult {
+  const annotation = registration.metadata.annotations?.[APPROVED_DIGESTS_ANNOTATION];
+  const approved = parseApprovedDigests(annotation);
+  const remarks: string[] = [];
+  if (approved.malformed.length > 0) {
+    const names = approved.malformed.map((entry) => `"${entry.slice(0, 80)}"`).join(', ');
+    remarks.push(
+      `annotation ${APPROVED_DIGESTS_ANNOTATION}: ignored ${names} (each entry must be sha256:<64 hex digits>)`,
+    );
+  }
+  const spec = registration.spec.pinning;
+  if (spec === undefined) {
+    if (annotation !== undefined && annotation.trim() !== '') {
+      remarks.push(`annotation ${APPROVED_DIGESTS_ANNOTATION} has no effect: spec.pinning is not set`);
+    }
+    return { remarks };
+  }
+  const pinning: FilePinning = {
+    onChange: spec.onChange ?? 'serveApproved',
+    ...(approved.digests.length > 0 ? { approve: approved.digests } : {}),
+  };
+  return { pinning, remarks };
+}
