@@ -10,6 +10,7 @@ import {
   runController,
   type KubeApi,
   type KubeObject,
+  type RunControllerOptions,
   type RunningController,
 } from '@mcp-gateway/controller';
 import { REPO_ROOT } from '../harness/index.ts';
@@ -29,7 +30,7 @@ export interface TestCluster {
   readonly kubeConfig: KubeConfig;
   readonly api: KubeApi;
   /** Starts a controller replica (leader election on a Lease in `default`, short timings). */
-  startReplica(identity?: string): RunningController;
+  startReplica(identity?: string, options?: Pick<RunControllerOptions, 'config' | 'gatewayStatus'>): RunningController;
   /** Creates or updates objects (server-side apply as the test's own field manager). */
   apply(...objects: Array<KubeObject & Record<string, unknown>>): Promise<void>;
   stop(): Promise<void>;
@@ -48,7 +49,7 @@ export async function startTestCluster(): Promise<TestCluster> {
     server,
     kubeConfig,
     api,
-    startReplica(identity = `replica-${++replicaCount}`) {
+    startReplica(identity = `replica-${++replicaCount}`, options = {}) {
       const replica = runController({
         kubeConfig,
         logger: NOOP_LOGGER,
@@ -58,6 +59,7 @@ export async function startTestCluster(): Promise<TestCluster> {
         leaseDurationMs: 3_000,
         renewDeadlineMs: 2_000,
         retryPeriodMs: 500,
+        ...options,
       });
       replicas.push(replica);
       return replica;
