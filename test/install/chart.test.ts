@@ -164,10 +164,11 @@ describe('rendering', () => {
           logLevel: 'debug',
           gatewayLogLevel: 'warn',
           healthPort: 9000,
+          gatewayStatusInterval: '10s',
           extraArgs: ['--no-leader-elect'],
           extraEnv: [{ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' }],
         },
-        broker: { discoveryToolsEnabled: false, discoveryToolThreshold: 50 },
+        broker: { discoveryToolsEnabled: false, discoveryToolThreshold: 50, confirmationTimeoutSeconds: 300 },
       },
     });
     const custom = container(customRender);
@@ -179,6 +180,8 @@ describe('rendering', () => {
       '--gateway-log-level=warn',
       '--gateway-discovery-tools-enabled=false',
       '--gateway-discovery-tool-threshold=50',
+      '--gateway-confirmation-timeout=300',
+      '--gateway-status-interval=10s',
       '--no-leader-elect',
     ]);
     expect(custom.env).toContainEqual({ name: 'NODE_OPTIONS', value: '--max-old-space-size=192' });
