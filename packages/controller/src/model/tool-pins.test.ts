@@ -36,7 +36,11 @@ function fileOf(plan: ReturnType<typeof planWith>): { servers: Record<string, un
 describe('the approval annotation', () => {
   it('takes digests separated by commas, spaces or new lines, lower-cased, sorted and each once', () => {
     const upper = `sha256:${'0123456789ABCDEF'.repeat(4)}`;
-    expect(parseApprovedDigests(` ${A},${upper}\n${B} ,, ${A}`)).toEqual({ digests: [B, A], malformed: [] });
+    expect(parseApprovedDigests(` ${A},${upper}\n${B} ,, ${A}`)).toEqual({
+      digests: [B, A],
+      malformed: [],
+      dropped: 0,
+    });
   });
 
   it('reports entries that are not sha256:<64 hex> and keeps the others', () => {
@@ -45,9 +49,17 @@ describe('the approval annotation', () => {
     expect(parsed.malformed).toEqual(['sha256:abc', `md5:${'a'.repeat(32)}`, 'a'.repeat(64)]);
   });
 
+  it('keeps at most 2 000 digests, the bound of the config file, and counts the others', () => {
+    const many = Array.from({ length: 2003 }, (_, i) => `sha256:${i.toString(16).padStart(64, '0')}`);
+    const parsed = parseApprovedDigests(many.join(' '));
+    expect(parsed.digests).toHaveLength(2000);
+    expect(parsed.digests[0]).toBe(many[0]);
+    expect(parsed.dropped).toBe(3);
+  });
+
   it('is empty when absent or blank', () => {
-    expect(parseApprovedDigests(undefined)).toEqual({ digests: [], malformed: [] });
-    expect(parseApprovedDigests(' , \n')).toEqual({ digests: [], malformed: [] });
+    expect(parseApprovedDigests(undefined)).toEqual({ digests: [], malformed: [], dropped: 0 });
+    expect(parseApprovedDigests(' , \n')).toEqual({ digests: [], malformed: [], dropped: 0 });
   });
 });
 

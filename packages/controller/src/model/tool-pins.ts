@@ -14,15 +14,20 @@ export interface ApprovedDigests {
   readonly digests: readonly string[];
   /** Entries that are not a digest, as written (at most the first 10). */
   readonly malformed: readonly string[];
+  /** Well-formed digests left out beyond {@link MAX_APPROVED_DIGESTS}. */
+  readonly dropped: number;
 }
 
 const DIGEST = /^sha256:[0-9a-f]{64}$/i;
 const MAX_MALFORMED_REPORTED = 10;
+/** Most digests a server's `pinning.approve` may hold (the gateway's config bound). */
+export const MAX_APPROVED_DIGESTS = 2000;
 
 /**
  * Parses the approval annotation: entries separated by commas and/or whitespace, each
  * `sha256:<64 hex>` (hex case is ignored, written lower-case as the gateway computes it). An
- * entry of another form is reported and left out; the others are used.
+ * entry of another form is reported and left out; the others are used, at most 2 000 (the
+ * gateway refuses a config with more; the rest, in sorted order, are dropped and counted).
  */
 export function parseApprovedDigests(value: string | undefined): ApprovedDigests {
   const digests = new Set<string>();
@@ -32,7 +37,12 @@ export function parseApprovedDigests(value: string | undefined): ApprovedDigests
     if (DIGEST.test(entry)) digests.add(entry.toLowerCase());
     else if (malformed.length < MAX_MALFORMED_REPORTED) malformed.push(entry);
   }
-  return { digests: [...digests].sort(), malformed };
+  const sorted = [...digests].sort();
+  return {
+    digests: sorted.slice(0, MAX_APPROVED_DIGESTS),
+    malformed,
+    dropped: Math.max(0, sorted.length - MAX_APPROVED_DIGESTS),
+  };
 }
 
 /** What a registration's pinning becomes: the config's `pinning` and remarks for its Ready condition. */
@@ -56,6 +66,11 @@ export function toFilePinning(registration: McpServerRegistration): PinningResul
     const names = approved.malformed.map((entry) => `"${entry.slice(0, 80)}"`).join(', ');
     remarks.push(
       `annotation ${APPROVED_DIGESTS_ANNOTATION}: ignored ${names} (each entry must be sha256:<64 hex digits>)`,
+    );
+  }
+  if (approved.dropped > 0) {
+    remarks.push(
+      `annotation ${APPROVED_DIGESTS_ANNOTATION}: ${approved.dropped} digests beyond ${MAX_APPROVED_DIGESTS} ignored (remove the approvals the gateway has applied)`,
     );
   }
   const spec = registration.spec.pinning;
