@@ -660,6 +660,7 @@ describe('discovery and printer columns', () => {
       'Target',
       'Path',
       'Ready',
+      'Quarantined',
       'Category',
       'Credentials',
       'Age',

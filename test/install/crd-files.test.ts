@@ -55,7 +55,17 @@ const SHORT_NAMES = {
 
 const PRINTER_COLUMNS = {
   MCPGatewayExtension: ['Ready', 'Gateway', 'Listener', 'Age'],
-  MCPServerRegistration: ['Prefix', 'Tool Prefix', 'Target', 'Path', 'Ready', 'Category', 'Credentials', 'Age'],
+  MCPServerRegistration: [
+    'Prefix',
+    'Tool Prefix',
+    'Target',
+    'Path',
+    'Ready',
+    'Quarantined',
+    'Category',
+    'Credentials',
+    'Age',
+  ],
   MCPVirtualServer: ['Ready', 'Tools', 'Age'],
 } as const;
 
