@@ -49,13 +49,15 @@ export function readGatewayStatus(
     const request = send(target, {
       method: 'GET',
       headers: { accept: 'application/json', ...(host !== undefined ? { host } : {}) },
-      timeout: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     });
+    const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    // A deadline for the whole answer, not only between two packets: a trickling gateway is cut too.
+    const deadline = setTimeout(() => fail(`no answer within ${timeoutMs} ms`), timeoutMs);
     const fail = (message: string) => {
+      clearTimeout(deadline);
       request.destroy();
       resolve({ ok: false, message });
     };
-    request.on('timeout', () => fail(`no answer within ${options.timeoutMs ?? DEFAULT_TIMEOUT_MS} ms`));
     request.on('error', (error) => fail(error.message));
     request.on('response', (response: IncomingMessage) => {
       if (response.statusCode !== 200) {
@@ -72,6 +74,7 @@ export function readGatewayStatus(
       });
       response.on('error', (error) => fail(error.message));
       response.on('end', () => {
+        clearTimeout(deadline);
         if (size > maxBytes) return;
         try {
           resolve({ ok: true, answer: JSON.parse(Buffer.concat(chunks).toString('utf8')) });
