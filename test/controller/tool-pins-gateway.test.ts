@@ -2,6 +2,7 @@
 // a real gateway process (the built CLI) run with the config the controller wrote into the
 // Secret, and a real SDK upstream whose tool description changes at runtime. The registration's
 // status shows the quarantine with the diff; the approval annotation releases it.
+import { Watch } from '@kubernetes/client-node';
 import { objectPath, type KubeObject } from '@mcp-gateway/controller';
 import type { McpServer, RegisteredTool } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -167,16 +168,36 @@ describe('a pinned registration with a gateway', () => {
     expect(await listedDescription()).toBe(OLD);
   });
 
-  it('keeps toolPins when only the Ready condition changes', async () => {
-    await cluster.api.mergePatch(registrationPath, { metadata: { annotations: { [ANNOTATION]: 'not-a-digest' } } });
-    await waitFor(
-      'Ready naming the malformed entry',
-      () => readyOf(cluster.api, 'MCPServerRegistration', 'mcp-test', 'files'),
-      (c) => c?.message.includes('not-a-digest') === true,
+  it('keeps toolPins in every version written when only the Ready condition changes', async () => {
+    // Every version of the registration from here on, as a watch delivers them: a status write
+    // that dropped toolPins and a later one that put it back would both be seen.
+    const versions: PinnedRegistration[] = [];
+    const from = (await readRegistration())?.metadata.resourceVersion;
+    const watch = await new Watch(cluster.kubeConfig).watch(
+      '/apis/mcp.kuadrant.io/v1/namespaces/mcp-test/mcpserverregistrations',
+      { fieldSelector: 'metadata.name=files', ...(from !== undefined ? { resourceVersion: from } : {}) },
+      (_phase, object) => versions.push(object as PinnedRegistration),
+      () => undefined,
     );
-    const after = await readRegistration();
-    expect(after?.status?.toolPins?.quarantined.map((q) => q.tool)).toEqual(['delete_file']);
-    expect(quarantinedOf(after)?.status).toBe('True');
+    try {
+      await cluster.api.mergePatch(registrationPath, { metadata: { annotations: { [ANNOTATION]: 'not-a-digest' } } });
+      await waitFor(
+        'Ready naming the malformed entry',
+        () => readyOf(cluster.api, 'MCPServerRegistration', 'mcp-test', 'files'),
+        (c) => c?.message.includes('not-a-digest') === true,
+      );
+      await new Promise((resolve) => setTimeout(resolve, INTERVAL_MS * 3));
+    } finally {
+      watch.abort();
+    }
+    const renamedReady = versions.filter((v) =>
+      v.status?.conditions?.some((c) => c.type === 'Ready' && c.message.includes('not-a-digest')),
+    );
+    expect(renamedReady.length).toBeGreaterThan(0);
+    for (const version of renamedReady) {
+      expect(version.status?.toolPins?.quarantined.map((q) => q.tool)).toEqual(['delete_file']);
+      expect(quarantinedOf(version)?.status).toBe('True');
+    }
   });
 
   it('releases the quarantine when the digest is annotated as approved', async () => {
