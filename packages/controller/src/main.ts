@@ -27,8 +27,8 @@ Flags:
   --gateway-discovery-tool-threshold N
                              --discovery-tool-threshold of every gateway. Default 0 (never)
   --gateway-confirmation-timeout SECONDS
-                             confirmation.timeoutSeconds of every gateway config (5-3600).
-                             Default: not written (the gateway's 120)
+                             confirmation.timeoutSeconds of the gateway configs whose
+                             MCPGatewayExtension sets none (5-3600). Default: not written (120)
   --gateway-status-url URL   Where a gateway's GET /status is read for the registrations'
                              status.toolPins; {namespace} is replaced by the extension's namespace.
                              Default ${DEFAULT_GATEWAY_STATUS_URL}
