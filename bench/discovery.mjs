@@ -1,17 +1,21 @@
 #!/usr/bin/env node
-// The cost of discovery, tool overrides and quotas (issue 14, items 1, 2 and 5), side by side in
-// one run: four gateways in front of the same ten upstreams (1 000 tools): "off" (no meta-tools,
-// no overrides, no quotas), "on" (the meta-tools, the default), "overrides" (no meta-tools;
-// every tool of the called upstream re-described, annotated, and given a fixed argument the
-// gateway fills in on every call) and "quotas" (no meta-tools; the called tool under a quota of
-// requests per window and concurrent calls, limits the bench never reaches: one store round trip
-// to admit and one to release per call). Measured in turns (ABBA):
+// The cost of the governed catalog (issue 14), side by side in one run: gateways in front of the
+// same ten upstreams (1 000 tools): "off" (no meta-tools, no overrides, no quotas), "on" (the
+// meta-tools, the default), "overrides" (no meta-tools; every tool of the called upstream
+// re-described, annotated, and given a fixed argument the gateway fills in on every call),
+// "quotas" (no meta-tools; the called tool under a quota of requests per window and concurrent
+// calls, limits the bench never reaches: one store round trip to admit, one to release after the
+// answer) and "governed" (overrides, pins, quotas and the confirmation check on the called server
+// at once). Measured in turns (ABBA):
 //   1. tools/call p50 at c=1 and gateway CPU per call at c=64, each against off
 //      (target of the issue: ≤ 50 µs added p50);
-//   2. search_tools through the gateway over the 1 000 tools, p50 at c=1 (target ≤ 5 ms);
-//   3. tools/list of the 1 000 tools and the meta-tools (a store read of the selection), p50 at c=1.
+//   2. store round trips per warm call on a real Redis, off and governed, counted from each
+//      gateway's own store metrics (target: one before the answer, the quota included);
+//   3. search_tools through the gateway over the 1 000 tools, p50 at c=1 (target ≤ 5 ms);
+//   4. tools/list of the 1 000 tools and the meta-tools (a store read of the selection), p50 at c=1.
 // Prints a table and writes bench/results/discovery.json. BENCH_QUICK=1: smaller counts.
 import { join } from 'node:path';
+import { startRedis } from '../test/harness/redis.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoCall, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
 import { countTools, waitForTools } from './lib/list-memory-phases.mjs';
@@ -35,6 +39,21 @@ const QUERIES = [
   'tool 42 lookup',
   'echo my text back',
 ];
+/** Calls whose store operations are counted, per Redis gateway. */
+const STORE_CALLS = QUICK ? 100 : 500;
+
+/** The store operations a gateway counted so far, by operation (its /metrics). */
+async function storeOperations(url) {
+  const text = await (await fetch(new URL('/metrics', url))).text();
+  const counts = {};
+  for (const match of text.matchAll(
+    /^mcp_gateway_store_operation_duration_seconds_count\{operation="([^"]+)",outcome="ok"\} (\d+)/gm,
+  )) {
+    counts[match[1]] = Number(match[2]);
+  }
+  return counts;
+}
+
 const log = (message) => process.stderr.write(`[bench:discovery] ${message}\n`);
 const cleanups = [];
 const defer = (fn) => cleanups.push(fn);
@@ -70,23 +89,48 @@ async function main() {
   );
   const withQuotas = await startBenchGateway(limited);
   defer(() => withQuotas.stop());
+  // Everything of the governed catalog on the called server at once: overrides, pins, quotas and
+  // the confirmation check (the echo tool is not destructive, so it is checked and never asked).
+  const governedServers = servers.map((server, i) =>
+    i === 3
+      ? {
+          ...server,
+          yaml: `${overridden[3].yaml}${limited[3].yaml}    pinning: {onChange: serveApproved}\n    confirmDestructive: true\n`,
+        }
+      : server,
+  );
+  const governed = await startBenchGateway(governedServers);
+  defer(() => governed.stop());
+  // The same two on a real Redis: what each warm call costs in store round trips.
+  const redis = await startRedis();
+  defer(() => redis.stop());
+  const onRedis = { env: { CACHE_CONNECTION_STRING: redis.url } };
+  const offRedis = await startBenchGateway(servers, onRedis);
+  defer(() => offRedis.stop());
+  const governedRedis = await startBenchGateway(governedServers, onRedis);
+  defer(() => governedRedis.stop());
   const sessions = {
     on: await openMcpSession(on.url, { connections: 64 }),
     off: await openMcpSession(off.url, { connections: 64 }),
     overrides: await openMcpSession(withOverrides.url, { connections: 64 }),
     quotas: await openMcpSession(withQuotas.url, { connections: 64 }),
+    governed: await openMcpSession(governed.url, { connections: 64 }),
+    offRedis: await openMcpSession(offRedis.url, { connections: 64 }),
+    governedRedis: await openMcpSession(governedRedis.url, { connections: 64 }),
   };
   for (const session of Object.values(sessions)) defer(() => session.close());
   await waitForTools(sessions.off, UPSTREAMS * TOOLS);
   await waitForTools(sessions.on, UPSTREAMS * TOOLS + META_TOOLS);
   await waitForTools(sessions.overrides, UPSTREAMS * TOOLS);
   await waitForTools(sessions.quotas, UPSTREAMS * TOOLS);
+  for (const name of ['governed', 'offRedis', 'governedRedis']) await waitForTools(sessions[name], UPSTREAMS * TOOLS);
 
   const targets = {
     on: { send: echoCall(sessions.on, 'u3_echo'), pid: on.pid },
     off: { send: echoCall(sessions.off, 'u3_echo'), pid: off.pid },
     overrides: { send: echoCall(sessions.overrides, 'u3_echo'), pid: withOverrides.pid },
     quotas: { send: echoCall(sessions.quotas, 'u3_echo'), pid: withQuotas.pid },
+    governed: { send: echoCall(sessions.governed, 'u3_echo'), pid: governed.pid },
   };
   log(`tools/call c=1: ${SIZES.calls} per gateway; c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per gateway`);
   const latency = await measureCallLatency(targets, { warmup: SIZES.warmup, count: SIZES.calls });
@@ -95,6 +139,27 @@ async function main() {
     warmupMs: QUICK ? 500 : 2_000,
     upstreamPid: upstream.process.pid,
   });
+
+  log('store round trips per warm call on Redis, off and governed');
+  const roundTrips = {};
+  for (const [name, gateway] of [
+    ['offRedis', offRedis],
+    ['governedRedis', governedRedis],
+  ]) {
+    const send = echoCall(sessions[name], 'u3_echo');
+    await sequential(send, (response) => response.status === 200, { count: 50 });
+    const before = await storeOperations(gateway.url);
+    const run = await sequential(send, (response) => response.status === 200, { count: STORE_CALLS });
+    if (run.errors > 0) throw new Error(`${name}: ${run.errors} failed calls`);
+    // The quota's release runs after the answer: give it a moment to be counted.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const after = await storeOperations(gateway.url);
+    roundTrips[name] = Object.fromEntries(
+      Object.keys(after)
+        .map((operation) => [operation, (after[operation] - (before[operation] ?? 0)) / STORE_CALLS])
+        .filter(([, perCall]) => perCall > 0),
+    );
+  }
 
   log(`search_tools over ${UPSTREAMS * TOOLS} tools: ${SIZES.searches} searches at c=1`);
   let next = 0;
@@ -148,6 +213,24 @@ async function main() {
     ...callRows('on'),
     ...callRows('overrides'),
     ...callRows('quotas'),
+    ...callRows('governed'),
+    ...['offRedis', 'governedRedis'].map((name) => {
+      const total = Object.values(roundTrips[name]).reduce((sum, perCall) => sum + perCall, 0);
+      const onPath = total - (roundTrips[name].releaseCall ?? 0);
+      return [
+        `${name}: store round trips per warm call`,
+        onPath.toFixed(2),
+        '-',
+        Object.entries(roundTrips[name])
+          .map(([operation, perCall]) => `${operation} ${perCall.toFixed(2)}`)
+          .join(', '),
+        name === 'governedRedis'
+          ? onPath <= 1.005
+            ? 'PASS (≤ 1 before the answer)'
+            : 'MISS (≤ 1 before the answer)'
+          : 'info',
+      ];
+    }),
     [
       `search_tools over ${UPSTREAMS * TOOLS} tools, p50 c=1 (ms)`,
       searchLatency.p50.toFixed(3),
@@ -164,13 +247,14 @@ async function main() {
     ],
   ];
   const errors = Object.keys(targets).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
-  printComparison('discovery, overrides and quotas (issue 14)', ['variant', 'off'], rows, { diffWidth: 12, errors });
+  printComparison('the governed catalog (issue 14)', ['variant', 'off'], rows, { diffWidth: 12, errors });
   await writeJson(join(REPO_ROOT, 'bench', 'results', 'discovery.json'), {
     quick: QUICK,
     latency,
     throughput,
     search: searchLatency,
     lists: listLatency,
+    storeRoundTripsPerCall: roundTrips,
   });
   if (errors > 0) throw new Error(`${errors} requests failed; the figures are not trustworthy`);
 }
