@@ -98,9 +98,13 @@ describe('Envoy with the processor checking and rewriting routed answers', () =>
     const before = await settledEnvoyStat(envoy, EXT_PROC_MESSAGES);
     const reply = await call();
     expect(reply.json?.result).toEqual({ content: [{ type: 'text', text: 'echo: x' }] });
-    // Request headers, request body, response headers, and the answer's body (one chunk): an
-    // upstream is trusted only to answer the call it was sent.
-    expect(await settledEnvoyStat(envoy, EXT_PROC_MESSAGES)).toBe(before + 4);
+    // Request headers, request body, response headers, and the answer's body: an upstream is
+    // trusted only to answer the call it was sent. Envoy streams one message per body chunk it
+    // reads, and on a loaded machine the upstream's one SSE event can arrive in two reads: the
+    // body is one message, or two, never a buffered or repeated exchange.
+    const messages = (await settledEnvoyStat(envoy, EXT_PROC_MESSAGES)) - before;
+    expect(messages).toBeGreaterThanOrEqual(4);
+    expect(messages).toBeLessThanOrEqual(5);
   });
 
   it('ends its stream after the request body of a request the broker answers', async () => {
