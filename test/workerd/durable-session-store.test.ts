@@ -1,7 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import type { CallAdmission, PendingRequest, PinRecord, SessionLookup, SessionStore } from '@mcp-gateway/core';
+import type {
+  CallAdmission,
+  PendingRequest,
+  PinRecord,
+  SessionCallAdmission,
+  SessionLookup,
+  SessionStore,
+} from '@mcp-gateway/core';
 import { Miniflare } from 'miniflare';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { runSessionStoreCase } from '@mcp-gateway/core/session-store-case';
@@ -88,6 +95,8 @@ function remoteStore(now: () => number): SessionStore {
     readSelection: (owner) => call('readSelection', [owner]) as Promise<readonly string[] | undefined>,
     writeSelection: async (owner, tools, ttl) => void (await call('writeSelection', [owner, tools, ttl])),
     admitCall: (key, limits, lease) => call('admitCall', [key, limits, lease]) as Promise<CallAdmission>,
+    admitSessionCall: (jti, server, key, limits, lease) =>
+      call('admitSessionCall', [jti, server, key, limits, lease]) as Promise<SessionCallAdmission>,
     releaseCall: async (key, lease) => void (await call('releaseCall', [key, lease])),
     readPins: (server) => call('readPins', [server]) as Promise<PinRecord | undefined>,
     writePins: (server, record) => call('writePins', [server, record]) as Promise<boolean>,

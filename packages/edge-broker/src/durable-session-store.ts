@@ -37,7 +37,8 @@ export interface DurableSessionStoreOptions {
  * from that session, while one namespace binding serves all of them. A quota key's calls live in
  * an object named `quota:<key>`: a key counts calls across sessions and isolates, so it needs an
  * object of its own, whose single thread makes each admission atomic (and keeps one busy key
- * from queueing behind a session's calls). A pinned server's pin record lives in an object named
+ * from queueing behind a session's calls); `admitSessionCall` asks the session's object and the
+ * key's at once. A pinned server's pin record lives in an object named
  * `pins:<server>`, shared by every isolate. `ensureBackendSession` asks the
  * object for the id or a lease; the lease holder runs `create` in this worker and stores the
  * result, while concurrent callers (in any isolate) wait inside the object for it.
@@ -102,6 +103,15 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
       // As for selections: refused before the RPC, so the caller gets INVALID_PARAMS.
       assertCallAdmission(key, limits, lease);
       return reach(quota(key).admitCall(limits, lease, now()));
+    },
+    async admitSessionCall(jti, server, key, limits, lease) {
+      assertCallAdmission(key, limits, lease);
+      // Two objects (the session's and the quota key's): both asked at once, so one round trip's time.
+      const [lookup, admission] = await Promise.all([
+        reach(session(jti).lookup(server, now())),
+        reach(quota(key).admitCall(limits, lease, now())),
+      ]);
+      return { session: lookup, admission };
     },
     async releaseCall(key, lease) {
       assertCallRelease(key, lease);

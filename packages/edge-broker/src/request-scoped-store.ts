@@ -48,6 +48,7 @@ export function createRequestScopedStore(): RequestScopedStore {
     readSelection: async (...args) => (await current()).readSelection(...args),
     writeSelection: async (...args) => (await current()).writeSelection(...args),
     admitCall: async (...args) => (await current()).admitCall(...args),
+    admitSessionCall: async (...args) => (await current()).admitSessionCall(...args),
     releaseCall: async (...args) => (await current()).releaseCall(...args),
     readPins: async (...args) => (await current()).readPins(...args),
     writePins: async (...args) => (await current()).writePins(...args),

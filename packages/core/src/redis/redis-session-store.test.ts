@@ -265,6 +265,46 @@ describe('createRedisSessionStore across replicas', () => {
     expect(await redis.zrange(`mcpgw:quota:{${key}}:c`, '0', '-1')).toEqual(['l2']);
   });
 
+  it("reads the session and admits a call in one write to Redis: the session's HMGET and the admit EVALSHA pipelined", async () => {
+    const [a] = replicas();
+    const id = jti();
+    const key = `quota-${crypto.randomUUID()}`;
+    const limits = { concurrent: { limit: 1, leaseSeconds: 30 } };
+    await a.ensureBackendSession(id, 'weather', HOUR, async () => 'b1');
+    // Loads the script outside the count, as above.
+    await a.admitCall(`${key}-warm`, limits, 'l0');
+    await redis.config('RESETSTAT');
+    // A spy, not a stand-in: it counts what the real connection writes to its socket.
+    const writes = vi.spyOn(redis.stream, 'write');
+    try {
+      expect(await a.admitSessionCall(id, 'weather', key, limits, 'l1')).toEqual({
+        session: { terminated: false, backendSessionId: 'b1' },
+        admission: { admitted: true },
+      });
+      expect(writes).toHaveBeenCalledTimes(1);
+    } finally {
+      writes.mockRestore();
+    }
+    const counts = await commandCounts(redis);
+    expect(clientCommands(counts)).toEqual({ evalsha: 1 });
+    // The session's HMGET, and the one the script runs.
+    expect(counts['hmget']).toBe(2);
+    expect(await redis.zrange(`mcpgw:quota:{${key}}:c`, '0', '-1')).toEqual(['l1']);
+  });
+
+  it('admits a call with its session once, also when the script cache was emptied', async () => {
+    const [a] = replicas();
+    const key = `quota-${crypto.randomUUID()}`;
+    const limits = { requests: { limit: 5, windowSeconds: 60 } };
+    await redis.script('FLUSH');
+
+    expect(await a.admitSessionCall(jti(), 'weather', key, limits, 'l1')).toEqual({
+      session: { terminated: false },
+      admission: { admitted: true },
+    });
+    expect(await redis.hget(`mcpgw:quota:{${key}}:w`, 'count')).toBe('1');
+  });
+
   it('takes quota keys holding what this store did not write as no calls made', async () => {
     const [a] = replicas();
     const key = `quota-${crypto.randomUUID()}`;

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.ts';
-import { assertCallAdmission, assertCallRelease, type CallAdmission } from '../store/call-quota.ts';
+import {
+  assertCallAdmission,
+  assertCallRelease,
+  type CallAdmission,
+  type CallLimits,
+} from '../store/call-quota.ts';
 import { parseStoredPinRecord, toPinRecordJson } from '../store/pin-record.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
 import { assertToolSelection, parseStoredSelection, type StoredSelection } from '../store/tool-selection.ts';
@@ -54,7 +59,8 @@ const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
  * jti (never the token), expiring with it; pending server-to-client requests as JSON strings
  * taken with GETDEL; an owner's tool selection as a JSON string (SET … PX, GET, DEL); a quota
  * key's window as a hash and its concurrency leases as a sorted set, both changed by one script
- * per `admitCall` (a ZREM per `releaseCall`); a pinned server's record as a hash (`rev`, `record`)
+ * per `admitCall` (a ZREM per `releaseCall`), and `admitSessionCall` the session's HMGET and that
+ * script sent as one pipeline; a pinned server's record as a hash (`rev`, `record`)
  * without TTL, written by compare and set in one script. A warm `lookup` is one HMGET.
  * `ensureBackendSession` creates once cluster-wide: a single flight per pair in this process,
  * then a Redis lock (SET NX PX) whose holder creates and stores while the others poll for its
@@ -88,6 +94,24 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const clock = () => Math.floor(now());
   const expiryAfter = (ttlSeconds: number) => Math.ceil(clock() + ttlSeconds * 1000);
   const isLive = (expires: string | null | undefined) => expires != null && Number(expires) > now();
+
+  /** The admit script's ARGV for one call. */
+  const admitArgs = ({ requests, concurrent }: CallLimits, lease: string) => [
+    clock(),
+    lease,
+    requests?.limit ?? 0,
+    (requests?.windowSeconds ?? 0) * 1000,
+    concurrent?.limit ?? 0,
+    (concurrent?.leaseSeconds ?? 0) * 1000,
+  ];
+
+  /** A session hash's [~expires, ~terminated, server field?] as a lookup answer. */
+  const toSessionLookup = ([expires, terminated, backendSessionId]: readonly (string | null)[]): SessionLookup => {
+    if (!isLive(expires)) return { terminated: false };
+    return backendSessionId == null
+      ? { terminated: terminated != null }
+      : { terminated: terminated != null, backendSessionId };
+  };
 
   async function claim(jti: string, server: string, ttlSeconds: number, create: () => Promise<string>) {
     const keys = [sessionKey(jti), lockKey(jti, server)];
@@ -132,11 +156,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   return {
     async lookup(jti, server): Promise<SessionLookup> {
       const fields = server === undefined ? RESERVED_FIELDS : [...RESERVED_FIELDS, toServerField(server)];
-      const [expires, terminated, backendSessionId] = await call(redis.hmget(sessionKey(jti), ...fields));
-      if (!isLive(expires)) return { terminated: false };
-      return backendSessionId == null
-        ? { terminated: terminated != null }
-        : { terminated: terminated != null, backendSessionId };
+      return toSessionLookup(await call(redis.hmget(sessionKey(jti), ...fields)));
     },
     async ensureBackendSession(jti, server, ttlSeconds, create) {
       const flight = `${jti}\u0000${server}`;
@@ -184,20 +204,31 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     },
     async admitCall(key, limits, lease) {
       assertCallAdmission(key, limits, lease);
-      const { requests, concurrent } = limits;
-      const reply = await script(
-        ADMIT_CALL_SCRIPT,
-        [...quotaKeys(key)],
-        [
-          clock(),
-          lease,
-          requests?.limit ?? 0,
-          (requests?.windowSeconds ?? 0) * 1000,
-          concurrent?.limit ?? 0,
-          (concurrent?.leaseSeconds ?? 0) * 1000,
-        ],
+      return toCallAdmission(await script(ADMIT_CALL_SCRIPT, [...quotaKeys(key)], admitArgs(limits, lease)));
+    },
+    async admitSessionCall(jti, server, key, limits, lease) {
+      assertCallAdmission(key, limits, lease);
+      const keys = [...quotaKeys(key)];
+      const args = admitArgs(limits, lease);
+      // Two slots ({jti} and {key}), so two commands, not one script: sent as one pipeline, one
+      // write and one round trip on the gateway's connection.
+      const replies = await call(
+        redis
+          .pipeline()
+          .hmget(sessionKey(jti), ...RESERVED_FIELDS, toServerField(server))
+          .evalsha(ADMIT_CALL_SCRIPT.sha1, keys.length, ...keys, ...args)
+          .exec(),
       );
-      return toCallAdmission(reply);
+      const [[readError, fields] = [], [scriptError, reply] = []] = replies ?? [];
+      if (readError != null) throw toStoreUnavailable('session store', readError);
+      let admitted = reply;
+      if (scriptError != null) {
+        if (!scriptError.message.startsWith('NOSCRIPT')) throw toStoreUnavailable('session store', scriptError);
+        // The script cache was empty (a restarted Redis): nothing ran, so it is sent once more, with its source.
+        admitted = await script(ADMIT_CALL_SCRIPT, keys, args);
+      }
+      const read = Array.isArray(fields) ? (fields as (string | null)[]) : [];
+      return { session: toSessionLookup(read), admission: toCallAdmission(admitted) };
     },
     async releaseCall(key, lease) {
       assertCallRelease(key, lease);

@@ -26,7 +26,7 @@ const refused = (reason: 'requests' | 'concurrent', retryAfterMs: number) => ({
 const ONE_PER_MINUTE: CallLimits = { requests: { limit: 1, windowSeconds: 60 } };
 
 /**
- * The behaviour of `admitCall` and `releaseCall` every SessionStore must show; registered by
+ * The behaviour of `admitCall`, `admitSessionCall` and `releaseCall` every SessionStore must show; registered by
  * `runSessionStoreCase` inside its own describe, so that each implementation runs it.
  */
 export function runCallQuotaCase({ store, advance }: CallQuotaCaseContext): void {
@@ -193,6 +193,64 @@ export function runCallQuotaCase({ store, advance }: CallQuotaCaseContext): void
     expect(await admit(limits, 'other', longKey)).toEqual(refused('concurrent', MAX_CALL_LIMIT_SECONDS * 1000));
     await store().releaseCall(longKey, longLease);
     expect(await admit(limits, 'other', longKey)).toEqual(ADMITTED);
+  });
+
+  describe('admitSessionCall', () => {
+    const ONE_AT_ONCE: CallLimits = { concurrent: { limit: 1, leaseSeconds: 30 } };
+    let jti: string;
+    beforeEach(() => {
+      jti = `jti-${crypto.randomUUID()}`;
+    });
+
+    it("answers the session's lookup and the call's admission together", async () => {
+      await store().ensureBackendSession(jti, 'weather', 3600, async () => 'b1');
+
+      expect(await store().admitSessionCall(jti, 'weather', key, ONE_AT_ONCE, 'a')).toEqual({
+        session: { terminated: false, backendSessionId: 'b1' },
+        admission: ADMITTED,
+      });
+      expect(await store().admitSessionCall(jti, 'files', key, ONE_AT_ONCE, 'b')).toEqual({
+        session: { terminated: false },
+        admission: refused('concurrent', 30_000),
+      });
+    });
+
+    it('counts against the same quota as admitCall', async () => {
+      expect(await admit(ONE_PER_MINUTE, 'a')).toEqual(ADMITTED);
+
+      const answer = await store().admitSessionCall(jti, 'weather', key, ONE_PER_MINUTE, 'b');
+      expect(answer).toEqual({ session: { terminated: false }, admission: refused('requests', 60_000) });
+      advance(60_000);
+      expect((await store().admitSessionCall(jti, 'weather', key, ONE_PER_MINUTE, 'c')).admission).toEqual(ADMITTED);
+      expect(await admit(ONE_PER_MINUTE, 'd')).toEqual(refused('requests', 60_000));
+    });
+
+    it('admits the call on an ended session too, whose slot releaseCall gives back', async () => {
+      await store().ensureBackendSession(jti, 'weather', 3600, async () => 'b1');
+      await store().terminate(jti, 3600);
+
+      expect(await store().admitSessionCall(jti, 'weather', key, ONE_AT_ONCE, 'a')).toEqual({
+        session: { terminated: true },
+        admission: ADMITTED,
+      });
+      await store().releaseCall(key, 'a');
+
+      expect(await admit(ONE_AT_ONCE, 'b')).toEqual(ADMITTED);
+    });
+
+    it('refuses limits out of bounds with INVALID_PARAMS, counting nothing', async () => {
+      const limits: CallLimits = { requests: { limit: 0, windowSeconds: 60 } };
+      await expect(store().admitSessionCall(jti, 'weather', key, limits, 'a')).rejects.toMatchObject({
+        code: 'INVALID_PARAMS',
+        message: expect.stringContaining('requests.limit'),
+      });
+      await expect(store().admitSessionCall(jti, 'weather', '', ONE_PER_MINUTE, 'a')).rejects.toMatchObject({
+        code: 'INVALID_PARAMS',
+        message: expect.stringContaining('quota key'),
+      });
+
+      expect(await admit(ONE_PER_MINUTE, 'b')).toEqual(ADMITTED);
+    });
   });
 
   describe('refuses with INVALID_PARAMS, counting nothing,', () => {

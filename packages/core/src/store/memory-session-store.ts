@@ -3,6 +3,8 @@ import {
   assertCallAdmission,
   assertCallRelease,
   releaseCallFrom,
+  type CallAdmission,
+  type CallLimits,
   type StoredCallQuota,
 } from './call-quota.ts';
 import { parseStoredPinRecord, toPinRecordJson } from './pin-record.ts';
@@ -97,14 +99,25 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
     return entry;
   }
 
+  function lookup(jti: string, server: string | undefined): SessionLookup {
+    const entry = live(sessions, jti);
+    if (entry === undefined) return { terminated: false };
+    const backendSessionId = server === undefined ? undefined : entry.backends.get(server);
+    return backendSessionId === undefined
+      ? { terminated: entry.terminated }
+      : { terminated: entry.terminated, backendSessionId };
+  }
+
+  function admitCall(key: string, limits: CallLimits, lease: string): CallAdmission {
+    assertCallAdmission(key, limits, lease);
+    const { admission, next } = admitCallTo(live(quotas, key), limits, lease, now());
+    if (next !== undefined) setNewest(quotas, key, next, maxQuotas);
+    return admission;
+  }
+
   return {
-    async lookup(jti, server): Promise<SessionLookup> {
-      const entry = live(sessions, jti);
-      if (entry === undefined) return { terminated: false };
-      const backendSessionId = server === undefined ? undefined : entry.backends.get(server);
-      return backendSessionId === undefined
-        ? { terminated: entry.terminated }
-        : { terminated: entry.terminated, backendSessionId };
+    async lookup(jti, server) {
+      return lookup(jti, server);
     },
     async ensureBackendSession(jti, server, ttlSeconds, create) {
       const existing = live(sessions, jti)?.backends.get(server);
@@ -161,10 +174,12 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
       setNewest(selections, owner, entry, maxSelections);
     },
     async admitCall(key, limits, lease) {
-      assertCallAdmission(key, limits, lease);
-      const { admission, next } = admitCallTo(live(quotas, key), limits, lease, now());
-      if (next !== undefined) setNewest(quotas, key, next, maxQuotas);
-      return admission;
+      return admitCall(key, limits, lease);
+    },
+    async admitSessionCall(jti, server, key, limits, lease) {
+      // Admitted first: limits out of bounds are refused before anything is read, as in the other stores.
+      const admission = admitCall(key, limits, lease);
+      return { session: lookup(jti, server), admission };
     },
     async releaseCall(key, lease) {
       assertCallRelease(key, lease);

@@ -64,6 +64,21 @@ export interface SessionStore {
    */
   admitCall(key: string, limits: CallLimits, lease: string): Promise<CallAdmission>;
   /**
+   * `lookup(jti, server)` and `admitCall(key, limits, lease)` in one round trip to the backing
+   * store, for the warm path of a call under a quota: both answers, each as its own operation
+   * gives it. The two are independent: the call is admitted (counted, its slot taken) whatever
+   * the session's state, so a caller that finds the session ended gives the slot back with
+   * releaseCall; the window's count of that call stays used.
+   * @throws GatewayError INVALID_PARAMS as admitCall does, before the store is reached.
+   */
+  admitSessionCall(
+    jti: string,
+    server: string,
+    key: string,
+    limits: CallLimits,
+    lease: string,
+  ): Promise<SessionCallAdmission>;
+  /**
    * Frees the slot `lease` took (idempotent; unknown leases are ignored). One round trip.
    * @throws GatewayError INVALID_PARAMS for a key or lease out of bounds (`assertCallRelease`).
    */
@@ -88,6 +103,12 @@ export interface SessionStore {
 export interface SessionLookup {
   readonly terminated: boolean;
   readonly backendSessionId?: string;
+}
+
+/** Result of `SessionStore.admitSessionCall`: the session's lookup and the call's admission. */
+export interface SessionCallAdmission {
+  readonly session: SessionLookup;
+  readonly admission: CallAdmission;
 }
 
 /** A server-to-client request waiting for the client's answer. */

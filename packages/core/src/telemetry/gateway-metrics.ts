@@ -52,6 +52,7 @@ export type StoreOperation =
   | 'readSelection'
   | 'writeSelection'
   | 'admitCall'
+  | 'admitSessionCall'
   | 'releaseCall'
   | 'readPins'
   | 'writePins'

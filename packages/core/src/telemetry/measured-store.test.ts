@@ -44,6 +44,7 @@ function failingStore(error: unknown): SessionStore {
     readSelection: fail,
     writeSelection: fail,
     admitCall: fail,
+    admitSessionCall: fail,
     releaseCall: fail,
     readPins: fail,
     writePins: fail,
@@ -71,6 +72,10 @@ describe('createMeasuredSessionStore', () => {
     expect(await store.admitCall('quota-1', oneAtOnce, 'l1')).toEqual({ admitted: true });
     expect(await store.admitCall('quota-1', oneAtOnce, 'l2')).toMatchObject({ admitted: false });
     await store.releaseCall('quota-1', 'l1');
+    expect(await store.admitSessionCall('j1', 'weather', 'quota-1', oneAtOnce, 'l3')).toEqual({
+      session: { terminated: false, backendSessionId: 'b1' },
+      admission: { admitted: true },
+    });
     const pins = { revision: 1, tools: {}, quarantined: {} };
     expect(await store.writePins('files', pins)).toBe(true);
     expect(await store.readPins('files')).toEqual(pins);
@@ -89,6 +94,7 @@ describe('createMeasuredSessionStore', () => {
       ['admitCall', true],
       ['admitCall', true],
       ['releaseCall', true],
+      ['admitSessionCall', true],
       ['writePins', true],
       ['readPins', true],
       ['putPending', true],
@@ -115,6 +121,10 @@ describe('createMeasuredSessionStore', () => {
       ['readSelection', store.readSelection('owner-1')],
       ['writeSelection', store.writeSelection('owner-1', ['weather_get'], 60)],
       ['admitCall', store.admitCall('quota-1', { requests: { limit: 1, windowSeconds: 60 } }, 'l1')],
+      [
+        'admitSessionCall',
+        store.admitSessionCall('j1', 'weather', 'quota-1', { requests: { limit: 1, windowSeconds: 60 } }, 'l1'),
+      ],
       ['releaseCall', store.releaseCall('quota-1', 'l1')],
       ['readPins', store.readPins('files')],
       ['writePins', store.writePins('files', { revision: 1, tools: {}, quarantined: {} })],
