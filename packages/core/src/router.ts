@@ -6,9 +6,9 @@
  */
 export { decideRoute } from './decision/route.ts';
 export { argumentsOf, authorizeForward, refusalError } from './decision/authorize.ts';
-export { admitCallQuota } from './decision/call-quota.ts';
+export { admitCallQuota, quotaCheckOf } from './decision/call-quota.ts';
 export { confirmationNeed } from './decision/call-confirmation.ts';
-export type { AdmittedCall } from './decision/call-quota.ts';
+export type { AdmittedCall, QuotaCheck } from './decision/call-quota.ts';
 export type { Authorization } from './decision/authorize.ts';
 export type { AccessControl, RequestAccess } from './decision/access-control.ts';
 export { unverified } from './identity/authentication.ts';
@@ -26,7 +26,13 @@ export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './dec
 export type { ResultRewrite } from './decision/result-rewrite.ts';
 export { isForwardedMethod } from './decision/routed-methods.ts';
 export type { Era } from './decision/routed-methods.ts';
-export type { PresentedSession, SessionAdmission, SessionCheck, SessionGate } from './decision/session-gate.ts';
+export type {
+  GatedCall,
+  PresentedSession,
+  SessionAdmission,
+  SessionCheck,
+  SessionGate,
+} from './decision/session-gate.ts';
 
 export { createCallScope } from './relay/call-scope.ts';
 export type { CallScope, CallVerdict } from './relay/call-scope.ts';

@@ -8,6 +8,7 @@ import {
 } from '@mcp-gateway/core';
 import {
   admitCallQuota,
+  quotaCheckOf,
   createBackendInitTokens,
   createUpstreamClient,
   DEFAULT_MAX_BODY_BYTES,
@@ -136,6 +137,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
       }
       return admitCallQuota(store, plan.server, plan.target.name, caller, options.callTimeoutMs ?? 30_000, logger);
     },
+    quotaCheck: (plan, caller) => quotaCheckOf(plan, caller, options.callTimeoutMs ?? 30_000),
     identifyCaller: (auth) => options.callers?.identify(auth) ?? Promise.resolve(undefined),
     ensureBackendSession(
       claims: SessionClaims,

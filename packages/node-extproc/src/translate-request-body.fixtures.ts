@@ -135,6 +135,7 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     metrics: NO_METRICS,
     // No server here has quotas (test/quotas covers them through a real Envoy).
     admitQuota: () => Promise.resolve(undefined),
+    quotaCheck: () => undefined,
     identifyCaller: () => Promise.resolve(undefined),
     serverOf: (name) => routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),

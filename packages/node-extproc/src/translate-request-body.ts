@@ -25,10 +25,12 @@ import {
   NO_SPAN,
   type AdmittedCall,
   type Authentication,
+  type QuotaCheck,
   type ForwardPlan,
   type JsonRpcRequest,
   type RouteContext,
   type SessionClaims,
+  type SessionAdmission,
   type SessionGate,
 } from '@mcp-gateway/core/router';
 import { GatewayError, type Logger, type ServerConfig } from '@mcp-gateway/core';
@@ -72,6 +74,12 @@ export interface RequestBodyDeps extends BackendInitDeps {
    * exchange ends.
    */
   admitQuota(plan: ForwardPlan, caller: string | undefined): Promise<AdmittedCall | GatewayError | undefined>;
+  /**
+   * The quota a routed call counts against, for `caller` (core's quotaCheckOf): a legacy call
+   * under one has its session read with its admission (SessionGate.admitCall), in one store round
+   * trip. Undefined without one.
+   */
+  quotaCheck(plan: ForwardPlan, caller: string | undefined): QuotaCheck | undefined;
   /** The caller's identity hash of a sessionless (2026-07-28) request, as sessions bind it. */
   identifyCaller(auth: Authentication): Promise<string | undefined>;
   /**
@@ -189,7 +197,7 @@ async function mayRoute(
   jti: string | undefined,
   sessionVirtualServer: string | undefined,
   trace: StreamTrace,
-  caller: () => Promise<string | undefined>,
+  admitQuota: () => Promise<AdmittedCall | GatewayError | undefined>,
 ): Promise<Routed | undefined> {
   const control = deps.access();
   const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
@@ -204,7 +212,7 @@ async function mayRoute(
     plan.server.confirmDestructive === true ? deps.routeContext().catalog.toolItem(subject.servedName) : undefined;
   if (confirmationNeed(access, plan.server, subject, tool, argumentsOf(plan)).needed) return undefined;
   // Over its quota (or a store that cannot count it): the broker refuses it, counts and audits it.
-  const quota = await deps.admitQuota(plan, await caller());
+  const quota = await admitQuota();
   if (quota instanceof GatewayError) return undefined;
   // Refusals are counted by the broker, which answers them.
   if (verdict.allowed && verdict.by !== 'open') deps.metrics.accessDecision('router', verdict.by, verdict.rule, true);
@@ -241,22 +249,32 @@ async function routeLegacyCall(
   if (!checked.ok) return { response: refusalResponse(checked.error, message.id) };
   deps.metrics.sessionSeen(checked.claims.jti);
   const { server } = plan;
-  const admitted = await deps.gate.admit(checked.claims, server.name);
-  if (!admitted.ok) return { response: refusalResponse(admitted.error, message.id) };
-  const { caller } = checked.claims;
-  const routed = await mayRoute(message, plan, headers, deps, auth, checked.claims.jti, checked.claims.vs, trace, () =>
-    Promise.resolve(caller),
-  );
-  if (routed === undefined) return { response: toBroker(message.method) };
+  const { claims } = checked;
+  // A call under a quota has its session read with its admission, in one store round trip, once
+  // the access decision let it through. A call sent to the broker before that has its session
+  // read there, where the same gate answers an ended one with 404.
+  const quota = deps.quotaCheck(plan, claims.caller);
+  let session: SessionAdmission | undefined =
+    quota === undefined ? await deps.gate.admit(claims, server.name) : undefined;
+  if (session?.ok === false) return { response: refusalResponse(session.error, message.id) };
+  const admitQuota = async () => {
+    if (quota === undefined) return undefined;
+    const gated = await deps.gate.admitCall(claims, server.name, quota);
+    session = gated;
+    // An ended session: refused below, never routed.
+    return gated.ok ? gated.quota : gated.error;
+  };
+  const routed = await mayRoute(message, plan, headers, deps, auth, claims.jti, claims.vs, trace, admitQuota);
+  // The access decision let the call through without a quota check (nothing to check it against): read alone.
+  if (routed !== undefined && session === undefined) session = await deps.gate.admit(claims, server.name);
+  if (session?.ok === false) {
+    routed?.trail.finish();
+    return { response: refusalResponse(session.error, message.id) };
+  }
+  if (routed === undefined || session === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
-    backendSessionId = await deps.ensureBackendSession(
-      checked.claims,
-      server,
-      headers,
-      admitted.backendSessionId,
-      routed.span,
-    );
+    backendSessionId = await deps.ensureBackendSession(claims, server, headers, session.backendSessionId, routed.span);
   } catch (error) {
     routed.trail.finish();
     routed.release?.();
@@ -292,8 +310,8 @@ async function routeModernCall(
   auth: Authentication,
   trace: StreamTrace,
 ): Promise<RequestBodyResult> {
-  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined, trace, () =>
-    deps.identifyCaller(auth),
+  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined, trace, async () =>
+    deps.admitQuota(plan, await deps.identifyCaller(auth)),
   );
   if (routed === undefined) return { response: toBroker(message.method) };
   return {

@@ -3,6 +3,7 @@ import type { GatewaySpan } from '../telemetry/gateway-tracer.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
 import type { Catalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
+import type { QuotaCheck } from '../decision/call-quota.ts';
 import type { ForwardPlan } from '../decision/route.ts';
 import type { Authentication } from '../identity/authentication.ts';
 import type { GatewayError } from '../errors.ts';
@@ -57,6 +58,12 @@ export interface LegacySession {
   readonly claims: SessionClaims;
   /** The backend session the store holds for the call's server, when one exists. */
   readonly backendSessionId?: string | undefined;
+  /**
+   * Set while the session gate's store read is left for the call's quota admission (`check`):
+   * the session is not yet known not to have ended, nor `backendSessionId`. forwardGuarded reads
+   * both with the admission, in one store round trip (SessionGate.admitCall).
+   */
+  readonly admitWith?: QuotaCheck | undefined;
 }
 
 /** One client request forwarded to an upstream: what every era direction takes. */

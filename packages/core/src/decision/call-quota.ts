@@ -1,6 +1,7 @@
 import type { QuotaConfig, ServerConfig } from '../config/schema.ts';
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import type { ForwardPlan } from './route.ts';
 import type { CallAdmission, CallLimits } from '../store/call-quota.ts';
 import type { SessionStore } from '../store/session-store.ts';
 
@@ -84,11 +85,54 @@ export interface AdmittedCall {
 const NOTHING_HELD: AdmittedCall = Object.freeze({ release() {} });
 
 /**
+ * The quota a forwarded call counts against, for `caller` (see quotaCheckFor): only a
+ * tools/call, on a server with quotas; undefined otherwise.
+ */
+export function quotaCheckOf(
+  plan: ForwardPlan,
+  caller: string | undefined,
+  callTimeoutMs: number,
+): QuotaCheck | undefined {
+  if (plan.server.quotas === undefined || plan.method !== 'tools/call' || plan.target === undefined) return undefined;
+  return quotaCheckFor(plan.server, plan.target.name, quotaOwner(caller), callTimeoutMs);
+}
+
+/**
+ * What the store's answer to a call's admission under `check` (taken with `lease`) means: the
+ * refusal when over the quota, else the slot to give back when the call is over (a no-op without
+ * a concurrency limit).
+ */
+export function toAdmittedCall(
+  store: Pick<SessionStore, 'releaseCall'>,
+  check: QuotaCheck,
+  lease: string,
+  admission: CallAdmission,
+  logger: Logger,
+): AdmittedCall | GatewayError {
+  if (!admission.admitted) return quotaRefusal(check, admission);
+  if (check.limits.concurrent === undefined) return NOTHING_HELD;
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      store.releaseCall(check.key, lease).catch((error: unknown) => {
+        logger.warn('could not free a quota slot; it frees itself when its lease ends', {
+          server: check.server,
+          error: String(error),
+        });
+      });
+    },
+  };
+}
+
+/**
  * Counts a tools/call of the upstream's `tool` on `server` against the caller's quota, if it has
  * one, in one store round trip: undefined without a quota, the refusal when over it, else the
  * slot to give back when the call is over. A store that cannot count refuses the call
  * (STORE_UNAVAILABLE): a quota that cannot be kept is not skipped. The broker, the worker and
- * the Envoy router all decide through here.
+ * the Envoy router all decide through here, or through SessionGate.admitCall for a legacy call
+ * whose session is read with its admission.
  */
 export async function admitCallQuota(
   store: Pick<SessionStore, 'admitCall' | 'releaseCall'>,
@@ -109,19 +153,5 @@ export async function admitCallQuota(
       ? error
       : new GatewayError('STORE_UNAVAILABLE', `the quota of ${server.name} could not be counted`, { cause: error });
   }
-  if (!admission.admitted) return quotaRefusal(check, admission);
-  if (check.limits.concurrent === undefined) return NOTHING_HELD;
-  let released = false;
-  return {
-    release() {
-      if (released) return;
-      released = true;
-      store.releaseCall(check.key, lease).catch((error: unknown) => {
-        logger.warn('could not free a quota slot; it frees itself when its lease ends', {
-          server: server.name,
-          error: String(error),
-        });
-      });
-    },
-  };
+  return toAdmittedCall(store, check, lease, admission, logger);
 }

@@ -5,6 +5,11 @@ import { unverified } from '../identity/authentication.ts';
 import { createCallerIdentities, credentialIdentity as callerIdentity } from '../session/caller-identity.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
+import { fakeServer } from '../catalog/catalog.fixtures.ts';
+import { GatewayError } from '../errors.ts';
+import { NO_METRICS } from '../telemetry/gateway-metrics.ts';
+import { createMeasuredSessionStore } from '../telemetry/measured-store.ts';
+import { quotaCheckFor, quotaOwner } from './call-quota.ts';
 import { createSessionGate, type SessionCheck } from './session-gate.ts';
 
 const KEY = 'session-gate-test-key-0123456789abcdef';
@@ -127,6 +132,57 @@ describe('createSessionGate', () => {
     const admitted = await gate.admit(claims, 'weather');
 
     expect(admitted.ok ? 'ok' : admitted.error.code).toBe('SESSION_NOT_FOUND');
+  });
+
+  describe('admitCall', () => {
+    /** A memory store whose operations are recorded by name, so that a test can count them. */
+    function measured() {
+      const operations: string[] = [];
+      const store = createMeasuredSessionStore(createMemorySessionStore(), {
+        ...NO_METRICS,
+        storeOperation: (operation) => operations.push(operation),
+      });
+      const tokens = createSessionTokens({ key: KEY, ttlSeconds: 60 });
+      const gate = createSessionGate({ tokens, store, callers: createCallerIdentities(), logger: NOOP_LOGGER });
+      const open = () => tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+      return { store, gate, open, operations };
+    }
+    const server = fakeServer('weather', 'w_', { quotas: [{ requests: 2, windowSeconds: 60, concurrentCalls: 1 }] });
+    const check = () => quotaCheckFor(server, 'forecast', quotaOwner(undefined), 30_000)!;
+
+    it('admits the session and counts the call in one store operation, naming the backend session', async () => {
+      const { store, gate, open, operations } = measured();
+      const { claims } = await open();
+      await store.ensureBackendSession(claims.jti, 'weather', 60, async () => 'backend-1');
+      operations.length = 0;
+
+      const gated = await gate.admitCall(claims, 'weather', check());
+
+      expect(gated).toMatchObject({ ok: true, claims, backendSessionId: 'backend-1' });
+      expect(gated.ok && !(gated.quota instanceof GatewayError)).toBe(true);
+      expect(operations).toEqual(['admitSessionCall']);
+      expect(await gate.admitCall(claims, 'weather', check())).toMatchObject({
+        ok: true,
+        quota: { code: 'RATE_LIMITED', data: { reason: 'concurrent' } },
+      });
+    });
+
+    it('refuses a call on an ended session with SESSION_NOT_FOUND and gives its slot back', async () => {
+      const { store, gate, open, operations } = measured();
+      const { claims } = await open();
+      await store.terminate(claims.jti, 60);
+      operations.length = 0;
+
+      const gated = await gate.admitCall(claims, 'weather', check());
+
+      expect(gated.ok ? 'ok' : gated.error.code).toBe('SESSION_NOT_FOUND');
+      // The slot goes back in the background.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(operations).toEqual(['admitSessionCall', 'releaseCall']);
+      const live = await open();
+      const next = await gate.admitCall(live.claims, 'weather', check());
+      expect(next.ok && !(next.quota instanceof GatewayError)).toBe(true);
+    });
   });
 
   it("keeps a verified caller's session across a refreshed token and refuses another subject", async () => {

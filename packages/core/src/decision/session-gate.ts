@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
+import { toAdmittedCall, type AdmittedCall, type QuotaCheck } from './call-quota.ts';
 import type { Authentication } from '../identity/authentication.ts';
 import type { CallerIdentities } from '../session/caller-identity.ts';
 import type { SessionClaims, SessionTokens } from '../session/session-token.ts';
@@ -29,7 +30,8 @@ export type SessionAdmission =
 /**
  * Decides whether a request may use the legacy session it presents; one per gateway, shared by
  * the broker, the Envoy router and the worker. Two steps, so that a host can route between them
- * (the store read names the server the call goes to): `check` needs no I/O, `admit` reads the store.
+ * (the store read names the server the call goes to): `check` needs no I/O, `admit` reads the store,
+ * and `admitCall` reads it with a call's quota admission.
  */
 export interface SessionGate {
   /**
@@ -42,7 +44,29 @@ export interface SessionGate {
    * backend session it holds on `server`, when a server is named.
    */
   admit(claims: SessionClaims, server?: string): Promise<SessionAdmission>;
+  /**
+   * `admit` and the admission of a call to `server` under its quota (`check`, see quotaCheckOf)
+   * in one store round trip (SessionStore.admitSessionCall): the warm path of a legacy call under
+   * a quota. An ended session is refused as `admit` refuses it, whatever the quota said, and the
+   * slot the call took is given back; the window's count of that one call stays used (the store
+   * counted it in the same round trip, not knowing the session had ended).
+   */
+  admitCall(claims: SessionClaims, server: string, check: QuotaCheck): Promise<GatedCall>;
 }
+
+/**
+ * SessionGate.admitCall's answer: the session admitted (with the backend session it holds on the
+ * server) and what the quota made of the call (the slot it holds, or the refusal to answer), or
+ * the session refused with the error to answer.
+ */
+export type GatedCall =
+  | {
+      readonly ok: true;
+      readonly claims: SessionClaims;
+      readonly backendSessionId?: string;
+      readonly quota: AdmittedCall | GatewayError;
+    }
+  | { readonly ok: false; readonly error: GatewayError };
 
 /** What the gate reads. */
 export interface SessionGateDeps {
@@ -87,6 +111,19 @@ export function createSessionGate(deps: SessionGateDeps): SessionGate {
       return state.backendSessionId === undefined
         ? { ok: true, claims }
         : { ok: true, claims, backendSessionId: state.backendSessionId };
+    },
+    async admitCall(claims, server, check) {
+      const lease = crypto.randomUUID();
+      const { session, admission } = await store.admitSessionCall(claims.jti, server, check.key, check.limits, lease);
+      const quota = toAdmittedCall(store, check, lease, admission, logger);
+      if (session.terminated) {
+        if (!(quota instanceof GatewayError)) quota.release();
+        logger.debug('request on an ended session', { jti: claims.jti });
+        return notFound();
+      }
+      return session.backendSessionId === undefined
+        ? { ok: true, claims, quota }
+        : { ok: true, claims, backendSessionId: session.backendSessionId, quota };
     },
   };
 }

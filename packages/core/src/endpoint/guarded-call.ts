@@ -2,6 +2,7 @@ import { NO_AUDIT, type Auditor, type AuditTrail } from '../audit/audit-record.t
 import type { ClientCall } from '../calls/call-context.ts';
 import { forwardCall } from '../calls/forward-call.ts';
 import type { AccessVerdict, RequestAccess } from '../decision/access-control.ts';
+import { toErrorResponse } from '../protocol/error-mapping.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
@@ -20,18 +21,37 @@ import type { EndpointContext } from './endpoint-context.ts';
  * the Envoy router makes too), recording the decision in the audit trail: a refused call is
  * answered with `refuse(error)`; an allowed one is recorded when its answer has been relayed. A
  * call that needs the user's confirmation (core's confirmationNeed) is forwarded only once
- * confirmed (see confirmed-call.ts), and only then counted against its quota.
+ * confirmed (see confirmed-call.ts), and only then counted against its quota. A legacy call whose
+ * session the gate has not read yet (`admitWith`) has it read first, before anything is counted
+ * or audited: with its quota's admission, in one store round trip, when it goes on at once.
  */
 export async function forwardGuarded(
   ctx: EndpointContext,
-  call: ClientCall,
+  received: ClientCall,
   era: Era,
   access: RequestAccess,
   refuse: (error: GatewayError) => Response,
 ): Promise<Response> {
   const started = performance.now();
-  const authorization = authorizeForward(ctx.access(), access, call.plan);
+  const authorization = authorizeForward(ctx.access(), access, received.plan);
   const { subject, verdict } = authorization;
+  const confirmation =
+    subject === undefined || authorization.error !== undefined
+      ? undefined
+      : confirmationNeed(
+          access,
+          received.plan.server,
+          subject,
+          // The served annotations are read only for a server that confirms destructive tools.
+          received.plan.server.confirmDestructive === true
+            ? ctx.upstreams.catalog().toolItem(subject.servedName)
+            : undefined,
+          argumentsOf(received.plan),
+        );
+  // Before anything is counted or audited: a call on an ended session is answered 404 alone.
+  const gated = await gateSession(ctx, received, confirmation?.needed === false);
+  if (gated instanceof Response) return gated;
+  const { call, quota } = gated;
   if (subject === undefined) return forwardCall(ctx, call, era);
   if (verdict.by !== 'open')
     ctx.metrics.accessDecision(ctx.hostName, decidedBy(verdict), verdict.rule, verdict.allowed);
@@ -64,16 +84,8 @@ export async function forwardGuarded(
     ctx.metrics.call({ ...fact, outcome: 'denied', seconds: 0 });
     return refuse(authorization.error);
   }
-  const confirmation = confirmationNeed(
-    access,
-    call.plan.server,
-    subject,
-    // The served annotations are read only for a server that confirms destructive tools.
-    call.plan.server.confirmDestructive === true ? ctx.upstreams.catalog().toolItem(subject.servedName) : undefined,
-    argumentsOf(call.plan),
-  );
   const guarded = { trail, fact, item, started, auditor };
-  if (!confirmation.needed) return admitAndForward(ctx, call, era, guarded, refuse);
+  if (confirmation?.needed !== true) return admitAndForward(ctx, call, era, guarded, refuse, quota);
   const unconfirmed = (error: GatewayError, outcome: ConfirmationOutcome) => {
     trail.confirmation(outcome);
     trail.finish();
@@ -100,6 +112,35 @@ export async function forwardGuarded(
   return admitAndForward(ctx, checked.call, era, guarded, refuse);
 }
 
+/**
+ * The session read a legacy call's gate left for its quota admission (LegacySession.admitWith):
+ * with the admission, in one store round trip, when the call goes on now (`withQuota`); alone
+ * when it is refused or waits for a confirmation first (its quota is counted once confirmed).
+ * The call with its session admitted and the quota's answer, or the 404 of an ended session.
+ */
+async function gateSession(
+  ctx: EndpointContext,
+  call: ClientCall,
+  withQuota: boolean,
+): Promise<Response | { call: ClientCall; quota?: AdmittedCall | GatewayError }> {
+  const session = call.session;
+  const check = session?.admitWith;
+  if (session === undefined || check === undefined) return { call };
+  const server = call.plan.server.name;
+  const admitted = (backendSessionId: string | undefined): ClientCall => ({
+    ...call,
+    session: { token: session.token, claims: session.claims, backendSessionId },
+  });
+  if (withQuota) {
+    const gated = await ctx.gate.admitCall(session.claims, server, check);
+    if (!gated.ok) return toErrorResponse(gated.error, call.message.id, ctx.logger);
+    return { call: admitted(gated.backendSessionId), quota: gated.quota };
+  }
+  const gated = await ctx.gate.admit(session.claims, server);
+  if (!gated.ok) return toErrorResponse(gated.error, call.message.id, ctx.logger);
+  return { call: admitted(gated.backendSessionId) };
+}
+
 /** What forwardGuarded made of a call the access decision allowed, for the rest of its way. */
 interface GuardedCall {
   readonly trail: AuditTrail;
@@ -110,8 +151,9 @@ interface GuardedCall {
 }
 
 /**
- * An allowed (and, where needed, confirmed) call: counted against its quota, forwarded, and
- * recorded once its answer has been relayed.
+ * An allowed (and, where needed, confirmed) call: counted against its quota (unless `admitted`
+ * says how it was already, with its session), forwarded, and recorded once its answer has been
+ * relayed.
  */
 async function admitAndForward(
   ctx: EndpointContext,
@@ -119,10 +161,10 @@ async function admitAndForward(
   era: Era,
   guarded: GuardedCall,
   refuse: (error: GatewayError) => Response,
+  admitted?: AdmittedCall | GatewayError,
 ): Promise<Response> {
   const { trail, fact, item, started, auditor } = guarded;
-  const subjectKind = fact.kind;
-  const quota = await admitQuota(ctx, call, subjectKind);
+  const quota = admitted ?? (await admitQuota(ctx, call));
   if (quota instanceof GatewayError) {
     const reason = (quota.data as { reason: string }).reason;
     call.logger.warn('call refused by its quota', { ...item, reason });
@@ -187,15 +229,11 @@ async function admitAndForward(
 }
 
 /** The quota check of a tools/call (see admitCallQuota); undefined for other calls and servers without quotas. */
-async function admitQuota(
-  ctx: EndpointContext,
-  call: ClientCall,
-  kind: string,
-): Promise<AdmittedCall | GatewayError | undefined> {
-  const server = call.plan.server;
-  if (server.quotas === undefined || kind !== 'tool' || call.plan.target === undefined) return undefined;
+async function admitQuota(ctx: EndpointContext, call: ClientCall): Promise<AdmittedCall | GatewayError | undefined> {
+  const { server, method, target } = call.plan;
+  if (server.quotas === undefined || method !== 'tools/call' || target === undefined) return undefined;
   const caller = call.session !== undefined ? call.session.claims.caller : await ctx.callers.identify(call.auth);
-  return admitCallQuota(ctx.store, server, call.plan.target.name, caller, ctx.callTimeoutMs, ctx.logger);
+  return admitCallQuota(ctx.store, server, target.name, caller, ctx.callTimeoutMs, ctx.logger);
 }
 
 /** What decided, as the audit and the metrics name it. */

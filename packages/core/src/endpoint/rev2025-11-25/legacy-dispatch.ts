@@ -1,3 +1,4 @@
+import { quotaCheckOf } from '../../decision/call-quota.ts';
 import { decideRoute, type RouteDecision } from '../../decision/route.ts';
 import type { Authentication } from '../../identity/authentication.ts';
 import type { Logger } from '../../logger.ts';
@@ -21,7 +22,10 @@ export interface LegacyStreams {
  * Serves one legacy POST (protocol 2024-11-05 to 2025-11-25): initialize opens a session; every
  * other message needs one, which the session gate admits (a valid token of this gateway,
  * presented with the credential that opened it, not ended) before anything else happens, so a
- * request on an ended or foreign session gets 404 whatever it asks. Requests are then routed:
+ * request on an ended or foreign session gets 404 whatever it asks. A tools/call under a quota is
+ * the one exception: whether its session ended is read with its quota's admission, in one store
+ * round trip, once the access decision allowed it (see forwardGuarded); it still gets 404 and is
+ * never forwarded. Requests are then routed:
  * answered here, forwarded to the owning upstream, or refused.
  * @see https://modelcontextprotocol.io/specification/2025-11-25/basic/transports#sending-messages-to-the-server
  */
@@ -48,8 +52,12 @@ export async function handleLegacyPost(
     route = decideRoute(message as JsonRpcRequest, 'legacy', ctx.routeContext());
   }
   const server = route?.kind === 'forward' ? route.plan.server.name : undefined;
-  const admitted = await ctx.gate.admit(checked.claims, server);
-  if (!admitted.ok) return toErrorResponse(admitted.error, id, ctx.logger);
+  // A tools/call under a quota has its session read with its admission, in one store round trip
+  // (forwardGuarded); every other request here, before anything else.
+  const admitWith =
+    route?.kind === 'forward' ? quotaCheckOf(route.plan, checked.claims.caller, ctx.callTimeoutMs) : undefined;
+  const admitted = admitWith === undefined ? await ctx.gate.admit(checked.claims, server) : undefined;
+  if (admitted?.ok === false) return toErrorResponse(admitted.error, id, ctx.logger);
   const session = sessionRequest(ctx.logger, request, checked.claims, context);
   if (ctx.span.recording) {
     ctx.span.set({ 'mcp.session.id': checked.claims.jti, 'mcp.protocol.version': checked.claims.protocolVersion });
@@ -59,7 +67,12 @@ export async function handleLegacyPost(
   const rpc = message as JsonRpcRequest;
   if (route?.kind === 'refuse') return rpcErrorResponse(rpc.id, route.error, session.logger);
   const access = await ctx.access().requestAccess(request.headers, auth, rpc.method, checked.claims.vs);
-  if (!('auth' in access)) return rpcErrorResponse(rpc.id, access, session.logger);
+  if (!('auth' in access)) {
+    // An ended session is answered 404, whatever else is wrong with the request.
+    const late = admitWith === undefined ? undefined : await ctx.gate.admit(checked.claims, server);
+    if (late?.ok === false) return toErrorResponse(late.error, id, ctx.logger);
+    return rpcErrorResponse(rpc.id, access, session.logger);
+  }
   if (route?.kind !== 'forward') {
     const owner = sessionOwner(checked.claims.jti, checked.claims.caller);
     return answerLocal(ctx, rpc, access, owner, session.logger);
@@ -73,7 +86,8 @@ export async function handleLegacyPost(
     session: {
       token: session.token,
       claims: checked.claims,
-      backendSessionId: admitted.backendSessionId,
+      backendSessionId: admitted?.backendSessionId,
+      admitWith,
     },
   };
   return forwardGuarded(ctx, call, 'legacy', access, (error) => rpcErrorResponse(rpc.id, error, session.logger));
