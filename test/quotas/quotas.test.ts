@@ -30,6 +30,9 @@ function tools(server: McpServer): void {
       content: [{ type: 'text', text: `opened ${title}` }],
     }),
   );
+  server.registerTool('ping', { description: 'Answers at once', inputSchema: {} }, () => ({
+    content: [{ type: 'text', text: 'pong' }],
+  }));
   server.registerTool('export', { description: 'A long export', inputSchema: {} }, async () => {
     await new Promise<void>((resolve) => (release = resolve));
     return { content: [{ type: 'text', text: 'exported' }] };
@@ -72,6 +75,86 @@ async function ready(baseUrl: string): Promise<void> {
     const status = (await (await fetch(`${baseUrl}/status`)).json()) as { servers: { ready: boolean }[] };
     return status.servers.every((server) => server.ready) ? true : undefined;
   });
+}
+
+/** A legacy client's HTTP exchanges with one host, sent by hand so that a test holds the session id. */
+interface LegacyHost {
+  /** Opens a session (initialize and notifications/initialized) and returns its id. */
+  initialize(): Promise<string>;
+  post(message: object, sessionId: string): Promise<Response>;
+  /** Ends the session with DELETE. */
+  end(sessionId: string): Promise<void>;
+}
+
+const LEGACY_VERSION = '2025-11-25';
+
+function legacyHeaders(sessionId?: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    accept: 'application/json, text/event-stream',
+    ...(sessionId === undefined ? {} : { 'mcp-session-id': sessionId, 'mcp-protocol-version': LEGACY_VERSION }),
+  };
+}
+
+/** A LegacyHost on the gateway (or Envoy) at `url`. */
+function legacyHttp(url: string): LegacyHost {
+  const post = (message: object, sessionId?: string) =>
+    fetch(url, { method: 'POST', headers: legacyHeaders(sessionId), body: JSON.stringify(message) });
+  return {
+    async initialize() {
+      const response = await post({
+        jsonrpc: '2.0',
+        id: 0,
+        method: 'initialize',
+        params: { protocolVersion: LEGACY_VERSION, capabilities: {}, clientInfo: { name: 'quotas', version: '1' } },
+      });
+      const sessionId = response.headers.get('mcp-session-id');
+      expect((await readRpcMessage(response, 0)).result).toBeDefined();
+      expect(sessionId).toBeTruthy();
+      const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, sessionId!);
+      await initialized.body?.cancel();
+      return sessionId!;
+    },
+    post,
+    async end(sessionId) {
+      const response = await fetch(url, { method: 'DELETE', headers: legacyHeaders(sessionId) });
+      expect(response.status).toBeLessThan(300);
+      await response.body?.cancel();
+    },
+  };
+}
+
+/**
+ * A call of `tool` (under the server's one-at-a-time quota) on a session ended by DELETE is
+ * answered 404 and never forwarded, and the slot it was admitted into is given back: a live
+ * session's call of the same tool right after is forwarded, not refused for concurrency.
+ */
+async function expectEndedSessionRefused(host: LegacyHost, upstream: SdkUpstream, tool: string): Promise<void> {
+  const ended = await host.initialize();
+  await host.end(ended);
+  const before = callsOf(upstream, 'export');
+  const call = (id: number) => ({ jsonrpc: '2.0', id, method: 'tools/call', params: { name: tool, arguments: {} } });
+
+  const refused = await host.post(call(1), ended);
+  expect(refused.status).toBe(404);
+  expect(await readRpcMessage(refused, 1)).toMatchObject({
+    error: { message: expect.stringMatching(/Session not found/) },
+  });
+  expect(callsOf(upstream, 'export')).toBe(before);
+
+  // The slot is given back in the background: a moment later it is free.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const live = await host.initialize();
+  try {
+    const running = host.post(call(2), live);
+    await waitFor('the live export', () => (callsOf(upstream, 'export') === before + 1 ? true : undefined));
+    release();
+    expect(await readRpcMessage(await running, 2)).toMatchObject({
+      result: { content: [{ type: 'text', text: 'exported' }] },
+    });
+  } finally {
+    await host.end(live);
+  }
 }
 
 describe('quotas on the broker', () => {
@@ -155,6 +238,10 @@ describe('quotas on the broker', () => {
       await connected.close();
     }
   });
+
+  it('answers a call on an ended session 404, never forwarded, and keeps no slot for it', async () => {
+    await expectEndedSessionRefused(legacyHttp(gateway.url), upstream, 't_export');
+  });
 });
 
 describe('quotas behind a real Envoy with the ext_proc router', () => {
@@ -193,6 +280,10 @@ describe('quotas behind a real Envoy with the ext_proc router', () => {
     }
     expect(callsOf(stack.upstreams[0], 'create_issue')).toBe(3);
   });
+
+  it('answers a call on an ended session 404, never forwarded, and keeps no slot for it', async () => {
+    await expectEndedSessionRefused(legacyHttp(stack.mcpUrl), stack.upstreams[0], 's1_export');
+  });
 });
 
 describe('quotas in the built worker', () => {
@@ -223,6 +314,19 @@ describe('quotas in the built worker', () => {
     const refused = await call(await worker.initialize(), 4);
     expect(refused.error).toMatchObject({ code: -32029, data: { reason: 'requests', limit: 3 } });
     expect(callsOf(upstream, 'create_issue')).toBe(3);
+  });
+
+  it('answers a call on an ended session 404, never forwarded, and keeps no slot for it', async () => {
+    const host: LegacyHost = {
+      initialize: () => worker.initialize(),
+      post: (message, sessionId) => worker.post(message, sessionId) as unknown as Promise<Response>,
+      async end(sessionId) {
+        const response = await worker.fetch('/mcp', { method: 'DELETE', headers: legacyHeaders(sessionId) });
+        expect(response.status).toBeLessThan(300);
+        await response.body?.cancel();
+      },
+    };
+    await expectEndedSessionRefused(host, upstream, 'w_export');
   });
 });
 
@@ -266,4 +370,44 @@ describe('quotas across three replicas on one Redis', () => {
       await Promise.all(clients.map((client) => client.close()));
     }
   });
+
+  it('reads the session and admits a warm call in one store operation before its answer', async () => {
+    const connected = await connectSdkClient(replicas[0]!.url, { version: 1 });
+    try {
+      // The first call opens the backend session; the next ones are warm.
+      await connected.client.callTool({ name: 't_ping', arguments: {} });
+      const before = await storeOperations(replicas[0]!.baseUrl);
+      for (let i = 0; i < 5; i++) await connected.client.callTool({ name: 't_ping', arguments: {} });
+      // The slot is given back after the answer, in the background.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const after = await storeOperations(replicas[0]!.baseUrl);
+
+      const made = Object.fromEntries(
+        Object.entries(after)
+          .map(([operation, count]) => [operation, count - (before[operation] ?? 0)])
+          .filter(([, count]) => count !== 0),
+      );
+      expect(made).toEqual({ admitSessionCall: 5, releaseCall: 5 });
+    } finally {
+      await connected.close();
+    }
+  });
+
+  it('answers a call on a session ended on another replica 404, never forwarded, and keeps no slot for it', async () => {
+    const [first, second, third] = replicas.map((replica) => legacyHttp(replica.url));
+    const host: LegacyHost = { initialize: first!.initialize, end: second!.end, post: third!.post };
+    await expectEndedSessionRefused(host, upstream, 't_export');
+  });
 });
+
+/** The store operations a gateway counted so far, by operation (its /metrics). */
+async function storeOperations(baseUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${baseUrl}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, operation, count] of text.matchAll(
+    /^mcp_gateway_store_operation_duration_seconds_count\{operation="([^"]+)",outcome="ok"\} (\d+)/gm,
+  )) {
+    counts[operation!] = Number(count);
+  }
+  return counts;
+}
