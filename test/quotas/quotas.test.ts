@@ -146,12 +146,14 @@ async function expectEndedSessionRefused(host: LegacyHost, upstream: SdkUpstream
   await new Promise((resolve) => setTimeout(resolve, 100));
   const live = await host.initialize();
   try {
-    const running = host.post(call(2), live);
-    await waitFor('the live export', () => (callsOf(upstream, 'export') === before + 1 ? true : undefined));
+    const answer = host.post(call(2), live).then((response) => readRpcMessage(response, 2));
+    const forwarded = waitFor('the live export', () => (callsOf(upstream, 'export') === before + 1 ? true : undefined));
+    forwarded.catch(() => undefined);
+    // A slot still held would refuse the call at once, before anything reaches the upstream.
+    const early = await Promise.race([answer, forwarded.then(() => undefined)]);
+    expect(early).toBeUndefined();
     release();
-    expect(await readRpcMessage(await running, 2)).toMatchObject({
-      result: { content: [{ type: 'text', text: 'exported' }] },
-    });
+    expect(await answer).toMatchObject({ result: { content: [{ type: 'text', text: 'exported' }] } });
   } finally {
     await host.end(live);
   }
@@ -376,6 +378,8 @@ describe('quotas across three replicas on one Redis', () => {
     try {
       // The first call opens the backend session; the next ones are warm.
       await connected.client.callTool({ name: 't_ping', arguments: {} });
+      // Its slot is given back after the answer, in the background: counted before the count starts.
+      await new Promise((resolve) => setTimeout(resolve, 200));
       const before = await storeOperations(replicas[0]!.baseUrl);
       for (let i = 0; i < 5; i++) await connected.client.callTool({ name: 't_ping', arguments: {} });
       // The slot is given back after the answer, in the background.
