@@ -27,12 +27,7 @@ export type { HmacSha256Factory, HmacSha256Signer } from './session/hmac-sha256.
 
 export { createMemorySessionStore } from './store/memory-session-store.ts';
 export type { MemorySessionStoreOptions } from './store/memory-session-store.ts';
-export type {
-  PendingRequest,
-  SessionCallAdmission,
-  SessionLookup,
-  SessionStore,
-} from './store/session-store.ts';
+export type { PendingRequest, SessionCallAdmission, SessionLookup, SessionStore } from './store/session-store.ts';
 export { assertToolSelection, fromStoredSelection } from './store/tool-selection.ts';
 export {
   admitCallTo,

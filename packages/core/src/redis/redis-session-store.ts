@@ -1,12 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.ts';
-import {
-  assertCallAdmission,
-  assertCallRelease,
-  type CallAdmission,
-  type CallLimits,
-} from '../store/call-quota.ts';
+import { assertCallAdmission, assertCallRelease, type CallAdmission, type CallLimits } from '../store/call-quota.ts';
 import { parseStoredPinRecord, toPinRecordJson } from '../store/pin-record.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
 import { assertToolSelection, parseStoredSelection, type StoredSelection } from '../store/tool-selection.ts';

@@ -83,12 +83,7 @@ export function createMeasuredSessionStore(store: SessionStore, metrics: Gateway
     admitCall: (key, limits, lease) =>
       timed(metrics, 'admitCall', performance.now(), store.admitCall(key, limits, lease)),
     admitSessionCall: (jti, server, key, limits, lease) =>
-      timed(
-        metrics,
-        'admitSessionCall',
-        performance.now(),
-        store.admitSessionCall(jti, server, key, limits, lease),
-      ),
+      timed(metrics, 'admitSessionCall', performance.now(), store.admitSessionCall(jti, server, key, limits, lease)),
     releaseCall: (key, lease) => timed(metrics, 'releaseCall', performance.now(), store.releaseCall(key, lease)),
     readPins: (server) => timed(metrics, 'readPins', performance.now(), store.readPins(server)),
     writePins: (server, record) => timed(metrics, 'writePins', performance.now(), store.writePins(server, record)),
