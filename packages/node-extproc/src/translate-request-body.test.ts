@@ -1,5 +1,6 @@
-import { GatewayError } from '@mcp-gateway/core';
-import { prefixUri } from '@mcp-gateway/core/testing';
+import { createMeasuredSessionStore, GatewayError, NOOP_LOGGER } from '@mcp-gateway/core';
+import { NO_METRICS, type QuotaCheck } from '@mcp-gateway/core/router';
+import { createCallerIdentities, createSessionGate, prefixUri } from '@mcp-gateway/core/testing';
 import { describe, expect, it } from 'vitest';
 import {
   call,
@@ -14,6 +15,7 @@ import {
   translate,
   weather,
 } from './translate-request-body.fixtures.ts';
+import { BROKER_SERVER_NAME } from './translate-request-headers.ts';
 
 /** The JSON-RPC error of an immediate answer's body. */
 const rpcError = (view: ReturnType<typeof readable>) =>
@@ -293,6 +295,70 @@ describe('translateRequestBody', () => {
     expect(view.immediate?.status).toBe(500);
     expect(rpcError(view)).toMatchObject({ error: { message: expect.stringMatching(/^Internal error \(reference /) } });
     expect(view.immediate?.body).not.toContain('10.0.0.1');
+  });
+});
+
+describe('translateRequestBody, a legacy call under a quota', () => {
+  /** The gate over the fixtures' store, whose operations are recorded by name. */
+  function quotaDeps() {
+    const operations: string[] = [];
+    const measured = createMeasuredSessionStore(store, {
+      ...NO_METRICS,
+      storeOperation: (operation) => operations.push(operation),
+    });
+    const gate = createSessionGate({ tokens, store: measured, callers: createCallerIdentities(), logger: NOOP_LOGGER });
+    // One call at a time, in a bucket of its own per test.
+    const check: QuotaCheck = {
+      key: `ns/weather|*|${crypto.randomUUID()}`,
+      limits: { concurrent: { limit: 1, leaseSeconds: 30 } },
+      quota: { windowSeconds: 60, concurrentCalls: 1 },
+      server: 'ns/weather',
+      bucket: '*',
+    };
+    return { ...deps({ gate, quotaCheck: () => check }), operations };
+  }
+  const forecast = () => call('tools/call', { name: 'weather_forecast' });
+
+  it('routes a warm call after one store operation: its session read with its admission', async () => {
+    await store.ensureBackendSession(claims.jti, weather.name, 60, async () => 'held-backend');
+    try {
+      const { deps: d, operations } = quotaDeps();
+      const result = await translate({ body: forecast() }, clientHeaders, d);
+
+      expect(readable(result.response).set).toContainEqual(['mcp-session-id', 'held-backend']);
+      expect(operations).toEqual(['admitSessionCall']);
+      expect(result.route?.release).toEqual(expect.any(Function));
+    } finally {
+      await store.dropBackendSession(claims.jti, weather.name, 'held-backend');
+    }
+  });
+
+  it('refuses a call on an ended session with 404, routes nothing and gives its slot back', async () => {
+    const ended = await tokens.issue({ protocolVersion: '2025-11-25', clientCapabilities: {} });
+    await store.terminate(ended.claims.jti, 60);
+    const { deps: d, ensured, operations } = quotaDeps();
+
+    const refused = readable(
+      (await translate({ body: forecast() }, new Map([['mcp-session-id', ended.token]]), d)).response,
+    );
+    expect(refused.immediate?.status).toBe(404);
+    expect(ensured).toEqual([]);
+    // The slot goes back in the background.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(operations).toEqual(['admitSessionCall', 'releaseCall']);
+
+    const live = await translate({ body: forecast() }, clientHeaders, d);
+    expect(readable(live.response).set).toContainEqual([':authority', 'weather.mcp.local']);
+  });
+
+  it('sends a call over its quota to the broker, which refuses it', async () => {
+    const { deps: d } = quotaDeps();
+    const first = await translate({ body: forecast() }, clientHeaders, d);
+    expect(readable(first.response).set).toContainEqual([':authority', 'weather.mcp.local']);
+
+    const second = await translate({ body: forecast() }, clientHeaders, d);
+    expect(readable(second.response).set).toContainEqual(['x-mcp-servername', BROKER_SERVER_NAME]);
+    first.route?.release?.();
   });
 });
 
