@@ -415,3 +415,43 @@ async function storeOperations(baseUrl: string): Promise<Record<string, number>>
   }
   return counts;
 }
+
+describe('quotas when the store that counts them is gone', () => {
+  let redis: RunningRedis;
+  let upstream: SdkUpstream;
+  let gateway: RunningGateway;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    upstream = await startSdkUpstream({ name: 'tracker', setup: tools });
+    const config = `servers:\n  - name: tracker\n    url: ${JSON.stringify(upstream.url)}\n    prefix: t_\n${QUOTAS}`;
+    gateway = await startGateway({ config, env: { CACHE_CONNECTION_STRING: redis.url } });
+    await ready(gateway.baseUrl);
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.stop();
+    await upstream?.stop();
+    await redis?.stop();
+  });
+
+  it('refuses a 2026-07-28 call it cannot count with a clear error, never forwards it, and stays up', async () => {
+    const modern = await connectSdkClient(gateway.url, { version: 2, negotiation: 'auto' });
+    try {
+      await redis.stop();
+      const refused = await refusalOf(modern.client.callTool({ name: 't_create_issue', arguments: { title: 'x' } }));
+      expect(refused.message).toMatch(/session store \(Redis\) unavailable/);
+      expect(callsOf(upstream, 'create_issue')).toBe(0);
+      expect(gateway.logs()).toMatch(/its quota could not be counted/);
+      await redis.restart();
+      await waitFor('the store back', async () =>
+        (await modern.client.callTool({ name: 't_create_issue', arguments: { title: 'y' } }).catch(() => undefined))
+          ? true
+          : undefined,
+      );
+      expect(callsOf(upstream, 'create_issue')).toBe(1);
+    } finally {
+      await modern.close();
+    }
+  }, 60_000);
+});

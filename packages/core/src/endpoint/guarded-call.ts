@@ -165,6 +165,14 @@ async function admitAndForward(
 ): Promise<Response> {
   const { trail, fact, item, started, auditor } = guarded;
   const quota = admitted ?? (await admitQuota(ctx, call));
+  if (quota instanceof GatewayError && quota.code !== 'RATE_LIMITED') {
+    // The quota could not be counted (the store is unavailable): refused, as a failure, not a limit.
+    call.logger.warn('call refused: its quota could not be counted', { ...item, error: quota.code });
+    ctx.span.fail(quota.code, quota.message);
+    trail.finish();
+    ctx.metrics.call({ ...fact, outcome: 'unavailable', seconds: 0 });
+    return refuse(quota);
+  }
   if (quota instanceof GatewayError) {
     const reason = (quota.data as { reason: string }).reason;
     call.logger.warn('call refused by its quota', { ...item, reason });
