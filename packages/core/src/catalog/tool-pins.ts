@@ -47,7 +47,10 @@ export interface DigestedTool {
 /** A quarantined tool as reported: its record entry and the approved definition it differs from. */
 export interface PinQuarantine extends QuarantinedTool {
   readonly tool: string;
-  /** The approved definition (`changed`, `renamed`); absent for `added`. */
+  /**
+   * The approved definition (`changed`, `renamed`); absent for `added`, and for a pin known only
+   * by its digest (`pinning.pinned`), when `approvedDigest` is set without it.
+   */
   readonly approved?: JsonObject;
 }
 
@@ -64,42 +67,49 @@ export interface PinDecision {
   readonly pinned: number;
   /** Upstream names of the tools this decision approved (their digests were in `approvals`). */
   readonly approved: readonly string[];
+  /** The approved digest of each pinned tool, by upstream name (the record's, after this decision). */
+  readonly digests: Readonly<Record<string, string>>;
 }
 
 /**
  * Decides what a pinned server serves for one listing (docs/configuration.md#pinned-tool-definitions).
- * No record: trust on first use, every tool approved. Otherwise a tool whose digest matches its pin
- * is served; one whose digest is in `approvals` is approved now; a changed one is quarantined and
- * served as approved (`serveApproved`) or withheld; a tool the record does not know is quarantined
- * as `added`, or `renamed` when it has the definition of an approved tool no longer listed, and
- * withheld either way. A tool no longer listed keeps its pin and is not served.
+ * No record and no `seed`: trust on first use, every tool approved. No record but a `seed`
+ * (`pinning.pinned`, digests by tool name from an earlier run): the seed stands for the record,
+ * each pin known by its digest only. Otherwise a tool whose digest matches its pin is served (and
+ * its definition recorded when only the digest was known); one whose digest is in `approvals` is
+ * approved now; a changed one is quarantined and served as approved (`serveApproved`, when the
+ * approved definition is known) or withheld; a tool the record does not know is quarantined as
+ * `added`, or `renamed` when it has the digest of an approved tool no longer listed, and withheld
+ * either way. A tool no longer listed keeps its pin and is not served. The seed is ignored once
+ * a record exists.
  */
 export function decidePins(
   record: PinRecord | undefined,
   listed: readonly DigestedTool[],
   onChange: PinChangePolicy,
   approvals: ReadonlySet<string>,
+  seed: Readonly<Record<string, string>> = {},
 ): PinDecision {
-  if (record === undefined) {
+  const start = record ?? fromSeed(seed);
+  if (start === undefined) {
     const tools = Object.fromEntries(listed.map(({ tool, digest }) => [tool.name, pinOf(tool, digest)]));
     const write = { revision: 1, tools, quarantined: {} };
     const served = listed.map(({ tool }) => tool);
-    return { served, withheld: [], quarantined: [], write, pinned: listed.length, approved: [] };
+    const digests = Object.fromEntries(listed.map(({ tool, digest }) => [tool.name, digest]));
+    return { served, withheld: [], quarantined: [], write, pinned: listed.length, approved: [], digests };
   }
-  const tools: Record<string, PinnedTool> = { ...record.tools };
+  const tools: Record<string, PinnedTool> = { ...start.tools };
   const listedNames = new Set(listed.map(({ tool }) => tool.name));
-  const gone = Object.entries(record.tools).filter(([name]) => !listedNames.has(name));
+  const gone = Object.entries(start.tools).filter(([name]) => !listedNames.has(name));
   const served: UpstreamTool[] = [];
   const withheld: string[] = [];
   const quarantined: PinQuarantine[] = [];
   const approvedNow: string[] = [];
   for (const { tool, digest } of listed) {
-    const approved = record.tools[tool.name];
+    const approved = start.tools[tool.name];
     if (approved?.digest === digest || approvals.has(digest)) {
-      if (approved?.digest !== digest) {
-        tools[tool.name] = pinOf(tool, digest);
-        approvedNow.push(tool.name);
-      }
+      if (approved?.digest !== digest || approved.definition === undefined) tools[tool.name] = pinOf(tool, digest);
+      if (approved?.digest !== digest) approvedNow.push(tool.name);
       served.push(tool);
       continue;
     }
@@ -110,22 +120,26 @@ export function decidePins(
       tool: tool.name,
       change,
       ...(renamedFrom === undefined ? {} : { renamedFrom: renamedFrom[0] }),
-      ...(before === undefined ? {} : { approvedDigest: before.digest, approved: before.definition }),
+      ...(before === undefined ? {} : { approvedDigest: before.digest }),
+      ...(before?.definition === undefined ? {} : { approved: before.definition }),
       currentDigest: digest,
       definition: toPinnedDefinition(tool),
     });
-    if (approved !== undefined && onChange === 'serveApproved') {
+    // A pin known only by its digest has nothing approved to serve: withheld whatever onChange says.
+    if (approved?.definition !== undefined && onChange === 'serveApproved') {
       served.push(withDefinition(tool, approved.definition));
     } else {
       withheld.push(tool.name);
     }
   }
   const next = {
-    revision: record.revision + 1,
+    revision: start.revision + 1,
     tools,
     quarantined: Object.fromEntries(quarantined.map(({ tool, approved: _, ...entry }) => [tool, entry])),
   };
-  const same = toCanonicalJson({ ...record, revision: 0 }) === toCanonicalJson({ ...next, revision: 0 });
+  // A seeded decision is always written: the record it leaves is the truth from now on.
+  const same =
+    record !== undefined && toCanonicalJson({ ...record, revision: 0 }) === toCanonicalJson({ ...next, revision: 0 });
   return {
     served,
     withheld,
@@ -133,6 +147,18 @@ export function decidePins(
     ...(same ? {} : { write: next }),
     pinned: Object.keys(tools).length,
     approved: approvedNow,
+    digests: Object.fromEntries(Object.entries(tools).map(([name, pin]) => [name, pin.digest])),
+  };
+}
+
+/** The record a seed stands for (revision 0, so the first write is revision 1); undefined when empty. */
+function fromSeed(seed: Readonly<Record<string, string>>): PinRecord | undefined {
+  const entries = Object.entries(seed);
+  if (entries.length === 0) return undefined;
+  return {
+    revision: 0,
+    tools: Object.fromEntries(entries.map(([name, digest]) => [name, { digest }])),
+    quarantined: {},
   };
 }
 

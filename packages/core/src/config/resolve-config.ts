@@ -121,7 +121,13 @@ function resolveServer(raw: RawServer, at: string, issues: string[]): ServerConf
     ...(raw.quotas && raw.quotas.length > 0 ? { quotas: resolveQuotas(raw.quotas, `${at}.quotas`, issues) } : {}),
     ...(raw.confirmDestructive === true ? { confirmDestructive: true } : {}),
     ...(raw.pinning
-      ? { pinning: { onChange: raw.pinning.onChange ?? 'serveApproved', approve: raw.pinning.approve ?? [] } }
+      ? {
+          pinning: {
+            onChange: raw.pinning.onChange ?? 'serveApproved',
+            approve: raw.pinning.approve ?? [],
+            pinned: raw.pinning.pinned ?? {},
+          },
+        }
       : {}),
   };
 }

@@ -96,8 +96,20 @@ export const RawPinningSchema = v.strictObject(
         v.maxLength(2000, 'must hold at most 2000 digests'),
       ),
     ),
+    pinned: v.nullish(
+      v.pipe(
+        mapping(
+          v.record(
+            v.pipe(text(), v.minLength(1, 'must name a tool')),
+            v.pipe(text(), v.regex(PIN_DIGEST, 'must be sha256: and 64 lowercase hex digits')),
+          ),
+          'must be a mapping of tool names to digests',
+        ),
+        v.check((pinned) => Object.keys(pinned).length <= 2000, 'must hold at most 2000 tools'),
+      ),
+    ),
   },
-  'must be a mapping of onChange and approve only',
+  'must be a mapping of onChange, approve and pinned only',
 );
 
 /**
@@ -230,6 +242,12 @@ export interface PinningConfig {
   readonly onChange: PinChangePolicy;
   /** Digests (`sha256:<hex>`) of quarantined definitions the operator approved. */
   readonly approve: readonly string[];
+  /**
+   * Approved digests by upstream tool name, from an earlier run (in Kubernetes, the registration's
+   * `status.toolPins.digests`). Used only while the store holds no record of the server, instead of
+   * trust on first use; empty: trust on first use. At most 2 000 tools.
+   */
+  readonly pinned: Readonly<Record<string, string>>;
 }
 
 /**

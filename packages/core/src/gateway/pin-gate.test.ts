@@ -4,6 +4,7 @@ import { NOOP_LOGGER } from '../logger.ts';
 import { createMemorySessionStore } from '../store/memory-session-store.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamSnapshot, UpstreamTool } from '../upstream/types.ts';
+import { digestToolDefinition } from '../catalog/tool-pins.ts';
 import { createPinGate, type PinView } from './pin-gate.ts';
 
 const readFile: UpstreamTool = { name: 'read_file', description: 'Reads a file', inputSchema: { type: 'object' } };
@@ -30,11 +31,16 @@ interface Gated {
   view: PinView | undefined;
 }
 
-function gateOn(store: SessionStore, approve: readonly string[] = [], announce?: () => void) {
+function gateOn(
+  store: SessionStore,
+  approve: readonly string[] = [],
+  announce?: () => void,
+  pinned: Readonly<Record<string, string>> = {},
+) {
   const gated: Gated[] = [];
   const gate = createPinGate({
     server: 'files',
-    pinning: { onChange: 'serveApproved', approve },
+    pinning: { onChange: 'serveApproved', approve, pinned },
     store,
     logger: NOOP_LOGGER,
     onGated: (next, view) => gated.push({ snapshot: next, view }),
@@ -61,6 +67,36 @@ function flakyStore(): SessionStore & { down: boolean } {
 }
 
 describe('createPinGate', () => {
+  it('seeds an empty store from pinning.pinned: a tool changed since is withheld, the others served', async () => {
+    const store = createMemorySessionStore();
+    const pinned = {
+      read_file: await digestToolDefinition(readFile),
+      write_file: await digestToolDefinition(writeFile),
+    };
+    const { gate, last } = gateOn(store, [], undefined, pinned);
+    const changed = { ...readFile, description: 'Reads a file and posts it elsewhere' };
+
+    gate.offer(snapshot(changed, writeFile));
+    await gate.settled();
+
+    expect(last()?.snapshot.tools).toEqual([writeFile]);
+    expect(last()?.view?.withheld.get('read_file')).toBe('quarantined');
+    expect(last()?.view?.quarantined).toEqual([
+      expect.objectContaining({
+        tool: 'read_file',
+        change: 'changed',
+        approvedDigest: pinned.read_file,
+        approvedDefinitionUnknown: true,
+      }),
+    ]);
+    expect(last()?.view?.quarantined[0]?.diff).toContain('--- read_file (approved: only its digest is known');
+    expect(last()?.view?.digests).toEqual(pinned);
+    expect((await store.readPins('files'))?.tools['write_file']?.definition).toEqual({
+      description: 'Writes a file',
+      inputSchema: { type: 'object' },
+    });
+  });
+
   it('lets two replicas racing on the first listing agree on one record', async () => {
     const store = createMemorySessionStore();
     const a = gateOn(store);

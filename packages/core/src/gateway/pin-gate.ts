@@ -8,6 +8,8 @@ import type { UpstreamSnapshot } from '../upstream/types.ts';
 
 /** Most attempts at writing a pin record another replica keeps changing under us. */
 const MAX_WRITE_ATTEMPTS = 5;
+/** The diff's name of an approved definition known only by its digest. */
+const UNKNOWN_APPROVED_LABEL = 'approved: only its digest is known, from pinning.pinned';
 
 /** A quarantined tool as /status shows it (docs/configuration.md#pinned-tool-definitions). */
 export interface PinQuarantineStatus {
@@ -16,6 +18,12 @@ export interface PinQuarantineStatus {
   readonly renamedFrom?: string;
   readonly approvedDigest?: string;
   readonly currentDigest: string;
+  /**
+   * True when only the approved digest is known (seeded from `pinning.pinned`, the store empty):
+   * there is no approved definition to serve, so the tool is withheld whatever `onChange` says,
+   * and the diff shows the current definition alone.
+   */
+  readonly approvedDefinitionUnknown?: true;
   /** Unified diff of the approved and current definitions (at most 8 KiB). */
   readonly diff: string;
 }
@@ -25,6 +33,8 @@ export interface PinView {
   readonly onChange: PinChangePolicy;
   /** How many approved definitions the server's record holds. */
   readonly pinned: number;
+  /** The approved digest of each pinned tool by upstream name; absent when the store could not be read. */
+  readonly digests?: Readonly<Record<string, string>>;
   /** False when the pin store could not be read or written: none of the server's tools is served. */
   readonly storeAvailable: boolean;
   readonly quarantined: readonly PinQuarantineStatus[];
@@ -104,7 +114,7 @@ export function createPinGate(options: PinGateOptions): PinGate {
     try {
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS && decision === undefined; attempt++) {
         const record = await store.readPins(server);
-        const next = decidePins(record, listed, pinning.onChange, new Set(pinning.approve));
+        const next = decidePins(record, listed, pinning.onChange, new Set(pinning.approve), pinning.pinned);
         if (next.write === undefined || (await store.writePins(server, next.write))) decision = next;
       }
       if (decision === undefined) throw new Error(`the pin record kept changing over ${MAX_WRITE_ATTEMPTS} attempts`);
@@ -127,15 +137,20 @@ export function createPinGate(options: PinGateOptions): PinGate {
         currentDigest: entry.currentDigest,
       });
     }
-    const quarantined = decision.quarantined.map(({ approved, definition, ...entry }) => ({
-      ...entry,
-      diff: diffPinnedDefinitions(entry.tool, approved, definition),
-    }));
+    const quarantined = decision.quarantined.map(({ approved, definition, ...entry }) => {
+      const unknown = entry.approvedDigest !== undefined && approved === undefined;
+      return {
+        ...entry,
+        ...(unknown ? { approvedDefinitionUnknown: true as const } : {}),
+        diff: diffPinnedDefinitions(entry.tool, approved, definition, unknown ? UNKNOWN_APPROVED_LABEL : undefined),
+      };
+    });
     options.onGated(
       { ...snapshot, tools: decision.served },
       {
         onChange: pinning.onChange,
         pinned: decision.pinned,
+        digests: decision.digests,
         storeAvailable: true,
         quarantined,
         withheld: new Map(decision.withheld.map((name) => [name, 'quarantined'])),

@@ -3,6 +3,7 @@ import { buildCatalog } from '../catalog/catalog.ts';
 import type { ServerConfig } from '../config/schema.ts';
 import type { UpstreamSnapshot } from '../upstream/types.ts';
 import { fakeServer, fakeSnapshot as snapshot } from '../catalog/catalog.fixtures.ts';
+import type { PinView } from '../gateway/pin-gate.ts';
 import { buildStatusReport } from './status-report.ts';
 
 const EXPECTED_VERSION = '2025-11-25';
@@ -145,5 +146,35 @@ describe('buildStatusReport', () => {
       unHealthyServers: 0,
       toolConflicts: 0,
     });
+  });
+});
+
+describe('buildStatusReport pinning', () => {
+  const DIGEST = `sha256:${'0a'.repeat(32)}`;
+  const pinned: ServerConfig = {
+    ...server('files', 'f_'),
+    pinning: { onChange: 'serveApproved', approve: [], pinned: {} },
+  };
+  const view = (storeAvailable: boolean, digests?: Record<string, string>): PinView => ({
+    onChange: 'serveApproved',
+    pinned: digests === undefined ? 0 : Object.keys(digests).length,
+    ...(digests === undefined ? {} : { digests }),
+    storeAvailable,
+    quarantined: [],
+    withheld: new Map(),
+  });
+  const pinningOf = (pins: PinView | undefined) => {
+    const snapshots = [snapshot('files', { tools: [tool('read_file')] })];
+    const catalog = buildCatalog([pinned], new Map(snapshots.map((s) => [s.server, s])));
+    return buildStatusReport([pinned], snapshots, catalog, EXPECTED_VERSION, () => pins).servers[0]?.pinning;
+  };
+
+  it('reports the approved digests by upstream tool name', () => {
+    expect(pinningOf(view(true, { read_file: DIGEST }))).toMatchObject({ pinned: 1, digests: { read_file: DIGEST } });
+  });
+
+  it('leaves digests out before the first listing is decided and while the store cannot be read', () => {
+    expect(pinningOf(undefined)).not.toHaveProperty('digests');
+    expect(pinningOf(view(false))).not.toHaveProperty('digests');
   });
 });

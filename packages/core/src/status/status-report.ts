@@ -29,6 +29,12 @@ export interface ServerStatus {
 export interface PinningStatus {
   onChange: PinChangePolicy;
   pinned: number;
+  /**
+   * The approved digest of each pinned tool by upstream name (at most 2 000, the record's bound),
+   * what `pinning.pinned` takes to seed an empty store; absent until the first listing is decided
+   * and while the store cannot be read.
+   */
+  digests?: Readonly<Record<string, string>>;
   storeAvailable: boolean;
   quarantined: readonly PinQuarantineStatus[];
 }
@@ -123,6 +129,7 @@ function pinningStatus(onChange: PinChangePolicy, view: PinView | undefined): Pi
   return {
     onChange: view.onChange,
     pinned: view.pinned,
+    ...(view.digests === undefined ? {} : { digests: view.digests }),
     storeAvailable: view.storeAvailable,
     quarantined: view.quarantined,
   };

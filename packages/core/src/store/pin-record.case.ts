@@ -72,7 +72,7 @@ export function runPinRecordCase({ store, advance }: PinRecordCaseContext): void
     await store().writePins(server, record(1, 'first server'));
     await store().writePins(`${server}-other`, record(1, 'second server'));
 
-    expect((await store().readPins(server))?.tools['read_file']?.definition['description']).toBe('first server');
+    expect((await store().readPins(server))?.tools['read_file']?.definition?.['description']).toBe('first server');
   });
 
   it(`refuses a record of more than ${MAX_PINNED_TOOLS} tools with INVALID_PARAMS`, async () => {
@@ -100,6 +100,6 @@ export function runPinRecordCase({ store, advance }: PinRecordCaseContext): void
     const description = 'é'.repeat(700_000);
     await store().writePins(server, record(1, description));
 
-    expect((await store().readPins(server))?.tools['read_file']?.definition['description']).toBe(description);
+    expect((await store().readPins(server))?.tools['read_file']?.definition?.['description']).toBe(description);
   });
 }

@@ -9,7 +9,11 @@ export const MAX_PIN_RECORD_BYTES = 4 * 1024 * 1024;
 /** An approved tool definition: its digest and the definition (without the name) it was taken from. */
 export interface PinnedTool {
   readonly digest: string;
-  readonly definition: JsonObject;
+  /**
+   * Absent for a pin known only by its digest (seeded from `pinning.pinned`, the tool not listed
+   * with that digest since): a change of it has no approved definition to serve.
+   */
+  readonly definition?: JsonObject;
 }
 
 /** How a quarantined definition differs from what was approved. */
@@ -91,7 +95,7 @@ function isRecordOf(value: unknown, check: (entry: Record<string, unknown>) => b
 }
 
 function isPinnedTool(entry: Record<string, unknown>): boolean {
-  return typeof entry['digest'] === 'string' && isObject(entry['definition']);
+  return typeof entry['digest'] === 'string' && (entry['definition'] === undefined || isObject(entry['definition']));
 }
 
 function isQuarantinedTool(entry: Record<string, unknown>): boolean {
