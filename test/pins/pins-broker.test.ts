@@ -76,7 +76,16 @@ describe('pinned tool definitions on the broker', () => {
 
   it('pins every tool of the first listing and shows the pins in /status', async () => {
     const status = await filesStatus(gateway.baseUrl);
-    expect(status.pinning).toEqual({ onChange: 'serveApproved', pinned: 2, storeAvailable: true, quarantined: [] });
+    expect(status.pinning).toEqual({
+      onChange: 'serveApproved',
+      pinned: 2,
+      digests: {
+        read_file: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        delete_file: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      },
+      storeAvailable: true,
+      quarantined: [],
+    });
     expect(status.totalTools).toBe(2);
     expect((await filesStatus(gateway.baseUrl, 'plain')).pinning).toBeUndefined();
   });

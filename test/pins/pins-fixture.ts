@@ -15,6 +15,8 @@ export interface QuarantineEntry {
   change: 'changed' | 'added' | 'renamed';
   renamedFrom?: string;
   approvedDigest?: string;
+  /** True when only the approved digest is known (seeded from pinning.pinned). */
+  approvedDefinitionUnknown?: true;
   currentDigest: string;
   diff: string;
 }
@@ -23,6 +25,8 @@ export interface QuarantineEntry {
 export interface PinningBody {
   onChange: string;
   pinned: number;
+  /** Approved digests by upstream tool name, once the first listing is decided. */
+  digests?: Record<string, string>;
   storeAvailable: boolean;
   quarantined: QuarantineEntry[];
 }
@@ -92,7 +96,13 @@ export function createFilesTools(): FilesTools {
 /** A pinned files server's `servers[]` entry (and an unpinned plain one when `plainUrl` is given). */
 export function pinnedConfig(
   filesUrl: string,
-  options: { onChange?: 'serveApproved' | 'withhold'; approve?: readonly string[]; plainUrl?: string } = {},
+  options: {
+    onChange?: 'serveApproved' | 'withhold';
+    approve?: readonly string[];
+    /** `pinning.pinned`: approved digests from an earlier run. */
+    pinned?: Readonly<Record<string, string>>;
+    plainUrl?: string;
+  } = {},
 ): string {
   const lines = [
     'servers:',
@@ -103,6 +113,8 @@ export function pinnedConfig(
     `      onChange: ${options.onChange ?? 'serveApproved'}`,
   ];
   if (options.approve !== undefined) lines.push(`      approve: ${JSON.stringify(options.approve)}`);
+  // JSON is YAML's flow style.
+  if (options.pinned !== undefined) lines.push(`      pinned: ${JSON.stringify(options.pinned)}`);
   if (options.plainUrl !== undefined) {
     lines.push('  - name: plain', `    url: ${JSON.stringify(options.plainUrl)}`, '    prefix: p_');
   }

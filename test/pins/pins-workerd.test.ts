@@ -76,6 +76,10 @@ describe('pinned tool definitions in the built worker (serveApproved)', () => {
     expect((await status(worker)).pinning).toEqual({
       onChange: 'serveApproved',
       pinned: 2,
+      digests: {
+        read_file: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+        delete_file: expect.stringMatching(/^sha256:[0-9a-f]{64}$/),
+      },
       storeAvailable: true,
       quarantined: [],
     });
