@@ -204,6 +204,8 @@ export interface QuarantinedTool {
   readonly change: string;
   readonly renamedFrom?: string;
   readonly approvedDigest?: string;
+  /** True when only the approved digest is known (a gateway seeded from `digests`): withheld until approved. */
+  readonly approvedDefinitionUnknown?: boolean;
   readonly currentDigest: string;
   /** Unified diff of the approved and the current definition, cut at 4 KiB. */
   readonly diff?: string;
@@ -215,6 +217,11 @@ export interface ToolPinsStatus {
   readonly gatewayNamespace: string;
   readonly onChange: string;
   readonly pinned: number;
+  /**
+   * The approved digest of each pinned tool by upstream name (at most 2 000); copied into the
+   * server's config entry as `pinning.pinned`, so a gateway restarted on an empty store is seeded.
+   */
+  readonly digests?: Readonly<Record<string, string>>;
   readonly storeAvailable: boolean;
   /** Quarantined changes left out of `quarantined` (at most 32 are kept). */
   readonly omitted?: number;

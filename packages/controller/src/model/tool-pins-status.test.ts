@@ -39,6 +39,28 @@ describe('a gateway status report', () => {
     });
   });
 
+  it('yields the approved digests sorted by tool name, leaving out entries that are not digests', () => {
+    const pins = parseGatewayPins(
+      report({
+        onChange: 'serveApproved',
+        pinned: 3,
+        digests: { write_file: NEW, read_file: OLD, '': OLD, bad: 'md5:00', number: 7 },
+        storeAvailable: true,
+        quarantined: [],
+      }),
+    );
+    const digests = pins?.get('mcp-test/files')?.digests;
+    expect(digests).toEqual({ read_file: OLD, write_file: NEW });
+    expect(Object.keys(digests ?? {})).toEqual(['read_file', 'write_file']);
+  });
+
+  it('has no digests when the gateway reports none (its first listing not decided, its store down)', () => {
+    const pins = parseGatewayPins(
+      report({ onChange: 'serveApproved', pinned: 0, storeAvailable: false, quarantined: [] }),
+    );
+    expect(pins?.get('mcp-test/files')).not.toHaveProperty('digests');
+  });
+
   it('is no report when the answer has no servers list', () => {
     expect(parseGatewayPins({ error: 'nope' })).toBeUndefined();
     expect(parseGatewayPins('<html>')).toBeUndefined();
@@ -137,6 +159,19 @@ describe('the pin part of a registration status', () => {
     expect(result).toEqual({
       toolPins,
       condition: { type: 'ToolsQuarantined', status: 'True', reason: 'ToolsQuarantined', message: 'm' },
+    });
+  });
+
+  it("takes the report's digests, and keeps the status's while a report has none", () => {
+    const kept = { gatewayNamespace: 'mcp-system', ...pins, digests: { read_file: OLD } };
+    const withDigests = new Map([['mcp-test/files', { ...pins, digests: { read_file: NEW } }]]);
+    expect(
+      desiredPinStatus(files({ pinning: {} }, { toolPins: kept }), ['mcp-system'], () => withDigests).toolPins?.digests,
+    ).toEqual({ read_file: NEW });
+    const down = new Map([['mcp-test/files', { ...pins, storeAvailable: false }]]);
+    expect(desiredPinStatus(files({ pinning: {} }, { toolPins: kept }), ['mcp-system'], () => down).toolPins).toEqual({
+      ...kept,
+      storeAvailable: false,
     });
   });
 

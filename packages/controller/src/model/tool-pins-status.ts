@@ -6,6 +6,8 @@ import { APPROVED_DIGESTS_ANNOTATION, TOOLS_QUARANTINED } from '../names.ts';
 export interface GatewayPins {
   readonly onChange: string;
   readonly pinned: number;
+  /** Approved digests by upstream tool name; absent when the gateway reports none (not decided yet, store down). */
+  readonly digests?: Readonly<Record<string, string>>;
   readonly storeAvailable: boolean;
   readonly quarantined: readonly QuarantinedTool[];
 }
@@ -15,6 +17,9 @@ export const MAX_QUARANTINED_IN_STATUS = 32;
 /** Longest diff kept in a registration's status, in characters (the marker comes on top). */
 export const MAX_DIFF_IN_STATUS = 4096;
 const DIFF_CUT_MARKER = '\n... (diff cut at 4 KiB; GET /status of the gateway has it whole)';
+/** Most digests kept in a registration's status (the gateway's pin record bound). */
+export const MAX_DIGESTS_IN_STATUS = 2000;
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
 /** Most tools named in the ToolsQuarantined condition's message. */
 const MAX_TOOLS_IN_MESSAGE = 10;
 
@@ -42,14 +47,31 @@ export function parseGatewayPins(answer: unknown): Map<string, GatewayPins> | un
     if (!isRecord(server) || typeof server['name'] !== 'string' || !isRecord(server['pinning'])) continue;
     const pinning = server['pinning'];
     const quarantined = Array.isArray(pinning['quarantined']) ? (pinning['quarantined'] as unknown[]) : [];
+    const digests = toDigests(pinning['digests']);
     pins.set(server['name'], {
       onChange: text(pinning['onChange'], 32) ?? '',
       pinned: typeof pinning['pinned'] === 'number' && pinning['pinned'] >= 0 ? Math.floor(pinning['pinned']) : 0,
+      ...(digests !== undefined ? { digests } : {}),
       storeAvailable: pinning['storeAvailable'] !== false,
       quarantined: quarantined.filter(isRecord).map(toQuarantinedTool),
     });
   }
   return pins;
+}
+
+/**
+ * The report's digests, sorted by tool name: entries of another form are left out, at most
+ * MAX_DIGESTS_IN_STATUS kept; undefined when the report has none.
+ */
+function toDigests(value: unknown): Record<string, string> | undefined {
+  if (!isRecord(value)) return undefined;
+  const entries = Object.entries(value)
+    .filter((entry): entry is [string, string] => {
+      const [tool, digest] = entry;
+      return tool !== '' && tool.length <= 256 && typeof digest === 'string' && DIGEST.test(digest);
+    })
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(entries.slice(0, MAX_DIGESTS_IN_STATUS));
 }
 
 function toQuarantinedTool(entry: Record<string, unknown>): QuarantinedTool {
@@ -61,6 +83,7 @@ function toQuarantinedTool(entry: Record<string, unknown>): QuarantinedTool {
     change: text(entry['change'], 32) ?? 'changed',
     ...(renamedFrom !== undefined ? { renamedFrom } : {}),
     ...(approvedDigest !== undefined ? { approvedDigest } : {}),
+    ...(entry['approvedDefinitionUnknown'] === true ? { approvedDefinitionUnknown: true } : {}),
     currentDigest: text(entry['currentDigest'], 80) ?? '',
     ...(diff !== undefined ? { diff } : {}),
   };
@@ -70,13 +93,23 @@ function cutDiff(diff: string): string {
   return diff.length <= MAX_DIFF_IN_STATUS ? diff : diff.slice(0, MAX_DIFF_IN_STATUS) + DIFF_CUT_MARKER;
 }
 
-/** A gateway's pins of one server as `status.toolPins`: at most 32 changes, each diff cut at 4 KiB. */
-export function toToolPinsStatus(gatewayNamespace: string, pins: GatewayPins): ToolPinsStatus {
+/**
+ * A gateway's pins of one server as `status.toolPins`: at most 32 changes, each diff cut at 4 KiB.
+ * A report without digests (the gateway has not decided a listing yet, or cannot read its store)
+ * keeps `keptDigests`, the status's, so the seed of the next restart is not lost.
+ */
+export function toToolPinsStatus(
+  gatewayNamespace: string,
+  pins: GatewayPins,
+  keptDigests?: Readonly<Record<string, string>>,
+): ToolPinsStatus {
   const omitted = Math.max(0, pins.quarantined.length - MAX_QUARANTINED_IN_STATUS);
+  const digests = pins.digests ?? keptDigests;
   return {
     gatewayNamespace,
     onChange: pins.onChange,
     pinned: pins.pinned,
+    ...(digests !== undefined ? { digests } : {}),
     storeAvailable: pins.storeAvailable,
     ...(omitted > 0 ? { omitted } : {}),
     quarantined: pins.quarantined.slice(0, MAX_QUARANTINED_IN_STATUS),
@@ -122,6 +155,8 @@ export function toolsQuarantinedCondition(pins: ToolPinsStatus): ConditionInput 
 function describeChange(entry: QuarantinedTool): string {
   if (entry.change === 'renamed' && entry.renamedFrom !== undefined)
     return `${entry.tool} (renamed from ${entry.renamedFrom})`;
+  if (entry.approvedDefinitionUnknown === true)
+    return `${entry.tool} (${entry.change}, withheld: only its digest was approved)`;
   return `${entry.tool} (${entry.change})`;
 }
 
@@ -146,7 +181,7 @@ export function desiredPinStatus(
   for (const namespace of namespaces) {
     const pins = reportOf(namespace)?.get(name);
     if (pins === undefined) continue;
-    const toolPins = toToolPinsStatus(namespace, pins);
+    const toolPins = toToolPinsStatus(namespace, pins, registration.status?.toolPins?.digests);
     return { toolPins, condition: toolsQuarantinedCondition(toolPins) };
   }
   const current = registration.status?.toolPins;

@@ -1,3 +1,4 @@
+import { parseConfig } from '@mcp-gateway/core';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { McpServerRegistration } from './api-types.ts';
@@ -9,14 +10,23 @@ import { APPROVED_DIGESTS_ANNOTATION } from '../names.ts';
 
 const A = `sha256:${'a'.repeat(64)}`;
 const B = `sha256:${'0123456789abcdef'.repeat(4)}`;
+const TOOL_PINS = {
+  gatewayNamespace: 'mcp-test',
+  onChange: 'serveApproved',
+  pinned: 2,
+  storeAvailable: true,
+  quarantined: [],
+};
 
 /** One gateway in mcp-test and one registration `moon` (with these annotations) whose route attaches to it. */
 function planWith(
   spec: Partial<McpServerRegistration['spec']>,
   annotations: Record<string, string> = {},
   options: ConfigOptions = {},
+  status?: McpServerRegistration['status'],
 ) {
-  const moon = registration('mcp-test', 'moon', 'moon-route', { prefix: 'moon_', ...spec });
+  const base = registration('mcp-test', 'moon', 'moon-route', { prefix: 'moon_', ...spec });
+  const moon = status === undefined ? base : { ...base, status };
   return planCluster(
     state({
       gateways: [gateway('mcp-test', 'gw', [listener('http', 8080, '*.mcp.local')])],
@@ -97,6 +107,25 @@ describe('the server entry of the config file', () => {
     expect(plan.registrations.get('mcp-test/moon')?.condition.message).toContain(
       'annotation mcp.kuadrant.io/approved-tool-digests has no effect: spec.pinning is not set',
     );
+  });
+
+  it('carries status.toolPins.digests as pinning.pinned, sorted by tool name, in a config the gateway accepts', () => {
+    const digests = { write_file: A, read_file: B };
+    const plan = planWith({ pinning: {} }, {}, {}, { toolPins: { ...TOOL_PINS, digests } });
+    const pinning = fileOf(plan).servers[0]?.['pinning'] as Record<string, unknown>;
+    expect(pinning).toEqual({ onChange: 'serveApproved', pinned: { read_file: B, write_file: A } });
+    expect(Object.keys(pinning['pinned'] as object)).toEqual(['read_file', 'write_file']);
+    const parsed = parseConfig(plan.configYaml('mcp-test') ?? '', 'config.yaml');
+    expect(parsed.ok && parsed.config.servers[0]?.pinning?.pinned).toEqual(digests);
+  });
+
+  it('leaves out a malformed status digest, and pinned altogether without spec.pinning', () => {
+    const toolPins = { ...TOOL_PINS, digests: { read_file: 'sha256:xyz', write_file: A } };
+    expect(fileOf(planWith({ pinning: {} }, {}, {}, { toolPins })).servers[0]?.['pinning']).toEqual({
+      onChange: 'serveApproved',
+      pinned: { write_file: A },
+    });
+    expect(fileOf(planWith({}, {}, {}, { toolPins })).servers[0]).not.toHaveProperty('pinning');
   });
 
   it('has no pinning, confirmDestructive or confirmation key when nothing asks for them', () => {

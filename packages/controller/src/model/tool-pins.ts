@@ -6,6 +6,8 @@ export interface FilePinning {
   readonly onChange: 'serveApproved' | 'withhold';
   /** Approved digests of quarantined definitions, sorted, each once; absent when there are none. */
   readonly approve?: readonly string[];
+  /** Approved digests by tool name from `status.toolPins.digests`, sorted by name; absent when none. */
+  readonly pinned?: Readonly<Record<string, string>>;
 }
 
 /** The digests of an approval annotation: the well-formed ones and the entries that are not. */
@@ -45,6 +47,20 @@ export function parseApprovedDigests(value: string | undefined): ApprovedDigests
   };
 }
 
+/**
+ * `status.toolPins.digests` as the config's `pinning.pinned`: the well-formed entries sorted by
+ * tool name, at most MAX_APPROVED_DIGESTS (the gateway's bound); undefined when none. The status is
+ * the controller's own writing, but it is checked again: a malformed entry would fail the config.
+ */
+function toFilePinned(digests: Readonly<Record<string, string>> | undefined): Record<string, string> | undefined {
+  const entries = Object.entries(digests ?? {})
+    .filter(([tool, digest]) => tool !== '' && typeof digest === 'string' && DIGEST.test(digest))
+    .map(([tool, digest]): [string, string] => [tool, digest.toLowerCase()])
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .slice(0, MAX_APPROVED_DIGESTS);
+  return entries.length === 0 ? undefined : Object.fromEntries(entries);
+}
+
 /** What a registration's pinning becomes: the config's `pinning` and remarks for its Ready condition. */
 export interface PinningResult {
   readonly pinning?: FilePinning;
@@ -80,9 +96,11 @@ export function toFilePinning(registration: McpServerRegistration): PinningResul
     }
     return { remarks };
   }
+  const pinned = toFilePinned(registration.status?.toolPins?.digests);
   const pinning: FilePinning = {
     onChange: spec.onChange ?? 'serveApproved',
     ...(approved.digests.length > 0 ? { approve: approved.digests } : {}),
+    ...(pinned !== undefined ? { pinned } : {}),
   };
   return { pinning, remarks };
 }
