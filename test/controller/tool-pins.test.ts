@@ -167,3 +167,48 @@ describe('the approval annotation', () => {
     await waitConfigNames(cluster.api, 'mcp-system', []);
   });
 });
+
+describe('the digests of status.toolPins', () => {
+  const toolPins = {
+    gatewayNamespace: 'mcp-system',
+    onChange: 'serveApproved',
+    pinned: 2,
+    digests: { write_note: A, read_note: B },
+    storeAvailable: true,
+    quarantined: [],
+  };
+
+  it('reach pinning.pinned of the server in the config Secret, sorted by tool name', async () => {
+    await cluster.apply(
+      service('mcp-test', 'notes', 8000),
+      httpRoute('mcp-test', 'notes-route', parent, { name: 'notes', port: 8000 }, ['notes.mcp.local']),
+      registration('mcp-test', 'notes', 'notes-route', { prefix: 'notes_', pinning: {} }),
+    );
+    await waitFor(
+      'the notes server in the config',
+      () => writtenServer('mcp-test/notes'),
+      (seen) => seen !== undefined,
+    );
+    // What the controller writes from a gateway's report (this suite runs no gateway; see
+    // tool-pins-gateway.test.ts for the report of a real one).
+    const object = await cluster.api.get(registrationPath('notes'));
+    await cluster.api.applyStatus(object!, { toolPins });
+
+    const pinning = await waitFor(
+      'the digests in the config',
+      async () => (await writtenServer('mcp-test/notes'))?.['pinning'],
+      (seen) =>
+        JSON.stringify(seen) === JSON.stringify({ onChange: 'serveApproved', pinned: { read_note: B, write_note: A } }),
+    );
+    expect(pinning).toBeDefined();
+  });
+
+  it('refuses more than 2 000 digests in the status', async () => {
+    const object = await cluster.api.get(registrationPath('notes'));
+    const digests = Object.fromEntries(Array.from({ length: 2001 }, (_, i) => [`tool_${i}`, A]));
+    await expect(cluster.api.applyStatus(object!, { toolPins: { ...toolPins, digests } })).rejects.toSatisfy(
+      refusedWith('status.toolPins.digests: Too many: 2001: must have at most 2000 items'),
+    );
+    await cluster.api.delete(registrationPath('notes'));
+  });
+});
