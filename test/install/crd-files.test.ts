@@ -249,19 +249,25 @@ describe('MCPServerRegistration validation', () => {
     }
   });
 
-  it('bounds status.toolPins: at most 32 quarantined changes, each diff at most 4 200 characters', () => {
+  it('bounds status.toolPins: at most 32 quarantined changes, each diff at most 4 200 characters, at most 2 000 digests', () => {
     const status = crds.MCPServerRegistration.spec.versions[0]?.schema.openAPIV3Schema.properties?.['status'];
     const toolPins = status?.properties?.['toolPins'];
     expect(Object.keys(toolPins?.properties ?? {})).toEqual([
       'gatewayNamespace',
       'onChange',
       'pinned',
+      'digests',
       'storeAvailable',
       'omitted',
       'quarantined',
     ]);
     expect(toolPins?.properties?.['quarantined']).toMatchObject({ maxItems: 32, 'x-kubernetes-list-type': 'atomic' });
     expect(toolPins?.properties?.['quarantined']?.items?.properties?.['diff']?.maxLength).toBe(4200);
+    expect(toolPins?.properties?.['digests']).toMatchObject({
+      type: 'object',
+      maxProperties: 2000,
+      additionalProperties: { type: 'string', maxLength: 80 },
+    });
   });
 });
 
