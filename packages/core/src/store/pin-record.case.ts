@@ -68,6 +68,19 @@ export function runPinRecordCase({ store, advance }: PinRecordCaseContext): void
     expect(await store().readPins(server)).toEqual(record(2, 'two'));
   });
 
+  it('keeps a pin known only by its digest (seeded from pinning.pinned) as written', async () => {
+    const seeded: PinRecord = {
+      revision: 1,
+      tools: { read_file: { digest: DIGEST_A } },
+      quarantined: {
+        read_file: { change: 'changed', approvedDigest: DIGEST_A, currentDigest: DIGEST_B, definition: {} },
+      },
+    };
+    expect(await store().writePins(server, seeded)).toBe(true);
+
+    expect(await store().readPins(server)).toEqual(seeded);
+  });
+
   it('keeps the records of two servers apart', async () => {
     await store().writePins(server, record(1, 'first server'));
     await store().writePins(`${server}-other`, record(1, 'second server'));
