@@ -106,7 +106,7 @@ describe('status.toolPins', () => {
     const condition = toolsQuarantinedCondition(toToolPinsStatus('mcp-system', many));
     expect(condition).toMatchObject({ type: 'ToolsQuarantined', status: 'True', reason: 'ToolsQuarantined' });
     expect(condition.message).toMatch(
-      /^40 tool definitions wait for approval \(served as approved until then\): tool_0 \(changed\), /,
+      /^40 tool definitions wait for approval \(a changed one served as approved until then, the others withheld\): tool_0 \(changed\), /,
     );
     expect(condition.message).toContain('tool_9 (changed) and 30 more; approve by adding the currentDigest');
   });

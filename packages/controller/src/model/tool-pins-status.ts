@@ -140,13 +140,17 @@ export function toolsQuarantinedCondition(pins: ToolPinsStatus): ConditionInput 
   }
   const named = pins.quarantined.slice(0, MAX_TOOLS_IN_MESSAGE).map(describeChange);
   const more = count - named.length;
-  const what = pins.onChange === 'withhold' ? 'withheld' : 'served as approved';
+  // Under serveApproved only a changed tool with its approved definition known is still served.
+  const what =
+    pins.onChange === 'withhold'
+      ? 'withheld until then'
+      : 'a changed one served as approved until then, the others withheld';
   return {
     type: TOOLS_QUARANTINED,
     status: 'True',
     reason: TOOLS_QUARANTINED_REASONS.quarantined,
     message:
-      `${count} tool definition${count === 1 ? '' : 's'} wait${count === 1 ? 's' : ''} for approval (${what} until then): ` +
+      `${count} tool definition${count === 1 ? '' : 's'} wait${count === 1 ? 's' : ''} for approval (${what}): ` +
       `${named.join(', ')}${more > 0 ? ` and ${more} more` : ''}; approve by adding the currentDigest of ` +
       `status.toolPins to the annotation ${APPROVED_DIGESTS_ANNOTATION}`,
   };
