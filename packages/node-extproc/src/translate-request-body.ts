@@ -208,9 +208,8 @@ async function mayRoute(
   if (subject === undefined) return { trail: NO_TRAIL };
   // A call that needs the user's confirmation: the broker asks (on the call's stream, or with an
   // input_required round), records the answer and forwards it once confirmed.
-  const tool =
-    plan.server.confirmDestructive === true ? deps.routeContext().catalog.toolItem(subject.servedName) : undefined;
-  if (confirmationNeed(access, plan.server, subject, tool, argumentsOf(plan)).needed) return undefined;
+  const catalog = deps.routeContext().catalog;
+  if (confirmationNeed(access, plan.server, subject, catalog, argumentsOf(plan)).needed) return undefined;
   // Over its quota (or a store that cannot count it): the broker refuses it, counts and audits it.
   const quota = await admitQuota();
   if (quota instanceof GatewayError) return undefined;

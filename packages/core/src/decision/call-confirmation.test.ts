@@ -7,8 +7,12 @@ import { unverified } from '../identity/authentication.ts';
 import { NOOP_LOGGER } from '../logger.ts';
 import { createSessionTokens } from '../session/session-token.ts';
 import { createAccessControl, type RequestAccess } from './access-control.ts';
+import type { JsonObject } from '../upstream/types.ts';
 import type { AccessSubject } from './access-rules.ts';
 import { canElicitForm, confirmationNeed, confirmationRefusal, outcomeOfAnswer } from './call-confirmation.ts';
+
+/** A catalog that serves `tool` under every name. */
+const served = (tool: JsonObject | undefined) => ({ toolItem: () => tool });
 
 const subject = (name: string): AccessSubject => ({ kind: 'tool', server: 'files', name, servedName: `f_${name}` });
 
@@ -32,17 +36,19 @@ describe('confirmationNeed', () => {
     const access = await accessFor('');
     const destructive = { name: 'rm', annotations: { destructiveHint: true } };
     const server = fakeServer('files', 'f_', { confirmDestructive: true });
-    expect(confirmationNeed(access, server, subject('rm'), destructive, {})).toEqual({
+    expect(confirmationNeed(access, server, subject('rm'), served(destructive), {})).toEqual({
       needed: true,
       because: 'destructive',
     });
-    expect(confirmationNeed(access, server, subject('ls'), { name: 'ls' }, {}).needed).toBe(false);
-    expect(confirmationNeed(access, fakeServer('files', 'f_'), subject('rm'), destructive, {}).needed).toBe(false);
+    expect(confirmationNeed(access, server, subject('ls'), served({ name: 'ls' }), {}).needed).toBe(false);
+    expect(confirmationNeed(access, fakeServer('files', 'f_'), subject('rm'), served(destructive), {}).needed).toBe(
+      false,
+    );
   });
 
   it('asks for a tool whose override says confirm, whatever its annotations', async () => {
     const server = fakeServer('files', 'f_', { toolOverrides: [{ tool: 'deploy', confirm: true }] });
-    expect(confirmationNeed(await accessFor(''), server, subject('deploy'), undefined, {})).toEqual({
+    expect(confirmationNeed(await accessFor(''), server, subject('deploy'), served(undefined), {})).toEqual({
       needed: true,
       because: 'override',
     });
@@ -57,15 +63,19 @@ describe('confirmationNeed', () => {
       when: mcp.arguments.path.startsWith("/prod")
 `);
     const server = fakeServer('files', 'f_');
-    expect(confirmationNeed(access, server, subject('write'), undefined, { path: '/prod/a' })).toEqual({
+    expect(confirmationNeed(access, server, subject('write'), served(undefined), { path: '/prod/a' })).toEqual({
       needed: true,
       because: 'rule',
       rule: 'prod-writes',
     });
-    expect(confirmationNeed(access, server, subject('write'), undefined, { path: '/tmp/a' }).needed).toBe(false);
+    expect(confirmationNeed(access, server, subject('write'), served(undefined), { path: '/tmp/a' }).needed).toBe(
+      false,
+    );
     // No `path`: the condition cannot be evaluated, so the call is confirmed (fail safe).
-    expect(confirmationNeed(access, server, subject('write'), undefined, {}).needed).toBe(true);
-    expect(confirmationNeed(access, server, subject('read'), undefined, { path: '/prod/a' }).needed).toBe(false);
+    expect(confirmationNeed(access, server, subject('write'), served(undefined), {}).needed).toBe(true);
+    expect(confirmationNeed(access, server, subject('read'), served(undefined), { path: '/prod/a' }).needed).toBe(
+      false,
+    );
   });
 
   it('leaves the access decision and lists alone: a confirm rule neither allows, denies nor hides', async () => {

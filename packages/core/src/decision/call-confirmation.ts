@@ -28,23 +28,39 @@ const BY_ANNOTATION: ConfirmationNeed = Object.freeze({ needed: true, because: '
  * says `confirm: true`; its server says `confirmDestructive: true` and the tool as served (its
  * annotations after overrides) carries `destructiveHint: true`; or a policy rule of effect
  * `confirm` holds for the call (or fails to evaluate: fail safe). Anything but a tool call never does.
- * @param served The tool as the catalog serves it (undefined when unknown).
+ * @param catalog Where the tool as served is read (only for a server that confirms destructive tools).
  * @param args The arguments the upstream would get (fixed arguments included), as the policy sees them.
  */
 export function confirmationNeed(
   access: RequestAccess,
   server: ServerConfig,
   subject: AccessSubject,
-  served: JsonObject | undefined,
+  catalog: ServedTools,
   args: Readonly<Record<string, unknown>>,
 ): ConfirmationNeed {
   if (subject.kind !== 'tool') return NOT_NEEDED;
-  if (server.toolOverrides?.some((override) => override.tool === subject.name && override.confirm === true))
-    return BY_OVERRIDE;
-  if (server.confirmDestructive === true && isDestructive(served)) return BY_ANNOTATION;
+  if (confirmedByOverride(server).has(subject.name)) return BY_OVERRIDE;
+  if (server.confirmDestructive === true && isDestructive(catalog.toolItem(subject.servedName))) return BY_ANNOTATION;
   const verdict = access.policy()?.decideConfirm({ ...subject, arguments: args });
   if (verdict === undefined) return NOT_NEEDED;
   return { needed: true, because: 'rule', ...(verdict.rule === undefined ? {} : { rule: verdict.rule }) };
+}
+
+/** What confirmationNeed reads of the catalog: the tool as served, by its served name. */
+export interface ServedTools {
+  toolItem(servedName: string): JsonObject | undefined;
+}
+
+/** The upstream names of a server's tools whose override says `confirm: true`, made once per server config. */
+const overrideConfirms = new WeakMap<ServerConfig, ReadonlySet<string>>();
+
+function confirmedByOverride(server: ServerConfig): ReadonlySet<string> {
+  let names = overrideConfirms.get(server);
+  if (names === undefined) {
+    names = new Set((server.toolOverrides ?? []).filter((o) => o.confirm === true).map((o) => o.tool));
+    overrideConfirms.set(server, names);
+  }
+  return names;
 }
 
 function isDestructive(tool: JsonObject | undefined): boolean {

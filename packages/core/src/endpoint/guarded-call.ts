@@ -38,16 +38,7 @@ export async function forwardGuarded(
   const confirmation =
     subject === undefined || authorization.error !== undefined
       ? undefined
-      : confirmationNeed(
-          access,
-          received.plan.server,
-          subject,
-          // The served annotations are read only for a server that confirms destructive tools.
-          received.plan.server.confirmDestructive === true
-            ? ctx.upstreams.catalog().toolItem(subject.servedName)
-            : undefined,
-          argumentsOf(received.plan),
-        );
+      : confirmationNeed(access, received.plan.server, subject, ctx.upstreams.catalog(), argumentsOf(received.plan));
   // Before anything is counted or audited: a call on an ended session is answered 404 alone.
   const gated = await gateSession(ctx, received, confirmation?.needed === false);
   if (gated instanceof Response) return gated;
