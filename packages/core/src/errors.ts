@@ -39,6 +39,13 @@ export const ERROR_CODES = {
   UPSTREAM_PROTOCOL_ERROR: { http: 502, rpc: -32603 },
   /** The caller's token could not be exchanged for one for the upstream (RFC 8693): nothing is forwarded. */
   TOKEN_EXCHANGE_FAILED: { http: 502, rpc: -32603 },
+  /**
+   * The upstream takes each user's own credential and the caller has none stored: the user opens
+   * the URL in `data.elicitations` (MCP URL elicitation) and the client retries.
+   */
+  URL_ELICITATION_REQUIRED: { http: 200, rpc: -32042 },
+  /** The upstream takes each user's own credential and this caller cannot have one (no identity to bind it to). */
+  USER_CREDENTIAL_UNAVAILABLE: { http: 200, rpc: -32001 },
   STORE_UNAVAILABLE: { http: 503, rpc: -32603 },
   /** A pinned server's tool while its pin store cannot be read (fail closed): a JSON-RPC error, HTTP 200. */
   PIN_STORE_UNAVAILABLE: { http: 200, rpc: -32603 },

@@ -7,6 +7,7 @@ import {
   type CallLimits,
   type StoredCallQuota,
 } from './call-quota.ts';
+import { assertCredentialKey, assertCredentialWrite, assertGrant } from './credential-record.ts';
 import { parseStoredPinRecord, toPinRecordJson } from './pin-record.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from './session-store.ts';
 import { assertToolSelection } from './tool-selection.ts';
@@ -58,6 +59,9 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   // Pin records as JSON text, so a reader never shares an object with the writer.
   const pins = new Map<string, string>();
   const creating = new Map<string, Promise<string>>();
+  // Sealed user credentials by owner, then server; one-time grants by id.
+  const credentials = new Map<string, Map<string, Expiring<string>>>();
+  const grants = new Map<string, Expiring<string>>();
   let writes = 0;
 
   function live<T extends { expiresAt: number }>(map: Map<string, T>, key: string): T | undefined {
@@ -73,7 +77,7 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
   function wrote(): void {
     if (++writes % 1024 !== 0) return;
     const t = now();
-    for (const map of [sessions, pending, selections, quotas] as Map<string, { expiresAt: number }>[]) {
+    for (const map of [sessions, pending, selections, quotas, grants] as Map<string, { expiresAt: number }>[]) {
       for (const [key, entry] of map) if (entry.expiresAt <= t) map.delete(key);
     }
   }
@@ -202,7 +206,47 @@ export function createMemorySessionStore(options: MemorySessionStoreOptions = {}
       pins.set(server, text);
       return true;
     },
+    async readCredential(owner, server) {
+      assertCredentialKey(owner, server);
+      const held = credentials.get(owner);
+      return held === undefined ? undefined : live(held, server)?.value;
+    },
+    async writeCredential(owner, server, sealed, ttlSeconds) {
+      assertCredentialWrite(owner, server, sealed, ttlSeconds);
+      let held = credentials.get(owner);
+      if (held === undefined) credentials.set(owner, (held = new Map()));
+      held.set(server, { value: sealed, expiresAt: now() + ttlSeconds * 1000 });
+    },
+    async deleteCredential(owner, server) {
+      assertCredentialKey(owner, server);
+      const held = credentials.get(owner);
+      const had = held !== undefined && live(held, server) !== undefined && held.delete(server);
+      if (held?.size === 0) credentials.delete(owner);
+      return had;
+    },
+    async listCredentials(owner) {
+      const held = credentials.get(owner);
+      const out: Record<string, string> = {};
+      if (held === undefined) return out;
+      for (const server of [...held.keys()]) {
+        const entry = live(held, server);
+        if (entry !== undefined) out[server] = entry.value;
+      }
+      return out;
+    },
+    async putGrant(id, value, ttlSeconds) {
+      assertGrant(id, value, ttlSeconds);
+      grants.set(id, { value, expiresAt: now() + ttlSeconds * 1000 });
+      wrote();
+    },
+    async takeGrant(id) {
+      const entry = live(grants, id);
+      grants.delete(id);
+      return entry?.value;
+    },
     async close() {
+      credentials.clear();
+      grants.clear();
       sessions.clear();
       pending.clear();
       selections.clear();

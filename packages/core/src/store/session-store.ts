@@ -95,6 +95,30 @@ export interface SessionStore {
    * MAX_PIN_RECORD_BYTES bytes (`toPinRecordJson`), before the store is reached.
    */
   writePins(server: string, record: PinRecord): Promise<boolean>;
+  /**
+   * A user's sealed upstream credential for `server` (core's credential sealer made it);
+   * undefined when there is none or its entry expired. `owner` is core's credentialOwner (a hash
+   * of the user's issuer and subject), kept apart from session jtis, selection owners and quota keys.
+   */
+  readCredential(owner: string, server: string): Promise<string | undefined>;
+  /**
+   * Stores `sealed` as `owner`'s credential for `server` for `ttlSeconds`, replacing any earlier
+   * one. One round trip.
+   * @throws GatewayError INVALID_PARAMS for an owner, server, sealed text or TTL out of bounds
+   * (`assertCredentialWrite`), before the store is reached.
+   */
+  writeCredential(owner: string, server: string, sealed: string, ttlSeconds: number): Promise<void>;
+  /** Deletes `owner`'s credential for `server`; true when there was one. */
+  deleteCredential(owner: string, server: string): Promise<boolean>;
+  /** Every credential `owner` holds, by server (sealed); expired entries may still be listed. */
+  listCredentials(owner: string): Promise<Readonly<Record<string, string>>>;
+  /**
+   * Keeps a one-time entry (a URL elicitation, an OAuth authorization's state) for `ttlSeconds`.
+   * @throws GatewayError INVALID_PARAMS for an id, value or TTL out of bounds (`assertGrant`).
+   */
+  putGrant(id: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Takes (reads and deletes, atomically: one taker wins) a one-time entry; undefined when unknown or expired. */
+  takeGrant(id: string): Promise<string | undefined>;
   /** Releases connections and timers. */
   close(): Promise<void>;
 }

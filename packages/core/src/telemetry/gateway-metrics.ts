@@ -55,6 +55,12 @@ export type StoreOperation =
   | 'admitSessionCall'
   | 'releaseCall'
   | 'readPins'
+  | 'readCredential'
+  | 'writeCredential'
+  | 'deleteCredential'
+  | 'listCredentials'
+  | 'putGrant'
+  | 'takeGrant'
   | 'writePins'
   | 'publish';
 

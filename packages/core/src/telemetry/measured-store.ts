@@ -87,6 +87,16 @@ export function createMeasuredSessionStore(store: SessionStore, metrics: Gateway
     releaseCall: (key, lease) => timed(metrics, 'releaseCall', performance.now(), store.releaseCall(key, lease)),
     readPins: (server) => timed(metrics, 'readPins', performance.now(), store.readPins(server)),
     writePins: (server, record) => timed(metrics, 'writePins', performance.now(), store.writePins(server, record)),
+    readCredential: (owner, server) =>
+      timed(metrics, 'readCredential', performance.now(), store.readCredential(owner, server)),
+    writeCredential: (owner, server, sealed, ttlSeconds) =>
+      timed(metrics, 'writeCredential', performance.now(), store.writeCredential(owner, server, sealed, ttlSeconds)),
+    deleteCredential: (owner, server) =>
+      timed(metrics, 'deleteCredential', performance.now(), store.deleteCredential(owner, server)),
+    listCredentials: (owner) => timed(metrics, 'listCredentials', performance.now(), store.listCredentials(owner)),
+    putGrant: (id, value, ttlSeconds) =>
+      timed(metrics, 'putGrant', performance.now(), store.putGrant(id, value, ttlSeconds)),
+    takeGrant: (id) => timed(metrics, 'takeGrant', performance.now(), store.takeGrant(id)),
     close: () => store.close(),
   };
 }
