@@ -17,7 +17,7 @@ const ROOT_MESSAGE = 'must be a mapping with a servers list';
 const MAX_QUOTED_VALUE = 60;
 
 /** Field names whose values are never quoted in a message (they may hold secrets). */
-const SECRET_FIELDS = new Set(['credential']);
+const SECRET_FIELDS = new Set(['credential', 'clientSecret']);
 
 /**
  * Parses and validates the gateway config file (YAML), resolving aliases and defaults.

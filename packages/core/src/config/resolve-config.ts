@@ -1,12 +1,14 @@
 import type * as v from 'valibot';
 import { compilePolicy } from '../policy/compile-policy.ts';
 import { resolveAudit, resolveAuth, resolvePolicy } from './access-schema.ts';
+import { resolveCredentials, resolveUserCredentialMethod } from './credentials-schema.ts';
 import {
   DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
   RawConfigSchema,
   RawServerSchema,
   RawVirtualServerSchema,
 } from './schema.ts';
+import type { UserCredentialMethod } from './credentials-schema.ts';
 import type { GatewayConfig, QuotaConfig, ServerConfig, ToolOverride, VirtualServerConfig } from './schema.ts';
 
 type RawConfig = v.InferOutput<typeof RawConfigSchema>;
@@ -72,6 +74,11 @@ export function resolveConfig(raw: RawConfig): ResolvedConfig {
     if (!compiled.ok) issues.push(...compiled.issues);
   }
 
+  const credentials =
+    raw.credentials || servers.some((server) => server.userCredential !== undefined)
+      ? resolveCredentials(raw.credentials)
+      : undefined;
+
   const config: GatewayConfig = {
     servers,
     virtualServers,
@@ -86,6 +93,7 @@ export function resolveConfig(raw: RawConfig): ResolvedConfig {
           },
         }
       : {}),
+    ...(credentials ? { credentials } : {}),
   };
   return { config, issues, warnings };
 }
@@ -129,7 +137,13 @@ function resolveServer(raw: RawServer, at: string, issues: string[]): ServerConf
           },
         }
       : {}),
+    ...userCredentialOf(raw, at, issues),
   };
+}
+
+function userCredentialOf(raw: RawServer, at: string, issues: string[]): { userCredential?: UserCredentialMethod } {
+  const method = resolveUserCredentialMethod(raw, at, issues);
+  return method === undefined ? {} : { userCredential: method };
 }
 
 /** A server's quotas, checked: each limits something, a tool is named by one quota, one covers the rest. */

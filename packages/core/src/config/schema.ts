@@ -7,6 +7,15 @@ import {
   type AuthConfig,
   type PolicyConfig,
 } from './access-schema.ts';
+import {
+  RawCredentialsSchema,
+  RawTokenExchangeSchema,
+  RawTokenUrlElicitationSchema,
+  RawUpstreamOAuthSchema,
+  type CredentialsConfig,
+  type UserCredentialMethod,
+} from './credentials-schema.ts';
+import { isPlainMapping } from './is-plain-mapping.ts';
 
 /** True for an absolute `http:` or `https:` URL with a host. */
 function isHttpUrl(input: string): boolean {
@@ -31,12 +40,7 @@ const pem = () =>
       v.check((s) => s.trim() === '' || s.includes('-----BEGIN CERTIFICATE-----'), PEM_MESSAGE),
     ),
   );
-/** True for a plain object, the only thing a YAML mapping loads as (not a list, not `!!binary`). */
-export function isPlainMapping(input: unknown): input is Record<string, unknown> {
-  if (typeof input !== 'object' || input === null) return false;
-  const proto: unknown = Object.getPrototypeOf(input);
-  return proto === Object.prototype || proto === null;
-}
+export { isPlainMapping };
 
 /** Mappings only: valibot's object schemas would also take a list or a byte array. */
 const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
@@ -151,7 +155,9 @@ export const RawServerSchema = v.looseObject(
     ),
     confirmDestructive: v.nullish(v.boolean('must be true or false')),
     pinning: v.nullish(mapping(RawPinningSchema, 'must be a mapping')),
-    tokenURLElicitation: reserved(),
+    tokenURLElicitation: RawTokenUrlElicitationSchema,
+    tokenExchange: RawTokenExchangeSchema,
+    upstreamOAuth: RawUpstreamOAuthSchema,
     guardrailsConfigIDs: reserved(),
   },
   'must be a mapping',
@@ -200,6 +206,7 @@ export const RawConfigSchema = v.looseObject(
     policy: v.nullish(mapping(RawPolicySchema, 'must be a mapping')),
     audit: v.nullish(mapping(RawAuditSchema, 'must be a mapping')),
     confirmation: v.nullish(mapping(RawConfirmationSchema, 'must be a mapping')),
+    credentials: v.nullish(mapping(RawCredentialsSchema, 'must be a mapping')),
   },
   'must be a mapping with a servers list',
 );
@@ -231,6 +238,8 @@ export interface ServerConfig {
   readonly confirmDestructive?: boolean;
   /** Present: its tool definitions are pinned (docs/configuration.md#pinned-tool-definitions). */
   readonly pinning?: PinningConfig;
+  /** How each user gets their own credential for this server (docs/credentials.md); absent: the client's Authorization goes upstream. */
+  readonly userCredential?: UserCredentialMethod;
 }
 
 /** What a pinned server serves when a tool's definition changed upstream. */
@@ -311,6 +320,8 @@ export interface GatewayConfig {
   readonly audit?: AuditConfig;
   /** How calls that need the user's confirmation are confirmed; absent, the defaults. */
   readonly confirmation?: ConfirmationConfig;
+  /** Users' own upstream credentials: the /tokens pages' login and how long a pasted token is kept. */
+  readonly credentials?: CredentialsConfig;
 }
 
 /** An empty configuration (no servers). */
