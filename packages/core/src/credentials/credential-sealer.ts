@@ -37,7 +37,10 @@ export interface UserCredential {
 
 export interface CredentialSealer {
   seal(credential: UserCredential, binding: CredentialBinding): Promise<string>;
-  /** The credential, or undefined when the record does not open for `binding` or has expired. */
+  /**
+   * The credential, or undefined when the record does not open for `binding` or has expired (an
+   * expired one that holds a refresh token is returned: the caller refreshes it).
+   */
   open(sealed: string, binding: CredentialBinding, now?: number): Promise<UserCredential | undefined>;
 }
 
@@ -114,7 +117,9 @@ export async function createCredentialSealer(secrets: readonly Uint8Array<ArrayB
         return undefined;
       }
       const credential = parseCredential(plaintext);
-      return credential !== undefined && credential.expiresAt > now ? credential : undefined;
+      if (credential === undefined) return undefined;
+      // An expired token that can be refreshed is still the user's (its refresh token is).
+      return credential.expiresAt > now || credential.refreshToken !== undefined ? credential : undefined;
     },
   };
 }
