@@ -76,6 +76,8 @@ export interface ClientCall {
   readonly logger: Logger;
   /** Who the call comes from (verified, or the unverified credential). */
   readonly auth: Authentication;
+  /** The request carries the user's own credential for the upstream (credentialedCall): its 401 drops it. */
+  readonly userCredential?: boolean;
   /** Told the upstream's HTTP status once its answer's headers arrive, or why none came (the audit and the log record it). */
   readonly noteUpstream?: ((outcome: number | GatewayError) => void) | undefined;
   /** Told the upstream's answer to the call once it comes (a result, or a JSON-RPC error). */

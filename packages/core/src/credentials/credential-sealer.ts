@@ -69,14 +69,7 @@ interface SealingKey {
  * @throws Error naming the position of a secret shorter than 32 bytes, or when there is none.
  */
 export async function createCredentialSealer(secrets: readonly Uint8Array<ArrayBuffer>[]): Promise<CredentialSealer> {
-  if (secrets.length === 0) throw new Error('credential encryption needs at least one key');
-  secrets.forEach((secret, index) => {
-    if (secret.byteLength < MIN_CREDENTIAL_SECRET_BYTES) {
-      throw new Error(
-        `credential encryption key ${index + 1} is ${secret.byteLength} bytes; at least ${MIN_CREDENTIAL_SECRET_BYTES} are needed`,
-      );
-    }
-  });
+  assertCredentialSecrets(secrets);
   const keys = await Promise.all(secrets.map(deriveKey));
   const byId = new Map<string, SealingKey>();
   for (const key of keys) if (!byId.has(key.id)) byId.set(key.id, key);
@@ -121,6 +114,30 @@ export async function createCredentialSealer(secrets: readonly Uint8Array<ArrayB
       // An expired token that can be refreshed is still the user's (its refresh token is).
       return credential.expiresAt > now || credential.refreshToken !== undefined ? credential : undefined;
     },
+  };
+}
+
+/**
+ * Checks the operator's secrets as createCredentialSealer does, at once (a host checks them at
+ * start, before any credential is sealed).
+ * @throws Error naming the position of a secret shorter than 32 bytes, or when there is none.
+ */
+export function assertCredentialSecrets(secrets: readonly Uint8Array[]): void {
+  if (secrets.length === 0) throw new Error('credential encryption needs at least one key');
+  secrets.forEach((secret, index) => {
+    if (secret.byteLength < MIN_CREDENTIAL_SECRET_BYTES) {
+      throw new Error(
+        `credential encryption key ${index + 1} is ${secret.byteLength} bytes; at least ${MIN_CREDENTIAL_SECRET_BYTES} are needed`,
+      );
+    }
+  });
+}
+
+/** A sealer whose keys are still being derived: each use waits for them. */
+export function deferredSealer(made: Promise<CredentialSealer>): CredentialSealer {
+  return {
+    seal: async (credential, binding) => (await made).seal(credential, binding),
+    open: async (sealed, binding, now) => (await made).open(sealed, binding, now),
   };
 }
 

@@ -8,10 +8,11 @@ import type { GatewaySpan, GatewayTracer } from '../telemetry/gateway-tracer.ts'
 import type { SessionClaims } from '../session/session-token.ts';
 import type { DiscoverySettings } from '../discovery/discovery-settings.ts';
 import type { JsonObject } from '../upstream/types.ts';
+import type { CredentialedCallContext } from './credentialed-call.ts';
 import type { OriginPolicy } from './origin-policy.ts';
 
 /** Everything the MCP endpoint needs; `createGateway` builds it once. */
-export interface EndpointContext extends CallContext {
+export interface EndpointContext extends CallContext, CredentialedCallContext {
   /** The session decision, shared with the Envoy router. */
   readonly gate: SessionGate;
   /** What the routing decision reads now (the current catalog and servers). */

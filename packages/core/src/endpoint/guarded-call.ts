@@ -14,6 +14,7 @@ import type { LogFields } from '../logger.ts';
 import { answerOutcome, type AnswerOutcome } from '../telemetry/answer-outcome.ts';
 import type { CallFact, CallOutcome } from '../telemetry/gateway-metrics.ts';
 import { confirmLegacyCall, confirmModernCall } from './confirmed-call.ts';
+import { credentialedCall } from './credentialed-call.ts';
 import type { EndpointContext } from './endpoint-context.ts';
 
 /**
@@ -30,7 +31,7 @@ export async function forwardGuarded(
   received: ClientCall,
   era: Era,
   access: RequestAccess,
-  refuse: (error: GatewayError) => Response,
+  refuse: (error: GatewayError, asToolResult?: boolean) => Response,
 ): Promise<Response> {
   const started = performance.now();
   const authorization = authorizeForward(ctx.access(), access, received.plan);
@@ -42,7 +43,8 @@ export async function forwardGuarded(
   // Before anything is counted or audited: a call on an ended session is answered 404 alone.
   const gated = await gateSession(ctx, received, confirmation?.needed === false);
   if (gated instanceof Response) return gated;
-  const { call, quota } = gated;
+  const { quota } = gated;
+  let { call } = gated;
   if (subject === undefined) return forwardCall(ctx, call, era);
   if (verdict.by !== 'open')
     ctx.metrics.accessDecision(ctx.hostName, decidedBy(verdict), verdict.rule, verdict.allowed);
@@ -74,6 +76,24 @@ export async function forwardGuarded(
     trail.finish();
     ctx.metrics.call({ ...fact, outcome: 'denied', seconds: 0 });
     return refuse(authorization.error);
+  }
+  // A call over its quota is refused as such (admitAndForward), not asked for a credential first.
+  if (!(quota instanceof GatewayError)) {
+    const credentialed = await credentialedCall(ctx, call, era).catch((error: unknown) => {
+      quota?.release();
+      throw error;
+    });
+    if (!('plan' in credentialed)) {
+      quota?.release();
+      const { error } = credentialed;
+      call.logger.info("call not forwarded: the user's own credential is needed", { ...item, error: error.code });
+      ctx.span.fail(error.code, error.message);
+      trail.finish();
+      const outcome = error.code === 'TOKEN_EXCHANGE_FAILED' ? 'unavailable' : 'no_credential';
+      ctx.metrics.call({ ...fact, outcome, seconds: 0 });
+      return refuse(error, credentialed.asToolError === true && call.plan.method === 'tools/call');
+    }
+    call = credentialed;
   }
   const guarded = { trail, fact, item, started, auditor };
   if (confirmation?.needed !== true) return admitAndForward(ctx, call, era, guarded, refuse, quota);
@@ -199,6 +219,8 @@ async function admitAndForward(
     if (typeof outcome === 'number') {
       upstreamStatus = outcome;
       trail.upstreamStatus(outcome);
+      // The upstream refused the user's own credential: dropped, so the next call asks again.
+      if (outcome === 401 && call.userCredential === true) void ctx.credentials.rejected(call.plan.server, call.auth);
     } else failure = outcome;
   };
   const noteAnswer = (message: Readonly<Record<string, unknown>>) => {

@@ -29,6 +29,9 @@ import { metaToolNames, offeredMetaTools } from '../discovery/meta-tools.ts';
 import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
+import type { CredentialSealer } from '../credentials/credential-sealer.ts';
+import type { UserCredentials } from '../credentials/user-credentials.ts';
+import { createGatewayCredentials, credentialWarnings, type CredentialSettings } from './gateway-credentials.ts';
 import { createUpstreamPool, type CatalogChange, type UpstreamPool } from './upstream-pool.ts';
 
 /** Default name and version the gateway reports at initialize. */
@@ -79,6 +82,8 @@ export interface GatewayOptions {
   tracer?: GatewayTracer;
   /** The discovery meta-tools and threshold (`--discovery-tools-enabled`, `--discovery-tool-threshold`); default on, no threshold. */
   toolDiscovery?: DiscoverySettings;
+  /** Users' own upstream credentials: the URL elicitation flag, the encryption keys, the public host. */
+  credentials?: CredentialSettings;
 }
 
 /**
@@ -103,6 +108,8 @@ export interface GatewayRouting {
   /** Where new backend sessions are announced (see ensureBackendSession). */
   readonly bus: NotificationBus;
   readonly callers: CallerIdentities;
+  /** The user credential decision the broker makes (core's UserCredentials). */
+  readonly credentials: UserCredentials;
   /** Where the router counts its phases and routed calls (the broker's metrics). */
   readonly metrics: GatewayMetrics;
   /** Where the router's spans go (the broker's tracer). */
@@ -116,6 +123,12 @@ export interface GatewayRouting {
 /** A running gateway: the MCP endpoint plus what the other endpoints report. */
 export interface Gateway {
   readonly endpoint: McpEndpoint;
+  /** Users' own upstream credentials: the sealer, the per-call decisions, the public host (the /tokens pages use them). */
+  readonly credentials: {
+    readonly sealer: CredentialSealer;
+    readonly decisions: UserCredentials;
+    readonly publicHost: string | undefined;
+  };
   /** The state a co-located router shares with the broker; the same object on every call. */
   routing(): GatewayRouting;
   /**
@@ -192,11 +205,27 @@ export function createGateway(options: GatewayOptions): Gateway {
   let auditorFor = auditors(options.config);
   let auditor = auditorFor(hostName);
   pool.apply(options.config);
+  const callers = createCallerIdentities();
+  const credentialSettings = options.credentials ?? {};
+  const { sealer, credentials } = createGatewayCredentials(credentialSettings, options.signingKey, {
+    store,
+    bus,
+    callers,
+    logger,
+    ...(options.identityFetch && { fetch: options.identityFetch }),
+  });
+  const warnCredentials = (config: GatewayConfig) => {
+    for (const warning of credentialWarnings(config, credentialSettings)) logger.warn(warning);
+  };
+  warnCredentials(options.config);
   const context = createEndpointContext(pool, {
     ...options,
     tokens,
     store,
     bus,
+    callers,
+    credentials,
+    publicHost: credentialSettings.publicHost,
     access: () => access,
     auditor: () => auditor,
   });
@@ -211,6 +240,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     store,
     bus,
     callers: context.callers,
+    credentials,
     access: () => access,
     auditor: (host) => (host === hostName ? auditor : auditorFor(host)),
     metrics,
@@ -224,9 +254,11 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     endpoint,
     routing: () => routing,
+    credentials: { sealer, decisions: credentials, publicHost: credentialSettings.publicHost },
     applyConfig(config) {
       const nextAccess = buildAccess(config, access);
       pool.apply(config);
+      warnCredentials(config);
       access = nextAccess;
       auditorFor = auditors(config);
       auditor = auditorFor(hostName);
@@ -244,6 +276,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async stop() {
       context.parked.clear();
+      credentials.close();
       await pool.stop();
       await Promise.allSettled([store.close(), bus.close()]);
     },
@@ -276,6 +309,10 @@ export type EndpointContextOptions = Pick<
   readonly bus: NotificationBus;
   readonly access: () => AccessControl;
   readonly auditor: () => Auditor;
+  readonly callers?: CallerIdentities;
+  readonly credentials: UserCredentials;
+  /** The host in the /tokens URLs of URL elicitations; else the request's Host. */
+  readonly publicHost?: string | undefined;
 };
 
 /**
@@ -284,7 +321,7 @@ export type EndpointContextOptions = Pick<
  */
 export function createEndpointContext(pool: EndpointPool, options: EndpointContextOptions): EndpointContext {
   const { tokens, store, bus, logger } = options;
-  const callers = createCallerIdentities();
+  const callers = options.callers ?? createCallerIdentities();
   const toolDiscovery = options.toolDiscovery ?? DEFAULT_DISCOVERY;
   // The meta-tools a config's servers get, made once per config.
   const offered = new WeakMap<readonly ServerConfig[], OfferedMetaTools>();
@@ -330,6 +367,8 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     toolDiscovery,
     metaTools: () => metaTools().tools,
+    credentials: options.credentials,
+    publicHost: options.publicHost,
     confirmationTimeoutSeconds: () =>
       pool.config().confirmation?.timeoutSeconds ?? DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
   };

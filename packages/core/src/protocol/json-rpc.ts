@@ -285,3 +285,8 @@ function parseError(message: string): JsonRpcParseResult {
 function invalid(message: string, id: JsonRpcId | null): JsonRpcParseResult {
   return { ok: false, code: -32600, message, id };
 }
+
+/** A tools/call result reporting a failure to the model as the tool's (`isError: true`), with `message` as its text. */
+export function toolErrorResult(message: string): { content: { type: 'text'; text: string }[]; isError: true } {
+  return { content: [{ type: 'text', text: message }], isError: true };
+}

@@ -16,7 +16,7 @@ export type RequestOutcome = 'ok' | 'error' | 'unauthorized' | 'refused';
  * the client went away before the answer (`cancelled`, how a 2026-07-28 client cancels).
  */
 export type CallOutcome =
-  'ok' | 'tool_error' | 'error' | 'denied' | 'limited' | 'unconfirmed' | 'unavailable' | 'cancelled';
+  'ok' | 'tool_error' | 'error' | 'denied' | 'limited' | 'unconfirmed' | 'no_credential' | 'unavailable' | 'cancelled';
 
 /** The host that made a decision: the broker, the Envoy router, or the worker. */
 export type DecidingHost = 'broker' | 'router' | 'worker';

@@ -2,8 +2,13 @@ import { quotaCheckOf } from '../../decision/call-quota.ts';
 import { decideRoute, type RouteDecision } from '../../decision/route.ts';
 import type { Authentication } from '../../identity/authentication.ts';
 import type { Logger } from '../../logger.ts';
-import { rpcErrorResponse, toErrorResponse } from '../../protocol/error-mapping.ts';
-import type { JsonRpcMessage, JsonRpcMessageKind, JsonRpcRequest } from '../../protocol/json-rpc.ts';
+import { jsonResponse, rpcErrorResponse, toErrorResponse } from '../../protocol/error-mapping.ts';
+import {
+  toolErrorResult,
+  type JsonRpcMessage,
+  type JsonRpcMessageKind,
+  type JsonRpcRequest,
+} from '../../protocol/json-rpc.ts';
 import type { SessionClaims } from '../../session/session-token.ts';
 import type { EndpointContext, RequestContext, SessionRequest } from '../endpoint-context.ts';
 import { forwardGuarded } from '../guarded-call.ts';
@@ -90,7 +95,11 @@ export async function handleLegacyPost(
       admitWith,
     },
   };
-  return forwardGuarded(ctx, call, 'legacy', access, (error) => rpcErrorResponse(rpc.id, error, session.logger));
+  return forwardGuarded(ctx, call, 'legacy', access, (error, asToolResult) =>
+    asToolResult === true
+      ? jsonResponse({ jsonrpc: '2.0', id: rpc.id, result: toolErrorResult(error.message) })
+      : rpcErrorResponse(rpc.id, error, session.logger),
+  );
 }
 
 /**

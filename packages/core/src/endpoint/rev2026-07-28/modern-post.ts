@@ -4,7 +4,7 @@ import { decideRoute } from '../../decision/route.ts';
 import { GatewayError } from '../../errors.ts';
 import type { Authentication } from '../../identity/authentication.ts';
 import { toErrorResponse, toJsonRpcError } from '../../protocol/error-mapping.ts';
-import type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from '../../protocol/json-rpc.ts';
+import { toolErrorResult, type JsonRpcId, type JsonRpcMessage, type JsonRpcRequest } from '../../protocol/json-rpc.ts';
 import {
   META,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -80,7 +80,11 @@ export async function handleModernPost(
   if (!('auth' in access)) return modernResponse(rpc.id, undefined, access, ctx);
   if (route.kind === 'forward') {
     const call = { message: rpc, plan: route.plan, request, logger, auth };
-    return forwardGuarded(ctx, call, 'modern', access, (error) => modernResponse(rpc.id, undefined, error, ctx));
+    return forwardGuarded(ctx, call, 'modern', access, (error, asToolResult) =>
+      asToolResult === true
+        ? modernResponse(rpc.id, { ...toolErrorResult(error.message), _meta: resultMeta(ctx) }, undefined, ctx)
+        : modernResponse(rpc.id, undefined, error, ctx),
+    );
   }
   if (rpc.method === 'tools/call') {
     const owner = callerOwner(await ctx.callers.identify(auth));
