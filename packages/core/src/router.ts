@@ -49,7 +49,16 @@ export type { SessionClaims } from './session/session-token.ts';
 export { concatBytes } from './protocol/bytes.ts';
 export { parseJsonRpcMessage } from './protocol/json-rpc.ts';
 export type { JsonRpcId, JsonRpcMessage, JsonRpcRequest } from './protocol/json-rpc.ts';
-export { checkModernHeaders, encodeHeaderValue, isModernRequest, isModernVersion } from './protocol/modern-request.ts';
+export {
+  checkModernHeaders,
+  encodeHeaderValue,
+  isModernRequest,
+  isModernVersion,
+  META,
+  requestMeta,
+} from './protocol/modern-request.ts';
+export { NO_USER_CREDENTIALS } from './credentials/user-credentials.ts';
+export type { UserCredentials } from './credentials/user-credentials.ts';
 export { toJsonRpcError } from './protocol/error-mapping.ts';
 export { DEFAULT_MAX_BODY_BYTES } from './endpoint/read-body.ts';
 

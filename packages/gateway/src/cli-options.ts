@@ -35,6 +35,10 @@ export interface CliOptions {
   accessEnv: AccessEnv;
   /** `--discovery-tools-enabled` (default true) and `--discovery-tool-threshold` (default 0): the meta-tools. */
   toolDiscovery: DiscoverySettings;
+  /** `--enable-url-elicitation` (the anchor's flag): `tokenURLElicitation` servers take each user's pasted token. */
+  urlElicitation: boolean;
+  /** CREDENTIAL_ENCRYPTION_KEYS: the keys users' upstream credentials are sealed with, newest first. */
+  credentialKeys?: string;
 }
 
 /** Result of parsing the command line: run, print help or version, or fail with the issues. */
@@ -82,6 +86,8 @@ Flags:
                                      Default 0 (never).
   --enforce-capability-filtering     Require the x-mcp-authorized header (see TRUSTED_HEADER_PUBLIC_KEY):
                                      without a valid one a caller sees and calls nothing.
+  --enable-url-elicitation[=BOOL]    Servers with tokenURLElicitation take each user's own pasted token: a call
+                                     without one is answered -32042 with a link to the /tokens page. Default false.
   --log-level LEVEL                  debug, info, warn or error. Default info
   -h, --help                         Show this help.
   --version                          Show the version.
@@ -91,6 +97,9 @@ Environment:
                                      generated at start-up and sessions do not survive a restart.
   CACHE_CONNECTION_STRING            Redis URL for state shared by replicas (redis://user:pass@host:port/db).
                                      Unset: state is kept in memory.
+  CREDENTIAL_ENCRYPTION_KEYS         Keys (at least 32 bytes each, comma-separated, newest first) that users'
+                                     upstream credentials are sealed with (AES-256-GCM). Unset: one derived from
+                                     GATEWAY_SIGNING_KEY. A key dropped from the list: its users authorize again.
   OAUTH_ISSUERS                       Comma-separated trusted token issuers: every request needs a valid bearer
                                      token (401 otherwise) unless the config file's auth.oauth says otherwise.
   OAUTH_REQUIRED_SCOPES              Scopes every token must carry (403 insufficient_scope otherwise).
@@ -160,7 +169,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   let values: Record<string, string | boolean | undefined>;
   try {
     ({ values } = parseArgs({
-      args: withGoBooleans(argv, ['discovery-tools-enabled']),
+      args: withGoBooleans(argv, ['discovery-tools-enabled', 'enable-url-elicitation']),
       strict: true,
       allowPositionals: false,
       allowNegative: true,
@@ -170,6 +179,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
         'disable-metrics': { type: 'boolean' },
         'enforce-capability-filtering': { type: 'boolean' },
         'discovery-tools-enabled': { type: 'boolean' },
+        'enable-url-elicitation': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean' },
       },
@@ -186,6 +196,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
     'disable-metrics': metricsDisabled,
     'enforce-capability-filtering': enforceCapabilityFiltering,
     'discovery-tools-enabled': discoveryToolsEnabled,
+    'enable-url-elicitation': urlElicitation,
     ...flags
   } = values;
   if (routerOnly === true && flags['mcp-broker-public-address'] !== undefined) {
@@ -229,6 +240,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
       enforceCapabilityFiltering: enforceCapabilityFiltering === true,
     },
     toolDiscovery: { enabled: discoveryToolsEnabled !== false, threshold: o['discovery-tool-threshold'] },
+    urlElicitation: urlElicitation === true,
   };
   if (o['mcp-gateway-config'] !== undefined) options.configPath = o['mcp-gateway-config'];
   if (o['mcp-router-address'] !== undefined) options.routerAddress = o['mcp-router-address'];
@@ -237,6 +249,7 @@ export function parseCli(argv: readonly string[], env: Record<string, string | u
   if (o['mcp-gateway-private-host']) options.privateHost = o['mcp-gateway-private-host'];
   if (env['GATEWAY_SIGNING_KEY']) options.signingKey = env['GATEWAY_SIGNING_KEY'];
   if (env['CACHE_CONNECTION_STRING']) options.cacheConnectionString = env['CACHE_CONNECTION_STRING'];
+  if (env['CREDENTIAL_ENCRYPTION_KEYS']) options.credentialKeys = env['CREDENTIAL_ENCRYPTION_KEYS'];
   return { kind: 'run', options };
 }
 

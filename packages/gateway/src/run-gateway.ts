@@ -96,6 +96,11 @@ export async function runGateway(options: CliOptions, logger: Logger): Promise<R
     fetchFor: upstreamFetch.fetchFor,
     accessEnv: options.accessEnv,
     toolDiscovery: options.toolDiscovery,
+    credentials: {
+      urlElicitation: options.urlElicitation,
+      ...(options.credentialKeys !== undefined && { encryptionKeys: options.credentialKeys }),
+      ...(options.publicHost !== undefined && { publicHost: options.publicHost }),
+    },
     auditSink: (section) => audit.sinkFor(section),
     ...(metricsOn && { metrics }),
     tracer: tracing.tracer,

@@ -43,6 +43,7 @@ export async function startRouter(gateway: Gateway, options: StartRouterOptions)
     ...(options.privateHostFetch !== undefined && { privateHostFetch: options.privateHostFetch }),
     store: routing.store,
     callers: routing.callers,
+    credentials: routing.credentials,
     bus: routing.bus,
     upstreamClient(server) {
       const client = routing.client(server.name);

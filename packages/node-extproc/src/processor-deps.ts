@@ -27,6 +27,8 @@ import {
   type SessionClaims,
   type SessionGate,
   type UpstreamClient,
+  NO_USER_CREDENTIALS,
+  type UserCredentials,
 } from '@mcp-gateway/core/router';
 import { createHairpinFetch, privateHostBase } from './hairpin-fetch.ts';
 import type { RequestBodyDeps } from './translate-request-body.ts';
@@ -80,6 +82,8 @@ export interface ProcessorDepsOptions {
   readonly callTimeoutMs?: number;
   /** Where new backend sessions are announced (the broker's bus); default: nowhere. */
   readonly bus?: NotificationBus;
+  /** The user credential decision the broker makes; default: no server takes users' own credentials. */
+  readonly credentials?: UserCredentials;
   /** The client that opens backend sessions on `server`; default one per server, created on first use. */
   upstreamClient?(server: ServerConfig): UpstreamClient;
   readonly logger: Logger;
@@ -131,6 +135,7 @@ export function createProcessorDeps(options: ProcessorDepsOptions): ProcessorDep
     tracer: options.tracer ?? NO_TRACER,
     serverOf: (name) => options.routeContext().serverOf(name),
     verifyBackendInit: (token, host) => initTokens.verify(token, host),
+    credentials: options.credentials ?? NO_USER_CREDENTIALS,
     admitQuota(plan, caller) {
       if (plan.server.quotas === undefined || plan.method !== 'tools/call' || plan.target === undefined) {
         return Promise.resolve(undefined);

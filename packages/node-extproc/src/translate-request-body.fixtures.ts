@@ -8,6 +8,7 @@ import {
   unverified,
   type RouteContext,
   type SessionClaims,
+  NO_USER_CREDENTIALS,
 } from '@mcp-gateway/core/router';
 import {
   buildCatalog,
@@ -133,6 +134,7 @@ export function deps(overrides: Partial<RequestBodyDeps> = {}, modern: readonly 
     tracer: NO_TRACER,
     logger: NOOP_LOGGER,
     metrics: NO_METRICS,
+    credentials: NO_USER_CREDENTIALS,
     // No server here has quotas (test/quotas covers them through a real Envoy).
     admitQuota: () => Promise.resolve(undefined),
     quotaCheck: () => undefined,

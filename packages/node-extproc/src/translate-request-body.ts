@@ -32,6 +32,9 @@ import {
   type SessionClaims,
   type SessionAdmission,
   type SessionGate,
+  type UserCredentials,
+  META,
+  requestMeta,
 } from '@mcp-gateway/core/router';
 import { GatewayError, type Logger, type ServerConfig } from '@mcp-gateway/core';
 import {
@@ -82,6 +85,8 @@ export interface RequestBodyDeps extends BackendInitDeps {
   quotaCheck(plan: ForwardPlan, caller: string | undefined): QuotaCheck | undefined;
   /** The caller's identity hash of a sessionless (2026-07-28) request, as sessions bind it. */
   identifyCaller(auth: Authentication): Promise<string | undefined>;
+  /** The user credential decision the broker makes (core's UserCredentials). */
+  readonly credentials: UserCredentials;
   /**
    * The backend session for (session, server): `known` when the store named one, else one opened
    * once (single flight) by an initialize carrying the client's identity headers, a client span
@@ -198,6 +203,7 @@ async function mayRoute(
   sessionVirtualServer: string | undefined,
   trace: StreamTrace,
   admitQuota: () => Promise<AdmittedCall | GatewayError | undefined>,
+  clientCapabilities: Readonly<Record<string, unknown>> | undefined,
 ): Promise<Routed | undefined> {
   const control = deps.access();
   const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
@@ -210,6 +216,21 @@ async function mayRoute(
   // input_required round), records the answer and forwards it once confirmed.
   const catalog = deps.routeContext().catalog;
   if (confirmationNeed(access, plan.server, subject, catalog, argumentsOf(plan)).needed) return undefined;
+  // A call that needs the user's own credential and has none (or whose exchange fails): the broker
+  // answers it (a URL elicitation, the failure), as it decides it. Asked before the quota counts it.
+  let userAuthorization: string | undefined;
+  if (deps.credentials.applies(plan.server)) {
+    const decided = await deps.credentials.forCall({
+      server: plan.server,
+      auth,
+      authorization: headers.get('authorization'),
+      clientCapabilities,
+      origin: '',
+      ask: false,
+    });
+    if (decided.kind === 'refuse') return undefined;
+    if (decided.kind === 'user') userAuthorization = decided.authorization;
+  }
   // Over its quota (or a store that cannot count it): the broker refuses it, counts and audits it.
   const quota = await admitQuota();
   if (quota instanceof GatewayError) return undefined;
@@ -222,6 +243,10 @@ async function mayRoute(
     call: { method: request.method, kind: subject.kind, name: subject.servedName, startedAt: performance.now() },
     span: routedCallSpan(deps, trace, request, plan, served, jti),
     ...(quota !== undefined && { release: () => quota.release() }),
+    ...(userAuthorization !== undefined && {
+      authorization: userAuthorization,
+      rejectCredential: () => deps.credentials.rejected(plan.server, auth),
+    }),
   };
 }
 
@@ -232,6 +257,9 @@ interface Routed {
   readonly span?: GatewaySpan;
   /** Gives back the call's quota slot. */
   readonly release?: () => void;
+  /** The user's own credential for the upstream: the routed request's Authorization (and its backend session's). */
+  readonly authorization?: string;
+  readonly rejectCredential?: () => Promise<void>;
 }
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
@@ -263,7 +291,18 @@ async function routeLegacyCall(
     // An ended session: refused below, never routed.
     return gated.ok ? gated.quota : gated.error;
   };
-  const routed = await mayRoute(message, plan, headers, deps, auth, claims.jti, claims.vs, trace, admitQuota);
+  const routed = await mayRoute(
+    message,
+    plan,
+    headers,
+    deps,
+    auth,
+    claims.jti,
+    claims.vs,
+    trace,
+    admitQuota,
+    claims.clientCapabilities,
+  );
   // The access decision let the call through without a quota check (nothing to check it against): read alone.
   if (routed !== undefined && session === undefined) session = await deps.gate.admit(claims, server.name);
   if (session?.ok === false) {
@@ -273,7 +312,8 @@ async function routeLegacyCall(
   if (routed === undefined || session === undefined) return { response: toBroker(message.method) };
   let backendSessionId: string;
   try {
-    backendSessionId = await deps.ensureBackendSession(claims, server, headers, session.backendSessionId, routed.span);
+    const identity = routed.authorization === undefined ? headers : withAuthorization(headers, routed.authorization);
+    backendSessionId = await deps.ensureBackendSession(claims, server, identity, session.backendSessionId, routed.span);
   } catch (error) {
     routed.trail.finish();
     routed.release?.();
@@ -286,7 +326,7 @@ async function routeLegacyCall(
     recordUnroutedCall(server.name, routed.call, routed.span, failure, deps);
     return { response: refusalResponse(error, message.id) };
   }
-  const mutations = forwardMutations(message, plan, { backendSessionId }, routed.span);
+  const mutations = forwardMutations(message, plan, { backendSessionId }, routed.span, routed.authorization);
   return {
     response: {
       ...mutations,
@@ -309,13 +349,22 @@ async function routeModernCall(
   auth: Authentication,
   trace: StreamTrace,
 ): Promise<RequestBodyResult> {
-  const routed = await mayRoute(message, plan, headers, deps, auth, undefined, undefined, trace, async () =>
-    deps.admitQuota(plan, await deps.identifyCaller(auth)),
+  const routed = await mayRoute(
+    message,
+    plan,
+    headers,
+    deps,
+    auth,
+    undefined,
+    undefined,
+    trace,
+    async () => deps.admitQuota(plan, await deps.identifyCaller(auth)),
+    requestMeta(message)?.[META.clientCapabilities] as Record<string, unknown> | undefined,
   );
   if (routed === undefined) return { response: toBroker(message.method) };
   return {
     response: {
-      ...forwardMutations(message, plan, { backendSessionId: '' }, routed.span),
+      ...forwardMutations(message, plan, { backendSessionId: '' }, routed.span, routed.authorization),
       dynamic_metadata: routedCallMetadata(plan),
     },
     route: upstreamRoute(message, plan, routed, { gatewaySessionId: '', jti: '', backendSessionId: '' }),
@@ -333,6 +382,7 @@ function forwardMutations(
   plan: ForwardPlan,
   session: { backendSessionId: string },
   span: GatewaySpan = NO_SPAN,
+  authorization?: string,
 ): ProcessingResponse {
   const { server } = plan;
   const carrier = span.carrier;
@@ -350,6 +400,8 @@ function forwardMutations(
     set.push(setHeader('mcp-name', encodeHeaderValue(plan.target.name)));
   }
   if (session.backendSessionId !== '') set.push(setHeader('mcp-session-id', session.backendSessionId));
+  // The user's own credential for this upstream, in place of the client's Authorization.
+  if (authorization !== undefined) set.push(setHeader('authorization', authorization));
   for (const [name, value] of Object.entries(carrier)) set.push(setHeader(name, value));
   const remove: string[] = [...ACCESS_HEADERS];
   if (session.backendSessionId === '') remove.push('mcp-session-id');
@@ -382,7 +434,15 @@ function upstreamRoute(
     requestId: message.id,
     params: plan.params,
     ...(plan.rewriteResult !== undefined && { rewriteResult: plan.rewriteResult }),
+    ...(routed.rejectCredential !== undefined && { rejectCredential: routed.rejectCredential }),
   };
+}
+
+/** The client's headers with `authorization` in place of its own (the backend session opens as the user). */
+function withAuthorization(headers: ReadonlyMap<string, string>, authorization: string): ReadonlyMap<string, string> {
+  const copy = new Map(headers);
+  copy.set('authorization', authorization);
+  return copy;
 }
 
 /** Routes to the broker: the `:authority` set in the headers phase already selects it. */

@@ -28,6 +28,8 @@ export async function translateResponseHeaders(
   if (status === '404' && route.backendSessionId !== '') {
     await deps.evictBackendSession(route.jti, route.server, route.backendSessionId);
   }
+  // The upstream refused the user's own credential: dropped, so the next call asks again (as the broker does).
+  if (status === '401' && route.rejectCredential !== undefined) await route.rejectCredential();
   const set_headers = route.gatewaySessionId === '' ? [] : [setHeader('mcp-session-id', route.gatewaySessionId)];
   if (status !== '200' || response.endOfStream) {
     return { response: { response_headers: { response: { header_mutation: { set_headers } } } } };

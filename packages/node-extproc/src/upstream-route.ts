@@ -28,6 +28,8 @@ export interface UpstreamRoute {
   readonly params: Record<string, unknown>;
   /** Maps the upstream's result back into the gateway's namespace (resource URIs and links). */
   readonly rewriteResult?: ResultRewrite;
+  /** The call carries the user's own credential: the upstream's 401 drops it (UserCredentials.rejected). */
+  readonly rejectCredential?: () => Promise<void>;
 }
 
 /**

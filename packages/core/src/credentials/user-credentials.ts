@@ -40,6 +40,12 @@ export interface CredentialCall {
   readonly clientCapabilities: Readonly<Record<string, unknown>> | undefined;
   /** Where the gateway's /tokens pages are reached (`https://host`), for the elicitation URL. */
   readonly origin: string;
+  /**
+   * False: a user without a credential is not asked (no URL elicitation is started); the
+   * answer is a refusal the caller hands on (the Envoy router sends such calls to the broker,
+   * which asks). Default true.
+   */
+  readonly ask?: boolean;
 }
 
 export interface UserCredentials {
@@ -76,6 +82,10 @@ const EXPIRY_MARGIN_MS = 30_000;
 const TOOL_ERROR_TEXT = 'upstream server requires a per-user token but client does not support elicitation';
 
 const CLIENT: UpstreamCredential = Object.freeze({ kind: 'client' });
+const NOT_ASKED: UpstreamCredential = Object.freeze({
+  kind: 'refuse',
+  error: new GatewayError('USER_CREDENTIAL_UNAVAILABLE', 'the user has no credential for this upstream yet'),
+});
 
 export function createUserCredentials(options: UserCredentialsOptions): UserCredentials {
   const now = options.now ?? Date.now;
@@ -228,6 +238,7 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
         cache.put(holder.owner, server.name, kept.authorization, kept.expiresAt, true);
         return { kind: 'user', authorization: kept.authorization };
       }
+      if (call.ask === false) return NOT_ASKED;
       return elicit(holder, call);
     },
     async rejected(server, auth) {
@@ -264,3 +275,12 @@ function canElicit(capabilities: Readonly<Record<string, unknown>> | undefined):
   const elicitation = capabilities?.['elicitation'];
   return typeof elicitation === 'object' && elicitation !== null;
 }
+
+/** No server takes users' own credentials (hosts and tests without them). */
+export const NO_USER_CREDENTIALS: UserCredentials = Object.freeze({
+  applies: () => false,
+  forCall: async () => CLIENT,
+  rejected: async () => {},
+  changed: async () => {},
+  close: () => {},
+});
