@@ -7,36 +7,17 @@ import {
   parseJsonRpcMessage,
   ROUTER_HEADERS,
   routerHeaders,
-  argumentsOf,
-  authorizeForward,
-  confirmationNeed,
-  NO_TRAIL,
-  type AccessControl,
-  type AuditTrail,
-  type Auditor,
-  type GatewayMetrics,
   type GatewaySpan,
-  type GatewayTracer,
-  mcpRequestAttributes,
-  mcpSpanName,
-  mcpTargetAttributes,
-  serverAttributes,
   withTraceMeta,
   NO_SPAN,
-  type AdmittedCall,
   type Authentication,
-  type QuotaCheck,
   type ForwardPlan,
   type JsonRpcRequest,
-  type RouteContext,
-  type SessionClaims,
   type SessionAdmission,
-  type SessionGate,
-  type UserCredentials,
   META,
   requestMeta,
 } from '@mcp-gateway/core/router';
-import { GatewayError, type Logger, type ServerConfig } from '@mcp-gateway/core';
+import { GatewayError } from '@mcp-gateway/core';
 import {
   immediateResponse,
   refusalResponse,
@@ -47,59 +28,13 @@ import {
   type HttpBody,
   type ProcessingResponse,
 } from './ext-proc-messages.ts';
-import { isBackendInit, routeBackendInit, type BackendInitDeps } from './route-backend-init.ts';
+import { isBackendInit, routeBackendInit } from './route-backend-init.ts';
 import { ACCESS_HEADERS, BROKER_SERVER_NAME } from './translate-request-headers.ts';
 import { recordUnroutedCall } from './routed-call-record.ts';
+import type { RequestBodyDeps } from './request-body-deps.ts';
+import { mayRoute, type Routed } from './routed-call-decision.ts';
 import { NO_STREAM_TRACE, type StreamTrace } from './stream-trace.ts';
 import type { UpstreamRoute } from './upstream-route.ts';
-
-/** What the request-body phase needs; effects are injected so the translation stays testable. */
-export interface RequestBodyDeps extends BackendInitDeps {
-  /** Largest body accepted, in bytes; larger bodies get 413. */
-  readonly maxBodyBytes: number;
-  /** The session decision the broker makes (the same gate). */
-  readonly gate: SessionGate;
-  /** What the routing decision reads now (the same decision the broker makes). */
-  routeContext(): RouteContext;
-  /** The access decisions the broker makes (virtual servers, trusted headers, policy). */
-  access(): AccessControl;
-  /** Where routed calls are recorded (the config's audit trail, as `router`). */
-  auditor(): Auditor;
-  /** Where the router's decisions and calls are counted. */
-  readonly metrics: GatewayMetrics;
-  /** Where the router's spans go: one per routed call. */
-  readonly tracer: GatewayTracer;
-  /** Where a failed call is logged (once, at warn). */
-  readonly logger: Logger;
-  /**
-   * Counts a routed tools/call against the caller's quota (core's admitCallQuota, the broker's
-   * decision): undefined without one, the refusal when over it, else the slot held until the
-   * exchange ends.
-   */
-  admitQuota(plan: ForwardPlan, caller: string | undefined): Promise<AdmittedCall | GatewayError | undefined>;
-  /**
-   * The quota a routed call counts against, for `caller` (core's quotaCheckOf): a legacy call
-   * under one has its session read with its admission (SessionGate.admitCall), in one store round
-   * trip. Undefined without one.
-   */
-  quotaCheck(plan: ForwardPlan, caller: string | undefined): QuotaCheck | undefined;
-  /** The caller's identity hash of a sessionless (2026-07-28) request, as sessions bind it. */
-  identifyCaller(auth: Authentication): Promise<string | undefined>;
-  /** The user credential decision the broker makes (core's UserCredentials). */
-  readonly credentials: UserCredentials;
-  /**
-   * The backend session for (session, server): `known` when the store named one, else one opened
-   * once (single flight) by an initialize carrying the client's identity headers, a client span
-   * of the routed call's `span`. "" for an upstream without sessions.
-   */
-  ensureBackendSession(
-    claims: SessionClaims,
-    server: ServerConfig,
-    clientHeaders: ReadonlyMap<string, string>,
-    known: string | undefined,
-    span?: GatewaySpan,
-  ): Promise<string>;
-}
 
 /** The request-body phase's answer and, for an upstream-routed call, what the response phase needs. */
 export interface RequestBodyResult {
@@ -156,110 +91,6 @@ export async function translateRequestBody(
   return modern
     ? routeModernCall(request, decision.plan, headers, deps, auth, trace)
     : routeLegacyCall(request, decision.plan, headers, deps, auth, trace);
-}
-
-/** The span of a routed call (kind server, named and attributed as the broker names its own). */
-function routedCallSpan(
-  deps: RequestBodyDeps,
-  trace: StreamTrace,
-  request: JsonRpcRequest,
-  plan: ForwardPlan,
-  served: { kind: 'tool' | 'prompt' | 'resource'; name: string },
-  jti: string | undefined,
-): GatewaySpan {
-  if (!deps.tracer.enabled) {
-    // Off: a caller's context is passed on as it came; nothing else is built.
-    return trace.parent === undefined ? NO_SPAN : deps.tracer.server(request.method, trace.parent, {});
-  }
-  return deps.tracer.server(
-    mcpSpanName(request.method, served),
-    trace.parent,
-    {
-      ...mcpRequestAttributes(request.method, request.id),
-      ...mcpTargetAttributes(served),
-      'mcp.session.id': jti,
-      'mcp.server': plan.server.name,
-      'mcp.route': 'router',
-      ...serverAttributes(plan.server.url),
-      'network.protocol.name': 'http',
-    },
-    trace.startTime === 0 ? undefined : trace.startTime,
-  );
-}
-
-/**
- * Whether the access decision lets the call go straight to its upstream. A refused call (or an
- * unknown virtual server) goes to the broker instead, which refuses it with the same decision
- * (core's authorizeForward) and records it: one refusal, answered and audited in one place. So
- * does a call that needs the user's confirmation (core's confirmationNeed): the broker asks.
- */
-async function mayRoute(
-  request: JsonRpcRequest,
-  plan: ForwardPlan,
-  headers: ReadonlyMap<string, string>,
-  deps: RequestBodyDeps,
-  auth: Authentication,
-  jti: string | undefined,
-  sessionVirtualServer: string | undefined,
-  trace: StreamTrace,
-  admitQuota: () => Promise<AdmittedCall | GatewayError | undefined>,
-  clientCapabilities: Readonly<Record<string, unknown>> | undefined,
-): Promise<Routed | undefined> {
-  const control = deps.access();
-  const access = await control.requestAccess(headers, auth, request.method, sessionVirtualServer);
-  if (!('auth' in access)) return undefined;
-  const authorization = authorizeForward(control, access, plan);
-  if (authorization.error !== undefined) return undefined;
-  const { subject, verdict } = authorization;
-  if (subject === undefined) return { trail: NO_TRAIL };
-  // A call that needs the user's confirmation: the broker asks (on the call's stream, or with an
-  // input_required round), records the answer and forwards it once confirmed.
-  const catalog = deps.routeContext().catalog;
-  if (confirmationNeed(access, plan.server, subject, catalog, argumentsOf(plan)).needed) return undefined;
-  // A call that needs the user's own credential and has none (or whose exchange fails): the broker
-  // answers it (a URL elicitation, the failure), as it decides it. Asked before the quota counts it.
-  let userAuthorization: string | undefined;
-  if (deps.credentials.applies(plan.server)) {
-    const decided = await deps.credentials.forCall({
-      server: plan.server,
-      auth,
-      authorization: headers.get('authorization'),
-      clientCapabilities,
-      origin: '',
-      ask: false,
-    });
-    if (decided.kind === 'refuse') return undefined;
-    if (decided.kind === 'user') userAuthorization = decided.authorization;
-  }
-  // Over its quota (or a store that cannot count it): the broker refuses it, counts and audits it.
-  const quota = await admitQuota();
-  if (quota instanceof GatewayError) return undefined;
-  // Refusals are counted by the broker, which answers them.
-  if (verdict.allowed && verdict.by !== 'open') deps.metrics.accessDecision('router', verdict.by, verdict.rule, true);
-  const trail = deps.auditor().begin({ method: request.method, subject, verdict, auth, jti, args: argumentsOf(plan) });
-  const served = { kind: subject.kind, name: subject.servedName };
-  return {
-    trail,
-    call: { method: request.method, kind: subject.kind, name: subject.servedName, startedAt: performance.now() },
-    span: routedCallSpan(deps, trace, request, plan, served, jti),
-    ...(quota !== undefined && { release: () => quota.release() }),
-    ...(userAuthorization !== undefined && {
-      authorization: userAuthorization,
-      rejectCredential: () => deps.credentials.rejected(plan.server, auth),
-    }),
-  };
-}
-
-/** A call the access decision let through: its audit trail, what the metrics count of it, its span. */
-interface Routed {
-  readonly trail: AuditTrail;
-  readonly call?: UpstreamRoute['call'];
-  readonly span?: GatewaySpan;
-  /** Gives back the call's quota slot. */
-  readonly release?: () => void;
-  /** The user's own credential for the upstream: the routed request's Authorization (and its backend session's). */
-  readonly authorization?: string;
-  readonly rejectCredential?: () => Promise<void>;
 }
 
 /** A legacy call on the client's backend session, once the session gate admitted the session. */
@@ -454,3 +285,5 @@ function toBroker(method: string | undefined): ProcessingResponse {
     dynamic_metadata: routingMetadata({ method, server: BROKER_SERVER_NAME }),
   };
 }
+
+export type { RequestBodyDeps } from './request-body-deps.ts';

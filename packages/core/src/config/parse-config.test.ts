@@ -157,10 +157,12 @@ describe('parseConfig', () => {
           category: ['weather'],
           hint: 'Forecasts',
           tags: ['a', 'b'],
+          userCredential: { kind: 'paste', url: 'https://vault.example.com/ui/tokens' },
         },
       ],
       virtualServers: [{ name: 'mcp-test/my-vs', tools: ['s1_greet', 's2_time'], prompts: ['s1_hello'] }],
       gatewayCACertPEM: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n',
+      credentials: { pastedTokenTtlSeconds: 86400 },
     });
   });
 
