@@ -100,6 +100,13 @@ function remoteStore(now: () => number): SessionStore {
     releaseCall: async (key, lease) => void (await call('releaseCall', [key, lease])),
     readPins: (server) => call('readPins', [server]) as Promise<PinRecord | undefined>,
     writePins: (server, record) => call('writePins', [server, record]) as Promise<boolean>,
+    readCredential: (owner, server) => call('readCredential', [owner, server]) as Promise<string | undefined>,
+    writeCredential: async (owner, server, sealed, ttl) =>
+      void (await call('writeCredential', [owner, server, sealed, ttl])),
+    deleteCredential: (owner, server) => call('deleteCredential', [owner, server]) as Promise<boolean>,
+    listCredentials: (owner) => call('listCredentials', [owner]) as Promise<Record<string, string>>,
+    putGrant: async (id, value, ttl) => void (await call('putGrant', [id, value, ttl])),
+    takeGrant: (id) => call('takeGrant', [id]) as Promise<string | undefined>,
     async close() {},
   };
 }

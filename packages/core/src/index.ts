@@ -29,6 +29,7 @@ export { createMemorySessionStore } from './store/memory-session-store.ts';
 export type { MemorySessionStoreOptions } from './store/memory-session-store.ts';
 export type { PendingRequest, SessionCallAdmission, SessionLookup, SessionStore } from './store/session-store.ts';
 export { assertToolSelection, fromStoredSelection } from './store/tool-selection.ts';
+export { assertCredentialKey, assertCredentialWrite, assertGrant } from './store/credential-record.ts';
 export {
   admitCallTo,
   assertCallAdmission,

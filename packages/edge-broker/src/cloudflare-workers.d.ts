@@ -12,6 +12,8 @@ interface DurableObjectStorage {
   put<T>(entries: Record<string, T>): Promise<void>;
   delete(key: string): Promise<boolean>;
   deleteAll(): Promise<void>;
+  /** The entries whose keys start with `prefix`, in key order. */
+  list<T>(options: { prefix: string }): Promise<Map<string, T>>;
   getAlarm(): Promise<number | null>;
   setAlarm(scheduledTime: number | Date): Promise<void>;
   deleteAlarm(): Promise<void>;

@@ -3,6 +3,9 @@ import {
   GatewayError,
   assertCallAdmission,
   assertCallRelease,
+  assertCredentialKey,
+  assertCredentialWrite,
+  assertGrant,
   assertToolSelection,
   isGatewayError,
   parseStoredPinRecord,
@@ -39,7 +42,10 @@ export interface DurableSessionStoreOptions {
  * object of its own, whose single thread makes each admission atomic (and keeps one busy key
  * from queueing behind a session's calls); `admitSessionCall` asks the session's object and the
  * key's at once. A pinned server's pin record lives in an object named
- * `pins:<server>`, shared by every isolate. `ensureBackendSession` asks the
+ * `pins:<server>`, shared by every isolate. A user's sealed upstream credentials live in an object
+ * named `cred:<owner>` (one per owner, a storage key per server, so listing them is one call), and
+ * a one-time grant in one named `grant:<id>`, whose single thread makes its take atomic.
+ * `ensureBackendSession` asks the
  * object for the id or a lease; the lease holder runs `create` in this worker and stores the
  * result, while concurrent callers (in any isolate) wait inside the object for it.
  * Failures to reach the object reject with GatewayError STORE_UNAVAILABLE; errors of `create`
@@ -56,6 +62,8 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
   const selection = (owner: string) => namespace.get(namespace.idFromName(`${prefix}selection:${owner}`));
   const quota = (key: string) => namespace.get(namespace.idFromName(`${prefix}quota:${key}`));
   const pins = (server: string) => namespace.get(namespace.idFromName(`${prefix}pins:${server}`));
+  const credentials = (owner: string) => namespace.get(namespace.idFromName(`${prefix}cred:${owner}`));
+  const grant = (id: string) => namespace.get(namespace.idFromName(`${prefix}grant:${id}`));
   const expiryAfter = (ttlSeconds: number) => now() + ttlSeconds * 1000;
 
   async function createAndStore(
@@ -126,6 +134,25 @@ export function createDurableSessionStore(options: DurableSessionStoreOptions): 
       const text = toPinRecordJson(record);
       return reach(pins(server).writePins(record.revision, text));
     },
+    // Bounds are checked here, before the RPC, so the caller gets INVALID_PARAMS rather than STORE_UNAVAILABLE.
+    async readCredential(owner, server) {
+      assertCredentialKey(owner, server);
+      return reach(credentials(owner).readCredential(server, now()));
+    },
+    async writeCredential(owner, server, sealed, ttlSeconds) {
+      assertCredentialWrite(owner, server, sealed, ttlSeconds);
+      await reach(credentials(owner).writeCredential(server, sealed, now(), expiryAfter(ttlSeconds)));
+    },
+    async deleteCredential(owner, server) {
+      assertCredentialKey(owner, server);
+      return reach(credentials(owner).deleteCredential(server, now()));
+    },
+    listCredentials: (owner) => reach(credentials(owner).listCredentials(now())),
+    async putGrant(id, value, ttlSeconds) {
+      assertGrant(id, value, ttlSeconds);
+      await reach(grant(id).putGrant(value, now(), expiryAfter(ttlSeconds)));
+    },
+    takeGrant: (id) => reach(grant(id).takeGrant(now())),
     // Nothing to release: stubs are made per call.
     async close() {},
   };

@@ -52,6 +52,12 @@ export function createRequestScopedStore(): RequestScopedStore {
     releaseCall: async (...args) => (await current()).releaseCall(...args),
     readPins: async (...args) => (await current()).readPins(...args),
     writePins: async (...args) => (await current()).writePins(...args),
+    readCredential: async (...args) => (await current()).readCredential(...args),
+    writeCredential: async (...args) => (await current()).writeCredential(...args),
+    deleteCredential: async (...args) => (await current()).deleteCredential(...args),
+    listCredentials: async (...args) => (await current()).listCredentials(...args),
+    putGrant: async (...args) => (await current()).putGrant(...args),
+    takeGrant: async (...args) => (await current()).takeGrant(...args),
     // Scopes close with their requests.
     async close() {},
   };

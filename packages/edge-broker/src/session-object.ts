@@ -59,6 +59,20 @@ const SELECTION_KEY = 'selection';
 const QUOTA_KEY = 'quota';
 const PINS_REVISION_KEY = 'pins:revision';
 const PINS_CHUNKS_KEY = 'pins:chunks';
+/** Prefix of a credential's storage key in an owner's object: `credential:<server>`. */
+const CREDENTIAL_KEY_PREFIX = 'credential:';
+const GRANT_KEY = 'grant';
+
+/** A credential or a grant with its deadline (ms, caller's clock). */
+interface ExpiringText {
+  expiresAt: number;
+  text: string;
+}
+
+/** The text if the stored entry is still live at `now`. */
+function liveText(stored: ExpiringText | undefined, now: number): string | undefined {
+  return stored !== undefined && stored.expiresAt > now ? stored.text : undefined;
+}
 /**
  * A pin record's JSON is stored in chunks of this many UTF-16 code units (at most 3 bytes each in
  * UTF-8, well under a stored value's 128 KiB), all written in one `put` of at most 128 keys.
@@ -71,7 +85,9 @@ const PINS_CHUNK_LENGTH = 40_000;
  * `pending:<gateway id>` holds one server-to-client request waiting for the client's answer; one
  * named `selection:<owner>` holds that owner's tool selection; one named `quota:<key>` counts
  * the calls admitted under that quota key (its window and its concurrency leases, one record);
- * one named `pins:<server>` holds a pinned server's pin record (no deadline: pins are durable).
+ * one named `pins:<server>` holds a pinned server's pin record (no deadline: pins are durable);
+ * one named `cred:<owner>` holds that owner's sealed upstream credentials, one storage key per
+ * server; one named `grant:<id>` holds one one-time grant.
  * Every public method is called over RPC from `createDurableSessionStore`.
  *
  * The object is single-threaded, so creating a backend session once is a lease: the first
@@ -246,6 +262,54 @@ export class GatewaySessionObject extends DurableObject {
     entries[PINS_CHUNKS_KEY] = count;
     await this.ctx.storage.put(entries);
     return true;
+  }
+
+  /** The owner's sealed credential for `server` (in an object named `cred:<owner>`), if live. */
+  async readCredential(server: string, now: number): Promise<string | undefined> {
+    return liveText(await this.ctx.storage.get<ExpiringText>(CREDENTIAL_KEY_PREFIX + server), now);
+  }
+
+  /** Stores the credential for `server` until `expiresAt`, replacing any earlier one. The store checked the bounds. */
+  async writeCredential(server: string, sealed: string, now: number, expiresAt: number): Promise<void> {
+    await this.ctx.storage.put<ExpiringText>(CREDENTIAL_KEY_PREFIX + server, { expiresAt, text: sealed });
+    await this.cleanUpAt(expiresAt, now);
+  }
+
+  /** Deletes the credential for `server`: true when it was live. */
+  async deleteCredential(server: string, now: number): Promise<boolean> {
+    const key = CREDENTIAL_KEY_PREFIX + server;
+    const stored = await this.ctx.storage.get<ExpiringText>(key);
+    if (stored === undefined) return false;
+    await this.ctx.storage.delete(key);
+    return liveText(stored, now) !== undefined;
+  }
+
+  /** The owner's live credentials, by server. */
+  async listCredentials(now: number): Promise<Record<string, string>> {
+    const stored = await this.ctx.storage.list<ExpiringText>({ prefix: CREDENTIAL_KEY_PREFIX });
+    const live: Record<string, string> = {};
+    for (const [key, entry] of stored) {
+      const sealed = liveText(entry, now);
+      if (sealed !== undefined) live[key.slice(CREDENTIAL_KEY_PREFIX.length)] = sealed;
+    }
+    return live;
+  }
+
+  /** Keeps a one-time grant (in an object named `grant:<id>`) until `expiresAt`. The store checked the bounds. */
+  async putGrant(value: string, now: number, expiresAt: number): Promise<void> {
+    await this.ctx.storage.put<ExpiringText>(GRANT_KEY, { expiresAt, text: value });
+    await this.cleanUpAt(expiresAt, now);
+  }
+
+  /**
+   * Takes the grant: deleted whether or not it was still live. Read and delete happen in this
+   * single-threaded object with no other call in between, so of concurrent takers one gets it.
+   */
+  async takeGrant(now: number): Promise<string | undefined> {
+    const stored = await this.ctx.storage.get<ExpiringText>(GRANT_KEY);
+    if (stored === undefined) return undefined;
+    await this.ctx.storage.delete(GRANT_KEY);
+    return liveText(stored, now);
   }
 
   /** Deletes everything once the last deadline has passed (set by `cleanUpAt`). */

@@ -180,3 +180,50 @@ if rev ~= tonumber(ARGV[1]) - 1 then return 0 end
 redis.call('HSET', KEYS[1], 'rev', ARGV[1], 'record', ARGV[2])
 return 1
 `);
+
+/**
+ * A credential's hash field value, or a grant's string value: its expiry (ms since the epoch, on
+ * the writer's clock), a colon, then the text as given. The expiry travels with the text because a
+ * hash has one TTL for all its fields (per-field TTLs came with Redis 7.4).
+ */
+export function toExpiringValue(expiresAt: number, text: string): string {
+  return `${expiresAt}:${text}`;
+}
+
+/** The text of a value `toExpiringValue` made, if it is still live at `now`; undefined otherwise or for a foreign value. */
+export function fromExpiringValue(stored: string | null | undefined, now: number): string | undefined {
+  if (stored == null) return undefined;
+  const colon = stored.indexOf(':');
+  const expiresAt = colon > 0 ? Number(stored.slice(0, colon)) : Number.NaN;
+  return expiresAt > now ? stored.slice(colon + 1) : undefined;
+}
+
+/**
+ * `writeCredential` in one round trip. KEYS: the owner's credentials (a hash: server → expiring
+ * value). ARGV: server, value, ttlMs. Sets the field, then extends the hash's TTL to `ttlMs` if it
+ * had less (or none), so the hash lives as long as its longest-lived credential; a shorter-lived
+ * replacement keeps the longer TTL and reads as none once its own expiry passes. A key of another
+ * type is replaced.
+ */
+export const WRITE_CREDENTIAL_SCRIPT = defineScript(`
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind ~= 'none' and kind ~= 'hash' then redis.call('DEL', KEYS[1]) end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
+return 1
+`);
+
+/**
+ * `deleteCredential` in one round trip. KEYS: the owner's credentials. ARGV: server, now.
+ * Deletes the field; returns 1 when it held a live credential, 0 when it was absent, expired or
+ * foreign (deleted all the same), or the key is of another type.
+ */
+export const DELETE_CREDENTIAL_SCRIPT = defineScript(`
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return 0 end
+local stored = redis.call('HGET', KEYS[1], ARGV[1])
+if not stored then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+local expires = tonumber(string.match(stored, '^(%d+):'))
+if expires and expires > tonumber(ARGV[2]) then return 1 end
+return 0
+`);

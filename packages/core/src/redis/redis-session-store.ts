@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Redis } from 'ioredis';
 import { GatewayError } from '../errors.ts';
 import { assertCallAdmission, assertCallRelease, type CallAdmission, type CallLimits } from '../store/call-quota.ts';
+import { assertCredentialKey, assertCredentialWrite, assertGrant } from '../store/credential-record.ts';
 import { parseStoredPinRecord, toPinRecordJson } from '../store/pin-record.ts';
 import type { PendingRequest, SessionLookup, SessionStore } from '../store/session-store.ts';
 import { assertToolSelection, parseStoredSelection, type StoredSelection } from '../store/tool-selection.ts';
@@ -9,13 +10,17 @@ import { orUnavailable, toStoreUnavailable } from './redis-errors.ts';
 import {
   ADMIT_CALL_SCRIPT,
   CLAIM_SCRIPT,
+  DELETE_CREDENTIAL_SCRIPT,
   DROP_SCRIPT,
   STORE_SCRIPT,
   TERMINATE_SCRIPT,
   UNLOCK_SCRIPT,
+  WRITE_CREDENTIAL_SCRIPT,
   WRITE_PINS_SCRIPT,
+  fromExpiringValue,
   fromServerField,
   runScript,
+  toExpiringValue,
   toServerField,
   type LuaScript,
 } from './redis-session-scripts.ts';
@@ -56,7 +61,9 @@ const RESERVED_FIELDS = ['~expires', '~terminated'] as const;
  * key's window as a hash and its concurrency leases as a sorted set, both changed by one script
  * per `admitCall` (a ZREM per `releaseCall`), and `admitSessionCall` the session's HMGET and that
  * script sent as one pipeline; a pinned server's record as a hash (`rev`, `record`)
- * without TTL, written by compare and set in one script. A warm `lookup` is one HMGET.
+ * without TTL, written by compare and set in one script; an owner's sealed upstream credentials as
+ * one hash (server → value with its expiry) whose TTL a write script extends to the longest
+ * credential's; one-time grants as strings taken with GETDEL. A warm `lookup` is one HMGET.
  * `ensureBackendSession` creates once cluster-wide: a single flight per pair in this process,
  * then a Redis lock (SET NX PX) whose holder creates and stores while the others poll for its
  * result, and take the lock over if the holder fails. Expiry is decided against `now` from a field in
@@ -80,6 +87,8 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const pendingKey = (id: string) => `${prefix}pending:${id}`;
   const selectionKey = (owner: string) => `${prefix}selection:${owner}`;
   const pinsKey = (server: string) => `${prefix}pins:${server}`;
+  const credentialKey = (owner: string) => `${prefix}cred:${owner}`;
+  const grantKey = (id: string) => `${prefix}grant:${id}`;
   // `{key}` is a hash tag too: the admit script touches both keys of a quota.
   const quotaKeys = (key: string) => [`${prefix}quota:{${key}}:w`, `${prefix}quota:{${key}}:c`] as const;
 
@@ -89,6 +98,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
   const clock = () => Math.floor(now());
   const expiryAfter = (ttlSeconds: number) => Math.ceil(clock() + ttlSeconds * 1000);
   const isLive = (expires: string | null | undefined) => expires != null && Number(expires) > now();
+  const ttlMsOf = (ttlSeconds: number) => Math.max(1, Math.ceil(ttlSeconds * 1000));
 
   /** The admit script's ARGV for one call. */
   const admitArgs = ({ requests, concurrent }: CallLimits, lease: string) => [
@@ -170,8 +180,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     },
     async putPending(id, entry, ttlSeconds) {
       const stored: StoredPending = { expiresAt: expiryAfter(ttlSeconds), entry };
-      const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
-      await call(redis.set(pendingKey(id), JSON.stringify(stored), 'PX', ttlMs));
+      await call(redis.set(pendingKey(id), JSON.stringify(stored), 'PX', ttlMsOf(ttlSeconds)));
     },
     async takePending(id) {
       const text = await call(redis.getdel(pendingKey(id)));
@@ -194,8 +203,7 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
         return;
       }
       const stored: StoredSelection = { expiresAt: expiryAfter(ttlSeconds), tools };
-      const ttlMs = Math.max(1, Math.ceil(ttlSeconds * 1000));
-      await call(redis.set(selectionKey(owner), JSON.stringify(stored), 'PX', ttlMs));
+      await call(redis.set(selectionKey(owner), JSON.stringify(stored), 'PX', ttlMsOf(ttlSeconds)));
     },
     async admitCall(key, limits, lease) {
       assertCallAdmission(key, limits, lease);
@@ -236,6 +244,37 @@ export function createRedisSessionStore(options: RedisSessionStoreOptions): Sess
     async writePins(server, record) {
       const text = toPinRecordJson(record);
       return (await script(WRITE_PINS_SCRIPT, [pinsKey(server)], [record.revision, text])) === 1;
+    },
+    async readCredential(owner, server) {
+      assertCredentialKey(owner, server);
+      return fromExpiringValue(await call(redis.hget(credentialKey(owner), server).catch(wrongTypeAsNull)), now());
+    },
+    async writeCredential(owner, server, sealed, ttlSeconds) {
+      assertCredentialWrite(owner, server, sealed, ttlSeconds);
+      const value = toExpiringValue(expiryAfter(ttlSeconds), sealed);
+      await script(WRITE_CREDENTIAL_SCRIPT, [credentialKey(owner)], [server, value, ttlMsOf(ttlSeconds)]);
+    },
+    async deleteCredential(owner, server) {
+      assertCredentialKey(owner, server);
+      return (await script(DELETE_CREDENTIAL_SCRIPT, [credentialKey(owner)], [server, clock()])) === 1;
+    },
+    async listCredentials(owner) {
+      const hash = await call(redis.hgetall(credentialKey(owner)).catch(wrongTypeAsNull));
+      const live: Record<string, string> = {};
+      const at = now();
+      for (const [server, stored] of Object.entries(hash ?? {})) {
+        const sealed = fromExpiringValue(stored, at);
+        if (sealed !== undefined) live[server] = sealed;
+      }
+      return live;
+    },
+    async putGrant(id, value, ttlSeconds) {
+      assertGrant(id, value, ttlSeconds);
+      const stored = toExpiringValue(expiryAfter(ttlSeconds), value);
+      await call(redis.set(grantKey(id), stored, 'PX', ttlMsOf(ttlSeconds)));
+    },
+    async takeGrant(id) {
+      return fromExpiringValue(await call(redis.getdel(grantKey(id)).catch(wrongTypeAsNull)), now());
     },
     async close() {
       // The connection belongs to the caller (it may also carry the notification bus).

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCallQuotaCase } from './call-quota.case.ts';
+import { runCredentialRecordCase } from './credential-record.case.ts';
 import { runPinRecordCase } from './pin-record.case.ts';
 import type { PendingRequest, SessionStore } from './session-store.ts';
 import { MAX_SELECTED_TOOL_NAME_LENGTH, MAX_SELECTED_TOOLS } from './tool-selection.ts';
@@ -326,6 +327,10 @@ export function runSessionStoreCase(createStore: SessionStoreFactory): void {
 
   describe('pin records', () => {
     runPinRecordCase({ store: () => store, advance: (ms) => (time += ms) });
+  });
+
+  describe('user credentials and grants', () => {
+    runCredentialRecordCase({ store: () => store, advance: (ms) => (time += ms) });
   });
 
   describe('expiry', () => {

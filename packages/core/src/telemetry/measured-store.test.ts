@@ -48,6 +48,12 @@ function failingStore(error: unknown): SessionStore {
     releaseCall: fail,
     readPins: fail,
     writePins: fail,
+    readCredential: fail,
+    writeCredential: fail,
+    deleteCredential: fail,
+    listCredentials: fail,
+    putGrant: fail,
+    takeGrant: fail,
     close: () => Promise.resolve(),
   };
 }
@@ -81,6 +87,12 @@ describe('createMeasuredSessionStore', () => {
     expect(await store.readPins('files')).toEqual(pins);
     await store.putPending('g-1', pending, 60);
     expect(await store.takePending('g-1')).toEqual(pending);
+    await store.writeCredential('owner-1', 'tracker', 'sealed', 60);
+    expect(await store.readCredential('owner-1', 'tracker')).toBe('sealed');
+    expect(await store.listCredentials('owner-1')).toEqual({ tracker: 'sealed' });
+    expect(await store.deleteCredential('owner-1', 'tracker')).toBe(true);
+    await store.putGrant('te:1', 'grant', 60);
+    expect(await store.takeGrant('te:1')).toBe('grant');
     await store.dropBackendSession('j1', 'weather', 'b1');
     expect(await store.terminate('j1', 60)).toEqual({});
     await store.close();
@@ -99,6 +111,12 @@ describe('createMeasuredSessionStore', () => {
       ['readPins', true],
       ['putPending', true],
       ['takePending', true],
+      ['writeCredential', true],
+      ['readCredential', true],
+      ['listCredentials', true],
+      ['deleteCredential', true],
+      ['putGrant', true],
+      ['takeGrant', true],
       ['dropBackendSession', true],
       ['terminate', true],
     ]);
@@ -128,6 +146,12 @@ describe('createMeasuredSessionStore', () => {
       ['releaseCall', store.releaseCall('quota-1', 'l1')],
       ['readPins', store.readPins('files')],
       ['writePins', store.writePins('files', { revision: 1, tools: {}, quarantined: {} })],
+      ['readCredential', store.readCredential('owner-1', 'tracker')],
+      ['writeCredential', store.writeCredential('owner-1', 'tracker', 'sealed', 60)],
+      ['deleteCredential', store.deleteCredential('owner-1', 'tracker')],
+      ['listCredentials', store.listCredentials('owner-1')],
+      ['putGrant', store.putGrant('te:1', 'grant', 60)],
+      ['takeGrant', store.takeGrant('te:1')],
     ];
     for (const [, attempt] of attempts) await expect(attempt).rejects.toBe(error);
 
