@@ -46,6 +46,9 @@ function clientCommands(counts: Record<string, number>): Record<string, number> 
     'hset',
     'pexpire',
     'zadd',
+    'pttl',
+    'hdel',
+    'hget',
   ];
   return Object.fromEntries(Object.entries(counts).filter(([name]) => !inScript.includes(name)));
 }
@@ -365,6 +368,112 @@ describe('createRedisSessionStore across replicas', () => {
     expect(await a.lookup(id, '~terminated')).toEqual({ terminated: false, backendSessionId: 'b1' });
     expect(await a.backendSessions(id)).toEqual({ '~terminated': 'b1' });
     expect(await a.terminate(id, HOUR)).toEqual({ '~terminated': 'b1' });
+  });
+
+  it("keeps an owner's credentials in one hash that lives as long as the longest of them, one command per call", async () => {
+    const [a] = replicas();
+    const owner = crypto.randomUUID().replaceAll('-', '');
+    const key = `mcpgw:cred:${owner}`;
+    // Loads the scripts (the first EVALSHA after a start is NOSCRIPT, then EVAL) outside the count.
+    await a.writeCredential(`${owner}-warm`, 'tracker', 'sealed', 1);
+    await a.deleteCredential(`${owner}-warm`, 'tracker');
+    await redis.config('RESETSTAT');
+
+    await a.writeCredential(owner, 'tracker', 'sealed-t', 60);
+    expect(clientCommands(await commandCounts(redis))).toEqual({ evalsha: 1 });
+    const first = await redis.pttl(key);
+    expect(first).toBeGreaterThan(0);
+    expect(first).toBeLessThanOrEqual(60_000);
+
+    await a.writeCredential(owner, 'wiki', 'sealed-w', 600);
+    expect(await redis.pttl(key)).toBeGreaterThan(60_000);
+    await a.writeCredential(owner, 'tracker', 'sealed-t2', 10);
+    expect(await redis.pttl(key)).toBeGreaterThan(60_000);
+    expect(await redis.hkeys(key)).toEqual(['tracker', 'wiki']);
+
+    await redis.config('RESETSTAT');
+    expect(await a.readCredential(owner, 'tracker')).toBe('sealed-t2');
+    expect(await commandCounts(redis)).toEqual({ hget: 1 });
+    await redis.config('RESETSTAT');
+    expect(await a.listCredentials(owner)).toEqual({ tracker: 'sealed-t2', wiki: 'sealed-w' });
+    expect(await commandCounts(redis)).toEqual({ hgetall: 1 });
+    await redis.config('RESETSTAT');
+    expect(await a.deleteCredential(owner, 'tracker')).toBe(true);
+    expect(clientCommands(await commandCounts(redis))).toEqual({ evalsha: 1 });
+    expect(await redis.hkeys(key)).toEqual(['wiki']);
+  });
+
+  it('keeps a grant under mcpgw:grant:<id> with the TTL given and takes it with one GETDEL', async () => {
+    const [a] = replicas();
+    const id = `te:${crypto.randomUUID()}`;
+    await redis.config('RESETSTAT');
+
+    await a.putGrant(id, '{"owner":"o1"}', 120);
+    expect(await commandCounts(redis)).toEqual({ set: 1 });
+    const ttl = await redis.pttl(`mcpgw:grant:${id}`);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(120_000);
+
+    await redis.config('RESETSTAT');
+    expect(await a.takeGrant(id)).toBe('{"owner":"o1"}');
+    expect(await commandCounts(redis)).toEqual({ getdel: 1 });
+    expect(await redis.exists(`mcpgw:grant:${id}`)).toBe(0);
+  });
+
+  it('sends nothing to Redis for a credential or a grant out of bounds', async () => {
+    const [a] = replicas();
+    await redis.config('RESETSTAT');
+
+    await expect(a.writeCredential('o'.repeat(65), 'tracker', 'sealed', 60)).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+    });
+    await expect(a.writeCredential('o1', 'tracker', 'x'.repeat(24 * 1024 + 1), 60)).rejects.toMatchObject({
+      code: 'INVALID_PARAMS',
+    });
+    await expect(a.putGrant('te:1', 'x'.repeat(16 * 1024 + 1), 60)).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+    await expect(a.putGrant('te:1', 'x', 0)).rejects.toMatchObject({ code: 'INVALID_PARAMS' });
+
+    expect(await commandCounts(redis)).toEqual({});
+  });
+
+  it('reads credential and grant keys holding what this store did not write as none, and replaces them on write', async () => {
+    const [a] = replicas();
+    const owner = crypto.randomUUID().replaceAll('-', '');
+    const key = `mcpgw:cred:${owner}`;
+    const id = `te:${crypto.randomUUID()}`;
+
+    await redis.hset(key, 'tracker', 'sealed-without-expiry', 'wiki', 'x:sealed');
+    expect(await a.readCredential(owner, 'tracker')).toBeUndefined();
+    expect(await a.listCredentials(owner)).toEqual({});
+    expect(await a.deleteCredential(owner, 'tracker')).toBe(false);
+    await redis.del(key);
+    await redis.set(key, 'a string');
+    expect(await a.readCredential(owner, 'tracker')).toBeUndefined();
+    expect(await a.listCredentials(owner)).toEqual({});
+    expect(await a.deleteCredential(owner, 'tracker')).toBe(false);
+    await a.writeCredential(owner, 'tracker', 'sealed', 60);
+    expect(await a.readCredential(owner, 'tracker')).toBe('sealed');
+
+    await redis.hset(`mcpgw:grant:${id}`, 'value', 'x');
+    expect(await a.takeGrant(id)).toBeUndefined();
+    await redis.del(`mcpgw:grant:${id}`);
+    await redis.set(`mcpgw:grant:${id}`, 'no expiry');
+    expect(await a.takeGrant(id)).toBeUndefined();
+  });
+
+  it('shares credentials between replicas, and gives a grant taken on two replicas at once to one of them', async () => {
+    const [a, b] = replicas();
+    const owner = crypto.randomUUID().replaceAll('-', '');
+    const id = `te:${crypto.randomUUID()}`;
+
+    await a.writeCredential(owner, 'tracker', 'sealed', 60);
+    expect(await b.readCredential(owner, 'tracker')).toBe('sealed');
+    expect(await b.deleteCredential(owner, 'tracker')).toBe(true);
+    expect(await a.readCredential(owner, 'tracker')).toBeUndefined();
+
+    await a.putGrant(id, 'once', 120);
+    const taken = await Promise.all([a.takeGrant(id), b.takeGrant(id)]);
+    expect(taken.filter((value) => value !== undefined)).toEqual(['once']);
   });
 });
 
