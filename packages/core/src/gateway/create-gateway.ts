@@ -30,7 +30,7 @@ import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } fr
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
 import type { CredentialSealer } from '../credentials/credential-sealer.ts';
-import type { UserCredentials } from '../credentials/user-credentials.ts';
+import { NO_USER_CREDENTIALS, type UserCredentials } from '../credentials/user-credentials.ts';
 import { createGatewayCredentials, credentialWarnings, type CredentialSettings } from './gateway-credentials.ts';
 import { createUpstreamPool, type CatalogChange, type UpstreamPool } from './upstream-pool.ts';
 
@@ -310,7 +310,8 @@ export type EndpointContextOptions = Pick<
   readonly access: () => AccessControl;
   readonly auditor: () => Auditor;
   readonly callers?: CallerIdentities;
-  readonly credentials: UserCredentials;
+  /** Default: no server takes users' own credentials. */
+  readonly credentials?: UserCredentials;
   /** The host in the /tokens URLs of URL elicitations; else the request's Host. */
   readonly publicHost?: string | undefined;
 };
@@ -367,7 +368,7 @@ export function createEndpointContext(pool: EndpointPool, options: EndpointConte
     keepAliveMs: options.keepAliveMs ?? DEFAULT_KEEP_ALIVE_MS,
     toolDiscovery,
     metaTools: () => metaTools().tools,
-    credentials: options.credentials,
+    credentials: options.credentials ?? NO_USER_CREDENTIALS,
     publicHost: options.publicHost,
     confirmationTimeoutSeconds: () =>
       pool.config().confirmation?.timeoutSeconds ?? DEFAULT_CONFIRMATION_TIMEOUT_SECONDS,
