@@ -56,13 +56,13 @@ export async function authorizeInBrowser(authorizationUrl: URL, options: Browser
   throw new Error(`authorizeInBrowser: no redirect to ${target.href} after ${MAX_STEPS} steps`);
 }
 
-interface Form {
+export interface Form {
   action: string;
   fields: URLSearchParams;
 }
 
 /** The login form gets the account name; on a consent page, Allow (or Deny when asked to). */
-function chooseForm(forms: Form[], options: BrowserOptions): Form | undefined {
+export function chooseForm(forms: Form[], options: Pick<BrowserOptions, 'account' | 'deny'>): Form | undefined {
   const login = forms.find((form) => form.fields.has('login'));
   if (login !== undefined) {
     login.fields.set('login', options.account);
@@ -74,7 +74,7 @@ function chooseForm(forms: Form[], options: BrowserOptions): Form | undefined {
 }
 
 /** The POST forms of a page with their inputs' names and values (enough for the provider's own pages). */
-function parseForms(html: string): Form[] {
+export function parseForms(html: string): Form[] {
   const forms: Form[] = [];
   for (const [, attributes = '', inner = ''] of html.matchAll(/<form\b([^>]*)>([\s\S]*?)<\/form>/gi)) {
     const action = attribute(attributes, 'action');
@@ -101,17 +101,18 @@ function decodeEntities(text: string): string {
     .replace(/&amp;/g, '&');
 }
 
-interface CookieJar {
+export interface CookieJar {
   header(url: URL): string;
   store(url: URL, setCookies: readonly string[]): void;
 }
 
-/** Cookies by name and path, for one host (the provider's); enough for its session and interaction cookies. */
-function createCookieJar(): CookieJar {
-  const cookies = new Map<string, { name: string; value: string; path: string }>();
+/** Cookies by host, name and path (host-only cookies: enough for the provider's and the gateway's). */
+export function createCookieJar(): CookieJar {
+  const cookies = new Map<string, { host: string; name: string; value: string; path: string }>();
   return {
     header: (url) =>
       [...cookies.values()]
+        .filter((cookie) => cookie.host === url.host)
         .filter((cookie) => url.pathname === cookie.path || url.pathname.startsWith(cookie.path.replace(/\/?$/, '/')))
         .map((cookie) => `${cookie.name}=${cookie.value}`)
         .join('; '),
@@ -130,8 +131,9 @@ function createCookieJar(): CookieJar {
           value === '' ||
           (maxAge !== undefined && Number(maxAge) <= 0) ||
           (expires !== undefined && Date.parse(expires) <= Date.now());
-        if (gone) cookies.delete(`${name};${path}`);
-        else cookies.set(`${name};${path}`, { name, value, path });
+        const key = `${url.host};${name};${path}`;
+        if (gone) cookies.delete(key);
+        else cookies.set(key, { host: url.host, name, value, path });
       }
     },
   };

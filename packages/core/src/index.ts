@@ -68,6 +68,23 @@ export {
   type TokenExchangeOptions,
   type TokenExchangeTarget,
 } from './credentials/token-exchange.ts';
+export {
+  createCredentialSealer,
+  type CredentialSealer,
+  type UserCredential,
+} from './credentials/credential-sealer.ts';
+export {
+  createTokenPages,
+  type TokenPages,
+  type TokenPagesDeps,
+  type TokenPagesServer,
+} from './credentials/token-pages.ts';
+export type { BrowserLoginConfig } from './credentials/browser-login.ts';
+export {
+  refreshUpstreamToken,
+  type UpstreamOAuthConfig,
+  type UpstreamOAuthServer,
+} from './credentials/upstream-oauth.ts';
 export { NO_TRACER } from './telemetry/gateway-tracer.ts';
 export type { GatewayTracer } from './telemetry/gateway-tracer.ts';
 export type {

@@ -1,4 +1,4 @@
-import type { Gateway, Logger } from '@mcp-gateway/core';
+import type { Gateway, Logger, TokenPages } from '@mcp-gateway/core';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 
@@ -8,6 +8,8 @@ export interface BrokerAppDeps {
   logger: Logger;
   /** Prometheus text exposition for /metrics; absent: 404. */
   metrics?: () => Promise<string>;
+  /** The /tokens pages (URL elicitation, the user's credentials, upstream OAuth); absent: 404. */
+  tokenPages?: TokenPages;
 }
 
 const PRM_CORS = {
@@ -20,8 +22,8 @@ const PRM_CORS = {
 
 /**
  * The broker's HTTP surface as a Hono app: /mcp (POST, GET, DELETE), /status and
- * /status/{namespace}/{name}, /healthz, /readyz, /.well-known/oauth-protected-resource and
- * /metrics. The same app runs on Node (@hono/node-server) and in workerd.
+ * /status/{namespace}/{name}, /healthz, /readyz, /.well-known/oauth-protected-resource,
+ * /metrics and the /tokens pages. The same app runs on Node (@hono/node-server) and in workerd.
  */
 export function createBrokerApp(deps: BrokerAppDeps): Hono {
   const app = new Hono();
@@ -40,6 +42,11 @@ export function createBrokerApp(deps: BrokerAppDeps): Hono {
 
   app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource', (c) => prm(c));
   app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', (c) => prm(c));
+
+  // Every path under /tokens (the anchor's HTTPRoute PathPrefix) is the pages' own.
+  const tokens = (c: Context) => (deps.tokenPages === undefined ? c.notFound() : deps.tokenPages.handle(c.req.raw));
+  app.all('/tokens', tokens);
+  app.all('/tokens/*', tokens);
 
   app.get('/metrics', async (c) => {
     if (deps.metrics === undefined) return c.notFound();
