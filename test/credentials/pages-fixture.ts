@@ -90,14 +90,19 @@ export async function startPagesFixture(options: {
     store,
     sealer,
     changed,
-    browser: (account) =>
-      createWebBrowser({ account, providers: [op.issuer, ...(options.providers?.() ?? [])] }),
+    browser: (account) => createWebBrowser({ account, providers: [op.issuer, ...(options.providers?.() ?? [])] }),
     async bearer(account) {
       return (await op.userToken({ account, resource: `${server.origin}/mcp`, scope: 'mcp:tools' })).accessToken;
     },
     async elicit(account, name, issuer = op.issuer) {
       const id = randomUUID();
-      const entry = { issuer, subject: account, owner: ownerOf(issuer, account), server: name, expiresAt: Date.now() + 120_000 };
+      const entry = {
+        issuer,
+        subject: account,
+        owner: ownerOf(issuer, account),
+        server: name,
+        expiresAt: Date.now() + 120_000,
+      };
       await store.putGrant(`te:${id}`, JSON.stringify(entry), 120);
       return id;
     },

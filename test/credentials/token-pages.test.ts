@@ -44,7 +44,9 @@ describe('the paste form', () => {
     const page = await alice.open(`${fx.server.origin}/tokens?elicitation_id=${id}`);
     expect(page.url.pathname).toBe('/tokens');
     expect(page.status).toBe(200);
-    const upstreamToken = (await fx.op.userToken({ account: 'alice', resource: SERVERS.tracker.url, scope: 'mcp:tools' })).accessToken;
+    const upstreamToken = (
+      await fx.op.userToken({ account: 'alice', resource: SERVERS.tracker.url, scope: 'mcp:tools' })
+    ).accessToken;
 
     const done = await alice.submit(page, pasteForm(page), { token: upstreamToken });
     expect(done.status).toBe(200);
@@ -83,10 +85,14 @@ describe('the paste form', () => {
     // Bob posts with a CSRF token of his own (from his list page): still refused.
     await bob.open(`${fx.server.origin}/tokens`);
     const csrf = /csrf=([^;]+)/.exec(bob.cookieHeader(`${fx.server.origin}/tokens`))![1]!;
-    const posted = await post('/tokens', new URLSearchParams({ elicitation_id: id, csrf_token: csrf, token: 'Bearer bobs' }).toString(), {
-      cookie: bob.cookieHeader(`${fx.server.origin}/tokens`),
-      origin: fx.server.origin,
-    });
+    const posted = await post(
+      '/tokens',
+      new URLSearchParams({ elicitation_id: id, csrf_token: csrf, token: 'Bearer bobs' }).toString(),
+      {
+        cookie: bob.cookieHeader(`${fx.server.origin}/tokens`),
+        origin: fx.server.origin,
+      },
+    );
     expect(posted.status).toBe(403);
     expect(await fx.store.listCredentials(ownerOf(fx.op.issuer, 'bob'))).toEqual({});
 
@@ -122,9 +128,13 @@ describe('the paste form', () => {
   it('refuses a post from a browser nobody signed in on with 401', async () => {
     const id = await fx.elicit('alice', 'tracker');
     const csrf = 'B'.repeat(43);
-    const answer = await post('/tokens', new URLSearchParams({ elicitation_id: id, csrf_token: csrf, token: 'x' }).toString(), {
-      cookie: `csrf=${csrf}`,
-    });
+    const answer = await post(
+      '/tokens',
+      new URLSearchParams({ elicitation_id: id, csrf_token: csrf, token: 'x' }).toString(),
+      {
+        cookie: `csrf=${csrf}`,
+      },
+    );
     expect(answer.status).toBe(401);
   });
 
@@ -209,7 +219,10 @@ describe("the user's list", () => {
     // Bob removing "tracker" removes his own (none), not alice's.
     const bobsList = await bob.open(`${fx.server.origin}/tokens`);
     const bobCsrf = /csrf=([^;]+)/.exec(bob.cookieHeader(`${fx.server.origin}/tokens`))![1]!;
-    const bobRemoves = await bob.submit(bobsList, { action: '/tokens/remove', fields: new URLSearchParams({ csrf_token: bobCsrf, server: 'tracker' }) });
+    const bobRemoves = await bob.submit(bobsList, {
+      action: '/tokens/remove',
+      fields: new URLSearchParams({ csrf_token: bobCsrf, server: 'tracker' }),
+    });
     expect(bobRemoves.status).toBe(200);
     const owner = ownerOf(fx.op.issuer, 'alice');
     expect(Object.keys(await fx.store.listCredentials(owner))).toContain('tracker');
@@ -220,7 +233,7 @@ describe("the user's list", () => {
     expect(Object.keys(await fx.store.listCredentials(owner))).not.toContain('tracker');
   });
 
-  it('removes a token by DELETE with the owner\'s bearer token, and only the owner\'s', async () => {
+  it("removes a token by DELETE with the owner's bearer token, and only the owner's", async () => {
     const id = await fx.elicit('alice', 'tracker');
     const page = await alice.open(`${fx.server.origin}/tokens?elicitation_id=${id}`);
     await alice.submit(page, pasteForm(page), { token: 'Bearer delete-me' });
@@ -239,7 +252,10 @@ describe("the user's list", () => {
     });
     expect(cookieOnly.status).toBe(401);
 
-    const forged = await fetch(`${fx.server.origin}/tokens/tracker`, { method: 'DELETE', headers: { authorization: 'Bearer not-a-token' } });
+    const forged = await fetch(`${fx.server.origin}/tokens/tracker`, {
+      method: 'DELETE',
+      headers: { authorization: 'Bearer not-a-token' },
+    });
     expect(forged.status).toBe(401);
 
     const alices = await fetch(`${fx.server.origin}/tokens/tracker`, {
@@ -264,9 +280,13 @@ describe('every answer', () => {
       expect(exchange.headers.get('x-frame-options'), where).toBe('DENY');
       expect(exchange.body.toLowerCase(), where).not.toContain('<script');
     }
-    const csrf = fx.server.exchanges.flatMap((exchange) => exchange.headers.getSetCookie()).find((line) => line.startsWith('csrf='))!;
+    const csrf = fx.server.exchanges
+      .flatMap((exchange) => exchange.headers.getSetCookie())
+      .find((line) => line.startsWith('csrf='))!;
     expect(csrf).toMatch(/; Path=\/tokens; Max-Age=120; HttpOnly; SameSite=Strict$/);
-    const login = fx.server.exchanges.flatMap((exchange) => exchange.headers.getSetCookie()).find((line) => line.startsWith('mcpgw_login='))!;
+    const login = fx.server.exchanges
+      .flatMap((exchange) => exchange.headers.getSetCookie())
+      .find((line) => line.startsWith('mcpgw_login='))!;
     expect(login).toMatch(/; Path=\/tokens; Max-Age=600; HttpOnly; SameSite=Lax$/);
   });
 });

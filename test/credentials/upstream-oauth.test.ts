@@ -95,9 +95,14 @@ describe('an upstream with its own OAuth', () => {
 
   it('says which server and authorization server failed when the refresh token is refused', async () => {
     const credential = await stored('alice');
-    const envelope = JSON.parse(Buffer.from(credential!.refreshToken!.slice(4), 'base64url').toString()) as Record<string, string>;
+    const envelope = JSON.parse(Buffer.from(credential!.refreshToken!.slice(4), 'base64url').toString()) as Record<
+      string,
+      string
+    >;
     const forged = `uo1.${Buffer.from(JSON.stringify({ ...envelope, r: 'not-a-refresh-token' })).toString('base64url')}`;
-    const failure = await refreshUpstreamToken(docs, { ...credential!, refreshToken: forged }).catch((error: unknown) => error);
+    const failure = await refreshUpstreamToken(docs, { ...credential!, refreshToken: forged }).catch(
+      (error: unknown) => error,
+    );
     expect(failure).toMatchObject({ code: 'USER_CREDENTIAL_UNAVAILABLE' });
     expect((failure as Error).message).toBe(
       `refreshing the token for server docs at ${upstreamAs.issuer} failed: it answered 400 invalid_grant (grant request is invalid)`,

@@ -74,7 +74,8 @@ export function createWebBrowser(options: WebBrowserOptions): WebBrowser {
       const forms = parseForms(body);
       if (providers.has(next.url.origin) && response.ok) {
         const form = chooseForm(forms, { account: options.account });
-        if (form === undefined) throw new Error(`web browser: no form to answer at ${next.url.href}: ${body.slice(0, 300)}`);
+        if (form === undefined)
+          throw new Error(`web browser: no form to answer at ${next.url.href}: ${body.slice(0, 300)}`);
         next = { url: new URL(form.action, next.url), form: form.fields, origin: next.url.origin };
         continue;
       }

@@ -68,11 +68,7 @@ export {
   type TokenExchangeOptions,
   type TokenExchangeTarget,
 } from './credentials/token-exchange.ts';
-export {
-  createCredentialSealer,
-  type CredentialSealer,
-  type UserCredential,
-} from './credentials/credential-sealer.ts';
+export { createCredentialSealer, type CredentialSealer, type UserCredential } from './credentials/credential-sealer.ts';
 export {
   createTokenPages,
   type TokenPages,
@@ -80,11 +76,8 @@ export {
   type TokenPagesServer,
 } from './credentials/token-pages.ts';
 export type { BrowserLoginConfig } from './credentials/browser-login.ts';
-export {
-  refreshUpstreamToken,
-  type UpstreamOAuthConfig,
-  type UpstreamOAuthServer,
-} from './credentials/upstream-oauth.ts';
+export type { UpstreamOAuthConfig, UpstreamOAuthServer } from './credentials/upstream-discovery.ts';
+export { refreshUpstreamToken } from './credentials/upstream-token.ts';
 export { NO_TRACER } from './telemetry/gateway-tracer.ts';
 export type { GatewayTracer } from './telemetry/gateway-tracer.ts';
 export type {

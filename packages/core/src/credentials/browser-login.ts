@@ -3,7 +3,13 @@ import type { Logger } from '../logger.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { CredentialBinding, CredentialSealer } from './credential-sealer.ts';
 import { credentialOwner, type CredentialHolder } from './credential-owner.ts';
-import { describeOAuthFailure, discoverAuthorizationServer, oauthOptions, openGrant, sealGrant } from './oauth-fetch.ts';
+import {
+  describeOAuthFailure,
+  discoverAuthorizationServer,
+  oauthOptions,
+  openGrant,
+  sealGrant,
+} from './oauth-fetch.ts';
 import { setCookie, readCookie } from './page-http.ts';
 
 /**

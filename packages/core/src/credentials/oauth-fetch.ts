@@ -58,7 +58,10 @@ export function oauthOptions(url: string, fetcher: typeof fetch): OAuthRequestOp
 export interface OAuthRequestOptions {
   readonly signal: AbortSignal;
   readonly [oauth.allowInsecureRequests]: boolean;
-  readonly [oauth.customFetch]: <M extends string, B>(url: string, init: oauth.CustomFetchOptions<M, B>) => Promise<Response>;
+  readonly [oauth.customFetch]: <M extends string, B>(
+    url: string,
+    init: oauth.CustomFetchOptions<M, B>,
+  ) => Promise<Response>;
 }
 
 /** Whether `url` is plain http to this machine (test and sidecar set-ups). */
@@ -75,7 +78,10 @@ export function isLoopbackHttp(url: string): boolean {
  * The authorization server's metadata at `issuer`: RFC 8414 first, then OpenID Connect discovery.
  * @throws the last discovery error.
  */
-export async function discoverAuthorizationServer(issuer: string, fetcher: typeof fetch): Promise<oauth.AuthorizationServer> {
+export async function discoverAuthorizationServer(
+  issuer: string,
+  fetcher: typeof fetch,
+): Promise<oauth.AuthorizationServer> {
   const url = new URL(issuer);
   let failure: unknown;
   for (const algorithm of ['oauth2', 'oidc'] as const) {
@@ -124,7 +130,10 @@ export async function sealGrant(
   value: unknown,
   ttlSeconds: number,
 ): Promise<string> {
-  const credential: UserCredential = { authorization: JSON.stringify(value), expiresAt: Date.now() + ttlSeconds * 1000 };
+  const credential: UserCredential = {
+    authorization: JSON.stringify(value),
+    expiresAt: Date.now() + ttlSeconds * 1000,
+  };
   return sealer.seal(credential, grantBinding(kind, id));
 }
 

@@ -33,7 +33,8 @@ import {
   pasteFormHtml,
   type ListedCredential,
 } from './token-paste.ts';
-import { createUpstreamOAuth, UPSTREAM_OAUTH_CALLBACK_PATH, type UpstreamOAuthConfig } from './upstream-oauth.ts';
+import type { UpstreamOAuthConfig } from './upstream-discovery.ts';
+import { createUpstreamOAuth, UPSTREAM_OAUTH_CALLBACK_PATH } from './upstream-oauth.ts';
 
 /**
  * The gateway's /tokens pages, where a user hands the gateway their own credential for an
@@ -117,7 +118,8 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
   /** Where a browser without an identity goes: the login, coming back to `returnTo`. */
   async function toLogin(request: Request, returnTo: string): Promise<Response> {
     const config = deps.login();
-    if (config === undefined) return errorResponse(401, 'sign in: present a bearer token (no browser login is configured)');
+    if (config === undefined)
+      return errorResponse(401, 'sign in: present a bearer token (no browser login is configured)');
     return redirectResponse(await login.start(config, originOf(request), returnTo));
   }
 
@@ -144,7 +146,10 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
 
   async function store(holder: CredentialHolder, server: string, credential: UserCredential): Promise<void> {
     const sealed = await deps.sealer.seal(credential, bindingOf(holder, server));
-    const ttl = Math.min(MAX_CREDENTIAL_TTL_SECONDS, Math.max(1, Math.ceil((credential.expiresAt - Date.now()) / 1000)));
+    const ttl = Math.min(
+      MAX_CREDENTIAL_TTL_SECONDS,
+      Math.max(1, Math.ceil((credential.expiresAt - Date.now()) / 1000)),
+    );
     await deps.store.writeCredential(holder.owner, server, sealed, ttl);
     deps.changed?.(holder.owner, server);
     deps.logger.info('a user credential was stored', { owner: holder.owner, server });
@@ -182,7 +187,9 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
     if (server?.upstreamOAuth !== undefined) {
       // The elicitation is used up here: the authorization's own state carries it on.
       const holder = { owner: entry.owner, issuer: entry.issuer, subject: entry.subject };
-      return redirectResponse(await upstream.authorize({ ...server, upstreamOAuth: server.upstreamOAuth }, holder, originOf(request)));
+      return redirectResponse(
+        await upstream.authorize({ ...server, upstreamOAuth: server.upstreamOAuth }, holder, originOf(request)),
+      );
     }
     await restore();
     const csrf = csrfCookie(request);
@@ -208,7 +215,8 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
         : errorResponse(403, 'this elicitation belongs to another user');
     }
     const server = deps.server(entry.server);
-    if (server?.tokenURLElicitation === undefined) return errorResponse(404, 'the server no longer takes pasted tokens');
+    if (server?.tokenURLElicitation === undefined)
+      return errorResponse(404, 'the server no longer takes pasted tokens');
     await store({ owner: entry.owner, issuer: entry.issuer, subject: entry.subject }, entry.server, pasted.credential);
     return htmlResponse(
       'Token saved',
@@ -255,7 +263,9 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
     const who = await identify(request, true);
     if (who.kind === 'refused') return errorResponse(who.status, who.error);
     if (who.kind === 'none') return errorResponse(401, 'a bearer token is required');
-    return (await remove(who.holder, server)) ? pageResponse(null, 204) : errorResponse(404, 'no token stored for that server');
+    return (await remove(who.holder, server))
+      ? pageResponse(null, 204)
+      : errorResponse(404, 'no token stored for that server');
   }
 
   async function loginCallback(request: Request): Promise<Response> {
@@ -289,8 +299,10 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
       }
       return method === 'POST' ? paste(request) : errorResponse(405, 'method not allowed');
     }
-    if (path === '/tokens/remove') return method === 'POST' ? removeByForm(request) : errorResponse(405, 'method not allowed');
-    if (path === LOGIN_CALLBACK_PATH) return method === 'GET' ? loginCallback(request) : errorResponse(405, 'method not allowed');
+    if (path === '/tokens/remove')
+      return method === 'POST' ? removeByForm(request) : errorResponse(405, 'method not allowed');
+    if (path === LOGIN_CALLBACK_PATH)
+      return method === 'GET' ? loginCallback(request) : errorResponse(405, 'method not allowed');
     if (path === UPSTREAM_OAUTH_CALLBACK_PATH) {
       return method === 'GET' ? oauthCallback(request) : errorResponse(405, 'method not allowed');
     }

@@ -14,8 +14,7 @@ export const DEFAULT_PASTED_TOKEN_TTL_SECONDS = 86_400;
 
 /** A pasted credential, or why it is refused. */
 export type PastedTokenResult =
-  | { readonly ok: true; readonly credential: UserCredential }
-  | { readonly ok: false; readonly error: string };
+  { readonly ok: true; readonly credential: UserCredential } | { readonly ok: false; readonly error: string };
 
 /**
  * The credential a pasted `token` makes: sent verbatim when it names its scheme (`Bearer x`),
@@ -75,7 +74,10 @@ export function credentialListHtml(entries: readonly ListedCredential[], csrf: s
   if (entries.length === 0) return '<p>You have no stored tokens.</p>';
   const rows = entries
     .map(
-      ({ server, expiresAt }) => `<tr><td>${escapeHtml(server)}</td><td>${escapeHtml(new Date(expiresAt).toISOString())}</td>
+      ({
+        server,
+        expiresAt,
+      }) => `<tr><td>${escapeHtml(server)}</td><td>${escapeHtml(new Date(expiresAt).toISOString())}</td>
 <td><form method="post" action="/tokens/remove"><input type="hidden" name="csrf_token" value="${escapeHtml(csrf)}">
 <input type="hidden" name="server" value="${escapeHtml(server)}"><button type="submit">Remove</button></form></td></tr>`,
     )
