@@ -23,6 +23,14 @@ export const TRUSTED_KEY_ANNOTATION = 'mcp.kuadrant.io/trusted-headers-key';
 export const GATEWAY_NAME = 'mcp-gateway';
 /** Name of the HTTPRoute that sends the gateway's public host to the gateway Service. */
 export const GATEWAY_ROUTE_NAME = 'mcp-gateway-route';
+/** Name of the HTTPRoute that sends the public host's `/tokens` pages to the gateway (URL elicitation). */
+export const TOKENS_ROUTE_NAME = 'mcp-gateway-tokens-route';
+/** Environment variable of the gateway with the keys that seal users' stored credentials. */
+export const CREDENTIAL_KEYS_ENV = 'CREDENTIAL_ENCRYPTION_KEYS';
+/** Key of the keys in the Secret of `spec.credentialEncryption`. */
+export const CREDENTIAL_KEYS_SECRET_KEY = 'keys';
+/** Pod template annotation with the credential keys Secret's version: new keys roll the pods. */
+export const CREDENTIAL_KEYS_ANNOTATION = 'mcp.kuadrant.io/credential-encryption-keys';
 /** Field manager of every server-side apply the controller makes. */
 export const FIELD_MANAGER = 'mcp-gateway-controller';
 /** Finalizer on MCPGatewayExtension: removes the EnvoyFilter (in another namespace) first. */

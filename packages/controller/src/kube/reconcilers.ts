@@ -9,22 +9,26 @@ import {
   envoyFilterName,
   gatewayDeployment,
   gatewayEnvoyFilter,
-  gatewayRoute,
   gatewayService,
   gatewayServiceAccount,
   signingKeySecret,
   type GatewayResourceOptions,
 } from '../model/gateway-resources.ts';
+import { gatewayRoute, tokensRoute } from '../model/gateway-routes.ts';
 import type { ClusterPlan } from '../model/plan.ts';
 import { desiredPinStatus, type GatewayPins } from '../model/tool-pins-status.ts';
 import {
   CONFIG_SECRET_KEY,
   CONFIG_SECRET_NAME,
+  FIELD_MANAGER,
   FINALIZER,
+  GATEWAY_API_GROUP,
+  MANAGED_BY_LABEL,
   MCP_API,
   READY,
   SIGNING_KEY_SECRET_KEY,
   SIGNING_KEY_SECRET_NAME,
+  TOKENS_ROUTE_NAME,
   TOOLS_QUARANTINED,
 } from '../names.ts';
 import { KubeApiError, objectPath, pathOf, type KubeApi } from './kube-api.ts';
@@ -225,7 +229,10 @@ async function reconcileValidExtension(
   await ctx.api.apply(gatewayServiceAccount(verdict));
   await ctx.api.apply(pinnedTo(gatewayDeployment(verdict, ctx.resources, current, trustedKey.fingerprint), current));
   await ctx.api.apply(gatewayService(verdict));
-  if (extension.spec.httpRouteManagement !== 'Disabled') await ctx.api.apply(gatewayRoute(verdict));
+  if (extension.spec.httpRouteManagement !== 'Disabled') {
+    await ctx.api.apply(gatewayRoute(verdict));
+    await reconcileTokensRoute(ctx, plan, verdict);
+  }
   const ready = deploymentReady(current);
   if (ready) {
     await ctx.api.apply(gatewayEnvoyFilter(verdict));
@@ -253,6 +260,23 @@ async function reconcileValidExtension(
     message: 'successfully verified and configured',
   });
   return undefined;
+}
+
+/**
+ * The `/tokens` route follows `urlElicitation` (as the anchor): applied while Enabled, deleted
+ * once Disabled. Only a route the controller made (its managed-by label) is deleted, and only
+ * when the watch has seen one, so a Disabled extension costs no request.
+ */
+async function reconcileTokensRoute(ctx: ReconcileContext, plan: ClusterPlan, verdict: ValidExtension): Promise<void> {
+  const namespace = verdict.extension.metadata.namespace ?? '';
+  if (verdict.extension.spec.urlElicitation === 'Enabled') {
+    await ctx.api.apply(tokensRoute(verdict));
+    return;
+  }
+  const current = plan.index.httpRoutes.get(`${namespace}/${TOKENS_ROUTE_NAME}`);
+  if (current?.metadata.labels?.[MANAGED_BY_LABEL] !== FIELD_MANAGER) return;
+  await ctx.api.delete(objectPath(`${GATEWAY_API_GROUP}/v1`, 'HTTPRoute', namespace, TOKENS_ROUTE_NAME));
+  ctx.logger.info('tokens route deleted', { namespace });
 }
 
 /** True when every replica of the Deployment is ready (and there is at least one). */

@@ -69,6 +69,13 @@ export interface McpGatewayExtensionSpec {
   readonly httpRouteManagement?: 'Enabled' | 'Disabled';
   readonly logLevel?: 'debug' | 'info' | 'warn' | 'error';
   readonly sessionStore?: { readonly secretName: string };
+  /**
+   * The anchor's URL elicitation: Enabled passes `--enable-url-elicitation` to the gateway and
+   * routes `/tokens` to it (HTTPRoute `mcp-gateway-tokens-route`). The CRD defaults it to Disabled.
+   */
+  readonly urlElicitation?: 'Enabled' | 'Disabled';
+  /** Beyond the anchor: the keys sealing users' stored credentials (env `CREDENTIAL_ENCRYPTION_KEYS`). */
+  readonly credentialEncryption?: { readonly secretName: string };
   readonly oauthProtectedResource?: {
     readonly authorizationServers?: readonly string[];
     readonly resourceName?: string;
@@ -133,6 +140,12 @@ export interface McpServerRegistrationSpec {
   readonly path?: string;
   readonly credentialRef?: SecretKeyRef;
   readonly caCertSecretRef?: SecretKeyRef;
+  /** The anchor's per-user token collected by URL elicitation; `url`: an external page instead of `/tokens`. */
+  readonly tokenURLElicitation?: { readonly url?: string };
+  /** Beyond the anchor: the caller's token exchanged for one meant for this server (RFC 8693). */
+  readonly tokenExchange?: TokenExchangeSpec;
+  /** Beyond the anchor: the gateway as this server's OAuth client, authorized once per user. */
+  readonly upstreamOAuth?: UpstreamOAuthSpec;
   readonly state?: 'Enabled' | 'Disabled';
   readonly userSpecificList?: 'Enabled' | 'Disabled';
   readonly category?: readonly string[];
@@ -146,6 +159,33 @@ export interface McpServerRegistrationSpec {
   readonly confirmDestructive?: boolean;
   /** Beyond the anchor: pinned tool definitions (config `pinning`; approvals come from an annotation). */
   readonly pinning?: PinningSpec;
+}
+
+/**
+ * `spec.tokenExchange`: where and as which client the gateway exchanges a caller's token. The CRD
+ * asks for exactly one of `tokenEndpoint` and `issuer`; the client secret is read from a labelled
+ * Secret (key `clientSecret` by default) into the config entry.
+ * @see https://www.rfc-editor.org/rfc/rfc8693
+ */
+export interface TokenExchangeSpec {
+  readonly tokenEndpoint?: string;
+  /** Found by authorization server metadata discovery. */
+  readonly issuer?: string;
+  readonly clientId: string;
+  readonly clientSecretRef: SecretKeyRef;
+  readonly audience?: string;
+  readonly resource?: string;
+  readonly scopes?: readonly string[];
+}
+
+/**
+ * `spec.upstreamOAuth`: the gateway's client at the server's own authorization server; without
+ * `clientId` the gateway registers itself (RFC 7591). The client secret is read like tokenExchange's.
+ */
+export interface UpstreamOAuthSpec {
+  readonly clientId?: string;
+  readonly clientSecretRef?: SecretKeyRef;
+  readonly scopes?: readonly string[];
 }
 
 /** `spec.pinning`; the CRD defaults `onChange` to serveApproved. */

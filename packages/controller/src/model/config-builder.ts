@@ -103,6 +103,9 @@ function toFileServer(server: DesiredServer): Record<string, unknown> {
     ...(server.quotas !== undefined && server.quotas.length > 0 ? { quotas: server.quotas } : {}),
     ...(server.confirmDestructive === true ? { confirmDestructive: true } : {}),
     ...(server.pinning !== undefined ? { pinning: server.pinning } : {}),
+    ...(server.tokenURLElicitation !== undefined ? { tokenURLElicitation: server.tokenURLElicitation } : {}),
+    ...(server.tokenExchange !== undefined ? { tokenExchange: server.tokenExchange } : {}),
+    ...(server.upstreamOAuth !== undefined ? { upstreamOAuth: server.upstreamOAuth } : {}),
   };
 }
 

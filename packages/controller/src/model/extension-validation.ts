@@ -3,7 +3,7 @@ import { keyOf } from './api-types.ts';
 import { byAge, type StateIndex } from './cluster-state.ts';
 import { listenerAdmits, referenceGranted } from './gateway-api.ts';
 import { derivePrivateHost, derivePublicHost } from './hosts.ts';
-import { GATEWAY_API_GROUP, MCP_API_GROUP, SECRET_LABEL } from '../names.ts';
+import { CREDENTIAL_KEYS_SECRET_KEY, GATEWAY_API_GROUP, MCP_API_GROUP, SECRET_LABEL } from '../names.ts';
 
 /** Reasons of an extension's Ready condition (the anchor's, plus ours for the deployment and the config). */
 export const EXTENSION_REASONS = {
@@ -32,6 +32,8 @@ export interface ValidExtension {
   readonly privateHost: string;
   /** The session-store Secret when `spec.sessionStore` is set. */
   readonly sessionStore?: Secret;
+  /** The checked Secret of `spec.credentialEncryption` when it is set. */
+  readonly credentialKeys?: Secret;
 }
 
 /** An extension that cannot serve, with the reason and message its Ready condition reports. */
@@ -51,7 +53,8 @@ const invalid = (extension: McpGatewayExtension, message: string, reason: string
  * Judges every extension, in the anchor's order: one per namespace (the oldest wins), the
  * target Gateway and listener exist, a public host can be derived, the listener admits the
  * extension's namespace, a cross-namespace target has a ReferenceGrant, one extension per
- * Gateway listener port (the oldest wins), and the session-store Secret is usable.
+ * Gateway listener port (the oldest wins), and the session-store and credential-key Secrets are
+ * usable.
  * Extensions being deleted are left out.
  */
 export function validateExtensions(index: StateIndex): Map<string, ExtensionVerdict> {
@@ -134,25 +137,84 @@ function judgeTarget(index: StateIndex, extension: McpGatewayExtension): Extensi
     publicHost: publicHost.host,
     privateHost: derivePrivateHost(extension.spec.privateHost, gateway, listener),
   };
+  const store = judgeSessionStore(index, extension);
+  if (store !== undefined && !store.ok) return store.invalid;
+  const keys = judgeCredentialKeys(index, extension);
+  if (keys !== undefined && !keys.ok) return keys.invalid;
+  return {
+    ...base,
+    ...(store !== undefined ? { sessionStore: store.secret } : {}),
+    ...(keys !== undefined ? { credentialKeys: keys.secret } : {}),
+  };
+}
+
+type SecretJudgement = { readonly ok: true; readonly secret: Secret } | { readonly ok: false; readonly invalid: InvalidExtension };
+
+/** The session-store Secret: labelled, with a CACHE_CONNECTION_STRING. Undefined when none is named. */
+function judgeSessionStore(index: StateIndex, extension: McpGatewayExtension): SecretJudgement | undefined {
+  const namespace = extension.metadata.namespace ?? '';
   const storeName = extension.spec.sessionStore?.secretName;
-  if (storeName === undefined) return base;
+  if (storeName === undefined) return undefined;
   const secret = index.secrets.get(`${namespace}/${storeName}`);
   if (secret === undefined) {
-    return invalid(
-      extension,
-      `session store Secret ${namespace}/${storeName} not found (it must carry the label ${SECRET_LABEL}=true)`,
-      EXTENSION_REASONS.secretNotFound,
-    );
+    return {
+      ok: false,
+      invalid: invalid(
+        extension,
+        `session store Secret ${namespace}/${storeName} not found (it must carry the label ${SECRET_LABEL}=true)`,
+        EXTENSION_REASONS.secretNotFound,
+      ),
+    };
   }
   if ((secret.data?.CACHE_CONNECTION_STRING ?? '') === '') {
-    return invalid(
-      extension,
-      `session store Secret ${namespace}/${storeName} has no CACHE_CONNECTION_STRING`,
+    return {
+      ok: false,
+      invalid: invalid(
+        extension,
+        `session store Secret ${namespace}/${storeName} has no CACHE_CONNECTION_STRING`,
+        EXTENSION_REASONS.secretInvalid,
+      ),
+    };
+  }
+  return { ok: true, secret };
+}
+
+/**
+ * The Secret of `spec.credentialEncryption`: labelled, its key `keys` holding one or more secrets
+ * separated by commas or whitespace (newest first), each of at least 32 bytes, as the gateway
+ * reads `CREDENTIAL_ENCRYPTION_KEYS`. A gateway given a short key would refuse to start, so the
+ * extension says so instead. Messages name the Secret and a key's position, never a key.
+ */
+function judgeCredentialKeys(index: StateIndex, extension: McpGatewayExtension): SecretJudgement | undefined {
+  const namespace = extension.metadata.namespace ?? '';
+  const name = extension.spec.credentialEncryption?.secretName;
+  if (name === undefined) return undefined;
+  const fail = (message: string, reason: string) => ({
+    ok: false as const,
+    invalid: invalid(extension, `credentialEncryption: Secret ${namespace}/${name} ${message}`, reason),
+  });
+  const secret = index.secrets.get(`${namespace}/${name}`);
+  if (secret === undefined) {
+    return fail(`not found (it must carry the label ${SECRET_LABEL}=true)`, EXTENSION_REASONS.secretNotFound);
+  }
+  const encoded = secret.data?.[CREDENTIAL_KEYS_SECRET_KEY] ?? '';
+  const keys = Buffer.from(encoded, 'base64')
+    .toString('utf8')
+    .split(/[\s,]+/)
+    .filter((key) => key !== '');
+  if (keys.length === 0) return fail(`has no key ${CREDENTIAL_KEYS_SECRET_KEY}`, EXTENSION_REASONS.secretInvalid);
+  const short = keys.findIndex((key) => Buffer.byteLength(key, 'utf8') < MIN_CREDENTIAL_KEY_BYTES);
+  if (short >= 0) {
+    return fail(
+      `has a key shorter than ${MIN_CREDENTIAL_KEY_BYTES} bytes in ${CREDENTIAL_KEYS_SECRET_KEY} (number ${short + 1} of ${keys.length})`,
       EXTENSION_REASONS.secretInvalid,
     );
   }
-  return { ...base, sessionStore: secret };
+  return { ok: true, secret };
 }
+
+/** Shortest secret the gateway accepts in CREDENTIAL_ENCRYPTION_KEYS (core's MIN_CREDENTIAL_SECRET_BYTES). */
+const MIN_CREDENTIAL_KEY_BYTES = 32;
 
 /** The listener `sectionName` names; without one, the Gateway's only listener. A string is the error. */
 function pickListener(listeners: readonly Listener[], sectionName: string | undefined): Listener | string {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { indexState } from './cluster-state.ts';
 import { validateExtensions, type ValidExtension } from './extension-validation.ts';
-import { gatewayArgs, gatewayDeployment, gatewayEnvoyFilter, gatewayRoute } from './gateway-resources.ts';
+import { gatewayArgs, gatewayDeployment, gatewayEnvoyFilter } from './gateway-resources.ts';
+import { gatewayRoute, tokensRoute } from './gateway-routes.ts';
 import { extension, gateway, listener, secret, state } from './test-objects.ts';
 import type { Deployment } from './api-types.ts';
 

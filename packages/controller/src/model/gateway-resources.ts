@@ -6,11 +6,12 @@ import {
   CONFIG_MOUNT_PATH,
   CONFIG_SECRET_KEY,
   CONFIG_SECRET_NAME,
+  CREDENTIAL_KEYS_ANNOTATION,
+  CREDENTIAL_KEYS_ENV,
+  CREDENTIAL_KEYS_SECRET_KEY,
   EXTENSION_NAME_LABEL,
   EXTENSION_NAMESPACE_LABEL,
-  GATEWAY_API_GROUP,
   GATEWAY_NAME,
-  GATEWAY_ROUTE_NAME,
   MANAGED_LABELS,
   MCP_API,
   NAME_LABEL,
@@ -51,6 +52,7 @@ export const MANAGED_FLAGS = [
   '--log-level',
   '--discovery-tools-enabled',
   '--discovery-tool-threshold',
+  '--enable-url-elicitation',
 ] as const;
 
 /** Owner reference to the extension: its namespaced children are garbage-collected with it. */
@@ -65,7 +67,8 @@ export function ownerReference(valid: ValidExtension): OwnerReference {
   };
 }
 
-function meta(valid: ValidExtension, name: string) {
+/** Metadata of a namespaced object the extension owns. */
+export function meta(valid: ValidExtension, name: string) {
   return {
     name,
     namespace: valid.extension.metadata.namespace ?? '',
@@ -92,6 +95,7 @@ export function gatewayArgs(valid: ValidExtension, options: GatewayResourceOptio
     ...(options.toolDiscovery !== undefined && options.toolDiscovery.threshold > 0
       ? [`--discovery-tool-threshold=${options.toolDiscovery.threshold}`]
       : []),
+    ...(spec.urlElicitation === 'Enabled' ? ['--enable-url-elicitation'] : []),
   ];
   const currentArgs = current?.spec?.template?.spec?.containers?.find((c) => c.name === GATEWAY_NAME)?.args ?? [];
   return [...managed, ...userArgs(currentArgs)];
@@ -136,6 +140,12 @@ function env(valid: ValidExtension, extra: readonly GatewayEnvVar[] = []): Recor
       valueFrom: { secretKeyRef: { name: spec.sessionStore.secretName, key: 'CACHE_CONNECTION_STRING' } },
     });
   }
+  if (spec.credentialEncryption !== undefined) {
+    vars.push({
+      name: CREDENTIAL_KEYS_ENV,
+      valueFrom: { secretKeyRef: { name: spec.credentialEncryption.secretName, key: CREDENTIAL_KEYS_SECRET_KEY } },
+    });
+  }
   const oauth = spec.oauthProtectedResource;
   if (oauth !== undefined) {
     const add = (name: string, value: string | undefined) => {
@@ -155,8 +165,10 @@ function env(valid: ValidExtension, extra: readonly GatewayEnvVar[] = []): Recor
  * The gateway Deployment as the controller applies it (server-side apply: fields other managers
  * own, such as a user's env var, annotation or replica count, are left alone). The config Secret
  * is mounted as a directory so the kubelet's updates reach the running gateway (hot reload).
- * The trusted-header key comes by environment variable, which a running container never sees
- * change, so its fingerprint is a pod template annotation: a new key rolls the pods.
+ * The trusted-header key and the credential keys come by environment variable, which a running
+ * container never sees change, so the key's fingerprint and the keys Secret's resourceVersion (not
+ * a digest of the keys, which would let a Deployment reader test guesses) are pod template
+ * annotations: a new key rolls the pods.
  * @param trustedKeyFingerprint Fingerprint of the checked `spec.trustedHeadersKey` public key.
  */
 export function gatewayDeployment(
@@ -166,6 +178,11 @@ export function gatewayDeployment(
   trustedKeyFingerprint?: string,
 ): ApplyObject {
   const selector = { [NAME_LABEL]: GATEWAY_NAME, [EXTENSION_NAME_LABEL]: valid.extension.metadata.name };
+  const keysVersion = valid.credentialKeys?.metadata.resourceVersion;
+  const annotations = {
+    ...(trustedKeyFingerprint !== undefined ? { [TRUSTED_KEY_ANNOTATION]: trustedKeyFingerprint } : {}),
+    ...(keysVersion !== undefined ? { [CREDENTIAL_KEYS_ANNOTATION]: keysVersion } : {}),
+  };
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -175,9 +192,7 @@ export function gatewayDeployment(
       template: {
         metadata: {
           labels: { ...MANAGED_LABELS, ...selector },
-          ...(trustedKeyFingerprint !== undefined
-            ? { annotations: { [TRUSTED_KEY_ANNOTATION]: trustedKeyFingerprint } }
-            : {}),
+          ...(Object.keys(annotations).length > 0 ? { annotations } : {}),
         },
         spec: {
           serviceAccountName: GATEWAY_NAME,
@@ -242,43 +257,6 @@ export function gatewayServiceAccount(valid: ValidExtension): ApplyObject {
     kind: 'ServiceAccount',
     metadata: meta(valid, GATEWAY_NAME),
     automountServiceAccountToken: false,
-  };
-}
-
-/** HTTPRoute `mcp-gateway-route`: the public host's /mcp, OAuth metadata and /status to the gateway. */
-export function gatewayRoute(valid: ValidExtension): ApplyObject {
-  const backendRefs = [{ name: GATEWAY_NAME, port: BROKER_PORT }];
-  const rule = (name: string, path: string) => ({
-    name,
-    matches: [{ path: { type: 'PathPrefix', value: path } }],
-    backendRefs,
-  });
-  return {
-    apiVersion: `${GATEWAY_API_GROUP}/v1`,
-    kind: 'HTTPRoute',
-    metadata: meta(valid, GATEWAY_ROUTE_NAME),
-    spec: {
-      parentRefs: [
-        {
-          group: GATEWAY_API_GROUP,
-          kind: 'Gateway',
-          name: valid.gateway.metadata.name,
-          namespace: valid.gateway.metadata.namespace,
-          sectionName: valid.listener.name,
-        },
-      ],
-      hostnames: [valid.publicHost],
-      rules: [
-        {
-          ...rule('mcp', '/mcp'),
-          filters: [
-            { type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['mcp-init-host', 'router-key'] } },
-          ],
-        },
-        rule('well-known', '/.well-known/oauth-protected-resource'),
-        rule('status', '/status'),
-      ],
-    },
   };
 }
 

@@ -9,7 +9,9 @@ import { hostnamesIntersect, listenerAdmits, parentRefsTo, parentRejected } from
 import { toFileQuotas } from './quotas.ts';
 import { toFileToolOverrides } from './tool-overrides.ts';
 import { toFilePinning, type FilePinning } from './tool-pins.ts';
-import { READY, SECRET_LABEL } from '../names.ts';
+import { readSecretValue } from './secret-values.ts';
+import { toFileUserCredentials, urlElicitationRemarks, type FileUserCredentials } from './user-credentials.ts';
+import { READY } from '../names.ts';
 
 /** Reasons of a registration's Ready condition (the anchor's). */
 export const REGISTRATION_REASONS = {
@@ -34,15 +36,26 @@ export interface RegistrationVerdict {
 
 /**
  * A server entry as the controller writes it: the gateway's server config, with `toolOverrides`,
- * `quotas` and `pinning` in the file's spelling (as the registration wrote them, the approvals
- * from its annotation), each absent when there are none, and `confirmDestructive` only when true.
+ * `quotas`, `pinning` and the per-user credential method in the file's spelling (as the
+ * registration wrote them, the approvals from its annotation, client secrets read from their
+ * Secrets), each absent when there are none, and `confirmDestructive` only when true.
  */
-export type DesiredServer = Omit<ServerConfig, 'toolOverrides' | 'quotas' | 'pinning' | 'confirmDestructive'> & {
-  readonly toolOverrides?: readonly ToolOverrideSpec[];
-  readonly quotas?: readonly QuotaSpec[];
-  readonly confirmDestructive?: true;
-  readonly pinning?: FilePinning;
-};
+export type DesiredServer = Omit<
+  ServerConfig,
+  | 'toolOverrides'
+  | 'quotas'
+  | 'pinning'
+  | 'confirmDestructive'
+  | 'tokenURLElicitation'
+  | 'tokenExchange'
+  | 'upstreamOAuth'
+> &
+  FileUserCredentials & {
+    readonly toolOverrides?: readonly ToolOverrideSpec[];
+    readonly quotas?: readonly QuotaSpec[];
+    readonly confirmDestructive?: true;
+    readonly pinning?: FilePinning;
+  };
 
 /** The result of resolving every registration: statuses and the servers per config namespace. */
 export interface RegistrationResolution {
@@ -171,6 +184,8 @@ function judgeRegistration(
       return notReady('caCertSecretRef: the Secret holds no PEM certificate (-----BEGIN CERTIFICATE-----)');
     }
   }
+  const userCredentials = toFileUserCredentials(index, registration);
+  if (!userCredentials.ok) return notReady(userCredentials.message);
   const toolOverrides = toFileToolOverrides(registration.spec.toolOverrides);
   const quotas = toFileQuotas(registration.spec.quotas);
   const { pinning, remarks } = toFilePinning(registration);
@@ -190,8 +205,9 @@ function judgeRegistration(
     ...(quotas.length > 0 ? { quotas } : {}),
     ...(registration.spec.confirmDestructive === true ? { confirmDestructive: true as const } : {}),
     ...(pinning !== undefined ? { pinning } : {}),
+    ...userCredentials.fields,
   };
-  return { ok: true, server, extensions, remarks };
+  return { ok: true, server, extensions, remarks: [...remarks, ...urlElicitationRemarks(registration, extensions)] };
 }
 
 /**
@@ -218,29 +234,4 @@ function routeAttaches(index: StateIndex, route: HttpRoute, extension: ValidExte
           (route.spec.hostnames ?? []).some((h) => hostnamesIntersect(h, listener.hostname))),
     );
   });
-}
-
-type SecretValue = { readonly ok: true; readonly value?: string } | { readonly ok: false; readonly message: string };
-
-function readSecretValue(
-  index: StateIndex,
-  namespace: string,
-  ref: { readonly name: string; readonly key?: string } | undefined,
-  defaultKey: string,
-  field: string,
-): SecretValue {
-  if (ref === undefined) return { ok: true };
-  const secret = index.secrets.get(`${namespace}/${ref.name}`);
-  if (secret === undefined) {
-    return {
-      ok: false,
-      message: `${field}: Secret ${namespace}/${ref.name} not found (it must carry the label ${SECRET_LABEL}=true)`,
-    };
-  }
-  const key = ref.key ?? defaultKey;
-  const encoded = secret.data?.[key];
-  if (encoded === undefined || encoded === '') {
-    return { ok: false, message: `${field}: Secret ${namespace}/${ref.name} has no key ${key}` };
-  }
-  return { ok: true, value: Buffer.from(encoded, 'base64').toString('utf8') };
 }

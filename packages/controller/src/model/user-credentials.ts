@@ -1,0 +1,114 @@
+import type { McpServerRegistration } from './api-types.ts';
+import type { StateIndex } from './cluster-state.ts';
+import type { ValidExtension } from './extension-validation.ts';
+import { readSecretValue } from './secret-values.ts';
+
+/** `tokenExchange` of a config server entry: the registration's, with the client secret's value. */
+export interface FileTokenExchange {
+  readonly tokenEndpoint?: string;
+  readonly issuer?: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly audience?: string;
+  readonly resource?: string;
+  readonly scopes?: readonly string[];
+}
+
+/** `upstreamOAuth` of a config server entry: the registration's, with the client secret's value. */
+export interface FileUpstreamOAuth {
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  readonly scopes?: readonly string[];
+}
+
+/**
+ * The per-user credential method of a config server entry, in the file's spelling (at most one
+ * is set: the CRD refuses more).
+ * @see docs/configuration.md
+ */
+export interface FileUserCredentials {
+  readonly tokenURLElicitation?: { readonly url?: string };
+  readonly tokenExchange?: FileTokenExchange;
+  readonly upstreamOAuth?: FileUpstreamOAuth;
+}
+
+/** toFileUserCredentials' outcome: the entry's fields, or why a client secret cannot be read. */
+export type UserCredentialsResult =
+  | { readonly ok: true; readonly fields: FileUserCredentials }
+  | { readonly ok: false; readonly message: string };
+
+/** Default key of a `clientSecretRef`. */
+export const DEFAULT_CLIENT_SECRET_KEY = 'clientSecret';
+
+/**
+ * A registration's `tokenURLElicitation`, `tokenExchange` and `upstreamOAuth` as its config entry
+ * carries them: the client secrets read from labelled Secrets in its namespace (the rules and
+ * messages of credentialRef; a message names the Secret and key, never the value), empty
+ * optional fields left out.
+ */
+export function toFileUserCredentials(index: StateIndex, registration: McpServerRegistration): UserCredentialsResult {
+  const spec = registration.spec;
+  const namespace = registration.metadata.namespace ?? '';
+  if (spec.tokenURLElicitation !== undefined) {
+    const url = spec.tokenURLElicitation.url;
+    return { ok: true, fields: { tokenURLElicitation: url !== undefined && url !== '' ? { url } : {} } };
+  }
+  const exchange = spec.tokenExchange;
+  if (exchange !== undefined) {
+    const secret = readSecretValue(
+      index,
+      namespace,
+      exchange.clientSecretRef,
+      DEFAULT_CLIENT_SECRET_KEY,
+      'tokenExchange.clientSecretRef',
+    );
+    if (!secret.ok) return secret;
+    const tokenExchange: FileTokenExchange = {
+      ...(exchange.tokenEndpoint !== undefined ? { tokenEndpoint: exchange.tokenEndpoint } : {}),
+      ...(exchange.issuer !== undefined ? { issuer: exchange.issuer } : {}),
+      clientId: exchange.clientId,
+      clientSecret: secret.value ?? '',
+      ...(exchange.audience !== undefined ? { audience: exchange.audience } : {}),
+      ...(exchange.resource !== undefined ? { resource: exchange.resource } : {}),
+      ...(exchange.scopes !== undefined && exchange.scopes.length > 0 ? { scopes: exchange.scopes } : {}),
+    };
+    return { ok: true, fields: { tokenExchange } };
+  }
+  const oauth = spec.upstreamOAuth;
+  if (oauth !== undefined) {
+    const secret = readSecretValue(
+      index,
+      namespace,
+      oauth.clientSecretRef,
+      DEFAULT_CLIENT_SECRET_KEY,
+      'upstreamOAuth.clientSecretRef',
+    );
+    if (!secret.ok) return secret;
+    const upstreamOAuth: FileUpstreamOAuth = {
+      ...(oauth.clientId !== undefined ? { clientId: oauth.clientId } : {}),
+      ...(secret.value !== undefined ? { clientSecret: secret.value } : {}),
+      ...(oauth.scopes !== undefined && oauth.scopes.length > 0 ? { scopes: oauth.scopes } : {}),
+    };
+    return { ok: true, fields: { upstreamOAuth } };
+  }
+  return { ok: true, fields: {} };
+}
+
+/**
+ * Sentences for the Ready condition of a registration with `tokenURLElicitation` served by
+ * gateways that do not enable URL elicitation: those gateways accept the field and ignore it
+ * (as the anchor), so the registration says where it has no effect.
+ */
+export function urlElicitationRemarks(
+  registration: McpServerRegistration,
+  extensions: readonly ValidExtension[],
+): string[] {
+  if (registration.spec.tokenURLElicitation === undefined) return [];
+  const off = extensions
+    .filter((v) => v.extension.spec.urlElicitation !== 'Enabled')
+    .map((v) => v.extension.metadata.namespace ?? '');
+  if (off.length === 0) return [];
+  return [
+    `tokenURLElicitation has no effect in the gateway of namespace ${off.join(', ')}: its MCPGatewayExtension does not set urlElicitation: Enabled`,
+  ];
+}
