@@ -168,6 +168,41 @@ describe('validateExtensions', () => {
     );
   });
 
+  it('checks the credentialEncryption Secret: present, labelled, keys of at least 32 bytes each, naming no key', () => {
+    const ext = extension(
+      'gateway-system',
+      'gw',
+      { name: 'mcp-gateway', sectionName: 'http' },
+      { credentialEncryption: { secretName: 'credential-keys' } },
+    );
+    const judge = (keys?: string) =>
+      summary(
+        verdicts({
+          gateways: [gw()],
+          extensions: [ext],
+          secrets: keys === undefined ? [] : [secret('gateway-system', 'credential-keys', { keys })],
+        }).get('gateway-system/gw'),
+      );
+    expect(judge()).toEqual({
+      reason: 'SecretNotFound',
+      message:
+        'credentialEncryption: Secret gateway-system/credential-keys not found (it must carry the label mcp.kuadrant.io/secret=true)',
+    });
+    expect(judge(' , \n')).toEqual({
+      reason: 'SecretInvalid',
+      message: 'credentialEncryption: Secret gateway-system/credential-keys has no key keys',
+    });
+    const newest = 'n'.repeat(32);
+    const short = 'short-and-secret';
+    expect(judge(`${newest},\n${short}`)).toEqual({
+      reason: 'SecretInvalid',
+      message:
+        'credentialEncryption: Secret gateway-system/credential-keys has a key shorter than 32 bytes in keys (number 2 of 2)',
+    });
+    // Bytes, not characters: 16 two-byte characters make a usable key.
+    expect(judge(`${newest} ${'é'.repeat(16)}`)).toMatchObject({ valid: true });
+  });
+
   it('leaves out extensions being deleted', () => {
     const ext = extension('gateway-system', 'gw', { name: 'mcp-gateway', sectionName: 'http' });
     const deleting = { ...ext, metadata: { ...ext.metadata, deletionTimestamp: '2026-01-02T00:00:00Z' } };

@@ -148,7 +148,8 @@ function judgeTarget(index: StateIndex, extension: McpGatewayExtension): Extensi
   };
 }
 
-type SecretJudgement = { readonly ok: true; readonly secret: Secret } | { readonly ok: false; readonly invalid: InvalidExtension };
+type SecretJudgement =
+  { readonly ok: true; readonly secret: Secret } | { readonly ok: false; readonly invalid: InvalidExtension };
 
 /** The session-store Secret: labelled, with a CACHE_CONNECTION_STRING. Undefined when none is named. */
 function judgeSessionStore(index: StateIndex, extension: McpGatewayExtension): SecretJudgement | undefined {

@@ -24,6 +24,7 @@ describe('parseGatewayEnv', () => {
     { entry: 'GATEWAY_SIGNING_KEY=x', message: /GATEWAY_SIGNING_KEY: the controller sets it/ },
     { entry: 'CACHE_CONNECTION_STRING=redis://x', message: /CACHE_CONNECTION_STRING: the controller sets it/ },
     { entry: 'TRUSTED_HEADER_PUBLIC_KEY=x', message: /the controller sets it/ },
+    { entry: 'CREDENTIAL_ENCRYPTION_KEYS=x', message: /CREDENTIAL_ENCRYPTION_KEYS: the controller sets it/ },
   ])('refuses $entry', ({ entry, message }) => {
     const result = parseGatewayEnv(['OK=1', entry]);
     expect(result.ok).toBe(false);

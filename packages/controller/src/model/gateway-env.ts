@@ -1,4 +1,4 @@
-import { TRUSTED_KEY_ENV } from '../names.ts';
+import { CREDENTIAL_KEYS_ENV, TRUSTED_KEY_ENV } from '../names.ts';
 
 /** One environment variable added to every gateway container (`--gateway-env NAME=VALUE`). */
 export interface GatewayEnvVar {
@@ -15,6 +15,7 @@ const MANAGED_ENV: ReadonlySet<string> = new Set([
   'GATEWAY_SIGNING_KEY',
   'CACHE_CONNECTION_STRING',
   TRUSTED_KEY_ENV,
+  CREDENTIAL_KEYS_ENV,
   'OAUTH_RESOURCE_NAME',
   'OAUTH_RESOURCE',
   'OAUTH_AUTHORIZATION_SERVERS',
@@ -28,7 +29,7 @@ const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Parses the `--gateway-env NAME=VALUE` entries (e.g. the chart's `OTEL_EXPORTER_OTLP_ENDPOINT`):
  * the value is everything after the first `=` and may be empty; a name given twice keeps its last
  * value. A name the controller sets from the extension (the signing key, Redis, OAuth, the
- * trusted-header key) is refused, so that a flag cannot shadow what the extension says.
+ * trusted-header key, the credential keys) is refused, so that a flag cannot shadow what the extension says.
  */
 export function parseGatewayEnv(entries: readonly string[]): GatewayEnvResult {
   const env = new Map<string, string>();

@@ -2,14 +2,19 @@ import { describe, expect, it } from 'vitest';
 import { indexState } from './cluster-state.ts';
 import { validateExtensions, type ValidExtension } from './extension-validation.ts';
 import { gatewayArgs, gatewayDeployment, gatewayEnvoyFilter } from './gateway-resources.ts';
-import { gatewayRoute, tokensRoute } from './gateway-routes.ts';
 import { extension, gateway, listener, secret, state } from './test-objects.ts';
 import type { Deployment } from './api-types.ts';
 
 function valid(spec = {}, protocol = 'HTTP'): ValidExtension {
   const gw = gateway('gateway-system', 'mcp-gateway', [listener('web', 8443, '*.example.com', { protocol })]);
   const ext = extension('gateway-system', 'ext', { name: 'mcp-gateway', sectionName: 'web' }, spec);
-  const secrets = [secret('gateway-system', 'redis', { CACHE_CONNECTION_STRING: 'redis://r:6379' })];
+  const secrets = [
+    secret('gateway-system', 'redis', { CACHE_CONNECTION_STRING: 'redis://r:6379' }),
+    {
+      ...secret('gateway-system', 'credential-keys', { keys: `${'n'.repeat(32)},${'o'.repeat(32)}` }),
+      metadata: { namespace: 'gateway-system', name: 'credential-keys', resourceVersion: '4711' },
+    },
+  ];
   const verdict = validateExtensions(indexState(state({ gateways: [gw], extensions: [ext], secrets }))).get(
     'gateway-system/ext',
   );
@@ -138,6 +143,43 @@ describe('gateway resources', () => {
     expect(without.spec.template.metadata.annotations).toBeUndefined();
   });
 
+  it('passes --enable-url-elicitation while urlElicitation is Enabled, and drops it once Disabled', () => {
+    const enabled = gatewayArgs(valid({ urlElicitation: 'Enabled' }), options);
+    expect(enabled).toContain('--enable-url-elicitation');
+    const current: Deployment = {
+      metadata: { name: 'mcp-gateway', namespace: 'gateway-system' },
+      spec: {
+        template: { spec: { containers: [{ name: 'mcp-gateway', args: [...enabled, '--upstream-timeout=60'] }] } },
+      },
+    };
+    // Turned off: the managed flag goes, it is not kept as a user's; the user's flag stays.
+    const disabled = gatewayArgs(valid({ urlElicitation: 'Disabled' }), options, current);
+    expect(disabled).not.toContain('--enable-url-elicitation');
+    expect(disabled.at(-1)).toBe('--upstream-timeout=60');
+    expect(gatewayArgs(valid(), options)).not.toContain('--enable-url-elicitation');
+  });
+
+  it("takes CREDENTIAL_ENCRYPTION_KEYS from the credentialEncryption Secret's key keys, its version on the pod template", () => {
+    type Built = {
+      spec: {
+        template: { metadata: { annotations?: Record<string, string> }; spec: { containers: { env: unknown[] }[] } };
+      };
+    };
+    const built = gatewayDeployment(
+      valid({ credentialEncryption: { secretName: 'credential-keys' } }),
+      options,
+    ) as unknown as Built;
+    expect(built.spec.template.spec.containers[0]?.env).toContainEqual({
+      name: 'CREDENTIAL_ENCRYPTION_KEYS',
+      valueFrom: { secretKeyRef: { name: 'credential-keys', key: 'keys' } },
+    });
+    // The Secret's version, never the keys or a digest of them.
+    expect(built.spec.template.metadata.annotations).toEqual({ 'mcp.kuadrant.io/credential-encryption-keys': '4711' });
+    expect(JSON.stringify(built)).not.toContain('n'.repeat(32));
+    const without = gatewayDeployment(valid(), options);
+    expect(JSON.stringify(without)).not.toContain('CREDENTIAL_ENCRYPTION_KEYS');
+  });
+
   it('builds the EnvoyFilter for the listener port, fail-closed with buffered request bodies', () => {
     const filter = gatewayEnvoyFilter(valid()) as unknown as {
       metadata: { name: string; namespace: string };
@@ -158,22 +200,5 @@ describe('gateway resources', () => {
       processing_mode: { request_body_mode: 'BUFFERED' },
       grpc_service: { envoy_grpc: { cluster_name: 'outbound|50051||mcp-gateway.gateway-system.svc.cluster.local' } },
     });
-  });
-
-  it('routes the public host’s /mcp, OAuth metadata and /status to the gateway Service', () => {
-    const r = gatewayRoute(valid()) as unknown as {
-      spec: { hostnames: string[]; parentRefs: unknown[]; rules: Array<{ name: string }> };
-    };
-    expect(r.spec.hostnames).toEqual(['mcp.example.com']);
-    expect(r.spec.parentRefs).toEqual([
-      {
-        group: 'gateway.networking.k8s.io',
-        kind: 'Gateway',
-        name: 'mcp-gateway',
-        namespace: 'gateway-system',
-        sectionName: 'web',
-      },
-    ]);
-    expect(r.spec.rules.map((rule) => rule.name)).toEqual(['mcp', 'well-known', 'status']);
   });
 });

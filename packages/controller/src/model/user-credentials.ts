@@ -34,8 +34,7 @@ export interface FileUserCredentials {
 
 /** toFileUserCredentials' outcome: the entry's fields, or why a client secret cannot be read. */
 export type UserCredentialsResult =
-  | { readonly ok: true; readonly fields: FileUserCredentials }
-  | { readonly ok: false; readonly message: string };
+  { readonly ok: true; readonly fields: FileUserCredentials } | { readonly ok: false; readonly message: string };
 
 /** Default key of a `clientSecretRef`. */
 export const DEFAULT_CLIENT_SECRET_KEY = 'clientSecret';
