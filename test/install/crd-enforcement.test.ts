@@ -675,3 +675,105 @@ describe('discovery and printer columns', () => {
     });
   });
 });
+
+describe('per-user upstream credentials (beyond the anchor)', () => {
+  const exchange = { clientId: 'gateway', clientSecretRef: { name: 'idp-client' } };
+
+  it('stores an extension with credentialEncryption and registrations with tokenExchange or upstreamOAuth, defaulting the secret key', async () => {
+    const ext = extension('credential-keys', {
+      targetRef: { name: 'gw', sectionName: 'mcp' },
+      urlElicitation: 'Enabled',
+      credentialEncryption: { secretName: 'credential-keys' },
+    });
+    expect((await create(ext)).spec).toMatchObject(ext.spec);
+    const exchanged = await create(
+      registration('exchanged', {
+        targetRef: TARGET,
+        tokenExchange: {
+          ...exchange,
+          tokenEndpoint: 'https://idp.example.com/token',
+          audience: 'tracker',
+          resource: 'https://tracker.example.com/mcp',
+          scopes: ['tracker:read'],
+        },
+      }),
+    );
+    expect(exchanged.spec['tokenExchange']).toEqual({
+      tokenEndpoint: 'https://idp.example.com/token',
+      clientId: 'gateway',
+      clientSecretRef: { name: 'idp-client', key: 'clientSecret' },
+      audience: 'tracker',
+      resource: 'https://tracker.example.com/mcp',
+      scopes: ['tracker:read'],
+    });
+    const oauth = await create(
+      registration('own-login', { targetRef: TARGET, upstreamOAuth: { clientSecretRef: { name: 'c', key: 'k' } } }),
+    );
+    expect(oauth.spec['upstreamOAuth']).toEqual({ clientSecretRef: { name: 'c', key: 'k' } });
+  });
+
+  it('refuses a registration with two per-user methods at once', async () => {
+    const both = await refusal(
+      client.create(
+        registration('two-methods', {
+          targetRef: TARGET,
+          tokenURLElicitation: {},
+          tokenExchange: { ...exchange, issuer: 'https://idp.example.com' },
+        }),
+      ),
+    );
+    expect(both.message).toContain('set at most one of tokenURLElicitation, tokenExchange and upstreamOAuth');
+    const three = await refusal(
+      client.create(
+        registration('three-methods', {
+          targetRef: TARGET,
+          tokenURLElicitation: {},
+          tokenExchange: { ...exchange, issuer: 'https://idp.example.com' },
+          upstreamOAuth: {},
+        }),
+      ),
+    );
+    expect(three.message).toContain('set at most one of');
+  });
+
+  it('refuses a tokenExchange with neither or both of tokenEndpoint and issuer, without a client, or with a bad URL', async () => {
+    for (const [name, fields] of [
+      ['neither', {}],
+      ['both', { tokenEndpoint: 'https://idp.example.com/token', issuer: 'https://idp.example.com' }],
+    ] as const) {
+      const refused = await refusal(
+        client.create(
+          registration(`exchange-${name}`, { targetRef: TARGET, tokenExchange: { ...exchange, ...fields } }),
+        ),
+      );
+      expect(refused.message, name).toContain('tokenExchange needs exactly one of tokenEndpoint');
+    }
+    const noSecret = await refusal(
+      client.create(
+        registration('exchange-no-secret', {
+          targetRef: TARGET,
+          tokenExchange: { clientId: 'gateway', issuer: 'https://idp.example.com' },
+        }),
+      ),
+    );
+    expect(noSecret.message).toContain('spec.tokenExchange.clientSecretRef: Required value');
+    const badUrl = await refusal(
+      client.create(
+        registration('exchange-bad-url', {
+          targetRef: TARGET,
+          tokenExchange: { ...exchange, tokenEndpoint: 'idp.example.com/token' },
+        }),
+      ),
+    );
+    expect(badUrl.message).toContain('spec.tokenExchange.tokenEndpoint');
+  });
+
+  it('refuses credentialEncryption without a secret name', async () => {
+    const refused = await refusal(
+      client.create(
+        extension('no-keys-name', { targetRef: { name: 'gw', sectionName: 'mcp' }, credentialEncryption: {} }),
+      ),
+    );
+    expect(refused.message).toContain('spec.credentialEncryption.secretName: Required value');
+  });
+});
