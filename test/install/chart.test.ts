@@ -229,6 +229,8 @@ describe('rendering', () => {
             logLevel: 'debug',
             sessionStore: { secretName: 'redis' },
             trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
+            urlElicitation: 'Enabled',
+            credentialEncryption: { secretName: 'credential-keys' },
           },
         },
       }),
@@ -243,6 +245,8 @@ describe('rendering', () => {
       logLevel: 'debug',
       sessionStore: { secretName: 'redis' },
       trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
+      urlElicitation: 'Enabled',
+      credentialEncryption: { secretName: 'credential-keys' },
     });
   });
 
@@ -290,6 +294,8 @@ describe('rendering', () => {
       'audit',
       'enforceCapabilityFiltering',
       'oauthProtectedResource',
+      'urlElicitation',
+      'credentialEncryption',
     ]) {
       expect(plain.spec, field).not.toHaveProperty(field);
     }
