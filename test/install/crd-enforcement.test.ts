@@ -736,7 +736,7 @@ describe('per-user upstream credentials (beyond the anchor)', () => {
     expect(three.message).toContain('set at most one of');
   });
 
-  it('refuses a tokenExchange with neither or both of tokenEndpoint and issuer, without a client, or with a bad URL', async () => {
+  it('refuses a tokenExchange with neither or both of tokenEndpoint and issuer, without a client secret, with a bad URL or a blank client', async () => {
     for (const [name, fields] of [
       ['neither', {}],
       ['both', { tokenEndpoint: 'https://idp.example.com/token', issuer: 'https://idp.example.com' }],
@@ -766,6 +766,26 @@ describe('per-user upstream credentials (beyond the anchor)', () => {
       ),
     );
     expect(badUrl.message).toContain('spec.tokenExchange.tokenEndpoint');
+    // What the gateway's config parser would refuse is refused here: one bad server entry would
+    // otherwise hold back the gateway's whole config.
+    const badResource = await refusal(
+      client.create(
+        registration('exchange-bad-resource', {
+          targetRef: TARGET,
+          tokenExchange: { ...exchange, issuer: 'https://idp.example.com', resource: 'tracker' },
+        }),
+      ),
+    );
+    expect(badResource.message).toContain('spec.tokenExchange.resource');
+    const blankClient = await refusal(
+      client.create(
+        registration('exchange-blank-client', {
+          targetRef: TARGET,
+          tokenExchange: { ...exchange, clientId: '  ', issuer: 'https://idp.example.com' },
+        }),
+      ),
+    );
+    expect(blankClient.message).toContain('spec.tokenExchange.clientId');
   });
 
   it('refuses credentialEncryption without a secret name', async () => {

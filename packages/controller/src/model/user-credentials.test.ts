@@ -94,7 +94,7 @@ describe("a registration's per-user credential method in its config entry", () =
     expect(fileServer(planWith({ upstreamOAuth: {} }))?.['upstreamOAuth']).toEqual({});
   });
 
-  it('leaves a server whose client Secret is missing or lacks the key out, NotReady naming the Secret and not a value', () => {
+  it('leaves a server whose client Secret is missing, lacks the key or holds a blank one out, NotReady naming the Secret and not a value', () => {
     const exchange = {
       tokenExchange: { issuer: 'https://idp.example', clientId: 'gateway', clientSecretRef: { name: 'idp-client' } },
     };
@@ -109,6 +109,10 @@ describe("a registration's per-user credential method in its config entry", () =
     const noKey = planWith({ upstreamOAuth: { clientSecretRef: { name: 'idp-client', key: 'absent' } } }, [idpSecret]);
     expect(noKey.registrations.get('mcp-test/tracker')?.condition.message).toBe(
       'upstreamOAuth.clientSecretRef: Secret mcp-test/idp-client has no key absent',
+    );
+    const blank = planWith(exchange, [secret('mcp-test', 'idp-client', { clientSecret: ' \n' })]);
+    expect(blank.registrations.get('mcp-test/tracker')?.condition.message).toBe(
+      'tokenExchange.clientSecretRef: key clientSecret of Secret mcp-test/idp-client is blank',
     );
     const ready = planWith(exchange, [idpSecret]).registrations.get('mcp-test/tracker')?.condition;
     expect(ready).toMatchObject({ status: 'True', reason: 'Ready' });

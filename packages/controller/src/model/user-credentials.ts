@@ -62,6 +62,7 @@ export function toFileUserCredentials(index: StateIndex, registration: McpServer
       'tokenExchange.clientSecretRef',
     );
     if (!secret.ok) return secret;
+    if (isBlank(secret.value)) return blank('tokenExchange.clientSecretRef', namespace, exchange.clientSecretRef);
     const tokenExchange: FileTokenExchange = {
       ...(exchange.tokenEndpoint !== undefined ? { tokenEndpoint: exchange.tokenEndpoint } : {}),
       ...(exchange.issuer !== undefined ? { issuer: exchange.issuer } : {}),
@@ -83,6 +84,7 @@ export function toFileUserCredentials(index: StateIndex, registration: McpServer
       'upstreamOAuth.clientSecretRef',
     );
     if (!secret.ok) return secret;
+    if (isBlank(secret.value)) return blank('upstreamOAuth.clientSecretRef', namespace, oauth.clientSecretRef);
     const upstreamOAuth: FileUpstreamOAuth = {
       ...(oauth.clientId !== undefined ? { clientId: oauth.clientId } : {}),
       ...(secret.value !== undefined ? { clientSecret: secret.value } : {}),
@@ -91,6 +93,20 @@ export function toFileUserCredentials(index: StateIndex, registration: McpServer
     return { ok: true, fields: { upstreamOAuth } };
   }
   return { ok: true, fields: {} };
+}
+
+/** True for a value of white space only, which the gateway would refuse (and with it the whole config). */
+function isBlank(value: string | undefined): boolean {
+  return value !== undefined && value.trim() === '';
+}
+
+function blank(
+  field: string,
+  namespace: string,
+  ref: { readonly name: string; readonly key?: string } | undefined,
+): UserCredentialsResult {
+  const key = ref?.key ?? DEFAULT_CLIENT_SECRET_KEY;
+  return { ok: false, message: `${field}: key ${key} of Secret ${namespace}/${ref?.name ?? ''} is blank` };
 }
 
 /**
