@@ -130,4 +130,17 @@ describe("a registration's per-user credential method in its config entry", () =
       'config written to the gateway in namespace mcp-test',
     );
   });
+
+  it('says on Ready where upstreamOAuth cannot complete a login: a gateway whose /tokens pages are not routed', () => {
+    const off = planWith({ upstreamOAuth: {} }, [], {});
+    expect(off.registrations.get('mcp-test/tracker')?.condition.message).toBe(
+      'config written to the gateway in namespace mcp-test; upstreamOAuth cannot complete a login in the gateway of namespace mcp-test, whose /tokens pages are not routed: its MCPGatewayExtension does not set urlElicitation: Enabled',
+    );
+    expect(planWith({ upstreamOAuth: {} }).registrations.get('mcp-test/tracker')?.condition.message).toBe(
+      'config written to the gateway in namespace mcp-test',
+    );
+    expect(planWith({}, [], {}).registrations.get('mcp-test/tracker')?.condition.message).toBe(
+      'config written to the gateway in namespace mcp-test',
+    );
+  });
 });

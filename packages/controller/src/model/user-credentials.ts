@@ -110,20 +110,26 @@ function blank(
 }
 
 /**
- * Sentences for the Ready condition of a registration with `tokenURLElicitation` served by
- * gateways that do not enable URL elicitation: those gateways accept the field and ignore it
- * (as the anchor), so the registration says where it has no effect.
+ * Sentences for the Ready condition of a registration whose method needs what a gateway without
+ * `urlElicitation: Enabled` lacks: `tokenURLElicitation` is accepted and ignored there (as the
+ * anchor), and `upstreamOAuth`'s login returns to the `/tokens` pages, which only that setting
+ * routes. The registration says where.
  */
 export function urlElicitationRemarks(
   registration: McpServerRegistration,
   extensions: readonly ValidExtension[],
 ): string[] {
-  if (registration.spec.tokenURLElicitation === undefined) return [];
+  const spec = registration.spec;
+  if (spec.tokenURLElicitation === undefined && spec.upstreamOAuth === undefined) return [];
   const off = extensions
     .filter((v) => v.extension.spec.urlElicitation !== 'Enabled')
     .map((v) => v.extension.metadata.namespace ?? '');
   if (off.length === 0) return [];
+  const where = `the gateway of namespace ${off.join(', ')}`;
+  const why = 'its MCPGatewayExtension does not set urlElicitation: Enabled';
   return [
-    `tokenURLElicitation has no effect in the gateway of namespace ${off.join(', ')}: its MCPGatewayExtension does not set urlElicitation: Enabled`,
+    spec.tokenURLElicitation !== undefined
+      ? `tokenURLElicitation has no effect in ${where}: ${why}`
+      : `upstreamOAuth cannot complete a login in ${where}, whose /tokens pages are not routed: ${why}`,
   ];
 }
