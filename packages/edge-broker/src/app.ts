@@ -1,4 +1,4 @@
-import type { Gateway, Logger, TokenPages } from '@mcp-gateway/core';
+import type { Gateway, Logger } from '@mcp-gateway/core';
 import { Hono } from 'hono';
 import type { Context } from 'hono';
 
@@ -8,8 +8,6 @@ export interface BrokerAppDeps {
   logger: Logger;
   /** Prometheus text exposition for /metrics; absent: 404. */
   metrics?: () => Promise<string>;
-  /** The /tokens pages (URL elicitation, the user's credentials, upstream OAuth); absent: 404. */
-  tokenPages?: TokenPages;
 }
 
 const PRM_CORS = {
@@ -44,7 +42,7 @@ export function createBrokerApp(deps: BrokerAppDeps): Hono {
   app.on(['GET', 'OPTIONS'], '/.well-known/oauth-protected-resource/*', (c) => prm(c));
 
   // Every path under /tokens (the anchor's HTTPRoute PathPrefix) is the pages' own.
-  const tokens = (c: Context) => (deps.tokenPages === undefined ? c.notFound() : deps.tokenPages.handle(c.req.raw));
+  const tokens = (c: Context) => gateway.tokenPages.handle(c.req.raw);
   app.all('/tokens', tokens);
   app.all('/tokens/*', tokens);
 

@@ -167,8 +167,13 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
   }
 
   /** Whether `who` may answer `entry`: its own user; an unverified caller's entry (no issuer) is answered by its id alone, as the anchor's entry without a subject. */
+  /**
+   * Only the caller it was made for answers an elicitation: the same verified user (a bearer
+   * token or the login), or, for a caller known only by an unverified credential, a page
+   * request carrying that same Authorization. A link passed to someone else is refused, so
+   * nobody's credential is stored for another.
+   */
   function mayAnswer(who: Who, entry: TokenElicitation): boolean {
-    if (entry.issuer === '') return true;
     return who.kind === 'user' && who.holder.owner === entry.owner;
   }
 

@@ -29,9 +29,9 @@ import { metaToolNames, offeredMetaTools } from '../discovery/meta-tools.ts';
 import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
-import type { CredentialSealer } from '../credentials/credential-sealer.ts';
 import { NO_USER_CREDENTIALS, type UserCredentials } from '../credentials/user-credentials.ts';
-import { createGatewayCredentials, credentialWarnings, type CredentialSettings } from './gateway-credentials.ts';
+import { createGatewayCredentials, type CredentialSettings } from './gateway-credentials.ts';
+import type { TokenPages } from '../credentials/token-pages.ts';
 import { createUpstreamPool, type CatalogChange, type UpstreamPool } from './upstream-pool.ts';
 
 /** Default name and version the gateway reports at initialize. */
@@ -123,12 +123,8 @@ export interface GatewayRouting {
 /** A running gateway: the MCP endpoint plus what the other endpoints report. */
 export interface Gateway {
   readonly endpoint: McpEndpoint;
-  /** Users' own upstream credentials: the sealer, the per-call decisions, the public host (the /tokens pages use them). */
-  readonly credentials: {
-    readonly sealer: CredentialSealer;
-    readonly decisions: UserCredentials;
-    readonly publicHost: string | undefined;
-  };
+  /** The /tokens pages (URL elicitation, the user's own credentials, upstream OAuth): the hosts' HTTP apps serve them. */
+  readonly tokenPages: TokenPages;
   /** The state a co-located router shares with the broker; the same object on every call. */
   routing(): GatewayRouting;
   /**
@@ -207,16 +203,21 @@ export function createGateway(options: GatewayOptions): Gateway {
   pool.apply(options.config);
   const callers = createCallerIdentities();
   const credentialSettings = options.credentials ?? {};
-  const { sealer, credentials } = createGatewayCredentials(credentialSettings, options.signingKey, {
+  const {
+    credentials,
+    tokenPages,
+    warn: warnCredentials,
+  } = createGatewayCredentials(credentialSettings, options.signingKey, {
     store,
     bus,
     callers,
     logger,
     ...(options.identityFetch && { fetch: options.identityFetch }),
+    accessEnv,
+    config: () => pool.config(),
+    server: (name) => pool.server(name),
+    access: () => access,
   });
-  const warnCredentials = (config: GatewayConfig) => {
-    for (const warning of credentialWarnings(config, credentialSettings)) logger.warn(warning);
-  };
   warnCredentials(options.config);
   const context = createEndpointContext(pool, {
     ...options,
@@ -254,7 +255,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     endpoint,
     routing: () => routing,
-    credentials: { sealer, decisions: credentials, publicHost: credentialSettings.publicHost },
+    tokenPages,
     applyConfig(config) {
       const nextAccess = buildAccess(config, access);
       pool.apply(config);

@@ -8,6 +8,11 @@ import {
   type UserCredential,
 } from '../credentials/credential-sealer.ts';
 import { createUserCredentials, type UserCredentials } from '../credentials/user-credentials.ts';
+import type { BrowserLoginConfig } from '../credentials/browser-login.ts';
+import { createTokenPages, type TokenPages, type TokenPagesServer } from '../credentials/token-pages.ts';
+import { refreshUpstreamToken } from '../credentials/upstream-token.ts';
+import { DEFAULT_PASTED_TOKEN_TTL_SECONDS } from '../config/credentials-schema.ts';
+import { oauthOf, type AccessControl, type AccessEnv } from '../decision/access-control.ts';
 import type { Logger } from '../logger.ts';
 import type { CallerIdentities } from '../session/caller-identity.ts';
 import type { NotificationBus } from '../store/notification-bus.ts';
@@ -31,23 +36,34 @@ export interface CredentialSettings {
 export interface GatewayCredentials {
   readonly sealer: CredentialSealer;
   readonly credentials: UserCredentials;
+  readonly tokenPages: TokenPages;
+  /** Logs what a config's credential settings leave off (credentialWarnings). */
+  warn(config: GatewayConfig): void;
+}
+
+/** What the credentials read of the running gateway. */
+export interface GatewayCredentialDeps {
+  readonly store: SessionStore;
+  readonly bus: NotificationBus;
+  readonly callers: CallerIdentities;
+  readonly logger: Logger;
+  /** For token exchange, refresh and the pages' OAuth (the identity fetch). */
+  readonly fetch?: typeof fetch;
+  readonly accessEnv: AccessEnv;
+  config(): GatewayConfig;
+  server(name: string): ServerConfig | undefined;
+  access(): AccessControl;
 }
 
 /**
- * The sealer of users' credentials (its keys checked now, derived in the background) and the
- * per-call decision over the gateway's store, bus and caller identities.
+ * The sealer of users' credentials (its keys checked now, derived in the background), the
+ * per-call decision over the gateway's store, bus and caller identities, and the /tokens pages.
  * @throws Error naming a key shorter than 32 bytes.
  */
 export function createGatewayCredentials(
   settings: CredentialSettings,
   signingKey: string | Uint8Array,
-  deps: {
-    store: SessionStore;
-    bus: NotificationBus;
-    callers: CallerIdentities;
-    logger: Logger;
-    fetch?: typeof fetch;
-  },
+  deps: GatewayCredentialDeps,
 ): GatewayCredentials {
   const configured = parseCredentialSecrets(settings.encryptionKeys ?? '');
   const secrets =
@@ -60,12 +76,90 @@ export function createGatewayCredentials(
   made.catch(() => undefined);
   const sealer = deferredSealer(made);
   const credentials = createUserCredentials({
-    ...deps,
+    store: deps.store,
+    bus: deps.bus,
+    callers: deps.callers,
+    logger: deps.logger,
+    ...(deps.fetch && { fetch: deps.fetch }),
     sealer,
     urlElicitation: settings.urlElicitation === true,
-    ...(settings.refresh && { refresh: settings.refresh }),
+    refresh:
+      settings.refresh ??
+      (async (server, credential) =>
+        server.userCredential?.kind === 'oauth'
+          ? refreshUpstreamToken(
+              { name: server.name, url: server.url, upstreamOAuth: server.userCredential },
+              credential,
+              {
+                ...(deps.fetch && { fetch: deps.fetch }),
+              },
+            )
+          : undefined),
   });
-  return { sealer, credentials };
+  const tokenPages = gatewayTokenPages({ ...deps, sealer, credentials, publicHost: settings.publicHost });
+  const warn = (config: GatewayConfig) => {
+    for (const warning of credentialWarnings(config, settings)) deps.logger.warn(warning);
+  };
+  return { sealer, credentials, tokenPages, warn };
+}
+
+type TokenPagesSource = GatewayCredentialDeps & {
+  readonly sealer: CredentialSealer;
+  readonly credentials: UserCredentials;
+  readonly publicHost: string | undefined;
+};
+
+/**
+ * The /tokens pages over the gateway's current config: a server's page is there only while it
+ * takes users' credentials here (a URL elicitation server only with the flag on); the login is
+ * the config's `credentials.login`, its issuer by default the token verification's only one.
+ */
+function gatewayTokenPages(source: TokenPagesSource): TokenPages {
+  return createTokenPages({
+    store: source.store,
+    sealer: source.sealer,
+    authenticate: (authorization) => source.access().authenticate(authorization),
+    server: (name) => {
+      const server = source.server(name);
+      return server === undefined || !source.credentials.applies(server) ? undefined : pagesServer(server);
+    },
+    login: () => loginOf(source.config(), source.accessEnv),
+    ...(source.publicHost !== undefined && { publicOrigin: source.publicHost }),
+    ...(source.fetch && { fetch: source.fetch }),
+    logger: source.logger,
+    changed: (owner, server) => void source.credentials.changed(owner, server),
+    pastedTokenTtlSeconds: source.config().credentials?.pastedTokenTtlSeconds ?? DEFAULT_PASTED_TOKEN_TTL_SECONDS,
+  });
+}
+
+function pagesServer(server: ServerConfig): TokenPagesServer | undefined {
+  const method = server.userCredential;
+  if (method?.kind === 'paste') {
+    return {
+      name: server.name,
+      url: server.url,
+      tokenURLElicitation: method.url === undefined ? {} : { url: method.url },
+    };
+  }
+  if (method?.kind === 'oauth') {
+    const { kind: _kind, ...upstreamOAuth } = method;
+    return { name: server.name, url: server.url, upstreamOAuth };
+  }
+  return undefined;
+}
+
+function loginOf(config: GatewayConfig, env: AccessEnv): BrowserLoginConfig | undefined {
+  const login = config.credentials?.login;
+  if (login === undefined) return undefined;
+  const issuers = oauthOf(config, env)?.issuers ?? [];
+  const issuer = login.issuer ?? (issuers.length === 1 ? issuers[0]?.issuer : undefined);
+  if (issuer === undefined) return undefined;
+  return {
+    issuer,
+    clientId: login.clientId,
+    ...(login.clientSecret !== undefined && { clientSecret: login.clientSecret }),
+    scopes: login.scopes,
+  };
 }
 
 /** What a host should say about a config's credential settings (a field that is off, and why). */
