@@ -5,6 +5,7 @@ import {
   type AccessEnv,
   type DiscoverySettings,
   type AuditRecord,
+  type CredentialSettings,
   type Gateway,
   type LogFields,
   type Logger,
@@ -40,6 +41,12 @@ export interface WorkerEnv extends SessionStateEnv {
   readonly DISCOVERY_TOOL_THRESHOLD?: string;
   /** Seconds after which a request lists an upstream again (--mcp-check-interval; default 30). */
   readonly MCP_CHECK_INTERVAL?: string;
+  /** `true`: tokenURLElicitation servers take each user's pasted token (the anchor's --enable-url-elicitation). */
+  readonly ENABLE_URL_ELICITATION?: string;
+  /** Keys users' upstream credentials are sealed with, newest first (a secret); unset: derived from GATEWAY_SIGNING_KEY. */
+  readonly CREDENTIAL_ENCRYPTION_KEYS?: string;
+  /** The gateway's public host, in the /tokens links of URL elicitations (--mcp-gateway-public-host); unset: the request's Host. */
+  readonly MCP_GATEWAY_PUBLIC_HOST?: string;
   /** The gateway config as YAML text, same schema as the config file. */
   MCP_GATEWAY_CONFIG?: string;
   /** HS256 key for session ids, at least 32 bytes (a secret). */
@@ -130,6 +137,9 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
     env.DISCOVERY_TOOLS_ENABLED ?? '',
     env.DISCOVERY_TOOL_THRESHOLD ?? '',
     env.MCP_CHECK_INTERVAL ?? '',
+    env.ENABLE_URL_ELICITATION ?? '',
+    env.CREDENTIAL_ENCRYPTION_KEYS ?? '',
+    env.MCP_GATEWAY_PUBLIC_HOST ?? '',
   ].join('\u0000');
   if (runtime?.fingerprint === fingerprint) return runtime;
   const logger = consoleLogger({});
@@ -154,6 +164,7 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
       ...checkIntervalOf(env),
       accessEnv: accessEnvOf(env),
       toolDiscovery: toolDiscoveryOf(env),
+      credentials: credentialSettingsOf(env),
       hostName: 'worker',
       ...(tracing !== undefined && { tracer: tracing.tracer }),
       // Audit records go to the worker's log, one JSON line each (Workers Logs / Logpush collect them).
@@ -166,6 +177,19 @@ function getRuntime(env: WorkerEnv): Runtime | Response {
   const app = createBrokerApp({ gateway, logger });
   runtime = { fingerprint, gateway, app, state, tracing };
   return runtime;
+}
+
+/** ENABLE_URL_ELICITATION, CREDENTIAL_ENCRYPTION_KEYS and MCP_GATEWAY_PUBLIC_HOST; a flag that is neither true nor false is an error naming it. */
+function credentialSettingsOf(env: WorkerEnv): CredentialSettings {
+  const flag = (env.ENABLE_URL_ELICITATION ?? 'false').trim().toLowerCase();
+  if (flag !== 'true' && flag !== 'false') {
+    throw new Error(`ENABLE_URL_ELICITATION must be true or false, not "${env.ENABLE_URL_ELICITATION}"`);
+  }
+  return {
+    urlElicitation: flag === 'true',
+    ...(env.CREDENTIAL_ENCRYPTION_KEYS && { encryptionKeys: env.CREDENTIAL_ENCRYPTION_KEYS }),
+    ...(env.MCP_GATEWAY_PUBLIC_HOST && { publicHost: env.MCP_GATEWAY_PUBLIC_HOST }),
+  };
 }
 
 /** The bindings the access decisions read: a change rebuilds the gateway. */
