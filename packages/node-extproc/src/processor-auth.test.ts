@@ -89,9 +89,27 @@ describe('the router with token verification on, for requests without a token', 
     expect(statusOf(await answerTo('GET', '/mcp?stream=1'))).toBe('Unauthorized');
   });
 
-  it('refuses a request with a body to any path: it could be routed to an upstream', async () => {
+  it('passes a request with a body to any other path to the broker unrouted, whatever it holds', async () => {
     const call = '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"x"}}';
-    expect(statusOf(await answerTo('POST', '/.well-known/oauth-protected-resource', call))).toBe('Unauthorized');
+    const form = 'elicitation_id=abc&csrf_token=x&token=Bearer%20y';
+    for (const [path, body] of [
+      ['/.well-known/oauth-protected-resource', call],
+      ['/tokens', form],
+      ['/mcpx', call],
+    ] as const) {
+      const headers = httpHeaders({
+        ':method': 'POST',
+        ':path': path,
+        ':authority': 'mcp.example.com',
+        ':scheme': 'http',
+      });
+      const [first, second] = await exchangeWith(client, [
+        { request_headers: headers },
+        { request_body: { body: Buffer.from(body), end_of_stream: true } },
+      ]);
+      expect(statusOf(first)).toBeUndefined();
+      expect(second?.['request_body']?.['response']).toBeUndefined();
+    }
   });
 
   it('sends the protected resource metadata requests to the broker, which serves them without a token', async () => {

@@ -320,16 +320,16 @@ function tuneHttp2Server(server: Server): void {
 }
 
 /**
- * Whether the router checks the request's token. A request with a body always: the router may
- * route it to an upstream. A bodiless one goes to the broker whatever its path, and the broker
- * asks a token only on its MCP endpoint, and not of a CORS preflight: the protected resource
- * metadata, which a client reads to get its first token, and the probes stay reachable through
- * Envoy as they are on the broker.
+ * Whether the router checks the request's token: on the MCP endpoint, where it may route a
+ * request upstream (not a CORS preflight). Every other path is the broker's, which asks a token
+ * where it needs one: the protected resource metadata, which a client reads to get its first
+ * token, the probes and the /tokens pages (whose browser user signs in by cookie) stay
+ * reachable through Envoy as they are on the broker.
  */
 function needsToken(headers: ReadonlyMap<string, string>, endOfStream: boolean): boolean {
-  if (!endOfStream) return true;
   const path = (headers.get(':path') ?? '').split('?')[0];
-  return path === MCP_PATH && headers.get(':method') !== 'OPTIONS';
+  if (path !== MCP_PATH) return false;
+  return !endOfStream || headers.get(':method') !== 'OPTIONS';
 }
 
 /** The path of the broker's MCP endpoint. */
@@ -349,24 +349,13 @@ function unauthorized(
 }
 
 /**
- * The broker's paths that are not MCP: the protected resource metadata, /status, the probes,
- * /metrics, /. Whatever a request to one of them carries, it is the broker's: never routed upstream.
+ * Every path but the MCP endpoint is the broker's: the protected resource metadata, /status,
+ * the probes, /metrics, the /tokens pages (a form post there is no JSON-RPC). Whatever a request
+ * to one of them carries, it is never routed upstream; the broker checks what it needs itself.
  */
 function isOpenPath(path: string | undefined): boolean {
-  const bare = (path ?? '').split('?')[0] ?? '';
-  return (
-    OPEN_PATHS.has(bare) || bare.startsWith('/.well-known/oauth-protected-resource/') || bare.startsWith('/status/')
-  );
+  return (path ?? '').split('?')[0] !== MCP_PATH;
 }
-
-const OPEN_PATHS = new Set([
-  '/',
-  '/healthz',
-  '/readyz',
-  '/metrics',
-  '/status',
-  '/.well-known/oauth-protected-resource',
-]);
 
 const PHASES: ReadonlySet<string> = new Set(['request_headers', 'request_body', 'response_headers', 'response_body']);
 
