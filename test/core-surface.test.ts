@@ -166,6 +166,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'serverAttributes',
       'toJsonRpcError',
       'unverified',
+      'upstreamStatusOf',
       'withTraceMeta',
     ],
     types: [

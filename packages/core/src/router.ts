@@ -63,4 +63,5 @@ export { toJsonRpcError } from './protocol/error-mapping.ts';
 export { DEFAULT_MAX_BODY_BYTES } from './endpoint/read-body.ts';
 
 export { createUpstreamClient } from './upstream/upstream-client.ts';
+export { upstreamStatusOf } from './upstream/upstream-errors.ts';
 export type { UpstreamClient } from './upstream/upstream-client.ts';

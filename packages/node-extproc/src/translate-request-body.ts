@@ -16,6 +16,7 @@ import {
   type SessionAdmission,
   META,
   requestMeta,
+  upstreamStatusOf,
 } from '@mcp-gateway/core/router';
 import { GatewayError } from '@mcp-gateway/core';
 import {
@@ -148,6 +149,8 @@ async function routeLegacyCall(
   } catch (error) {
     routed.trail.finish();
     routed.release?.();
+    // The user's credential was refused (401) at the backend session's initialize: dropped, as the broker does.
+    if (routed.rejectCredential !== undefined && upstreamStatusOf(error) === 401) await routed.rejectCredential();
     const failure =
       error instanceof GatewayError
         ? error

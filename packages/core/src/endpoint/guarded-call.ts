@@ -15,6 +15,7 @@ import { answerOutcome, type AnswerOutcome } from '../telemetry/answer-outcome.t
 import type { CallFact, CallOutcome } from '../telemetry/gateway-metrics.ts';
 import { confirmLegacyCall, confirmModernCall } from './confirmed-call.ts';
 import { credentialedCall } from './credentialed-call.ts';
+import { upstreamStatusOf } from '../upstream/upstream-errors.ts';
 import type { EndpointContext } from './endpoint-context.ts';
 
 /**
@@ -221,7 +222,12 @@ async function admitAndForward(
       trail.upstreamStatus(outcome);
       // The upstream refused the user's own credential: dropped, so the next call asks again.
       if (outcome === 401 && call.userCredential === true) void ctx.credentials.rejected(call.plan.server, call.auth);
-    } else failure = outcome;
+    } else {
+      failure = outcome;
+      // Its backend session's initialize was refused 401: the user's credential is dropped too.
+      if (call.userCredential === true && upstreamStatusOf(outcome) === 401)
+        void ctx.credentials.rejected(call.plan.server, call.auth);
+    }
   };
   const noteAnswer = (message: Readonly<Record<string, unknown>>) => {
     answer = answerOutcome(message);

@@ -63,6 +63,17 @@ export function rootCauseMessage(error: unknown): string {
   return message;
 }
 
+/** The HTTP status an upstream answered, when that is why `error` (an upstreamUnavailable) was thrown. */
+export function upstreamStatusOf(error: unknown): number | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 8 && current instanceof Error; depth++) {
+    const status = (current as { upstreamStatus?: unknown }).upstreamStatus;
+    if (typeof status === 'number') return status;
+    current = current.cause;
+  }
+  return undefined;
+}
+
 /** An UPSTREAM_UNAVAILABLE error for a network failure or an unexpected HTTP status. */
 export function upstreamUnavailable(server: string, url: string, what: string, cause: unknown): GatewayError {
   return new GatewayError(

@@ -97,7 +97,8 @@ export function createUpstreamHttp(options: UpstreamHttpOptions): UpstreamHttp {
       if (response.status === 404 && session?.sessionId !== undefined)
         throw new UpstreamSessionExpiredError(server.name);
       const detail = rpcError === undefined ? '' : `: ${rpcError.message}`;
-      throw upstreamUnavailable(server.name, url, what, new Error(`HTTP ${response.status}${detail}`));
+      const cause = Object.assign(new Error(`HTTP ${response.status}${detail}`), { upstreamStatus: response.status });
+      throw upstreamUnavailable(server.name, url, what, cause);
     },
 
     unavailable(what, cause) {
