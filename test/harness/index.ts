@@ -26,6 +26,13 @@ export {
 } from './sdk-client.ts';
 export { startRedis, type RunningRedis } from './redis.ts';
 export {
+  startWhoamiUpstream,
+  type Caller,
+  type WhoamiRequest,
+  type WhoamiUpstream,
+  type WhoamiUpstreamOptions,
+} from './whoami-upstream.ts';
+export {
   ENVOY_VENV,
   envoyBinary,
   startEnvoy,
