@@ -10,19 +10,23 @@ const SERVICE = 'Bearer service-credential';
 
 /** The Caller the upstream's whoami tool reports for a client sending `authorization`. */
 async function whoami(url: string, era: 'legacy' | 'modern', authorization?: string): Promise<Caller> {
-  const headers = authorization === undefined ? {} : { authorization };
-  const connected =
-    era === 'legacy'
-      ? await connectSdkClient(url, { version: 1, headers })
-      : await connectSdkClient(url, { version: 2, negotiation: 'auto', headers });
-  try {
-    const result = (await connected.client.callTool({ name: 'whoami', arguments: {} })) as {
-      content: Array<{ text: string }>;
-    };
-    return JSON.parse(result.content[0]!.text) as Caller;
-  } finally {
-    await connected.close();
-  }
+  const headers: Record<string, string> = authorization === undefined ? {} : { authorization };
+  const call = async (connected: {
+    client: { callTool(params: { name: string; arguments: Record<string, unknown> }): Promise<unknown> };
+    close(): Promise<void>;
+  }) => {
+    try {
+      const result = (await connected.client.callTool({ name: 'whoami', arguments: {} })) as {
+        content: Array<{ text: string }>;
+      };
+      return JSON.parse(result.content[0]!.text) as Caller;
+    } finally {
+      await connected.close();
+    }
+  };
+  return era === 'legacy'
+    ? call(await connectSdkClient(url, { version: 1, headers }))
+    : call(await connectSdkClient(url, { version: 2, negotiation: 'auto', headers }));
 }
 
 describe('the whoami upstream', () => {
