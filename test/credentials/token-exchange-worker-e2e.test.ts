@@ -1,0 +1,4 @@
+// Token exchange to an upstream end to end in the worker (token-exchange.case.ts).
+import { describeTokenExchange } from './token-exchange.case.ts';
+
+describeTokenExchange('worker');
