@@ -202,28 +202,60 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
       expect(toolCalls()).toBe(before);
     });
 
-    it("drops alice's stored token when the upstream answers it 401: her next call is elicited again", async () => {
-      const pasted = await upstreamAuthorization('alice');
-      expect(await callAs('alice', 'legacy', pasted)).toMatchObject({ sub: 'alice' });
-      // Her token revoked at the upstream: it answers 401 to anything carrying it (the
-      // backend session's initialize, if one is opened for her, or the call).
-      upstream.setRequireUserToken((_caller, authorization) => authorization !== pasted);
-      const refusals = () => upstream.requests.filter((r) => r.authorization === pasted && r.status === 401).length;
+    /** The Authorization the upstream last received on a call of `sub`'s (the token the gateway holds for them). */
+    const lastAuthorizationOf = (sub: string) =>
+      upstream.requests.findLast(
+        (request) => request.method === 'tools/call' && request.caller.kind === 'jwt' && request.caller.sub === sub,
+      )?.authorization ?? '';
+
+    /**
+     * Revokes `account`'s stored token at the upstream (it answers 401 to anything carrying it)
+     * while `during` runs; resolves with how many requests it refused.
+     */
+    const whileRevoked = async (account: string, during: () => Promise<void>) => {
+      const stored = lastAuthorizationOf(account);
+      expect(stored).toMatch(/^Bearer /);
+      upstream.setRequireUserToken((_caller, authorization) => authorization !== stored);
       try {
-        await callOnce(host.url, await gatewayToken('alice'), TRACKER.tool);
-        const refused = refusals();
-        expect(refused).toBeGreaterThanOrEqual(1);
-        const again = elicitationOf(await callOnce(host.url, await gatewayToken('alice'), TRACKER.tool));
-        expect(again.elicitations[0]!.url).toMatch(/elicitation_id=/);
-        expect(refusals()).toBe(refused);
+        await during();
       } finally {
         upstream.setRequireUserToken(undefined);
       }
+      return upstream.requests.filter((request) => request.authorization === stored && request.status === 401).length;
+    };
+
+    it("drops alice's stored token when the upstream answers her call 401: her next call is elicited again", async () => {
+      const client = await connectUser(host.url, await gatewayToken('alice'));
+      try {
+        const authorization = await upstreamAuthorization('alice');
+        const first = await callWithPastedToken({ client, tool: TRACKER.tool, host, account: 'alice', authorization });
+        expect(first).toMatchObject({ sub: 'alice' });
+        // The backend session is open: the revoked token is refused on the call itself.
+        const refused = await whileRevoked('alice', async () => {
+          await client.call(TRACKER.tool);
+          const again = await client.call(TRACKER.tool);
+          expect(again.kind).toBe('elicitation');
+        });
+        expect(refused).toBe(1);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it("drops alice's stored token when the upstream refuses it 401 on a new backend session's initialize", async () => {
+      expect(await callAs('alice')).toMatchObject({ sub: 'alice' });
+      const refused = await whileRevoked('alice', async () => {
+        await callOnce(host.url, await gatewayToken('alice'), TRACKER.tool);
+        const again = await callOnce(host.url, await gatewayToken('alice'), TRACKER.tool);
+        expect(again.kind).toBe('elicitation');
+      });
+      expect(refused).toBe(1);
     });
 
     it("lists alice's stored server (never the token) on /tokens, removes it there, and her next call is elicited again", async () => {
-      const pasted = await upstreamAuthorization('alice');
-      expect(await callAs('alice', 'legacy', pasted)).toMatchObject({ sub: 'alice' });
+      expect(await callAs('alice')).toMatchObject({ sub: 'alice' });
+      const pasted = lastAuthorizationOf('alice');
+      expect(pasted).toMatch(/^Bearer /);
       const browser = browserOf(host, 'alice');
       const list = await browser.open('/tokens');
       expect(list.status).toBe(200);

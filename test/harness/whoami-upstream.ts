@@ -211,7 +211,12 @@ async function describeCaller(
   if (token !== undefined && token.split('.').length === 3) {
     try {
       const { iss, sub, aud, exp } = decodeJwt(token);
-      const claims = { iss, sub, aud, exp };
+      const claims = {
+        ...(iss === undefined ? {} : { iss }),
+        ...(sub === undefined ? {} : { sub }),
+        ...(aud === undefined ? {} : { aud }),
+        ...(exp === undefined ? {} : { exp }),
+      };
       if (jwks === undefined) return { kind: 'jwt', verified: false, error: 'no JWKS configured', ...claims };
       try {
         await jwtVerify(token, jwks, options.audience === undefined ? {} : { audience: options.audience });
