@@ -70,7 +70,10 @@ describe('bad input to the credentials path', () => {
       identity: { via: 'bearer', accessToken: bearer },
     });
     expect(page.status).toBe(200);
-    expect(callerSeen(await callOnce(host.url, bearer, TRACKER.tool))).toMatchObject({ sub: account });
+    expect(callerSeen(await callOnce(host.url, bearer, TRACKER.tool))).toMatchObject({
+      sub: account,
+      aud: upstream.url,
+    });
     return pasted;
   };
 
@@ -122,7 +125,10 @@ describe('bad input to the credentials path', () => {
       authorization: again,
       identity: { via: 'bearer', accessToken: bearer },
     });
-    expect(callerSeen(await callOnce(fresh.url, bearer, TRACKER.tool))).toMatchObject({ sub: 'bob' });
+    expect(callerSeen(await callOnce(fresh.url, bearer, TRACKER.tool))).toMatchObject({
+      sub: 'bob',
+      aud: upstream.url,
+    });
   });
 
   it("opens carol's record sealed with the old key on a gateway given the new key first, and elicits again on one with the new key only", async () => {
@@ -130,7 +136,10 @@ describe('bad input to the credentials path', () => {
     const bearer = await gatewayToken('carol');
 
     const rotating = await replica([newKey, oldKey]);
-    expect(callerSeen(await callOnce(rotating.url, bearer, TRACKER.tool))).toMatchObject({ sub: 'carol' });
+    expect(callerSeen(await callOnce(rotating.url, bearer, TRACKER.tool))).toMatchObject({
+      sub: 'carol',
+      aud: upstream.url,
+    });
     await rotating.stop();
 
     const rotatedOut = await replica([newKey]);

@@ -93,9 +93,11 @@ describe('user credentials across three replicas on Redis', () => {
     );
     expect(callerSeen(await callOnce(replicas[0]!.url, token, TRACKER.tool, { era: 'modern' }))).toMatchObject({
       sub: 'bob',
+      aud: upstream.url,
     });
     expect(callerSeen(await callOnce(replicas[1]!.url, await gatewayToken('alice'), TRACKER.tool))).toMatchObject({
       sub: 'alice',
+      aud: upstream.url,
     });
     expect((await credentialRecords(redis)).length).toBe(2);
   });

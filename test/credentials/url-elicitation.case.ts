@@ -137,10 +137,30 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
     });
 
     it("reaches the upstream with bob's own token for bob on a 2026-07-28 client, and with alice's for alice", async () => {
-      expect(await callAs('bob', 'modern')).toMatchObject({ kind: 'jwt', verified: true, sub: 'bob' });
-      expect(await callAs('alice', 'legacy')).toMatchObject({ kind: 'jwt', verified: true, sub: 'alice' });
-      expect(await callAs('bob', 'legacy')).toMatchObject({ kind: 'jwt', verified: true, sub: 'bob' });
-      expect(await callAs('alice', 'modern')).toMatchObject({ kind: 'jwt', verified: true, sub: 'alice' });
+      expect(await callAs('bob', 'modern')).toMatchObject({
+        kind: 'jwt',
+        verified: true,
+        sub: 'bob',
+        aud: upstream.url,
+      });
+      expect(await callAs('alice', 'legacy')).toMatchObject({
+        kind: 'jwt',
+        verified: true,
+        sub: 'alice',
+        aud: upstream.url,
+      });
+      expect(await callAs('bob', 'legacy')).toMatchObject({
+        kind: 'jwt',
+        verified: true,
+        sub: 'bob',
+        aud: upstream.url,
+      });
+      expect(await callAs('alice', 'modern')).toMatchObject({
+        kind: 'jwt',
+        verified: true,
+        sub: 'alice',
+        aud: upstream.url,
+      });
     });
 
     it('serves the paste form with a strict CSRF cookie and headers that allow no script, framing or referrer', async () => {
@@ -229,7 +249,7 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
       try {
         const authorization = await upstreamAuthorization('alice');
         const first = await callWithPastedToken({ client, tool: TRACKER.tool, host, account: 'alice', authorization });
-        expect(first).toMatchObject({ sub: 'alice' });
+        expect(first).toMatchObject({ sub: 'alice', aud: upstream.url });
         // The backend session is open: the revoked token is refused on the call itself.
         const refused = await whileRevoked('alice', async () => {
           await client.call(TRACKER.tool);
@@ -243,7 +263,7 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
     });
 
     it("drops alice's stored token when the upstream refuses it 401 on a new backend session's initialize", async () => {
-      expect(await callAs('alice')).toMatchObject({ sub: 'alice' });
+      expect(await callAs('alice')).toMatchObject({ sub: 'alice', aud: upstream.url });
       const refused = await whileRevoked('alice', async () => {
         await callOnce(host.url, await gatewayToken('alice'), TRACKER.tool);
         const again = await callOnce(host.url, await gatewayToken('alice'), TRACKER.tool);
@@ -253,7 +273,7 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
     });
 
     it("lists alice's stored server (never the token) on /tokens, removes it there, and her next call is elicited again", async () => {
-      expect(await callAs('alice')).toMatchObject({ sub: 'alice' });
+      expect(await callAs('alice')).toMatchObject({ sub: 'alice', aud: upstream.url });
       const pasted = lastAuthorizationOf('alice');
       expect(pasted).toMatch(/^Bearer /);
       const browser = browserOf(host, 'alice');
@@ -277,7 +297,7 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
           authorization: await upstreamAuthorization('frank'),
           identity: { via: 'bearer', accessToken: bearer },
         });
-        expect(caller).toMatchObject({ kind: 'jwt', verified: true, sub: 'frank' });
+        expect(caller).toMatchObject({ kind: 'jwt', verified: true, sub: 'frank', aud: upstream.url });
       } finally {
         await client.close();
       }
