@@ -67,7 +67,9 @@ export function createTokenPageBrowser(options: TokenPageBrowserOptions): TokenP
   const base = new URL(options.baseUrl);
   const hosts = new Set([base.host, ...(options.publicHosts ?? [])]);
   const jar = new Map<string, { value: string; path: string }>();
-  let publicOrigin = base.origin;
+  // Where a user reaches the gateway: its public host when it has one (the pages check Origin against it).
+  const firstPublic = options.publicHosts?.[0];
+  let publicOrigin = firstPublic === undefined ? base.origin : `${base.protocol}//${firstPublic}`;
 
   const isGateway = (url: URL) => hosts.has(url.host);
   const reach = (url: URL) => new URL(`${url.pathname}${url.search}`, base);

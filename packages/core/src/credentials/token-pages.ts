@@ -1,3 +1,4 @@
+import { publicOrigin } from './public-origin.ts';
 import { isGatewayError } from '../errors.ts';
 import type { AuthOutcome } from '../identity/authentication.ts';
 import type { Logger } from '../logger.ts';
@@ -62,8 +63,8 @@ export interface TokenPagesDeps {
   server(name: string): TokenPagesServer | undefined;
   /** The browser login (config `credentials.login`); undefined: only a bearer token identifies a user. */
   login(): BrowserLoginConfig | undefined;
-  /** The pages' origin (`https://gw.example`, or a bare host taken as https); default the request's. */
-  readonly publicOrigin?: string;
+  /** The gateway's public host (`--mcp-gateway-public-host`); the pages' origin is publicOrigin's. */
+  readonly publicHost?: string;
   readonly fetch?: typeof fetch;
   readonly logger: Logger;
   /** Called after a credential of `owner` for `server` was stored or removed (drop caches). */
@@ -97,9 +98,7 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
   const pastedTtl = deps.pastedTokenTtlSeconds ?? DEFAULT_PASTED_TOKEN_TTL_SECONDS;
 
   function originOf(request: Request): string {
-    const configured = deps.publicOrigin;
-    if (configured === undefined || configured === '') return new URL(request.url).origin;
-    return new URL(configured.includes('://') ? configured : `https://${configured}`).origin;
+    return publicOrigin(request, deps.publicHost);
   }
 
   async function identify(request: Request, bearerOnly = false): Promise<Who> {

@@ -2,6 +2,7 @@ import type { ClientCall } from '../calls/call-context.ts';
 import type { UpstreamCredential, UserCredentials } from '../credentials/user-credentials.ts';
 import type { Era } from '../decision/routed-methods.ts';
 import { META, requestMeta } from '../protocol/modern-request.ts';
+import { publicOrigin } from '../credentials/public-origin.ts';
 
 /** What the endpoint needs to give a call its user's credential. */
 export interface CredentialedCallContext {
@@ -38,14 +39,6 @@ export async function credentialedCall(
   if (decided.kind === 'refuse') return decided;
   if (decided.kind === 'client') return call;
   return { ...call, request: withAuthorization(call.request, decided.authorization), userCredential: true };
-}
-
-/** The origin users reach the gateway's pages at: the public host (else the request's Host), by the forwarded scheme. */
-export function publicOrigin(request: Request, publicHost: string | undefined): string {
-  const url = new URL(request.url);
-  const forwarded = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim();
-  const scheme = forwarded === 'http' || forwarded === 'https' ? forwarded : url.protocol.slice(0, -1);
-  return `${scheme}://${publicHost ?? request.headers.get('host') ?? url.host}`;
 }
 
 /** The client's request with `authorization` in place of its own (the rest of its headers and its signal kept). */

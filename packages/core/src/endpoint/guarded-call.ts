@@ -199,6 +199,7 @@ async function admitAndForward(
   let answer: AnswerOutcome | undefined;
   let awaitingAnswer = false;
   let recorded = false;
+  let dropping: Promise<void> | undefined;
   // Counted, logged and marked on the span once per call: at its answer, or when it ends without one.
   const record = (outcome: CallOutcome, errorType?: string, detail?: LogFields) => {
     if (recorded) return;
@@ -221,12 +222,13 @@ async function admitAndForward(
       upstreamStatus = outcome;
       trail.upstreamStatus(outcome);
       // The upstream refused the user's own credential: dropped, so the next call asks again.
-      if (outcome === 401 && call.userCredential === true) void ctx.credentials.rejected(call.plan.server, call.auth);
+      if (outcome === 401 && call.userCredential === true)
+        dropping = ctx.credentials.rejected(call.plan.server, call.auth);
     } else {
       failure = outcome;
       // Its backend session's initialize was refused 401: the user's credential is dropped too.
       if (call.userCredential === true && upstreamStatusOf(outcome) === 401)
-        void ctx.credentials.rejected(call.plan.server, call.auth);
+        dropping = ctx.credentials.rejected(call.plan.server, call.auth);
     }
   };
   const noteAnswer = (message: Readonly<Record<string, unknown>>) => {
@@ -234,6 +236,8 @@ async function admitAndForward(
     if (awaitingAnswer) recordAnswer(answer);
   };
   const response = await forwardCall(ctx, { ...call, noteUpstream, noteAnswer }, era);
+  // Dropped before the answer goes out, while the request's store is still open (workerd).
+  if (dropping !== undefined) await dropping;
   if (failure !== undefined) {
     record('unavailable', failure.code, { error: failure.code, reason: failure.message });
   } else if (upstreamStatus !== undefined && upstreamStatus >= 400) {

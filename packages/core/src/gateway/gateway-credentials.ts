@@ -124,7 +124,7 @@ function gatewayTokenPages(source: TokenPagesSource): TokenPages {
       return server === undefined || !source.credentials.applies(server) ? undefined : pagesServer(server);
     },
     login: () => loginOf(source.config(), source.accessEnv),
-    ...(source.publicHost !== undefined && { publicOrigin: source.publicHost }),
+    ...(source.publicHost !== undefined && { publicHost: source.publicHost }),
     ...(source.fetch && { fetch: source.fetch }),
     logger: source.logger,
     changed: (owner, server) => void source.credentials.changed(owner, server),
