@@ -1,5 +1,6 @@
 import type { Authentication } from '../identity/authentication.ts';
-import type { CredentialBinding } from './credential-sealer.ts';
+import type { CredentialBinding, UserCredential } from './credential-sealer.ts';
+import { MAX_CREDENTIAL_TTL_SECONDS } from '../store/credential-record.ts';
 
 /**
  * Whose upstream credentials a caller holds: a verified token's issuer and subject; with token
@@ -75,4 +76,14 @@ export function parseTokenElicitation(text: string | undefined, now = Date.now()
   if (typeof issuer !== 'string' || typeof subject !== 'string' || typeof owner !== 'string') return undefined;
   if (typeof server !== 'string' || typeof expiresAt !== 'number' || expiresAt <= now) return undefined;
   return { issuer, subject, owner, server, expiresAt };
+}
+
+/**
+ * How long the store keeps a credential: until its token expires; one that can be refreshed as
+ * long as the store keeps anything (its refresh token outlives the access token), so it is still
+ * there to be refreshed when its access token has expired.
+ */
+export function storedCredentialTtlSeconds(credential: UserCredential, now = Date.now()): number {
+  if (credential.refreshToken !== undefined) return MAX_CREDENTIAL_TTL_SECONDS;
+  return Math.min(MAX_CREDENTIAL_TTL_SECONDS, Math.max(1, Math.ceil((credential.expiresAt - now) / 1000)));
 }

@@ -1,5 +1,6 @@
 import * as oauth from 'oauth4webapi';
 import { GatewayError } from '../errors.ts';
+import { clip, isLoopbackHttp } from './oauth-fetch.ts';
 
 /**
  * OAuth 2.0 Token Exchange (RFC 8693): the caller's verified access token traded at the
@@ -120,19 +121,4 @@ function exchangeFailure(server: string, error: unknown): string {
   }
   if (error instanceof TypeError) return `${prefix}: the authorization server could not be reached`;
   return `${prefix}: ${clip(error instanceof Error ? error.message : String(error))}`;
-}
-
-/** What an authorization server wrote, bounded and on one line, for an error message. */
-function clip(text: string): string {
-  const line = text.replace(/[\r\n\t]+/g, ' ');
-  return line.length > 200 ? `${line.slice(0, 200)}…` : line;
-}
-
-function isLoopbackHttp(url: string): boolean {
-  try {
-    const { protocol, hostname } = new URL(url);
-    return protocol === 'http:' && (hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]');
-  } catch {
-    return false;
-  }
 }

@@ -4,13 +4,13 @@ import type { AuthOutcome } from '../identity/authentication.ts';
 import type { Logger } from '../logger.ts';
 import { callerIdentity } from '../session/caller-identity.ts';
 import type { SessionStore } from '../store/session-store.ts';
-import { MAX_CREDENTIAL_TTL_SECONDS } from '../store/credential-record.ts';
 import { createBrowserLogin, LOGIN_CALLBACK_PATH, type BrowserLoginConfig } from './browser-login.ts';
 import type { CredentialSealer, UserCredential } from './credential-sealer.ts';
 import {
   bindingOf,
   credentialHolder,
   parseTokenElicitation,
+  storedCredentialTtlSeconds,
   TOKEN_ELICITATION_GRANT,
   type CredentialHolder,
   type TokenElicitation,
@@ -145,11 +145,7 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
 
   async function store(holder: CredentialHolder, server: string, credential: UserCredential): Promise<void> {
     const sealed = await deps.sealer.seal(credential, bindingOf(holder, server));
-    const ttl = Math.min(
-      MAX_CREDENTIAL_TTL_SECONDS,
-      Math.max(1, Math.ceil((credential.expiresAt - Date.now()) / 1000)),
-    );
-    await deps.store.writeCredential(holder.owner, server, sealed, ttl);
+    await deps.store.writeCredential(holder.owner, server, sealed, storedCredentialTtlSeconds(credential));
     deps.changed?.(holder.owner, server);
     deps.logger.info('a user credential was stored', { owner: holder.owner, server });
   }

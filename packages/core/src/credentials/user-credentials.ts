@@ -9,6 +9,7 @@ import type { SessionStore } from '../store/session-store.ts';
 import {
   bindingOf,
   credentialHolder,
+  storedCredentialTtlSeconds,
   TOKEN_ELICITATION_GRANT,
   TOKEN_ELICITATION_TTL_SECONDS,
   type CredentialHolder,
@@ -141,8 +142,7 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
 
   async function keep(holder: CredentialHolder, server: string, credential: UserCredential): Promise<void> {
     const sealed = await sealer.seal(credential, bindingOf(holder, server));
-    const lifetime = credential.refreshToken === undefined ? credential.expiresAt - now() : 31 * 24 * 3600_000;
-    await store.writeCredential(holder.owner, server, sealed, Math.max(1, Math.ceil(lifetime / 1000)));
+    await store.writeCredential(holder.owner, server, sealed, storedCredentialTtlSeconds(credential, now()));
   }
 
   async function exchanged(
