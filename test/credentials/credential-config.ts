@@ -90,23 +90,47 @@ export async function tokenEndpointOf(idp: RunningOidcProvider): Promise<string>
  * @see https://www.rfc-editor.org/rfc/rfc7591#section-3.1
  */
 export async function registerLoginClient(idp: RunningOidcProvider, origins: readonly string[]): Promise<LoginClient> {
-  const metadata = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as {
+  const client = await registerClient(idp, {
+    client_name: 'mcp-gateway tokens pages',
+    redirect_uris: origins.map((origin) => `${origin}/tokens/login/callback`),
+    grant_types: ['authorization_code'],
+  });
+  return { issuer: idp.issuer, ...client };
+}
+
+/**
+ * Registers the gateway as a confidential client of an upstream's own authorization server, as
+ * an operator does before configuring `upstreamOAuth: {clientId, clientSecret}`: its callback at
+ * each of `origins` (`<origin>/tokens/oauth/callback`), the code and refresh grants.
+ */
+export async function registerUpstreamClient(
+  as: RunningOidcProvider,
+  origins: readonly string[],
+): Promise<{ clientId: string; clientSecret: string }> {
+  return registerClient(as, {
+    client_name: 'mcp-gateway upstream client',
+    redirect_uris: origins.map((origin) => `${origin}/tokens/oauth/callback`),
+    grant_types: ['authorization_code', 'refresh_token'],
+  });
+}
+
+async function registerClient(
+  idp: RunningOidcProvider,
+  metadata: { client_name: string; redirect_uris: string[]; grant_types: string[] },
+): Promise<{ clientId: string; clientSecret: string }> {
+  const discovery = (await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json()) as {
     registration_endpoint: string;
   };
-  const response = await fetch(metadata.registration_endpoint, {
+  const response = await fetch(discovery.registration_endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: 'mcp-gateway tokens pages',
-      redirect_uris: origins.map((origin) => `${origin}/tokens/login/callback`),
-      grant_types: ['authorization_code'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'client_secret_basic',
-    }),
+    body: JSON.stringify({ ...metadata, response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' }),
   });
   const body = (await response.json()) as { client_id?: string; client_secret?: string };
   if (!response.ok || body.client_id === undefined || body.client_secret === undefined) {
-    throw new Error(`registerLoginClient: the provider answered ${response.status}: ${JSON.stringify(body)}`);
+    throw new Error(
+      `registering ${metadata.client_name}: the provider answered ${response.status}: ${JSON.stringify(body)}`,
+    );
   }
-  return { issuer: idp.issuer, clientId: body.client_id, clientSecret: body.client_secret };
+  return { clientId: body.client_id, clientSecret: body.client_secret };
 }

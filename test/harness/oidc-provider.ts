@@ -60,6 +60,8 @@ export interface RunningOidcProvider {
   setAccessTokenTtl(seconds: number): void;
   /** Every request the provider received, in order (method and path, query left out). */
   requests(): ReadonlyArray<{ readonly method: string; readonly path: string }>;
+  /** Every grant its token endpoint answered with tokens, in order: the grant type and the client. */
+  grants(): ReadonlyArray<{ readonly grantType: string; readonly clientId: string }>;
   stop(): Promise<void>;
 }
 
@@ -88,6 +90,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const exchanges: TokenExchangeInput['log'] = [];
   const jwksFront = createJwksFront(JWKS_PATH);
   const log: Array<{ method: string; path: string }> = [];
+  const grants: Array<{ grantType: string; clientId: string }> = [];
 
   const http = createServer();
   await new Promise<void>((resolve, reject) => {
@@ -114,6 +117,9 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
   const build = () => {
     const built = new Provider(issuer, configure());
     registerTokenExchange(built, { issuer, keys: () => keys, ttl: () => ttl, scopes, acceptResource, log: exchanges });
+    built.on('grant.success', (ctx) => {
+      grants.push({ grantType: String(ctx.oidc.params?.['grant_type']), clientId: ctx.oidc.client?.clientId ?? '' });
+    });
     return built;
   };
 
@@ -195,6 +201,7 @@ export async function startOidcProvider(options: OidcProviderOptions = {}): Prom
       ttl = seconds;
     },
     requests: () => [...log],
+    grants: () => [...grants],
     async stop() {
       jwksFront.close();
       const closed = new Promise<void>((resolve) => http.close(() => resolve()));

@@ -1,0 +1,4 @@
+// An upstream with its own OAuth end to end in the broker (upstream-oauth.case.ts).
+import { describeUpstreamOAuth } from './upstream-oauth.case.ts';
+
+describeUpstreamOAuth('broker');

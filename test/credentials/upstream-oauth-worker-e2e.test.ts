@@ -1,0 +1,4 @@
+// An upstream with its own OAuth end to end in the worker (upstream-oauth.case.ts).
+import { describeUpstreamOAuth } from './upstream-oauth.case.ts';
+
+describeUpstreamOAuth('worker');
