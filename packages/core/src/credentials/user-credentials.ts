@@ -78,7 +78,7 @@ export interface UserCredentialsOptions {
 
 /** The bus topic on which replicas announce changed credentials. */
 export const CREDENTIALS_TOPIC = 'gateway:credentials';
-/** An exchanged token is not used in its last 30 s (it could expire on its way). */
+/** An exchanged or refreshable token is not used in its last 30 s (it could expire on its way). */
 const EXPIRY_MARGIN_MS = 30_000;
 const TOOL_ERROR_TEXT = 'upstream server requires a per-user token but client does not support elicitation';
 
@@ -124,7 +124,9 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
       logger.info('a stored user credential does not open; the user is asked again', { server: server.name });
       return undefined;
     }
-    if (credential.expiresAt > now()) return credential;
+    // A refreshable token is refreshed a little before it expires, so no call carries it past its end.
+    const margin = credential.refreshToken === undefined ? 0 : EXPIRY_MARGIN_MS;
+    if (credential.expiresAt - margin > now()) return credential;
     const refreshed = await options.refresh?.(server, credential).catch((error: unknown) => {
       logger.warn('refreshing a user credential failed; the user is asked again', {
         server: server.name,
@@ -235,7 +237,8 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
       if (method.kind === 'exchange') return exchanged(holder, server, method, call);
       const kept = await stored(holder, server);
       if (kept !== undefined) {
-        cache.put(holder.owner, server.name, kept.authorization, kept.expiresAt, true);
+        const margin = kept.refreshToken === undefined ? 0 : EXPIRY_MARGIN_MS;
+        cache.put(holder.owner, server.name, kept.authorization, kept.expiresAt - margin, true);
         return { kind: 'user', authorization: kept.authorization };
       }
       if (call.ask === false) return NOT_ASKED;
