@@ -6,7 +6,7 @@
 // TRACE_GC=1 counts their garbage collections.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
-import { rmSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { echoParams } from './lib/call-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
 import { readCpuMs, startBenchGateway, startUpstreams } from './lib/processes.mjs';
@@ -41,6 +41,7 @@ for (const [name, v] of Object.entries(variants)) {
     nodeArgs: [
       ...(process.env.PROF === '1' ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : []),
       ...(process.env.TRACE_GC === '1' ? ['--trace-gc'] : []),
+      ...(process.env.NODE_ARGS ?? '').split(' ').filter(Boolean),
     ],
   });
   const session = await openMcpSession(gw.url, { connections: 32 });
@@ -88,6 +89,7 @@ for (const [name, v] of Object.entries(variants)) {
       `${name}: ${count('Scavenge')} scavenges (${ms('Scavenge').toFixed(0)} ms), ${count('Mark-Compact')} mark-compacts (${ms('Mark-Compact').toFixed(0)} ms)\n`,
     );
   }
+  if (process.env.NODE_ARGS) writeFileSync(`${dir}.log`, gw.process.output());
   await gw.stop();
   process.stderr.write(`${name}: ${CALLS} calls, profile in ${dir}\n`);
 }
