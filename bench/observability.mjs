@@ -11,12 +11,15 @@
 //   3. calls Prometheus scraped and traces Jaeger holds (proof that both exported).
 // Prints a table and writes bench/results/observability.json. BENCH_QUICK=1: smaller counts.
 // OBS_TRACING_ENV='{"OTEL_…":"…"}' adds variables to the tracing gateways (to try settings).
+// BENCH_BASELINE=<checkout> adds "on (baseline)": that checkout's built gateway configured as
+// "on", measured in the same turns (a change to tracing against its parent, in one run).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startJaeger } from '../test/harness/jaeger.ts';
 import { startPrometheus } from '../test/harness/prometheus.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
 import { echoParams, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
+import { baselineCli } from './lib/initialize-phases.mjs';
 import { waitForTools } from './lib/list-memory-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
 import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
@@ -40,6 +43,7 @@ function tracedCall(session, tool) {
 }
 
 async function main() {
+  const baseline = baselineCli();
   const jaeger = await startJaeger();
   defer(() => jaeger.stop());
   const upstream = await startUpstreams(1, 1);
@@ -61,11 +65,18 @@ async function main() {
     sampled: await startBenchGateway(servers, {
       env: { ...tracing, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
     }),
+    ...(baseline !== undefined && {
+      'on (baseline)': await startBenchGateway(servers, {
+        cli: baseline,
+        env: { ...tracing, OTEL_SERVICE_NAME: 'mcp-gateway-bench-baseline' },
+      }),
+    }),
   };
   for (const gateway of Object.values(gateways)) defer(() => gateway.stop());
+  const scrapedNames = Object.keys(gateways).filter((name) => name !== 'off' && name !== 'control');
   const prometheus = await startPrometheus({
-    scrapeTargets: ['metrics', 'on', 'sampled'].map((name) => ({
-      job: name,
+    scrapeTargets: scrapedNames.map((name) => ({
+      job: name.replace(/\W+/g, '_').replace(/_$/, ''),
       url: `${new URL(gateways[name].url).origin}/metrics`,
     })),
     scrapeIntervalMs: 1_000,
@@ -101,12 +112,12 @@ async function main() {
   });
   const scraped = await prometheus.waitForSeries(
     'sum by (job) (mcp_gateway_calls_total{outcome="ok"})',
-    (result) => result.result.length === 3,
+    (result) => result.result.length === scrapedNames.length,
   );
   const traced = await jaeger.traces('mcp-gateway-bench', { operation: 'tools/call e_echo', limit: 20 });
 
   const rows = [];
-  for (const name of ['control', 'metrics', 'on', 'sampled']) {
+  for (const name of ['control', 'metrics', 'on', 'sampled', ...(baseline === undefined ? [] : ['on (baseline)'])]) {
     const addedUs = (latency[name].p50 - latency.off.p50) * 1000;
     const cpuRatio = throughput[name].relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
     const judged = name === 'on';
