@@ -1,4 +1,3 @@
-import { Agent, fetch as undiciFetch } from 'undici';
 import { NO_TRACER, type Logger } from '@mcp-gateway/core';
 import {
   createOtlpHttpSender,
@@ -14,6 +13,7 @@ import {
   type OtlpTarget,
 } from '@mcp-gateway/core/otel';
 import { createOtlpGrpcSender } from './otlp-grpc-sender.ts';
+import { createOtlpHttpPost } from './otlp-http-post.ts';
 import { otlpTls, type OtlpTls } from './otlp-tls.ts';
 
 const OFF: OtelTracing = { tracer: NO_TRACER, flush: async () => {}, shutdown: async () => {} };
@@ -21,7 +21,7 @@ const OFF: OtelTracing = { tracer: NO_TRACER, flush: async () => {}, shutdown: a
 /**
  * Tracing in the Node process as the standard OTEL_* environment asks for it (see otlpTarget
  * and startOtelTracing in core): off, nothing is built and every span is the no-op one. On, the
- * spans go by OTLP/HTTP (protobuf or JSON, on undici) or OTLP/gRPC (grpc-js), with the
+ * spans go by OTLP/HTTP (protobuf or JSON, on undici's request API) or OTLP/gRPC (grpc-js), with the
  * collector's headers, timeout, compression and TLS files from OTEL_EXPORTER_OTLP_*.
  * Throws, before anything listens, on a value the specification does not allow.
  */
@@ -36,19 +36,14 @@ export function startOtlpTracing(env: OtelEnv, version: string, logger: Logger):
 function senderFor(target: OtlpTarget, env: OtelEnv, tls: OtlpTls): OtlpSender {
   const gzip = otlpGzip(env);
   if (target.protocol === 'grpc') return createOtlpGrpcSender(target, env, tls, gzip);
-  const custom = tls.ca !== undefined || tls.cert !== undefined;
-  const dispatcher = custom ? new Agent({ connect: { ca: tls.ca, cert: tls.cert, key: tls.key } }) : undefined;
+  const post = createOtlpHttpPost(tls);
   return createOtlpHttpSender({
     url: otlpTracesUrl(target),
     json: target.protocol === 'http/json',
     headers: otlpHeaders(env),
     gzip,
     timeoutMs: otlpTimeoutMs(env),
-    fetch:
-      dispatcher === undefined
-        ? (input, init) => fetch(input, init)
-        : (input, init) =>
-            undiciFetch(input as string, { ...init, dispatcher } as never) as unknown as Promise<Response>,
-    close: () => void dispatcher?.close(),
+    fetch: post.fetch,
+    close: post.close,
   });
 }
