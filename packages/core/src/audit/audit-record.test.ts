@@ -23,6 +23,27 @@ function collect(args: 'hash' | 'values') {
 const settled = () => new Promise((resolve) => setTimeout(resolve, 20));
 
 describe('createAuditor', () => {
+  it("records a call not forwarded for want of the user's own credential as no_credential, naming why", async () => {
+    const { auditor, records } = collect('hash');
+    const trail = auditor.begin({
+      method: 'tools/call',
+      subject: SUBJECT,
+      verdict: { allowed: true, by: 'open' },
+      auth: ALICE,
+      jti: undefined,
+      args: {},
+    });
+    trail.noCredential('URL_ELICITATION_REQUIRED');
+    trail.finish();
+    await settled();
+    expect(records[0]).toMatchObject({
+      outcome: 'no_credential',
+      credential: 'URL_ELICITATION_REQUIRED',
+      latencyMs: 0,
+      upstreamStatus: null,
+    });
+  });
+
   it('records an allowed call once its answer has ended, with the upstream status and the hash of its arguments', async () => {
     const { auditor, records } = collect('hash');
     const trail = auditor.begin({

@@ -19,9 +19,11 @@ export interface AuditRecord {
   readonly host: string;
   /**
    * `limited`: allowed by the access rules, refused by a quota (`decidedBy` names which limit);
-   * `unconfirmed`: allowed, but not forwarded for want of the user's confirmation (`confirmation` says why).
+   * `unconfirmed`: allowed, but not forwarded for want of the user's confirmation (`confirmation` says why);
+   * `no_credential`: allowed, but not forwarded for want of the user's own credential for the
+   * upstream (`credential` says why: a URL elicitation asked for it, the exchange failed, …).
    */
-  readonly outcome: 'allowed' | 'denied' | 'limited' | 'unconfirmed';
+  readonly outcome: 'allowed' | 'denied' | 'limited' | 'unconfirmed' | 'no_credential';
   /** The JSON-RPC method (tools/call, prompts/get, resources/read, …). */
   readonly method: string;
   readonly server: string;
@@ -48,6 +50,8 @@ export interface AuditRecord {
    * mismatched confirmation, `requested`: a 2026-07-28 client was asked and retries).
    */
   readonly confirmation?: AuditedConfirmation;
+  /** Why a call went unforwarded for want of the user's own credential (outcome `no_credential`): the error code that answered it. */
+  readonly credential?: string;
   /** SHA-256 (hex) of the arguments' canonical JSON, when values are not recorded. */
   readonly argumentsSha256?: string;
   /** The arguments as sent, when `audit.arguments: values`. */
@@ -85,6 +89,8 @@ export interface AuditTrail {
   limited(reason: string): void;
   /** How the user's confirmation of the call went; anything but `accepted` means it was not forwarded. */
   confirmation(outcome: AuditedConfirmation): void;
+  /** The call was not forwarded for want of the user's own credential (`reason`: the error code that answered it). */
+  noCredential(reason: string): void;
   /** Writes the record (once). */
   finish(): void;
 }
@@ -94,6 +100,7 @@ export const NO_TRAIL: AuditTrail = Object.freeze({
   upstreamStatus() {},
   limited() {},
   confirmation() {},
+  noCredential() {},
   finish() {},
 });
 /** The auditor of a config without `audit`: records nothing. */
@@ -114,6 +121,7 @@ export function createAuditor(
       let status: number | null = null;
       let limitedBy: string | undefined;
       let confirmed: AuditedConfirmation | undefined;
+      let credential: string | undefined;
       let done = false;
       const hashing = values ? undefined : sha256Hex(canonicalJson(decision.args));
       return {
@@ -126,12 +134,15 @@ export function createAuditor(
         confirmation(outcome) {
           confirmed = outcome;
         },
+        noCredential(reason) {
+          credential = reason;
+        },
         finish() {
           if (done) return;
           done = true;
           const unconfirmed = confirmed !== undefined && confirmed !== 'accepted';
           const latencyMs =
-            decision.verdict.allowed && limitedBy === undefined && !unconfirmed
+            decision.verdict.allowed && limitedBy === undefined && !unconfirmed && credential === undefined
               ? Math.round((performance.now() - started) * 1000) / 1000
               : 0;
           const decided = recordOf(decision, host, latencyMs, status);
@@ -139,6 +150,7 @@ export function createAuditor(
             limitedBy === undefined ? decided : { ...decided, outcome: 'limited', decidedBy: `quota:${limitedBy}` };
           if (confirmed !== undefined)
             base = { ...base, ...(unconfirmed && { outcome: 'unconfirmed' }), confirmation: confirmed };
+          if (credential !== undefined) base = { ...base, outcome: 'no_credential', credential };
           if (values) {
             write({ ...base, arguments: decision.args });
             return;

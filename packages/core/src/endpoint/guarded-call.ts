@@ -89,6 +89,7 @@ export async function forwardGuarded(
       const { error } = credentialed;
       call.logger.info("call not forwarded: the user's own credential is needed", { ...item, error: error.code });
       ctx.span.fail(error.code, error.message);
+      trail.noCredential(error.code);
       trail.finish();
       const outcome = error.code === 'TOKEN_EXCHANGE_FAILED' ? 'unavailable' : 'no_credential';
       ctx.metrics.call({ ...fact, outcome, seconds: 0 });
