@@ -76,6 +76,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'GatewayErrorOptions',
       'GatewayMetrics',
       'CredentialSettings',
+      'TokenExchangeConfig',
       'GatewayOptions',
       'GatewayRouting',
       'GatewayTracer',

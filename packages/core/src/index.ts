@@ -50,6 +50,7 @@ export type { SplitNotificationBusOptions } from './store/split-notification-bus
 export { DEFAULT_SERVER_INFO, createGateway } from './gateway/create-gateway.ts';
 export type { Gateway, GatewayOptions, GatewayRouting } from './gateway/create-gateway.ts';
 export type { CredentialSettings } from './gateway/gateway-credentials.ts';
+export type { TokenExchangeConfig } from './config/credentials-schema.ts';
 export type { McpEndpoint } from './endpoint/mcp-endpoint.ts';
 export type { RequestContext } from './endpoint/endpoint-context.ts';
 export { LOOPBACK_HOSTS } from './endpoint/origin-policy.ts';

@@ -1,25 +1,14 @@
+import type { TokenExchangeConfig, UpstreamOAuthConfig } from '@mcp-gateway/core';
 import type { McpServerRegistration } from './api-types.ts';
 import type { StateIndex } from './cluster-state.ts';
 import type { ValidExtension } from './extension-validation.ts';
 import { readSecretValue } from './secret-values.ts';
 
 /** `tokenExchange` of a config server entry: the registration's, with the client secret's value. */
-export interface FileTokenExchange {
-  readonly tokenEndpoint?: string;
-  readonly issuer?: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
-  readonly audience?: string;
-  readonly resource?: string;
-  readonly scopes?: readonly string[];
-}
+export type FileTokenExchange = TokenExchangeConfig;
 
 /** `upstreamOAuth` of a config server entry: the registration's, with the client secret's value. */
-export interface FileUpstreamOAuth {
-  readonly clientId?: string;
-  readonly clientSecret?: string;
-  readonly scopes?: readonly string[];
-}
+export type FileUpstreamOAuth = UpstreamOAuthConfig;
 
 /**
  * The per-user credential method of a config server entry, in the file's spelling (at most one

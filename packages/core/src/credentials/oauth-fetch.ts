@@ -1,4 +1,5 @@
 import * as oauth from 'oauth4webapi';
+import { readBytesWithin } from '../protocol/bytes.ts';
 import type { UserCredential, CredentialBinding, CredentialSealer } from './credential-sealer.ts';
 
 /**
@@ -21,26 +22,13 @@ export function boundedFetch(fetcher: typeof fetch, maxBytes = MAX_OAUTH_RESPONS
       throw new TypeError(`an answer of ${declared} bytes is larger than ${maxBytes}`);
     }
     if (response.body === null) return response;
-    const reader = response.body.getReader();
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      size += value.byteLength;
-      if (size > maxBytes) {
-        await reader.cancel().catch(() => undefined);
-        throw new TypeError(`an answer larger than ${maxBytes} bytes`);
-      }
-      chunks.push(value);
-    }
-    const body = new Uint8Array(size);
-    let offset = 0;
-    for (const chunk of chunks) {
-      body.set(chunk, offset);
-      offset += chunk.byteLength;
-    }
-    return new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers });
+    const body = await readBytesWithin(response.body, maxBytes);
+    if (body === undefined) throw new TypeError(`an answer larger than ${maxBytes} bytes`);
+    return new Response(body as Uint8Array<ArrayBuffer>, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
   };
 }
 

@@ -1,3 +1,4 @@
+import { readBytesWithin } from '../protocol/bytes.ts';
 import { toBase64url } from '../session/base64url.ts';
 
 /**
@@ -100,7 +101,7 @@ export async function readForm(request: Request, limit = MAX_FORM_BYTES): Promis
     await request.body?.cancel().catch(() => undefined);
     return { ok: false, status: 415, error: 'expected an application/x-www-form-urlencoded form' };
   }
-  const bytes = await readBounded(request.body, limit);
+  const bytes = await readBytesWithin(request.body, limit);
   if (bytes === undefined) return tooLarge;
   let text: string;
   try {
@@ -109,30 +110,6 @@ export async function readForm(request: Request, limit = MAX_FORM_BYTES): Promis
     return { ok: false, status: 400, error: 'the form is not UTF-8' };
   }
   return { ok: true, form: new URLSearchParams(text) };
-}
-
-async function readBounded(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | undefined> {
-  if (body === null) return new Uint8Array(0);
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return undefined;
-    }
-    chunks.push(value);
-  }
-  const out = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return out;
 }
 
 /** Whether two strings are equal, in time that depends only on their lengths. */

@@ -1,3 +1,4 @@
+import type { UpstreamOAuthConfig } from '../config/credentials-schema.ts';
 import { boundedFetch, discoverAuthorizationServer, OAUTH_TIMEOUT_MS } from './oauth-fetch.ts';
 import type * as oauth from 'oauth4webapi';
 
@@ -10,13 +11,7 @@ import type * as oauth from 'oauth4webapi';
  */
 
 /** A server's `upstreamOAuth` config. */
-export interface UpstreamOAuthConfig {
-  /** Absent: the gateway registers itself (dynamic client registration). */
-  readonly clientId?: string;
-  readonly clientSecret?: string;
-  /** Absent: the metadata's scopes_supported. */
-  readonly scopes?: readonly string[];
-}
+export type { UpstreamOAuthConfig };
 
 /** What the OAuth client needs of a server's config. */
 export interface UpstreamOAuthServer {

@@ -1,5 +1,5 @@
 import { GatewayError } from '../errors.ts';
-import { concatBytes } from '../protocol/bytes.ts';
+import { readBytesWithin } from '../protocol/bytes.ts';
 
 /** Default limit of a request body: 10 MiB. */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -24,19 +24,7 @@ export async function readBody(request: Request, maxBytes: number): Promise<Uint
     if (body.byteLength > maxBytes) throw tooLarge();
     return body;
   }
-  if (request.body === null) return new Uint8Array();
-  const reader = request.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    total += value.byteLength;
-    if (total > maxBytes) {
-      await reader.cancel().catch(() => {});
-      throw tooLarge();
-    }
-    chunks.push(value);
-  }
-  return concatBytes(chunks, total);
+  const body = await readBytesWithin(request.body, maxBytes);
+  if (body === undefined) throw tooLarge();
+  return body;
 }

@@ -38,3 +38,27 @@ export async function readTextWithin(response: Response, limit: number): Promise
     text += decoder.decode(value, { stream: true });
   }
 }
+
+/**
+ * A stream's bytes, or undefined (and the stream cancelled) once it passes `limit` bytes: never
+ * more than `limit` bytes are held.
+ */
+export async function readBytesWithin(
+  body: ReadableStream<Uint8Array> | null,
+  limit: number,
+): Promise<Uint8Array | undefined> {
+  if (body === null) return new Uint8Array(0);
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return concatBytes(chunks, size);
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+}
