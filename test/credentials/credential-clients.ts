@@ -2,7 +2,10 @@
 // each call came to: the upstream's answer (who it saw), the URL elicitation the gateway asked for
 // (-32042, the SDK's UrlElicitationRequiredError), or another error.
 import { UrlElicitationRequiredError as UrlElicitationErrorV2 } from '@modelcontextprotocol/client';
-import { UrlElicitationRequiredError as UrlElicitationErrorV1 } from '@modelcontextprotocol/sdk/types.js';
+import {
+  ElicitationCompleteNotificationSchema,
+  UrlElicitationRequiredError as UrlElicitationErrorV1,
+} from '@modelcontextprotocol/sdk/types.js';
 import { connectSdkClient, type Caller } from '../harness/index.ts';
 
 /** 'legacy': the SDK 1.x client (2025-11-25, sessions); 'modern': the SDK 2.x client negotiating 2026-07-28. */
@@ -24,6 +27,8 @@ export type CallOutcome =
 export interface UserClient {
   /** Calls `tool` (the gateway's name of whoami) and reports what came of it. */
   call(tool: string): Promise<CallOutcome>;
+  /** The elicitation ids the gateway said are complete (`notifications/elicitation/complete`; legacy clients). */
+  readonly completed: readonly string[];
   close(): Promise<void>;
 }
 
@@ -46,12 +51,18 @@ export async function connectUser(
     const connected = await connectSdkClient(url, { version: 2, negotiation: 'auto', headers, capabilities });
     return {
       call: (tool) => outcomeOf(() => connected.client.callTool({ name: tool, arguments: {} })),
+      completed: [],
       close: () => connected.close(),
     };
   }
   const connected = await connectSdkClient(url, { version: 1, headers, capabilities });
+  const completed: string[] = [];
+  connected.client.setNotificationHandler(ElicitationCompleteNotificationSchema, (notification) => {
+    completed.push(notification.params.elicitationId);
+  });
   return {
     call: (tool) => outcomeOf(() => connected.client.callTool({ name: tool, arguments: {} })),
+    completed,
     close: () => connected.close(),
   };
 }

@@ -15,6 +15,7 @@ import {
   type CredentialHostKind,
 } from './credential-hosts.ts';
 import { formsOf } from './token-page.ts';
+import { pollUntil } from '../harness/poll.ts';
 import {
   browserOf,
   callWithPastedToken,
@@ -118,6 +119,13 @@ export function describeUrlElicitation(kind: CredentialHostKind): void {
         const page = await pasteAt(host, 'alice', elicitation!.url, { authorization: pasted });
         expect(page.status).toBe(200);
         expect(page.text).not.toContain(pasted.slice('Bearer '.length));
+        // MCP 2025-11-25: the session that was asked is told the user is done (on its GET stream).
+        await pollUntil(
+          'notifications/elicitation/complete',
+          async () => [...client.completed],
+          (ids) => ids.includes(elicitation!.elicitationId),
+          5_000,
+        );
 
         const routedBefore = await routedByEnvoy(host, TRACKER.name);
         const retried = await client.call(TRACKER.tool);

@@ -55,6 +55,8 @@ export interface TokenElicitation {
   readonly server: string;
   /** ms since the epoch. */
   readonly expiresAt: number;
+  /** The legacy session that asked, told `notifications/elicitation/complete` once the user is done. */
+  readonly jti?: string;
 }
 
 /** How long a URL elicitation waits for its user, in seconds (the anchor's 2 minutes). */
@@ -72,10 +74,10 @@ export function parseTokenElicitation(text: string | undefined, now = Date.now()
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { issuer, subject, owner, server, expiresAt } = value as Record<string, unknown>;
+  const { issuer, subject, owner, server, expiresAt, jti } = value as Record<string, unknown>;
   if (typeof issuer !== 'string' || typeof subject !== 'string' || typeof owner !== 'string') return undefined;
   if (typeof server !== 'string' || typeof expiresAt !== 'number' || expiresAt <= now) return undefined;
-  return { issuer, subject, owner, server, expiresAt };
+  return { issuer, subject, owner, server, expiresAt, ...(typeof jti === 'string' && { jti }) };
 }
 
 /**

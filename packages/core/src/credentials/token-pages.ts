@@ -67,6 +67,11 @@ export interface TokenPagesDeps {
   readonly publicHost?: string;
   readonly fetch?: typeof fetch;
   readonly logger: Logger;
+  /**
+   * Called once the user answered elicitation `elicitationId` of legacy session `jti` (a token
+   * stored): the host tells the session `notifications/elicitation/complete`.
+   */
+  completed?(elicitationId: string, jti: string): void;
   /** Called after a credential of `owner` for `server` was stored or removed (drop caches). */
   changed?(owner: string, server: string): void;
   /** How long a pasted token is kept at most (a JWT's exp shortens it). Default one day. */
@@ -188,7 +193,10 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
       // The elicitation is used up here: the authorization's own state carries it on.
       const holder = { owner: entry.owner, issuer: entry.issuer, subject: entry.subject };
       return redirectResponse(
-        await upstream.authorize({ ...server, upstreamOAuth: server.upstreamOAuth }, holder, originOf(request)),
+        await upstream.authorize({ ...server, upstreamOAuth: server.upstreamOAuth }, holder, originOf(request), {
+          id,
+          ...(entry.jti !== undefined && { jti: entry.jti }),
+        }),
       );
     }
     await restore();
@@ -218,6 +226,7 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
     if (server?.tokenURLElicitation === undefined)
       return errorResponse(404, 'the server no longer takes pasted tokens');
     await store({ owner: entry.owner, issuer: entry.issuer, subject: entry.subject }, entry.server, pasted.credential);
+    if (entry.jti !== undefined) deps.completed?.(id, entry.jti);
     return htmlResponse(
       'Token saved',
       `<p>Your token for <strong>${escapeHtml(entry.server)}</strong> is saved. Return to your client and try again.</p>`,
@@ -285,6 +294,7 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
     const done = await upstream.finish(url, who.holder);
     if (!done.ok) return errorResponse(done.status, done.error);
     await store(done.holder, done.server, done.credential);
+    if (done.elicitation?.jti !== undefined) deps.completed?.(done.elicitation.id, done.elicitation.jti);
     return htmlResponse('Authorized', '<p>The gateway is authorized. Return to your client and try again.</p>');
   }
 

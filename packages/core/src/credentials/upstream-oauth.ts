@@ -36,6 +36,13 @@ interface AuthorizationState extends ClientRecord {
   readonly redirectUri: string;
   readonly resource: string;
   readonly as: { issuer: string; token_endpoint: string; authorization_response_iss_parameter_supported?: boolean };
+  readonly elicitation?: AnsweredElicitation;
+}
+
+/** The URL elicitation an authorization answers (its session is told once it is done). */
+export interface AnsweredElicitation {
+  readonly id: string;
+  readonly jti?: string;
 }
 
 export type UpstreamOAuthFinish =
@@ -44,12 +51,18 @@ export type UpstreamOAuthFinish =
       readonly holder: CredentialHolder;
       readonly server: string;
       readonly credential: UserCredential;
+      readonly elicitation?: AnsweredElicitation;
     }
   | { readonly ok: false; readonly status: 400 | 403 | 502; readonly error: string };
 
 export interface UpstreamOAuth {
   /** The upstream authorization server's URL the user's browser goes to, for `holder`'s credential to `server`. */
-  authorize(server: UpstreamOAuthServer, holder: CredentialHolder, origin: string): Promise<string>;
+  authorize(
+    server: UpstreamOAuthServer,
+    holder: CredentialHolder,
+    origin: string,
+    elicitation?: AnsweredElicitation,
+  ): Promise<string>;
   /** Finishes the authorization at its callback for the browser's `user`: the credential to store, or why not. */
   finish(callback: URL, user: CredentialHolder): Promise<UpstreamOAuthFinish>;
 }
@@ -89,7 +102,7 @@ export function createUpstreamOAuth(deps: UpstreamOAuthDeps): UpstreamOAuth {
   }
 
   return {
-    async authorize(server, holder, origin) {
+    async authorize(server, holder, origin, elicitation) {
       const redirectUri = origin + UPSTREAM_OAUTH_CALLBACK_PATH;
       let found: UpstreamAuthorization;
       let client: ClientRecord;
@@ -121,6 +134,7 @@ export function createUpstreamOAuth(deps: UpstreamOAuthDeps): UpstreamOAuth {
         verifier,
         redirectUri,
         resource: found.resource,
+        ...(elicitation !== undefined && { elicitation }),
         as: {
           issuer: as.issuer,
           token_endpoint: as.token_endpoint,
@@ -174,7 +188,14 @@ export function createUpstreamOAuth(deps: UpstreamOAuthDeps): UpstreamOAuth {
         const tokens = await oauth.processAuthorizationCodeResponse(as, client, response);
         const credential = toCredential(tokens, { ...state, refreshClient: state }, Date.now());
         const holder = { owner: state.owner, issuer: state.issuer, subject: state.subject };
-        return { ok: true, holder, server: state.server, credential };
+        const answered = state.elicitation;
+        return {
+          ok: true,
+          holder,
+          server: state.server,
+          credential,
+          ...(answered !== undefined && { elicitation: answered }),
+        };
       } catch (error) {
         const reason = describeOAuthFailure(error);
         deps.logger.warn('an upstream authorization failed', { server: state.server, issuer: state.as.issuer, reason });

@@ -41,6 +41,8 @@ export interface CredentialCall {
   readonly clientCapabilities: Readonly<Record<string, unknown>> | undefined;
   /** Where the gateway's /tokens pages are reached (`https://host`), for the elicitation URL. */
   readonly origin: string;
+  /** The legacy session of the call: told `notifications/elicitation/complete` once the user is done. */
+  readonly jti?: string | undefined;
   /**
    * False: a user without a credential is not asked (no URL elicitation is started); the
    * answer is a refusal the caller hands on (the Envoy router sends such calls to the broker,
@@ -202,6 +204,7 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
       owner: holder.owner,
       server: server.name,
       expiresAt: now() + TOKEN_ELICITATION_TTL_SECONDS * 1000,
+      ...(call.jti !== undefined && { jti: call.jti }),
     };
     await store.putGrant(`${TOKEN_ELICITATION_GRANT}${id}`, JSON.stringify(entry), TOKEN_ELICITATION_TTL_SECONDS);
     const method = server.userCredential;

@@ -35,6 +35,7 @@ export async function credentialedCall(
     authorization: call.request.headers.get('authorization'),
     clientCapabilities: capabilities,
     origin: publicOrigin(call.request, ctx.publicHost),
+    jti: call.session?.claims.jti,
   });
   if (decided.kind === 'refuse') return decided;
   if (decided.kind === 'client') return call;

@@ -15,7 +15,7 @@ import { DEFAULT_PASTED_TOKEN_TTL_SECONDS } from '../config/credentials-schema.t
 import { oauthOf, type AccessControl, type AccessEnv } from '../decision/access-control.ts';
 import type { Logger } from '../logger.ts';
 import type { CallerIdentities } from '../session/caller-identity.ts';
-import type { NotificationBus } from '../store/notification-bus.ts';
+import { sessionTopic, type NotificationBus } from '../store/notification-bus.ts';
 import type { SessionStore } from '../store/session-store.ts';
 
 /** A host's settings of users' own upstream credentials (docs/credentials.md). */
@@ -128,6 +128,15 @@ function gatewayTokenPages(source: TokenPagesSource): TokenPages {
     ...(source.fetch && { fetch: source.fetch }),
     logger: source.logger,
     changed: (owner, server) => void source.credentials.changed(owner, server),
+    // MCP 2025-11-25: the session that was asked learns the user is done (its client may retry).
+    completed: (elicitationId, jti) =>
+      void source.bus
+        .publish(sessionTopic(jti), {
+          jsonrpc: '2.0',
+          method: 'notifications/elicitation/complete',
+          params: { elicitationId },
+        })
+        .catch(() => 0),
     pastedTokenTtlSeconds: source.config().credentials?.pastedTokenTtlSeconds ?? DEFAULT_PASTED_TOKEN_TTL_SECONDS,
   });
 }
