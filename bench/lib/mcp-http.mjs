@@ -13,16 +13,19 @@ const POOL_OPTIONS = (connections) => ({
   bodyTimeout: 10_000,
 });
 
-const INITIALIZE = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 0,
-  method: 'initialize',
-  params: {
-    protocolVersion: PROTOCOL_VERSION,
-    capabilities: {},
-    clientInfo: { name: 'mcp-bench', version: '1.0.0' },
-  },
-});
+/** The initialize request of a client declaring `capabilities`. */
+const initializeRequest = (capabilities = {}) =>
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 0,
+    method: 'initialize',
+    params: {
+      protocolVersion: PROTOCOL_VERSION,
+      capabilities,
+      clientInfo: { name: 'mcp-bench', version: '1.0.0' },
+    },
+  });
+const INITIALIZE = initializeRequest();
 const INITIALIZED = JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' });
 
 /** `send(headers, body)` over one undici Pool of at most `connections` sockets to `url`; `close()` once or more. */
@@ -44,9 +47,10 @@ function poolSender(url, connections) {
  * with the status and the body text. With an array of URLs (gateway replicas sharing a store),
  * the session is opened on the first and its requests then rotate across all of them,
  * one pool per URL: a client-side round-robin. `host` sets the Host header (Envoy's virtual hosts);
- * `authorization` the caller's credential on every request.
+ * `authorization` the caller's credential on every request; `capabilities` what the client
+ * declares at initialize (default none).
  */
-export async function openMcpSession(urls, { connections = 1, host, authorization } = {}) {
+export async function openMcpSession(urls, { connections = 1, host, authorization, capabilities } = {}) {
   const list = Array.isArray(urls) ? urls : [urls];
   const senders = list.map((u) => poolSender(u, connections));
   const closeAll = () => Promise.all(senders.map((sender) => sender.close()));
@@ -58,7 +62,7 @@ export async function openMcpSession(urls, { connections = 1, host, authorizatio
     ...(authorization ? { authorization } : {}),
   };
 
-  const init = await senders[0].send(headers, INITIALIZE);
+  const init = await senders[0].send(headers, capabilities === undefined ? INITIALIZE : initializeRequest(capabilities));
   const sessionId = init.headers['mcp-session-id'];
   if (init.status !== 200 || typeof sessionId !== 'string') {
     await closeAll();
