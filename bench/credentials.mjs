@@ -17,14 +17,11 @@
 //      store metrics (per operation) and by the Redis server (INFO commandstats, per command).
 // Prints a table and writes bench/results/credentials.json. BENCH_QUICK=1: smaller counts.
 import { join } from 'node:path';
-import { createTokenForge, startOidcProvider } from '../test/harness/identity.ts';
 import { startRedis } from '../test/harness/redis.ts';
 import { REPO_ROOT } from '../test/harness/repo-paths.ts';
-import { createTokenPageBrowser } from '../test/credentials/token-page.ts';
 import { echoCall, isCallOk, measureCallLatency, measureCallThroughput } from './lib/call-phases.mjs';
+import { credentialTool as TOOL, startCredentialBench, VARIANTS } from './lib/credential-setup.mjs';
 import { sequential } from './lib/load.mjs';
-import { openMcpSession } from './lib/mcp-http.mjs';
-import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
 import { connectRedisProbe } from './lib/redis-phases.mjs';
 import { printComparison, writeJson } from './lib/report.mjs';
 
@@ -32,13 +29,6 @@ const QUICK = process.env.BENCH_QUICK === '1';
 const SIZES = QUICK
   ? { warmup: 100, calls: 400, windowMs: 1_000, windows: 2, storeCalls: 100 }
   : { warmup: 300, calls: 2_000, windowMs: 5_000, windows: 2, storeCalls: 500 };
-/** The audience of the caller's token: the gateway's MCP URL as its verifier is configured. */
-const AUDIENCE = 'https://gateway.bench.local/mcp';
-const CALLER_SCOPE = 'mcp:tools';
-/** Long-lived tokens, so that nothing expires (and nothing is exchanged again) during the run. */
-const TOKEN_TTL_SECONDS = 3_600;
-const VARIANTS = ['service', 'pasted', 'exchanged'];
-const TOOL = (variant) => `${variant}_echo`;
 
 const log = (message) => process.stderr.write(`[bench:credentials] ${message}\n`);
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -66,86 +56,15 @@ function perCall(before, after, calls) {
   );
 }
 
-/** The -32042 error of an answer (JSON or one SSE event), or undefined. */
-function elicitationOf(response) {
-  const json = response.text.startsWith('{') ? response.text : /^data: (.*)$/m.exec(response.text)?.[1];
-  const error = json === undefined ? undefined : JSON.parse(json).error;
-  return error?.code === -32042 ? error.data.elicitations[0] : undefined;
-}
-
-/**
- * Puts alice's upstream token in place for the pasted server as a user would: the call is
- * elicited, the /tokens page is opened with her bearer (the gateway's verifier tells who she is)
- * and its form posted with the CSRF cookie; then the call goes through.
- */
-async function pasteOnce(gateway, session, callerAuthorization, upstreamToken) {
-  const first = await session.request('tools/call', { name: TOOL('pasted'), arguments: { text: 'bench' } });
-  const elicitation = elicitationOf(first);
-  if (elicitation === undefined) {
-    throw new Error(`${gateway.url}: the first pasted call was not elicited: ${first.status} ${first.text.slice(0, 300)}`);
-  }
-  const browser = createTokenPageBrowser({ baseUrl: new URL(gateway.url).origin, bearer: callerAuthorization });
-  const page = await browser.pasteToken(elicitation.url, upstreamToken);
-  if (page.status !== 200) throw new Error(`the /tokens page answered ${page.status}: ${page.text.slice(0, 300)}`);
-  const retry = await session.request('tools/call', { name: TOOL('pasted'), arguments: { text: 'bench' } });
-  if (!isCallOk(retry)) throw new Error(`the call after the paste failed: ${retry.status} ${retry.text.slice(0, 300)}`);
-}
-
 async function main() {
-  const idp = await startOidcProvider({ accessTokenTtl: TOKEN_TTL_SECONDS });
-  defer(() => idp.stop());
-  const upstream = await startUpstreams(VARIANTS.length, 1);
-  defer(() => upstream.stop());
-  const metadata = await (await fetch(`${idp.issuer}/.well-known/openid-configuration`)).json();
-  const exchangeTo = upstream.urls[2];
-  const servers = VARIANTS.map((variant, i) => ({
-    name: variant,
-    url: upstream.urls[i],
-    prefix: `${variant}_`,
-    yaml: [
-      '    credential: "Bearer bench-service-credential"\n',
-      variant === 'pasted' ? '    tokenURLElicitation: {}\n' : '',
-      variant === 'exchanged'
-        ? `    tokenExchange:\n      tokenEndpoint: ${JSON.stringify(metadata.token_endpoint)}\n` +
-          `      clientId: ${JSON.stringify(idp.exchangeClient.clientId)}\n` +
-          `      clientSecret: ${JSON.stringify(idp.exchangeClient.clientSecret)}\n` +
-          `      audience: ${JSON.stringify(exchangeTo)}\n      scopes: [${CALLER_SCOPE}]\n`
-        : '',
-    ].join(''),
-  }));
-  const extraConfig = `auth:\n  oauth:\n    issuers: [${JSON.stringify(idp.issuer)}]\n    audience: ${JSON.stringify(AUDIENCE)}\n`;
-  const args = ['--enable-url-elicitation'];
   const redis = await startRedis();
   defer(() => redis.stop());
   const probe = await connectRedisProbe(redis.url);
-  defer(() => probe.close?.());
-  const gateways = {
-    redis: await startBenchGateway(servers, { args, extraConfig, cacheConnectionString: redis.url }),
-    memory: await startBenchGateway(servers, { args, extraConfig }),
-  };
-  for (const gateway of Object.values(gateways)) defer(() => gateway.stop());
-
-  // alice's token for the gateway (by the authorization code flow at the provider), and her
-  // token for the pasted upstream (what she would copy from it).
-  const caller = await idp.userToken({ account: 'alice', resource: AUDIENCE, scope: CALLER_SCOPE });
-  const authorization = `Bearer ${caller.accessToken}`;
-  const forge = createTokenForge({ issuer: idp.issuer, audience: upstream.urls[1], key: idp.keys.active });
-  const pastedToken = await forge.valid({ sub: 'alice', exp: Math.floor(Date.now() / 1000) + TOKEN_TTL_SECONDS });
-
-  const sessions = {};
-  for (const [store, gateway] of Object.entries(gateways)) {
-    // A client that declares elicitation (the pasted server elicits it once).
-    sessions[store] = await openMcpSession(gateway.url, {
-      connections: 64,
-      authorization,
-      capabilities: { elicitation: { url: {} } },
-    });
-    defer(() => sessions[store].close());
-    await pasteOnce(gateway, sessions[store], authorization, pastedToken);
-    // The first exchanged call trades the token; later calls use it.
-    const first = await echoCall(sessions[store], TOOL('exchanged'))();
-    if (!isCallOk(first)) throw new Error(`${store}: the first exchanged call failed: ${first.text.slice(0, 300)}`);
-  }
+  defer(() => probe.close());
+  const { idp, upstream, gateways, sessions } = await startCredentialBench(
+    { redis: { cacheConnectionString: redis.url }, memory: {} },
+    defer,
+  );
   const exchanges = idp.exchanges().length;
   log(`alice's token pasted on each gateway; ${exchanges} token exchange(s) made`);
 

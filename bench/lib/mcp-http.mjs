@@ -62,7 +62,10 @@ export async function openMcpSession(urls, { connections = 1, host, authorizatio
     ...(authorization ? { authorization } : {}),
   };
 
-  const init = await senders[0].send(headers, capabilities === undefined ? INITIALIZE : initializeRequest(capabilities));
+  const init = await senders[0].send(
+    headers,
+    capabilities === undefined ? INITIALIZE : initializeRequest(capabilities),
+  );
   const sessionId = init.headers['mcp-session-id'];
   if (init.status !== 200 || typeof sessionId !== 'string') {
     await closeAll();

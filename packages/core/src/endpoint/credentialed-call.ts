@@ -34,7 +34,10 @@ export async function credentialedCall(
     auth: call.auth,
     authorization: call.request.headers.get('authorization'),
     clientCapabilities: capabilities,
-    origin: publicOrigin(call.request, ctx.publicHost),
+    // Read only when the user is asked (the elicitation's link), not on every warm call.
+    get origin() {
+      return publicOrigin(call.request, ctx.publicHost);
+    },
     jti: call.session?.claims.jti,
   });
   if (decided.kind === 'refuse') return decided;
@@ -42,9 +45,83 @@ export async function credentialedCall(
   return { ...call, request: withAuthorization(call.request, decided.authorization), userCredential: true };
 }
 
-/** The client's request with `authorization` in place of its own (the rest of its headers and its signal kept). */
+/**
+ * The client's request with `authorization` in place of its own: a view of it whose `headers`
+ * are {@link CredentialHeaders} and everything else (its signal first) the client's own. Not a
+ * `new Request(...)`, which copies every header through the WebIDL conversions (with Hono's Node
+ * server, parsing headers it otherwise leaves unparsed) and makes an AbortSignal that follows
+ * the client's: most of what a user's credential added to a warm call (bench/credentials.mjs).
+ */
 function withAuthorization(request: Request, authorization: string): Request {
-  const headers = new Headers(request.headers);
-  headers.set('authorization', authorization);
-  return new Request(request.url, { method: request.method, headers, signal: request.signal });
+  const headers = new CredentialHeaders(request.headers, authorization);
+  return new Proxy(request, {
+    get(target, property) {
+      if (property === 'headers') return headers;
+      // The target as the receiver: a Request's getters and methods check their own instance.
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/**
+ * The client's headers with `authorization` as its Authorization. `get` and `has` (all a
+ * forwarded call reads, besides an iteration for Mcp-Param-* headers) read the client's own
+ * headers as they are; anything else works on a copy made the first time it is needed. The
+ * client's headers are never changed.
+ */
+class CredentialHeaders implements Headers {
+  readonly #client: Headers;
+  readonly #authorization: string;
+  #copy: Headers | undefined;
+
+  constructor(client: Headers, authorization: string) {
+    this.#client = client;
+    this.#authorization = authorization;
+  }
+
+  /** Every header, the user's credential in place of the client's. */
+  #all(): Headers {
+    if (this.#copy === undefined) {
+      this.#copy = new Headers(this.#client);
+      this.#copy.set('authorization', this.#authorization);
+    }
+    return this.#copy;
+  }
+
+  get(name: string): string | null {
+    if (this.#copy !== undefined) return this.#copy.get(name);
+    return name.toLowerCase() === 'authorization' ? this.#authorization : this.#client.get(name);
+  }
+  has(name: string): boolean {
+    if (this.#copy !== undefined) return this.#copy.has(name);
+    return name.toLowerCase() === 'authorization' || this.#client.has(name);
+  }
+  forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
+    this.#all().forEach((value, key) => callback.call(thisArg, value, key, this));
+  }
+  getSetCookie(): string[] {
+    return this.#all().getSetCookie();
+  }
+  set(name: string, value: string): void {
+    this.#all().set(name, value);
+  }
+  append(name: string, value: string): void {
+    this.#all().append(name, value);
+  }
+  delete(name: string): void {
+    this.#all().delete(name);
+  }
+  entries(): HeadersIterator<[string, string]> {
+    return this.#all().entries();
+  }
+  keys(): HeadersIterator<string> {
+    return this.#all().keys();
+  }
+  values(): HeadersIterator<string> {
+    return this.#all().values();
+  }
+  [Symbol.iterator](): HeadersIterator<[string, string]> {
+    return this.#all()[Symbol.iterator]();
+  }
 }
