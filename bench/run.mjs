@@ -42,6 +42,7 @@ const EXTRA_BENCHES = [
   'bench/access.mjs',
   'bench/observability.mjs',
   'bench/discovery.mjs',
+  'bench/credentials.mjs',
 ];
 
 /** Things to stop, last started first; each runs once even if the bench fails half-way. */
