@@ -65,10 +65,10 @@ function withAuthorization(request: Request, authorization: string): Request {
 }
 
 /**
- * The client's headers with `authorization` as its Authorization. `get` and `has` (all a
- * forwarded call reads, besides an iteration for Mcp-Param-* headers) read the client's own
- * headers as they are; anything else works on a copy made the first time it is needed. The
- * client's headers are never changed.
+ * The client's headers with `authorization` as its Authorization. `get`, `has` and `forEach`
+ * (all a forwarded call reads: names, and one iteration for Mcp-Param-* headers) read the
+ * client's own headers as they are; anything else works on a copy made the first time it is
+ * needed. The client's headers are never changed.
  */
 class CredentialHeaders implements Headers {
   readonly #client: Headers;
@@ -98,7 +98,17 @@ class CredentialHeaders implements Headers {
     return name.toLowerCase() === 'authorization' || this.#client.has(name);
   }
   forEach(callback: (value: string, key: string, parent: Headers) => void, thisArg?: unknown): void {
-    this.#all().forEach((value, key) => callback.call(thisArg, value, key, this));
+    // The client's own, its Authorization swapped in place (the order stays a Headers' order);
+    // a client without one has the copy's order instead.
+    const headers = this.#copy ?? (this.#client.has('authorization') ? this.#client : this.#all());
+    headers.forEach((value, key) =>
+      callback.call(
+        thisArg,
+        key === 'authorization' && headers === this.#client ? this.#authorization : value,
+        key,
+        this,
+      ),
+    );
   }
   getSetCookie(): string[] {
     return this.#all().getSetCookie();
