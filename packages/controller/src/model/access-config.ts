@@ -79,7 +79,7 @@ const MAX_ISSUE_CHARS = 300;
  * about the extension: each config path is named by the spec field it came from
  * (`spec.policy.rules[1].effect`, `spec.tokenVerification.issuers[0]`, or
  * `spec.oauthProtectedResource.authorizationServers[0]` when the issuers were defaulted from
- * there). Issues about the policy make the reason `InvalidPolicy`; any other, `InvalidConfig`.
+ * there, `spec.userCredentials.login.issuer` for `credentials.login.issuer`). Issues about the policy make the reason `InvalidPolicy`; any other, `InvalidConfig`.
  * The message is bounded (MAX_ISSUES issues of MAX_ISSUE_CHARS characters at most).
  */
 export function toConfigProblem(spec: McpGatewayExtensionSpec, errorMessage: string, source: string): ConfigProblem {
@@ -121,5 +121,7 @@ function toSpecPaths(spec: McpGatewayExtensionSpec, issue: string): string {
     .replace(/(?<![\w.])auth\.oauth\.issuers/g, issuers)
     .replace(/(?<![\w.])auth\.oauth\.audience/g, audience)
     .replace(/(?<![\w.])auth\.oauth(?=[.[:])/g, 'spec.tokenVerification')
-    .replace(/(?<![\w.])auth\.trustedHeaders\.enforceCapabilityFiltering/g, 'spec.enforceCapabilityFiltering');
+    .replace(/(?<![\w.])auth\.trustedHeaders\.enforceCapabilityFiltering/g, 'spec.enforceCapabilityFiltering')
+    .replace(/(?<![\w.])credentials\.login\.clientSecret(?![\w])/g, 'spec.userCredentials.login.clientSecretRef')
+    .replace(/(?<![\w.])credentials(?=[.[:])/g, 'spec.userCredentials');
 }

@@ -76,6 +76,8 @@ export interface McpGatewayExtensionSpec {
   readonly urlElicitation?: 'Enabled' | 'Disabled';
   /** Beyond the anchor: the keys sealing users' stored credentials (env `CREDENTIAL_ENCRYPTION_KEYS`). */
   readonly credentialEncryption?: { readonly secretName: string };
+  /** Beyond the anchor: the /tokens pages' browser login and how long a pasted token is kept (config `credentials`). */
+  readonly userCredentials?: UserCredentialsSpec;
   readonly oauthProtectedResource?: {
     readonly authorizationServers?: readonly string[];
     readonly resourceName?: string;
@@ -96,6 +98,25 @@ export interface McpGatewayExtensionSpec {
   readonly confirmation?: { readonly timeoutSeconds?: number };
   /** The anchor's --enforce-capability-filtering (config `auth.trustedHeaders.enforceCapabilityFiltering`). */
   readonly enforceCapabilityFiltering?: boolean;
+}
+
+/**
+ * `spec.userCredentials` of an extension: the config's top-level `credentials` section. The login
+ * client's secret is read from a labelled Secret (key `clientSecret` by default) into the config.
+ * @see docs/credentials.md
+ */
+export interface UserCredentialsSpec {
+  /** How the /tokens pages sign a browser's user in (OpenID Connect, code with PKCE). */
+  readonly login?: {
+    /** Absent: the token verification's only issuer. */
+    readonly issuer?: string;
+    readonly clientId: string;
+    /** Absent: a public client (PKCE only). */
+    readonly clientSecretRef?: SecretKeyRef;
+    readonly scopes?: readonly string[];
+  };
+  /** How long a pasted token is kept, 60 to 2592000 s (the gateway's default: 86400). */
+  readonly pastedTokenTtlSeconds?: number;
 }
 
 /** `spec.tokenVerification`; absent fields default from `spec.oauthProtectedResource`. */

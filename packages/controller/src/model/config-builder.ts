@@ -2,6 +2,7 @@ import type { GatewayConfig } from '@mcp-gateway/core';
 import { stringify } from 'yaml';
 import { accessSections, type AccessSections } from './access-config.ts';
 import type { StateIndex } from './cluster-state.ts';
+import { credentialsSection, type FileCredentials } from './credentials-section.ts';
 import type { ExtensionVerdict } from './extension-validation.ts';
 import type { DesiredServer, RegistrationResolution } from './registrations.ts';
 import type { VirtualServerPlacement } from './virtual-servers.ts';
@@ -9,11 +10,14 @@ import { AGGREGATED_LABEL, CONFIG_SECRET_NAME } from '../names.ts';
 
 /**
  * A namespace's config as the controller writes it: the gateway's servers (their tool overrides
- * and quotas as the registrations wrote them), virtual servers and CA bundle, and the access
- * sections in the file's spelling (as the extension wrote them).
+ * and quotas as the registrations wrote them), virtual servers and CA bundle, and the access and
+ * credentials sections in the file's spelling (as the extension wrote them).
  */
-export type DesiredConfig = Omit<GatewayConfig, 'servers' | 'auth' | 'policy' | 'audit' | 'confirmation'> &
-  AccessSections & { readonly servers: readonly DesiredServer[] };
+export type DesiredConfig = Omit<
+  GatewayConfig,
+  'servers' | 'auth' | 'policy' | 'audit' | 'confirmation' | 'credentials'
+> &
+  AccessSections & { readonly servers: readonly DesiredServer[]; readonly credentials?: FileCredentials };
 
 /** Options of the configs that come from the controller's flags rather than from objects. */
 export interface ConfigOptions {
@@ -27,7 +31,7 @@ export interface ConfigOptions {
 /**
  * The gateway config for every namespace that needs one: each valid extension's namespace gets
  * the servers whose HTTPRoutes attach to its listener, the virtual servers placed there, and the
- * access sections of its spec; a namespace that still has a config Secret but no valid extension
+ * access and credentials sections of its spec; a namespace that still has a config Secret but no valid extension
  * gets the empty config.
  */
 export function buildConfigs(
@@ -51,6 +55,7 @@ export function buildConfigs(
     );
     const bundle = caBundle(index, verdict.extension.metadata.namespace ?? '', verdict.extension.spec.caCertBundleRef);
     const sections = accessSections(verdict);
+    const credentials = credentialsSection(verdict);
     // The extension's spec.confirmation wins; the controller's flag fills in what it leaves out.
     const timeoutSeconds = sections.confirmation?.timeoutSeconds ?? options.confirmationTimeoutSeconds;
     configs.set(namespace, {
@@ -59,6 +64,7 @@ export function buildConfigs(
       ...(bundle !== undefined ? { gatewayCACertPEM: bundle } : {}),
       ...sections,
       ...(timeoutSeconds !== undefined ? { confirmation: { ...sections.confirmation, timeoutSeconds } } : {}),
+      ...(credentials !== undefined ? { credentials } : {}),
     });
   }
   return configs;
@@ -127,6 +133,7 @@ export function toConfigYaml(config: DesiredConfig): string {
     ...(config.policy !== undefined ? { policy: config.policy } : {}),
     ...(config.audit !== undefined ? { audit: config.audit } : {}),
     ...(config.confirmation !== undefined ? { confirmation: config.confirmation } : {}),
+    ...(config.credentials !== undefined ? { credentials: config.credentials } : {}),
   };
   return stringify(file, { lineWidth: 0 });
 }

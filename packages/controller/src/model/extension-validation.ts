@@ -3,6 +3,7 @@ import { keyOf } from './api-types.ts';
 import { byAge, type StateIndex } from './cluster-state.ts';
 import { listenerAdmits, referenceGranted } from './gateway-api.ts';
 import { derivePrivateHost, derivePublicHost } from './hosts.ts';
+import { DEFAULT_CLIENT_SECRET_KEY, readSecretValue } from './secret-values.ts';
 import { CREDENTIAL_KEYS_SECRET_KEY, GATEWAY_API_GROUP, MCP_API_GROUP, SECRET_LABEL } from '../names.ts';
 
 /** Reasons of an extension's Ready condition (the anchor's, plus ours for the deployment and the config). */
@@ -34,6 +35,8 @@ export interface ValidExtension {
   readonly sessionStore?: Secret;
   /** The checked Secret of `spec.credentialEncryption` when it is set. */
   readonly credentialKeys?: Secret;
+  /** The value of `spec.userCredentials.login.clientSecretRef` when it is set (written into the config, never shown). */
+  readonly loginClientSecret?: string;
 }
 
 /** An extension that cannot serve, with the reason and message its Ready condition reports. */
@@ -53,8 +56,8 @@ const invalid = (extension: McpGatewayExtension, message: string, reason: string
  * Judges every extension, in the anchor's order: one per namespace (the oldest wins), the
  * target Gateway and listener exist, a public host can be derived, the listener admits the
  * extension's namespace, a cross-namespace target has a ReferenceGrant, one extension per
- * Gateway listener port (the oldest wins), and the session-store and credential-key Secrets are
- * usable.
+ * Gateway listener port (the oldest wins), and the session-store, credential-key and login
+ * client Secrets are usable.
  * Extensions being deleted are left out.
  */
 export function validateExtensions(index: StateIndex): Map<string, ExtensionVerdict> {
@@ -141,10 +144,13 @@ function judgeTarget(index: StateIndex, extension: McpGatewayExtension): Extensi
   if (store !== undefined && !store.ok) return store.invalid;
   const keys = judgeCredentialKeys(index, extension);
   if (keys !== undefined && !keys.ok) return keys.invalid;
+  const login = judgeLoginSecret(index, extension);
+  if (!login.ok) return login.invalid;
   return {
     ...base,
     ...(store !== undefined ? { sessionStore: store.secret } : {}),
     ...(keys !== undefined ? { credentialKeys: keys.secret } : {}),
+    ...(login.value !== undefined ? { loginClientSecret: login.value } : {}),
   };
 }
 
@@ -212,6 +218,32 @@ function judgeCredentialKeys(index: StateIndex, extension: McpGatewayExtension):
     );
   }
   return { ok: true, secret };
+}
+
+/**
+ * The client secret of `spec.userCredentials.login.clientSecretRef` (key `clientSecret` by
+ * default), read from a labelled Secret as a registration's client secrets are. A missing Secret
+ * is SecretNotFound; a missing, empty or blank key SecretInvalid (the gateway would refuse the
+ * whole config). Messages name the Secret and the key, never the value.
+ */
+function judgeLoginSecret(
+  index: StateIndex,
+  extension: McpGatewayExtension,
+): { readonly ok: true; readonly value?: string } | { readonly ok: false; readonly invalid: InvalidExtension } {
+  const namespace = extension.metadata.namespace ?? '';
+  const ref = extension.spec.userCredentials?.login?.clientSecretRef;
+  const field = 'userCredentials.login.clientSecretRef';
+  const read = readSecretValue(index, namespace, ref, DEFAULT_CLIENT_SECRET_KEY, field);
+  if (!read.ok) {
+    const found = ref !== undefined && index.secrets.has(`${namespace}/${ref.name}`);
+    const reason = found ? EXTENSION_REASONS.secretInvalid : EXTENSION_REASONS.secretNotFound;
+    return { ok: false, invalid: invalid(extension, read.message, reason) };
+  }
+  if (ref !== undefined && read.value !== undefined && read.value.trim() === '') {
+    const message = `${field}: key ${ref.key ?? DEFAULT_CLIENT_SECRET_KEY} of Secret ${namespace}/${ref.name} is blank`;
+    return { ok: false, invalid: invalid(extension, message, EXTENSION_REASONS.secretInvalid) };
+  }
+  return read;
 }
 
 /** Shortest secret the gateway accepts in CREDENTIAL_ENCRYPTION_KEYS (core's MIN_CREDENTIAL_SECRET_BYTES). */

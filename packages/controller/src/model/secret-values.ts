@@ -1,6 +1,9 @@
 import type { StateIndex } from './cluster-state.ts';
 import { SECRET_LABEL } from '../names.ts';
 
+/** Default key of a `clientSecretRef`. */
+export const DEFAULT_CLIENT_SECRET_KEY = 'clientSecret';
+
 /** readSecretValue's outcome: the value (none when no Secret is referenced), or why it cannot be read. */
 export type SecretValue =
   { readonly ok: true; readonly value?: string } | { readonly ok: false; readonly message: string };

@@ -2,7 +2,7 @@ import type { TokenExchangeConfig, UpstreamOAuthConfig } from '@mcp-gateway/core
 import type { McpServerRegistration } from './api-types.ts';
 import type { StateIndex } from './cluster-state.ts';
 import type { ValidExtension } from './extension-validation.ts';
-import { readSecretValue } from './secret-values.ts';
+import { DEFAULT_CLIENT_SECRET_KEY, readSecretValue } from './secret-values.ts';
 
 /** `tokenExchange` of a config server entry: the registration's, with the client secret's value. */
 export type FileTokenExchange = TokenExchangeConfig;
@@ -24,9 +24,6 @@ export interface FileUserCredentials {
 /** toFileUserCredentials' outcome: the entry's fields, or why a client secret cannot be read. */
 export type UserCredentialsResult =
   { readonly ok: true; readonly fields: FileUserCredentials } | { readonly ok: false; readonly message: string };
-
-/** Default key of a `clientSecretRef`. */
-export const DEFAULT_CLIENT_SECRET_KEY = 'clientSecret';
 
 /**
  * A registration's `tokenURLElicitation`, `tokenExchange` and `upstreamOAuth` as its config entry
