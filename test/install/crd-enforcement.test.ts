@@ -796,4 +796,72 @@ describe('per-user upstream credentials (beyond the anchor)', () => {
     );
     expect(refused.message).toContain('spec.credentialEncryption.secretName: Required value');
   });
+
+  it("stores an extension's userCredentials, defaulting the login secret's key", async () => {
+    const ext = extension('login', {
+      targetRef: { name: 'gw', sectionName: 'mcp' },
+      userCredentials: {
+        login: {
+          issuer: 'https://idp.example.com/realms/mcp',
+          clientId: 'mcp-gateway-web',
+          clientSecretRef: { name: 'login-client' },
+          scopes: ['openid', 'profile'],
+        },
+        pastedTokenTtlSeconds: 3600,
+      },
+    });
+    expect((await create(ext)).spec['userCredentials']).toEqual({
+      login: {
+        issuer: 'https://idp.example.com/realms/mcp',
+        clientId: 'mcp-gateway-web',
+        clientSecretRef: { name: 'login-client', key: 'clientSecret' },
+        scopes: ['openid', 'profile'],
+      },
+      pastedTokenTtlSeconds: 3600,
+    });
+    const local = extension('login-local', {
+      targetRef: { name: 'gw', sectionName: 'mcp' },
+      userCredentials: { login: { issuer: 'http://127.0.0.1:8443', clientId: 'web' } },
+    });
+    expect((await create(local)).spec['userCredentials']).toEqual({
+      login: { issuer: 'http://127.0.0.1:8443', clientId: 'web' },
+    });
+  });
+
+  it('refuses a login without a client, with a blank client, a plain-http or query issuer, a bad scope, and a TTL out of bounds', async () => {
+    const refusedWith = async (name: string, userCredentials: Spec) =>
+      (
+        await refusal(
+          client.create(extension(name, { targetRef: { name: 'gw', sectionName: 'mcp' }, userCredentials })),
+        )
+      ).message;
+    expect(await refusedWith('login-no-client', { login: {} })).toContain(
+      'spec.userCredentials.login.clientId: Required value',
+    );
+    expect(await refusedWith('login-blank-client', { login: { clientId: ' ' } })).toContain(
+      'spec.userCredentials.login.clientId',
+    );
+    expect(await refusedWith('login-http', { login: { clientId: 'web', issuer: 'http://idp.example.com' } })).toContain(
+      'the login issuer must be an https URL without query or fragment',
+    );
+    expect(
+      await refusedWith('login-query', { login: { clientId: 'web', issuer: 'https://idp.example.com/?x=1' } }),
+    ).toContain('spec.userCredentials.login.issuer');
+    expect(await refusedWith('login-scope', { login: { clientId: 'web', scopes: ['open id'] } })).toContain(
+      'spec.userCredentials.login.scopes[0]',
+    );
+    expect(
+      await refusedWith('login-scopes', {
+        login: { clientId: 'web', scopes: Array.from({ length: 51 }, (_, i) => `s${i}`) },
+      }),
+    ).toContain('spec.userCredentials.login.scopes');
+    expect(await refusedWith('login-no-secret-name', { login: { clientId: 'web', clientSecretRef: {} } })).toContain(
+      'spec.userCredentials.login.clientSecretRef.name: Required value',
+    );
+    for (const ttl of [59, 2_592_001]) {
+      expect(await refusedWith(`ttl-${ttl}`, { pastedTokenTtlSeconds: ttl }), String(ttl)).toContain(
+        'spec.userCredentials.pastedTokenTtlSeconds',
+      );
+    }
+  });
 });
