@@ -1,6 +1,7 @@
 // Issue 15 on a real API server: MCPGatewayExtension urlElicitation (the gateway flag and the
-// /tokens HTTPRoute) and credentialEncryption (the keys' env var), and a registration's per-user
-// credential method in the config Secret with its client secret's value.
+// /tokens HTTPRoute), credentialEncryption (the keys' env var) and userCredentials (the config's
+// credentials section with the login's client secret), and a registration's per-user credential
+// method in the config Secret with its client secret's value.
 import { KubeApiError, objectPath, type KubeObject } from '@mcp-gateway/controller';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
@@ -143,6 +144,74 @@ describe('credentialEncryption', () => {
       labelledSecret('mcp-system', 'credential-keys', { keys: `${'r'.repeat(40)} ${'n'.repeat(40)}` }),
     );
     await waitFor('a new keys annotation', keysAnnotation, (a) => a !== undefined && a !== first);
+  });
+});
+
+describe('userCredentials', () => {
+  const credentials = async () =>
+    (parse((await configText(cluster.api, 'mcp-system')) ?? '{}') as Record<string, unknown> | null)?.['credentials'];
+  const login = (clientSecretRef?: Record<string, string>) =>
+    theExtension({
+      userCredentials: {
+        login: {
+          issuer: 'https://idp.example.com/realms/mcp',
+          clientId: 'mcp-gateway-web',
+          ...(clientSecretRef !== undefined ? { clientSecretRef } : {}),
+        },
+        pastedTokenTtlSeconds: 3600,
+      },
+    });
+
+  it("says SecretNotFound on Ready while the login's client Secret is missing, then writes the login with the secret's value into the config, never into status", async () => {
+    await cluster.apply(login({ name: 'login-client' }));
+    const missing = await waitReason(cluster.api, 'MCPGatewayExtension', 'mcp-system', 'mcp-gateway', 'SecretNotFound');
+    expect(missing?.message).toBe(
+      'userCredentials.login.clientSecretRef: Secret mcp-system/login-client not found (it must carry the label mcp.kuadrant.io/secret=true)',
+    );
+
+    await cluster.apply(labelledSecret('mcp-system', 'login-client', { clientSecret: 'login-s3cret' }));
+    const written = await waitFor('the credentials section', credentials, (c) => c !== undefined);
+    expect(written).toEqual({
+      login: {
+        issuer: 'https://idp.example.com/realms/mcp',
+        clientId: 'mcp-gateway-web',
+        clientSecret: 'login-s3cret',
+      },
+      pastedTokenTtlSeconds: 3600,
+    });
+    const stored = await cluster.api.get(
+      objectPath('mcp.kuadrant.io/v1', 'MCPGatewayExtension', 'mcp-system', 'mcp-gateway'),
+    );
+    expect(JSON.stringify(stored)).not.toContain('login-s3cret');
+  });
+
+  it('follows a change of the login client secret, and says SecretInvalid naming the key once it is blank', async () => {
+    await cluster.apply(labelledSecret('mcp-system', 'login-client', { clientSecret: 'rotated-login-s3cret' }));
+    await waitFor(
+      'the rotated login secret in the config',
+      credentials,
+      (c) => (c as { login?: { clientSecret?: string } } | undefined)?.login?.clientSecret === 'rotated-login-s3cret',
+    );
+    await cluster.apply(labelledSecret('mcp-system', 'login-client', { clientSecret: '  ' }));
+    const blank = await waitReason(cluster.api, 'MCPGatewayExtension', 'mcp-system', 'mcp-gateway', 'SecretInvalid');
+    expect(blank?.message).toBe(
+      'userCredentials.login.clientSecretRef: key clientSecret of Secret mcp-system/login-client is blank',
+    );
+  });
+
+  it('writes a public client (no secret) and drops the section once userCredentials is removed', async () => {
+    await cluster.apply(login());
+    await waitFor(
+      'the public login',
+      credentials,
+      (c) => c !== undefined && (c as { login?: Record<string, unknown> }).login?.['clientSecret'] === undefined,
+    );
+    expect(await credentials()).toEqual({
+      login: { issuer: 'https://idp.example.com/realms/mcp', clientId: 'mcp-gateway-web' },
+      pastedTokenTtlSeconds: 3600,
+    });
+    await cluster.apply(theExtension({}));
+    await waitFor('the section gone', credentials, (c) => c === undefined);
   });
 });
 
