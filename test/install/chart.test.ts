@@ -231,6 +231,15 @@ describe('rendering', () => {
             trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
             urlElicitation: 'Enabled',
             credentialEncryption: { secretName: 'credential-keys' },
+            userCredentials: {
+              login: {
+                issuer: 'https://idp.example.com/realms/mcp',
+                clientId: 'mcp-gateway-web',
+                clientSecretRef: { name: 'login-client', key: 'secret' },
+                scopes: ['openid', 'profile'],
+              },
+              pastedTokenTtlSeconds: 3600,
+            },
           },
         },
       }),
@@ -247,6 +256,15 @@ describe('rendering', () => {
       trustedHeadersKey: { secretName: 'trusted', generate: 'Enabled' },
       urlElicitation: 'Enabled',
       credentialEncryption: { secretName: 'credential-keys' },
+    });
+    expect(ext.spec.userCredentials).toEqual({
+      login: {
+        issuer: 'https://idp.example.com/realms/mcp',
+        clientId: 'mcp-gateway-web',
+        clientSecretRef: { name: 'login-client', key: 'secret' },
+        scopes: ['openid', 'profile'],
+      },
+      pastedTokenTtlSeconds: 3600,
     });
   });
 
@@ -296,6 +314,7 @@ describe('rendering', () => {
       'oauthProtectedResource',
       'urlElicitation',
       'credentialEncryption',
+      'userCredentials',
     ]) {
       expect(plain.spec, field).not.toHaveProperty(field);
     }
