@@ -230,38 +230,34 @@ export function describeUpstreamOAuth(kind: CredentialHostKind): void {
       }
     });
 
-    it.runIf(kind === 'broker')(
-      "refreshes carol's token once it expires, without asking her: provider 2 sees a refresh grant and the upstream a new token",
-      async () => {
-        upstreamAs.setAccessTokenTtl(SHORT_TTL);
-        const client = await connect('carol');
-        try {
-          const first = await authorizeAndCall(client, TRACKER.tool, 'carol');
-          expect(first).toMatchObject(tokenOf(TRACKER.name, 'carol'));
-          const issued = lastAuthorizationOf(TRACKER.name, 'carol');
-          const exp = (first as { exp: number }).exp;
-          expect(exp * 1000 - Date.now()).toBeLessThanOrEqual(SHORT_TTL * 1000);
-          // Past the token's expiry and the gateway's own reckoning of it (from when it got the token).
-          await new Promise((resolve) => setTimeout(resolve, exp * 1000 + 2_000 - Date.now()));
-          const grantsFrom = upstreamAs.grants().length;
-          const again = await client.call(TRACKER.tool);
-          expect(again).toMatchObject({ kind: 'result', isError: false, caller: tokenOf(TRACKER.name, 'carol') });
-          const refreshed = lastAuthorizationOf(TRACKER.name, 'carol');
-          expect(refreshed).not.toBe(issued);
-          expect(
-            upstreamAs
-              .grants()
-              .slice(grantsFrom)
-              .map((grant) => grant.grantType),
-          ).toEqual(['refresh_token']);
-          expect((callerSeen(again) as { exp: number }).exp).toBeGreaterThan(exp);
-        } finally {
-          upstreamAs.setAccessTokenTtl(DEFAULT_TTL);
-          await client.close();
-        }
-      },
-      30_000,
-    );
+    it("refreshes carol's token once it expires, without asking her: provider 2 sees a refresh grant and the upstream a new token", async () => {
+      upstreamAs.setAccessTokenTtl(SHORT_TTL);
+      const client = await connect('carol');
+      try {
+        const first = await authorizeAndCall(client, TRACKER.tool, 'carol');
+        expect(first).toMatchObject(tokenOf(TRACKER.name, 'carol'));
+        const issued = lastAuthorizationOf(TRACKER.name, 'carol');
+        const exp = (first as { exp: number }).exp;
+        expect(exp * 1000 - Date.now()).toBeLessThanOrEqual(SHORT_TTL * 1000);
+        // Past the token's expiry and the gateway's own reckoning of it (from when it got the token).
+        await new Promise((resolve) => setTimeout(resolve, exp * 1000 + 2_000 - Date.now()));
+        const grantsFrom = upstreamAs.grants().length;
+        const again = await client.call(TRACKER.tool);
+        expect(again).toMatchObject({ kind: 'result', isError: false, caller: tokenOf(TRACKER.name, 'carol') });
+        const refreshed = lastAuthorizationOf(TRACKER.name, 'carol');
+        expect(refreshed).not.toBe(issued);
+        expect(
+          upstreamAs
+            .grants()
+            .slice(grantsFrom)
+            .map((grant) => grant.grantType),
+        ).toEqual(['refresh_token']);
+        expect((callerSeen(again) as { exp: number }).exp).toBeGreaterThan(exp);
+      } finally {
+        upstreamAs.setAccessTokenTtl(DEFAULT_TTL);
+        await client.close();
+      }
+    }, 30_000);
 
     it("elicits alice's next call again once the upstream answers her stored token 401", async () => {
       const client = await connect('alice');

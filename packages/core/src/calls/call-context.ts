@@ -78,6 +78,8 @@ export interface ClientCall {
   readonly auth: Authentication;
   /** The request carries the user's own credential for the upstream (credentialedCall): its 401 drops it. */
   readonly userCredential?: boolean;
+  /** The headers the upstream's requests take the caller's identity from (callHeaders); default the client's. */
+  readonly upstreamHeaders?: Headers;
   /** Told the upstream's HTTP status once its answer's headers arrive, or why none came (the audit and the log record it). */
   readonly noteUpstream?: ((outcome: number | GatewayError) => void) | undefined;
   /** Told the upstream's answer to the call once it comes (a result, or a JSON-RPC error). */
@@ -89,4 +91,12 @@ export interface ClientCall {
 /** The key of an in-flight call in `CallContext.modernCalls`. */
 export function modernCallKey(jti: string, id: JsonRpcId | unknown): string {
   return `${jti} ${JSON.stringify(id)}`;
+}
+
+/**
+ * The headers a call's upstream requests take the caller's identity from: with the user's own
+ * credential for a server that takes one (credentialedCall), else the client's.
+ */
+export function callHeaders(call: ClientCall): Headers {
+  return call.upstreamHeaders ?? call.request.headers;
 }

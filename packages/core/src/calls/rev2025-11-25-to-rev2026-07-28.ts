@@ -9,7 +9,7 @@ import { askClientInput } from '../relay/client-input.ts';
 import { jsonMessages, sseMessages, type MessageSource, type RelayedMessage } from '../relay/upstream-messages.ts';
 import type { SessionClaims } from '../session/session-token.ts';
 import { withModernEnvelope } from '../upstream/modern-envelope.ts';
-import { modernCallKey, type CallContext, type ClientCall, type LegacySession } from './call-context.ts';
+import { modernCallKey, type CallContext, type ClientCall, type LegacySession, callHeaders } from './call-context.ts';
 import { readTextWithin } from '../protocol/bytes.ts';
 import { callModernUpstream } from './rev2026-07-28.ts';
 
@@ -56,7 +56,7 @@ export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: Cl
     callModernUpstream(ctx, {
       server,
       message: { ...message, params },
-      clientHeaders: call.request.headers,
+      clientHeaders: callHeaders(call),
       target: plan.target,
       rewriteResult: plan.rewriteResult,
       logger: call.logger,

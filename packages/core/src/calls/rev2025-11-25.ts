@@ -22,6 +22,7 @@ import {
   staySilent,
 } from './call-answer.ts';
 import type { CallContext, ClientCall, LegacySession } from './call-context.ts';
+import { callHeaders } from './call-context.ts';
 import { postUpstream, sendOnBackendSession, type UpstreamExchange } from './upstream-post.ts';
 
 /**
@@ -49,7 +50,7 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
   const sent = await sendOnBackendSession({
     deps: ctx,
     claims: session.claims,
-    clientHeaders: call.request.headers,
+    clientHeaders: callHeaders(call),
     server,
     client,
     known: session.backendSessionId,
@@ -57,7 +58,7 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     onOutcome: call.noteUpstream,
     send: (backendSessionId) =>
       postUpstream(ctx, server, {
-        headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),
+        headers: forwardedCallHeaders(callHeaders(call), routing, { backendSessionId, protocolVersion }),
         message: upstreamMessage,
         span: ctx.span,
         target: plan.target,
@@ -69,7 +70,7 @@ export async function forwardRev20251125(ctx: CallContext, call: ClientCall): Pr
     server,
     backendSessionId: sent.backendSessionId,
     protocolVersion,
-    clientHeaders: call.request.headers,
+    clientHeaders: callHeaders(call),
   };
   if (sent.outcome instanceof GatewayError) {
     if (sent.outcome.code === 'UPSTREAM_TIMEOUT')

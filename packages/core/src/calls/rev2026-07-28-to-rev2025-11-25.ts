@@ -25,6 +25,7 @@ import {
   staySilent,
 } from './call-answer.ts';
 import type { CallContext, ClientCall } from './call-context.ts';
+import { callHeaders } from './call-context.ts';
 import { openParkedState, PARKED_STATE_PREFIX, sealParkedState, type ParkedCall } from './parked-calls.ts';
 import { postUpstream, sendOnBackendSession } from './upstream-post.ts';
 
@@ -70,7 +71,7 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
       typeof capabilities === 'object' && capabilities !== null ? (capabilities as Record<string, unknown>) : {},
     ...(caller === undefined ? {} : { caller }),
   };
-  const identityHeaders = clientIdentityHeaders(call.request.headers);
+  const identityHeaders = clientIdentityHeaders(callHeaders(call));
   const release = () => {
     if (caller !== undefined) return;
     void ctx.store.terminate(claims.jti, 60).then((held) => {
@@ -93,14 +94,14 @@ export async function forwardRev20260728ToRev20251125(ctx: CallContext, call: Cl
   const sent = await sendOnBackendSession({
     deps: ctx,
     claims,
-    clientHeaders: call.request.headers,
+    clientHeaders: callHeaders(call),
     server,
     client,
     span: ctx.span,
     onOutcome: call.noteUpstream,
     send: (backendSessionId) =>
       postUpstream(ctx, server, {
-        headers: forwardedCallHeaders(call.request.headers, routing, { backendSessionId, protocolVersion }),
+        headers: forwardedCallHeaders(callHeaders(call), routing, { backendSessionId, protocolVersion }),
         message: upstreamMessage,
         span: ctx.span,
         target: plan.target,
@@ -288,7 +289,7 @@ async function resumeParked(
   const park: ParkBase = {
     server: plan.server,
     backendSessionId: state.backendSessionId,
-    identityHeaders: clientIdentityHeaders(call.request.headers),
+    identityHeaders: clientIdentityHeaders(callHeaders(call)),
     ...(state.protocolVersion === undefined ? {} : { protocolVersion: state.protocolVersion }),
     caller,
     upstreamCallId: state.upstreamCallId,

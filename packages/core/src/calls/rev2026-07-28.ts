@@ -22,6 +22,7 @@ import {
   staySilent,
 } from './call-answer.ts';
 import type { CallContext, ClientCall } from './call-context.ts';
+import { callHeaders } from './call-context.ts';
 import { postUpstream } from './upstream-post.ts';
 
 /**
@@ -32,7 +33,7 @@ export function forwardRev20260728(ctx: CallContext, call: ClientCall): Promise<
   return callModernUpstream(ctx, {
     server: call.plan.server,
     message: { ...call.message, params: call.plan.params },
-    clientHeaders: call.request.headers,
+    clientHeaders: callHeaders(call),
     target: call.plan.target,
     rewriteResult: call.plan.rewriteResult,
     logger: call.logger,

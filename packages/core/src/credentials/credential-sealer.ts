@@ -33,6 +33,8 @@ export interface UserCredential {
   readonly expiresAt: number;
   /** An OAuth refresh token, when the gateway is the upstream's OAuth client. */
   readonly refreshToken?: string;
+  /** When its access token was issued (ms since the epoch): how long before its end it is refreshed. */
+  readonly issuedAt?: number;
 }
 
 export interface CredentialSealer {
@@ -188,8 +190,13 @@ function parseCredential(plaintext: ArrayBuffer): UserCredential | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null) return undefined;
-  const { authorization, expiresAt, refreshToken } = value as Record<string, unknown>;
+  const { authorization, expiresAt, refreshToken, issuedAt } = value as Record<string, unknown>;
   if (typeof authorization !== 'string' || typeof expiresAt !== 'number') return undefined;
   if (refreshToken !== undefined && typeof refreshToken !== 'string') return undefined;
-  return refreshToken === undefined ? { authorization, expiresAt } : { authorization, expiresAt, refreshToken };
+  return {
+    authorization,
+    expiresAt,
+    ...(typeof refreshToken === 'string' && { refreshToken }),
+    ...(typeof issuedAt === 'number' && { issuedAt }),
+  };
 }

@@ -49,7 +49,7 @@ export interface TokenContext {
 export function toCredential(tokens: oauth.TokenEndpointResponse, context: TokenContext, now: number): UserCredential {
   if (tokens.token_type.toLowerCase() !== 'bearer') throw new Error(`a token of type ${tokens.token_type}`);
   const lifetime = typeof tokens.expires_in === 'number' ? tokens.expires_in * 1000 : DEFAULT_TOKEN_LIFETIME_MS;
-  const credential = { authorization: `Bearer ${tokens.access_token}`, expiresAt: now + lifetime };
+  const credential = { authorization: `Bearer ${tokens.access_token}`, expiresAt: now + lifetime, issuedAt: now };
   if (typeof tokens.refresh_token !== 'string') return credential;
   const envelope: RefreshEnvelope = {
     r: tokens.refresh_token,

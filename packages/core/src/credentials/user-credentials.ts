@@ -127,8 +127,7 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
       return undefined;
     }
     // A refreshable token is refreshed a little before it expires, so no call carries it past its end.
-    const margin = credential.refreshToken === undefined ? 0 : EXPIRY_MARGIN_MS;
-    if (credential.expiresAt - margin > now()) return credential;
+    if (credential.expiresAt - refreshMargin(credential) > now()) return credential;
     const refreshed = await options.refresh?.(server, credential).catch((error: unknown) => {
       logger.warn('refreshing a user credential failed; the user is asked again', {
         server: server.name,
@@ -240,8 +239,7 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
       if (method.kind === 'exchange') return exchanged(holder, server, method, call);
       const kept = await stored(holder, server);
       if (kept !== undefined) {
-        const margin = kept.refreshToken === undefined ? 0 : EXPIRY_MARGIN_MS;
-        cache.put(holder.owner, server.name, kept.authorization, kept.expiresAt - margin, true);
+        cache.put(holder.owner, server.name, kept.authorization, kept.expiresAt - refreshMargin(kept), true);
         return { kind: 'user', authorization: kept.authorization };
       }
       if (call.ask === false) return NOT_ASKED;
@@ -263,6 +261,17 @@ export function createUserCredentials(options: UserCredentialsOptions): UserCred
       unsubscribe?.();
     },
   };
+}
+
+/**
+ * How long before its end a refreshable token is refreshed: 30 s, or a quarter of its lifetime
+ * when that is shorter (a token of a few seconds is not refreshed on every call). None for a
+ * token that cannot be refreshed: it is used to its end.
+ */
+function refreshMargin(credential: UserCredential): number {
+  if (credential.refreshToken === undefined) return 0;
+  if (credential.issuedAt === undefined) return EXPIRY_MARGIN_MS;
+  return Math.min(EXPIRY_MARGIN_MS, (credential.expiresAt - credential.issuedAt) / 4);
 }
 
 function refuse(code: 'USER_CREDENTIAL_UNAVAILABLE', message: string): UpstreamCredential {

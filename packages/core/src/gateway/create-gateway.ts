@@ -30,7 +30,7 @@ import { BROADCAST_TOPIC, createMemoryNotificationBus, type NotificationBus } fr
 import type { SessionStore } from '../store/session-store.ts';
 import type { UpstreamClient } from '../upstream/upstream-client.ts';
 import { NO_USER_CREDENTIALS, type UserCredentials } from '../credentials/user-credentials.ts';
-import { createGatewayCredentials, type CredentialSettings } from './gateway-credentials.ts';
+import { createGatewayCredentials, inForce, type CredentialSettings } from './gateway-credentials.ts';
 import type { TokenPages } from '../credentials/token-pages.ts';
 import { createUpstreamPool, type CatalogChange, type UpstreamPool } from './upstream-pool.ts';
 
@@ -200,7 +200,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   let access = buildAccess(options.config);
   let auditorFor = auditors(options.config);
   let auditor = auditorFor(hostName);
-  pool.apply(options.config);
+  pool.apply(inForce(options.config, options.credentials ?? {}));
   const callers = createCallerIdentities();
   const credentialSettings = options.credentials ?? {};
   const {
@@ -258,7 +258,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     tokenPages,
     applyConfig(config) {
       const nextAccess = buildAccess(config, access);
-      pool.apply(config);
+      pool.apply(inForce(config, credentialSettings));
       warnCredentials(config);
       access = nextAccess;
       auditorFor = auditors(config);

@@ -171,6 +171,25 @@ function loginOf(config: GatewayConfig, env: AccessEnv): BrowserLoginConfig | un
   };
 }
 
+/**
+ * The config as this host serves it: a `tokenURLElicitation` without the URL elicitation flag is
+ * ignored (the anchor's behaviour; credentialWarnings says so), so that a server has a
+ * `userCredential` exactly when its users' own credentials are in force.
+ */
+export function inForce(config: GatewayConfig, settings: CredentialSettings): GatewayConfig {
+  if (settings.urlElicitation === true || !config.servers.some((server) => server.userCredential?.kind === 'paste')) {
+    return config;
+  }
+  return {
+    ...config,
+    servers: config.servers.map((server) => {
+      if (server.userCredential?.kind !== 'paste') return server;
+      const { userCredential: _ignored, ...rest } = server;
+      return rest;
+    }),
+  };
+}
+
 /** What a host should say about a config's credential settings (a field that is off, and why). */
 export function credentialWarnings(config: GatewayConfig, settings: CredentialSettings): string[] {
   if (settings.urlElicitation === true) return [];

@@ -1,6 +1,7 @@
 import { postToBackend } from '../../backend/backend-exchange.ts';
 import { NO_BACKEND_SESSION } from '../../backend/backend-session.ts';
 import { clientIdentityHeaders } from '../../backend/upstream-headers.ts';
+import { upstreamIdentity } from '../../backend/credential-headers.ts';
 import { modernCallKey } from '../../calls/call-context.ts';
 import { GatewayError } from '../../errors.ts';
 import { toErrorResponse } from '../../protocol/error-mapping.ts';
@@ -82,7 +83,8 @@ export async function terminateSession(ctx: EndpointContext, session: SessionReq
   const closing = Promise.allSettled(
     Object.entries(held).map(async ([server, backendSessionId]) => {
       const client = ctx.upstreams.client(server);
-      if (client === undefined || backendSessionId === NO_BACKEND_SESSION) return;
+      const config = ctx.upstreams.server(server);
+      if (client === undefined || config === undefined || backendSessionId === NO_BACKEND_SESSION) return;
       await client.close(
         {
           sessionId: backendSessionId,
@@ -90,7 +92,10 @@ export async function terminateSession(ctx: EndpointContext, session: SessionReq
           capabilities: {},
           useCredential: false,
         },
-        { headers: clientIdentityHeaders(session.request.headers), signal: AbortSignal.timeout(5_000) },
+        {
+          headers: clientIdentityHeaders(upstreamIdentity(config, session.request.headers)),
+          signal: AbortSignal.timeout(5_000),
+        },
       );
     }),
   );
@@ -112,7 +117,7 @@ async function postToUpstream(
   const protocolVersion = ctx.upstreams.sessionVersion(serverName);
   await postToBackend(
     ctx,
-    { server, backendSessionId, protocolVersion, clientHeaders: session.request.headers },
+    { server, backendSessionId, protocolVersion, clientHeaders: upstreamIdentity(server, session.request.headers) },
     message,
     session.logger,
   );

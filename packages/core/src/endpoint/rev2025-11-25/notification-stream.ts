@@ -1,3 +1,4 @@
+import { upstreamIdentity } from '../../backend/credential-headers.ts';
 import { backendSessionTopic } from '../../backend/backend-session.ts';
 import { relayBackendStream } from '../../backend/backend-stream.ts';
 import { encodeSseComment, encodeSseEvent } from '../../protocol/sse.ts';
@@ -85,7 +86,7 @@ export function openNotificationStream(
           access: ctx,
           store: ctx.store,
           jti,
-          clientHeaders: request.headers,
+          clientHeaders: upstreamIdentity(server, request.headers),
           protocolVersion: () => ctx.upstreams.sessionVersion(serverName),
           server,
           backendSessionId,
