@@ -265,6 +265,17 @@ describe("the user's list", () => {
     expect(alices.status).toBe(204);
     expect(Object.keys(await fx.store.listCredentials(owner))).not.toContain('tracker');
   });
+
+  it('removes the token of a namespace/name server by DELETE, the name as is or percent-encoded', async () => {
+    const owner = ownerOf(fx.op.issuer, 'alice');
+    const bearer = { authorization: `Bearer ${await fx.bearer('alice')}` };
+    for (const path of ['/tokens/team-a/tracker', '/tokens/team-a%2Ftracker']) {
+      await fx.store.writeCredential(owner, 'team-a/tracker', 'c1.sealed-record', 60);
+      const removed = await fetch(`${fx.server.origin}${path}`, { method: 'DELETE', headers: bearer });
+      expect(removed.status, path).toBe(204);
+      expect(Object.keys(await fx.store.listCredentials(owner))).not.toContain('team-a/tracker');
+    }
+  });
 });
 
 describe('every answer', () => {

@@ -316,7 +316,8 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
     if (path === UPSTREAM_OAUTH_CALLBACK_PATH) {
       return method === 'GET' ? oauthCallback(request) : errorResponse(405, 'method not allowed');
     }
-    const server = /^\/tokens\/([^/]+)$/.exec(path)?.[1];
+    // A controller-named server is `namespace/name`: taken as is or percent-encoded.
+    const server = /^\/tokens\/(.+)$/.exec(path)?.[1];
     if (server !== undefined && method === 'DELETE') return removeByBearer(request, safeDecode(server));
     return errorResponse(404, 'not found');
   }
