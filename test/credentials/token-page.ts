@@ -3,6 +3,7 @@
 // OpenID provider when the gateway sends it there (the provider's own pages, by authorizeInBrowser),
 // keeps the gateway's cookies (csrf, mcpgw_login), and submits the pages' forms with the Origin
 // a browser would send.
+import { attribute, decodeEntities } from '../harness/oauth-browser.ts';
 import { authorizeInBrowser } from '../harness/identity.ts';
 
 /** Options of {@link createTokenPageBrowser}. */
@@ -217,19 +218,4 @@ export function formsOf(page: PageAnswer): PageForm[] {
     forms.push({ action: new URL(attribute(attributes, 'action') ?? page.url.href, page.url), fields });
   }
   return forms;
-}
-
-function attribute(attributes: string, name: string): string | undefined {
-  const match = new RegExp(`\\b${name}=(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(attributes);
-  return match === null ? undefined : decodeEntities(match[1] ?? match[2] ?? match[3] ?? '');
-}
-
-function decodeEntities(text: string): string {
-  return text
-    .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
-    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
 }

@@ -89,15 +89,20 @@ export function parseForms(html: string): Form[] {
   return forms;
 }
 
-function attribute(attributes: string, name: string): string | undefined {
+/** The value of attribute `name` in an HTML tag's attribute text, entities decoded. */
+export function attribute(attributes: string, name: string): string | undefined {
   const match = new RegExp(`\\b${name}=(?:"([^"]*)"|'([^']*)'|([^\\s>]+))`, 'i').exec(attributes);
   return match === null ? undefined : decodeEntities(match[1] ?? match[2] ?? match[3] ?? '');
 }
 
-function decodeEntities(text: string): string {
+/** HTML text with its character references (decimal, hex, and the ones pages here escape with) decoded. */
+export function decodeEntities(text: string): string {
   return text
     .replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)))
+    .replace(/&#x([0-9a-f]+);/gi, (_, code: string) => String.fromCharCode(parseInt(code, 16)))
     .replace(/&quot;/g, '"')
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
 }
 
