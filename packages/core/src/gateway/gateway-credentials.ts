@@ -98,7 +98,7 @@ export function createGatewayCredentials(
   });
   const tokenPages = gatewayTokenPages({ ...deps, sealer, credentials, publicHost: settings.publicHost });
   const warn = (config: GatewayConfig) => {
-    for (const warning of credentialWarnings(config, settings)) deps.logger.warn(warning);
+    for (const warning of credentialWarnings(config, settings, deps.accessEnv)) deps.logger.warn(warning);
   };
   return { sealer, credentials, tokenPages, warn };
 }
@@ -191,12 +191,19 @@ export function inForce(config: GatewayConfig, settings: CredentialSettings): Ga
 }
 
 /** What a host should say about a config's credential settings (a field that is off, and why). */
-export function credentialWarnings(config: GatewayConfig, settings: CredentialSettings): string[] {
-  if (settings.urlElicitation === true) return [];
-  return config.servers
-    .filter((server) => server.userCredential?.kind === 'paste')
-    .map(
-      (server) =>
-        `server ${server.name}: tokenURLElicitation is ignored without --enable-url-elicitation (ENABLE_URL_ELICITATION=true); its calls carry the client's own Authorization`,
+export function credentialWarnings(config: GatewayConfig, settings: CredentialSettings, env: AccessEnv = {}): string[] {
+  const warnings: string[] = [];
+  if (config.credentials?.login !== undefined && loginOf(config, env) === undefined) {
+    warnings.push(
+      'credentials.login: no issuer, and token verification does not name exactly one: the /tokens pages sign nobody in (set credentials.login.issuer)',
     );
+  }
+  if (settings.urlElicitation === true) return warnings;
+  for (const server of config.servers) {
+    if (server.userCredential?.kind !== 'paste') continue;
+    warnings.push(
+      `server ${server.name}: tokenURLElicitation is ignored without --enable-url-elicitation (ENABLE_URL_ELICITATION=true); its calls carry the client's own Authorization`,
+    );
+  }
+  return warnings;
 }
