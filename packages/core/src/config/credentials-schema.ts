@@ -1,5 +1,5 @@
 import * as v from 'valibot';
-import { isPlainMapping } from './is-plain-mapping.ts';
+import { isHttpUrl, mapping, text } from './schema-parts.ts';
 
 /**
  * The config of users' own upstream credentials: per server, one of the three ways a user's
@@ -9,7 +9,6 @@ import { isPlainMapping } from './is-plain-mapping.ts';
  * @see docs/credentials.md
  */
 
-const text = () => v.string('must be a string');
 const nonEmpty = () => v.pipe(text(), v.trim(), v.minLength(1, 'must not be empty'));
 const scopes = () =>
   v.nullish(
@@ -18,17 +17,7 @@ const scopes = () =>
       v.maxLength(50, 'must hold at most 50 scopes'),
     ),
   );
-const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
-  v.pipe(v.custom<unknown>(isPlainMapping, message), schema);
 
-function isHttpUrl(input: string): boolean {
-  try {
-    const url = new URL(input);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
 const httpUrl = () => v.pipe(text(), v.trim(), v.check(isHttpUrl, 'must be an absolute http(s) URL'));
 
 /** `tokenURLElicitation` (the anchor's field): `{}` for the built-in /tokens page, or an external page's `url`. */

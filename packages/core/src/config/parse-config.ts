@@ -3,7 +3,8 @@ import { parseDocument } from 'yaml';
 import type { YAMLError } from 'yaml';
 import { GatewayError } from '../errors.ts';
 import { resolveConfig } from './resolve-config.ts';
-import { isPlainMapping, RawConfigSchema } from './schema.ts';
+import { RawConfigSchema } from './schema.ts';
+import { isPlainMapping } from './schema-parts.ts';
 import type { GatewayConfig } from './schema.ts';
 
 /** The outcome of `parseConfig`: a usable config with warnings, or a CONFIG_INVALID error. */

@@ -15,22 +15,11 @@ import {
   type CredentialsConfig,
   type UserCredentialMethod,
 } from './credentials-schema.ts';
-import { isPlainMapping } from './is-plain-mapping.ts';
-
-/** True for an absolute `http:` or `https:` URL with a host. */
-function isHttpUrl(input: string): boolean {
-  try {
-    const url = new URL(input);
-    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
-  } catch {
-    return false;
-  }
-}
+import { isHttpUrl, mapping, text } from './schema-parts.ts';
 
 const PREFIX_MESSAGE = 'may hold only letters, digits, "_", "." and "-"';
 const PEM_MESSAGE = 'must hold PEM certificates (-----BEGIN CERTIFICATE-----)';
 
-const text = () => v.string('must be a string');
 const stringList = () => v.array(v.string('must be a list of strings'), 'must be a list of strings');
 const prefix = () => v.nullish(v.pipe(text(), v.regex(/^[A-Za-z0-9_.-]*$/, PREFIX_MESSAGE)));
 const pem = () =>
@@ -40,12 +29,6 @@ const pem = () =>
       v.check((s) => s.trim() === '' || s.includes('-----BEGIN CERTIFICATE-----'), PEM_MESSAGE),
     ),
   );
-export { isPlainMapping };
-
-/** Mappings only: valibot's object schemas would also take a list or a byte array. */
-const mapping = <T extends v.GenericSchema>(schema: T, message: string) =>
-  v.pipe(v.custom<unknown>(isPlainMapping, message), schema);
-/** A field of the anchor's file that this gateway accepts but does not use yet. */
 /** A whole number from 1 to `max`. */
 const wholeNumber = (max: number) =>
   v.pipe(
@@ -54,6 +37,7 @@ const wholeNumber = (max: number) =>
     v.minValue(1, 'must be at least 1'),
     v.maxValue(max, `must be at most ${max}`),
   );
+/** A field of the anchor's file that this gateway accepts but does not use yet. */
 const reserved = () => v.optional(v.unknown());
 
 /** One `quotas[]` entry of a server, as written in the file. */
