@@ -34,7 +34,6 @@ export interface CredentialSettings {
 }
 
 export interface GatewayCredentials {
-  readonly sealer: CredentialSealer;
   readonly credentials: UserCredentials;
   readonly tokenPages: TokenPages;
   /** Logs what a config's credential settings leave off (credentialWarnings). */
@@ -100,7 +99,7 @@ export function createGatewayCredentials(
   const warn = (config: GatewayConfig) => {
     for (const warning of credentialWarnings(config, settings, deps.accessEnv)) deps.logger.warn(warning);
   };
-  return { sealer, credentials, tokenPages, warn };
+  return { credentials, tokenPages, warn };
 }
 
 type TokenPagesSource = GatewayCredentialDeps & {
