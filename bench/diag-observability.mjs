@@ -3,7 +3,7 @@
 // gateway with tracing exporting to a loopback sink that discards (OBS_ENV adds OTEL_* settings)
 // and through one without: CPU per call and p50 at c=1 (C1_CALLS of them) of each; PROF=1 runs
 // both under --cpu-prof (/tmp/diag-obs-on, /tmp/diag-obs-off) for bench/profile-summary.mjs;
-// TRACE_GC=1 counts their garbage collections.
+// TRACE_GC=1 counts their garbage collections; OBS_METRICS=1 turns metrics on in the traced gateway.
 import { createServer } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -25,7 +25,7 @@ const servers = [{ name: 'bench', url: upstream.urls[0], prefix: 'e_' }];
 const variants = {
   off: { args: ['--disable-metrics'], env: {} },
   on: {
-    args: ['--disable-metrics'],
+    args: process.env.OBS_METRICS === '1' ? [] : ['--disable-metrics'],
     env: {
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${sink.address().port}`,
       ...JSON.parse(process.env.OBS_ENV ?? '{}'),

@@ -8,6 +8,21 @@ import { createServer } from 'node:http';
 import { setImmediate } from 'node:timers';
 import { createOtlpHttpSender, startOtelTracing } from '../packages/core/src/otel/index.ts';
 import { NOOP_LOGGER } from '../packages/core/src/logger.ts';
+import { SharedAttributes } from '../packages/core/src/telemetry/gateway-tracer.ts';
+// The attributes the gateway shares between calls to one tool (telemetry/mcp-spans.ts).
+const SERVER = new SharedAttributes({ 'mcp.method.name': 'tools/call', 'network.protocol.name': 'http' });
+const TARGET = new SharedAttributes({
+  'gen_ai.tool.name': 'e_echo',
+  'gen_ai.operation.name': 'execute_tool',
+  'mcp.server': 'bench',
+});
+const CLIENT = new SharedAttributes({
+  'mcp.method.name': 'tools/call',
+  'gen_ai.tool.name': 'echo',
+  'gen_ai.operation.name': 'execute_tool',
+  'server.address': '127.0.0.1',
+  'server.port': 8080,
+});
 const sink = createServer((q, s) => {
   q.resume();
   q.on('end', () => s.end());
@@ -26,27 +41,15 @@ const call = () => {
   const s = t.tracer.server(
     'tools/call',
     { traceparent: `00-${crypto.randomUUID().replaceAll('-', '')}-00f067aa0ba902b7-01` },
-    { 'mcp.method.name': 'tools/call', 'jsonrpc.request.id': String(i), 'network.protocol.name': 'http' },
+    SERVER,
     Date.now(),
   );
+  s.set({ 'jsonrpc.request.id': String(i) });
   s.rename('tools/call e_echo');
-  s.set({
-    'gen_ai.tool.name': 'e_echo',
-    'gen_ai.operation.name': 'execute_tool',
-    'mcp.server': 'bench',
-    'mcp.session.id': crypto.randomUUID(),
-    'mcp.protocol.version': '2025-06-18',
-  });
-  const c = s.client('tools/call echo', {
-    'mcp.method.name': 'tools/call',
-    'jsonrpc.request.id': String(i),
-    'gen_ai.tool.name': 'echo',
-    'gen_ai.operation.name': 'execute_tool',
-    'server.address': '127.0.0.1',
-    'server.port': 8080,
-    'mcp.server': 'bench',
-    'network.protocol.name': 'http',
-  });
+  s.set(TARGET);
+  s.set({ 'mcp.session.id': crypto.randomUUID(), 'mcp.protocol.version': '2025-06-18' });
+  const c = s.client('tools/call echo', CLIENT);
+  c.set({ 'jsonrpc.request.id': String(i) });
   void c.carrier;
   c.set({ 'http.response.status_code': 200 });
   c.end();

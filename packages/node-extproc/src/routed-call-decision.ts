@@ -2,12 +2,11 @@ import {
   argumentsOf,
   authorizeForward,
   confirmationNeed,
-  mcpRequestAttributes,
+  mcpRequestIdAttributes,
+  mcpRoutedAttributes,
   mcpSpanName,
-  mcpTargetAttributes,
   NO_SPAN,
   NO_TRAIL,
-  serverAttributes,
   type AdmittedCall,
   type AuditTrail,
   type Authentication,
@@ -39,20 +38,14 @@ function routedCallSpan(
     // Off: a caller's context is passed on as it came; nothing else is built.
     return trace.parent === undefined ? NO_SPAN : deps.tracer.server(request.method, trace.parent, {});
   }
-  return deps.tracer.server(
+  const span = deps.tracer.server(
     mcpSpanName(request.method, served),
     trace.parent,
-    {
-      ...mcpRequestAttributes(request.method, request.id),
-      ...mcpTargetAttributes(served),
-      'mcp.session.id': jti,
-      'mcp.server': plan.server.name,
-      'mcp.route': 'router',
-      ...serverAttributes(plan.server.url),
-      'network.protocol.name': 'http',
-    },
+    mcpRoutedAttributes(request.method, served, plan.server.name, plan.server.url),
     trace.startTime === 0 ? undefined : trace.startTime,
   );
+  if (span.recording) span.set({ ...mcpRequestIdAttributes(request.id), 'mcp.session.id': jti });
+  return span;
 }
 
 /**

@@ -72,7 +72,7 @@ export async function ensureBackendSession(
   if (known !== undefined) return known;
   const ttlSeconds = Math.max(1, claims.exp - Math.floor(Date.now() / 1000));
   return deps.store.ensureBackendSession(claims.jti, server.name, ttlSeconds, async () => {
-    const exchange = span.client('initialize', mcpClientAttributes('initialize', undefined, server.url));
+    const exchange = span.client('initialize', mcpClientAttributes('initialize', server.url));
     try {
       const created = await client.initialize({
         capabilities: claims.clientCapabilities,

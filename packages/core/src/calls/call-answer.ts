@@ -7,6 +7,7 @@ import type { CallScope } from '../relay/call-scope.ts';
 import { readTextWithin } from '../protocol/bytes.ts';
 import { MAX_ANSWER_EVENT_BYTES } from '../protocol/sse.ts';
 import { parseMessages, type RelayedMessage } from '../relay/upstream-messages.ts';
+import { wholeResponse } from '../protocol/when-sent.ts';
 
 /** The JSON response headers of an answer. */
 export const JSON_HEADERS = { 'content-type': 'application/json' } as const;
@@ -18,7 +19,7 @@ export function errorMessage(id: JsonRpcId, error: unknown, logger: Logger): Rel
 
 /** One message as a JSON answer (HTTP 200). */
 export function jsonAnswer(message: RelayedMessage): Response {
-  return new Response(JSON.stringify(message), { status: 200, headers: JSON_HEADERS });
+  return wholeResponse(JSON.stringify(message), { status: 200, headers: JSON_HEADERS });
 }
 
 /**
@@ -125,7 +126,7 @@ export async function jsonCallAnswer(
   const rewritten = rewriteAnswer(answer, rewrite, logger);
   // One message that is the answer and that the rewrite left alone: its bytes go through as they came.
   if (rewritten === answer && text.trimStart().startsWith('{')) {
-    return new Response(text, { status: 200, headers: JSON_HEADERS });
+    return wholeResponse(text, { status: 200, headers: JSON_HEADERS });
   }
   return jsonAnswer(rewritten);
 }

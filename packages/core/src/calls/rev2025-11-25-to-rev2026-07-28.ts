@@ -12,6 +12,7 @@ import { withModernEnvelope } from '../upstream/modern-envelope.ts';
 import { modernCallKey, type CallContext, type ClientCall, type LegacySession, callHeaders } from './call-context.ts';
 import { readTextWithin } from '../protocol/bytes.ts';
 import { callModernUpstream } from './rev2026-07-28.ts';
+import { wholeResponse } from '../protocol/when-sent.ts';
 
 /** Rounds of input requests one call may go through before the gateway gives up. */
 const MAX_INPUT_ROUNDS = 8;
@@ -85,7 +86,7 @@ export async function forwardRev20251125ToRev20260728(ctx: CallContext, call: Cl
     const text = (await readTextWithin(first, MAX_ANSWER_EVENT_BYTES)) ?? '';
     if (!first.ok || !text.includes('"input_required"')) {
       forget();
-      return new Response(text, { status: first.status, headers: first.headers });
+      return wholeResponse(text, { status: first.status, headers: first.headers });
     }
     return translateRounds(rounds, jsonMessages(text) ?? emptySource());
   }

@@ -28,6 +28,7 @@ import type { CallContext, ClientCall } from './call-context.ts';
 import { callHeaders } from './call-context.ts';
 import { openParkedState, PARKED_STATE_PREFIX, sealParkedState, type ParkedCall } from './parked-calls.ts';
 import { postUpstream, sendOnBackendSession } from './upstream-post.ts';
+import { wholeResponse } from '../protocol/when-sent.ts';
 
 /** How long a modern caller's backend session on a legacy upstream lives (then a new one is made). */
 export const CALLER_SESSION_TTL_SECONDS = 15 * 60;
@@ -152,7 +153,7 @@ function jsonForModern(text: string, call: ClientCall, parked: ParkBase): Respon
   if (answer instanceof GatewayError) return rpcErrorResponse(message.id, answer, logger);
   if (plan.rewriteResult === undefined && parked.upstreamCallId === message.id && text.trimStart().startsWith('{')) {
     const marked = markComplete(text, plan.method);
-    if (marked !== undefined) return new Response(marked, { status: 200, headers: JSON_HEADERS });
+    if (marked !== undefined) return wholeResponse(marked, { status: 200, headers: JSON_HEADERS });
   }
   return jsonAnswer(completeAnswer({ ...answer, id: message.id }, call));
 }

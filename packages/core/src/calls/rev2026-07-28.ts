@@ -24,6 +24,7 @@ import {
 import type { CallContext, ClientCall } from './call-context.ts';
 import { callHeaders } from './call-context.ts';
 import { postUpstream } from './upstream-post.ts';
+import { wholeResponse } from '../protocol/when-sent.ts';
 
 /**
  * A 2026-07-28 client's call to a 2026-07-28 upstream: stateless, the client's envelope passes
@@ -100,7 +101,7 @@ export async function callModernUpstream(ctx: CallContext, call: ModernUpstreamC
     const text = (await readTextWithin(response, 16_384).catch(() => '')) ?? '';
     if (type.includes('json') && /"error"/.test(text)) {
       // The upstream's own JSON-RPC error (an unknown tool, a bad argument): the client sees it as sent.
-      return new Response(text, { status: response.status, headers: JSON_HEADERS });
+      return wholeResponse(text, { status: response.status, headers: JSON_HEADERS });
     }
     const detail = text.slice(0, 200);
     const error = new GatewayError(

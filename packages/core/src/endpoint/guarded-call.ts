@@ -4,7 +4,7 @@ import { forwardCall } from '../calls/forward-call.ts';
 import type { AccessVerdict, RequestAccess } from '../decision/access-control.ts';
 import { toErrorResponse } from '../protocol/error-mapping.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
-import { mcpSpanName, mcpTargetAttributes } from '../telemetry/mcp-spans.ts';
+import { mcpCallAttributes, mcpSpanName } from '../telemetry/mcp-spans.ts';
 import { argumentsOf, authorizeForward } from '../decision/authorize.ts';
 import { admitCallQuota, type AdmittedCall } from '../decision/call-quota.ts';
 import { confirmationNeed, type ConfirmationOutcome } from '../decision/call-confirmation.ts';
@@ -68,7 +68,7 @@ export async function forwardGuarded(
   if (ctx.span.recording) {
     const target = { kind: subject.kind, name: subject.servedName };
     ctx.span.rename(mcpSpanName(call.plan.method, target));
-    ctx.span.set({ ...mcpTargetAttributes(target), 'mcp.server': subject.server });
+    ctx.span.set(mcpCallAttributes(target, subject.server));
   }
   const item = { server: subject.server, item: subject.servedName };
   if (authorization.error !== undefined) {

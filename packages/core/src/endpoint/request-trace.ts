@@ -1,6 +1,6 @@
 import { lazyChild, type Logger } from '../logger.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
-import { mcpRequestAttributes } from '../telemetry/mcp-spans.ts';
+import { mcpRequestIdAttributes, mcpServerAttributes } from '../telemetry/mcp-spans.ts';
 import { metaCarrier, NO_SPAN, type GatewaySpan, type GatewayTracer } from '../telemetry/gateway-tracer.ts';
 
 /**
@@ -10,7 +10,6 @@ import { metaCarrier, NO_SPAN, type GatewaySpan, type GatewayTracer } from '../t
  * `params._meta`. Its log lines carry the trace id.
  */
 const NO_ATTRIBUTES = Object.freeze({});
-const HTTP_ATTRIBUTES = Object.freeze({ 'network.protocol.name': 'http' });
 
 export class RequestTrace {
   #span: GatewaySpan = NO_SPAN;
@@ -48,9 +47,10 @@ export class RequestTrace {
       if (parent !== undefined) this.#span = this.#tracer.server(method, parent, NO_ATTRIBUTES);
       return this.#span;
     }
-    const attributes = id === undefined ? HTTP_ATTRIBUTES : { ...mcpRequestAttributes(method, id), ...HTTP_ATTRIBUTES };
-    this.#span = this.#tracer.server(method, parent, attributes, this.#startTime);
-    return this.#span;
+    const span = this.#tracer.server(method, parent, mcpServerAttributes(method), this.#startTime);
+    if (id !== undefined && span.recording) span.set(mcpRequestIdAttributes(id));
+    this.#span = span;
+    return span;
   }
 
   /** The request's logger: its lines carry the trace id when the request has one. */

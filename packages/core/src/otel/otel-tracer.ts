@@ -1,8 +1,9 @@
 import {
+  SharedAttributes,
   traceIdOf,
   type GatewaySpan,
   type GatewayTracer,
-  type SpanAttributes,
+  type SpanAttributesInput,
   type SpanValue,
   type TraceCarrier,
 } from '../telemetry/gateway-tracer.ts';
@@ -28,8 +29,10 @@ export interface FinishedSpan {
   /** Epoch milliseconds, with a fraction. */
   readonly startTime: number;
   readonly endTime: number;
-  /** Set attributes, undefined values left out; later values replace earlier ones. */
-  readonly attributes: Readonly<Record<string, SpanValue>>;
+  /** Attributes many spans share, held by reference (encoded once). */
+  readonly shared: readonly SharedAttributes[];
+  /** The span's own attributes (undefined values left out; a later value of a key replaces an earlier one). */
+  readonly own: Readonly<Record<string, SpanValue>>;
   /** An error status (code 2) and its message, or undefined when unset. */
   readonly error: { readonly message: string | undefined } | undefined;
 }
@@ -45,11 +48,21 @@ function now(): number {
 }
 
 /** Copies the defined values of `from` onto `to`. */
-function assign(to: Record<string, SpanValue>, from: SpanAttributes): void {
+function assign(to: Record<string, SpanValue>, from: Readonly<Record<string, SpanValue>>): void {
   for (const key in from) {
     const value = from[key];
     if (value !== undefined) to[key] = value;
   }
+}
+
+const NO_SHARED: readonly SharedAttributes[] = Object.freeze([]);
+
+/** A finished span's attributes in one record, the shared ones first (for OTLP/JSON and tests). */
+export function attributesOf(span: FinishedSpan): Record<string, SpanValue> {
+  const all: Record<string, SpanValue> = {};
+  for (const shared of span.shared) assign(all, shared.values);
+  assign(all, span.own);
+  return all;
 }
 
 /** A recorded span: plain fields, handed to the sink once when it ends. */
@@ -62,7 +75,8 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
   readonly traceState: string | undefined;
   readonly kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT;
   readonly startTime: number;
-  readonly attributes: Record<string, SpanValue> = {};
+  shared: readonly SharedAttributes[] = NO_SHARED;
+  readonly own: Record<string, SpanValue> = {};
   name: string;
   endTime = 0;
   error: { message: string | undefined } | undefined;
@@ -77,7 +91,7 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     parentSpanId: string | undefined,
     remoteParent: boolean,
     traceState: string | undefined,
-    attributes: SpanAttributes,
+    attributes: SpanAttributesInput,
     startTime: number,
   ) {
     this.#sink = sink;
@@ -89,7 +103,7 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     this.remoteParent = remoteParent;
     this.traceState = traceState;
     this.startTime = startTime;
-    assign(this.attributes, attributes);
+    this.set(attributes);
   }
 
   get carrier(): Readonly<Record<string, string>> {
@@ -104,16 +118,19 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     this.name = name;
   }
 
-  set(attributes: SpanAttributes): void {
-    assign(this.attributes, attributes);
+  set(attributes: SpanAttributesInput): void {
+    if (attributes instanceof SharedAttributes) {
+      if (this.shared === NO_SHARED) this.shared = [attributes];
+      else (this.shared as SharedAttributes[]).push(attributes);
+    } else assign(this.own, attributes);
   }
 
   fail(errorType: string, description?: string): void {
-    this.attributes['error.type'] = errorType;
+    this.own['error.type'] = errorType;
     this.error = { message: description };
   }
 
-  client(name: string, attributes: SpanAttributes): GatewaySpan {
+  client(name: string, attributes: SpanAttributesInput): GatewaySpan {
     return new RecordedSpan(
       this.#sink,
       name,

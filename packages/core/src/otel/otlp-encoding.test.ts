@@ -1,5 +1,6 @@
 import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
+import { SharedAttributes } from '../telemetry/gateway-tracer.ts';
 import type { FinishedSpan } from './otel-tracer.ts';
 import { createSpanBuffer, type OtlpEncodingOptions } from './otlp-encoding.ts';
 
@@ -32,6 +33,8 @@ const options: Omit<OtlpEncodingOptions, 'format'> = {
   valueLimit: 300,
 };
 
+const SHARED = new SharedAttributes({ 'mcp.method.name': 'tools/call', 'server.port': 8080 });
+
 const START = Date.UTC(2026, 11, 7, 1, 2, 3) + 0.125; // a fraction a double holds exactly at this magnitude
 
 function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
@@ -45,9 +48,8 @@ function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
     kind: 2,
     startTime: START,
     endTime: START + 1.5,
-    attributes: {
-      'mcp.method.name': 'tools/call',
-      'server.port': 8080,
+    shared: [SHARED],
+    own: {
       'negative.int': -42,
       ratio: 0.5,
       cached: true,
@@ -120,6 +122,54 @@ describe('the OTLP encoding', () => {
     const rest = decode(buffer.take(512) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
     expect(rest.map((s) => s['name'])).toEqual(['left 0', 'left 1', 'left 2', 'left 3', 'left 4']);
     expect(buffer.length).toBe(0);
+  });
+
+  it('writes shared attributes once per encoder, each with its own value limit', () => {
+    const shared = new SharedAttributes({ 'gen_ai.tool.name': 'a-long-tool-name', 'mcp.server': 'weather' });
+    const short = createSpanBuffer({ ...options, valueLimit: 4, format: 'protobuf' });
+    const long = createSpanBuffer({ ...options, format: 'protobuf' });
+    const attributesOf = (buffer: typeof short) => {
+      buffer.push(span({ shared: [shared, SHARED], own: { 'jsonrpc.request.id': '7' } }));
+      buffer.push(span({ shared: [shared], own: {} }));
+      const spans = decode(buffer.take(2) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
+      return spans.map((s) => s['attributes'] as unknown[]);
+    };
+    expect(attributesOf(short)).toEqual([
+      [
+        { key: 'gen_ai.tool.name', value: { stringValue: 'a-lo' } },
+        { key: 'mcp.server', value: { stringValue: 'weat' } },
+        { key: 'mcp.method.name', value: { stringValue: 'tool' } },
+        { key: 'server.port', value: { intValue: '8080' } },
+        { key: 'jsonrpc.request.id', value: { stringValue: '7' } },
+      ],
+      [
+        { key: 'gen_ai.tool.name', value: { stringValue: 'a-lo' } },
+        { key: 'mcp.server', value: { stringValue: 'weat' } },
+      ],
+    ]);
+    expect(attributesOf(long)[1]).toEqual([
+      { key: 'gen_ai.tool.name', value: { stringValue: 'a-long-tool-name' } },
+      { key: 'mcp.server', value: { stringValue: 'weather' } },
+    ]);
+    expect(attributesOf(short)[1]![0]).toEqual({ key: 'gen_ai.tool.name', value: { stringValue: 'a-lo' } });
+  });
+
+  it('writes every id of a batch right when many spans share a trace and parent', () => {
+    const buffer = createSpanBuffer({ ...options, format: 'protobuf' });
+    const ids = Array.from({ length: 40 }, (_, i) => ({
+      traceId: (i % 3).toString(16).padStart(32, 'a'),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      parentSpanId: i % 2 === 0 ? undefined : (i % 5).toString(16).padStart(16, 'b'),
+    }));
+    for (const id of ids) buffer.push(span(id));
+    const spans = decode(buffer.take(512) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(
+      spans.map((s) => [
+        hex(s['traceId']),
+        hex(s['spanId']),
+        s['parentSpanId'] === undefined ? undefined : hex(s['parentSpanId']),
+      ]),
+    ).toEqual(ids.map((id) => [id.traceId, id.spanId, id.parentSpanId]));
   });
 
   it('writes OTLP/JSON with hex ids and nanoseconds as strings', () => {

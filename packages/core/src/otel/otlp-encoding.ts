@@ -1,12 +1,15 @@
-import type { SpanValue } from '../telemetry/gateway-tracer.ts';
-import type { FinishedSpan } from './otel-tracer.ts';
-import { ProtoWriter, WIRE_VARINT } from './protobuf-writer.ts';
+import type { SharedAttributes, SpanValue } from '../telemetry/gateway-tracer.ts';
+import { attributesOf, type FinishedSpan } from './otel-tracer.ts';
+import { ProtoWriter, varintSize, WIRE_VARINT } from './protobuf-writer.ts';
 
 /**
- * Ended spans waiting for export, written when taken as an OTLP ExportTraceServiceRequest in
- * protobuf (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON: straight from the spans in one pass, off the
- * path of any request (encoding as a span ends would delay the answer it belongs to). One
- * resource, one instrumentation scope; string values cut at the attribute value limit.
+ * Ended spans waiting for export, written as an OTLP ExportTraceServiceRequest in protobuf
+ * (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON. Protobuf spans are encoded soon after they end, when
+ * the host gives a way to run code after the current answer has been sent (`encodeSoon`: on
+ * Node, setImmediate), so a span object dies young instead of waiting in the heap for its batch
+ * (which costs the garbage collector copies), and taking a batch is one copy of bytes; without
+ * it (workerd, which flushes after each request), and for JSON, spans are encoded when taken.
+ * One resource, one instrumentation scope; string values cut at the attribute value limit.
  * @see https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/trace/v1/trace.proto
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
@@ -24,6 +27,8 @@ export interface OtlpEncodingOptions {
   readonly scope: { readonly name: string; readonly version: string };
   /** Longest string attribute value kept (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT). */
   readonly valueLimit: number;
+  /** Runs `encode` after the current answer has gone out (never inside it), if the host can. */
+  readonly encodeSoon?: ((encode: () => void) => void) | undefined;
 }
 
 const STATUS_CODE_ERROR = 2;
@@ -34,9 +39,6 @@ const FLAG_IS_REMOTE = 0x200;
 
 /** Attribute keys kept encoded, at most (they come from the gateway's code, not from clients). */
 const MAX_CACHED_KEYS = 256;
-
-/** Encoded attributes kept per key, at most: values a client chooses (request ids) stop being kept. */
-const MAX_CACHED_VALUES = 512;
 
 /** Epoch milliseconds (with a fraction) as nanoseconds. */
 function nanos(ms: number): bigint {
@@ -53,25 +55,26 @@ function flags(span: FinishedSpan): number {
   return FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (span.remoteParent ? FLAG_IS_REMOTE : 0);
 }
 
-/** Spans kept until taken, then written as one ExportTraceServiceRequest in a single pass. */
+/** Spans encoded back to back as they end (or when taken), then sent as one ExportTraceServiceRequest. */
 class ProtobufSpans implements SpanBuffer {
-  #spans: FinishedSpan[] = [];
+  /** Spans ended and not yet encoded. */
+  #pending: FinishedSpan[] = [];
+  #scheduled = false;
+  /** Encoded Span messages (ScopeSpans.spans fields), back to back. */
+  readonly #encoded = new ProtoWriter(64 * 1024);
+  /** Where each encoded span ends in `#encoded`. */
+  #ends: number[] = [];
   /** ResourceSpans.resource and ScopeSpans.scope, with their tags: the same in every request. */
   readonly #resource: Uint8Array;
   readonly #scope: Uint8Array;
   readonly #valueLimit: number;
+  readonly #encodeSoon: ((encode: () => void) => void) | undefined;
   /** An attribute's key, encoded once: the gateway writes a few dozen keys, over and over. */
   readonly #keys = new Map<string, Uint8Array>();
-  /**
-   * A span attribute (key and value) encoded once: most values repeat (methods, tools, servers,
-   * addresses, session ids), so a span is mostly copies of bytes written before.
-   */
-  readonly #attributes = new Map<string, Map<string | number | boolean, Uint8Array>>();
-  /** Bytes the last request took: the next one starts that large. */
-  #lastSize = 64 * 1024;
 
   constructor(options: OtlpEncodingOptions) {
     this.#valueLimit = options.valueLimit;
+    this.#encodeSoon = options.encodeSoon;
     const resource = new ProtoWriter(512);
     const at = resource.open(1);
     for (const [key, value] of Object.entries(options.resource)) this.#keyValue(resource, 1, key, value);
@@ -86,25 +89,48 @@ class ProtobufSpans implements SpanBuffer {
   }
 
   get length(): number {
-    return this.#spans.length;
+    return this.#ends.length + this.#pending.length;
   }
 
   push(span: FinishedSpan): void {
-    this.#spans.push(span);
+    this.#pending.push(span);
+    if (this.#encodeSoon === undefined || this.#scheduled) return;
+    this.#scheduled = true;
+    this.#encodeSoon(this.#encodePending);
   }
 
+  readonly #encodePending = (): void => {
+    this.#scheduled = false;
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    this.#pending = [];
+    const writer = this.#encoded;
+    for (const span of pending) {
+      this.#span(writer, span);
+      this.#ends.push(writer.pos);
+    }
+  };
+
   take(max: number): Uint8Array {
-    const spans = this.#spans.length <= max ? this.#spans : this.#spans.slice(0, max);
-    this.#spans = spans === this.#spans ? [] : this.#spans.slice(max);
-    const writer = new ProtoWriter(this.#lastSize + 1024);
-    const resourceSpans = writer.open(1);
+    this.#encodePending();
+    const count = Math.min(max, this.#ends.length);
+    const end = count === 0 ? 0 : (this.#ends[count - 1] as number);
+    const encoded = this.#encoded;
+    // Lengths known up front: ScopeSpans is the scope and the spans, ResourceSpans the resource and ScopeSpans.
+    const scopeSpans = this.#scope.length + end;
+    const resourceSpans = this.#resource.length + 1 + varintSize(scopeSpans) + scopeSpans;
+    const writer = new ProtoWriter(resourceSpans + 16);
+    writer.lengthPrefix(1, resourceSpans);
     writer.raw(this.#resource);
-    const scopeSpans = writer.open(2);
+    writer.lengthPrefix(2, scopeSpans);
     writer.raw(this.#scope);
-    for (const span of spans) this.#span(writer, span);
-    writer.close(scopeSpans);
-    writer.close(resourceSpans);
-    this.#lastSize = writer.pos;
+    writer.copy(encoded.buf.subarray(0, end));
+    // What was not taken stays, moved to the front.
+    encoded.buf.copyWithin(0, end, encoded.pos);
+    encoded.pos -= end;
+    const rest = this.#ends.slice(count);
+    for (let i = 0; i < rest.length; i++) rest[i] = (rest[i] as number) - end;
+    this.#ends = rest;
     return writer.finish();
   }
 
@@ -119,10 +145,11 @@ class ProtobufSpans implements SpanBuffer {
     writer.varint(span.kind);
     writer.time(7, span.startTime);
     writer.time(8, span.endTime);
-    const attributes = span.attributes;
-    for (const key in attributes) {
-      const value = attributes[key];
-      if (value !== undefined) this.#attribute(writer, key, value);
+    for (const shared of span.shared) this.#shared(writer, shared);
+    const own = span.own;
+    for (const key in own) {
+      const value = own[key];
+      if (value !== undefined) this.#keyValue(writer, 9, key, value);
     }
     if (span.error !== undefined) {
       const status = writer.open(15);
@@ -139,25 +166,18 @@ class ProtobufSpans implements SpanBuffer {
     return value.length > this.#valueLimit ? value.slice(0, this.#valueLimit) : value;
   }
 
-  /** A span attribute (Span.attributes, field 9), from the cache when it was written before. */
-  #attribute(writer: ProtoWriter, key: string, value: string | number | boolean): void {
-    let byValue = this.#attributes.get(key);
-    if (byValue === undefined) {
-      if (this.#attributes.size >= MAX_CACHED_KEYS) return this.#keyValue(writer, 9, key, value);
-      byValue = new Map();
-      this.#attributes.set(key, byValue);
-    }
-    let bytes = byValue.get(value);
-    if (bytes === undefined) {
-      if (byValue.size >= MAX_CACHED_VALUES || (typeof value === 'string' && value.length > 128)) {
-        return this.#keyValue(writer, 9, key, value);
+  /** Attributes many spans share: written once for this encoder, then copied. */
+  #shared(writer: ProtoWriter, shared: SharedAttributes): void {
+    if (shared.encodedBy !== this || shared.encoded === undefined) {
+      const values = new ProtoWriter(256);
+      for (const key in shared.values) {
+        const value = shared.values[key];
+        if (value !== undefined) this.#keyValue(values, 9, key, value);
       }
-      const pair = new ProtoWriter(64);
-      this.#keyValue(pair, 9, key, value);
-      bytes = pair.finish().slice();
-      byValue.set(value, bytes);
+      shared.encoded = values.finish().slice();
+      shared.encodedBy = this;
     }
-    writer.raw(bytes);
+    writer.raw(shared.encoded);
   }
 
   #keyValue(writer: ProtoWriter, field: number, key: string, value: SpanValue): void {
@@ -226,7 +246,7 @@ class JsonSpans implements SpanBuffer {
       kind: span.kind,
       startTimeUnixNano: nanos(span.startTime).toString(),
       endTimeUnixNano: nanos(span.endTime).toString(),
-      attributes: this.#attributes(span.attributes),
+      attributes: this.#attributes(attributesOf(span)),
       status:
         span.error === undefined
           ? {}

@@ -10,10 +10,23 @@ export const WIRE_LENGTH = 2;
 export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 2 ** 32;
+
+/** Bytes the varint of `value` takes. */
+export function varintSize(value: number): number {
+  let size = 1;
+  while (value > 0x7f) {
+    value = Math.floor(value / 128);
+    size++;
+  }
+  return size;
+}
 const utf8 = new TextEncoder();
-const HEX_VALUE = new Uint8Array(128);
-for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
-for (let i = 0; i < 6; i++) HEX_VALUE[97 + i] = 10 + i;
+/** A byte by the char codes of its two lowercase hex digits (first << 7 | second): one lookup per byte. */
+const HEX_PAIR = new Uint8Array(1 << 14);
+for (let byte = 0; byte < 256; byte++) {
+  const digits = byte.toString(16).padStart(2, '0');
+  HEX_PAIR[(digits.charCodeAt(0) << 7) | digits.charCodeAt(1)] = byte;
+}
 
 /**
  * A protobuf writer for the few field types OTLP traces use. A length-delimited field reserves
@@ -105,11 +118,12 @@ export class ProtoWriter {
     const length = hex.length >> 1;
     this.varint(length);
     this.ensure(length);
-    for (let i = 0; i < length; i++) {
-      this.buf[this.pos++] =
-        ((HEX_VALUE[hex.charCodeAt(2 * i) & 0x7f] as number) << 4) |
-        (HEX_VALUE[hex.charCodeAt(2 * i + 1) & 0x7f] as number);
+    const buf = this.buf;
+    let at = this.pos;
+    for (let i = 0; i < 2 * length; i += 2) {
+      buf[at++] = HEX_PAIR[((hex.charCodeAt(i) & 0x7f) << 7) | (hex.charCodeAt(i + 1) & 0x7f)] as number;
     }
+    this.pos = at;
   }
 
   string(field: number, text: string): void {
@@ -147,6 +161,19 @@ export class ProtoWriter {
     let at = this.pos;
     for (let i = 0; i < length; i++) buf[at++] = bytes[i] as number;
     this.pos = at;
+  }
+
+  /** Many bytes written as they are, by the runtime's copy. */
+  copy(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
+
+  /** The tag and length of a length-delimited field whose contents (`length` bytes) follow. */
+  lengthPrefix(field: number, length: number): void {
+    this.tag(field, WIRE_LENGTH);
+    this.varint(length);
   }
 
   /** Opens a length-delimited field; returns where its length goes, for {@link close}. */

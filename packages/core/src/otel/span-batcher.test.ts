@@ -12,7 +12,8 @@ const span = (name: string) =>
     kind: 2,
     startTime: 1,
     endTime: 2,
-    attributes: {},
+    shared: [],
+    own: {},
   }) as unknown as FinishedSpan;
 const buffer = () =>
   createSpanBuffer({ format: 'json', resource: {}, scope: { name: 'test', version: '1' }, valueLimit: 100 });

@@ -1,6 +1,7 @@
 import { isGatewayError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 import type { JsonRpcId } from './json-rpc.ts';
+import { wholeResponse } from './when-sent.ts';
 
 /** A JSON-RPC error object as sent to clients. */
 export interface JsonRpcErrorObject {
@@ -31,7 +32,7 @@ export function toJsonRpcError(error: unknown, logger: Logger): JsonRpcErrorObje
 export function toErrorResponse(error: unknown, id: JsonRpcId | null, logger: Logger, headers?: HeadersInit): Response {
   const status = isGatewayError(error) && error.expose ? error.status : 500;
   const body = { jsonrpc: '2.0', id, error: toJsonRpcError(error, logger) };
-  const response = new Response(JSON.stringify(body), headers === undefined ? { status } : { status, headers });
+  const response = wholeResponse(JSON.stringify(body), headers === undefined ? { status } : { status, headers });
   response.headers.set('content-type', 'application/json');
   return response;
 }
@@ -43,7 +44,7 @@ export function rpcErrorResponse(id: JsonRpcId | null, error: unknown, logger: L
 
 /** A JSON response with the given status (default 200). */
 export function jsonResponse(body: unknown, status = 200, headers?: Record<string, string>): Response {
-  return new Response(JSON.stringify(body), {
+  return wholeResponse(JSON.stringify(body), {
     status,
     headers: { 'content-type': 'application/json', ...headers },
   });

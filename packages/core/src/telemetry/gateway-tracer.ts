@@ -14,6 +14,25 @@ export type SpanValue = string | number | boolean | undefined;
 
 export type SpanAttributes = Readonly<Record<string, SpanValue>>;
 
+/**
+ * Attributes many spans carry alike (a method's, a tool's, an upstream's), made once and kept:
+ * a span holds them by reference and the exporter encodes them once (in `encoded`, tagged with
+ * the encoder that wrote it), not once per span.
+ */
+export class SharedAttributes {
+  /** The bytes an exporter wrote for these attributes, and which encoder wrote them. */
+  encoded: Uint8Array | undefined = undefined;
+  encodedBy: object | undefined = undefined;
+  readonly values: SpanAttributes;
+
+  constructor(values: SpanAttributes) {
+    this.values = Object.freeze({ ...values });
+  }
+}
+
+/** Attributes given to a span: made for it, or shared by many. */
+export type SpanAttributesInput = SpanAttributes | SharedAttributes;
+
 /** Where a W3C trace context is read from: HTTP headers, or an MCP request's `params._meta`. */
 export interface TraceCarrier {
   readonly traceparent?: string | null | undefined;
@@ -28,11 +47,12 @@ export interface GatewaySpan {
   /** The W3C headers that carry this span's context to the next hop (empty when none). */
   readonly carrier: Readonly<Record<string, string>>;
   rename(name: string): void;
-  set(attributes: SpanAttributes): void;
+  /** Adds attributes: a key is set once per span (`error.type` is `fail`'s, the last one kept). */
+  set(attributes: SpanAttributesInput): void;
   /** Marks the span failed: `error.type` and an error status. */
   fail(errorType: string, description?: string): void;
   /** A child span for an exchange with an upstream (kind client). */
-  client(name: string, attributes: SpanAttributes): GatewaySpan;
+  client(name: string, attributes: SpanAttributesInput): GatewaySpan;
   end(): void;
 }
 
@@ -44,18 +64,49 @@ export interface GatewayTracer {
    * `parent` carries a valid W3C `traceparent`; `startTime` is the request's arrival
    * (`performance.timeOrigin + performance.now()` milliseconds), when known.
    */
-  server(name: string, parent: TraceCarrier | undefined, attributes: SpanAttributes, startTime?: number): GatewaySpan;
+  server(
+    name: string,
+    parent: TraceCarrier | undefined,
+    attributes: SpanAttributesInput,
+    startTime?: number,
+  ): GatewaySpan;
 }
 
-const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-[0-9a-f]{2}$/;
 const NO_CARRIER: Readonly<Record<string, string>> = Object.freeze({});
+const DASH = 45;
+const ZERO = 48;
 
-/** The trace id of a valid version-00 `traceparent` (not all zeros), else undefined. */
+/** Whether `text[from, to)` is lowercase hex digits, not all zeros unless `zeroAllowed`. */
+function isHexField(text: string, from: number, to: number, zeroAllowed: boolean): boolean {
+  let nonZero = zeroAllowed;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === ZERO) continue;
+    if (!((code > ZERO && code <= 57) || (code >= 97 && code <= 102))) return false;
+    nonZero = true;
+  }
+  return nonZero;
+}
+
+/**
+ * The trace id of a valid version-00 `traceparent` (`00-` 32 hex digits `-` 16 `-` 2, ids not
+ * all zeros), else undefined. Read a character at a time: it runs on every request.
+ */
 export function traceIdOf(traceparent: string | null | undefined): string | undefined {
   if (typeof traceparent !== 'string' || traceparent.length !== 55) return undefined;
-  const match = TRACEPARENT.exec(traceparent);
-  if (match === null || /^0+$/.test(match[1] as string) || /^0+$/.test(match[2] as string)) return undefined;
-  return match[1];
+  if (traceparent.charCodeAt(0) !== ZERO || traceparent.charCodeAt(1) !== ZERO) return undefined;
+  if (
+    traceparent.charCodeAt(2) !== DASH ||
+    traceparent.charCodeAt(35) !== DASH ||
+    traceparent.charCodeAt(52) !== DASH
+  ) {
+    return undefined;
+  }
+  const valid =
+    isHexField(traceparent, 3, 35, false) &&
+    isHexField(traceparent, 36, 52, false) &&
+    isHexField(traceparent, 53, 55, true);
+  return valid ? traceparent.slice(3, 35) : undefined;
 }
 
 /** A tracestate passed on as is: printable ASCII, at most the 512 characters W3C asks vendors to keep. */

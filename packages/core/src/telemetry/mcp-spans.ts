@@ -1,14 +1,41 @@
 import type { CallTarget } from '../decision/route.ts';
-import type { SpanAttributes } from './gateway-tracer.ts';
+import { methodLabel } from './gateway-metrics.ts';
+import { SharedAttributes, type SpanAttributes } from './gateway-tracer.ts';
 
 /**
  * Span names and attributes by the OpenTelemetry semantic conventions for MCP: the name is
  * `{mcp.method.name} {target}` with the tool or prompt as target, and the method alone when
  * there is no known (low-cardinality) target, so a client cannot add span names at will.
+ * The attributes every call to one item shares are made once ({@link SharedAttributes}), so a
+ * span holds them by reference and the exporter encodes them once; only the request's own
+ * values (its JSON-RPC id, its session) are made per span.
  * @see https://opentelemetry.io/docs/specs/semconv/gen-ai/mcp/
  */
 export function mcpSpanName(method: string, target?: CallTarget | { kind: string; name: string }): string {
   return target === undefined || target.kind === 'resource' ? method : `${method} ${target.name}`;
+}
+
+/** An item a call is about: a tool, a prompt or a resource. */
+type Target = { readonly kind: string; readonly name: string };
+
+/** Shared attribute sets kept, at most: they come from the config, the catalog and the methods. */
+const MAX_SHARED = 4_096;
+const SHARED = new Map<string, SharedAttributes>();
+
+/** The shared attributes under `key`, made by `make` the first time (a full cache starts over). */
+function shared(key: string, make: () => SpanAttributes): SharedAttributes {
+  let found = SHARED.get(key);
+  if (found === undefined) {
+    if (SHARED.size >= MAX_SHARED) SHARED.clear();
+    found = new SharedAttributes(make());
+    SHARED.set(key, found);
+  }
+  return found;
+}
+
+/** Resource URIs are not kept (a template serves any number of them): their attributes are made per span. */
+function keyed(target: Target | undefined): boolean {
+  return target === undefined || target.kind !== 'resource';
 }
 
 /** A JSON-RPC id as the `jsonrpc.request.id` attribute (bounded). */
@@ -17,16 +44,23 @@ function requestId(id: unknown): string | undefined {
   return typeof id === 'number' ? String(id) : undefined;
 }
 
-/** The attributes of an MCP request (`mcp.method.name`, `jsonrpc.request.id`). */
-export function mcpRequestAttributes(method: string, id: unknown): SpanAttributes {
-  return { 'mcp.method.name': method, 'jsonrpc.request.id': requestId(id) };
+/** The request's own attribute: its JSON-RPC id (`jsonrpc.request.id`). */
+export function mcpRequestIdAttributes(id: unknown): SpanAttributes {
+  return { 'jsonrpc.request.id': requestId(id) };
+}
+
+/** The attributes of a request the endpoint serves (kind server): `mcp.method.name` and the HTTP transport. */
+export function mcpServerAttributes(method: string): SpanAttributes | SharedAttributes {
+  const make = () => ({ 'mcp.method.name': method, 'network.protocol.name': 'http' });
+  // A method the gateway does not know is the client's to choose: not kept.
+  return methodLabel(method) === method ? shared(`s\n${method}`, make) : make();
 }
 
 /**
  * The attributes naming what a call is about: `gen_ai.tool.name` and `gen_ai.operation.name`
  * for a tool, `gen_ai.prompt.name` for a prompt, `mcp.resource.uri` for a resource.
  */
-export function mcpTargetAttributes(target: { kind: string; name: string } | undefined): SpanAttributes {
+function mcpTargetAttributes(target: Target | undefined): SpanAttributes {
   switch (target?.kind) {
     case 'tool':
       return { 'gen_ai.tool.name': target.name, 'gen_ai.operation.name': 'execute_tool' };
@@ -39,17 +73,40 @@ export function mcpTargetAttributes(target: { kind: string; name: string } | und
   }
 }
 
-const SERVER_ATTRIBUTES = new Map<string, SpanAttributes>();
-
-/** The attributes of an exchange with an upstream (a client span): the request, what it is about, where it goes. */
-export function mcpClientAttributes(
-  method: string,
-  id: unknown,
-  url: string,
-  target?: { kind: string; name: string },
-): SpanAttributes {
-  return { ...mcpRequestAttributes(method, id), ...mcpTargetAttributes(target), ...serverAttributes(url) };
+/** What a call the endpoint serves is about, and the server (`mcp.server`) that serves it. */
+export function mcpCallAttributes(target: Target, server: string): SpanAttributes | SharedAttributes {
+  const make = () => ({ ...mcpTargetAttributes(target), 'mcp.server': server });
+  return keyed(target) ? shared(`t\n${server}\n${target.kind}\n${target.name}`, make) : make();
 }
+
+/** The attributes of an exchange with an upstream (a client span): the method, what it is about, where it goes. */
+export function mcpClientAttributes(method: string, url: string, target?: Target): SpanAttributes | SharedAttributes {
+  const make = () => ({ 'mcp.method.name': method, ...mcpTargetAttributes(target), ...serverAttributes(url) });
+  return keyed(target) ? shared(`c\n${url}\n${method}\n${target?.kind}\n${target?.name}`, make) : make();
+}
+
+/**
+ * The attributes of a call the Envoy router sends straight to its upstream (its one span, kind
+ * server): the method, the item, the server and where it goes, `mcp.route` = `router`.
+ */
+export function mcpRoutedAttributes(
+  method: string,
+  target: Target,
+  server: string,
+  url: string,
+): SpanAttributes | SharedAttributes {
+  const make = () => ({
+    'mcp.method.name': method,
+    ...mcpTargetAttributes(target),
+    'mcp.server': server,
+    'mcp.route': 'router',
+    ...serverAttributes(url),
+    'network.protocol.name': 'http',
+  });
+  return keyed(target) ? shared(`r\n${server}\n${url}\n${method}\n${target.kind}\n${target.name}`, make) : make();
+}
+
+const SERVER_ATTRIBUTES = new Map<string, SpanAttributes>();
 
 /** `server.address` and `server.port` of an upstream's URL (parsed once per URL). */
 export function serverAttributes(url: string): SpanAttributes {

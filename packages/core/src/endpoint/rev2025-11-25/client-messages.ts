@@ -10,6 +10,7 @@ import { DEFAULT_NEGOTIATED_PROTOCOL_VERSION } from '../../protocol/versions.ts'
 import { INPUT_REQUEST_MARKER, inputAnswerTopic } from '../../relay/server-requests.ts';
 import { SESSION_TERMINATED_MESSAGE, sessionTopic } from '../../store/notification-bus.ts';
 import type { EndpointContext, SessionRequest } from '../endpoint-context.ts';
+import { wholeResponse } from '../../protocol/when-sent.ts';
 
 /** Notifications a client sends that concern every upstream holding a backend session for it. */
 const FANNED_OUT_NOTIFICATIONS = new Set(['notifications/cancelled', 'notifications/roots/list_changed']);
@@ -36,13 +37,13 @@ export async function deliverClientResponse(
   if (pending.backendSessionId === INPUT_REQUEST_MARKER) {
     // The answer to an input request of a 2026-07-28 upstream: the waiting call (on any replica) retries with it.
     await ctx.bus.publish(inputAnswerTopic(id as string), { ...(message as unknown as Record<string, unknown>) });
-    return new Response(null, { status: 202 });
+    return wholeResponse(null, { status: 202 });
   }
   await postToUpstream(ctx, session, pending.server, pending.backendSessionId, {
     ...message,
     id: pending.upstreamId,
   });
-  return new Response(null, { status: 202 });
+  return wholeResponse(null, { status: 202 });
 }
 
 /**
@@ -68,7 +69,7 @@ export async function deliverClientNotification(
     if (session.context.waitUntil !== undefined) session.context.waitUntil(sent);
     else await sent;
   }
-  return new Response(null, { status: 202 });
+  return wholeResponse(null, { status: 202 });
 }
 
 /** Ends a gateway session (DELETE): marks it terminated and closes its backend sessions upstream. */
@@ -102,7 +103,7 @@ export async function terminateSession(ctx: EndpointContext, session: SessionReq
   if (session.context.waitUntil !== undefined) session.context.waitUntil(closing);
   else await closing;
   session.logger.info('session terminated', { backendSessions: Object.keys(held).length });
-  return new Response(null, { status: 200 });
+  return wholeResponse(null, { status: 200 });
 }
 
 async function postToUpstream(

@@ -10,6 +10,7 @@ import { LATEST_LEGACY_PROTOCOL_VERSION, isLegacyProtocolVersion } from '../../p
 import type { EndpointContext } from '../endpoint-context.ts';
 import { answerMetaToolCall, toolListWithDiscovery, type SelectionOwner } from '../discovery-answers.ts';
 import { listBodyFor } from '../list-body.ts';
+import { wholeResponse } from '../../protocol/when-sent.ts';
 
 /** What the gateway itself offers at initialize: everything it aggregates. */
 export const GATEWAY_CAPABILITIES = {
@@ -114,7 +115,7 @@ export async function answerLocal(
     kind === 'tools' && ctx.metaTools().length > 0
       ? (await toolListWithDiscovery(ctx, access, owner)).body
       : listBodyFor(ctx, kind, access);
-  return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${body}}`, {
+  return wholeResponse(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${body}}`, {
     status: 200,
     headers: { 'content-type': 'application/json' },
   });

@@ -18,6 +18,7 @@ import { forwardGuarded } from '../guarded-call.ts';
 import { answerMetaToolCall, callerOwner, toolListWithDiscovery } from '../discovery-answers.ts';
 import { isPersonalList, listBodyFor } from '../list-body.ts';
 import { openListenStream } from './listen-stream.ts';
+import { wholeResponse } from '../../protocol/when-sent.ts';
 
 /** What the gateway offers a 2026-07-28 client: everything it aggregates, minus what that era removed. */
 export const MODERN_CAPABILITIES = {
@@ -67,7 +68,7 @@ export async function handleModernPost(
   const mismatch = checkModernHeaders((name) => request.headers.get(name), rpc);
   if (mismatch !== undefined) return toErrorResponse(mismatch, id, logger);
   // 2026-07-28 defines no client-to-server notifications over HTTP (cancelling is closing the stream).
-  if (kind === 'notification') return new Response(null, { status: 202 });
+  if (kind === 'notification') return wholeResponse(null, { status: 202 });
 
   if (ctx.span.recording) ctx.span.set({ 'mcp.protocol.version': version });
   const refreshing = ctx.refreshIfStale();
@@ -127,7 +128,7 @@ function modernResponse(
     result === undefined
       ? { jsonrpc: '2.0', id, error: toJsonRpcError(error, ctx.logger) }
       : { jsonrpc: '2.0', id, result: { resultType: 'complete', ...result } };
-  return new Response(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
+  return wholeResponse(JSON.stringify(body), { status: 200, headers: { 'content-type': 'application/json' } });
 }
 
 /**
@@ -176,7 +177,7 @@ function answerList(
   });
   // The catalog's list body is pre-serialized: splice the modern fields in rather than re-encode it.
   const merged = `${extra.slice(0, -1)},${body.slice(1)}`;
-  return new Response(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${merged}}`, {
+  return wholeResponse(`{"jsonrpc":"2.0","id":${JSON.stringify(message.id)},"result":${merged}}`, {
     status: 200,
     headers: { 'content-type': 'application/json' },
   });
