@@ -7,7 +7,8 @@ import {
   type RouterPhase,
   type StoreOperation,
 } from '@mcp-gateway/core';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { CellCounter, CellHistogram } from './prometheus-cells.ts';
 
 /** The gateway's metrics in a Prometheus registry (prom-client), with the process's own. */
 export interface PrometheusMetrics extends GatewayMetrics {
@@ -32,7 +33,9 @@ const STORE_BUCKETS = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.02
 /**
  * Creates the metrics. Label values come from fixed sets or from the config and catalog (core
  * names unknown methods `other` and never counts a call it did not resolve), so the number of
- * series is bounded by the config and the catalog, whatever clients send.
+ * series is bounded by the config and the catalog, whatever clients send. The labelled counters
+ * and histograms are cells (prometheus-cells.ts): recorded per call without prom-client's label
+ * hashing, exposed by its registry as its own; gauges and process metrics are prom-client's.
  * @see docs/observability.md
  */
 export function createPrometheusMetrics(build: { version: string; role: string }): PrometheusMetrics {
@@ -45,39 +48,39 @@ export function createPrometheusMetrics(build: { version: string; role: string }
     labelNames: ['version', 'role'] as const,
     registers: [registry],
   }).set(build, 1);
-  const requests = new Counter({
+  const requests = new CellCounter({
     name: 'mcp_gateway_requests_total',
     help: 'MCP requests the endpoint answered, by JSON-RPC method (GET and DELETE by HTTP method) and outcome.',
     labelNames: ['method', 'outcome'] as const,
     registers: [registry],
   });
-  const requestSeconds = new Histogram({
+  const requestSeconds = new CellHistogram({
     name: 'mcp_gateway_request_duration_seconds',
     help: 'Time to answer an MCP request (to the start of the answer for a stream), by method.',
     labelNames: ['method'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const calls = new Counter({
+  const calls = new CellCounter({
     name: 'mcp_gateway_calls_total',
     help: 'Calls forwarded to upstreams (or refused by access rules), by host, method, server, item and outcome.',
     labelNames: ['host', 'method', 'server', 'kind', 'name', 'outcome'] as const,
     registers: [registry],
   });
-  const callSeconds = new Histogram({
+  const callSeconds = new CellHistogram({
     name: 'mcp_gateway_call_duration_seconds',
     help: 'Time from the access decision to the upstream answer (on a stream, its answer message; behind Envoy, the end of the exchange).',
     labelNames: ['host', 'method', 'server', 'kind', 'name'] as const,
     buckets: LATENCY_BUCKETS,
     registers: [registry],
   });
-  const decisions = new Counter({
+  const decisions = new CellCounter({
     name: 'mcp_gateway_access_decisions_total',
     help: 'Access decisions on calls made by a rule, a default, a virtual server or a trusted header.',
     labelNames: ['host', 'decided_by', 'rule', 'outcome'] as const,
     registers: [registry],
   });
-  const sessions = new Counter({
+  const sessions = new CellCounter({
     name: 'mcp_gateway_sessions_total',
     help: 'Legacy sessions started (initialize) and ended (DELETE).',
     labelNames: ['event'] as const,
@@ -93,36 +96,32 @@ export function createPrometheusMetrics(build: { version: string; role: string }
       this.set(recentSessions.count(Date.now()));
     },
   });
-  const backendSessions = new Counter({
+  const backendSessions = new CellCounter({
     name: 'mcp_gateway_backend_sessions_opened_total',
     help: 'Backend sessions opened on upstreams.',
     labelNames: ['server'] as const,
     registers: [registry],
   });
-  const listChanged = new Counter({
+  const listChanged = new CellCounter({
     name: 'mcp_gateway_list_changed_total',
     help: 'list_changed notifications published to clients, by list.',
     labelNames: ['list'] as const,
     registers: [registry],
   });
-  const routerPhases = new Histogram({
+  const routerPhases = new CellHistogram({
     name: 'mcp_gateway_router_phase_duration_seconds',
     help: 'Time the Envoy ext_proc router took to answer one message, by phase.',
     labelNames: ['phase'] as const,
     buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.05, 0.25, 1],
     registers: [registry],
   });
-  const storeSeconds = new Histogram({
+  const storeSeconds = new CellHistogram({
     name: 'mcp_gateway_store_operation_duration_seconds',
     help: 'Time of one operation on the shared session store or notification bus (Redis), by operation and outcome.',
     labelNames: ['operation', 'outcome'] as const,
     buckets: STORE_BUCKETS,
     registers: [registry],
   });
-  // One child per (operation, outcome), made on first use: no label object per operation.
-  type StoreChild = ReturnType<typeof storeSeconds.labels>;
-  const storeOk: Partial<Record<StoreOperation, StoreChild>> = {};
-  const storeFailed: Partial<Record<StoreOperation, StoreChild>> = {};
   let gateway: Gateway | undefined;
   const upstreamUp = new Gauge({
     name: 'mcp_gateway_upstream_up',
@@ -188,19 +187,19 @@ export function createPrometheusMetrics(build: { version: string; role: string }
       gateway = target;
     },
     request(method: string, outcome: RequestOutcome, seconds: number) {
-      requests.inc({ method, outcome });
-      requestSeconds.observe({ method }, seconds);
+      requests.inc(method, outcome);
+      requestSeconds.observe(seconds, method);
     },
     call(fact: CallFact) {
-      const labels = { host: fact.host, method: fact.method, server: fact.server, kind: fact.kind, name: fact.name };
-      calls.inc({ ...labels, outcome: fact.outcome });
-      if (fact.outcome !== 'denied') callSeconds.observe(labels, fact.seconds);
+      const { host, method, server, kind, name, outcome } = fact;
+      calls.inc(host, method, server, kind, name, outcome);
+      if (outcome !== 'denied') callSeconds.observe(fact.seconds, host, method, server, kind, name);
     },
     accessDecision(host, decidedBy, rule, allowed) {
-      decisions.inc({ host, decided_by: decidedBy, rule: rule ?? '', outcome: allowed ? 'allowed' : 'denied' });
+      decisions.inc(host, decidedBy, rule ?? '', allowed ? 'allowed' : 'denied');
     },
     session(event, jti) {
-      sessions.inc({ event });
+      sessions.inc(event);
       if (event === 'started') recentSessions.touch(jti, Date.now());
       else recentSessions.forget(jti);
     },
@@ -208,17 +207,16 @@ export function createPrometheusMetrics(build: { version: string; role: string }
       recentSessions.touch(jti, Date.now());
     },
     backendSessionOpened(server) {
-      backendSessions.inc({ server });
+      backendSessions.inc(server);
     },
     listChanged(list) {
-      listChanged.inc({ list });
+      listChanged.inc(list);
     },
     routerPhase(phase: RouterPhase, seconds: number) {
-      routerPhases.observe({ phase }, seconds);
+      routerPhases.observe(seconds, phase);
     },
     storeOperation(operation: StoreOperation, ok: boolean, seconds: number) {
-      const children = ok ? storeOk : storeFailed;
-      (children[operation] ??= storeSeconds.labels(operation, ok ? 'ok' : 'error')).observe(seconds);
+      storeSeconds.observe(seconds, operation, ok ? 'ok' : 'error');
     },
   };
 }
