@@ -1,18 +1,21 @@
 #!/usr/bin/env node
-// The cost of observability (issue 13), side by side in one run, five gateways in front of the
-// same upstream: "off" (--disable-metrics, no tracing), "control" (a second "off", whose
-// difference from the first is the machine's noise in this run), "metrics" (Prometheus metrics on, scraped
-// by a real Prometheus every second), "on" (metrics, and every call traced and exported by
-// OTLP/HTTP protobuf to a real Jaeger) and "sampled" (as "on", with OTEL_TRACES_SAMPLER=
-// traceidratio at 10 %). The client sends a sampled W3C traceparent on every call, as a traced
-// agent does. Measured in turns (ABBA):
+// The cost of observability (issue 13), side by side in one run, gateways in front of the same
+// upstream: "off" (--disable-metrics, no tracing), "metrics" (Prometheus metrics on, scraped by a
+// real Prometheus every second), "on" (metrics, and every call traced and exported by OTLP/HTTP
+// protobuf to a real Jaeger) and "sampled" (as "on", with OTEL_TRACES_SAMPLER=traceidratio at
+// 10 %). Off and on, the judged pair, run as OBS_INSTANCES processes each (3; 1 with
+// BENCH_QUICK=1): two processes of the same build land a few per cent apart for as long as they
+// live (how their code was compiled, where their heap lies), so one process per side measures
+// that as much as the change; the figures are over all of a side's processes, and the spread
+// row says how far apart the off processes landed. The client sends a sampled W3C traceparent
+// on every call, as a traced agent does. Measured in turns (ABBA):
 //   1. tools/call p50 at c=1 against off (target for "on": ≤ 50 µs added);
 //   2. gateway CPU per call at c=64 against off (target for "on": ≤ 5 % more);
 //   3. calls Prometheus scraped and traces Jaeger holds (proof that both exported).
 // Prints a table and writes bench/results/observability.json. BENCH_QUICK=1: smaller counts.
 // OBS_TRACING_ENV='{"OTEL_…":"…"}' adds variables to the tracing gateways (to try settings).
 // BENCH_BASELINE=<checkout> adds "on (baseline)": that checkout's built gateway configured as
-// "on", measured in the same turns (a change to tracing against its parent, in one run).
+// "on" (as many processes as on), measured in the same turns (a change against its parent, in one run).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startJaeger } from '../test/harness/jaeger.ts';
@@ -26,9 +29,10 @@ import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
 import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const INSTANCES = Number(process.env.OBS_INSTANCES ?? (QUICK ? 1 : 3));
 const SIZES = QUICK
   ? { warmup: 100, calls: 400, rounds: 4, windowMs: 1_000, windows: 2 }
-  : { warmup: 300, calls: 4_000, rounds: 16, windowMs: 3_000, windows: 6 };
+  : { warmup: 300, calls: 4_000, rounds: 16, windowMs: 2_000, windows: 8 };
 const log = (message) => process.stderr.write(`[bench:observability] ${message}\n`);
 const cleanups = [];
 const defer = (fn) => cleanups.push(fn);
@@ -56,24 +60,32 @@ async function main() {
     OTEL_SERVICE_NAME: 'mcp-gateway-bench',
     ...JSON.parse(process.env.OBS_TRACING_ENV ?? '{}'),
   };
-  const gateways = {
-    off: await startBenchGateway(servers, { args: ['--disable-metrics'], env: noTracing }),
-    // A second gateway like "off": how far two identical gateways differ on this machine now.
-    control: await startBenchGateway(servers, { args: ['--disable-metrics'], env: noTracing }),
-    metrics: await startBenchGateway(servers, { env: noTracing }),
-    on: await startBenchGateway(servers, { env: tracing }),
-    sampled: await startBenchGateway(servers, {
-      env: { ...tracing, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' },
-    }),
+  const variants = {
+    off: { n: INSTANCES, options: { args: ['--disable-metrics'], env: noTracing } },
+    metrics: { n: 1, options: { env: noTracing } },
+    on: { n: INSTANCES, options: { env: tracing } },
+    sampled: {
+      n: 1,
+      options: { env: { ...tracing, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
+    },
     ...(baseline !== undefined && {
-      'on (baseline)': await startBenchGateway(servers, {
-        cli: baseline,
-        env: { ...tracing, OTEL_SERVICE_NAME: 'mcp-gateway-bench-baseline' },
-      }),
+      'on (baseline)': {
+        n: INSTANCES,
+        options: { cli: baseline, env: { ...tracing, OTEL_SERVICE_NAME: 'mcp-gateway-bench-baseline' } },
+      },
     }),
   };
-  for (const gateway of Object.values(gateways)) defer(() => gateway.stop());
-  const scrapedNames = Object.keys(gateways).filter((name) => name !== 'off' && name !== 'control');
+  // Each variant's processes by name: "on", "on #2", "on #3".
+  const members = {};
+  const gateways = {};
+  for (const [variant, { n, options }] of Object.entries(variants)) {
+    members[variant] = Array.from({ length: n }, (_, i) => (i === 0 ? variant : `${variant} #${i + 1}`));
+    for (const name of members[variant]) {
+      gateways[name] = await startBenchGateway(servers, options);
+      defer(() => gateways[name].stop());
+    }
+  }
+  const scrapedNames = Object.keys(gateways).filter((name) => !name.startsWith('off'));
   const prometheus = await startPrometheus({
     scrapeTargets: scrapedNames.map((name) => ({
       job: name.replace(/\W+/g, '_').replace(/_$/, ''),
@@ -107,7 +119,7 @@ async function main() {
   });
   const throughput = await measureCallThroughput(targets, {
     ...SIZES,
-    warmupMs: QUICK ? 500 : 2_000,
+    warmupMs: QUICK ? 500 : 4_000,
     upstreamPid: upstream.process.pid,
   });
   const scraped = await prometheus.waitForSeries(
@@ -116,23 +128,67 @@ async function main() {
   );
   const traced = await jaeger.traces('mcp-gateway-bench', { operation: 'tools/call e_echo', limit: 20 });
 
+  // A variant's figures over all of its processes: the mean p50, and CPU summed over calls summed.
+  const p50Of = (variant) =>
+    members[variant].reduce((sum, name) => sum + latency[name].p50, 0) / members[variant].length;
+  // CPU per call in each round (a round measures every process once, in turn): over the variant's processes.
+  const cpuByRound = (variant) =>
+    throughput[members[variant][0]].windows.map((_, round) => {
+      const windows = members[variant].map((name) => throughput[name].windows[round]);
+      return (windows.reduce((sum, w) => sum + w.relayCpuMs, 0) * 1000) / windows.reduce((sum, w) => sum + w.count, 0);
+    });
+  const median = (values) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  };
+  // The median round, and the median of the rounds' ratios to off: a round disturbed by the
+  // machine (a collector's GC, another program) weighs no more than any other.
+  const cpuOf = (variant) => median(cpuByRound(variant));
+  const offRounds = cpuByRound('off');
+  const cpuRatioOf = (variant) => median(cpuByRound(variant).map((cpu, round) => cpu / offRounds[round]));
+  const offP50 = p50Of('off');
+  const offCpu = cpuOf('off');
   const rows = [];
-  for (const name of ['control', 'metrics', 'on', 'sampled', ...(baseline === undefined ? [] : ['on (baseline)'])]) {
-    const addedUs = (latency[name].p50 - latency.off.p50) * 1000;
-    const cpuRatio = throughput[name].relayCpuUsPerCall / throughput.off.relayCpuUsPerCall;
-    const judged = name === 'on';
+  if (members.off.length > 1) {
+    const p50s = members.off.map((name) => latency[name].p50);
+    const cpus = members.off.map((name) =>
+      median(throughput[name].windows.map((window) => (window.relayCpuMs * 1000) / window.count)),
+    );
     rows.push(
       [
-        `${name}: tools/call p50, c=1 (ms)`,
-        latency[name].p50.toFixed(3),
-        latency.off.p50.toFixed(3),
+        `off: spread of its ${p50s.length} processes, p50 c=1 (ms)`,
+        Math.max(...p50s).toFixed(3),
+        Math.min(...p50s).toFixed(3),
+        `${((Math.max(...p50s) - Math.min(...p50s)) * 1000).toFixed(0)} µs`,
+        'noise',
+      ],
+      [
+        `off: spread of its ${cpus.length} processes, CPU c=64 (µs)`,
+        Math.max(...cpus).toFixed(0),
+        Math.min(...cpus).toFixed(0),
+        `×${(Math.max(...cpus) / Math.min(...cpus)).toFixed(3)}`,
+        'noise',
+      ],
+    );
+  }
+  for (const variant of Object.keys(variants).filter((name) => name !== 'off')) {
+    const addedUs = (p50Of(variant) - offP50) * 1000;
+    const cpuRatio = cpuRatioOf(variant);
+    const judged = variant === 'on';
+    const processes = members[variant].length > 1 ? ` (${members[variant].length})` : '';
+    rows.push(
+      [
+        `${variant}${processes}: tools/call p50, c=1 (ms)`,
+        p50Of(variant).toFixed(3),
+        offP50.toFixed(3),
         `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} µs`,
         judged ? (addedUs <= 50 ? 'PASS (≤ +50 µs)' : 'MISS (≤ +50 µs)') : 'info',
       ],
       [
-        `${name}: gateway CPU per call, c=64 (µs)`,
-        throughput[name].relayCpuUsPerCall.toFixed(0),
-        throughput.off.relayCpuUsPerCall.toFixed(0),
+        `${variant}${processes}: gateway CPU per call, c=64 (µs)`,
+        cpuOf(variant).toFixed(0),
+        offCpu.toFixed(0),
         `×${cpuRatio.toFixed(3)}`,
         judged ? (cpuRatio <= 1.05 ? 'PASS (≤ ×1.05)' : 'MISS (≤ ×1.05)') : 'info',
       ],
@@ -147,7 +203,10 @@ async function main() {
     traced.length > 0 && callsScraped > 0 ? 'exported' : 'MISS (nothing exported)',
   ]);
   const errors = Object.keys(gateways).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
-  printComparison('observability (issue 13)', ['variant', 'off'], rows, { diffWidth: 12, errors });
+  printComparison('observability (issue 13)', ['variant', `off (${members.off.length})`], rows, {
+    diffWidth: 12,
+    errors,
+  });
   await writeJson(join(REPO_ROOT, 'bench', 'results', 'observability.json'), {
     quick: QUICK,
     latency,

@@ -72,7 +72,7 @@ export async function measureCallThroughput(
   const totals = Object.fromEntries(
     names.map((name) => [
       name,
-      { count: 0, errors: 0, elapsedMs: 0, latencies: [], relayCpuMs: 0, upstreamCpuMs: 0, redisCpuMs: 0 },
+      { count: 0, errors: 0, elapsedMs: 0, latencies: [], relayCpuMs: 0, upstreamCpuMs: 0, redisCpuMs: 0, windows: [] },
     ]),
   );
   const cpu = async (pid) => {
@@ -95,6 +95,7 @@ export async function measureCallThroughput(
       total.elapsedMs += run.elapsedMs;
       total.latencies.push(...run.latencies);
       total.relayCpuMs += after[0] - before[0];
+      total.windows.push({ relayCpuMs: after[0] - before[0], count: run.count });
       total.upstreamCpuMs += after[1] - before[1];
       total.redisCpuMs += after[2] - before[2];
     }
@@ -112,6 +113,8 @@ export async function measureCallThroughput(
           p50: latency.p50,
           p99: latency.p99,
           relayCpuUsPerCall: targets[name].pid === undefined ? undefined : (total.relayCpuMs * 1000) / total.count,
+          /** Each window's relay CPU (ms) and calls, in the order measured (one per round). */
+          windows: total.windows,
           upstreamCpuUsPerCall: (total.upstreamCpuMs * 1000) / total.count,
           ...(redisPid === undefined ? {} : { redisCpuUsPerCall: (total.redisCpuMs * 1000) / total.count }),
         },

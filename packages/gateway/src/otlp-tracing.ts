@@ -28,9 +28,7 @@ const OFF: OtelTracing = { tracer: NO_TRACER, flush: async () => {}, shutdown: a
 export function startOtlpTracing(env: OtelEnv, version: string, logger: Logger): OtelTracing {
   const target = otlpTarget(env);
   if (target === undefined) return OFF;
-  const tracing = startOtelTracing(env, version, senderFor(target, env, otlpTls(env)), logger, (encode) =>
-    setImmediate(encode),
-  );
+  const tracing = startOtelTracing(env, version, senderFor(target, env, otlpTls(env)), logger);
   logger.info('exporting traces by OTLP', { protocol: target.protocol });
   return tracing;
 }

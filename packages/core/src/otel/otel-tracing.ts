@@ -45,18 +45,10 @@ export function batchSettings(env: OtelEnv): BatchSettings {
  * OTEL_RESOURCE_ATTRIBUTES), the sampler (OTEL_TRACES_SAMPLER and _ARG), the batch settings
  * (OTEL_BSP_*) and the attribute value limit (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT, default 1 024).
  * A collector that refuses or is down is logged at warn; calls go on. Throws on a sampler the
- * specification does not name. `encodeSoon` runs a span's encoding after the answer it belongs
- * to has gone out (Node: setImmediate); without it spans are encoded when their batch is sent.
+ * specification does not name.
  */
-export function startOtelTracing(
-  env: OtelEnv,
-  version: string,
-  sender: OtlpSender,
-  logger: Logger,
-  encodeSoon?: (encode: () => void) => void,
-): OtelTracing {
+export function startOtelTracing(env: OtelEnv, version: string, sender: OtlpSender, logger: Logger): OtelTracing {
   const buffer = createSpanBuffer({
-    encodeSoon,
     format: sender.format,
     resource: otelResource(env, version),
     scope: { name: 'mcp-gateway', version },

@@ -1,15 +1,14 @@
 import type { SharedAttributes, SpanValue } from '../telemetry/gateway-tracer.ts';
 import { attributesOf, type FinishedSpan } from './otel-tracer.ts';
-import { ProtoWriter, varintSize, WIRE_VARINT } from './protobuf-writer.ts';
+import { ProtoWriter, WIRE_VARINT } from './protobuf-writer.ts';
 
 /**
- * Ended spans waiting for export, written as an OTLP ExportTraceServiceRequest in protobuf
- * (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON. Protobuf spans are encoded soon after they end, when
- * the host gives a way to run code after the current answer has been sent (`encodeSoon`: on
- * Node, setImmediate), so a span object dies young instead of waiting in the heap for its batch
- * (which costs the garbage collector copies), and taking a batch is one copy of bytes; without
- * it (workerd, which flushes after each request), and for JSON, spans are encoded when taken.
- * One resource, one instrumentation scope; string values cut at the attribute value limit.
+ * Ended spans waiting for export, written when taken as an OTLP ExportTraceServiceRequest in
+ * protobuf (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON: straight from the spans in one pass, off the
+ * path of any request (encoding as a span ends would delay the answer it belongs to; encoding a
+ * loop turn's spans after the answers went out was measured dearer than a batch at once, whose
+ * code runs 512 times in a row). Attributes many spans share are written once and copied as
+ * bytes. One resource, one instrumentation scope; string values cut at the attribute value limit.
  * @see https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/trace/v1/trace.proto
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
@@ -27,8 +26,6 @@ export interface OtlpEncodingOptions {
   readonly scope: { readonly name: string; readonly version: string };
   /** Longest string attribute value kept (OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT). */
   readonly valueLimit: number;
-  /** Runs `encode` after the current answer has gone out (never inside it), if the host can. */
-  readonly encodeSoon?: ((encode: () => void) => void) | undefined;
 }
 
 const STATUS_CODE_ERROR = 2;
@@ -55,26 +52,20 @@ function flags(span: FinishedSpan): number {
   return FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (span.remoteParent ? FLAG_IS_REMOTE : 0);
 }
 
-/** Spans encoded back to back as they end (or when taken), then sent as one ExportTraceServiceRequest. */
+/** Spans kept until taken, then written as one ExportTraceServiceRequest in a single pass. */
 class ProtobufSpans implements SpanBuffer {
-  /** Spans ended and not yet encoded. */
-  #pending: FinishedSpan[] = [];
-  #scheduled = false;
-  /** Encoded Span messages (ScopeSpans.spans fields), back to back. */
-  readonly #encoded = new ProtoWriter(64 * 1024);
-  /** Where each encoded span ends in `#encoded`. */
-  #ends: number[] = [];
+  #spans: FinishedSpan[] = [];
   /** ResourceSpans.resource and ScopeSpans.scope, with their tags: the same in every request. */
   readonly #resource: Uint8Array;
   readonly #scope: Uint8Array;
   readonly #valueLimit: number;
-  readonly #encodeSoon: ((encode: () => void) => void) | undefined;
   /** An attribute's key, encoded once: the gateway writes a few dozen keys, over and over. */
   readonly #keys = new Map<string, Uint8Array>();
+  /** Bytes the last request took: the next one starts that large. */
+  #lastSize = 64 * 1024;
 
   constructor(options: OtlpEncodingOptions) {
     this.#valueLimit = options.valueLimit;
-    this.#encodeSoon = options.encodeSoon;
     const resource = new ProtoWriter(512);
     const at = resource.open(1);
     for (const [key, value] of Object.entries(options.resource)) this.#keyValue(resource, 1, key, value);
@@ -89,48 +80,25 @@ class ProtobufSpans implements SpanBuffer {
   }
 
   get length(): number {
-    return this.#ends.length + this.#pending.length;
+    return this.#spans.length;
   }
 
   push(span: FinishedSpan): void {
-    this.#pending.push(span);
-    if (this.#encodeSoon === undefined || this.#scheduled) return;
-    this.#scheduled = true;
-    this.#encodeSoon(this.#encodePending);
+    this.#spans.push(span);
   }
 
-  readonly #encodePending = (): void => {
-    this.#scheduled = false;
-    const pending = this.#pending;
-    if (pending.length === 0) return;
-    this.#pending = [];
-    const writer = this.#encoded;
-    for (const span of pending) {
-      this.#span(writer, span);
-      this.#ends.push(writer.pos);
-    }
-  };
-
   take(max: number): Uint8Array {
-    this.#encodePending();
-    const count = Math.min(max, this.#ends.length);
-    const end = count === 0 ? 0 : (this.#ends[count - 1] as number);
-    const encoded = this.#encoded;
-    // Lengths known up front: ScopeSpans is the scope and the spans, ResourceSpans the resource and ScopeSpans.
-    const scopeSpans = this.#scope.length + end;
-    const resourceSpans = this.#resource.length + 1 + varintSize(scopeSpans) + scopeSpans;
-    const writer = new ProtoWriter(resourceSpans + 16);
-    writer.lengthPrefix(1, resourceSpans);
+    const spans = this.#spans.length <= max ? this.#spans : this.#spans.slice(0, max);
+    this.#spans = spans === this.#spans ? [] : this.#spans.slice(max);
+    const writer = new ProtoWriter(this.#lastSize + 1024);
+    const resourceSpans = writer.open(1);
     writer.raw(this.#resource);
-    writer.lengthPrefix(2, scopeSpans);
+    const scopeSpans = writer.open(2);
     writer.raw(this.#scope);
-    writer.copy(encoded.buf.subarray(0, end));
-    // What was not taken stays, moved to the front.
-    encoded.buf.copyWithin(0, end, encoded.pos);
-    encoded.pos -= end;
-    const rest = this.#ends.slice(count);
-    for (let i = 0; i < rest.length; i++) rest[i] = (rest[i] as number) - end;
-    this.#ends = rest;
+    for (const span of spans) this.#span(writer, span);
+    writer.close(scopeSpans);
+    writer.close(resourceSpans);
+    this.#lastSize = writer.pos;
     return writer.finish();
   }
 

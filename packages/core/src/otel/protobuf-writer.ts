@@ -10,16 +10,6 @@ export const WIRE_LENGTH = 2;
 export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 2 ** 32;
-
-/** Bytes the varint of `value` takes. */
-export function varintSize(value: number): number {
-  let size = 1;
-  while (value > 0x7f) {
-    value = Math.floor(value / 128);
-    size++;
-  }
-  return size;
-}
 const utf8 = new TextEncoder();
 /** A byte by the char codes of its two lowercase hex digits (first << 7 | second): one lookup per byte. */
 const HEX_PAIR = new Uint8Array(1 << 14);
@@ -161,19 +151,6 @@ export class ProtoWriter {
     let at = this.pos;
     for (let i = 0; i < length; i++) buf[at++] = bytes[i] as number;
     this.pos = at;
-  }
-
-  /** Many bytes written as they are, by the runtime's copy. */
-  copy(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /** The tag and length of a length-delimited field whose contents (`length` bytes) follow. */
-  lengthPrefix(field: number, length: number): void {
-    this.tag(field, WIRE_LENGTH);
-    this.varint(length);
   }
 
   /** Opens a length-delimited field; returns where its length goes, for {@link close}. */

@@ -1,14 +1,17 @@
-/** Answers made whole by the gateway ({@link wholeResponse}): known not to be streams. */
-const WHOLE = new WeakSet<Response>();
+/** Marks an answer made whole by the gateway ({@link wholeResponse}): known not to be a stream. */
+const WHOLE = Symbol('whole answer');
+
+type Marked = Response & { [WHOLE]?: true };
 
 /**
  * A response whose body is all there (text, or none), marked so that {@link isEventStream}
  * knows it without reading its headers: on Node, reading them builds a Headers object that the
- * host's light Response would not otherwise need (about 1.5 µs a request).
+ * host's light Response would not otherwise need (about 1.5 µs a request). The mark is a
+ * property of the response (a few ns; a WeakSet entry costs the garbage collector ~0.25 µs).
  */
 export function wholeResponse(body: string | null, init: ResponseInit): Response {
-  const response = new Response(body, init);
-  WHOLE.add(response);
+  const response = new Response(body, init) as Marked;
+  response[WHOLE] = true;
   return response;
 }
 
@@ -18,7 +21,7 @@ export function wholeResponse(body: string | null, init: ResponseInit): Response
  * turns the host's light Response into a full one, which then costs a stream read to send.
  */
 export function isEventStream(response: Response): boolean {
-  if (WHOLE.has(response)) return false;
+  if ((response as Marked)[WHOLE] === true) return false;
   return (response.headers.get('content-type') ?? '').includes('text/event-stream');
 }
 
