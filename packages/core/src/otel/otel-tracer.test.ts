@@ -30,6 +30,13 @@ describe('the OTLP tracer', () => {
     expect(serverSpan).toMatchObject({ parentSpanId: '00f067aa0ba902b7', remoteParent: true, kind: 2 });
     expect(clientSpan).toMatchObject({ parentSpanId: serverSpan?.spanId, remoteParent: false, kind: 3 });
     expect(client.carrier['traceparent']).toContain(clientSpan?.spanId);
+    // The same ids in bytes, as the exporter writes them: trace, span, parent.
+    const hex = (ids: Uint8Array) => Buffer.from(ids).toString('hex');
+    expect(hex(serverSpan!.ids)).toBe(`4bf92f3577b34da6a3ce929d0e0e4736${serverSpan!.spanId}00f067aa0ba902b7`);
+    expect(hex(clientSpan!.ids)).toBe(`4bf92f3577b34da6a3ce929d0e0e4736${clientSpan!.spanId}${serverSpan!.spanId}`);
+    const root = tracer.server('ping', undefined, {});
+    root.end();
+    expect(hex(spans[2]!.ids)).toBe(`${root.traceId}${spans[2]!.spanId}${'0'.repeat(16)}`);
     expect(attributesOf(clientSpan!)).toEqual({ 'server.port': 8080, 'error.type': 'UPSTREAM_TIMEOUT' });
     expect(clientSpan?.error).toEqual({ message: 'upstream slow did not answer' });
     expect(serverSpan!.endTime).toBeGreaterThanOrEqual(serverSpan!.startTime);

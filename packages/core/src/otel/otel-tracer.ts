@@ -8,7 +8,7 @@ import {
   type TraceCarrier,
 } from '../telemetry/gateway-tracer.ts';
 import type { ParentContext, SpanSampler } from './span-sampler.ts';
-import { newSpanId, newTraceId } from './trace-ids.ts';
+import { hexInto, newSpanId, newTraceId } from './trace-ids.ts';
 
 /** OTLP's span kinds the gateway records. */
 export const SPAN_KIND_SERVER = 2;
@@ -20,6 +20,12 @@ export interface FinishedSpan {
   readonly spanId: string;
   /** The parent's span id, or undefined for a root span. */
   readonly parentSpanId: string | undefined;
+  /**
+   * The same ids as bytes, as OTLP protobuf carries them: the trace id (16), the span id (8) and
+   * the parent's span id (8; zeros for a root span). Filled when the span is made, where the
+   * ids are at hand, so the exporter copies bytes instead of reading hex.
+   */
+  readonly ids: Uint8Array;
   /** True when the parent is the caller's (a remote context). */
   readonly remoteParent: boolean;
   /** The caller's `tracestate`, kept with its trace. */
@@ -65,12 +71,19 @@ export function attributesOf(span: FinishedSpan): Record<string, SpanValue> {
   return all;
 }
 
+/** Where each id lies in {@link FinishedSpan.ids}. */
+export const TRACE_ID_AT = 0;
+export const SPAN_ID_AT = 16;
+export const PARENT_ID_AT = 24;
+const ID_BYTES = 32;
+
 /** A recorded span: plain fields, handed to the sink once when it ends. */
 class RecordedSpan implements GatewaySpan, FinishedSpan {
   readonly recording = true;
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
+  readonly ids: Uint8Array;
   readonly remoteParent: boolean;
   readonly traceState: string | undefined;
   readonly kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT;
@@ -89,6 +102,8 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT,
     traceId: string,
     parentSpanId: string | undefined,
+    /** The trace's and the parent's ids as bytes already (the span's own is drawn here). */
+    ids: Uint8Array,
     remoteParent: boolean,
     traceState: string | undefined,
     attributes: SpanAttributesInput,
@@ -98,8 +113,9 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     this.name = name;
     this.kind = kind;
     this.traceId = traceId;
-    this.spanId = newSpanId();
+    this.spanId = newSpanId(ids, SPAN_ID_AT);
     this.parentSpanId = parentSpanId;
+    this.ids = ids;
     this.remoteParent = remoteParent;
     this.traceState = traceState;
     this.startTime = startTime;
@@ -131,12 +147,18 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
   }
 
   client(name: string, attributes: SpanAttributesInput): GatewaySpan {
+    // The trace's id, and this span's as the parent's.
+    const ids = new Uint8Array(ID_BYTES);
+    const own = this.ids;
+    for (let i = 0; i < SPAN_ID_AT; i++) ids[i] = own[i] as number;
+    for (let i = 0; i < PARENT_ID_AT - SPAN_ID_AT; i++) ids[PARENT_ID_AT + i] = own[SPAN_ID_AT + i] as number;
     return new RecordedSpan(
       this.#sink,
       name,
       SPAN_KIND_CLIENT,
       this.traceId,
       this.spanId,
+      ids,
       false,
       this.traceState,
       attributes,
@@ -179,7 +201,9 @@ function parentOf(carrier: TraceCarrier | undefined): ParentContext | undefined 
   const traceId = traceIdOf(traceparent);
   if (traceId === undefined) return undefined;
   const header = traceparent as string;
-  return { traceId, spanId: header.slice(36, 52), sampled: (parseInt(header.slice(53), 16) & 1) === 1 };
+  // The sampled flag is the flags' low bit: the last hex digit's (a digit, or a to f counting from 10).
+  const last = header.charCodeAt(54);
+  return { traceId, spanId: header.slice(36, 52), sampled: ((last <= 57 ? last - 48 : last - 87) & 1) === 1 };
 }
 
 /**
@@ -200,12 +224,16 @@ export function createOtelTracer(sampler: SpanSampler, sink: SpanSink): GatewayT
       const traceState = typeof state === 'string' && TRACESTATE.test(state) ? state : undefined;
       const traceId = parent?.traceId ?? newTraceId();
       if (!sampler(parent, traceId)) return new UnsampledSpan(traceId, traceState);
+      const ids = new Uint8Array(ID_BYTES);
+      hexInto(traceId, ids, TRACE_ID_AT);
+      if (parent !== undefined) hexInto(parent.spanId, ids, PARENT_ID_AT);
       return new RecordedSpan(
         sink,
         name,
         SPAN_KIND_SERVER,
         traceId,
         parent?.spanId,
+        ids,
         parent !== undefined,
         traceState,
         attributes,

@@ -37,8 +37,13 @@ const SHARED = new SharedAttributes({ 'mcp.method.name': 'tools/call', 'server.p
 
 const START = Date.UTC(2026, 11, 7, 1, 2, 3) + 0.125; // a fraction a double holds exactly at this magnitude
 
+/** The ids as the tracer keeps them in bytes: trace (16), span (8), parent (8, zeros for none). */
+function idsOf(traceId: string, spanId: string, parentSpanId: string | undefined): Uint8Array {
+  return new Uint8Array(Buffer.from(`${traceId}${spanId}${parentSpanId ?? '0'.repeat(16)}`, 'hex'));
+}
+
 function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
-  return {
+  const made: Omit<FinishedSpan, 'ids'> = {
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     spanId: '00f067aa0ba902b7',
     parentSpanId: 'a0b1c2d3e4f50617',
@@ -60,6 +65,7 @@ function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
     error: { message: 'upstream slow did not answer' },
     ...overrides,
   };
+  return { ...made, ids: overrides.ids ?? idsOf(made.traceId, made.spanId, made.parentSpanId) };
 }
 
 type Decoded = {

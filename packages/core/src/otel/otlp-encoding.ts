@@ -1,5 +1,5 @@
 import type { SharedAttributes, SpanValue } from '../telemetry/gateway-tracer.ts';
-import { attributesOf, type FinishedSpan } from './otel-tracer.ts';
+import { attributesOf, PARENT_ID_AT, SPAN_ID_AT, TRACE_ID_AT, type FinishedSpan } from './otel-tracer.ts';
 import { ProtoWriter, WIRE_VARINT } from './protobuf-writer.ts';
 
 /**
@@ -104,10 +104,11 @@ class ProtobufSpans implements SpanBuffer {
 
   #span(writer: ProtoWriter, span: FinishedSpan): void {
     const at = writer.open(2);
-    writer.hexBytes(1, span.traceId);
-    writer.hexBytes(2, span.spanId);
+    const ids = span.ids;
+    writer.bytesOf(1, ids, TRACE_ID_AT, SPAN_ID_AT - TRACE_ID_AT);
+    writer.bytesOf(2, ids, SPAN_ID_AT, PARENT_ID_AT - SPAN_ID_AT);
     if (span.traceState !== undefined) writer.string(3, span.traceState);
-    if (span.parentSpanId !== undefined) writer.hexBytes(4, span.parentSpanId);
+    if (span.parentSpanId !== undefined) writer.bytesOf(4, ids, PARENT_ID_AT, ids.length - PARENT_ID_AT);
     writer.string(5, span.name);
     writer.tag(6, WIRE_VARINT);
     writer.varint(span.kind);

@@ -11,13 +11,6 @@ export const WIRE_FIXED32 = 5;
 
 const TWO_32 = 2 ** 32;
 const utf8 = new TextEncoder();
-/** A byte by the char codes of its two lowercase hex digits (first << 7 | second): one lookup per byte. */
-const HEX_PAIR = new Uint8Array(1 << 14);
-for (let byte = 0; byte < 256; byte++) {
-  const digits = byte.toString(16).padStart(2, '0');
-  HEX_PAIR[(digits.charCodeAt(0) << 7) | digits.charCodeAt(1)] = byte;
-}
-
 /**
  * A protobuf writer for the few field types OTLP traces use. A length-delimited field reserves
  * one byte for its length and moves its contents when the length needs more (messages longer
@@ -102,18 +95,15 @@ export class ProtoWriter {
     this.buf[this.pos++] = Number(rest);
   }
 
-  /** Hex digits (lowercase, even count) as a bytes field. */
-  hexBytes(field: number, hex: string): void {
+  /** `length` bytes of `from`, starting at `at`, as a bytes field (length < 128). */
+  bytesOf(field: number, from: Uint8Array, at: number, length: number): void {
     this.tag(field, WIRE_LENGTH);
-    const length = hex.length >> 1;
-    this.varint(length);
-    this.ensure(length);
+    this.ensure(length + 1);
     const buf = this.buf;
-    let at = this.pos;
-    for (let i = 0; i < 2 * length; i += 2) {
-      buf[at++] = HEX_PAIR[((hex.charCodeAt(i) & 0x7f) << 7) | (hex.charCodeAt(i + 1) & 0x7f)] as number;
-    }
-    this.pos = at;
+    let pos = this.pos;
+    buf[pos++] = length;
+    for (let i = 0; i < length; i++) buf[pos++] = from[at + i] as number;
+    this.pos = pos;
   }
 
   string(field: number, text: string): void {

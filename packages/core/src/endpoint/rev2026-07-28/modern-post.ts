@@ -19,6 +19,7 @@ import { answerMetaToolCall, callerOwner, toolListWithDiscovery } from '../disco
 import { isPersonalList, listBodyFor } from '../list-body.ts';
 import { openListenStream } from './listen-stream.ts';
 import { wholeResponse } from '../../protocol/when-sent.ts';
+import { mcpProtocolAttributes } from '../../telemetry/mcp-spans.ts';
 
 /** What the gateway offers a 2026-07-28 client: everything it aggregates, minus what that era removed. */
 export const MODERN_CAPABILITIES = {
@@ -70,7 +71,7 @@ export async function handleModernPost(
   // 2026-07-28 defines no client-to-server notifications over HTTP (cancelling is closing the stream).
   if (kind === 'notification') return wholeResponse(null, { status: 202 });
 
-  if (ctx.span.recording) ctx.span.set({ 'mcp.protocol.version': version });
+  if (ctx.span.recording) ctx.span.set(mcpProtocolAttributes(version));
   const refreshing = ctx.refreshIfStale();
   if (refreshing !== undefined) await refreshing;
   const route = decideRoute(rpc, 'modern', ctx.routeContext());
