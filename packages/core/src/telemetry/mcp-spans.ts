@@ -18,20 +18,41 @@ export function mcpSpanName(method: string, target?: CallTarget | { kind: string
 /** An item a call is about: a tool, a prompt or a resource. */
 type Target = { readonly kind: string; readonly name: string };
 
-/** Shared attribute sets kept, at most: they come from the config, the catalog and the methods. */
+/** Shared attribute sets kept per table, at most: they come from the config, the catalog and the methods. */
 const MAX_SHARED = 4_096;
-const SHARED = new Map<string, SharedAttributes>();
 
-/** The shared attributes under `key`, made by `make` the first time (a full cache starts over). */
-function shared(key: string, make: () => SpanAttributes): SharedAttributes {
-  let found = SHARED.get(key);
-  if (found === undefined) {
-    if (SHARED.size >= MAX_SHARED) SHARED.clear();
-    found = new SharedAttributes(make());
-    SHARED.set(key, found);
+/**
+ * Shared attribute sets by four strings, in nested maps: the strings come from the config and
+ * the catalog, whose string objects keep their hash, so a lookup hashes nothing new (a key
+ * joined from them would be a new string to hash on every call). A full table starts over.
+ */
+class SharedTable {
+  readonly #root = new Map<string, Map<string, Map<string, Map<string, SharedAttributes>>>>();
+  #size = 0;
+
+  get(a: string, b: string, c: string, d: string, make: () => SpanAttributes): SharedAttributes {
+    if (this.#size >= MAX_SHARED) {
+      this.#root.clear();
+      this.#size = 0;
+    }
+    let byB = this.#root.get(a);
+    if (byB === undefined) this.#root.set(a, (byB = new Map()));
+    let byC = byB.get(b);
+    if (byC === undefined) byB.set(b, (byC = new Map()));
+    let byD = byC.get(c);
+    if (byD === undefined) byC.set(c, (byD = new Map()));
+    let found = byD.get(d);
+    if (found === undefined) {
+      byD.set(d, (found = new SharedAttributes(make())));
+      this.#size++;
+    }
+    return found;
   }
-  return found;
 }
+
+const CALLS = new SharedTable();
+const EXCHANGES = new SharedTable();
+const ROUTED = new SharedTable();
 
 /** Resource URIs are not kept (a template serves any number of them): their attributes are made per span. */
 function keyed(target: Target | undefined): boolean {
@@ -100,13 +121,13 @@ function mcpTargetAttributes(target: Target | undefined): SpanAttributes {
 /** What a call the endpoint serves is about, and the server (`mcp.server`) that serves it. */
 export function mcpCallAttributes(target: Target, server: string): SpanAttributes | SharedAttributes {
   const make = () => ({ ...mcpTargetAttributes(target), 'mcp.server': server });
-  return keyed(target) ? shared(`t\n${server}\n${target.kind}\n${target.name}`, make) : make();
+  return keyed(target) ? CALLS.get(server, target.kind, target.name, '', make) : make();
 }
 
 /** The attributes of an exchange with an upstream (a client span): the method, what it is about, where it goes. */
 export function mcpClientAttributes(method: string, url: string, target?: Target): SpanAttributes | SharedAttributes {
   const make = () => ({ 'mcp.method.name': method, ...mcpTargetAttributes(target), ...serverAttributes(url) });
-  return keyed(target) ? shared(`c\n${url}\n${method}\n${target?.kind}\n${target?.name}`, make) : make();
+  return keyed(target) ? EXCHANGES.get(url, method, target?.kind ?? '', target?.name ?? '', make) : make();
 }
 
 /**
@@ -127,7 +148,8 @@ export function mcpRoutedAttributes(
     ...serverAttributes(url),
     'network.protocol.name': 'http',
   });
-  return keyed(target) ? shared(`r\n${server}\n${url}\n${method}\n${target.kind}\n${target.name}`, make) : make();
+  // Two servers may share a URL: the server's name is part of the first key.
+  return keyed(target) ? ROUTED.get(`${server}\n${url}`, method, target.kind, target.name, make) : make();
 }
 
 const SERVER_ATTRIBUTES = new Map<string, SpanAttributes>();
