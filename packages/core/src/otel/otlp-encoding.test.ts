@@ -178,6 +178,14 @@ describe('the OTLP encoding', () => {
     ).toEqual(ids.map((id) => [id.traceId, id.spanId, id.parentSpanId]));
   });
 
+  it('writes every span name right, however many and however long', () => {
+    const buffer = createSpanBuffer({ ...options, format: 'protobuf' });
+    const names = [...Array.from({ length: 1_100 }, (_, i) => `tools/call t_${i % 1_050}`), 'x'.repeat(300), 'ping'];
+    for (const name of names) buffer.push(span({ name }));
+    const spans = decode(buffer.take(2_000) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
+    expect(spans.map((s) => s['name'])).toEqual(names);
+  });
+
   it('writes OTLP/JSON with hex ids and nanoseconds as strings', () => {
     const buffer = createSpanBuffer({ ...options, format: 'json' });
     buffer.push(span());

@@ -37,6 +37,9 @@ const FLAG_IS_REMOTE = 0x200;
 /** Attribute keys kept encoded, at most (they come from the gateway's code, not from clients). */
 const MAX_CACHED_KEYS = 256;
 
+/** Span names kept encoded, at most. */
+const MAX_CACHED_NAMES = 1_024;
+
 /** Epoch milliseconds (with a fraction) as nanoseconds. */
 function nanos(ms: number): bigint {
   const whole = Math.floor(ms);
@@ -61,6 +64,8 @@ class ProtobufSpans implements SpanBuffer {
   readonly #valueLimit: number;
   /** An attribute's key, encoded once: the gateway writes a few dozen keys, over and over. */
   readonly #keys = new Map<string, Uint8Array>();
+  /** A span's name (Span.name, with its tag), encoded once: spans are named by method and item. */
+  readonly #names = new Map<string, Uint8Array>();
   /** Bytes the last request took: the next one starts that large. */
   #lastSize = 64 * 1024;
 
@@ -109,7 +114,7 @@ class ProtobufSpans implements SpanBuffer {
     writer.bytesOf(2, ids, SPAN_ID_AT, PARENT_ID_AT - SPAN_ID_AT);
     if (span.traceState !== undefined) writer.string(3, span.traceState);
     if (span.parentSpanId !== undefined) writer.bytesOf(4, ids, PARENT_ID_AT, ids.length - PARENT_ID_AT);
-    writer.string(5, span.name);
+    this.#name(writer, span.name);
     writer.tag(6, WIRE_VARINT);
     writer.varint(span.kind);
     writer.time(7, span.startTime);
@@ -133,6 +138,20 @@ class ProtobufSpans implements SpanBuffer {
 
   #cut(value: string): string {
     return value.length > this.#valueLimit ? value.slice(0, this.#valueLimit) : value;
+  }
+
+  #name(writer: ProtoWriter, name: string): void {
+    let bytes = this.#names.get(name);
+    if (bytes === undefined) {
+      const named = new ProtoWriter(name.length * 3 + 8);
+      named.string(5, name);
+      bytes = named.finish().slice();
+      // Names come from the catalog and the methods; a client's made-up methods start the cache over.
+      if (name.length > 128) return writer.raw(bytes);
+      if (this.#names.size >= MAX_CACHED_NAMES) this.#names.clear();
+      this.#names.set(name, bytes);
+    }
+    writer.raw(bytes);
   }
 
   /** Attributes many spans share: written once for this encoder, then copied. */

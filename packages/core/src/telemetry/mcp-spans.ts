@@ -11,8 +11,25 @@ import { SharedAttributes, type SpanAttributes } from './gateway-tracer.ts';
  * values (its JSON-RPC id, its session) are made per span.
  * @see https://opentelemetry.io/docs/specs/semconv/gen-ai/mcp/
  */
+const SPAN_NAMES = new Map<string, Map<string, string>>();
+/** Span names kept per method, at most (the catalog's items). */
+const MAX_NAMES = 4_096;
+
 export function mcpSpanName(method: string, target?: CallTarget | { kind: string; name: string }): string {
-  return target === undefined || target.kind === 'resource' ? method : `${method} ${target.name}`;
+  if (target === undefined || target.kind === 'resource') return method;
+  // Made once per method and item: the same flat string every call (a joined one is new each
+  // time, and the exporter would flatten it again).
+  let byName = SPAN_NAMES.get(method);
+  if (byName === undefined) {
+    if (SPAN_NAMES.size >= 64) SPAN_NAMES.clear();
+    SPAN_NAMES.set(method, (byName = new Map()));
+  }
+  let name = byName.get(target.name);
+  if (name === undefined) {
+    if (byName.size >= MAX_NAMES) byName.clear();
+    byName.set(target.name, (name = `${method} ${target.name}`));
+  }
+  return name;
 }
 
 /** An item a call is about: a tool, a prompt or a resource. */
