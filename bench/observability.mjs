@@ -26,6 +26,7 @@ import { baselineCli } from './lib/initialize-phases.mjs';
 import { waitForTools } from './lib/list-memory-phases.mjs';
 import { openMcpSession } from './lib/mcp-http.mjs';
 import { startBenchGateway, startUpstreams } from './lib/processes.mjs';
+import { median } from './lib/load.mjs';
 import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
@@ -137,11 +138,6 @@ async function main() {
       const windows = members[variant].map((name) => throughput[name].windows[round]);
       return (windows.reduce((sum, w) => sum + w.relayCpuMs, 0) * 1000) / windows.reduce((sum, w) => sum + w.count, 0);
     });
-  const median = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    const middle = sorted.length >> 1;
-    return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-  };
   // The median round, and the median of the rounds' ratios to off: a round disturbed by the
   // machine (a collector's GC, another program) weighs no more than any other.
   const cpuOf = (variant) => median(cpuByRound(variant));

@@ -8,6 +8,13 @@ export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
 }
 
+/** The median of `values` (any order): the middle one, or the mean of the middle two. */
+export function median(values) {
+  const sorted = Float64Array.from(values).sort();
+  const middle = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** p50, p90, p99 and max of latency samples in ms. */
 export function summarize(samples) {
   const sorted = Float64Array.from(samples).sort();

@@ -34,11 +34,8 @@ const FLAG_SAMPLED = 0x01;
 const FLAG_HAS_IS_REMOTE = 0x100;
 const FLAG_IS_REMOTE = 0x200;
 
-/** Attribute keys kept encoded, at most (they come from the gateway's code, not from clients). */
-const MAX_CACHED_KEYS = 256;
-
-/** Span names kept encoded, at most. */
-const MAX_CACHED_NAMES = 1_024;
+/** Attribute keys and span names kept encoded, at most (per cache). */
+const MAX_KEPT_STRINGS = 1_024;
 
 /** Epoch milliseconds (with a fraction) as nanoseconds. */
 function nanos(ms: number): bigint {
@@ -114,7 +111,7 @@ class ProtobufSpans implements SpanBuffer {
     writer.bytesOf(2, ids, SPAN_ID_AT, PARENT_ID_AT - SPAN_ID_AT);
     if (span.traceState !== undefined) writer.string(3, span.traceState);
     if (span.parentSpanId !== undefined) writer.bytesOf(4, ids, PARENT_ID_AT, ids.length - PARENT_ID_AT);
-    this.#name(writer, span.name);
+    this.#keptString(writer, this.#names, 5, span.name);
     writer.tag(6, WIRE_VARINT);
     writer.varint(span.kind);
     writer.time(7, span.startTime);
@@ -140,16 +137,19 @@ class ProtobufSpans implements SpanBuffer {
     return value.length > this.#valueLimit ? value.slice(0, this.#valueLimit) : value;
   }
 
-  #name(writer: ProtoWriter, name: string): void {
-    let bytes = this.#names.get(name);
+  /**
+   * A string field written once and kept as bytes in `cache` (attribute keys, span names: a few
+   * dozen, over and over); a long one is not kept, and a full cache starts over.
+   */
+  #keptString(writer: ProtoWriter, cache: Map<string, Uint8Array>, field: number, text: string): void {
+    let bytes = cache.get(text);
     if (bytes === undefined) {
-      const named = new ProtoWriter(name.length * 3 + 8);
-      named.string(5, name);
-      bytes = named.finish().slice();
-      // Names come from the catalog and the methods; a client's made-up methods start the cache over.
-      if (name.length > 128) return writer.raw(bytes);
-      if (this.#names.size >= MAX_CACHED_NAMES) this.#names.clear();
-      this.#names.set(name, bytes);
+      const one = new ProtoWriter(text.length * 3 + 8);
+      one.string(field, text);
+      bytes = one.finish().slice();
+      if (text.length > 128) return writer.raw(bytes);
+      if (cache.size >= MAX_KEPT_STRINGS) cache.clear();
+      cache.set(text, bytes);
     }
     writer.raw(bytes);
   }
@@ -170,14 +170,7 @@ class ProtobufSpans implements SpanBuffer {
 
   #keyValue(writer: ProtoWriter, field: number, key: string, value: SpanValue): void {
     const at = writer.open(field);
-    let encodedKey = this.#keys.get(key);
-    if (encodedKey === undefined) {
-      const keyWriter = new ProtoWriter(key.length * 3 + 8);
-      keyWriter.string(1, key);
-      encodedKey = keyWriter.finish().slice();
-      if (this.#keys.size < MAX_CACHED_KEYS) this.#keys.set(key, encodedKey);
-    }
-    writer.raw(encodedKey);
+    this.#keptString(writer, this.#keys, 1, key);
     const any = writer.open(2);
     if (typeof value === 'string') writer.string(1, this.#cut(value));
     else if (typeof value === 'boolean') {

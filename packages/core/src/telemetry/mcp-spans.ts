@@ -67,6 +67,8 @@ class SharedTable {
   }
 }
 
+const METHODS = new SharedTable();
+const VERSIONS = new SharedTable();
 const CALLS = new SharedTable();
 const EXCHANGES = new SharedTable();
 const ROUTED = new SharedTable();
@@ -88,34 +90,18 @@ export function mcpRequestIdAttributes(id: unknown): SpanAttributes {
 }
 
 /** The attributes of a request the endpoint serves (kind server): `mcp.method.name` and the HTTP transport. */
-const BY_METHOD = new Map<string, SharedAttributes>();
-
 export function mcpServerAttributes(method: string): SpanAttributes | SharedAttributes {
-  let found = BY_METHOD.get(method);
-  if (found === undefined) {
-    const values = { 'mcp.method.name': method, 'network.protocol.name': 'http' };
-    // A method the gateway does not know is the client's to choose: not kept.
-    if (methodLabel(method) !== method) return values;
-    found = new SharedAttributes(values);
-    BY_METHOD.set(method, found);
-  }
-  return found;
+  const make = () => ({ 'mcp.method.name': method, 'network.protocol.name': 'http' });
+  // A method the gateway does not know is the client's to choose: not kept.
+  return methodLabel(method) === method ? METHODS.get(method, '', '', '', make) : make();
 }
 
-const BY_VERSION = new Map<string, SharedAttributes>();
-
-/** The MCP protocol version a request speaks (`mcp.protocol.version`); the few versions seen are kept. */
+/** The MCP protocol version a request speaks (`mcp.protocol.version`); short ones are kept. */
 export function mcpProtocolAttributes(version: string | undefined): SpanAttributes | SharedAttributes {
   if (version === undefined) return {};
-  let found = BY_VERSION.get(version);
-  if (found === undefined) {
-    const values = { 'mcp.protocol.version': version };
-    // A client may send any string: only a few short ones are kept.
-    if (BY_VERSION.size >= 16 || version.length > 32) return values;
-    found = new SharedAttributes(values);
-    BY_VERSION.set(version, found);
-  }
-  return found;
+  const make = () => ({ 'mcp.protocol.version': version });
+  // A client may send any string: a long one is not kept.
+  return version.length <= 32 ? VERSIONS.get(version, '', '', '', make) : make();
 }
 
 /**
