@@ -35,7 +35,7 @@ const sender =
     ? createOtlpHttpSender({ url, json: false, headers: {}, gzip: false, timeoutMs: 10_000, fetch })
     : { format: 'protobuf', send: async () => {} };
 const t = startOtelTracing({}, '0', sender, NOOP_LOGGER);
-const N = 60_000;
+const N = Number(process.env.N ?? 60_000);
 let i = 0;
 const call = () => {
   const s = t.tracer.server(

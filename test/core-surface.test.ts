@@ -156,6 +156,7 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'isModernVersion',
       'mcpRequestIdAttributes',
       'mcpRoutedAttributes',
+      'mcpSessionAttributes',
       'mcpSpanName',
       'noAnswer',
       'parseJsonRpcMessage',

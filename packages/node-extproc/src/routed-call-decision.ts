@@ -4,6 +4,7 @@ import {
   confirmationNeed,
   mcpRequestIdAttributes,
   mcpRoutedAttributes,
+  mcpSessionAttributes,
   mcpSpanName,
   NO_SPAN,
   NO_TRAIL,
@@ -44,7 +45,10 @@ function routedCallSpan(
     mcpRoutedAttributes(request.method, served, plan.server.name, plan.server.url),
     trace.startTime === 0 ? undefined : trace.startTime,
   );
-  if (span.recording) span.set({ ...mcpRequestIdAttributes(request.id), 'mcp.session.id': jti });
+  if (span.recording) {
+    span.set(mcpRequestIdAttributes(request.id));
+    if (jti !== undefined) span.set(mcpSessionAttributes(jti, undefined));
+  }
   return span;
 }
 

@@ -30,13 +30,21 @@ describe('the OTLP tracer', () => {
     expect(serverSpan).toMatchObject({ parentSpanId: '00f067aa0ba902b7', remoteParent: true, kind: 2 });
     expect(clientSpan).toMatchObject({ parentSpanId: serverSpan?.spanId, remoteParent: false, kind: 3 });
     expect(client.carrier['traceparent']).toContain(clientSpan?.spanId);
-    // The same ids in bytes, as the exporter writes them: trace, span, parent.
-    const hex = (ids: Uint8Array) => Buffer.from(ids).toString('hex');
-    expect(hex(serverSpan!.ids)).toBe(`4bf92f3577b34da6a3ce929d0e0e4736${serverSpan!.spanId}00f067aa0ba902b7`);
-    expect(hex(clientSpan!.ids)).toBe(`4bf92f3577b34da6a3ce929d0e0e4736${clientSpan!.spanId}${serverSpan!.spanId}`);
+    // The same ids in bytes, where the exporter reads them: trace, span, parent.
+    const ids = (span: FinishedSpan) =>
+      [
+        Buffer.from(span.traceBytes.subarray(span.traceAt, span.traceAt + 16)).toString('hex'),
+        Buffer.from(span.spanBytes.subarray(span.spanAt, span.spanAt + 8)).toString('hex'),
+        span.parentBytes && Buffer.from(span.parentBytes.subarray(span.parentAt, span.parentAt + 8)).toString('hex'),
+      ] as const;
+    expect(ids(serverSpan!)).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', serverSpan!.spanId, '00f067aa0ba902b7']);
+    expect(ids(clientSpan!)).toEqual(['4bf92f3577b34da6a3ce929d0e0e4736', clientSpan!.spanId, serverSpan!.spanId]);
     const root = tracer.server('ping', undefined, {});
+    const child = root.client('tools/list', {});
+    child.end();
     root.end();
-    expect(hex(spans[2]!.ids)).toBe(`${root.traceId}${spans[2]!.spanId}${'0'.repeat(16)}`);
+    expect(ids(spans[3]!)).toEqual([root.traceId, spans[3]!.spanId, undefined]);
+    expect(ids(spans[2]!)).toEqual([root.traceId, spans[2]!.spanId, spans[3]!.spanId]);
     expect(attributesOf(clientSpan!)).toEqual({ 'server.port': 8080, 'error.type': 'UPSTREAM_TIMEOUT' });
     expect(clientSpan?.error).toEqual({ message: 'upstream slow did not answer' });
     expect(serverSpan!.endTime).toBeGreaterThanOrEqual(serverSpan!.startTime);

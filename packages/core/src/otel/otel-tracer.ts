@@ -8,7 +8,7 @@ import {
   type TraceCarrier,
 } from '../telemetry/gateway-tracer.ts';
 import type { ParentContext, SpanSampler } from './span-sampler.ts';
-import { hexInto, newSpanId, newTraceId } from './trace-ids.ts';
+import { callerIds, lastDrawn, lastDrawnAt, newSpanId, newTraceId } from './trace-ids.ts';
 
 /** OTLP's span kinds the gateway records. */
 export const SPAN_KIND_SERVER = 2;
@@ -21,11 +21,18 @@ export interface FinishedSpan {
   /** The parent's span id, or undefined for a root span. */
   readonly parentSpanId: string | undefined;
   /**
-   * The same ids as bytes, as OTLP protobuf carries them: the trace id (16), the span id (8) and
-   * the parent's span id (8; zeros for a root span). Filled when the span is made, where the
-   * ids are at hand, so the exporter copies bytes instead of reading hex.
+   * The same ids as bytes, as OTLP protobuf carries them, each where it already lies (the random
+   * pool it was drawn from, the caller's context read once, the parent span's), so the exporter
+   * copies bytes and no span allocates for them: the trace id's 16 bytes in `traceBytes` from
+   * `traceAt`, the span id's 8 in `spanBytes` from `spanAt`, the parent's 8 (when there is one)
+   * in `parentBytes` from `parentAt`.
    */
-  readonly ids: Uint8Array;
+  readonly traceBytes: Uint8Array;
+  readonly traceAt: number;
+  readonly spanBytes: Uint8Array;
+  readonly spanAt: number;
+  readonly parentBytes: Uint8Array | undefined;
+  readonly parentAt: number;
   /** True when the parent is the caller's (a remote context). */
   readonly remoteParent: boolean;
   /** The caller's `tracestate`, kept with its trace. */
@@ -71,19 +78,18 @@ export function attributesOf(span: FinishedSpan): Record<string, SpanValue> {
   return all;
 }
 
-/** Where each id lies in {@link FinishedSpan.ids}. */
-export const TRACE_ID_AT = 0;
-export const SPAN_ID_AT = 16;
-export const PARENT_ID_AT = 24;
-const ID_BYTES = 32;
-
 /** A recorded span: plain fields, handed to the sink once when it ends. */
 class RecordedSpan implements GatewaySpan, FinishedSpan {
   readonly recording = true;
   readonly traceId: string;
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
-  readonly ids: Uint8Array;
+  readonly traceBytes: Uint8Array;
+  readonly traceAt: number;
+  readonly spanBytes: Uint8Array;
+  readonly spanAt: number;
+  readonly parentBytes: Uint8Array | undefined;
+  readonly parentAt: number;
   readonly remoteParent: boolean;
   readonly traceState: string | undefined;
   readonly kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT;
@@ -101,9 +107,11 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     name: string,
     kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT,
     traceId: string,
+    traceBytes: Uint8Array,
+    traceAt: number,
     parentSpanId: string | undefined,
-    /** The trace's and the parent's ids as bytes already (the span's own is drawn here). */
-    ids: Uint8Array,
+    parentBytes: Uint8Array | undefined,
+    parentAt: number,
     remoteParent: boolean,
     traceState: string | undefined,
     attributes: SpanAttributesInput,
@@ -113,9 +121,14 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
     this.name = name;
     this.kind = kind;
     this.traceId = traceId;
-    this.spanId = newSpanId(ids, SPAN_ID_AT);
+    this.traceBytes = traceBytes;
+    this.traceAt = traceAt;
+    this.spanId = newSpanId();
+    this.spanBytes = lastDrawn();
+    this.spanAt = lastDrawnAt();
     this.parentSpanId = parentSpanId;
-    this.ids = ids;
+    this.parentBytes = parentBytes;
+    this.parentAt = parentAt;
     this.remoteParent = remoteParent;
     this.traceState = traceState;
     this.startTime = startTime;
@@ -147,18 +160,16 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
   }
 
   client(name: string, attributes: SpanAttributesInput): GatewaySpan {
-    // The trace's id, and this span's as the parent's.
-    const ids = new Uint8Array(ID_BYTES);
-    const own = this.ids;
-    for (let i = 0; i < SPAN_ID_AT; i++) ids[i] = own[i] as number;
-    for (let i = 0; i < PARENT_ID_AT - SPAN_ID_AT; i++) ids[PARENT_ID_AT + i] = own[SPAN_ID_AT + i] as number;
     return new RecordedSpan(
       this.#sink,
       name,
       SPAN_KIND_CLIENT,
       this.traceId,
+      this.traceBytes,
+      this.traceAt,
       this.spanId,
-      ids,
+      this.spanBytes,
+      this.spanAt,
       false,
       this.traceState,
       attributes,
@@ -224,16 +235,20 @@ export function createOtelTracer(sampler: SpanSampler, sink: SpanSink): GatewayT
       const traceState = typeof state === 'string' && TRACESTATE.test(state) ? state : undefined;
       const traceId = parent?.traceId ?? newTraceId();
       if (!sampler(parent, traceId)) return new UnsampledSpan(traceId, traceState);
-      const ids = new Uint8Array(ID_BYTES);
-      hexInto(traceId, ids, TRACE_ID_AT);
-      if (parent !== undefined) hexInto(parent.spanId, ids, PARENT_ID_AT);
+      // A new trace's id lies in the random pool; a caller's ids are read into bytes once, there too.
+      if (parent !== undefined) callerIds(parent.traceId, parent.spanId);
+      const traceBytes = lastDrawn();
+      const traceAt = lastDrawnAt();
       return new RecordedSpan(
         sink,
         name,
         SPAN_KIND_SERVER,
         traceId,
+        traceBytes,
+        traceAt,
         parent?.spanId,
-        ids,
+        parent === undefined ? undefined : traceBytes,
+        traceAt + 16,
         parent !== undefined,
         traceState,
         attributes,

@@ -37,13 +37,24 @@ const SHARED = new SharedAttributes({ 'mcp.method.name': 'tools/call', 'server.p
 
 const START = Date.UTC(2026, 11, 7, 1, 2, 3) + 0.125; // a fraction a double holds exactly at this magnitude
 
-/** The ids as the tracer keeps them in bytes: trace (16), span (8), parent (8, zeros for none). */
-function idsOf(traceId: string, spanId: string, parentSpanId: string | undefined): Uint8Array {
-  return new Uint8Array(Buffer.from(`${traceId}${spanId}${parentSpanId ?? '0'.repeat(16)}`, 'hex'));
+/** The ids as bytes where the tracer keeps them: here one array each, as a caller's context is read. */
+function withIds(
+  span: Omit<FinishedSpan, 'traceBytes' | 'traceAt' | 'spanBytes' | 'spanAt' | 'parentBytes' | 'parentAt'>,
+): FinishedSpan {
+  const bytes = (hex: string) => new Uint8Array(Buffer.from(`00${hex}`, 'hex'));
+  return {
+    ...span,
+    traceBytes: bytes(span.traceId),
+    traceAt: 1,
+    spanBytes: bytes(span.spanId),
+    spanAt: 1,
+    parentBytes: span.parentSpanId === undefined ? undefined : bytes(span.parentSpanId),
+    parentAt: 1,
+  };
 }
 
 function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
-  const made: Omit<FinishedSpan, 'ids'> = {
+  return withIds({
     traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
     spanId: '00f067aa0ba902b7',
     parentSpanId: 'a0b1c2d3e4f50617',
@@ -64,8 +75,7 @@ function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
     },
     error: { message: 'upstream slow did not answer' },
     ...overrides,
-  };
-  return { ...made, ids: overrides.ids ?? idsOf(made.traceId, made.spanId, made.parentSpanId) };
+  });
 }
 
 type Decoded = {
@@ -184,6 +194,23 @@ describe('the OTLP encoding', () => {
     for (const name of names) buffer.push(span({ name }));
     const spans = decode(buffer.take(2_000) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
     expect(spans.map((s) => s['name'])).toEqual(names);
+  });
+
+  it('takes the spans in the order they ended, a batch at a time, the rest kept for the next', () => {
+    const buffer = createSpanBuffer({ ...options, format: 'protobuf' });
+    const names = (body: Uint8Array | string) =>
+      (decode(body as Uint8Array).resourceSpans[0]?.scopeSpans[0]?.spans ?? []).map((s) => s['name']);
+    for (let i = 0; i < 5; i++) buffer.push(span({ name: `first ${i}`, own: { i } }));
+    expect(buffer.length).toBe(5);
+    expect(names(buffer.take(2))).toEqual(['first 0', 'first 1']);
+    expect(buffer.length).toBe(3);
+    buffer.push(span({ name: 'later', own: { 'long.value': 'v'.repeat(200) } }));
+    const rest = decode(buffer.take(10) as Uint8Array).resourceSpans[0]!;
+    expect(rest.scopeSpans[0]!.spans.map((s) => s['name'])).toEqual(['first 2', 'first 3', 'first 4', 'later']);
+    expect(rest.scopeSpans[0]!.scope).toEqual({ name: 'mcp-gateway', version: '1.2.3' });
+    expect(rest.resource.attributes).toContainEqual({ key: 'service.name', value: { stringValue: 'mcp-gateway' } });
+    expect(buffer.length).toBe(0);
+    expect(names(buffer.take(10))).toEqual([]);
   });
 
   it('writes OTLP/JSON with hex ids and nanoseconds as strings', () => {

@@ -137,6 +137,12 @@ export class ProtoWriter {
   raw(bytes: Uint8Array): void {
     const length = bytes.length;
     this.ensure(length);
+    if (length > 32) {
+      // Longer runs (shared attribute sets) by the runtime's copy; short ones cost less in a loop.
+      this.buf.set(bytes, this.pos);
+      this.pos += length;
+      return;
+    }
     const buf = this.buf;
     let at = this.pos;
     for (let i = 0; i < length; i++) buf[at++] = bytes[i] as number;

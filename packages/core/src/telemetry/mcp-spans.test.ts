@@ -6,6 +6,7 @@ import {
   mcpProtocolAttributes,
   mcpRoutedAttributes,
   mcpServerAttributes,
+  mcpSessionAttributes,
   mcpSpanName,
 } from './mcp-spans.ts';
 
@@ -75,6 +76,17 @@ describe('MCP span attributes', () => {
     expect(mcpProtocolAttributes('2025-11-25')).toBe(mcpProtocolAttributes('2025-11-25'));
     expect(mcpProtocolAttributes('v'.repeat(40))).toEqual({ 'mcp.protocol.version': 'v'.repeat(40) });
     expect(mcpProtocolAttributes(undefined)).toEqual({});
+  });
+
+  it("keeps a session's attributes (its jti and version) for its requests, apart from another session's", () => {
+    const first = mcpSessionAttributes('jti-1', '2025-06-18');
+    expect(mcpSessionAttributes('jti-1', '2025-06-18')).toBe(first);
+    expect(valuesOf(first)).toEqual({ 'mcp.session.id': 'jti-1', 'mcp.protocol.version': '2025-06-18' });
+    expect(valuesOf(mcpSessionAttributes('jti-2', '2025-06-18'))).toMatchObject({ 'mcp.session.id': 'jti-2' });
+    expect(valuesOf(mcpSessionAttributes('jti-1', undefined))).toMatchObject({ 'mcp.session.id': 'jti-1' });
+    const odd = mcpSessionAttributes('jti-1', 'v'.repeat(40));
+    expect(odd).not.toBeInstanceOf(SharedAttributes);
+    expect(odd).toEqual({ 'mcp.session.id': 'jti-1', 'mcp.protocol.version': 'v'.repeat(40) });
   });
 
   it('starts its tables over when full and still gives the right attributes', () => {

@@ -67,8 +67,27 @@ class SharedTable {
   }
 }
 
-const METHODS = new SharedTable();
-const VERSIONS = new SharedTable();
+/** Shared attribute sets by one string (a method, a protocol version), in one map; a full one starts over. */
+class SharedByOne {
+  readonly #sets = new Map<string, SharedAttributes>();
+
+  find(key: string): SharedAttributes | undefined {
+    return this.#sets.get(key);
+  }
+
+  get(key: string, make: () => SpanAttributes): SharedAttributes {
+    let found = this.#sets.get(key);
+    if (found === undefined) {
+      if (this.#sets.size >= MAX_SHARED) this.#sets.clear();
+      this.#sets.set(key, (found = new SharedAttributes(make())));
+    }
+    return found;
+  }
+}
+
+const METHODS = new SharedByOne();
+const VERSIONS = new SharedByOne();
+const SESSIONS = new SharedTable();
 const CALLS = new SharedTable();
 const EXCHANGES = new SharedTable();
 const ROUTED = new SharedTable();
@@ -91,9 +110,11 @@ export function mcpRequestIdAttributes(id: unknown): SpanAttributes {
 
 /** The attributes of a request the endpoint serves (kind server): `mcp.method.name` and the HTTP transport. */
 export function mcpServerAttributes(method: string): SpanAttributes | SharedAttributes {
+  const kept = METHODS.find(method);
+  if (kept !== undefined) return kept;
   const make = () => ({ 'mcp.method.name': method, 'network.protocol.name': 'http' });
   // A method the gateway does not know is the client's to choose: not kept.
-  return methodLabel(method) === method ? METHODS.get(method, '', '', '', make) : make();
+  return methodLabel(method) === method ? METHODS.get(method, make) : make();
 }
 
 /** The MCP protocol version a request speaks (`mcp.protocol.version`); short ones are kept. */
@@ -101,7 +122,16 @@ export function mcpProtocolAttributes(version: string | undefined): SpanAttribut
   if (version === undefined) return {};
   const make = () => ({ 'mcp.protocol.version': version });
   // A client may send any string: a long one is not kept.
-  return version.length <= 32 ? VERSIONS.get(version, '', '', '', make) : make();
+  return version.length <= 32 ? VERSIONS.get(version, make) : make();
+}
+
+/**
+ * A session's request: `mcp.session.id` (the session's jti, never its token) and the protocol
+ * version it speaks, one set per session kept (a session sends many requests; the table is bounded).
+ */
+export function mcpSessionAttributes(jti: string, version: string | undefined): SpanAttributes | SharedAttributes {
+  const make = () => ({ 'mcp.session.id': jti, 'mcp.protocol.version': version });
+  return version === undefined || version.length <= 32 ? SESSIONS.get(jti, version ?? '', '', '', make) : make();
 }
 
 /**

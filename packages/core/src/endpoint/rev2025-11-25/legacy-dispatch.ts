@@ -16,7 +16,7 @@ import { deliverClientNotification, deliverClientResponse, terminateSession } fr
 import { sessionOwner } from '../discovery-answers.ts';
 import { answerInitialize, answerLocal } from './local-answers.ts';
 import { openNotificationStream } from './notification-stream.ts';
-import { mcpProtocolAttributes } from '../../telemetry/mcp-spans.ts';
+import { mcpSessionAttributes } from '../../telemetry/mcp-spans.ts';
 
 /** The legacy-era state of one endpoint: the GET stream open on this process per session. */
 export interface LegacyStreams {
@@ -65,10 +65,7 @@ export async function handleLegacyPost(
   const admitted = admitWith === undefined ? await ctx.gate.admit(checked.claims, server) : undefined;
   if (admitted?.ok === false) return toErrorResponse(admitted.error, id, ctx.logger);
   const session = sessionRequest(ctx.logger, request, checked.claims, context);
-  if (ctx.span.recording) {
-    ctx.span.set({ 'mcp.session.id': checked.claims.jti });
-    ctx.span.set(mcpProtocolAttributes(checked.claims.protocolVersion));
-  }
+  if (ctx.span.recording) ctx.span.set(mcpSessionAttributes(checked.claims.jti, checked.claims.protocolVersion));
   if (kind === 'response') return deliverClientResponse(ctx, session, message);
   if (kind === 'notification') return deliverClientNotification(ctx, session, message as JsonRpcRequest);
   const rpc = message as JsonRpcRequest;
