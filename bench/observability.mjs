@@ -15,7 +15,9 @@
 // Prints a table and writes bench/results/observability.json. BENCH_QUICK=1: smaller counts.
 // OBS_TRACING_ENV='{"OTEL_…":"…"}' adds variables to the tracing gateways (to try settings).
 // BENCH_BASELINE=<checkout> adds "on (baseline)": that checkout's built gateway configured as
-// "on" (as many processes as on), measured in the same turns (a change against its parent, in one run).
+// "on" (as many processes as on), measured in the same turns (a change against its parent, in one
+// run), and a row of on against it round by round. OBS_VARIANTS=metrics,sampled (the default)
+// names the informative variants to run besides off and on (empty: none, for a quicker A/B).
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { startJaeger } from '../test/harness/jaeger.ts';
@@ -30,6 +32,7 @@ import { median } from './lib/load.mjs';
 import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const EXTRA = new Set((process.env.OBS_VARIANTS ?? 'metrics,sampled').split(',').filter(Boolean));
 const INSTANCES = Number(process.env.OBS_INSTANCES ?? (QUICK ? 1 : 3));
 const SIZES = QUICK
   ? { warmup: 100, calls: 400, rounds: 4, windowMs: 1_000, windows: 2 }
@@ -63,12 +66,14 @@ async function main() {
   };
   const variants = {
     off: { n: INSTANCES, options: { args: ['--disable-metrics'], env: noTracing } },
-    metrics: { n: 1, options: { env: noTracing } },
+    ...(EXTRA.has('metrics') && { metrics: { n: 1, options: { env: noTracing } } }),
     on: { n: INSTANCES, options: { env: tracing } },
-    sampled: {
-      n: 1,
-      options: { env: { ...tracing, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
-    },
+    ...(EXTRA.has('sampled') && {
+      sampled: {
+        n: 1,
+        options: { env: { ...tracing, OTEL_TRACES_SAMPLER: 'traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.1' } },
+      },
+    }),
     ...(baseline !== undefined && {
       'on (baseline)': {
         n: INSTANCES,
@@ -189,6 +194,18 @@ async function main() {
         judged ? (cpuRatio <= 1.05 ? 'PASS (≤ ×1.05)' : 'MISS (≤ ×1.05)') : 'info',
       ],
     );
+  }
+  if (baseline !== undefined) {
+    const baseRounds = cpuByRound('on (baseline)');
+    const againstBase = median(cpuByRound('on').map((cpu, round) => cpu / baseRounds[round]));
+    const addedUs = (p50Of('on') - p50Of('on (baseline)')) * 1000;
+    rows.push([
+      'on against on (baseline): p50 c=1 / CPU c=64 (round by round)',
+      `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} µs`,
+      '-',
+      `×${againstBase.toFixed(3)}`,
+      'info',
+    ]);
   }
   const callsScraped = scraped.result.reduce((sum, sample) => sum + Number(sample.value?.[1] ?? 0), 0);
   rows.push([

@@ -1,20 +1,19 @@
 import type { SharedAttributes, SpanValue } from '../telemetry/gateway-tracer.ts';
 import { attributesOf, type FinishedSpan } from './otel-tracer.ts';
-import { ProtoWriter, WIRE_LENGTH, WIRE_VARINT } from './protobuf-writer.ts';
+import { ProtoWriter, WIRE_VARINT } from './protobuf-writer.ts';
 
 /**
- * Ended spans waiting for export, taken as an OTLP ExportTraceServiceRequest in protobuf
- * (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON. In protobuf each span is written as it is pushed, at
- * the end of its request, into one buffer of spans: its fields are still in the cache, and it
- * dies young instead of waiting for its batch through garbage collections; taking a batch wraps
- * the spans' bytes in the request's envelope. Attributes many spans share are written once and
- * copied as bytes. One resource, one instrumentation scope; string values cut at the attribute
- * value limit.
+ * Ended spans waiting for export, written when taken as an OTLP ExportTraceServiceRequest in
+ * protobuf (OTLP/gRPC and OTLP/HTTP) or OTLP/JSON: straight from the spans in one pass, off the
+ * path of any request (encoding as a span ends would delay the answer it belongs to; encoding a
+ * loop turn's spans after the answers went out was measured dearer than a batch at once, whose
+ * code runs 512 times in a row). Attributes many spans share are written once and copied as
+ * bytes. One resource, one instrumentation scope; string values cut at the attribute value limit.
  * @see https://github.com/open-telemetry/opentelemetry-proto/blob/main/opentelemetry/proto/trace/v1/trace.proto
  * @see https://opentelemetry.io/docs/specs/otlp/#json-protobuf-encoding
  */
 export interface SpanBuffer {
-  /** Spans pushed and not yet taken. */
+  /** Spans encoded and not yet taken. */
   readonly length: number;
   push(span: FinishedSpan): void;
   /** The request body for the first `max` spans (fewer when fewer wait); they leave the buffer. */
@@ -53,18 +52,9 @@ function flags(span: FinishedSpan): number {
   return FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (span.remoteParent ? FLAG_IS_REMOTE : 0);
 }
 
-/** The bytes of `value` as a varint. */
-function varintLength(value: number): number {
-  let bytes = 1;
-  for (let rest = value >>> 7; rest > 0; rest >>>= 7) bytes++;
-  return bytes;
-}
-
-/** Spans written as they are pushed (each a ScopeSpans.spans field), wrapped in a request when taken. */
+/** Spans kept until taken, then written as one ExportTraceServiceRequest in a single pass. */
 class ProtobufSpans implements SpanBuffer {
-  /** The pushed spans' bytes, one after the other, and where each one ends. */
-  readonly #spans = new ProtoWriter(64 * 1024);
-  #ends: number[] = [];
+  #spans: FinishedSpan[] = [];
   /** ResourceSpans.resource and ScopeSpans.scope, with their tags: the same in every request. */
   readonly #resource: Uint8Array;
   readonly #scope: Uint8Array;
@@ -73,6 +63,8 @@ class ProtobufSpans implements SpanBuffer {
   readonly #keys = new Map<string, Uint8Array>();
   /** A span's name (Span.name, with its tag), encoded once: spans are named by method and item. */
   readonly #names = new Map<string, Uint8Array>();
+  /** Bytes the last request took: the next one starts that large. */
+  #lastSize = 64 * 1024;
 
   constructor(options: OtlpEncodingOptions) {
     this.#valueLimit = options.valueLimit;
@@ -90,34 +82,25 @@ class ProtobufSpans implements SpanBuffer {
   }
 
   get length(): number {
-    return this.#ends.length;
+    return this.#spans.length;
   }
 
   push(span: FinishedSpan): void {
-    this.#span(this.#spans, span);
-    this.#ends.push(this.#spans.pos);
+    this.#spans.push(span);
   }
 
   take(max: number): Uint8Array {
-    const count = Math.min(max, this.#ends.length);
-    const bytes = count === 0 ? 0 : (this.#ends[count - 1] as number);
-    // ExportTraceServiceRequest { resource_spans (1) { resource (1), scope_spans (2) { scope (1), spans (2)… } } }
-    const scopeSpans = this.#scope.length + bytes;
-    const resourceSpans = this.#resource.length + 1 + varintLength(scopeSpans) + scopeSpans;
-    const writer = new ProtoWriter(1 + varintLength(resourceSpans) + resourceSpans);
-    writer.tag(1, WIRE_LENGTH);
-    writer.varint(resourceSpans);
+    const spans = this.#spans.length <= max ? this.#spans : this.#spans.slice(0, max);
+    this.#spans = spans === this.#spans ? [] : this.#spans.slice(max);
+    const writer = new ProtoWriter(this.#lastSize + 1024);
+    const resourceSpans = writer.open(1);
     writer.raw(this.#resource);
-    writer.tag(2, WIRE_LENGTH);
-    writer.varint(scopeSpans);
+    const scopeSpans = writer.open(2);
     writer.raw(this.#scope);
-    const spans = this.#spans;
-    writer.buf.set(spans.buf.subarray(0, bytes), writer.pos);
-    writer.pos += bytes;
-    // The spans left for the next request move to the front.
-    spans.buf.copyWithin(0, bytes, spans.pos);
-    spans.pos -= bytes;
-    this.#ends = count === this.#ends.length ? [] : this.#ends.slice(count).map((end) => end - bytes);
+    for (const span of spans) this.#span(writer, span);
+    writer.close(scopeSpans);
+    writer.close(resourceSpans);
+    this.#lastSize = writer.pos;
     return writer.finish();
   }
 
