@@ -154,7 +154,6 @@ const SURFACE: Readonly<Record<string, { file: string; values: readonly string[]
       'isForwardedMethod',
       'isModernRequest',
       'isModernVersion',
-      'mcpRequestIdAttributes',
       'mcpRoutedAttributes',
       'mcpSessionAttributes',
       'mcpSpanName',

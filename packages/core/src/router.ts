@@ -20,12 +20,7 @@ export { NO_SPAN, NO_TRACER, withTraceMeta } from './telemetry/gateway-tracer.ts
 export type { GatewaySpan, GatewayTracer, TraceCarrier } from './telemetry/gateway-tracer.ts';
 export { answerOutcome } from './telemetry/answer-outcome.ts';
 export type { AnswerOutcome } from './telemetry/answer-outcome.ts';
-export {
-  mcpRequestIdAttributes,
-  mcpRoutedAttributes,
-  mcpSessionAttributes,
-  mcpSpanName,
-} from './telemetry/mcp-spans.ts';
+export { mcpRoutedAttributes, mcpSessionAttributes, mcpSpanName } from './telemetry/mcp-spans.ts';
 export type { Auditor, AuditTrail } from './audit/audit-record.ts';
 export type { CallTarget, ForwardPlan, RouteContext, RouteDecision } from './decision/route.ts';
 export type { ResultRewrite } from './decision/result-rewrite.ts';

@@ -2,7 +2,6 @@ import {
   argumentsOf,
   authorizeForward,
   confirmationNeed,
-  mcpRequestIdAttributes,
   mcpRoutedAttributes,
   mcpSessionAttributes,
   mcpSpanName,
@@ -46,7 +45,7 @@ function routedCallSpan(
     trace.startTime === 0 ? undefined : trace.startTime,
   );
   if (span.recording) {
-    span.set(mcpRequestIdAttributes(request.id));
+    span.requestId(request.id);
     if (jti !== undefined) span.set(mcpSessionAttributes(jti, undefined));
   }
   return span;

@@ -1,6 +1,6 @@
 import type { GatewayMetrics } from '../telemetry/gateway-metrics.ts';
 import { withTraceHeaders, withTraceMeta, type GatewaySpan } from '../telemetry/gateway-tracer.ts';
-import { mcpClientAttributes, mcpRequestIdAttributes, mcpSpanName } from '../telemetry/mcp-spans.ts';
+import { mcpClientAttributes, mcpSpanName } from '../telemetry/mcp-spans.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
 import type { CallTarget } from '../decision/route.ts';
 import type { UpstreamAccess } from '../backend/backend-exchange.ts';
@@ -59,7 +59,7 @@ export async function postUpstream(
         mcpClientAttributes(message.method, server.url, post.target),
       )
     : post.span;
-  if (span.recording) span.set(mcpRequestIdAttributes(message.id));
+  span.requestId(message.id);
   const carrier = span.carrier;
   const traced = carrier['traceparent'] !== undefined;
   const body = JSON.stringify(traced ? { ...message, params: withTraceMeta(message.params, carrier) } : message);

@@ -1,6 +1,6 @@
 import { lazyChild, type Logger } from '../logger.ts';
 import { isEventStream, whenSent } from '../protocol/when-sent.ts';
-import { mcpRequestIdAttributes, mcpServerAttributes } from '../telemetry/mcp-spans.ts';
+import { mcpServerAttributes } from '../telemetry/mcp-spans.ts';
 import { metaCarrier, NO_SPAN, type GatewaySpan, type GatewayTracer } from '../telemetry/gateway-tracer.ts';
 
 /**
@@ -48,7 +48,7 @@ export class RequestTrace {
       return this.#span;
     }
     const span = this.#tracer.server(method, parent, mcpServerAttributes(method), this.#startTime);
-    if (id !== undefined && span.recording) span.set(mcpRequestIdAttributes(id));
+    span.requestId(id);
     this.#span = span;
     return span;
   }

@@ -1,14 +1,12 @@
 import {
   SharedAttributes,
-  traceIdOf,
   type GatewaySpan,
   type GatewayTracer,
   type SpanAttributesInput,
   type SpanValue,
-  type TraceCarrier,
 } from '../telemetry/gateway-tracer.ts';
-import type { ParentContext, SpanSampler } from './span-sampler.ts';
-import { callerIds, lastDrawn, lastDrawnAt, newSpanId, newTraceId } from './trace-ids.ts';
+import type { SpanSampler } from './span-sampler.ts';
+import { callerContext, lastDrawn, lastDrawnAt, newSpanId, newTraceId } from './trace-ids.ts';
 
 /** OTLP's span kinds the gateway records. */
 export const SPAN_KIND_SERVER = 2;
@@ -42,6 +40,8 @@ export interface FinishedSpan {
   /** Epoch milliseconds, with a fraction. */
   readonly startTime: number;
   readonly endTime: number;
+  /** The JSON-RPC id the span is about (`jsonrpc.request.id`), as the request had it. */
+  readonly jsonRpcId: string | number | undefined;
   /** Attributes many spans share, held by reference (encoded once). */
   readonly shared: readonly SharedAttributes[];
   /** The span's own attributes (undefined values left out; a later value of a key replaces an earlier one). */
@@ -74,8 +74,21 @@ const NO_SHARED: readonly SharedAttributes[] = Object.freeze([]);
 export function attributesOf(span: FinishedSpan): Record<string, SpanValue> {
   const all: Record<string, SpanValue> = {};
   for (const shared of span.shared) assign(all, shared.values);
+  const id = jsonRpcIdOf(span);
+  if (id !== undefined) all[JSONRPC_REQUEST_ID] = id;
   assign(all, span.own);
   return all;
+}
+
+export const JSONRPC_REQUEST_ID = 'jsonrpc.request.id';
+/** Longest `jsonrpc.request.id` kept: a client chooses its ids. */
+const MAX_ID_LENGTH = 128;
+
+/** A span's `jsonrpc.request.id` as it is exported: a string, at most 128 characters. */
+export function jsonRpcIdOf(span: FinishedSpan): string | undefined {
+  const id = span.jsonRpcId;
+  if (typeof id === 'number') return String(id);
+  return id === undefined || id.length <= MAX_ID_LENGTH ? id : id.slice(0, MAX_ID_LENGTH);
 }
 
 /** A recorded span: plain fields, handed to the sink once when it ends. */
@@ -95,6 +108,7 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
   readonly kind: typeof SPAN_KIND_SERVER | typeof SPAN_KIND_CLIENT;
   readonly startTime: number;
   shared: readonly SharedAttributes[] = NO_SHARED;
+  jsonRpcId: string | number | undefined = undefined;
   readonly own: Record<string, SpanValue> = {};
   name: string;
   endTime = 0;
@@ -145,6 +159,10 @@ class RecordedSpan implements GatewaySpan, FinishedSpan {
 
   rename(name: string): void {
     this.name = name;
+  }
+
+  requestId(id: unknown): void {
+    if (typeof id === 'string' || typeof id === 'number') this.jsonRpcId = id;
   }
 
   set(attributes: SpanAttributesInput): void {
@@ -198,23 +216,13 @@ class UnsampledSpan implements GatewaySpan {
         : { traceparent: `00-${traceId}-${newSpanId()}-00`, tracestate: traceState };
   }
   rename(): void {}
+  requestId(): void {}
   set(): void {}
   fail(): void {}
   client(): GatewaySpan {
     return this;
   }
   end(): void {}
-}
-
-/** The caller's context in a valid version-00 `traceparent`, else undefined. */
-function parentOf(carrier: TraceCarrier | undefined): ParentContext | undefined {
-  const traceparent = carrier?.traceparent;
-  const traceId = traceIdOf(traceparent);
-  if (traceId === undefined) return undefined;
-  const header = traceparent as string;
-  // The sampled flag is the flags' low bit: the last hex digit's (a digit, or a to f counting from 10).
-  const last = header.charCodeAt(54);
-  return { traceId, spanId: header.slice(36, 52), sampled: ((last <= 57 ? last - 48 : last - 87) & 1) === 1 };
 }
 
 /**
@@ -230,13 +238,12 @@ export function createOtelTracer(sampler: SpanSampler, sink: SpanSink): GatewayT
   return {
     enabled: true,
     server(name, carrier, attributes, startTime) {
-      const parent = parentOf(carrier);
+      // A caller's ids are read into bytes once, here, in the random pool a new trace's id comes from.
+      const parent = callerContext(carrier?.traceparent);
       const state = parent === undefined ? undefined : carrier?.tracestate;
       const traceState = typeof state === 'string' && TRACESTATE.test(state) ? state : undefined;
       const traceId = parent?.traceId ?? newTraceId();
       if (!sampler(parent, traceId)) return new UnsampledSpan(traceId, traceState);
-      // A new trace's id lies in the random pool; a caller's ids are read into bytes once, there too.
-      if (parent !== undefined) callerIds(parent.traceId, parent.spanId);
       const traceBytes = lastDrawn();
       const traceAt = lastDrawnAt();
       return new RecordedSpan(

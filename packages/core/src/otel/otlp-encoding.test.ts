@@ -65,6 +65,7 @@ function span(overrides: Partial<FinishedSpan> = {}): FinishedSpan {
     startTime: START,
     endTime: START + 1.5,
     shared: [SHARED],
+    jsonRpcId: 'x'.repeat(200),
     own: {
       'negative.int': -42,
       ratio: 0.5,
@@ -123,6 +124,8 @@ describe('the OTLP encoding', () => {
     expect(first['attributes']).toEqual([
       { key: 'mcp.method.name', value: { stringValue: 'tools/call' } },
       { key: 'server.port', value: { intValue: '8080' } },
+      // A client's JSON-RPC id, cut at 128 characters (the value limit here is 300).
+      { key: 'jsonrpc.request.id', value: { stringValue: 'x'.repeat(128) } },
       { key: 'negative.int', value: { intValue: '-42' } },
       { key: 'ratio', value: { doubleValue: 0.5 } },
       { key: 'cached', value: { boolValue: true } },
@@ -145,8 +148,8 @@ describe('the OTLP encoding', () => {
     const short = createSpanBuffer({ ...options, valueLimit: 4, format: 'protobuf' });
     const long = createSpanBuffer({ ...options, format: 'protobuf' });
     const attributesOf = (buffer: typeof short) => {
-      buffer.push(span({ shared: [shared, SHARED], own: { 'jsonrpc.request.id': '7' } }));
-      buffer.push(span({ shared: [shared], own: {} }));
+      buffer.push(span({ shared: [shared, SHARED], jsonRpcId: 7, own: {} }));
+      buffer.push(span({ shared: [shared], jsonRpcId: undefined, own: {} }));
       const spans = decode(buffer.take(2) as Uint8Array).resourceSpans[0]!.scopeSpans[0]!.spans;
       return spans.map((s) => s['attributes'] as unknown[]);
     };

@@ -1,5 +1,5 @@
 import type { SharedAttributes, SpanValue } from '../telemetry/gateway-tracer.ts';
-import { attributesOf, type FinishedSpan } from './otel-tracer.ts';
+import { attributesOf, JSONRPC_REQUEST_ID, jsonRpcIdOf, type FinishedSpan } from './otel-tracer.ts';
 import { ProtoWriter, WIRE_VARINT } from './protobuf-writer.ts';
 
 /**
@@ -116,6 +116,8 @@ class ProtobufSpans implements SpanBuffer {
     writer.time(7, span.startTime);
     writer.time(8, span.endTime);
     for (const shared of span.shared) this.#shared(writer, shared);
+    const id = jsonRpcIdOf(span);
+    if (id !== undefined) this.#keyValue(writer, 9, JSONRPC_REQUEST_ID, id);
     const own = span.own;
     for (const key in own) {
       const value = own[key];

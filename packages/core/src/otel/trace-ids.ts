@@ -3,8 +3,9 @@
  * cryptographic generator (Node and workerd both have `crypto.getRandomValues`) a pool at a time,
  * so an id costs a few string operations, not a call into the generator. The bytes of the id
  * drawn last stay readable in their pool ({@link lastDrawn}), so a span keeps its id as bytes
- * for the exporter without copying them.
+ * for the exporter without copying them; a caller's ids are read into the pool too.
  */
+import type { ParentContext } from './span-sampler.ts';
 
 /**
  * Large, because a call into the generator costs about 50 µs when it comes cold every few
@@ -51,28 +52,54 @@ function hex(bytes: number): string {
   return hex(bytes);
 }
 
-/** A hex digit's value by its char code (0-9, a-f or A-F), by arithmetic: no table to miss in the cache. */
-function nibble(code: number): number {
-  return (code & 0xf) + (code >> 6) * 9;
-}
+const HYPHEN = 45;
+const ZERO = 48;
 
-/** Writes the bytes of `hex` (hex digits, as a valid traceparent and the pool have them) into `into` at `at`. */
-function hexInto(hex: string, into: Uint8Array, at: number): void {
-  for (let i = 0; i < hex.length; i += 2) {
-    into[at + (i >> 1)] = (nibble(hex.charCodeAt(i)) << 4) | nibble(hex.charCodeAt(i + 1));
-  }
+/** A lowercase hex digit's value by its char code, or -1 for any other character. */
+function digit(code: number): number {
+  if (code >= ZERO && code <= 57) return code - ZERO;
+  return code >= 97 && code <= 102 ? code - 87 : -1;
 }
 
 /**
- * A caller's trace id and span id (valid hex) as 24 bytes, written over the pool's next ones (so
- * no span allocates for them): read at {@link lastDrawn} from {@link lastDrawnAt}, the trace id first.
+ * The caller's context in a valid version-00 W3C `traceparent` (`00-` 32 lowercase hex digits
+ * `-` 16 `-` 2, neither id all zeros), else undefined. Read once, a character at a time (it runs
+ * on every traced request): the trace id's and span id's bytes go over the pool's next 24 (so no
+ * span allocates for them), readable at {@link lastDrawn} from {@link lastDrawnAt}, trace id first.
+ * @see https://www.w3.org/TR/trace-context/#traceparent-header
  */
-export function callerIds(traceId: string, spanId: string): void {
+export function callerContext(traceparent: string | null | undefined): ParentContext | undefined {
+  if (typeof traceparent !== 'string' || traceparent.length !== 55) return undefined;
+  if (traceparent.charCodeAt(0) !== ZERO || traceparent.charCodeAt(1) !== ZERO) return undefined;
+  if (
+    traceparent.charCodeAt(2) !== HYPHEN ||
+    traceparent.charCodeAt(35) !== HYPHEN ||
+    traceparent.charCodeAt(52) !== HYPHEN
+  ) {
+    return undefined;
+  }
   if (next + 24 > pool.length) refill();
-  drawnAt = next;
+  // The 24 bytes are used up even when the header turns out invalid: no later id may be drawn
+  // from bytes this overwrote (its hex would not match them).
+  const at = next;
   next += 24;
-  hexInto(traceId, pool, drawnAt);
-  hexInto(spanId, pool, drawnAt + 16);
+  let traceBits = 0;
+  let spanBits = 0;
+  // The trace id's 16 bytes from character 3, then the span id's 8 from character 36.
+  for (let i = 0; i < 24; i++) {
+    const from = i < 16 ? 3 + 2 * i : 36 + 2 * (i - 16);
+    const high = digit(traceparent.charCodeAt(from));
+    const low = digit(traceparent.charCodeAt(from + 1));
+    if ((high | low) < 0) return undefined;
+    const byte = (high << 4) | low;
+    pool[at + i] = byte;
+    if (i < 16) traceBits |= byte;
+    else spanBits |= byte;
+  }
+  const flags = digit(traceparent.charCodeAt(54));
+  if (traceBits === 0 || spanBits === 0 || (digit(traceparent.charCodeAt(53)) | flags) < 0) return undefined;
+  drawnAt = at;
+  return { traceId: traceparent.slice(3, 35), spanId: traceparent.slice(36, 52), sampled: (flags & 1) === 1 };
 }
 
 /** The pool holding the bytes of the id drawn last (at {@link lastDrawnAt}); read before drawing another. */

@@ -47,6 +47,11 @@ export interface GatewaySpan {
   /** The W3C headers that carry this span's context to the next hop (empty when none). */
   readonly carrier: Readonly<Record<string, string>>;
   rename(name: string): void;
+  /**
+   * The JSON-RPC id of the request the span is about (`jsonrpc.request.id`, written as a string,
+   * at most 128 characters); anything but a string or a number is left out.
+   */
+  requestId(id: unknown): void;
   /** Adds attributes: a key is set once per span (`error.type` is `fail`'s, the last one kept). */
   set(attributes: SpanAttributesInput): void;
   /** Marks the span failed: `error.type` and an error status. */
@@ -127,6 +132,7 @@ class PassThroughSpan implements GatewaySpan {
     this.carrier = carrier;
   }
   rename(): void {}
+  requestId(): void {}
   set(): void {}
   fail(): void {}
   client(): GatewaySpan {
@@ -141,6 +147,7 @@ export const NO_SPAN: GatewaySpan = Object.freeze({
   traceId: undefined,
   carrier: NO_CARRIER,
   rename() {},
+  requestId() {},
   set() {},
   fail() {},
   client() {

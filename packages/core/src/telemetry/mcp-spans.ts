@@ -7,8 +7,8 @@ import { SharedAttributes, type SpanAttributes } from './gateway-tracer.ts';
  * `{mcp.method.name} {target}` with the tool or prompt as target, and the method alone when
  * there is no known (low-cardinality) target, so a client cannot add span names at will.
  * The attributes every call to one item shares are made once ({@link SharedAttributes}), so a
- * span holds them by reference and the exporter encodes them once; only the request's own
- * values (its JSON-RPC id, its session) are made per span.
+ * span holds them by reference and the exporter encodes them once; the request's JSON-RPC id is
+ * the span's own (`GatewaySpan.requestId`).
  * @see https://opentelemetry.io/docs/specs/semconv/gen-ai/mcp/
  */
 const SPAN_NAMES = new Map<string, Map<string, string>>();
@@ -95,17 +95,6 @@ const ROUTED = new SharedTable();
 /** Resource URIs are not kept (a template serves any number of them): their attributes are made per span. */
 function keyed(target: Target | undefined): boolean {
   return target === undefined || target.kind !== 'resource';
-}
-
-/** A JSON-RPC id as the `jsonrpc.request.id` attribute (bounded). */
-function requestId(id: unknown): string | undefined {
-  if (typeof id === 'string') return id.length <= 128 ? id : id.slice(0, 128);
-  return typeof id === 'number' ? String(id) : undefined;
-}
-
-/** The request's own attribute: its JSON-RPC id (`jsonrpc.request.id`). */
-export function mcpRequestIdAttributes(id: unknown): SpanAttributes {
-  return { 'jsonrpc.request.id': requestId(id) };
 }
 
 /** The attributes of a request the endpoint serves (kind server): `mcp.method.name` and the HTTP transport. */
