@@ -32,6 +32,7 @@ import { median } from './lib/load.mjs';
 import { printComparison, writeJson } from './lib/report.mjs';
 
 const QUICK = process.env.BENCH_QUICK === '1';
+const UNSAMPLED = 'on, calls unsampled';
 const EXTRA = new Set((process.env.OBS_VARIANTS ?? 'metrics,sampled').split(',').filter(Boolean));
 const INSTANCES = Number(process.env.OBS_INSTANCES ?? (QUICK ? 1 : 3));
 const SIZES = QUICK
@@ -41,12 +42,16 @@ const log = (message) => process.stderr.write(`[bench:observability] ${message}\
 const cleanups = [];
 const defer = (fn) => cleanups.push(fn);
 
-/** tools/call of `tool` on `session`, each in a sampled trace of its own, as a traced client sends it. */
-function tracedCall(session, tool) {
+/**
+ * tools/call of `tool` on `session`, each in a trace of its own, as a traced client sends it:
+ * sampled (the gateway records and exports its spans), or not (it passes the context on only).
+ */
+function tracedCall(session, tool, sampled = true) {
   const params = echoParams(tool);
+  const flags = sampled ? '01' : '00';
   return () =>
     session.request('tools/call', params, {
-      traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-01`,
+      traceparent: `00-${randomBytes(16).toString('hex')}-${randomBytes(8).toString('hex')}-${flags}`,
     });
 }
 
@@ -116,6 +121,11 @@ async function main() {
       { send: tracedCall(sessions[name], 'e_echo'), pid: gateways[name].pid },
     ]),
   );
+  // The on processes again, their calls unsampled: tracing's own cost without a process between.
+  members[UNSAMPLED] = members.on.map((name) => `${name} (unsampled)`);
+  for (const [i, name] of members.on.entries()) {
+    targets[members[UNSAMPLED][i]] = { send: tracedCall(sessions[name], 'e_echo', false), pid: gateways[name].pid };
+  }
   log(`tools/call c=1: ${SIZES.calls} per gateway; c=64: ${SIZES.windows} × ${SIZES.windowMs} ms per gateway`);
   const latency = await measureCallLatency(targets, {
     warmup: SIZES.warmup,
@@ -195,6 +205,19 @@ async function main() {
       ],
     );
   }
+  {
+    // In the same processes, so their differences do not count: every call traced against none.
+    const untraced = cpuByRound(UNSAMPLED);
+    const traced = median(cpuByRound('on').map((cpu, round) => cpu / untraced[round]));
+    const addedUs = (p50Of('on') - p50Of(UNSAMPLED)) * 1000;
+    rows.push([
+      'on: calls sampled against unsampled, same processes: p50 / CPU',
+      `${addedUs >= 0 ? '+' : ''}${addedUs.toFixed(0)} µs`,
+      `${cpuOf(UNSAMPLED).toFixed(0)} µs`,
+      `×${traced.toFixed(3)}`,
+      'info',
+    ]);
+  }
   if (baseline !== undefined) {
     const baseRounds = cpuByRound('on (baseline)');
     const againstBase = median(cpuByRound('on').map((cpu, round) => cpu / baseRounds[round]));
@@ -215,7 +238,7 @@ async function main() {
     `${traced.length} traces`,
     traced.length > 0 && callsScraped > 0 ? 'exported' : 'MISS (nothing exported)',
   ]);
-  const errors = Object.keys(gateways).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
+  const errors = Object.keys(targets).reduce((sum, name) => sum + latency[name].errors + throughput[name].errors, 0);
   printComparison('observability (issue 13)', ['variant', `off (${members.off.length})`], rows, {
     diffWidth: 12,
     errors,
