@@ -5,6 +5,7 @@
  * drawn last stay readable in their pool ({@link lastDrawn}), so a span keeps its id as bytes
  * for the exporter without copying them; a caller's ids are read into the pool too.
  */
+import { hasTraceparentLayout } from '../telemetry/gateway-tracer.ts';
 import type { ParentContext } from './span-sampler.ts';
 
 /**
@@ -64,7 +65,6 @@ function hex(bytes: number): string {
   return hex(bytes);
 }
 
-const HYPHEN = 45;
 const ZERO = 48;
 
 /** A lowercase hex digit's value by its char code, or -1 for any other character. */
@@ -81,15 +81,7 @@ function digit(code: number): number {
  * @see https://www.w3.org/TR/trace-context/#traceparent-header
  */
 export function callerContext(traceparent: string | null | undefined): ParentContext | undefined {
-  if (typeof traceparent !== 'string' || traceparent.length !== 55) return undefined;
-  if (traceparent.charCodeAt(0) !== ZERO || traceparent.charCodeAt(1) !== ZERO) return undefined;
-  if (
-    traceparent.charCodeAt(2) !== HYPHEN ||
-    traceparent.charCodeAt(35) !== HYPHEN ||
-    traceparent.charCodeAt(52) !== HYPHEN
-  ) {
-    return undefined;
-  }
+  if (!hasTraceparentLayout(traceparent)) return undefined;
   if (next + 24 > pool.length) refill();
   // The 24 bytes are used up even when the header turns out invalid: no later id may be drawn
   // from bytes this overwrote (its hex would not match them).

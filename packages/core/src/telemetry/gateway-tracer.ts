@@ -94,19 +94,27 @@ function isHexField(text: string, from: number, to: number, zeroAllowed: boolean
 }
 
 /**
+ * Whether `traceparent` has a version-00 `traceparent`'s layout: 55 characters, `00-` and the
+ * dashes after the trace id and the span id (its digits are the reader's to check).
+ */
+export function hasTraceparentLayout(traceparent: string | null | undefined): traceparent is string {
+  return (
+    typeof traceparent === 'string' &&
+    traceparent.length === 55 &&
+    traceparent.charCodeAt(0) === ZERO &&
+    traceparent.charCodeAt(1) === ZERO &&
+    traceparent.charCodeAt(2) === DASH &&
+    traceparent.charCodeAt(35) === DASH &&
+    traceparent.charCodeAt(52) === DASH
+  );
+}
+
+/**
  * The trace id of a valid version-00 `traceparent` (`00-` 32 hex digits `-` 16 `-` 2, ids not
  * all zeros), else undefined. Read a character at a time: it runs on every request.
  */
 export function traceIdOf(traceparent: string | null | undefined): string | undefined {
-  if (typeof traceparent !== 'string' || traceparent.length !== 55) return undefined;
-  if (traceparent.charCodeAt(0) !== ZERO || traceparent.charCodeAt(1) !== ZERO) return undefined;
-  if (
-    traceparent.charCodeAt(2) !== DASH ||
-    traceparent.charCodeAt(35) !== DASH ||
-    traceparent.charCodeAt(52) !== DASH
-  ) {
-    return undefined;
-  }
+  if (!hasTraceparentLayout(traceparent)) return undefined;
   const valid =
     isHexField(traceparent, 3, 35, false) &&
     isHexField(traceparent, 36, 52, false) &&
