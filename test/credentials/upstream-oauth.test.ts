@@ -93,6 +93,31 @@ describe('an upstream with its own OAuth', () => {
     expect(await stored('bob')).toBeUndefined();
   });
 
+  it('answers 403 naming the refusal when alice declines at the upstream’s server, and keeps the token alice had', async () => {
+    const alice = fx.browser('alice');
+    await alice.open(`${fx.server.origin}/tokens`);
+    const before = await stored('alice');
+    const id = await fx.elicit('alice', 'docs');
+    const started = await fetch(`${fx.server.origin}/tokens?elicitation_id=${id}`, {
+      headers: { cookie: alice.cookieHeader(`${fx.server.origin}/tokens`) },
+      redirect: 'manual',
+    });
+    expect(started.status).toBe(302);
+    const authorizationUrl = new URL(started.headers.get('location')!);
+    // What the authorization server sends the browser back with when its user declines (RFC 6749 §4.1.2.1).
+    const back = new URL(authorizationUrl.searchParams.get('redirect_uri')!);
+    back.searchParams.set('error', 'access_denied');
+    back.searchParams.set('error_description', 'the user declined');
+    back.searchParams.set('state', authorizationUrl.searchParams.get('state')!);
+    back.searchParams.set('iss', upstreamAs.issuer);
+    const landed = await alice.open(back);
+    expect(landed.status).toBe(403);
+    expect(JSON.parse(landed.body)).toEqual({
+      error: `authorization for server docs at ${upstreamAs.issuer} failed: the authorization was refused: access_denied`,
+    });
+    expect(await stored('alice')).toEqual(before);
+  });
+
   it('says which server and authorization server failed when the refresh token is refused', async () => {
     const credential = await stored('alice');
     const envelope = JSON.parse(Buffer.from(credential!.refreshToken!.slice(4), 'base64url').toString()) as Record<

@@ -5,6 +5,7 @@ import type { CredentialBinding, CredentialSealer } from './credential-sealer.ts
 import { credentialOwner, type CredentialHolder } from './credential-owner.ts';
 import {
   describeOAuthFailure,
+  oauthFailureStatus,
   discoverAuthorizationServer,
   oauthOptions,
   openGrant,
@@ -48,7 +49,7 @@ export interface BrowserLoginDeps {
 
 export type LoginFinish =
   | { readonly ok: true; readonly cookie: string; readonly returnTo: string }
-  | { readonly ok: false; readonly status: 400 | 502; readonly error: string };
+  | { readonly ok: false; readonly status: 400 | 403 | 502; readonly error: string };
 
 export interface BrowserLogin {
   /** The provider's authorization URL for a new login that comes back to `returnTo` (a /tokens path). */
@@ -135,7 +136,11 @@ export function createBrowserLogin(deps: BrowserLoginDeps): BrowserLogin {
       } catch (error) {
         const reason = describeOAuthFailure(error);
         deps.logger.warn('a /tokens login failed', { issuer: login.issuer, reason });
-        return { ok: false, status: 502, error: `the login at ${login.issuer} failed: ${reason}` };
+        return {
+          ok: false,
+          status: oauthFailureStatus(error),
+          error: `the login at ${login.issuer} failed: ${reason}`,
+        };
       }
     },
 

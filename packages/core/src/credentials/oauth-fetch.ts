@@ -83,6 +83,15 @@ export async function discoverAuthorizationServer(
   throw failure;
 }
 
+/**
+ * The status that answers a failed OAuth exchange: 403 when the authorization server sent the
+ * browser back with an error (the user declined, or the server refused the request), 502 when
+ * talking to the server failed.
+ */
+export function oauthFailureStatus(error: unknown): 403 | 502 {
+  return error instanceof oauth.AuthorizationResponseError ? 403 : 502;
+}
+
 /** What went wrong in an OAuth exchange, for a message: never a token or a secret. */
 export function describeOAuthFailure(error: unknown): string {
   if (error instanceof oauth.ResponseBodyError) {

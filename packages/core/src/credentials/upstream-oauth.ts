@@ -4,7 +4,7 @@ import type { Logger } from '../logger.ts';
 import type { SessionStore } from '../store/session-store.ts';
 import type { CredentialSealer, UserCredential } from './credential-sealer.ts';
 import type { CredentialHolder } from './credential-owner.ts';
-import { describeOAuthFailure, oauthOptions, openGrant, sealGrant } from './oauth-fetch.ts';
+import { describeOAuthFailure, oauthFailureStatus, oauthOptions, openGrant, sealGrant } from './oauth-fetch.ts';
 import {
   discoverUpstreamAuthorization,
   type UpstreamAuthorization,
@@ -201,7 +201,7 @@ export function createUpstreamOAuth(deps: UpstreamOAuthDeps): UpstreamOAuth {
         deps.logger.warn('an upstream authorization failed', { server: state.server, issuer: state.as.issuer, reason });
         return {
           ok: false,
-          status: 502,
+          status: oauthFailureStatus(error),
           error: `authorization for server ${state.server} at ${state.as.issuer} failed: ${reason}`,
         };
       }
