@@ -1,5 +1,6 @@
 import { refreshUpstreamToken, type UpstreamOAuthServer } from '@mcp-gateway/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../harness/free-port.ts';
 import { startOidcProvider, type RunningOidcProvider } from '../harness/identity.ts';
 import { startStandInResourceServer, type StandInResourceServer } from '../identity/stand-in-resource-server.ts';
 import { ownerOf, startPagesFixture, type PagesFixture } from './pages-fixture.ts';
@@ -15,7 +16,9 @@ beforeAll(async () => {
   upstreamAs = await startOidcProvider();
   upstream = await startStandInResourceServer({ issuer: upstreamAs.issuer, jwksUri: upstreamAs.jwksUri });
   docs = { name: 'docs', url: upstream.url, upstreamOAuth: {} };
-  fx = await startPagesFixture({ servers: { docs }, providers: () => [upstreamAs.issuer] });
+  // An upstream nobody listens for: its authorization cannot start.
+  const down = { name: 'down', url: `http://127.0.0.1:${await freePort()}/mcp`, upstreamOAuth: {} };
+  fx = await startPagesFixture({ servers: { docs, down }, providers: () => [upstreamAs.issuer] });
 });
 afterAll(async () => {
   await fx?.stop();
@@ -116,6 +119,22 @@ describe('an upstream with its own OAuth', () => {
       error: `authorization for server docs at ${upstreamAs.issuer} failed: the authorization was refused: access_denied`,
     });
     expect(await stored('alice')).toEqual(before);
+  });
+
+  it('keeps the elicitation link when the authorization cannot start, so it works again later', async () => {
+    const alice = fx.browser('alice');
+    await alice.open(`${fx.server.origin}/tokens`);
+    const id = await fx.elicit('alice', 'down');
+    for (let attempt = 0; attempt < 2; attempt++) {
+      const answer = await fetch(`${fx.server.origin}/tokens?elicitation_id=${id}`, {
+        headers: { cookie: alice.cookieHeader(`${fx.server.origin}/tokens`) },
+        redirect: 'manual',
+      });
+      expect(answer.status).toBe(502);
+      expect(((await answer.json()) as { error: string }).error).toMatch(
+        /^authorization for server down cannot start: http:\/\/127\.0\.0\.1:\d+\/mcp: it could not be reached/,
+      );
+    }
   });
 
   it('says which server and authorization server failed when the refresh token is refused', async () => {

@@ -190,14 +190,23 @@ export function createTokenPages(deps: TokenPagesDeps): TokenPages {
     }
     const server = deps.server(entry.server);
     if (server?.upstreamOAuth !== undefined) {
-      // The elicitation is used up here: the authorization's own state carries it on.
+      // The elicitation is used up once the authorization starts: its own state carries it on.
+      // One that cannot start (its server unreachable) is kept, so the link works once it is back.
       const holder = { owner: entry.owner, issuer: entry.issuer, subject: entry.subject };
-      return redirectResponse(
-        await upstream.authorize({ ...server, upstreamOAuth: server.upstreamOAuth }, holder, originOf(request), {
-          id,
-          ...(entry.jti !== undefined && { jti: entry.jti }),
-        }),
-      );
+      const elicitation = { id, ...(entry.jti !== undefined && { jti: entry.jti }) };
+      let location: string;
+      try {
+        location = await upstream.authorize(
+          { ...server, upstreamOAuth: server.upstreamOAuth },
+          holder,
+          originOf(request),
+          elicitation,
+        );
+      } catch (error) {
+        await restore();
+        throw error;
+      }
+      return redirectResponse(location);
     }
     await restore();
     const csrf = csrfCookie(request);

@@ -1,5 +1,5 @@
 import type { UpstreamOAuthConfig } from '../config/credentials-schema.ts';
-import { boundedFetch, discoverAuthorizationServer, OAUTH_TIMEOUT_MS } from './oauth-fetch.ts';
+import { boundedFetch, describeOAuthFailure, discoverAuthorizationServer, OAUTH_TIMEOUT_MS } from './oauth-fetch.ts';
 import type * as oauth from 'oauth4webapi';
 
 /**
@@ -32,7 +32,7 @@ export interface UpstreamAuthorization {
  * Finds an upstream's authorization server: an unauthenticated initialize → 401 with
  * `WWW-Authenticate: Bearer resource_metadata="…"`, else the RFC 9728 well-known URL (path
  * form, then root); the metadata's `resource` must be on the server's origin.
- * @throws Error naming the server URL and what failed.
+ * @throws Error naming the server URL and what failed (unreachable, no metadata, another resource).
  */
 export async function discoverUpstreamAuthorization(
   serverUrl: string,
@@ -85,8 +85,11 @@ async function resourceMetadataUrl(server: URL, fetcher: typeof fetch): Promise<
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
     body: JSON.stringify(initialize),
     signal: AbortSignal.timeout(OAUTH_TIMEOUT_MS),
-  }).catch(() => undefined);
-  if (response === undefined || response.status !== 401) return undefined;
+  }).catch((error: unknown) => {
+    // Its well-known URLs are on the same origin: no use asking them.
+    throw new Error(`${server.href}: ${describeOAuthFailure(error)}`, { cause: error });
+  });
+  if (response.status !== 401) return undefined;
   const header = response.headers.get('www-authenticate') ?? '';
   const match = /resource_metadata="([^"]+)"/i.exec(header);
   if (match?.[1] === undefined) return undefined;
